@@ -1,0 +1,9 @@
+export {
+  ApprovalUse,
+  AuditRecord,
+  DecisionRecord,
+  EnforcementMode,
+  EvidenceRecord,
+  RiskTier,
+  auditRecordJsonSchema,
+} from './record.js';

@@ -1,0 +1,15 @@
+#!/usr/bin/env node
+import { Command } from 'commander';
+import { registerKeys } from './commands/keys.js';
+import { configureExits } from './program.js';
+
+const program = new Command('charter')
+  .description('Charter: layered Cedar policy packs, signed agent manifests, eval-gated releases and a verifiable decision trail')
+  .version(process.env.npm_package_version ?? '0.1.0');
+configureExits(program);
+
+// One registration per command group; each lives in cli/commands/<group>.ts and calls
+// only the public entry point of its domain folder.
+registerKeys(program);
+
+await program.parseAsync(process.argv);

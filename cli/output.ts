@@ -1,0 +1,16 @@
+import Table from 'cli-table3';
+
+/** Machine-readable output goes to stdout as one JSON document; human output too, diagnostics to stderr. */
+export function printJson(value: unknown): void {
+  process.stdout.write(JSON.stringify(value, null, 2) + '\n');
+}
+
+export function printLine(text = ''): void {
+  process.stdout.write(text + '\n');
+}
+
+export function printTable(head: string[], rows: Array<Array<string | number | boolean | null | undefined>>): void {
+  const table = new Table({ head, style: { head: [], border: [] } });
+  for (const row of rows) table.push(row.map((c) => (c === null || c === undefined ? '' : String(c))));
+  printLine(table.toString());
+}

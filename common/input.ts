@@ -1,0 +1,99 @@
+import { readFileSync } from 'node:fs';
+import { LineCounter, parseDocument } from 'yaml';
+import type { z } from 'zod';
+import { InputError, type SourceLocation } from './errors.js';
+
+/** Reads a file as UTF-8, turning a missing or unreadable file into an InputError that names it. */
+export function readText(file: string): string {
+  try {
+    return readFileSync(file, 'utf8');
+  } catch (err) {
+    const code = (err as NodeJS.ErrnoException).code;
+    throw new InputError(code === 'ENOENT' ? 'file not found' : `cannot read file (${code ?? 'unknown error'})`, { file });
+  }
+}
+
+/** Converts a zero-based character offset into one-based line and column. */
+export function offsetToLineColumn(text: string, offset: number): { line: number; column: number } {
+  let line = 1;
+  let lineStart = 0;
+  for (let i = 0; i < offset && i < text.length; i++) {
+    if (text.charCodeAt(i) === 10) {
+      line++;
+      lineStart = i + 1;
+    }
+  }
+  return { line, column: offset - lineStart + 1 };
+}
+
+export function formatFieldPath(path: ReadonlyArray<PropertyKey>): string {
+  let out = '';
+  for (const key of path) {
+    if (typeof key === 'number') out += `[${key}]`;
+    else out += out ? `.${String(key)}` : String(key);
+  }
+  return out;
+}
+
+/**
+ * Parses YAML and validates it with a zod schema. Syntax errors and schema violations
+ * become InputErrors naming the file, the line of the offending node and the field path.
+ */
+export function parseYaml<T>(text: string, file: string, schema: z.ZodType<T>): T {
+  const lineCounter = new LineCounter();
+  const doc = parseDocument(text, { lineCounter, prettyErrors: false, uniqueKeys: true });
+  const syntax = doc.errors[0];
+  if (syntax) {
+    const pos = syntax.linePos?.[0];
+    throw new InputError(`invalid YAML: ${syntax.message.split('\n')[0]}`, { file, ...(pos ? { line: pos.line, column: pos.col } : {}) });
+  }
+  return validateWith(schema, doc.toJS(), file, (path) => {
+    // Walk to the deepest node that exists so the line points at the nearest real context.
+    for (let n = path.length; n >= 0; n--) {
+      const node = doc.getIn(path.slice(0, n) as unknown[], true) as { range?: [number, number, number] } | undefined;
+      if (node && typeof node === 'object' && node.range) return lineCounter.linePos(node.range[0]).line;
+    }
+    return undefined;
+  });
+}
+
+export function readYaml<T>(file: string, schema: z.ZodType<T>): T {
+  return parseYaml(readText(file), file, schema);
+}
+
+/** Parses JSON text, reporting the line and column of a syntax error. */
+export function parseJson(text: string, file: string): unknown {
+  try {
+    return JSON.parse(text);
+  } catch (err) {
+    const msg = (err as Error).message;
+    const m = /position (\d+)/.exec(msg);
+    const loc: SourceLocation = { file };
+    if (m) Object.assign(loc, offsetToLineColumn(text, Number(m[1])));
+    throw new InputError(`invalid JSON: ${msg.replace(/ in JSON at position \d+.*$/, '')}`, loc);
+  }
+}
+
+export function readJson<T>(file: string, schema: z.ZodType<T>): T {
+  return validateWith(schema, parseJson(readText(file), file), file);
+}
+
+/** Validates a value with zod; the first issue becomes an InputError naming the field. */
+export function validateWith<T>(
+  schema: z.ZodType<T>,
+  value: unknown,
+  file: string,
+  lineOf?: (path: PropertyKey[]) => number | undefined,
+): T {
+  const result = schema.safeParse(value);
+  if (result.success) return result.data;
+  const issues = result.error.issues;
+  const first = issues[0]!;
+  const path = first.path as PropertyKey[];
+  const line = lineOf?.(path);
+  throw new InputError(
+    first.message,
+    { file, field: formatFieldPath(path) || '(root)', ...(line !== undefined ? { line } : {}) },
+    issues.slice(1).map((i) => `${formatFieldPath(i.path as PropertyKey[]) || '(root)'}: ${i.message}`),
+  );
+}
