@@ -1,4 +1,5 @@
 import { readFileSync } from 'node:fs';
+import { parse as parseJsonc, printParseErrorCode, type ParseError } from 'jsonc-parser';
 import { LineCounter, parseDocument } from 'yaml';
 import type { z } from 'zod';
 import { InputError, type SourceLocation } from './errors.js';
@@ -41,7 +42,7 @@ export function formatFieldPath(path: ReadonlyArray<PropertyKey>): string {
  */
 export function parseYaml<T>(text: string, file: string, schema: z.ZodType<T>): T {
   const lineCounter = new LineCounter();
-  const doc = parseDocument(text, { lineCounter, prettyErrors: false, uniqueKeys: true });
+  const doc = parseDocument(text, { lineCounter, uniqueKeys: true });
   const syntax = doc.errors[0];
   if (syntax) {
     const pos = syntax.linePos?.[0];
@@ -61,16 +62,20 @@ export function readYaml<T>(file: string, schema: z.ZodType<T>): T {
   return parseYaml(readText(file), file, schema);
 }
 
-/** Parses JSON text, reporting the line and column of a syntax error. */
+/**
+ * Parses JSON text, reporting the line and column of a syntax error. JSON.parse does the
+ * work; on failure jsonc-parser (strict: no comments, no trailing commas) locates the error,
+ * since V8's messages do not always carry a position.
+ */
 export function parseJson(text: string, file: string): unknown {
   try {
     return JSON.parse(text);
   } catch (err) {
-    const msg = (err as Error).message;
-    const m = /position (\d+)/.exec(msg);
-    const loc: SourceLocation = { file };
-    if (m) Object.assign(loc, offsetToLineColumn(text, Number(m[1])));
-    throw new InputError(`invalid JSON: ${msg.replace(/ in JSON at position \d+.*$/, '')}`, loc);
+    const errors: ParseError[] = [];
+    parseJsonc(text, errors, { disallowComments: true, allowTrailingComma: false });
+    const first = errors[0];
+    const loc: SourceLocation = { file, ...(first ? offsetToLineColumn(text, first.offset) : {}) };
+    throw new InputError(`invalid JSON: ${first ? printParseErrorCode(first.error) : (err as Error).message}`, loc);
   }
 }
 
