@@ -1,0 +1,50 @@
+import * as cedar from '@cedar-policy/cedar-wasm/nodejs';
+import { InputError, offsetToLineColumn, type SourceLocation } from '../common/index.js';
+
+export { cedar };
+
+export interface EntityUid {
+  type: string;
+  id: string;
+}
+
+export interface CedarEntity {
+  uid: EntityUid;
+  attrs: Record<string, unknown>;
+  parents: EntityUid[];
+}
+
+/** `Type::"id"`, Cedar's own text form of an entity uid. */
+export function uidText(uid: EntityUid): string {
+  return `${uid.type}::${JSON.stringify(uid.id)}`;
+}
+
+const UID_TEXT = /^([A-Za-z_][A-Za-z0-9_]*(?:::[A-Za-z_][A-Za-z0-9_]*)*)::"((?:[^"\\]|\\.)*)"$/;
+
+export function parseUid(text: string): EntityUid | undefined {
+  const m = UID_TEXT.exec(text);
+  return m ? { type: m[1]!, id: JSON.parse(`"${m[2]!}"`) as string } : undefined;
+}
+
+/** Cedar's error list as one line per error, with its help text when there is one. */
+export function cedarErrorText(errors: ReadonlyArray<cedar.DetailedError>): string[] {
+  return errors.map((e) => (e.help ? `${e.message} (${e.help})` : e.message));
+}
+
+/**
+ * Location of a Cedar error inside `text`, which starts at `baseOffset` within `file`'s content
+ * (Cedar reports character offsets into the string it was given).
+ */
+export function cedarLocation(file: string, content: string, error: cedar.DetailedError | undefined, baseOffset = 0): SourceLocation {
+  const start = error?.sourceLocations?.[0]?.start;
+  return start === undefined ? { file } : { file, ...offsetToLineColumn(content, baseOffset + start) };
+}
+
+/** Parses a Cedar schema fragment to JSON; a syntax or resolution error is bad input naming file:line:column. */
+export function schemaJsonOf(text: string, file: string): cedar.SchemaJson<string> {
+  const out = cedar.schemaToJson(text);
+  if (out.type === 'failure') {
+    throw new InputError(`invalid Cedar schema: ${cedarErrorText(out.errors).join('; ')}`, cedarLocation(file, text, out.errors[0]));
+  }
+  return out.json;
+}

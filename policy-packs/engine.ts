@@ -1,0 +1,171 @@
+import { errorMessage, FindingError } from '../common/index.js';
+import { cedar, cedarErrorText, parseUid, uidText, type CedarEntity, type EntityUid } from './cedar.js';
+import type { Manifest, ManifestTool } from './manifest-schema.js';
+import type { RiskTier } from './pack-file.js';
+import { actionInfo, projectInput, type InputShape } from './schema-info.js';
+
+export const TENANT_TYPE = 'Charter::Tenant';
+export const AGENT_TYPE = 'Charter::Agent';
+
+/** Supplies a request's entity slice: the entity and its ancestors, or undefined when unknown. */
+export interface EntityResolver {
+  resolve(uid: EntityUid): CedarEntity[] | undefined;
+}
+
+/** A tool call as the gateway (and every pack test) presents it for a decision. */
+export interface ToolCall {
+  agent: string;
+  /** The validated tenant claim of the caller. */
+  tenant: string;
+  tool: string;
+  args: Record<string, unknown>;
+  /** Verified distinct approvers. */
+  approvers: string[];
+  /** The tenant's limits from tenant configuration. */
+  limits: Record<string, unknown>;
+  /** Explicit resource; otherwise from the tool's mapping (idArg) or the caller's Tenant. */
+  resource?: EntityUid;
+}
+
+export interface CallDecision {
+  decision: 'allow' | 'deny';
+  tier: RiskTier | null;
+  action: string;
+  resource: string;
+  determiningPolicies: string[];
+  reasons: string[];
+  errors: string[];
+}
+
+/** What an engine decides over: the composed policies by id, the composed schema text and the tools. */
+export interface PolicySetSource {
+  policies: Record<string, string>;
+  schemaText: string;
+  tools: ManifestTool[];
+}
+
+interface RuntimeTool {
+  tool: ManifestTool;
+  action: EntityUid;
+  input: InputShape;
+}
+
+/**
+ * The runtime decision core. The policy set and schema are pre-parsed once (Cedar's stateful
+ * API, keyed by the manifest digest); a call then parses only its own entity slice. Any error
+ * on the way to a decision is a deny that says why (fail closed).
+ */
+export class PolicyEngine {
+  private readonly tools = new Map<string, RuntimeTool>();
+
+  constructor(
+    /** Pre-parse cache key: the manifest digest (Cedar overwrites an id that is reused). */
+    readonly id: string,
+    source: PolicySetSource,
+  ) {
+    const pset = cedar.preparsePolicySet(id, { staticPolicies: source.policies });
+    if (pset.type === 'failure') throw new FindingError(`policy set ${id} does not parse: ${cedarErrorText(pset.errors).join('; ')}`);
+    const schema = cedar.preparseSchema(id, source.schemaText);
+    if (schema.type === 'failure') throw new FindingError(`schema of ${id} does not parse: ${cedarErrorText(schema.errors).join('; ')}`);
+    const json = cedar.schemaToJsonWithResolvedTypes(source.schemaText);
+    if (json.type === 'failure') throw new FindingError(`schema of ${id} does not resolve: ${cedarErrorText(json.errors).join('; ')}`);
+    for (const tool of source.tools) {
+      const action = parseUid(tool.action);
+      const info = action ? actionInfo(json.json, action) : undefined;
+      if (!action || !info) throw new FindingError(`tool ${tool.name}: action ${tool.action} is not declared in the schema`);
+      this.tools.set(tool.name, { tool, action, input: info.input });
+    }
+  }
+
+  static fromManifest(m: Manifest, digest: string): PolicyEngine {
+    const policies: Record<string, string> = {};
+    for (const [id, p] of Object.entries(m.policies)) policies[id] = p.text;
+    return new PolicyEngine(digest, { policies, schemaText: m.schema.text, tools: m.tools });
+  }
+
+  toolNames(): string[] {
+    return [...this.tools.keys()];
+  }
+
+  /** The resource a call addresses, or a reason why it has none. */
+  resourceOf(call: ToolCall): EntityUid | string {
+    if (call.resource) return call.resource;
+    const rt = this.tools.get(call.tool);
+    if (!rt) return `unknown tool ${call.tool}`;
+    const mapping = rt.tool.resource;
+    if ('tenant' in mapping) return { type: TENANT_TYPE, id: call.tenant };
+    const id = call.args[mapping.idArg];
+    if (typeof id !== 'string' || id === '') return `argument ${mapping.idArg} (the ${mapping.type} id) is missing or not a string`;
+    return { type: mapping.type, id };
+  }
+
+  authorizeCall(call: ToolCall, resolver: EntityResolver): CallDecision {
+    const rt = this.tools.get(call.tool);
+    if (!rt) {
+      return { decision: 'deny', tier: null, action: '', resource: '', determiningPolicies: [], reasons: [`unknown tool ${call.tool}: not in the agent's manifest`], errors: [] };
+    }
+    const deny = (resource: string, reasons: string[], errors: string[] = [], determining: string[] = []): CallDecision => ({
+      decision: 'deny',
+      tier: rt.tool.tier,
+      action: rt.tool.action,
+      resource,
+      determiningPolicies: determining,
+      reasons,
+      errors,
+    });
+    let resourceText = '';
+    try {
+      const resource = this.resourceOf(call);
+      if (typeof resource === 'string') return deny('', [resource]);
+      resourceText = uidText(resource);
+      const entities = entitySlice(call, resource, resolver);
+      if (typeof entities === 'string') return deny(resourceText, [entities]);
+      const answer = cedar.statefulIsAuthorized({
+        principal: { type: AGENT_TYPE, id: call.agent },
+        action: rt.action,
+        resource,
+        context: {
+          tenant: { __entity: { type: TENANT_TYPE, id: call.tenant } },
+          approval: { distinctApprovers: new Set(call.approvers).size },
+          input: projectInput(call.args, rt.input),
+          limits: call.limits,
+        } as cedar.Context,
+        preparsedPolicySetId: this.id,
+        preparsedSchemaName: this.id,
+        validateRequest: true,
+        entities,
+      });
+      if (answer.type === 'failure') {
+        const errors = cedarErrorText(answer.errors);
+        return deny(resourceText, ['the request could not be evaluated (fail closed)'], errors);
+      }
+      const { decision, diagnostics } = answer.response;
+      const determining = [...diagnostics.reason].sort();
+      if (diagnostics.errors.length > 0) {
+        const errors = diagnostics.errors.map((e) => `policy ${e.policyId}: ${e.error.message}`);
+        return deny(resourceText, ['a policy errored during evaluation (fail closed)'], errors, determining);
+      }
+      const reasons = determining.length > 0 ? [`${decision} by ${determining.join(', ')}`] : ['no policy permits the call (default deny)'];
+      return { decision, tier: rt.tool.tier, action: rt.tool.action, resource: resourceText, determiningPolicies: determining, reasons, errors: [] };
+    } catch (err) {
+      return deny(resourceText, ['the decision failed (fail closed)'], [errorMessage(err)]);
+    }
+  }
+}
+
+/** The entities a decision needs: resource with ancestors, the caller's tenant and the agent. */
+function entitySlice(call: ToolCall, resource: EntityUid, resolver: EntityResolver): cedar.EntityJson[] | string {
+  const resolved = resolver.resolve(resource);
+  if (!resolved) return `resource ${uidText(resource)} cannot be resolved`;
+  const out = new Map<string, cedar.EntityJson>();
+  const add = (e: CedarEntity) => {
+    const key = uidText(e.uid);
+    if (!out.has(key)) out.set(key, { uid: e.uid, attrs: e.attrs as Record<string, cedar.CedarValueJson>, parents: e.parents });
+  };
+  resolved.forEach(add);
+  for (const uid of [{ type: TENANT_TYPE, id: call.tenant }, { type: AGENT_TYPE, id: call.agent }]) {
+    if (out.has(uidText(uid))) continue;
+    (resolver.resolve(uid) ?? [{ uid, attrs: {}, parents: [] }]).forEach(add);
+  }
+  return [...out.values()];
+}

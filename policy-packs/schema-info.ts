@@ -1,0 +1,84 @@
+import type { cedar } from './cedar.js';
+import { uidText, type EntityUid } from './cedar.js';
+
+type SchemaJson = cedar.SchemaJson<string>;
+type CedarType = cedar.Type<string> | cedar.TypeOfAttribute<string>;
+
+/** What the input projection keeps: declared record attributes, recursively. */
+export type InputShape = { kind: 'record'; attrs: Map<string, InputShape> } | { kind: 'value' };
+
+export interface ActionInfo {
+  uid: EntityUid;
+  /** Action groups this action is a member of, as uid text. */
+  memberOf: string[];
+  resourceTypes: string[];
+  principalTypes: string[];
+  input: InputShape;
+}
+
+const PRIMITIVES = new Set(['String', 'Long', 'Boolean', 'Set', 'Record', 'Entity', 'Extension', '__cedar::String', '__cedar::Long', '__cedar::Bool']);
+
+function splitName(name: string): [string, string] {
+  const i = name.lastIndexOf('::');
+  return i < 0 ? ['', name] : [name.slice(0, i), name.slice(i + 2)];
+}
+
+/** Follows common-type references (`{type: "Ns::Name"}`) to the type they stand for. */
+function resolveCommon(schema: SchemaJson, type: CedarType, namespace: string, depth = 0): CedarType {
+  const ref = (type as { type?: string }).type;
+  if (depth > 32 || ref === undefined || PRIMITIVES.has(ref)) return type;
+  const [ns, name] = splitName(ref);
+  const target = ref.includes('::') ? schema[ns]?.commonTypes?.[name] : (schema[namespace]?.commonTypes?.[name] ?? schema['']?.commonTypes?.[name]);
+  return target ? resolveCommon(schema, target, ref.includes('::') ? ns : namespace, depth + 1) : type;
+}
+
+function shapeOf(schema: SchemaJson, type: CedarType | undefined, namespace: string): InputShape {
+  if (!type) return { kind: 'value' };
+  const t = resolveCommon(schema, type, namespace) as { type?: string; attributes?: Record<string, CedarType> };
+  if (t.type !== 'Record' || !t.attributes) return { kind: 'value' };
+  const attrs = new Map<string, InputShape>();
+  for (const [k, v] of Object.entries(t.attributes)) attrs.set(k, shapeOf(schema, v, namespace));
+  return { kind: 'record', attrs };
+}
+
+/** Looks up an action in a (resolved-types) schema JSON; undefined when the schema does not declare it. */
+export function actionInfo(schema: SchemaJson, uid: EntityUid): ActionInfo | undefined {
+  const ns = uid.type.endsWith('::Action') ? uid.type.slice(0, -'::Action'.length) : uid.type === 'Action' ? '' : undefined;
+  if (ns === undefined) return undefined;
+  const action = schema[ns]?.actions?.[uid.id];
+  if (!action) return undefined;
+  const context = action.appliesTo?.context ? resolveCommon(schema, action.appliesTo.context, ns) : undefined;
+  const inputType = (context as { attributes?: Record<string, CedarType> } | undefined)?.attributes?.['input'];
+  return {
+    uid,
+    memberOf: (action.memberOf ?? []).map((m) => uidText({ type: m.type ?? (ns ? `${ns}::Action` : 'Action'), id: m.id })),
+    resourceTypes: action.appliesTo?.resourceTypes ?? [],
+    principalTypes: action.appliesTo?.principalTypes ?? [],
+    input: shapeOf(schema, inputType, ns),
+  };
+}
+
+/** Keeps only the attributes the shape declares; undeclared keys are dropped, not rejected. */
+export function projectInput(value: unknown, shape: InputShape): unknown {
+  if (shape.kind !== 'record' || typeof value !== 'object' || value === null || Array.isArray(value)) return value;
+  const out: Record<string, unknown> = {};
+  for (const [k, v] of Object.entries(value)) {
+    const attr = shape.attrs.get(k);
+    if (attr) out[k] = projectInput(v, attr);
+  }
+  return out;
+}
+
+/** Every entity type name the schema declares, fully qualified. */
+export function entityTypes(schema: SchemaJson): Set<string> {
+  const out = new Set<string>();
+  for (const [ns, def] of Object.entries(schema)) for (const name of Object.keys(def.entityTypes ?? {})) out.add(ns ? `${ns}::${name}` : name);
+  return out;
+}
+
+/** Every action the schema declares, as entity uids. */
+export function actions(schema: SchemaJson): EntityUid[] {
+  const out: EntityUid[] = [];
+  for (const [ns, def] of Object.entries(schema)) for (const id of Object.keys(def.actions ?? {})) out.push({ type: ns ? `${ns}::Action` : 'Action', id });
+  return out;
+}
