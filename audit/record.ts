@@ -76,6 +76,20 @@ export type EvidenceRecord = z.infer<typeof EvidenceRecord>;
 export const AuditRecord = z.discriminatedUnion('kind', [DecisionRecord, EvidenceRecord]);
 export type AuditRecord = z.infer<typeof AuditRecord>;
 
+/**
+ * What the log adds when it accepts a record: its position (0-based, also its Merkle leaf
+ * index), the hash of the record before it and its own hash (see audit/README.md).
+ */
+const SealedFields = {
+  seq: z.number().int().nonnegative(),
+  prevHash: Digest,
+  hash: Digest,
+};
+
+/** A record as stored in WAL and segments: the submitted record plus `seq`, `prevHash`, `hash`. */
+export const SealedRecord = z.discriminatedUnion('kind', [DecisionRecord.extend(SealedFields), EvidenceRecord.extend(SealedFields)]);
+export type SealedRecord = z.infer<typeof SealedRecord>;
+
 /** JSON Schema of the audit record, for auditors and for Athena/Glue table definitions. */
 export function auditRecordJsonSchema(): Record<string, unknown> {
   return z.toJSONSchema(AuditRecord, { target: 'draft-2020-12', unrepresentable: 'any' }) as Record<string, unknown>;

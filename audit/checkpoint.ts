@@ -1,0 +1,111 @@
+import { createHash, createPublicKey, verify as nodeVerify, type KeyObject } from 'node:crypto';
+import { FindingError, InputError } from '../common/index.js';
+import type { LocalKeySigner, TrustedKey, TrustedKeysFile } from '../signing/index.js';
+
+/**
+ * Checkpoints in the C2SP tlog-checkpoint format, signed as a C2SP signed note:
+ *
+ *   <origin>\n<tree size>\n<base64 root hash>\n      (the note text)
+ *   \n
+ *   — <key name> <base64(4-byte key id || Ed25519 signature over the note text)>\n
+ *
+ * The key id is the first 4 bytes of SHA-256(name || 0x0A || 0x01 || raw public key), 0x01
+ * being the Ed25519 signature type. Any tool that reads Go's sumdb/note or tlog checkpoints
+ * can check a Charter checkpoint.
+ */
+
+const EM_DASH = '\u2014';
+const ED25519_TYPE = 0x01;
+
+export interface Checkpoint {
+  origin: string;
+  treeSize: number;
+  rootHash: Buffer;
+}
+
+export interface VerifiedCheckpoint extends Checkpoint {
+  /** The trusted key whose signature verified. */
+  signedBy: TrustedKey;
+  /** Signature lines by keys we do not trust (kept for the report, not an error). */
+  unknownSignatures: string[];
+}
+
+function rawEd25519(publicKey: KeyObject): Buffer {
+  const jwk = publicKey.export({ format: 'jwk' });
+  if (jwk.kty !== 'OKP' || jwk.crv !== 'Ed25519' || !jwk.x) throw new InputError('checkpoint keys must be Ed25519');
+  return Buffer.from(jwk.x, 'base64url');
+}
+
+/** C2SP note key id for an Ed25519 key under a key name. */
+export function noteKeyId(name: string, publicKey: KeyObject): Buffer {
+  return createHash('sha256')
+    .update(Buffer.from(name, 'utf8'))
+    .update(Buffer.from([0x0a, ED25519_TYPE]))
+    .update(rawEd25519(publicKey))
+    .digest()
+    .subarray(0, 4);
+}
+
+export function checkpointText(cp: Checkpoint): string {
+  return `${cp.origin}\n${cp.treeSize}\n${cp.rootHash.toString('base64')}\n`;
+}
+
+export function validateOrigin(origin: string): string {
+  // An origin is one line; a space would break the signature line grammar when used as key name.
+  if (!/^[\x21-\x7e]+$/.test(origin)) throw new InputError(`invalid checkpoint origin '${origin}' (printable ASCII, no spaces)`, { field: 'origin' });
+  return origin;
+}
+
+/** Signs a checkpoint; the key name is the origin, as transparency logs conventionally do. */
+export function signCheckpoint(cp: Checkpoint, signer: LocalKeySigner): string {
+  if (signer.algorithm !== 'ed25519') throw new InputError('audit checkpoints are signed with Ed25519 keys (C2SP signed note type 0x01)');
+  const text = checkpointText(cp);
+  const sig = signer.signSync(Buffer.from(text, 'utf8'));
+  const blob = Buffer.concat([noteKeyId(cp.origin, signer.publicKey), sig]).toString('base64');
+  return `${text}\n${EM_DASH} ${cp.origin} ${blob}\n`;
+}
+
+/** Parses a signed checkpoint note without checking signatures; malformed text is a finding. */
+export function parseCheckpoint(note: string, where: string): Checkpoint & { text: string; signatures: Array<{ name: string; blob: Buffer; line: string }> } {
+  const split = note.indexOf('\n\n');
+  if (split < 0) throw new FindingError('checkpoint note has no signature block', { file: where });
+  const text = note.slice(0, split + 1);
+  const lines = text.split('\n');
+  const [origin, size, root] = lines;
+  if (!origin || !size || !root || !/^\d+$/.test(size) || !/^[A-Za-z0-9+/]{43}=$/.test(root)) {
+    throw new FindingError('checkpoint text is not "<origin>\\n<tree size>\\n<base64 root hash>\\n"', { file: where });
+  }
+  const signatures = note
+    .slice(split + 2)
+    .split('\n')
+    .filter((l) => l !== '')
+    .map((line) => {
+      const m = /^\u2014 (\S+) ([A-Za-z0-9+/]+={0,2})$/.exec(line);
+      if (!m) throw new FindingError(`malformed signature line '${line}'`, { file: where });
+      return { name: m[1]!, blob: Buffer.from(m[2]!, 'base64'), line };
+    });
+  return { origin, treeSize: Number(size), rootHash: Buffer.from(root, 'base64'), text, signatures };
+}
+
+/**
+ * Verifies a signed checkpoint against the trusted keys for `audit-checkpoint`: at least one
+ * signature line must carry the C2SP key id of a trusted Ed25519 key under its name and verify.
+ */
+export function verifyCheckpoint(note: string, trusted: TrustedKeysFile, where: string): VerifiedCheckpoint {
+  const parsed = parseCheckpoint(note, where);
+  const candidates = trusted.keys.filter((k) => k.algorithm === 'ed25519' && k.purposes.includes('audit-checkpoint'));
+  const unknown: string[] = [];
+  for (const sig of parsed.signatures) {
+    const keyHash = sig.blob.subarray(0, 4);
+    const key = candidates.find((k) => noteKeyId(sig.name, createPublicKey(k.publicKeyPem)).equals(keyHash));
+    if (!key) {
+      unknown.push(sig.line);
+      continue;
+    }
+    if (nodeVerify(null, Buffer.from(parsed.text, 'utf8'), createPublicKey(key.publicKeyPem), sig.blob.subarray(4))) {
+      return { origin: parsed.origin, treeSize: parsed.treeSize, rootHash: parsed.rootHash, signedBy: key, unknownSignatures: unknown };
+    }
+    throw new FindingError(`checkpoint signature by ${sig.name} (key ${key.name}) does not verify`, { file: where });
+  }
+  throw new FindingError('checkpoint is not signed by any trusted audit-checkpoint key', { file: where }, unknown.map((l) => `untrusted signature: ${l}`));
+}

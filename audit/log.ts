@@ -1,0 +1,341 @@
+import { join } from 'node:path';
+import { FindingError, InputError, validateWith } from '../common/index.js';
+import type { LocalKeySigner } from '../signing/index.js';
+import { chainRecord, checkLine, GENESIS_HASH } from './chain.js';
+import { validateOrigin } from './checkpoint.js';
+import { AuditIndex } from './index-db.js';
+import { parseSealedLine, syncIndex } from './index-sync.js';
+import { AuditRecord, type SealedRecord } from './record.js';
+import { sealBatch, stateFromCheckpoint, type SealedState } from './seal.js';
+import { latestCheckpoint } from './segment.js';
+import { LocalDirectorySink } from './sinks/local.js';
+import type { SegmentSink } from './sinks/sink.js';
+import { readWalFiles, removeWalFile, WalWriter } from './wal.js';
+
+export interface AuditLogOptions {
+  /** Local state: `wal/`, `index.sqlite`, and (with the default sink) `segments/`, `checkpoints/`. */
+  dir: string;
+  /** Ed25519 key trusted for the `audit-checkpoint` purpose. */
+  signer: LocalKeySigner;
+  /** Checkpoint origin line, e.g. `charter.example.com/audit/prod`. */
+  origin: string;
+  /** Where segments go; default a LocalDirectorySink on `dir`. */
+  sink?: SegmentSink;
+  /** Seal after this many records (default 10,000). */
+  sealEveryRecords?: number;
+  /** Seal records at most this long after they were accepted (default 1,000 ms). */
+  sealEveryMs?: number;
+  /** A `read` decision is acknowledged at once and durable within this delay (default 20 ms). */
+  readDurabilityMs?: number;
+  /** Called when a background seal fails (records stay in the WAL and the seal is retried). */
+  onSealError?: (err: unknown) => void;
+}
+
+export interface AuditLog {
+  /**
+   * Validates and appends a record. Resolves once durable in the WAL, except a `read`
+   * decision, which resolves once accepted and is durable within `readDurabilityMs`.
+   * An id already in the log resolves to its original seq and appends nothing.
+   */
+  append(record: AuditRecord): Promise<{ seq: number }>;
+  /** Makes every accepted record durable and sealed (segment and checkpoint stored). */
+  flush(): Promise<void>;
+  /** Flushes and releases files; the log cannot be used afterwards. */
+  close(): Promise<void>;
+  /** Number of records accepted so far (the next seq). */
+  readonly size: number;
+}
+
+interface Pending {
+  seq: number;
+  id: string;
+  line: string;
+  hash: string;
+  time: string;
+}
+
+interface Waiter {
+  seq: number;
+  resolve: () => void;
+  reject: (err: unknown) => void;
+}
+
+/** A WAL file's records awaiting their seal: one WAL file becomes exactly one segment. */
+interface Batch {
+  walFile: string;
+  items: Pending[];
+}
+
+const needsDurability = (r: AuditRecord): boolean => r.kind === 'evidence' || r.tier !== 'read';
+
+class FileAuditLog implements AuditLog {
+  private nextSeq: number;
+  private lastHash: string;
+  private readonly pendingIds = new Map<string, number>();
+  /** Accepted records in the current WAL file. */
+  private current: Pending[] = [];
+  private readonly sealQueue: Batch[] = [];
+
+  // group commit
+  private queue: string[] = [];
+  private queueLastSeq = -1;
+  private afterRotation: { lines: string[]; lastSeq: number } | null = null;
+  private rotation: { nextSeq: number; resolve: () => void } | null = null;
+  private durableSeq: number;
+  private readonly waiters: Waiter[] = [];
+  private flushing: Promise<void> | null = null;
+  private readTimer: NodeJS.Timeout | null = null;
+  private failure: unknown = null;
+
+  // sealing
+  private sealing: Promise<void> = Promise.resolve();
+  private sealTimer: NodeJS.Timeout | null = null;
+  private closed = false;
+
+  constructor(
+    private readonly opts: Required<Omit<AuditLogOptions, 'sink' | 'onSealError'>> & { onSealError?: (err: unknown) => void },
+    private readonly sink: SegmentSink,
+    private readonly index: AuditIndex,
+    private readonly walDir: string,
+    private writer: WalWriter,
+    private sealed: SealedState,
+    recovered: Batch[],
+  ) {
+    this.nextSeq = sealed.frontier.size + recovered.reduce((n, b) => n + b.items.length, 0);
+    this.durableSeq = this.nextSeq - 1;
+    this.lastHash = recovered.at(-1)?.items.at(-1)?.hash ?? sealed.lastHash;
+    for (const b of recovered) for (const p of b.items) this.pendingIds.set(p.id, p.seq);
+    this.sealQueue.push(...recovered);
+  }
+
+  get size(): number {
+    return this.nextSeq;
+  }
+
+  async append(input: AuditRecord): Promise<{ seq: number }> {
+    if (this.closed) throw new InputError('audit log is closed');
+    if (this.failure) throw this.failure;
+    const record = validateWith(AuditRecord, input, 'audit record');
+    const existing = this.pendingIds.get(record.id) ?? this.index.seqOfId(record.id);
+    if (existing !== undefined) {
+      await this.durable(existing);
+      return { seq: existing };
+    }
+    const seq = this.nextSeq++;
+    const { line, hash } = chainRecord(record, seq, this.lastHash);
+    this.lastHash = hash;
+    this.pendingIds.set(record.id, seq);
+    this.current.push({ seq, id: record.id, line, hash, time: record.time });
+    if (this.afterRotation) {
+      this.afterRotation.lines.push(line);
+      this.afterRotation.lastSeq = seq;
+    } else {
+      this.queue.push(line);
+      this.queueLastSeq = seq;
+    }
+    const urgent = needsDurability(record);
+    if (urgent) this.kickFlush();
+    else this.readTimer ??= setTimeout(() => this.kickFlush(), this.opts.readDurabilityMs);
+    this.scheduleSeal();
+    if (urgent) await this.durable(seq);
+    return { seq };
+  }
+
+  private durable(seq: number): Promise<void> {
+    if (seq <= this.durableSeq) return Promise.resolve();
+    if (this.failure) return Promise.reject(this.failure);
+    return new Promise((resolve, reject) => this.waiters.push({ seq, resolve, reject }));
+  }
+
+  private kickFlush(): void {
+    if (this.readTimer) {
+      clearTimeout(this.readTimer);
+      this.readTimer = null;
+    }
+    if (this.flushing) return;
+    this.flushing = this.runFlush()
+      .catch((err) => this.fail(err))
+      .finally(() => {
+        this.flushing = null;
+        if (!this.failure && (this.queue.length > 0 || this.rotation)) this.kickFlush();
+      });
+  }
+
+  /** Group commit: every line queued while one write+fdatasync runs goes out in the next one. */
+  private async runFlush(): Promise<void> {
+    for (;;) {
+      if (this.queue.length > 0) {
+        const data = this.queue.join('\n') + '\n';
+        const upTo = this.queueLastSeq;
+        this.queue = [];
+        await this.writer.append(data);
+        this.durableSeq = upTo;
+        while (this.waiters.length > 0 && this.waiters[0]!.seq <= upTo) this.waiters.shift()!.resolve();
+      } else if (this.rotation) {
+        const { nextSeq, resolve } = this.rotation;
+        await this.writer.close();
+        this.writer = await WalWriter.create(this.walDir, nextSeq);
+        this.queue = this.afterRotation!.lines;
+        this.queueLastSeq = this.afterRotation!.lastSeq;
+        this.afterRotation = null;
+        this.rotation = null;
+        resolve();
+      } else {
+        return;
+      }
+    }
+  }
+
+  /** A WAL write failed: nothing more is acknowledged (fail closed). */
+  private fail(err: unknown): void {
+    this.failure = new FindingError(`audit WAL write failed: ${err instanceof Error ? err.message : String(err)}`);
+    for (const w of this.waiters.splice(0)) w.reject(this.failure);
+  }
+
+  /** Closes the current WAL file once its records are durable; later appends go to a new file. */
+  private rotate(): Promise<void> {
+    return new Promise((resolve) => {
+      this.rotation = { nextSeq: this.nextSeq, resolve };
+      this.afterRotation = { lines: [], lastSeq: -1 };
+      this.sealQueue.push({ walFile: this.writer.file, items: this.current });
+      this.current = [];
+      this.kickFlush();
+    });
+  }
+
+  private scheduleSeal(): void {
+    if (this.current.length >= this.opts.sealEveryRecords) {
+      this.backgroundSeal();
+    } else if (!this.sealTimer) {
+      this.sealTimer = setTimeout(() => this.backgroundSeal(), this.opts.sealEveryMs);
+      this.sealTimer.unref();
+    }
+  }
+
+  private backgroundSeal(): void {
+    this.seal().catch((err) => this.opts.onSealError?.(err));
+  }
+
+  /** Seals everything accepted so far; seals run one at a time, in order. */
+  private seal(): Promise<void> {
+    if (this.sealTimer) {
+      clearTimeout(this.sealTimer);
+      this.sealTimer = null;
+    }
+    const run = this.sealing.catch(() => undefined).then(async () => {
+      if (this.current.length > 0) await this.rotate();
+      while (this.sealQueue.length > 0) {
+        const batch = this.sealQueue[0]!;
+        const { meta, state } = await sealBatch(
+          this.sink,
+          this.sealed,
+          { lines: batch.items.map((p) => p.line), hashes: batch.items.map((p) => p.hash), firstTime: batch.items[0]!.time },
+          this.opts.origin,
+          this.opts.signer,
+        );
+        const firstSeq = this.sealed.frontier.size;
+        this.sealed = state;
+        // The index is usually exactly one segment behind: add it directly instead of listing the sink.
+        if (this.index.syncedTreeSize() === firstSeq) {
+          this.index.addSegment(
+            meta.segment.key,
+            batch.items.map((p) => ({ record: JSON.parse(p.line) as SealedRecord, line: p.line })),
+            meta.treeSize,
+          );
+        } else {
+          await syncIndex(this.sink, this.index);
+        }
+        for (const p of batch.items) this.pendingIds.delete(p.id);
+        await removeWalFile(batch.walFile, this.walDir);
+        this.sealQueue.shift();
+      }
+    });
+    this.sealing = run;
+    return run;
+  }
+
+  async flush(): Promise<void> {
+    if (this.failure) throw this.failure;
+    await this.seal();
+    if (this.failure) throw this.failure;
+  }
+
+  async close(): Promise<void> {
+    if (this.closed) return;
+    await this.flush();
+    this.closed = true;
+    if (this.readTimer) clearTimeout(this.readTimer);
+    await this.flushing;
+    await this.writer.close();
+    if (this.current.length === 0) await removeWalFile(this.writer.file, this.walDir);
+    this.index.close();
+  }
+}
+
+/**
+ * Replays the WAL left by an earlier run (clean or killed): records already sealed are
+ * dropped, the rest are checked (hash chain, contiguous seqs) and queued to be sealed
+ * file by file, so no acknowledged record is lost and none is sealed twice.
+ */
+async function recoverWal(walDir: string, sealed: SealedState): Promise<Batch[]> {
+  const batches: Batch[] = [];
+  let expectSeq = sealed.frontier.size;
+  let prevHash = sealed.lastHash;
+  for (const wal of await readWalFiles(walDir)) {
+    const items: Pending[] = [];
+    wal.lines.forEach((line, i) => {
+      const r: SealedRecord = parseSealedLine(line, wal.file, i + 1);
+      if (r.seq < sealed.frontier.size) return;
+      const check = checkLine(line);
+      if (r.seq !== expectSeq || r.prevHash !== prevHash || !check || check.actual !== check.claimed || check.claimed !== r.hash) {
+        throw new FindingError(`WAL record seq ${r.seq} does not continue the log (expected seq ${expectSeq})`, { file: wal.file, line: i + 1 });
+      }
+      items.push({ seq: r.seq, id: r.id, line, hash: r.hash, time: r.time });
+      expectSeq++;
+      prevHash = r.hash;
+    });
+    if (items.length === 0) await removeWalFile(wal.file, walDir);
+    else if (items.length !== wal.lines.length) throw new FindingError('WAL file is partly sealed', { file: wal.file });
+    else batches.push({ walFile: wal.file, items });
+  }
+  return batches;
+}
+
+export async function openAuditLog(opts: AuditLogOptions): Promise<AuditLog> {
+  validateOrigin(opts.origin);
+  const sealEveryRecords = opts.sealEveryRecords ?? 10_000;
+  const sealEveryMs = opts.sealEveryMs ?? 1_000;
+  const readDurabilityMs = opts.readDurabilityMs ?? 20;
+  for (const [field, v] of Object.entries({ sealEveryRecords, sealEveryMs, readDurabilityMs })) {
+    if (!Number.isInteger(v) || v < 1) throw new InputError(`${field} must be a positive integer`, { field });
+  }
+  const sink = opts.sink ?? new LocalDirectorySink(opts.dir);
+  await sink.open();
+  const latest = await latestCheckpoint(sink);
+  if (latest && latest.origin !== opts.origin) {
+    throw new InputError(`log in ${sink.location} has origin '${latest.origin}', not '${opts.origin}'`, { field: 'origin' });
+  }
+  const sealed = stateFromCheckpoint(latest, GENESIS_HASH);
+  const index = AuditIndex.open(join(opts.dir, 'index.sqlite'));
+  try {
+    await syncIndex(sink, index);
+    const walDir = join(opts.dir, 'wal');
+    const recovered = await recoverWal(walDir, sealed);
+    const nextSeq = sealed.frontier.size + recovered.reduce((n, b) => n + b.items.length, 0);
+    const writer = await WalWriter.create(walDir, nextSeq);
+    const log = new FileAuditLog(
+      { dir: opts.dir, signer: opts.signer, origin: opts.origin, sealEveryRecords, sealEveryMs, readDurabilityMs, ...(opts.onSealError ? { onSealError: opts.onSealError } : {}) },
+      sink,
+      index,
+      walDir,
+      writer,
+      sealed,
+      recovered,
+    );
+    if (recovered.length > 0) await log.flush();
+    return log;
+  } catch (err) {
+    index.close();
+    throw err;
+  }
+}

@@ -1,0 +1,70 @@
+import { closeSync, existsSync, fsyncSync, mkdirSync, openSync, readFileSync, readdirSync, renameSync, rmSync, writeSync } from 'node:fs';
+import { dirname, join, relative, sep } from 'node:path';
+import { randomBytes } from 'node:crypto';
+import { FindingError } from '../../common/index.js';
+import type { SegmentSink, SinkObject } from './sink.js';
+
+/**
+ * The embedded default sink: a local directory, same layout as the S3 sink. It is
+ * tamper-evident (every change is found by `charter audit verify`), not WORM: anyone with
+ * write access to the directory can still change or delete files.
+ */
+export class LocalDirectorySink implements SegmentSink {
+  readonly location: string;
+
+  constructor(private readonly root: string) {
+    this.location = root;
+  }
+
+  async open(): Promise<void> {
+    mkdirSync(this.root, { recursive: true });
+  }
+
+  async put(key: string, body: Uint8Array): Promise<void> {
+    const file = this.path(key);
+    if (existsSync(file)) {
+      if (Buffer.from(body).equals(readFileSync(file))) return;
+      throw new FindingError('refusing to overwrite a sealed object with different content', { file });
+    }
+    // Unlike writeFileAtomic this fsyncs file and directory: the WAL is deleted once this returns.
+    mkdirSync(dirname(file), { recursive: true });
+    const tmp = join(dirname(file), `.${randomBytes(6).toString('hex')}.tmp`);
+    const fd = openSync(tmp, 'wx');
+    try {
+      writeSync(fd, body);
+      fsyncSync(fd);
+    } catch (err) {
+      rmSync(tmp, { force: true });
+      throw err;
+    } finally {
+      closeSync(fd);
+    }
+    renameSync(tmp, file);
+    const dirFd = openSync(dirname(file), 'r');
+    try {
+      fsyncSync(dirFd);
+    } finally {
+      closeSync(dirFd);
+    }
+  }
+
+  async get(key: string): Promise<Uint8Array | undefined> {
+    const file = this.path(key);
+    return existsSync(file) ? readFileSync(file) : undefined;
+  }
+
+  async list(prefix: string): Promise<SinkObject[]> {
+    const base = this.path(prefix.replace(/\/+$/, ''));
+    if (!existsSync(base)) return [];
+    const entries = readdirSync(base, { recursive: true, withFileTypes: true });
+    return entries
+      .filter((e) => e.isFile() && !e.name.startsWith('.'))
+      .map((e) => ({ key: relative(this.root, join(e.parentPath, e.name)).split(sep).join('/'), warnings: [] }))
+      .sort((a, b) => (a.key < b.key ? -1 : a.key > b.key ? 1 : 0));
+  }
+
+  private path(key: string): string {
+    if (key.split('/').some((p) => p === '..' || p === '')) throw new FindingError(`invalid object key '${key}'`);
+    return join(this.root, ...key.split('/'));
+  }
+}

@@ -1,0 +1,23 @@
+/**
+ * Where sealed segments and checkpoints are stored. Keys are `/`-separated paths
+ * (see audit/README.md for the layout); a sink never overwrites what it stored: the local
+ * directory refuses, S3 Object Lock keeps the original version locked.
+ */
+export interface SinkObject {
+  key: string;
+  /** Anything odd the store reports about the object (extra versions, delete markers). */
+  warnings: string[];
+}
+
+export interface SegmentSink {
+  /** Human-readable location, e.g. a directory or s3://bucket/prefix. */
+  readonly location: string;
+  /** Checks the store before the first write (S3: the bucket's Object Lock configuration). */
+  open(): Promise<void>;
+  /** Stores an object durably. Storing identical bytes again under the same key is a no-op. */
+  put(key: string, body: Uint8Array): Promise<void>;
+  /** The object as first stored, or undefined when there is none. */
+  get(key: string): Promise<Uint8Array | undefined>;
+  /** Keys under a prefix, sorted. */
+  list(prefix: string): Promise<SinkObject[]>;
+}

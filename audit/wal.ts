@@ -1,0 +1,75 @@
+import { open, readdir, readFile, rm, truncate, type FileHandle } from 'node:fs/promises';
+import { openSync, fsyncSync, closeSync, mkdirSync } from 'node:fs';
+import { join } from 'node:path';
+
+/**
+ * Write-ahead log files: `wal/<first seq, 12 digits>.wal`, one sealed-record line each.
+ * A file is started when the log opens and at every seal, so each sealed segment is exactly
+ * the content of one WAL file: re-sealing after a crash rebuilds byte-identical segments.
+ */
+
+export interface WalFile {
+  file: string;
+  firstSeq: number;
+  lines: string[];
+}
+
+export const walName = (firstSeq: number): string => `${String(firstSeq).padStart(12, '0')}.wal`;
+
+function fsyncDir(dir: string): void {
+  const fd = openSync(dir, 'r');
+  try {
+    fsyncSync(fd);
+  } finally {
+    closeSync(fd);
+  }
+}
+
+/**
+ * Reads every WAL file in order. A torn last line (a write cut short by a power loss) was
+ * never acknowledged, because acknowledgement waits for fdatasync of the whole batch: it is
+ * cut off the file.
+ */
+export async function readWalFiles(walDir: string): Promise<WalFile[]> {
+  mkdirSync(walDir, { recursive: true });
+  const names = (await readdir(walDir)).filter((n) => /^\d{12}\.wal$/.test(n)).sort();
+  const out: WalFile[] = [];
+  for (const name of names) {
+    const file = join(walDir, name);
+    const text = await readFile(file, 'utf8');
+    const end = text.lastIndexOf('\n') + 1;
+    if (end < text.length) await truncate(file, Buffer.byteLength(text.slice(0, end)));
+    out.push({ file, firstSeq: Number(name.slice(0, 12)), lines: end === 0 ? [] : text.slice(0, end - 1).split('\n') });
+  }
+  return out;
+}
+
+export async function removeWalFile(file: string, walDir: string): Promise<void> {
+  await rm(file, { force: true });
+  fsyncDir(walDir);
+}
+
+/** One open WAL file. `append` returns once the bytes are on disk (write + fdatasync). */
+export class WalWriter {
+  private constructor(
+    readonly file: string,
+    private readonly handle: FileHandle,
+  ) {}
+
+  static async create(walDir: string, firstSeq: number): Promise<WalWriter> {
+    mkdirSync(walDir, { recursive: true });
+    const file = join(walDir, walName(firstSeq));
+    const handle = await open(file, 'a');
+    fsyncDir(walDir); // the new name must survive a crash too
+    return new WalWriter(file, handle);
+  }
+
+  async append(data: string): Promise<void> {
+    await this.handle.write(data);
+    await this.handle.datasync();
+  }
+
+  async close(): Promise<void> {
+    await this.handle.close();
+  }
+}
