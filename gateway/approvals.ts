@@ -1,0 +1,179 @@
+import { closeSync, existsSync, mkdirSync, openSync, readdirSync } from 'node:fs';
+import { join } from 'node:path';
+import type { KeyObject } from 'node:crypto';
+import { v7 as uuidv7 } from 'uuid';
+import { z } from 'zod';
+import { charterHome, FindingError, InputError, readJson, writeFileAtomic } from '../common/index.js';
+import { RiskTier } from '../audit/index.js';
+import { signApprovalToken } from './approval-tokens.js';
+
+/** What an approval is bound to: a token for one binding is worthless for any other. */
+export interface ApprovalBinding {
+  tenant: string;
+  agent: string;
+  tool: string;
+  argsDigest: string;
+}
+
+const Iso = z.string().datetime({ offset: false });
+
+export const ApprovalRequest = z.object({
+  id: z.string().uuid(),
+  tenant: z.string().min(1),
+  agent: z.string().min(1),
+  tool: z.string().min(1),
+  tier: RiskTier,
+  argsDigest: z.string().regex(/^sha256:[0-9a-f]{64}$/),
+  /** The arguments themselves, so an approver sees what they approve. */
+  args: z.record(z.string(), z.unknown()),
+  /** Distinct approvers needed: 1 for write-high, 2 for critical. */
+  required: z.number().int().min(1),
+  requestedBy: z.string().min(1),
+  requestedAt: Iso,
+  expiresAt: Iso,
+  status: z.enum(['pending', 'approved', 'denied', 'expired']),
+  approvals: z.array(z.object({ approver: z.string(), keyId: z.string(), tokenId: z.string(), token: z.string(), at: Iso })),
+  denials: z.array(z.object({ approver: z.string(), reason: z.string(), at: Iso })),
+});
+export type ApprovalRequest = z.infer<typeof ApprovalRequest>;
+
+export function requiredApprovals(tier: RiskTier): number {
+  return tier === 'critical' ? 2 : tier === 'write-high' ? 1 : 0;
+}
+
+/**
+ * Approval requests and their tokens on disk under `$CHARTER_HOME/approvals`, so the CLI
+ * (approvers) and a running gateway (requests, token use) share them. One JSON file a request;
+ * a used token leaves a marker in `used/` created exclusively, which makes use single-use even
+ * across processes.
+ */
+export class ApprovalStore {
+  constructor(readonly dir: string = join(charterHome(), 'approvals')) {}
+
+  private file(id: string): string {
+    if (!z.string().uuid().safeParse(id).success) throw new InputError(`not an approval id: '${id}'`, { field: 'id' });
+    return join(this.dir, `${id}.json`);
+  }
+
+  get(id: string, now = Date.now()): ApprovalRequest {
+    const file = this.file(id);
+    if (!existsSync(file)) throw new InputError(`no approval request ${id}`, { file });
+    return withExpiry(readJson(file, ApprovalRequest), now);
+  }
+
+  list(now = Date.now()): ApprovalRequest[] {
+    if (!existsSync(this.dir)) return [];
+    return readdirSync(this.dir)
+      .filter((f) => f.endsWith('.json') && !f.startsWith('.'))
+      .map((f) => withExpiry(readJson(join(this.dir, f), ApprovalRequest), now))
+      .sort((a, b) => a.requestedAt.localeCompare(b.requestedAt));
+  }
+
+  /** Opens a request, or returns the live one for the same binding (a retried call does not pile up requests). */
+  request(
+    input: ApprovalBinding & { tier: RiskTier; args: Record<string, unknown>; requestedBy: string; ttlSeconds: number },
+    now = Date.now(),
+  ): ApprovalRequest {
+    const required = requiredApprovals(input.tier);
+    if (required === 0) throw new InputError(`tool '${input.tool}' is tier ${input.tier}: it needs no approval`, { field: 'tool' });
+    const live = this.list(now).find((r) => sameBinding(r, input) && (r.status === 'pending' || r.status === 'approved'));
+    if (live) return live;
+    const req: ApprovalRequest = {
+      id: uuidv7(),
+      tenant: input.tenant,
+      agent: input.agent,
+      tool: input.tool,
+      tier: input.tier,
+      argsDigest: input.argsDigest,
+      args: input.args,
+      required,
+      requestedBy: input.requestedBy,
+      requestedAt: new Date(now).toISOString(),
+      expiresAt: new Date(now + input.ttlSeconds * 1000).toISOString(),
+      status: 'pending',
+      approvals: [],
+      denials: [],
+    };
+    this.save(req);
+    return req;
+  }
+
+  /** Signs an approval token with the approver's key and attaches it to the request. */
+  async approve(id: string, approver: string, key: KeyObject, now = Date.now()): Promise<ApprovalRequest> {
+    const req = this.get(id, now);
+    if (req.status === 'denied' || req.status === 'expired') throw new FindingError(`approval request ${id} is ${req.status}`);
+    if (req.approvals.some((a) => a.approver === approver)) throw new FindingError(`${approver} has already approved request ${id}`);
+    const token = await signApprovalToken(req, approver, key, Date.parse(req.expiresAt));
+    req.approvals.push({ approver, keyId: token.keyId, tokenId: token.tokenId, token: token.token, at: new Date(now).toISOString() });
+    if (req.approvals.length >= req.required) req.status = 'approved';
+    this.save(req);
+    return req;
+  }
+
+  deny(id: string, approver: string, reason: string, now = Date.now()): ApprovalRequest {
+    const req = this.get(id, now);
+    if (req.status === 'expired') throw new FindingError(`approval request ${id} is expired`);
+    req.denials.push({ approver, reason, at: new Date(now).toISOString() });
+    req.status = 'denied';
+    this.save(req);
+    return req;
+  }
+
+  /** Marks every request past its expiry as expired; returns those it changed. */
+  expire(now = Date.now()): ApprovalRequest[] {
+    const changed: ApprovalRequest[] = [];
+    for (const f of existsSync(this.dir) ? readdirSync(this.dir) : []) {
+      if (!f.endsWith('.json') || f.startsWith('.')) continue;
+      const stored = readJson(join(this.dir, f), ApprovalRequest);
+      const current = withExpiry(stored, now);
+      if (current.status !== stored.status) {
+        this.save(current);
+        changed.push(current);
+      }
+    }
+    return changed;
+  }
+
+  /** Tokens of the live, approved request for a binding (what the gateway attaches to a retried call). */
+  tokensFor(binding: ApprovalBinding, now = Date.now()): string[] {
+    const req = this.list(now).find((r) => sameBinding(r, binding) && r.status === 'approved');
+    return req ? req.approvals.map((a) => a.token) : [];
+  }
+
+  /** Whether the request a token belongs to was denied or has expired (an approver withdrew). */
+  isWithdrawn(id: string, now = Date.now()): boolean {
+    const file = join(this.dir, `${id}.json`);
+    if (!existsSync(file)) return false;
+    const status = withExpiry(readJson(file, ApprovalRequest), now).status;
+    return status === 'denied' || status === 'expired';
+  }
+
+  isUsed(tokenId: string): boolean {
+    return existsSync(join(this.dir, 'used', tokenId));
+  }
+
+  /** Marks a token used; false when it already was. The exclusive create is the single-use guarantee. */
+  consume(tokenId: string): boolean {
+    mkdirSync(join(this.dir, 'used'), { recursive: true });
+    try {
+      closeSync(openSync(join(this.dir, 'used', tokenId), 'wx'));
+      return true;
+    } catch (err) {
+      if ((err as NodeJS.ErrnoException).code === 'EEXIST') return false;
+      throw err;
+    }
+  }
+
+  private save(req: ApprovalRequest): void {
+    writeFileAtomic(this.file(req.id), JSON.stringify(req, null, 2) + '\n');
+  }
+}
+
+function sameBinding(a: ApprovalBinding, b: ApprovalBinding): boolean {
+  return a.tenant === b.tenant && a.agent === b.agent && a.tool === b.tool && a.argsDigest === b.argsDigest;
+}
+
+function withExpiry(req: ApprovalRequest, now: number): ApprovalRequest {
+  if ((req.status === 'pending' || req.status === 'approved') && Date.parse(req.expiresAt) <= now) return { ...req, status: 'expired' };
+  return req;
+}

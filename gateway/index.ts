@@ -1,0 +1,26 @@
+/**
+ * gateway: Charter's single enforcement point for agent tool calls. An MCP server (Streamable
+ * HTTP on loopback, or in-process) over one decision path: JWT identity, tenant rewriting,
+ * argument contracts, approvals, Cedar through the verified manifest, ENFORCE / LOG_ONLY, and
+ * one audit record a decision. Also signed agent-to-agent envelopes and per-tenant breakers.
+ */
+export { ApprovalRequest, ApprovalStore, requiredApprovals, type ApprovalBinding } from './approvals.js';
+export { signApprovalToken, verifyApprovalTokens, type SignedApprovalToken, type TokenLedger, type VerifiedApprovals } from './approval-tokens.js';
+export { RateLimiter, UpstreamGuard, UpstreamRefused, type RateLimit, type UpstreamGuardOptions } from './breakers.js';
+export { ToolContracts, type ContractCheck } from './contracts.js';
+export {
+  DecisionPath,
+  type DecisionData,
+  type DecisionPathOptions,
+  type DecisionSink,
+  type GatewayCall,
+  type GatewayDecision,
+  type Outcome,
+  type StageTimes,
+} from './decide.js';
+export { EntityDirectory } from './entities.js';
+export { AGENT_ENVELOPE_PAYLOAD_TYPE, AgentMessage, EnvelopeReceiver, NonceStore, sealAgentMessage, type ReceiverPolicy } from './envelopes.js';
+export { IdentityVerifier, type CallerIdentity, type IdentityConfig } from './identity.js';
+export { connectInProcess, createGatewayServer, serveGatewayHttp, type DecisionMeta, type GatewayHttp } from './mcp-server.js';
+export { bindTenant, type TenantBinding } from './tenant-args.js';
+export { DEFAULT_UPSTREAM_GUARD, parseUpstreams, UpstreamPool } from './upstreams.js';

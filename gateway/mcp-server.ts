@@ -1,0 +1,145 @@
+import { createServer, type IncomingMessage, type Server as HttpServer, type ServerResponse } from 'node:http';
+import type { AddressInfo } from 'node:net';
+import { Client } from '@modelcontextprotocol/sdk/client/index.js';
+import { InMemoryTransport } from '@modelcontextprotocol/sdk/inMemory.js';
+import { Server } from '@modelcontextprotocol/sdk/server/index.js';
+import { StreamableHTTPServerTransport } from '@modelcontextprotocol/sdk/server/streamableHttp.js';
+import { CallToolRequestSchema, ListToolsRequestSchema, type CallToolResult } from '@modelcontextprotocol/sdk/types.js';
+import { z } from 'zod';
+import { errorMessage } from '../common/index.js';
+import type { DecisionPath, GatewayDecision } from './decide.js';
+import type { CallerIdentity, IdentityVerifier } from './identity.js';
+import type { UpstreamPool } from './upstreams.js';
+
+/** Request `_meta` keys a caller may set: approval tokens and correlation ids. */
+const CallMeta = z
+  .object({
+    'charter/approvalTokens': z.array(z.string()).optional(),
+    'charter/traceId': z.string().min(1).optional(),
+    'charter/runId': z.string().min(1).optional(),
+  })
+  .optional();
+
+/** What the gateway tells the agent about its decision, in the result's `_meta`. */
+export interface DecisionMeta {
+  outcome: GatewayDecision['outcome'];
+  decision: 'allow' | 'deny';
+  mode: string;
+  recordId: string;
+  reasons: string[];
+  approvalRequest?: GatewayDecision['approvalRequest'];
+}
+
+function decisionMeta(d: GatewayDecision): DecisionMeta {
+  return {
+    outcome: d.outcome,
+    decision: d.record.decision,
+    mode: d.record.mode,
+    recordId: d.record.id,
+    reasons: d.record.reasons,
+    ...(d.approvalRequest ? { approvalRequest: d.approvalRequest } : {}),
+  };
+}
+
+/**
+ * An MCP server for one verified caller: it lists only the tools the caller's agent manifest
+ * permits (with their argument contracts as input schemas), decides every call on the
+ * decision path, and forwards what is not blocked to the upstream tool server.
+ */
+export function createGatewayServer(path: DecisionPath, upstreams: UpstreamPool, identity: CallerIdentity): Server {
+  const server = new Server({ name: 'charter-gateway', version: '0.1.0' }, { capabilities: { tools: {} } });
+  server.setRequestHandler(ListToolsRequestSchema, async () => ({
+    tools: path.toolsFor(identity.agentId).map((t) => ({
+      name: t.name,
+      description: t.description,
+      inputSchema: t.args as { type: 'object'; [k: string]: unknown },
+      annotations: { readOnlyHint: t.tier === 'read', destructiveHint: t.tier === 'critical' },
+      _meta: { 'charter/tier': t.tier },
+    })),
+  }));
+  server.setRequestHandler(CallToolRequestSchema, async (req): Promise<CallToolResult> => {
+    const meta = CallMeta.safeParse(req.params._meta);
+    const m = meta.success ? meta.data : undefined;
+    const d = await path.decide({
+      identity,
+      tool: req.params.name,
+      args: req.params.arguments ?? {},
+      approvalTokens: m?.['charter/approvalTokens'] ?? [],
+      traceId: m?.['charter/traceId'] ?? null,
+      runId: m?.['charter/runId'] ?? null,
+    });
+    const _meta = { 'charter/decision': decisionMeta(d) };
+    if (d.blocked) {
+      const text = d.outcome === 'approval-pending' ? `approval pending (request ${d.approvalRequest!.id})` : `denied: ${d.record.reasons.join('; ')}`;
+      return { isError: true, content: [{ type: 'text', text }], _meta };
+    }
+    try {
+      const result = await upstreams.call(identity.tenantId, req.params.name, d.args);
+      return { ...result, _meta: { ...result._meta, ..._meta } };
+    } catch (err) {
+      return { isError: true, content: [{ type: 'text', text: `upstream failed: ${errorMessage(err)}` }], _meta };
+    }
+  });
+  return server;
+}
+
+/** An MCP client connected in-process to the gateway as `identity` (for the orchestrator and tests). */
+export async function connectInProcess(path: DecisionPath, upstreams: UpstreamPool, identity: CallerIdentity): Promise<Client> {
+  const [clientSide, serverSide] = InMemoryTransport.createLinkedPair();
+  await createGatewayServer(path, upstreams, identity).connect(serverSide);
+  const client = new Client({ name: `${identity.agentId}-in-process`, version: '0.1.0' });
+  await client.connect(clientSide);
+  return client;
+}
+
+export interface GatewayHttp {
+  url: string;
+  close(): Promise<void>;
+}
+
+function reject(res: ServerResponse, status: number, message: string): void {
+  res.writeHead(status, { 'content-type': 'application/json' }).end(JSON.stringify({ jsonrpc: '2.0', error: { code: -32001, message }, id: null }));
+}
+
+/**
+ * Streamable HTTP on loopback, stateless: each POST to /mcp carries a bearer JWT, verified
+ * before any MCP message is read; a request without a valid token gets 401 and reaches no
+ * decision (there is no tenant to decide for).
+ */
+export async function serveGatewayHttp(path: DecisionPath, upstreams: UpstreamPool, verifier: IdentityVerifier, port = 0): Promise<GatewayHttp> {
+  const handle = async (req: IncomingMessage, res: ServerResponse): Promise<void> => {
+    if (new URL(req.url ?? '/', 'http://localhost').pathname !== '/mcp') return reject(res, 404, 'not found: the MCP endpoint is /mcp');
+    if (req.method !== 'POST') return reject(res, 405, 'this gateway is stateless: POST only');
+    const bearer = /^Bearer (.+)$/.exec(req.headers.authorization ?? '')?.[1];
+    if (!bearer) return reject(res, 401, 'missing bearer token');
+    let identity: CallerIdentity;
+    try {
+      identity = await verifier.verify(bearer);
+    } catch (err) {
+      return reject(res, 401, errorMessage(err));
+    }
+    const server = createGatewayServer(path, upstreams, identity);
+    const transport = new StreamableHTTPServerTransport({ sessionIdGenerator: undefined, enableJsonResponse: true });
+    res.on('close', () => void transport.close().then(() => server.close()));
+    await server.connect(transport);
+    await transport.handleRequest(req, res);
+  };
+  const http: HttpServer = createServer((req, res) => {
+    handle(req, res).catch((err) => {
+      if (!res.headersSent) reject(res, 500, errorMessage(err));
+    });
+  });
+  await new Promise<void>((resolve, fail) => {
+    http.once('error', fail);
+    http.listen(port, '127.0.0.1', () => resolve());
+  });
+  const { port: bound } = http.address() as AddressInfo;
+  return {
+    url: `http://127.0.0.1:${bound}/mcp`,
+    close: () =>
+      new Promise<void>((resolve) => {
+        http.closeAllConnections();
+        http.close(() => resolve());
+      }),
+  };
+}

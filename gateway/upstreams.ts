@@ -1,0 +1,67 @@
+import { Client } from '@modelcontextprotocol/sdk/client/index.js';
+import { StreamableHTTPClientTransport } from '@modelcontextprotocol/sdk/client/streamableHttp.js';
+import type { CallToolResult } from '@modelcontextprotocol/sdk/types.js';
+import { InputError } from '../common/index.js';
+import { UpstreamGuard, type UpstreamGuardOptions } from './breakers.js';
+
+export const DEFAULT_UPSTREAM_GUARD: UpstreamGuardOptions = { maxConcurrent: 16, timeoutMs: 10_000, failureThreshold: 5, openMs: 30_000 };
+
+/** Parses `--upstream tool=URL` flags into a tool -> URL map. */
+export function parseUpstreams(specs: readonly string[]): Record<string, string> {
+  const out: Record<string, string> = {};
+  for (const spec of specs) {
+    const m = /^([a-z][a-z0-9_]*)=(https?:\/\/.+)$/.exec(spec);
+    if (!m) throw new InputError(`--upstream must be tool=http(s)://host:port/path, got '${spec}'`, { field: '--upstream' });
+    if (out[m[1]!]) throw new InputError(`--upstream names tool '${m[1]}' twice`, { field: '--upstream' });
+    out[m[1]!] = m[2]!;
+  }
+  return out;
+}
+
+/**
+ * MCP clients to the upstream tool servers, one connection per server URL, each call passing
+ * through the per-(tenant, upstream) guard so one tenant's slow or failing supplier cannot
+ * exhaust another tenant's capacity.
+ */
+export class UpstreamPool {
+  private readonly clients = new Map<string, Promise<Client>>();
+  readonly guard: UpstreamGuard;
+
+  constructor(
+    private readonly upstreams: Record<string, string>,
+    guard: UpstreamGuardOptions = DEFAULT_UPSTREAM_GUARD,
+  ) {
+    this.guard = new UpstreamGuard(guard);
+  }
+
+  has(tool: string): boolean {
+    return Object.hasOwn(this.upstreams, tool);
+  }
+
+  async call(tenant: string, tool: string, args: Record<string, unknown>): Promise<CallToolResult> {
+    const url = this.upstreams[tool];
+    if (!url) throw new Error(`no upstream tool server configured for '${tool}'`);
+    return this.guard.run(`${tenant}|${url}`, async (signal) => {
+      const client = await this.client(url);
+      return (await client.callTool({ name: tool, arguments: args }, undefined, { signal })) as CallToolResult;
+    });
+  }
+
+  private client(url: string): Promise<Client> {
+    let pending = this.clients.get(url);
+    if (!pending) {
+      const client = new Client({ name: 'charter-gateway', version: '0.1.0' });
+      pending = client.connect(new StreamableHTTPClientTransport(new URL(url))).then(() => client);
+      // A failed connection is not cached: the next call retries it.
+      pending.catch(() => this.clients.delete(url));
+      this.clients.set(url, pending);
+    }
+    return pending;
+  }
+
+  async close(): Promise<void> {
+    const clients = await Promise.allSettled(this.clients.values());
+    this.clients.clear();
+    await Promise.all(clients.map((c) => (c.status === 'fulfilled' ? c.value.close() : undefined)));
+  }
+}
