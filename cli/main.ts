@@ -1,6 +1,7 @@
 #!/usr/bin/env node
 import { Command } from 'commander';
 import { registerKeys } from './commands/keys.js';
+import { registerDatasets } from './commands/datasets.js';
 import { configureExits } from './program.js';
 
 const program = new Command('charter')
@@ -11,5 +12,6 @@ configureExits(program);
 // One registration per command group; each lives in cli/commands/<group>.ts and calls
 // only the public entry point of its domain folder.
 registerKeys(program);
+registerDatasets(program);
 
 await program.parseAsync(process.argv);
