@@ -2,6 +2,8 @@
 import { Command } from 'commander';
 import { registerKeys } from './commands/keys.js';
 import { registerDatasets } from './commands/datasets.js';
+import { registerGateway } from './commands/gateway.js';
+import { registerApprovals } from './commands/approvals.js';
 import { configureExits } from './program.js';
 
 const program = new Command('charter')
@@ -13,5 +15,7 @@ configureExits(program);
 // only the public entry point of its domain folder.
 registerKeys(program);
 registerDatasets(program);
+registerGateway(program);
+registerApprovals(program);
 
 await program.parseAsync(process.argv);

@@ -23,4 +23,5 @@ export { AGENT_ENVELOPE_PAYLOAD_TYPE, AgentMessage, EnvelopeReceiver, NonceStore
 export { IdentityVerifier, type CallerIdentity, type IdentityConfig } from './identity.js';
 export { connectInProcess, createGatewayServer, serveGatewayHttp, type DecisionMeta, type GatewayHttp } from './mcp-server.js';
 export { bindTenant, type TenantBinding } from './tenant-args.js';
+export { openDecisionPath, type GatewayConfig } from './open.js';
 export { DEFAULT_UPSTREAM_GUARD, parseUpstreams, UpstreamPool } from './upstreams.js';

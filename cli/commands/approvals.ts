@@ -1,0 +1,112 @@
+import type { Command } from 'commander';
+import { InputError, parseJson, readText } from '../../common/index.js';
+import { digestJson, loadPrivateKey } from '../../signing/index.js';
+import { RiskTier } from '../../audit/index.js';
+import { ApprovalStore, type ApprovalRequest } from '../../gateway/index.js';
+import { printJson, printLine, printTable } from '../output.js';
+import { action, withJson } from '../program.js';
+
+interface StoreOpts {
+  dir?: string;
+  json?: boolean;
+}
+
+const store = (opts: StoreOpts) => new ApprovalStore(opts.dir);
+
+/** Arguments as inline JSON or `@file`; they must be an object, exactly as the agent will call the tool. */
+function parseArgs(text: string): Record<string, unknown> {
+  const [source, body] = text.startsWith('@') ? [text.slice(1), readText(text.slice(1))] : ['--args', text];
+  const value = parseJson(body, source);
+  if (typeof value !== 'object' || value === null || Array.isArray(value)) throw new InputError('tool arguments must be a JSON object', { file: source });
+  return value as Record<string, unknown>;
+}
+
+/** What an approver reviews; the tokens themselves are left out of human output. */
+function summary(r: ApprovalRequest) {
+  return { ...r, approvals: r.approvals.map(({ token: _token, ...a }) => a) };
+}
+
+function print(r: ApprovalRequest, json: boolean | undefined): void {
+  if (json) return printJson({ ok: true, request: summary(r) });
+  printLine(`${r.id}  ${r.status}  ${r.tenant}/${r.agent} ${r.tool} (${r.tier}, ${r.approvals.length}/${r.required} approvals)  expires ${r.expiresAt}`);
+  printLine(`  args ${JSON.stringify(r.args)}  (${r.argsDigest})`);
+  for (const a of r.approvals) printLine(`  approved by ${a.approver} at ${a.at} (token ${a.tokenId})`);
+  for (const d of r.denials) printLine(`  denied by ${d.approver} at ${d.at}: ${d.reason}`);
+}
+
+export function registerApprovals(program: Command): void {
+  const approvals = program.command('approvals').description('approval requests and signed, single-use approval tokens for write-high and critical tool calls');
+  const withDir = (cmd: Command) => withJson(cmd.option('--dir <dir>', 'approvals folder (default $CHARTER_HOME/approvals)'));
+
+  withDir(
+    approvals
+      .command('request')
+      .description('open an approval request for one exact tool call')
+      .requiredOption('--tenant <tenant>', 'tenant the call is for')
+      .requiredOption('--agent <agent>', 'agent that will make the call')
+      .requiredOption('--tool <tool>', 'tool name')
+      .requiredOption('--tier <tier>', 'tool tier: write-high (one approver) or critical (two)')
+      .requiredOption('--args <json>', 'tool arguments as JSON, or @file')
+      .option('--as <requester>', 'who asks', process.env.USER ?? 'cli')
+      .option('--ttl <seconds>', 'how long the request and its tokens stay valid', '3600'),
+  ).action(
+    action((opts: StoreOpts & { tenant: string; agent: string; tool: string; tier: string; args: string; as: string; ttl: string }) => {
+      const tier = RiskTier.safeParse(opts.tier);
+      if (!tier.success) throw new InputError(`unknown tier '${opts.tier}' (${RiskTier.options.join(', ')})`, { field: '--tier' });
+      const ttlSeconds = Number(opts.ttl);
+      if (!Number.isInteger(ttlSeconds) || ttlSeconds < 1) throw new InputError('--ttl must be a positive number of seconds', { field: '--ttl' });
+      const args = parseArgs(opts.args);
+      const req = store(opts).request({ tenant: opts.tenant, agent: opts.agent, tool: opts.tool, tier: tier.data, args, argsDigest: digestJson(args), requestedBy: opts.as, ttlSeconds });
+      print(req, opts.json);
+    }),
+  );
+
+  withDir(
+    approvals
+      .command('approve <id>')
+      .description('sign an approval token for a request with your own key')
+      .requiredOption('--as <approver>', 'approver name: must be the name of your key in the trusted-keys file')
+      .requiredOption('--key <file>', 'your private key (PKCS#8 PEM), trusted for the approval purpose'),
+  ).action(
+    action(async (id: string, opts: StoreOpts & { as: string; key: string }) => {
+      print(await store(opts).approve(id, opts.as, loadPrivateKey(opts.key)), opts.json);
+    }),
+  );
+
+  withDir(
+    approvals
+      .command('deny <id>')
+      .description('deny a request; tokens already issued for it stop counting')
+      .requiredOption('--as <approver>', 'who denies')
+      .requiredOption('--reason <text>', 'why'),
+  ).action(
+    action((id: string, opts: StoreOpts & { as: string; reason: string }) => {
+      print(store(opts).deny(id, opts.as, opts.reason), opts.json);
+    }),
+  );
+
+  withDir(approvals.command('show <id>').description('show one request')).action(
+    action((id: string, opts: StoreOpts) => {
+      print(store(opts).get(id), opts.json);
+    }),
+  );
+
+  withDir(approvals.command('list').description('list requests').option('--status <status>', 'only pending, approved, denied or expired')).action(
+    action((opts: StoreOpts & { status?: string }) => {
+      const all = store(opts).list().filter((r) => !opts.status || r.status === opts.status);
+      if (opts.json) return printJson({ ok: true, requests: all.map(summary) });
+      printTable(
+        ['id', 'status', 'tenant', 'agent', 'tool', 'tier', 'approvals', 'expires'],
+        all.map((r) => [r.id, r.status, r.tenant, r.agent, r.tool, r.tier, `${r.approvals.length}/${r.required}`, r.expiresAt]),
+      );
+    }),
+  );
+
+  withDir(approvals.command('expire').description('mark every request past its expiry as expired')).action(
+    action((opts: StoreOpts) => {
+      const changed = store(opts).expire();
+      if (opts.json) return printJson({ ok: true, expired: changed.map((r) => r.id) });
+      printLine(`${changed.length} request(s) expired`);
+    }),
+  );
+}

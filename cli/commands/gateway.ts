@@ -1,0 +1,86 @@
+import { join } from 'node:path';
+import type { Command } from 'commander';
+import { charterHome, InputError } from '../../common/index.js';
+import { LocalKeySigner, loadPrivateKey } from '../../signing/index.js';
+import { EnforcementMode, openAuditLog } from '../../audit/index.js';
+import { IdentityVerifier, openDecisionPath, parseUpstreams, serveGatewayHttp, UpstreamPool } from '../../gateway/index.js';
+import { printJson, printLine } from '../output.js';
+import { action, withJson } from '../program.js';
+
+interface ServeOpts {
+  manifest: string[];
+  trustedKeys: string;
+  entities: string;
+  upstream: string[];
+  jwks: string;
+  issuer: string;
+  audience: string;
+  port: string;
+  mode: string;
+  auditDir?: string;
+  auditKey?: string;
+  auditOrigin: string;
+  rate?: string;
+  json?: boolean;
+}
+
+function positiveInt(value: string, flag: string, min = 1): number {
+  const n = Number(value);
+  if (!Number.isInteger(n) || n < min) throw new InputError(`${flag} must be an integer >= ${min}`, { field: flag });
+  return n;
+}
+
+export function registerGateway(program: Command): void {
+  const gateway = program.command('gateway').description('the enforcement point for agent tool calls (MCP)');
+  withJson(
+    gateway
+      .command('serve')
+      .description('serve MCP (Streamable HTTP) on loopback: list permitted tools, decide and record every call, forward what is allowed')
+      .requiredOption('--manifest <file...>', 'signed agent manifests (verified; a bad one stops the gateway)')
+      .requiredOption('--trusted-keys <file>', 'trusted keys: manifest signers and approvers')
+      .requiredOption('--entities <file>', 'entities and tenant limits (fixtures.yaml shape)')
+      .option('--upstream <tool=url...>', 'upstream MCP tool server for a tool', [])
+      .requiredOption('--jwks <url|file>', 'JWKS that signs caller tokens')
+      .requiredOption('--issuer <iss>', 'expected token issuer')
+      .requiredOption('--audience <aud>', 'expected token audience')
+      .option('--port <port>', 'loopback port (0 = any free port)', '8931')
+      .option('--mode <mode>', 'ENFORCE (default) or LOG_ONLY (decide and record, never block)', 'ENFORCE')
+      .option('--audit-dir <dir>', 'audit log folder (default $CHARTER_HOME/audit)')
+      .option('--audit-key <file>', 'Ed25519 key that signs audit checkpoints (default $CHARTER_HOME/keys/audit.key.pem)')
+      .option('--audit-origin <origin>', 'audit checkpoint origin', 'charter.local/audit')
+      .option('--rate <perSecond>', 'per-tenant call rate limit (burst = 2 x rate)'),
+  ).action(
+    action(async (opts: ServeOpts) => {
+      const mode = EnforcementMode.safeParse(opts.mode);
+      if (!mode.success) throw new InputError(`--mode must be ENFORCE or LOG_ONLY, got '${opts.mode}'`, { field: '--mode' });
+      const port = positiveInt(opts.port, '--port', 0);
+      const rate = opts.rate !== undefined ? positiveInt(opts.rate, '--rate') : undefined;
+      const upstreams = new UpstreamPool(parseUpstreams(opts.upstream));
+      const verifier = IdentityVerifier.fromConfig({ jwks: opts.jwks, issuer: opts.issuer, audience: opts.audience });
+      const signer = new LocalKeySigner(loadPrivateKey(opts.auditKey ?? join(charterHome(), 'keys', 'audit.key.pem')));
+      const audit = await openAuditLog({ dir: opts.auditDir ?? join(charterHome(), 'audit'), signer, origin: opts.auditOrigin });
+      try {
+        const path = openDecisionPath({
+          manifestFiles: opts.manifest,
+          trustedKeysFile: opts.trustedKeys,
+          entitiesFile: opts.entities,
+          audit,
+          mode: mode.data,
+          ...(rate ? { rateLimit: { perSecond: rate, burst: 2 * rate } } : {}),
+        });
+        const http = await serveGatewayHttp(path, upstreams, verifier, port);
+        const agents = opts.manifest.length;
+        if (opts.json) printJson({ ok: true, url: http.url, mode: path.mode, manifests: agents });
+        else printLine(`gateway listening on ${http.url} (${path.mode}, ${agents} manifest(s)); Ctrl-C stops it`);
+        await new Promise<void>((resolve) => {
+          process.once('SIGINT', resolve);
+          process.once('SIGTERM', resolve);
+        });
+        await http.close();
+      } finally {
+        await upstreams.close();
+        await audit.close();
+      }
+    }),
+  );
+}

@@ -1,0 +1,49 @@
+import { InputError } from '../common/index.js';
+import { loadTrustedKeys } from '../signing/index.js';
+import type { EnforcementMode } from '../audit/index.js';
+import { loadVerifiedManifest, type VerifiedManifest } from '../policy-packs/index.js';
+import { ApprovalStore } from './approvals.js';
+import { RateLimiter, type RateLimit } from './breakers.js';
+import { DecisionPath, type DecisionSink } from './decide.js';
+import { EntityDirectory } from './entities.js';
+
+export interface GatewayConfig {
+  /** Signed agent manifests, one per agent. */
+  manifestFiles: string[];
+  /** Trusted keys: `manifest` keys verify manifests, `approval` keys verify approval tokens. */
+  trustedKeysFile: string;
+  /** Entities and tenant limits (the fixtures.yaml shape). */
+  entitiesFile: string;
+  audit: DecisionSink;
+  mode?: EnforcementMode;
+  /** Default `$CHARTER_HOME/approvals`. */
+  approvalsDir?: string;
+  rateLimit?: RateLimit;
+}
+
+/**
+ * Builds the decision path from files. Every manifest is verified first: an unverifiable or
+ * tampered manifest throws (FindingError) and the gateway does not start.
+ */
+export function openDecisionPath(config: GatewayConfig): DecisionPath {
+  if (config.manifestFiles.length === 0) throw new InputError('at least one --manifest is required', { field: '--manifest' });
+  const manifests: VerifiedManifest[] = [];
+  const byAgent = new Map<string, string>();
+  for (const file of config.manifestFiles) {
+    const verified = loadVerifiedManifest(file, config.trustedKeysFile);
+    const agent = verified.manifest.agent.name;
+    const other = byAgent.get(agent);
+    if (other) throw new InputError(`agent '${agent}' has two manifests: ${other} and ${file}`, { file });
+    byAgent.set(agent, file);
+    manifests.push(verified);
+  }
+  return new DecisionPath({
+    manifests,
+    data: EntityDirectory.load(config.entitiesFile),
+    audit: config.audit,
+    approvals: new ApprovalStore(config.approvalsDir),
+    trustedKeys: loadTrustedKeys(config.trustedKeysFile),
+    ...(config.mode ? { mode: config.mode } : {}),
+    ...(config.rateLimit ? { rateLimiter: new RateLimiter(config.rateLimit) } : {}),
+  });
+}
