@@ -3,7 +3,16 @@
  * into signed agent manifests, verifying and diffing manifests, and the runtime PolicyEngine.
  */
 export { parseUid, uidText, type CedarEntity, type EntityUid } from './cedar.js';
+export { composeSet, type ComposedSet } from './compose.js';
+export { FIXTURE_AGENT, type CorpusCase } from './corpus.js';
+export { diffManifests, type DecisionChange, type ManifestDiff, type ManifestSide } from './diff.js';
 export { AGENT_TYPE, PolicyEngine, TENANT_TYPE, type CallDecision, type EntityResolver, type PolicySetSource, type ToolCall } from './engine.js';
+export { FixtureStore } from './fixtures.js';
+export { loadPacks, type LoadedPack } from './load.js';
+export { compileManifest, envelopeText, signManifest, type CompiledManifest } from './manifest.js';
 export { Manifest, MANIFEST_PAYLOAD_TYPE, ManifestLayer, ManifestPolicy, ManifestTool } from './manifest-schema.js';
 export { AgentDeclaration, EvalThreshold, Layer, PackFile, RiskTier, ToolDefinition, ToolResource } from './pack-file.js';
+export { PackCatalog, resolvePackSet } from './resolve.js';
+export { runPackTests, type CaseResult, type PackCoverage, type PolicyCoverage, type TestReport } from './run-tests.js';
 export { loadVerifiedManifest, manifestDigestProblems, verifyManifestEnvelope, type VerifiedManifest } from './verify.js';
+export { Workspace, type SetUnderTest } from './workspace.js';

@@ -1,0 +1,192 @@
+import { FindingError, InputError, offsetToLineColumn } from '../common/index.js';
+import { cedar, cedarErrorText, type EntityUid } from './cedar.js';
+import { TENANT_TYPE } from './engine.js';
+import type { LoadedPack, PackPolicy, SourceText } from './load.js';
+import type { ManifestTool } from './manifest-schema.js';
+import { RiskTier, type AgentDeclaration } from './pack-file.js';
+import { LAYER_RANK } from './resolve.js';
+import { actionInfo, actions, entityTypes } from './schema-info.js';
+
+/** A resolved set of packs composed into one policy set, schema and tool list. */
+export interface ComposedSet {
+  /** The agent name, or the root pack key for sets without an intent pack. */
+  name: string;
+  packs: LoadedPack[];
+  agent?: AgentDeclaration;
+  policies: Map<string, PackPolicy>;
+  schemaText: string;
+  schemaJson: cedar.SchemaJson<string>;
+  /** Namespace -> owning pack name. */
+  namespaces: Map<string, string>;
+  /** The tools decisions run over: the agent's tools, else the catalog, else base's fixture tools. */
+  tools: ManifestTool[];
+  entityTypes: Set<string>;
+}
+
+const TIER_GROUP = (tier: string) => `Charter::Action::"tier:${tier}"`;
+const TIER_PREFIX = 'Charter::Action::"tier:';
+
+interface Fragment extends SourceText {
+  pack: LoadedPack;
+  start: number;
+}
+
+/** Composes the schema fragments in layer order, enforcing namespace ownership. */
+function composeSchema(packs: LoadedPack[], extra?: { pack: LoadedPack; source: SourceText }) {
+  const sources: Array<{ pack: LoadedPack; source: SourceText }> = packs.flatMap((p) => (p.schema ? [{ pack: p, source: p.schema }] : []));
+  if (extra) sources.push(extra);
+  const namespaces = new Map<string, string>();
+  const fragments: Fragment[] = [];
+  let text = '';
+  for (const { pack, source } of sources) {
+    const header = `// ${pack.key}: ${source.file}\n`;
+    const candidate = `${text}${header}${source.text}${source.text.endsWith('\n') ? '' : '\n'}`;
+    const start = text.length + header.length;
+    const out = cedar.schemaToJson(candidate);
+    if (out.type === 'failure') {
+      const dup = /duplicate namespace id: `([^`]*)`/.exec(out.errors[0]?.message ?? '');
+      if (dup) {
+        const ns = dup[1]!;
+        const owner = namespaces.get(ns)!;
+        const ownerLayer = packs.find((p) => p.meta.name === owner)?.meta.layer ?? 'base';
+        const why = LAYER_RANK[ownerLayer] < LAYER_RANK[pack.meta.layer] ? ` (a ${pack.meta.layer} pack may not change or remove ${ownerLayer} schema types)` : '';
+        throw new FindingError(`pack ${pack.meta.name} declares namespace ${ns}, which pack ${owner} owns${why}`, { file: source.file });
+      }
+      const at = out.errors[0]?.sourceLocations?.[0]?.start;
+      const frag = at === undefined ? undefined : [...fragments, { ...source, pack, start }].reverse().find((f) => at >= f.start);
+      const loc = frag && at !== undefined ? { file: frag.file, ...offsetToLineColumn(frag.text, at - frag.start) } : { file: source.file };
+      throw new InputError(`invalid Cedar schema: ${cedarErrorText(out.errors).join('; ')}`, loc);
+    }
+    for (const ns of Object.keys(out.json)) if (!namespaces.has(ns)) namespaces.set(ns, pack.meta.name);
+    fragments.push({ ...source, pack, start });
+    text = candidate;
+  }
+  const resolved = cedar.schemaToJsonWithResolvedTypes(text);
+  if (resolved.type === 'failure') throw new InputError(`invalid composed schema: ${cedarErrorText(resolved.errors).join('; ')}`);
+  return { text, json: resolved.json, namespaces };
+}
+
+function composePolicies(packs: LoadedPack[]): Map<string, PackPolicy> {
+  const policies = new Map<string, PackPolicy>();
+  for (const pack of packs) {
+    for (const p of pack.policies) {
+      const where = { file: p.file, line: p.line };
+      const other = policies.get(p.id);
+      const otherLayer = other && packs.find((b) => b.meta.name === other.pack)?.meta.layer;
+      // Reuse of a base id gets its own message: it is an attempt to override base, not a typo.
+      if (other && otherLayer === 'base' && pack.meta.layer !== 'base') {
+        throw new FindingError(`pack ${pack.meta.name} reuses base policy id '${p.id}' (defined by pack ${other.pack} at ${other.file}:${other.line}); base can only be extended, never overridden`, where);
+      }
+      if (!p.id.startsWith(`${pack.meta.name}.`)) {
+        throw new FindingError(`policy id '${p.id}' must start with '${pack.meta.name}.' (pack ${pack.meta.name})`, where);
+      }
+      if (other) throw new FindingError(`duplicate policy id '${p.id}' in pack ${pack.meta.name}: also in pack ${other.pack} at ${other.file}:${other.line}`, where);
+      policies.set(p.id, p);
+    }
+  }
+  return policies;
+}
+
+function validateStrict(policies: Map<string, PackPolicy>, schemaText: string, packs: LoadedPack[]): void {
+  const staticPolicies: Record<string, string> = {};
+  for (const [id, p] of policies) staticPolicies[id] = p.text;
+  const out = cedar.validate({ schema: schemaText, policies: { staticPolicies }, validationSettings: { mode: 'strict' } });
+  if (out.type === 'failure') throw new InputError(`cannot validate ${packs.map((p) => p.key).join(', ')}: ${cedarErrorText(out.errors).join('; ')}`);
+  if (out.validationErrors.length === 0) return;
+  const lines = out.validationErrors.map((e) => {
+    const p = policies.get(e.policyId);
+    if (!p) return `policy ${e.policyId}: ${e.error.message}`;
+    const start = e.error.sourceLocations?.[0]?.start ?? 0;
+    const { line, column } = offsetToLineColumn(p.source, p.offset + start);
+    return `policy ${e.policyId} (pack ${p.pack}, ${p.file}:${line}:${column}): ${e.error.message}${e.error.help ? ` (${e.error.help})` : ''}`;
+  });
+  throw new FindingError(`strict validation failed: ${lines[0]}`, undefined, lines.slice(1));
+}
+
+function tierOf(memberOf: string[]): string[] {
+  return memberOf.filter((m) => m.startsWith(TIER_PREFIX)).map((m) => m.slice(TIER_PREFIX.length, -1));
+}
+
+/** The tool catalog of the domain packs, checked against the composed schema. */
+function toolCatalog(packs: LoadedPack[], json: cedar.SchemaJson<string>, namespaces: Map<string, string>): Map<string, ManifestTool> {
+  const catalog = new Map<string, ManifestTool>();
+  for (const pack of packs) {
+    if (!pack.tools) continue;
+    const owned = [...namespaces].filter(([, owner]) => owner === pack.meta.name).map(([ns]) => ns);
+    if (owned.length !== 1) throw new FindingError(`pack ${pack.meta.name} must own exactly one namespace for its tools, owns ${owned.length}`, { file: pack.tools.file });
+    pack.tools.tools.forEach((tool, i) => {
+      const where = { file: pack.tools!.file, field: `tools[${i}]` };
+      const uid: EntityUid = { type: `${owned[0]}::Action`, id: tool.name };
+      const action = `${uid.type}::${JSON.stringify(tool.name)}`;
+      const info = actionInfo(json, uid);
+      if (!info) throw new FindingError(`tool ${tool.name}: action ${action} is not declared in the schema of pack ${pack.meta.name}`, where);
+      const tiers = tierOf(info.memberOf);
+      if (tiers.length !== 1 || tiers[0] !== tool.tier) {
+        throw new FindingError(`tool ${tool.name} has tier ${tool.tier} but its action is a member of ${tiers.length ? tiers.map((t) => TIER_GROUP(t)).join(', ') : 'no tier group'} (must be exactly ${TIER_GROUP(tool.tier)})`, where);
+      }
+      const resourceType = 'tenant' in tool.resource ? TENANT_TYPE : tool.resource.type;
+      if (!info.resourceTypes.includes(resourceType)) {
+        throw new FindingError(`tool ${tool.name}: resource type ${resourceType} is not among the action's resource types (${info.resourceTypes.join(', ') || 'none'})`, where);
+      }
+      const other = catalog.get(tool.name);
+      if (other) throw new FindingError(`tool ${tool.name} is declared twice in the catalog (also as ${other.action})`, where);
+      catalog.set(tool.name, { name: tool.name, tier: tool.tier, action, resource: tool.resource, description: tool.description, args: tool.args });
+    });
+  }
+  return catalog;
+}
+
+/** Base's stand-in tools: every Fixture action that belongs to a tier group. */
+function fixtureTools(json: cedar.SchemaJson<string>): ManifestTool[] {
+  const out: ManifestTool[] = [];
+  for (const uid of actions(json)) {
+    if (uid.type !== 'Fixture::Action') continue;
+    const info = actionInfo(json, uid)!;
+    const tier = RiskTier.safeParse(tierOf(info.memberOf)[0]);
+    if (!tier.success) continue;
+    const type = info.resourceTypes.find((t) => t !== TENANT_TYPE);
+    out.push({
+      name: uid.id,
+      tier: tier.data,
+      action: `Fixture::Action::${JSON.stringify(uid.id)}`,
+      resource: type ? { type, idArg: 'resourceId' } : { tenant: true },
+      description: 'base test stand-in tool',
+      args: {},
+    });
+  }
+  return out.sort((a, b) => a.name.localeCompare(b.name));
+}
+
+/** Composes a resolved pack set (layer order), enforcing the composition rules of docs/architecture.md. */
+export function composeSet(packs: LoadedPack[], opts: { withFixtureSchema?: boolean } = {}): ComposedSet {
+  const base = packs.find((p) => p.meta.layer === 'base');
+  const intent = packs.find((p) => p.meta.layer === 'intent');
+  const root = intent ?? packs[packs.length - 1]!;
+  const extra = opts.withFixtureSchema && base?.fixtureSchema ? { pack: base, source: base.fixtureSchema } : undefined;
+  const schema = composeSchema(packs, extra);
+  const policies = composePolicies(packs);
+  validateStrict(policies, schema.text, packs);
+  const catalog = toolCatalog(packs, schema.json, schema.namespaces);
+  let tools: ManifestTool[];
+  if (intent?.meta.agent) {
+    tools = intent.meta.agent.tools.map((t, i) => {
+      const where = { file: intent.files.find((f) => f.path.endsWith('pack.yaml'))?.path ?? `${intent.key} pack.yaml`, field: `agent.tools[${i}]` };
+      const entry = catalog.get(t.name);
+      if (!entry) throw new FindingError(`intent pack ${intent.meta.name}: tool ${t.name} is not in the tool catalog`, where);
+      if (entry.tier !== t.tier) throw new FindingError(`intent pack ${intent.meta.name}: tool ${t.name} declared with tier ${t.tier}, the catalog says ${entry.tier}`, where);
+      return entry;
+    });
+  } else if (catalog.size > 0) tools = [...catalog.values()];
+  else tools = extra ? fixtureTools(schema.json) : [];
+  return {
+    name: intent?.meta.agent?.name ?? root.key,
+    packs,
+    ...(intent?.meta.agent ? { agent: intent.meta.agent } : {}),
+    policies,
+    schemaText: schema.text,
+    schemaJson: schema.json,
+    namespaces: schema.namespaces,
+    tools: tools.sort((a, b) => a.name.localeCompare(b.name)),
+    entityTypes: entityTypes(schema.json),
+  };
+}

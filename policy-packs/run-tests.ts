@@ -1,0 +1,124 @@
+import type { CallDecision } from './engine.js';
+import { expandTest, FIXTURE_AGENT, type CorpusCase } from './corpus.js';
+import type { LoadedTest } from './load.js';
+import type { SetUnderTest, Workspace } from './workspace.js';
+
+export interface CaseResult {
+  key: string;
+  /** own: the pack's tests against its own set; regression: a base/domain test against an agent's set. */
+  run: 'own' | 'regression';
+  /** The set the case ran against: agent name or root pack key. */
+  set: string;
+  pack: string;
+  file: string;
+  test: string;
+  tool: string;
+  expect: 'allow' | 'deny';
+  decision: 'allow' | 'deny';
+  expectedDetermining: string[];
+  determining: string[];
+  errors: string[];
+  pass: boolean;
+}
+
+export interface PolicyCoverage {
+  id: string;
+  pack: string;
+  file: string;
+  /** How many case runs had the policy among the determining policies. */
+  hits: number;
+}
+
+export interface PackCoverage {
+  pack: string;
+  covered: number;
+  total: number;
+  percent: number;
+}
+
+export interface TestReport {
+  cases: CaseResult[];
+  failures: CaseResult[];
+  policies: PolicyCoverage[];
+  packs: PackCoverage[];
+  coveragePercent: number;
+}
+
+const sameSet = (a: string[], b: string[]) => a.length === b.length && [...a].sort().every((x, i) => x === [...b].sort()[i]);
+
+/** Expands a pack's tests against a set under test. */
+export function casesFor(sut: SetUnderTest, tests: LoadedTest[], ws: Workspace, regression: boolean): CorpusCase[] {
+  const ctx = {
+    tools: sut.set.tools,
+    knownTools: ws.knownTools(),
+    agent: sut.set.agent?.name ?? FIXTURE_AGENT,
+    fixtures: sut.fixtures,
+    entityTypes: sut.set.entityTypes,
+    regression,
+  };
+  return tests.flatMap((t) => expandTest(t, ctx, sut.engine));
+}
+
+function judge(c: CorpusCase, d: CallDecision, run: CaseResult['run'], set: string): CaseResult {
+  const expect = c.source.test.expect;
+  const expectedDetermining = c.source.test.determining;
+  const pass = run === 'own' ? d.decision === expect && sameSet(d.determiningPolicies, expectedDetermining) : !(expect === 'deny' && d.decision === 'allow');
+  return {
+    key: c.key,
+    run,
+    set,
+    pack: c.source.pack,
+    file: c.source.file,
+    test: c.source.test.name,
+    tool: c.call.tool,
+    expect,
+    decision: d.decision,
+    expectedDetermining,
+    determining: d.determiningPolicies,
+    errors: d.errors,
+    pass,
+  };
+}
+
+/**
+ * Runs the whole corpus: every pack's tests against the pack and its resolved dependencies, then
+ * every base and domain test against every agent's composed set (expected deny must stay deny).
+ * Coverage counts a policy as covered when any run had it among the determining policies.
+ */
+export function runPackTests(ws: Workspace): TestReport {
+  const cases: CaseResult[] = [];
+  const hits = new Map<string, number>();
+  const record = (sut: SetUnderTest, c: CorpusCase, run: CaseResult['run']) => {
+    const d = sut.engine.authorizeCall(c.call, c.resolver);
+    for (const id of d.determiningPolicies) {
+      const p = sut.set.policies.get(id);
+      const pack = p && sut.set.packs.find((x) => x.meta.name === p.pack);
+      if (pack) hits.set(`${pack.key} ${id}`, (hits.get(`${pack.key} ${id}`) ?? 0) + 1);
+    }
+    cases.push(judge(c, d, run, sut.set.name));
+  };
+  for (const pack of ws.catalog.packs) {
+    const sut = ws.setFor(pack);
+    for (const c of casesFor(sut, pack.tests, ws, false)) record(sut, c, 'own');
+  }
+  for (const agent of ws.catalog.agents()) {
+    const sut = ws.agentSet(agent);
+    const inherited = sut.set.packs.filter((p) => p.meta.layer !== 'intent').flatMap((p) => p.tests);
+    for (const c of casesFor(sut, inherited, ws, true)) record(sut, c, 'regression');
+  }
+  const policies: PolicyCoverage[] = [];
+  const packs: PackCoverage[] = [];
+  for (const pack of ws.catalog.packs) {
+    let covered = 0;
+    for (const p of pack.policies) {
+      const n = hits.get(`${pack.key} ${p.id}`) ?? 0;
+      if (n > 0) covered++;
+      policies.push({ id: p.id, pack: pack.key, file: p.file, hits: n });
+    }
+    const total = pack.policies.length;
+    packs.push({ pack: pack.key, covered, total, percent: total === 0 ? 100 : (100 * covered) / total });
+  }
+  const total = policies.length;
+  const coveragePercent = total === 0 ? 100 : (100 * policies.filter((p) => p.hits > 0).length) / total;
+  return { cases, failures: cases.filter((c) => !c.pass), policies, packs, coveragePercent };
+}

@@ -1,0 +1,72 @@
+import { InputError } from '../common/index.js';
+import { digestJson } from '../signing/index.js';
+import { composeSet, type ComposedSet } from './compose.js';
+import { PolicyEngine } from './engine.js';
+import { FixtureStore } from './fixtures.js';
+import { loadPacks, type LoadedPack } from './load.js';
+import type { ManifestTool } from './manifest-schema.js';
+import { PackCatalog, resolvePackSet } from './resolve.js';
+
+/** A composed set ready for decisions: its engine and the fixtures of its packs. */
+export interface SetUnderTest {
+  root: LoadedPack;
+  set: ComposedSet;
+  engine: PolicyEngine;
+  fixtures: FixtureStore;
+}
+
+/** A loaded packs folder; composed sets are built once and cached by root pack. */
+export class Workspace {
+  readonly catalog: PackCatalog;
+  private readonly sets = new Map<string, SetUnderTest>();
+  private known: Map<string, ManifestTool> | undefined;
+
+  constructor(
+    readonly dir: string,
+    packs: LoadedPack[] = loadPacks(dir),
+  ) {
+    this.catalog = new PackCatalog(packs);
+  }
+
+  /** `root` with everything it extends, composed (base-only sets add base's fixture schema). */
+  setFor(root: LoadedPack): SetUnderTest {
+    const cached = this.sets.get(root.key);
+    if (cached) return cached;
+    const packs = resolvePackSet(this.catalog, root);
+    const set = composeSet(packs, { withFixtureSchema: root.meta.layer === 'base' });
+    const policies: Record<string, string> = {};
+    for (const [id, p] of set.policies) policies[id] = p.text;
+    const source = { policies, schemaText: set.schemaText, tools: set.tools };
+    const entry: SetUnderTest = {
+      root,
+      set,
+      engine: new PolicyEngine(`test:${root.key}:${digestJson(source)}`, source),
+      fixtures: FixtureStore.fromFiles(packs.flatMap((p) => p.fixtures)),
+    };
+    this.sets.set(root.key, entry);
+    return entry;
+  }
+
+  /** Composes every pack's set (and so every agent's): the compile-time checks without tests. */
+  composeAll(): SetUnderTest[] {
+    return this.catalog.packs.map((p) => this.setFor(p));
+  }
+
+  agentSet(agent: string): SetUnderTest {
+    const pack = this.catalog.agentPack(agent);
+    if (!pack) throw new InputError(`unknown agent '${agent}' (agents in ${this.dir}: ${this.catalog.agents().join(', ') || 'none'})`, { field: '--agent' });
+    return this.setFor(pack);
+  }
+
+  /** Every tool any base or domain pack defines (catalog tools and base stand-ins), by name. */
+  knownTools(): Map<string, ManifestTool> {
+    if (!this.known) {
+      this.known = new Map();
+      for (const p of this.catalog.latest()) {
+        if (p.meta.layer === 'intent') continue;
+        for (const t of this.setFor(p).set.tools) this.known.set(t.name, t);
+      }
+    }
+    return this.known;
+  }
+}
