@@ -1,0 +1,83 @@
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import type { KeyObject } from 'node:crypto';
+import { contentPath, writeFileAtomic } from '../common/index.js';
+import { addTrustedKeys, generateEd25519Key, LocalKeySigner, loadPrivateKey, type KeyPurpose } from '../signing/index.js';
+import { openAuditLog, type AuditLog, type EnforcementMode } from '../audit/index.js';
+import { compileManifest, envelopeText, signManifest, Workspace } from '../policy-packs/index.js';
+import { ApprovalStore, openDecisionPath, type CallerIdentity, type DecisionPath } from '../gateway/index.js';
+
+export const FIXTURE_PACKS = contentPath('gateway', 'fixtures', 'packs');
+export const FIXTURE_ENTITIES = contentPath('gateway', 'fixtures', 'entities.yaml');
+export const AGENT = 'spot-bidding';
+
+export interface GatewayHarness {
+  home: string;
+  trustedKeysFile: string;
+  manifestFile: string;
+  manifestDigest: string;
+  approvals: ApprovalStore;
+  audit: AuditLog;
+  path: DecisionPath;
+  /** Private keys by name: alice and bob are trusted approvers, mallory is not trusted. */
+  key(name: 'alice' | 'bob' | 'mallory' | 'audit' | 'manifest-signer'): KeyObject;
+  identity(tenant: string, agent?: string): CallerIdentity;
+  /** Opens another decision path over the same files (e.g. LOG_ONLY, or a tampered manifest). */
+  reopen(opts?: { mode?: EnforcementMode; manifestFile?: string }): DecisionPath;
+  close(): Promise<void>;
+}
+
+/**
+ * A gateway on real parts in a temporary CHARTER_HOME: keys (manifest signer, two trusted
+ * approvers and one untrusted), the fixture packs compiled and signed by the policy-packs
+ * compiler, the real audit log, and the decision path built from those files.
+ */
+export async function openGatewayHarness(opts: { mode?: EnforcementMode } = {}): Promise<GatewayHarness> {
+  const home = mkdtempSync(join(tmpdir(), 'charter-gw-'));
+  const keysDir = join(home, 'keys');
+  const trustedKeysFile = join(keysDir, 'trusted-keys.json');
+  const make = (name: string, purposes: KeyPurpose[], trusted = true) => {
+    const k = generateEd25519Key(keysDir, name, purposes);
+    if (trusted) addTrustedKeys(trustedKeysFile, [k.trusted]);
+    return k.privateKeyFile;
+  };
+  const keyFiles = {
+    'manifest-signer': make('manifest-signer', ['manifest']),
+    alice: make('alice', ['approval']),
+    bob: make('bob', ['approval']),
+    mallory: make('mallory', ['approval'], false),
+    audit: make('audit', ['audit-checkpoint']),
+  };
+  const compiled = compileManifest(new Workspace(FIXTURE_PACKS), AGENT);
+  const envelope = await signManifest(compiled, new LocalKeySigner(loadPrivateKey(keyFiles['manifest-signer'])));
+  const manifestFile = join(home, 'manifests', `${AGENT}.manifest.json`);
+  writeFileAtomic(manifestFile, envelopeText(envelope));
+  const audit = await openAuditLog({ dir: join(home, 'audit'), signer: new LocalKeySigner(loadPrivateKey(keyFiles.audit)), origin: 'charter.test/gateway' });
+  const approvalsDir = join(home, 'approvals');
+  const reopen = (o: { mode?: EnforcementMode; manifestFile?: string } = {}) =>
+    openDecisionPath({
+      manifestFiles: [o.manifestFile ?? manifestFile],
+      trustedKeysFile,
+      entitiesFile: FIXTURE_ENTITIES,
+      audit,
+      approvalsDir,
+      mode: o.mode ?? opts.mode ?? 'ENFORCE',
+    });
+  return {
+    home,
+    trustedKeysFile,
+    manifestFile,
+    manifestDigest: compiled.digest,
+    approvals: new ApprovalStore(approvalsDir),
+    audit,
+    path: reopen(),
+    key: (name) => loadPrivateKey(keyFiles[name]),
+    identity: (tenant, agent = AGENT) => ({ principal: `user-${tenant}`, tenantId: tenant, agentId: agent }),
+    reopen,
+    close: async () => {
+      await audit.close();
+      rmSync(home, { recursive: true, force: true });
+    },
+  };
+}
