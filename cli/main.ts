@@ -4,6 +4,8 @@ import { registerKeys } from './commands/keys.js';
 import { registerDatasets } from './commands/datasets.js';
 import { registerGateway } from './commands/gateway.js';
 import { registerApprovals } from './commands/approvals.js';
+import { registerPacks } from './commands/packs.js';
+import { registerManifest } from './commands/manifest.js';
 import { configureExits } from './program.js';
 
 const program = new Command('charter')
@@ -17,5 +19,7 @@ registerKeys(program);
 registerDatasets(program);
 registerGateway(program);
 registerApprovals(program);
+registerPacks(program);
+registerManifest(program);
 
 await program.parseAsync(process.argv);

@@ -1,6 +1,7 @@
 import { readFileSync } from 'node:fs';
 import { canonicalJson, digestOf, signEnvelope, type DsseEnvelope, type Signer } from '../signing/index.js';
-import { contentPath } from '../common/index.js';
+import { contentPath, FindingError } from '../common/index.js';
+import { runRegression } from './run-tests.js';
 import { cedar } from './cedar.js';
 import { layerDigest, MANIFEST_PAYLOAD_TYPE, type Manifest, type ManifestLayer } from './manifest-schema.js';
 import type { Workspace } from './workspace.js';
@@ -20,7 +21,14 @@ const charterVersion: string = (JSON.parse(readFileSync(contentPath('package.jso
  * files (no timestamps), so the same inputs give byte-identical output.
  */
 export function compileManifest(ws: Workspace, agent: string, previous?: { manifest: Manifest; digest: string }): CompiledManifest {
-  const { set } = ws.agentSet(agent);
+  const sut = ws.agentSet(agent);
+  const { set } = sut;
+  // Composition rule 1: no base or domain test's expected deny may become allow in this set.
+  const broken = runRegression(ws, sut).filter((c) => !c.pass);
+  if (broken.length > 0) {
+    const lines = broken.map((c) => `${c.file}: test "${c.test}" expects deny, agent ${agent} allows ${c.tool} (by ${c.determining.join(', ')})`);
+    throw new FindingError(`agent ${agent} breaks ${broken.length} base/domain test(s): ${lines[0]}`, undefined, lines.slice(1));
+  }
   const decl = set.agent!;
   const layers: ManifestLayer[] = set.packs.map((p) => {
     const layer = { name: p.meta.name, layer: p.meta.layer, version: p.meta.version, files: p.files };

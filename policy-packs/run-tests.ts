@@ -80,6 +80,16 @@ function judge(c: CorpusCase, d: CallDecision, run: CaseResult['run'], set: stri
   };
 }
 
+/** Every base and domain test of an agent's set, run against that set (regression). */
+export function runRegression(ws: Workspace, sut: SetUnderTest, onDecision?: (c: CorpusCase, d: CallDecision) => void): CaseResult[] {
+  const inherited = sut.set.packs.filter((p) => p.meta.layer !== 'intent').flatMap((p) => p.tests);
+  return casesFor(sut, inherited, ws, true).map((c) => {
+    const d = sut.engine.authorizeCall(c.call, c.resolver);
+    onDecision?.(c, d);
+    return judge(c, d, 'regression', sut.set.name);
+  });
+}
+
 /**
  * Runs the whole corpus: every pack's tests against the pack and its resolved dependencies, then
  * every base and domain test against every agent's composed set (expected deny must stay deny).
@@ -88,23 +98,24 @@ function judge(c: CorpusCase, d: CallDecision, run: CaseResult['run'], set: stri
 export function runPackTests(ws: Workspace): TestReport {
   const cases: CaseResult[] = [];
   const hits = new Map<string, number>();
-  const record = (sut: SetUnderTest, c: CorpusCase, run: CaseResult['run']) => {
-    const d = sut.engine.authorizeCall(c.call, c.resolver);
+  const count = (sut: SetUnderTest, d: CallDecision) => {
     for (const id of d.determiningPolicies) {
       const p = sut.set.policies.get(id);
       const pack = p && sut.set.packs.find((x) => x.meta.name === p.pack);
       if (pack) hits.set(`${pack.key} ${id}`, (hits.get(`${pack.key} ${id}`) ?? 0) + 1);
     }
-    cases.push(judge(c, d, run, sut.set.name));
   };
   for (const pack of ws.catalog.packs) {
     const sut = ws.setFor(pack);
-    for (const c of casesFor(sut, pack.tests, ws, false)) record(sut, c, 'own');
+    for (const c of casesFor(sut, pack.tests, ws, false)) {
+      const d = sut.engine.authorizeCall(c.call, c.resolver);
+      count(sut, d);
+      cases.push(judge(c, d, 'own', sut.set.name));
+    }
   }
   for (const agent of ws.catalog.agents()) {
     const sut = ws.agentSet(agent);
-    const inherited = sut.set.packs.filter((p) => p.meta.layer !== 'intent').flatMap((p) => p.tests);
-    for (const c of casesFor(sut, inherited, ws, true)) record(sut, c, 'regression');
+    cases.push(...runRegression(ws, sut, (_c, d) => count(sut, d)));
   }
   const policies: PolicyCoverage[] = [];
   const packs: PackCoverage[] = [];

@@ -1,6 +1,6 @@
 import { existsSync } from 'node:fs';
 import { join } from 'node:path';
-import { FindingError, InputError, readText, validateWith } from '../common/index.js';
+import { CharterError, FindingError, readText, validateWith } from '../common/index.js';
 import { canonicalJson, digestOf, loadTrustedKeys, parseEnvelope, verifyEnvelope, type DsseEnvelope, type TrustedKeysFile } from '../signing/index.js';
 import { layerDigest, Manifest, MANIFEST_PAYLOAD_TYPE } from './manifest-schema.js';
 
@@ -57,17 +57,19 @@ export function verifyManifestEnvelope(envelope: DsseEnvelope, trusted: TrustedK
   return { manifest, digest: digestOf(verified.payload), envelope, signedBy: verified.signedBy.map((k) => k.name) };
 }
 
-/** The only way code loads a manifest: it is verified before anything reads it. */
+/**
+ * The only way code loads a manifest: it is verified before anything reads it. A missing file
+ * or unreadable trusted keys are bad input (exit 2); anything wrong with the manifest itself,
+ * down to one changed byte, is a failed verification (exit 1).
+ */
 export function loadVerifiedManifest(file: string, trustedKeysFile: string, opts: { packsDir?: string } = {}): VerifiedManifest {
   const trusted = loadTrustedKeys(trustedKeysFile);
-  const envelope = parseEnvelope(readText(file), file);
+  const text = readText(file);
   try {
-    return verifyManifestEnvelope(envelope, trusted, { ...opts, file });
+    return verifyManifestEnvelope(parseEnvelope(text, file), trusted, { ...opts, file });
   } catch (err) {
-    if (err instanceof FindingError && !err.message.startsWith(file)) {
-      throw new FindingError(`${file}: ${err.message}`, undefined, err.details);
-    }
-    if (err instanceof InputError) throw new FindingError(err.message, undefined, err.details);
-    throw err;
+    if (!(err instanceof CharterError)) throw err;
+    const message = err.message.startsWith(file) ? err.message : `${file}: ${err.message}`;
+    throw new FindingError(message, undefined, err.details);
   }
 }
