@@ -1,0 +1,283 @@
+import { join } from 'node:path';
+import { readFileSync, writeFileSync } from 'node:fs';
+import { afterAll, beforeAll, describe, expect, test } from 'vitest';
+import { FindingError } from '../common/index.js';
+import { addTrustedKeys, digestJson, generateEd25519Key, LocalKeySigner, loadPrivateKey, loadTrustedKeys } from '../signing/index.js';
+import { EnvelopeReceiver, sealAgentMessage, signApprovalToken, type GatewayCall, type GatewayDecision } from '../gateway/index.js';
+import { openGatewayHarness, type GatewayHarness } from './gateway-harness.js';
+
+let tried = 0;
+let refused = 0;
+
+/** An attack passes only when every assertion that it was refused holds. */
+function attack(name: string, fn: () => Promise<void>): void {
+  test(name, async () => {
+    tried++;
+    await fn();
+    refused++;
+  });
+}
+
+let h: GatewayHarness;
+beforeAll(async () => {
+  h = await openGatewayHarness();
+});
+afterAll(async () => {
+  await h?.close();
+  console.log(`${tried} attacks tried, ${refused} refused`);
+});
+
+/** Decides one call and checks it produced exactly one durable audit record. */
+async function decide(call: Omit<GatewayCall, 'identity'> & { tenant?: string }, path = h.path): Promise<GatewayDecision> {
+  const before = h.audit.size;
+  const d = await path.decide({ identity: h.identity(call.tenant ?? 'acme'), ...call });
+  expect(d.seq).toBe(before);
+  expect(h.audit.size).toBe(before + 1);
+  expect(d.record.kind).toBe('decision');
+  expect(d.record.manifestDigest).toBe(h.manifestDigest);
+  expect(d.record.argsDigest).toBe(digestJson(d.args));
+  return d;
+}
+
+function expectRefused(d: GatewayDecision, reason: RegExp): void {
+  expect(d.blocked).toBe(true);
+  expect(d.record.decision).toBe('deny');
+  expect(d.record.reasons.join('\n')).toMatch(reason);
+}
+
+const bid = (over: Record<string, unknown> = {}) => ({ negotiationId: 'acme-n1', supplierId: 'acme-s1', amountCents: 1000, shippingCents: 50, ...over });
+const award = (supplierId = 'acme-s1') => ({ negotiationId: 'acme-n1', supplierId });
+
+describe('tenant isolation', () => {
+  attack('forged tenant_id in the arguments is denied and recorded', async () => {
+    const d = await decide({ tool: 'submit_bid', args: bid({ tenant_id: 'globex' }) });
+    expectRefused(d, /tenant mismatch: args.tenant_id is 'globex'/);
+    expect(d.record.tenantId).toBe('acme');
+  });
+
+  attack('a forged tenant_id nested inside the arguments is denied', async () => {
+    const d = await decide({ tool: 'list_suppliers', args: { category: 'x', filter: [{ tenant_id: 'globex' }] } });
+    expectRefused(d, /tenant mismatch: args.filter\[0\].tenant_id/);
+  });
+
+  attack('a tenant A token on a tenant B resource is denied by tenant isolation', async () => {
+    const d = await decide({ tool: 'submit_bid', args: bid({ negotiationId: 'globex-n1' }) });
+    expectRefused(d, /deny by .*base.tenant-isolation/);
+    expect(d.record.determiningPolicies).toContain('base.tenant-isolation');
+    expect(d.record.resource).toBe('Procurement::Negotiation::"globex-n1"');
+  });
+
+  test('tenant_id is written from the claim when the caller leaves it out', async () => {
+    const d = await decide({ tool: 'list_suppliers', args: {} });
+    expect(d.outcome).toBe('allowed');
+    expect(d.args.tenant_id).toBe('acme');
+  });
+});
+
+describe('approvals', () => {
+  async function approvedAward(supplierId: string, approvers: Array<'alice' | 'bob'>): Promise<{ id: string; tokens: string[] }> {
+    const pending = await decide({ tool: 'award_contract', args: award(supplierId) });
+    expect(pending.outcome).toBe('approval-pending');
+    const id = pending.approvalRequest!.id;
+    let req = h.approvals.get(id);
+    for (const a of approvers) req = await h.approvals.approve(id, a, h.key(a));
+    return { id, tokens: req.approvals.map((a) => a.token) };
+  }
+
+  test('an approved write-high call passes once, with the approval recorded', async () => {
+    const { id } = await approvedAward('acme-s1', ['alice']);
+    const d = await decide({ tool: 'award_contract', args: award('acme-s1') });
+    expect(d.outcome).toBe('approved');
+    expect(d.record.approvals).toEqual([{ approvalId: id, approver: 'alice' }]);
+  });
+
+  attack('an approval token used a second time is refused', async () => {
+    const { tokens } = await approvedAward('acme-s2', ['alice']);
+    expect((await decide({ tool: 'award_contract', args: award('acme-s2'), approvalTokens: tokens })).outcome).toBe('approved');
+    const replay = await decide({ tool: 'award_contract', args: award('acme-s2'), approvalTokens: tokens });
+    expectRefused(replay, /already used/);
+  });
+
+  attack('an approval token used for other arguments is refused', async () => {
+    const { tokens } = await approvedAward('acme-s3', ['alice']);
+    const d = await decide({ tool: 'award_contract', args: award('acme-s4'), approvalTokens: tokens });
+    expectRefused(d, /bound to argsDigest/);
+    expect(d.record.approvals).toEqual([]);
+  });
+
+  attack('an approval token used for another tool is refused', async () => {
+    const { tokens } = await approvedAward('acme-s5', ['alice', 'bob']);
+    const d = await decide({ tool: 'terminate_supplier', args: { supplierId: 'acme-s1', reason: 'fraud' }, approvalTokens: tokens });
+    expectRefused(d, /bound to tool 'award_contract'/);
+  });
+
+  attack('one approver cannot satisfy a critical tool, even with two tokens', async () => {
+    const args = { supplierId: 'acme-s1', reason: 'fraud' };
+    const pending = await decide({ tool: 'terminate_supplier', args });
+    expect(pending.outcome).toBe('approval-pending');
+    expect(pending.approvalRequest!.required).toBe(2);
+    const id = pending.approvalRequest!.id;
+    await h.approvals.approve(id, 'alice', h.key('alice'));
+    await expect(h.approvals.approve(id, 'alice', h.key('alice'))).rejects.toThrow(/already approved/);
+    const req = h.approvals.get(id);
+    // Alice mints a second token herself, and one that claims to be Bob's.
+    const second = await signApprovalToken(req, 'alice', h.key('alice'), Date.parse(req.expiresAt));
+    const posing = await signApprovalToken(req, 'bob', h.key('alice'), Date.parse(req.expiresAt));
+    const d = await decide({ tool: 'terminate_supplier', args, approvalTokens: [second.token, posing.token] });
+    expectRefused(d, /needs 2 distinct approver\(s\), the call has 1/);
+    expect(d.record.reasons.join('\n')).toMatch(/names approver 'bob' but is signed by the key of 'alice'/);
+  });
+
+  attack('an approval signed by an untrusted key does not count', async () => {
+    const args = { supplierId: 'acme-s1', reason: 'audit finding' };
+    const pending = await decide({ tool: 'terminate_supplier', args });
+    const id = pending.approvalRequest!.id;
+    await h.approvals.approve(id, 'alice', h.key('alice'));
+    await h.approvals.approve(id, 'mallory', h.key('mallory'));
+    const d = await decide({ tool: 'terminate_supplier', args });
+    expectRefused(d, /not trusted for approval/);
+  });
+
+  attack('a denied request withdraws the tokens already issued for it', async () => {
+    const { id, tokens } = await approvedAward('acme-s6', ['alice']);
+    h.approvals.deny(id, 'bob', 'wrong supplier');
+    const d = await decide({ tool: 'award_contract', args: award('acme-s6'), approvalTokens: tokens });
+    expectRefused(d, /was denied or expired/);
+  });
+
+  test('two distinct approvers pass a critical tool', async () => {
+    const args = { supplierId: 'acme-s1', reason: 'contract breach' };
+    const id = (await decide({ tool: 'terminate_supplier', args })).approvalRequest!.id;
+    await h.approvals.approve(id, 'alice', h.key('alice'));
+    await h.approvals.approve(id, 'bob', h.key('bob'));
+    const d = await decide({ tool: 'terminate_supplier', args });
+    expect(d.outcome).toBe('approved');
+    expect(d.record.approvals.map((a) => a.approver).sort()).toEqual(['alice', 'bob']);
+  });
+});
+
+describe('manifest and policy failures', () => {
+  attack('a tampered manifest stops the gateway from starting', async () => {
+    const env = JSON.parse(readFileSync(h.manifestFile, 'utf8')) as { payload: string };
+    const payload = Buffer.from(env.payload, 'base64').toString('utf8').replace('distinctApprovers >= 2', 'distinctApprovers >= 0');
+    expect(payload).toContain('distinctApprovers >= 0');
+    const tampered = join(h.home, 'manifests', 'tampered.json');
+    writeFileSync(tampered, JSON.stringify({ ...env, payload: Buffer.from(payload).toString('base64') }));
+    expect(() => h.reopen({ manifestFile: tampered })).toThrow(FindingError);
+    expect(() => h.reopen({ manifestFile: tampered })).toThrow(/0 valid signature\(s\)/);
+  });
+
+  attack('a Cedar evaluation error (Long overflow in a guard) is a deny', async () => {
+    const d = await decide({ tool: 'submit_bid', args: bid({ amountCents: 9e18, shippingCents: 9e18 }) });
+    expectRefused(d, /errored during evaluation \(fail closed\)/);
+    expect(d.record.errors.join('\n')).toMatch(/procurement.bid-cap.*overflow/i);
+  });
+
+  attack('a request Cedar cannot evaluate (tenant without limits) is a deny', async () => {
+    const d = await decide({ tenant: 'initech', tool: 'submit_bid', args: bid({ negotiationId: 'initech-n1' }) });
+    expectRefused(d, /could not be evaluated \(fail closed\)/);
+    expect(d.record.errors.length).toBeGreaterThan(0);
+  });
+
+  attack('a tool outside the manifest is not listed and is denied when called', async () => {
+    expect(h.path.toolsFor('spot-bidding').map((t) => t.name)).not.toContain('update_tenant_config');
+    const d = await decide({ tool: 'update_tenant_config', args: { key: 'maxBidCents', value: '99999999' } });
+    expectRefused(d, /unknown tool 'update_tenant_config'/);
+    expect(d.record.tier).toBeNull();
+  });
+
+  attack('arguments outside the tool contract are denied', async () => {
+    const d = await decide({ tool: 'submit_bid', args: bid({ amountCents: -5, note: 'x' }) });
+    expectRefused(d, /violate the contract/);
+    expect(d.record.errors).toEqual(expect.arrayContaining(['args.amountCents: must be >= 0', "args: must NOT have additional properties 'note'"]));
+  });
+
+  attack('a guarded write over the tenant limit is denied', async () => {
+    const d = await decide({ tool: 'submit_bid', args: bid({ amountCents: 499_999, shippingCents: 2 }) });
+    expectRefused(d, /no policy permits/);
+  });
+});
+
+describe('LOG_ONLY', () => {
+  attack('LOG_ONLY never blocks but records every deny', async () => {
+    const logOnly = h.reopen({ mode: 'LOG_ONLY' });
+    const calls: Array<Omit<GatewayCall, 'identity'>> = [
+      { tool: 'submit_bid', args: bid({ negotiationId: 'globex-n1' }) },
+      { tool: 'submit_bid', args: bid({ tenant_id: 'globex' }) },
+      { tool: 'update_tenant_config', args: { key: 'k', value: 'v' } },
+      { tool: 'award_contract', args: award('acme-s9') },
+    ];
+    for (const call of calls) {
+      const d = await decide(call, logOnly);
+      expect(d.blocked).toBe(false);
+      expect(d.record.decision).toBe('deny');
+      expect(d.record.mode).toBe('LOG_ONLY');
+    }
+  });
+});
+
+describe('agent-to-agent envelopes', () => {
+  let receiver: EnvelopeReceiver;
+  let signer: LocalKeySigner;
+  let impostor: LocalKeySigner;
+  const message = () => ({
+    agent_id: 'spot-bidding',
+    tenant_id: 'acme',
+    trace_id: 'trace-1',
+    policy_context: h.manifestDigest,
+    action: 'evaluate_bids',
+    body: { negotiationId: 'acme-n1' },
+    ttl: 30,
+  });
+
+  beforeAll(() => {
+    const keysDir = join(h.home, 'keys');
+    const sender = generateEd25519Key(keysDir, 'spot-bidding', ['agent-envelope']);
+    const other = generateEd25519Key(keysDir, 'leverage-auction', ['agent-envelope']);
+    addTrustedKeys(h.trustedKeysFile, [sender.trusted, other.trusted]);
+    signer = new LocalKeySigner(loadPrivateKey(sender.privateKeyFile));
+    impostor = new LocalKeySigner(loadPrivateKey(other.privateKeyFile));
+    receiver = new EnvelopeReceiver({
+      tenant: 'acme',
+      trustedKeys: loadTrustedKeys(h.trustedKeysFile),
+      senders: { 'spot-bidding': { manifestDigest: h.manifestDigest, actions: ['evaluate_bids'] } },
+      maxTtlSeconds: 60,
+    });
+  });
+
+  test('a fresh envelope is accepted once', async () => {
+    const msg = receiver.receive(await sealAgentMessage(message(), signer));
+    expect(msg.agent_id).toBe('spot-bidding');
+  });
+
+  attack('a replayed envelope is refused', async () => {
+    const env = await sealAgentMessage(message(), signer);
+    receiver.receive(env);
+    expect(() => receiver.receive(env)).toThrow(/replayed/);
+  });
+
+  attack('an expired envelope is refused', async () => {
+    const env = await sealAgentMessage({ ...message(), iat: Math.floor(Date.now() / 1000) - 120 }, signer);
+    expect(() => receiver.receive(env)).toThrow(/expired/);
+  });
+
+  attack('a tampered envelope is refused', async () => {
+    const env = await sealAgentMessage(message(), signer);
+    const payload = JSON.parse(Buffer.from(env.payload, 'base64').toString('utf8')) as Record<string, unknown>;
+    const forged = { ...env, payload: Buffer.from(JSON.stringify({ ...payload, tenant_id: 'acme', body: { negotiationId: 'globex-n1' } })).toString('base64') };
+    expect(() => receiver.receive(forged)).toThrow(/0 valid signature\(s\)/);
+  });
+
+  attack('an envelope for another tenant is refused', async () => {
+    await expect(sealAgentMessage({ ...message(), tenant_id: 'globex' }, signer).then((e) => receiver.receive(e))).rejects.toThrow(/crosses the boundary/);
+  });
+
+  attack('an agent signing as another agent is refused', async () => {
+    await expect(sealAgentMessage(message(), impostor).then((e) => receiver.receive(e))).rejects.toThrow(/claims agent 'spot-bidding' but is signed by leverage-auction/);
+  });
+
+  attack('an action outside the sender contract, or a stale policy_context, is refused', async () => {
+    await expect(sealAgentMessage({ ...message(), action: 'award_contract' }, signer).then((e) => receiver.receive(e))).rejects.toThrow(/not in the contract/);
+    await expect(sealAgentMessage({ ...message(), policy_context: digestJson('old') }, signer).then((e) => receiver.receive(e))).rejects.toThrow(/not the current manifest/);
+  });
+});
