@@ -1,0 +1,136 @@
+import { afterAll, beforeAll, describe, expect, test } from 'vitest';
+import { Client } from '@modelcontextprotocol/sdk/client/index.js';
+import { StreamableHTTPClientTransport } from '@modelcontextprotocol/sdk/client/streamableHttp.js';
+import type { CallToolResult } from '@modelcontextprotocol/sdk/types.js';
+import { IdentityVerifier, serveGatewayHttp, UpstreamPool, type DecisionMeta, type GatewayHttp } from '../gateway/index.js';
+import { openGatewayHarness, type GatewayHarness } from './gateway-harness.js';
+import { startJwksServer, type JwksServer } from './servers/jwks.js';
+import { startToolServer, type ToolServer } from './servers/tool-server.js';
+
+const TOOLS = ['list_suppliers', 'submit_bid', 'award_contract', 'terminate_supplier', 'update_tenant_config'];
+
+let h: GatewayHarness;
+let idp: JwksServer;
+let upstream: ToolServer;
+let pool: UpstreamPool;
+let gateway: GatewayHttp;
+
+beforeAll(async () => {
+  h = await openGatewayHarness();
+  idp = await startJwksServer();
+  // The supplier system is slow for globex only (see the breaker test).
+  upstream = await startToolServer(TOOLS, (args) => (args.tenant_id === 'globex' ? 400 : 0));
+  pool = new UpstreamPool(Object.fromEntries(TOOLS.map((t) => [t, upstream.url])), { maxConcurrent: 2, timeoutMs: 200, failureThreshold: 3, openMs: 60_000 });
+  gateway = await serveGatewayHttp(h.path, pool, IdentityVerifier.fromConfig({ jwks: idp.url, issuer: idp.issuer, audience: idp.audience }));
+});
+
+afterAll(async () => {
+  await gateway?.close();
+  await pool?.close();
+  await upstream?.close();
+  await idp?.close();
+  await h?.close();
+});
+
+/** An agent: an MCP SDK client over Streamable HTTP carrying the platform-issued bearer token. */
+async function agent(token: string): Promise<Client> {
+  const client = new Client({ name: 'spot-bidding-agent', version: '1.0.0' });
+  await client.connect(new StreamableHTTPClientTransport(new URL(gateway.url), { requestInit: { headers: { authorization: `Bearer ${token}` } } }));
+  return client;
+}
+
+const meta = (r: CallToolResult) => r._meta?.['charter/decision'] as DecisionMeta;
+const text = (r: CallToolResult) => (r.content[0] as { text: string }).text;
+
+describe('an agent calling tools through the gateway over Streamable HTTP', () => {
+  test('sees only its permitted tools, and allowed, guarded, approval-pending and denied calls, each recorded', async () => {
+    const client = await agent(await idp.issue({ sub: 'svc-spot-bidding', tenantId: 'acme', agentId: 'spot-bidding' }));
+    const listed = await client.listTools();
+    expect(listed.tools.map((t) => t.name).sort()).toEqual(['award_contract', 'list_suppliers', 'submit_bid', 'terminate_supplier']);
+    expect(listed.tools.find((t) => t.name === 'submit_bid')!.inputSchema.required).toContain('amountCents');
+
+    const sizeBefore = h.audit.size;
+    const reached = upstream.received.length;
+
+    const read = (await client.callTool({ name: 'list_suppliers', arguments: { category: 'steel' } })) as CallToolResult;
+    expect(meta(read).outcome).toBe('allowed');
+    expect(JSON.parse(text(read)).args).toEqual({ category: 'steel', tenant_id: 'acme' });
+
+    const guarded = (await client.callTool({
+      name: 'submit_bid',
+      arguments: { negotiationId: 'acme-n1', supplierId: 'acme-s1', amountCents: 120_000, shippingCents: 500 },
+    })) as CallToolResult;
+    expect(meta(guarded).outcome).toBe('guarded');
+    expect(guarded.isError).toBeFalsy();
+
+    const pending = (await client.callTool({ name: 'award_contract', arguments: { negotiationId: 'acme-n1', supplierId: 'acme-s1' } })) as CallToolResult;
+    expect(pending.isError).toBe(true);
+    expect(meta(pending).outcome).toBe('approval-pending');
+    const requestId = meta(pending).approvalRequest!.id;
+    expect(text(pending)).toContain(requestId);
+
+    const denied = (await client.callTool({ name: 'update_tenant_config', arguments: { key: 'maxBidCents', value: '1' } })) as CallToolResult;
+    expect(denied.isError).toBe(true);
+    expect(meta(denied).outcome).toBe('denied');
+
+    const crossTenant = (await client.callTool({
+      name: 'submit_bid',
+      arguments: { tenant_id: 'globex', negotiationId: 'globex-n1', supplierId: 'globex-s1', amountCents: 1, shippingCents: 1 },
+    })) as CallToolResult;
+    expect(meta(crossTenant).outcome).toBe('denied');
+
+    // An approver signs; the agent retries the same call and it goes through.
+    await h.approvals.approve(requestId, 'alice', h.key('alice'));
+    const approved = (await client.callTool({ name: 'award_contract', arguments: { negotiationId: 'acme-n1', supplierId: 'acme-s1' } })) as CallToolResult;
+    expect(meta(approved).outcome).toBe('approved');
+
+    // Six calls, six records; only the four that were not blocked reached the upstream.
+    expect(h.audit.size - sizeBefore).toBe(6);
+    expect(new Set([read, guarded, pending, denied, crossTenant, approved].map((r) => meta(r).recordId)).size).toBe(6);
+    expect(upstream.received.slice(reached).map((c) => c.tool)).toEqual(['list_suppliers', 'submit_bid', 'award_contract']);
+    await client.close();
+  });
+
+  test('approval tokens can also travel in the call _meta', async () => {
+    const client = await agent(await idp.issue({ sub: 'svc-spot-bidding', tenantId: 'acme', agentId: 'spot-bidding' }));
+    const args = { negotiationId: 'acme-n1', supplierId: 'acme-s7' };
+    const first = (await client.callTool({ name: 'award_contract', arguments: args })) as CallToolResult;
+    const req = await h.approvals.approve(meta(first).approvalRequest!.id, 'bob', h.key('bob'));
+    const tokens = req.approvals.map((a) => a.token);
+    const ok = (await client.callTool({ name: 'award_contract', arguments: args, _meta: { 'charter/approvalTokens': tokens, 'charter/traceId': 'trace-42' } })) as CallToolResult;
+    expect(meta(ok).outcome).toBe('approved');
+    await client.close();
+  });
+
+  test('a caller without a valid platform token reaches no decision', async () => {
+    const size = h.audit.size;
+    await expect(agent(await idp.forge({ sub: 'x', tenantId: 'acme', agentId: 'spot-bidding' }))).rejects.toThrow(/401|token rejected/);
+    await expect(agent(await idp.issue({ sub: 'x', tenantId: 'acme', agentId: 'spot-bidding' }, { audience: 'someone-else' }))).rejects.toThrow(/401|token rejected/);
+    await expect(agent(await idp.issue({ sub: 'x', tenantId: 'acme', agentId: 'spot-bidding' }, { expiresIn: '-1m' }))).rejects.toThrow(/401|token rejected/);
+    await expect(agent(await idp.issue({ sub: 'x', tenantId: 'Acme Corp', agentId: 'spot-bidding' }))).rejects.toThrow(/401|tenantId/);
+    expect(h.audit.size).toBe(size);
+  });
+
+  test('a slow upstream for tenant A does not slow tenant B, and its breaker opens for A only', async () => {
+    const globex = await agent(await idp.issue({ sub: 'svc', tenantId: 'globex', agentId: 'spot-bidding' }));
+    const acme = await agent(await idp.issue({ sub: 'svc', tenantId: 'acme', agentId: 'spot-bidding' }));
+    const slow = Array.from({ length: 4 }, () => globex.callTool({ name: 'list_suppliers', arguments: {} }) as Promise<CallToolResult>);
+    const t0 = performance.now();
+    const fast = (await acme.callTool({ name: 'list_suppliers', arguments: {} })) as CallToolResult;
+    const acmeMs = performance.now() - t0;
+    expect(fast.isError).toBeFalsy();
+    expect(acmeMs).toBeLessThan(150);
+    const slowResults = await Promise.all(slow);
+    expect(slowResults.every((r) => r.isError)).toBe(true);
+    expect(slowResults.map(text).join('\n')).toMatch(/did not answer within 200 ms|calls in flight/);
+    // After three consecutive failures globex's breaker is open; acme's stays closed.
+    for (let i = 0; i < 3; i++) await globex.callTool({ name: 'list_suppliers', arguments: {} });
+    expect(pool.guard.state(`globex|${upstream.url}`)).toBe('open');
+    expect(pool.guard.state(`acme|${upstream.url}`)).toBe('closed');
+    const refused = (await globex.callTool({ name: 'list_suppliers', arguments: {} })) as CallToolResult;
+    expect(text(refused)).toMatch(/circuit open/);
+    expect(((await acme.callTool({ name: 'list_suppliers', arguments: {} })) as CallToolResult).isError).toBeFalsy();
+    await globex.close();
+    await acme.close();
+  });
+});
