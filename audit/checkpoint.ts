@@ -56,25 +56,23 @@ export function validateOrigin(origin: string): string {
   return origin;
 }
 
-/** Signs a checkpoint; the key name is the origin, as transparency logs conventionally do. */
-export function signCheckpoint(cp: Checkpoint, signer: LocalKeySigner): string {
+/** Signs note text (ending in a newline) as a C2SP signed note with one Ed25519 signature. */
+export function signNote(text: string, name: string, signer: LocalKeySigner): string {
   if (signer.algorithm !== 'ed25519') throw new InputError('audit checkpoints are signed with Ed25519 keys (C2SP signed note type 0x01)');
-  const text = checkpointText(cp);
   const sig = signer.signSync(Buffer.from(text, 'utf8'));
-  const blob = Buffer.concat([noteKeyId(cp.origin, signer.publicKey), sig]).toString('base64');
-  return `${text}\n${EM_DASH} ${cp.origin} ${blob}\n`;
+  const blob = Buffer.concat([noteKeyId(name, signer.publicKey), sig]).toString('base64');
+  return `${text}\n${EM_DASH} ${name} ${blob}\n`;
 }
 
-/** Parses a signed checkpoint note without checking signatures; malformed text is a finding. */
-export function parseCheckpoint(note: string, where: string): Checkpoint & { text: string; signatures: Array<{ name: string; blob: Buffer; line: string }> } {
+/** Signs a checkpoint; the key name is the origin, as transparency logs conventionally do. */
+export function signCheckpoint(cp: Checkpoint, signer: LocalKeySigner): string {
+  return signNote(checkpointText(cp), cp.origin, signer);
+}
+
+/** Splits a signed note into its text and signature lines; malformed notes are findings. */
+function splitNote(note: string, where: string): { text: string; signatures: Array<{ name: string; blob: Buffer; line: string }> } {
   const split = note.indexOf('\n\n');
-  if (split < 0) throw new FindingError('checkpoint note has no signature block', { file: where });
-  const text = note.slice(0, split + 1);
-  const lines = text.split('\n');
-  const [origin, size, root] = lines;
-  if (!origin || !size || !root || !/^\d+$/.test(size) || !/^[A-Za-z0-9+/]{43}=$/.test(root)) {
-    throw new FindingError('checkpoint text is not "<origin>\\n<tree size>\\n<base64 root hash>\\n"', { file: where });
-  }
+  if (split < 0) throw new FindingError('signed note has no signature block', { file: where });
   const signatures = note
     .slice(split + 2)
     .split('\n')
@@ -84,28 +82,38 @@ export function parseCheckpoint(note: string, where: string): Checkpoint & { tex
       if (!m) throw new FindingError(`malformed signature line '${line}'`, { file: where });
       return { name: m[1]!, blob: Buffer.from(m[2]!, 'base64'), line };
     });
-  return { origin, treeSize: Number(size), rootHash: Buffer.from(root, 'base64'), text, signatures };
+  return { text: note.slice(0, split + 1), signatures };
 }
 
 /**
- * Verifies a signed checkpoint against the trusted keys for `audit-checkpoint`: at least one
- * signature line must carry the C2SP key id of a trusted Ed25519 key under its name and verify.
+ * Opens a signed note: at least one signature line must carry the C2SP key id of a trusted
+ * Ed25519 `audit-checkpoint` key under its name, and verify over the text.
  */
-export function verifyCheckpoint(note: string, trusted: TrustedKeysFile, where: string): VerifiedCheckpoint {
-  const parsed = parseCheckpoint(note, where);
+export function openNote(note: string, trusted: TrustedKeysFile, where: string): { text: string; signedBy: TrustedKey; unknownSignatures: string[] } {
+  const { text, signatures } = splitNote(note, where);
   const candidates = trusted.keys.filter((k) => k.algorithm === 'ed25519' && k.purposes.includes('audit-checkpoint'));
   const unknown: string[] = [];
-  for (const sig of parsed.signatures) {
+  for (const sig of signatures) {
     const keyHash = sig.blob.subarray(0, 4);
     const key = candidates.find((k) => noteKeyId(sig.name, createPublicKey(k.publicKeyPem)).equals(keyHash));
     if (!key) {
       unknown.push(sig.line);
       continue;
     }
-    if (nodeVerify(null, Buffer.from(parsed.text, 'utf8'), createPublicKey(key.publicKeyPem), sig.blob.subarray(4))) {
-      return { origin: parsed.origin, treeSize: parsed.treeSize, rootHash: parsed.rootHash, signedBy: key, unknownSignatures: unknown };
+    if (!nodeVerify(null, Buffer.from(text, 'utf8'), createPublicKey(key.publicKeyPem), sig.blob.subarray(4))) {
+      throw new FindingError(`note signature by ${sig.name} (key ${key.name}) does not verify`, { file: where });
     }
-    throw new FindingError(`checkpoint signature by ${sig.name} (key ${key.name}) does not verify`, { file: where });
+    return { text, signedBy: key, unknownSignatures: unknown };
   }
-  throw new FindingError('checkpoint is not signed by any trusted audit-checkpoint key', { file: where }, unknown.map((l) => `untrusted signature: ${l}`));
+  throw new FindingError('note is not signed by any trusted audit-checkpoint key', { file: where }, unknown.map((l) => `untrusted signature: ${l}`));
+}
+
+/** Opens a signed checkpoint and parses its text: origin, tree size, root hash. */
+export function verifyCheckpoint(note: string, trusted: TrustedKeysFile, where: string): VerifiedCheckpoint {
+  const { text, signedBy, unknownSignatures } = openNote(note, trusted, where);
+  const [origin, size, root, ...rest] = text.split('\n');
+  if (!origin || !size || !root || !/^[1-9]\d*$/.test(size) || !/^[A-Za-z0-9+/]{43}=$/.test(root) || rest.length !== 1) {
+    throw new FindingError('checkpoint text is not "<origin>\\n<tree size>\\n<base64 root hash>\\n"', { file: where });
+  }
+  return { origin, treeSize: Number(size), rootHash: Buffer.from(root, 'base64'), signedBy, unknownSignatures };
 }

@@ -90,6 +90,7 @@ class FileAuditLog implements AuditLog {
   // sealing
   private sealing: Promise<void> = Promise.resolve();
   private sealTimer: NodeJS.Timeout | null = null;
+  private sealRequested = false;
   private closed = false;
 
   constructor(
@@ -213,6 +214,8 @@ class FileAuditLog implements AuditLog {
   }
 
   private backgroundSeal(): void {
+    if (this.sealRequested) return;
+    this.sealRequested = true;
     this.seal().catch((err) => this.opts.onSealError?.(err));
   }
 
@@ -223,6 +226,7 @@ class FileAuditLog implements AuditLog {
       this.sealTimer = null;
     }
     const run = this.sealing.catch(() => undefined).then(async () => {
+      this.sealRequested = false;
       if (this.current.length > 0) await this.rotate();
       while (this.sealQueue.length > 0) {
         const batch = this.sealQueue[0]!;

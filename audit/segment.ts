@@ -26,7 +26,7 @@ export const segmentKey = (firstSeq: number, lastSeq: number, firstTime: string)
 
 export const checkpointKey = (treeSize: number): string => `${CHECKPOINTS_PREFIX}${pad(treeSize)}.json`;
 
-const Base64Hash = z.string().regex(/^[A-Za-z0-9+/]{43}=$/, 'expected a base64 SHA-256 hash');
+export const Base64Hash = z.string().regex(/^[A-Za-z0-9+/]{43}=$/, 'expected a base64 SHA-256 hash');
 
 export const CheckpointMeta = z.object({
   format: z.literal('charter.audit.checkpoint/v1'),

@@ -1,0 +1,92 @@
+import { execFile } from 'node:child_process';
+import { mkdtempSync, rmSync } from 'node:fs';
+import { createServer } from 'node:net';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { promisify } from 'node:util';
+import { CreateBucketCommand, PutObjectLockConfigurationCommand } from '@aws-sdk/client-s3';
+import { contentPath } from '../../common/index.js';
+import { s3ClientFor } from '../sinks/s3.js';
+
+export interface LocalObjectLockS3 {
+  endpoint: string;
+  credentials: { accessKeyId: string; secretAccessKey: string };
+  /** Creates a bucket with Object Lock, COMPLIANCE default retention of `days` days. */
+  createLockedBucket(name: string, days: number): Promise<void>;
+  /** Kills the daemons and deletes the cluster's state directory. */
+  stop(): Promise<void>;
+}
+
+const run = promisify(execFile);
+const script = contentPath('audit', 'object-lock-s3', 'object-lock-s3.sh');
+
+/** A free TCP port on 127.0.0.1 whose successor is free too (the mon listens on both). */
+async function freePortPair(): Promise<number> {
+  for (let attempt = 0; attempt < 20; attempt++) {
+    const port = await new Promise<number>((resolve, reject) => {
+      const srv = createServer().listen(0, '127.0.0.1', () => {
+        const p = (srv.address() as { port: number }).port;
+        srv.close(() => resolve(p));
+      });
+      srv.on('error', reject);
+    });
+    if (port < 65000) {
+      const next = await new Promise<boolean>((resolve) => {
+        const srv = createServer().listen(port + 1, '127.0.0.1', () => srv.close(() => resolve(true)));
+        srv.on('error', () => resolve(false));
+      });
+      if (next) return port;
+    }
+  }
+  throw new Error('no free port pair on 127.0.0.1');
+}
+
+/**
+ * Starts a throw-away single-node Ceph radosgw (memstore) with the project's script, on
+ * free loopback ports in a fresh directory, so tests and benchmarks can run side by side.
+ * Throws (never skips) when it cannot start: run audit/object-lock-s3/install.sh first.
+ */
+export async function startLocalObjectLockS3(): Promise<LocalObjectLockS3> {
+  const dir = mkdtempSync(join(tmpdir(), 'charter-ols3-'));
+  const env = {
+    ...process.env,
+    OLS3_DIR: join(dir, 'cluster'),
+    OLS3_PORT: String(await freePortPair()),
+    OLS3_MON_PORT: String(await freePortPair()),
+    OLS3_MEM_BYTES: String(1024 ** 3),
+  };
+  let stdout: string;
+  try {
+    ({ stdout } = await run('bash', [script, 'fresh'], { env, timeout: 120_000 }));
+  } catch (err) {
+    rmSync(dir, { recursive: true, force: true });
+    const e = err as { stderr?: string; message: string };
+    throw new Error(`could not start the local Object Lock S3 (${script}): ${e.stderr?.trim() || e.message}`);
+  }
+  const value = (name: string): string => {
+    const m = new RegExp(`^${name}=(.*)$`, 'm').exec(stdout);
+    if (!m) throw new Error(`${script} printed no ${name}`);
+    return m[1]!;
+  };
+  const endpoint = value('S3_ENDPOINT');
+  const credentials = { accessKeyId: value('S3_ACCESS_KEY'), secretAccessKey: value('S3_SECRET_KEY') };
+  const client = s3ClientFor({ endpoint, credentials });
+  return {
+    endpoint,
+    credentials,
+    async createLockedBucket(name, days) {
+      await client.send(new CreateBucketCommand({ Bucket: name, ObjectLockEnabledForBucket: true }));
+      await client.send(
+        new PutObjectLockConfigurationCommand({
+          Bucket: name,
+          ObjectLockConfiguration: { ObjectLockEnabled: 'Enabled', Rule: { DefaultRetention: { Mode: 'COMPLIANCE', Days: days } } },
+        }),
+      );
+    },
+    async stop() {
+      client.destroy();
+      await run('bash', [script, 'kill'], { env, timeout: 60_000 });
+      rmSync(dir, { recursive: true, force: true });
+    },
+  };
+}

@@ -1,0 +1,46 @@
+import { join } from 'node:path';
+import { AuditIndex } from './index-db.js';
+import { syncIndex } from './index-sync.js';
+import { latestCheckpoint, type CheckpointMeta } from './segment.js';
+import { LocalDirectorySink } from './sinks/local.js';
+import type { SegmentSink } from './sinks/sink.js';
+
+export interface AuditReadOptions {
+  /** Local state dir holding `index.sqlite` (and the segments with the default sink). */
+  dir: string;
+  /** Where the segments are; default a LocalDirectorySink on `dir`. */
+  sink?: SegmentSink;
+}
+
+export interface AuditReader {
+  index: AuditIndex;
+  sink: SegmentSink;
+  latest: CheckpointMeta | undefined;
+  close(): void;
+}
+
+/** Opens the index and brings it up to the newest checkpoint in the sink. */
+export async function openReader(opts: AuditReadOptions): Promise<AuditReader> {
+  const sink = opts.sink ?? new LocalDirectorySink(opts.dir);
+  const index = AuditIndex.open(join(opts.dir, 'index.sqlite'));
+  try {
+    await syncIndex(sink, index);
+    const latest = await latestCheckpoint(sink);
+    return { index, sink, latest, close: () => index.close() };
+  } catch (err) {
+    index.close();
+    throw err;
+  }
+}
+
+/** Rebuilds the index from the segments alone. Returns the tree size it covers. */
+export async function rebuildIndex(opts: AuditReadOptions): Promise<number> {
+  const sink = opts.sink ?? new LocalDirectorySink(opts.dir);
+  const index = AuditIndex.open(join(opts.dir, 'index.sqlite'));
+  try {
+    index.reset();
+    return await syncIndex(sink, index);
+  } finally {
+    index.close();
+  }
+}
