@@ -20,3 +20,4 @@ export { InclusionProof, proveInclusion, verifyInclusionProof, type VerifiedIncl
 export { EvidenceBundle, exportEvidenceBundle, verifyEvidenceBundle, type BundleReport } from './export.js';
 export { startLocalObjectLockS3, type LocalObjectLockS3 } from './object-lock-s3/server.js';
 export { exampleDecision, exampleEvidence } from './examples.js';
+export { sinkFromUri } from './sinks/uri.js';
