@@ -133,6 +133,7 @@ export class DecisionPath {
     };
     let decision: CallDecision;
     let args = call.args;
+    let argsDigest: string | undefined;
     let approvals: z.infer<typeof ApprovalUse>[] = [];
     let tokenIds: string[] = [];
     let pending: GatewayDecision['approvalRequest'];
@@ -159,7 +160,8 @@ export class DecisionPath {
           const contract = policy.contracts.check(tool.name, args);
           if (!contract.ok) decision = deny([`arguments violate the contract of '${tool.name}'`], contract.errors);
           else {
-            const binding = { tenant: identity.tenantId, agent: identity.agentId, tool: tool.name, argsDigest: digestJson(args) };
+            argsDigest = digestJson(args);
+            const binding = { tenant: identity.tenantId, agent: identity.agentId, tool: tool.name, argsDigest };
             const required = requiredApprovals(tool.tier);
             const problems: string[] = [];
             if (required > 0) {
@@ -210,7 +212,7 @@ export class DecisionPath {
       action: decision.action || '(none)',
       resource: decision.resource || '(none)',
       tier: decision.tier,
-      argsDigest: digestJson(args),
+      argsDigest: argsDigest ?? digestJson(args),
       decision: decision.decision,
       mode: this.mode,
       determiningPolicies: decision.determiningPolicies,
