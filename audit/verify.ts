@@ -6,7 +6,7 @@ import { MerkleFrontier, verifyConsistency } from './merkle.js';
 import { decodeSegment, listCheckpointKeys, readCheckpointMeta, SEGMENTS_PREFIX, segmentDigest, type CheckpointMeta } from './segment.js';
 import type { SegmentSink } from './sinks/sink.js';
 
-export type FindingKind = 'modified' | 'deleted' | 'reordered' | 'inserted' | 'chain' | 'merkle' | 'checkpoint' | 'consistency' | 'anchor';
+export type FindingKind = 'segment' | 'modified' | 'deleted' | 'reordered' | 'inserted' | 'chain' | 'merkle' | 'checkpoint' | 'consistency' | 'anchor';
 
 export interface VerifyFinding {
   kind: FindingKind;
@@ -110,7 +110,14 @@ function checkSegmentRecords(lines: string[], meta: CheckpointMeta, head: string
       head = undefined;
       continue;
     }
-    const genuine = candidates.find((c) => c.hashOk && (head === undefined || c.prevHash === head)) ?? candidates.find((c) => c.hashOk) ?? candidates[0]!;
+    // With several candidates, the genuine one links to both neighbours: its prevHash is the
+    // head so far and its hash is the next record's prevHash (or the segment's recorded last hash).
+    const nextPrev = new Set((bySeq.get(seq + 1) ?? []).map((c) => c.prevHash));
+    if (seq === lastSeq) nextPrev.add(meta.segment.lastHash);
+    const valid = candidates.filter((c) => c.hashOk);
+    const linksBack = (c: Entry): boolean => head === undefined || c.prevHash === head;
+    const genuine =
+      valid.find((c) => linksBack(c) && c.actual !== undefined && nextPrev.has(c.actual)) ?? valid.find(linksBack) ?? valid[0] ?? candidates[0]!;
     for (const other of candidates) {
       if (other !== genuine) {
         findings.push({ kind: 'inserted', key, line: other.line, seq, ...(other.id ? { id: other.id } : {}), message: `record ${who(other)} at line ${other.line} of ${key} is a second record for seq ${seq} (inserted)` });
@@ -196,7 +203,7 @@ export async function verifyAuditLog(opts: VerifyOptions): Promise<VerifyReport>
       findings.push({ kind: 'deleted', key: meta.segment.key, message: `segment ${meta.segment.key} (records ${meta.segment.firstSeq}..${meta.segment.lastSeq}) is missing (deleted)` });
     } else {
       if (segmentDigest(bytes) !== meta.segment.sha256) {
-        findings.push({ kind: 'modified', key: meta.segment.key, message: `segment ${meta.segment.key} does not match the digest recorded in ${cp.key}` });
+        findings.push({ kind: 'segment', key: meta.segment.key, message: `segment ${meta.segment.key} does not match the digest recorded in ${cp.key}` });
       }
       try {
         const lines = await decodeSegment(bytes, meta.segment.key);
