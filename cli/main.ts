@@ -1,7 +1,9 @@
 #!/usr/bin/env node
 import { Command } from 'commander';
 import { registerKeys } from './commands/keys.js';
+import { registerAudit } from './commands/audit.js';
 import { registerDatasets } from './commands/datasets.js';
+import { registerEvals } from './commands/evals.js';
 import { registerGateway } from './commands/gateway.js';
 import { registerApprovals } from './commands/approvals.js';
 import { registerPacks } from './commands/packs.js';
@@ -16,7 +18,9 @@ configureExits(program);
 // One registration per command group; each lives in cli/commands/<group>.ts and calls
 // only the public entry point of its domain folder.
 registerKeys(program);
+registerAudit(program);
 registerDatasets(program);
+registerEvals(program);
 registerGateway(program);
 registerApprovals(program);
 registerPacks(program);
