@@ -44,7 +44,10 @@ function composeSchema(packs: LoadedPack[], extra?: { pack: LoadedPack; source: 
     const start = text.length + header.length;
     const out = cedar.schemaToJson(candidate);
     if (out.type === 'failure') {
-      const dup = /duplicate namespace id: `([^`]*)`/.exec(out.errors[0]?.message ?? '');
+      // schemaToJson reports resolution errors at offset 0; checkParseSchema locates them.
+      const checked = cedar.checkParseSchema(candidate);
+      const errors = checked.type === 'failure' ? checked.errors : out.errors;
+      const dup = /duplicate namespace id: `([^`]*)`/.exec(errors[0]?.message ?? '');
       if (dup) {
         const ns = dup[1]!;
         const owner = namespaces.get(ns)!;
@@ -52,10 +55,10 @@ function composeSchema(packs: LoadedPack[], extra?: { pack: LoadedPack; source: 
         const why = LAYER_RANK[ownerLayer] < LAYER_RANK[pack.meta.layer] ? ` (a ${pack.meta.layer} pack may not change or remove ${ownerLayer} schema types)` : '';
         throw new FindingError(`pack ${pack.meta.name} declares namespace ${ns}, which pack ${owner} owns${why}`, { file: source.file });
       }
-      const at = out.errors[0]?.sourceLocations?.[0]?.start;
+      const at = errors[0]?.sourceLocations?.[0]?.start;
       const frag = at === undefined ? undefined : [...fragments, { ...source, pack, start }].reverse().find((f) => at >= f.start);
       const loc = frag && at !== undefined ? { file: frag.file, ...offsetToLineColumn(frag.text, at - frag.start) } : { file: source.file };
-      throw new InputError(`invalid Cedar schema: ${cedarErrorText(out.errors).join('; ')}`, loc);
+      throw new InputError(`invalid Cedar schema: ${cedarErrorText(errors).join('; ')}`, loc);
     }
     for (const ns of Object.keys(out.json)) if (!namespaces.has(ns)) namespaces.set(ns, pack.meta.name);
     fragments.push({ ...source, pack, start });
