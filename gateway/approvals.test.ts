@@ -1,0 +1,67 @@
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { generateKeyPairSync } from 'node:crypto';
+import { afterEach, beforeEach, expect, test } from 'vitest';
+import { digestJson, trustedKeyFromPublicKey } from '../signing/index.js';
+import { ApprovalStore } from './approvals.js';
+import { verifyApprovalTokens } from './approval-tokens.js';
+
+let dir: string;
+beforeEach(() => {
+  dir = mkdtempSync(join(tmpdir(), 'charter-approvals-'));
+});
+afterEach(() => rmSync(dir, { recursive: true, force: true }));
+
+const args = { negotiationId: 'n1', supplierId: 's1' };
+const binding = { tenant: 'acme', agent: 'spot-bidding', tool: 'award_contract', argsDigest: digestJson(args) };
+const request = (store: ApprovalStore, now = Date.now(), tier: 'write-high' | 'critical' = 'write-high') =>
+  store.request({ ...binding, tier, args, requestedBy: 'agent', ttlSeconds: 60 }, now);
+
+test('a retried call reuses the live request; read and write-low tools need none', () => {
+  const store = new ApprovalStore(dir);
+  const a = request(store);
+  expect(request(store).id).toBe(a.id);
+  expect(store.list().length).toBe(1);
+  expect(() => store.request({ ...binding, tier: 'write-low', args, requestedBy: 'x', ttlSeconds: 60 })).toThrow(/needs no approval/);
+  expect(() => store.get('not-an-id')).toThrow(/not an approval id/);
+});
+
+test('approve signs a token that verifies for exactly this binding; critical needs two approvers', async () => {
+  const store = new ApprovalStore(dir);
+  const alice = generateKeyPairSync('ed25519');
+  const bob = generateKeyPairSync('ed25519');
+  const trusted = { keys: [trustedKeyFromPublicKey(alice.publicKey, 'alice', ['approval']), trustedKeyFromPublicKey(bob.publicKey, 'bob', ['approval'])] };
+  const req = request(store, Date.now(), 'critical');
+  expect((await store.approve(req.id, 'alice', alice.privateKey)).status).toBe('pending');
+  expect((await store.approve(req.id, 'bob', bob.privateKey)).status).toBe('approved');
+  const tokens = store.tokensFor(binding);
+  expect(tokens.length).toBe(2);
+  const ok = await verifyApprovalTokens(tokens, binding, trusted, store);
+  expect(ok.approvals.map((a) => a.approver).sort()).toEqual(['alice', 'bob']);
+  expect(ok.problems).toEqual([]);
+  const other = await verifyApprovalTokens(tokens, { ...binding, tenant: 'globex' }, trusted, store);
+  expect(other.approvals).toEqual([]);
+  expect(other.problems[0]).toMatch(/bound to tenant 'acme', this call has 'globex'/);
+  // Consumption is single-use, also across store instances (processes share the folder).
+  expect(store.consume(ok.tokenIds[0]!)).toBe(true);
+  expect(new ApprovalStore(dir).consume(ok.tokenIds[0]!)).toBe(false);
+  expect((await verifyApprovalTokens(tokens, binding, trusted, store)).problems[0]).toMatch(/already used/);
+});
+
+test('requests expire: tokens stop counting and expire() records it', async () => {
+  const store = new ApprovalStore(dir);
+  const alice = generateKeyPairSync('ed25519');
+  const trusted = { keys: [trustedKeyFromPublicKey(alice.publicKey, 'alice', ['approval'])] };
+  const t0 = Date.now();
+  const req = request(store, t0);
+  await store.approve(req.id, 'alice', alice.privateKey, t0);
+  const token = store.get(req.id).approvals[0]!.token;
+  const later = t0 + 61_000;
+  expect(store.get(req.id, later).status).toBe('expired');
+  expect(store.tokensFor(binding, later)).toEqual([]);
+  const late = await verifyApprovalTokens([token], binding, trusted, store, later);
+  expect(late.problems[0]).toMatch(/exp/);
+  expect(store.expire(later).map((r) => r.id)).toEqual([req.id]);
+  await expect(store.approve(req.id, 'alice', alice.privateKey, later)).rejects.toThrow(/is expired/);
+});
