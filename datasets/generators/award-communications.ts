@@ -23,7 +23,7 @@ export const awardCommunications: DatasetGenerator = {
   name: 'award-communications',
   version: 'v1',
   defaultSeed: 7,
-  defaultCount: 60,
+  defaultCount: 120,
   minCount: 1,
   card: {
     purpose:

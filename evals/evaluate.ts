@@ -1,0 +1,148 @@
+import { existsSync } from 'node:fs';
+import { join } from 'node:path';
+import { v4 as uuidv4, v7 as uuidv7 } from 'uuid';
+import { charterHome, FindingError, readText, writeFileAtomic } from '../common/index.js';
+import { loadDataset } from '../datasets/index.js';
+import { canonicalJson, digestOf, loadTrustedKeys, parseEnvelope, signEnvelope, verifyEnvelope, type DsseEnvelope, type Signer, type TrustedKeysFile } from '../signing/index.js';
+import { loadVerifiedManifest } from '../policy-packs/index.js';
+import type { EvidenceRecord } from '../audit/index.js';
+import { compareWithBaseline } from './baseline.js';
+import { judgeStanding } from './calibrate.js';
+import type { Judge } from './judge/grader.js';
+import { reportMarkdown } from './markdown.js';
+import { computeMetrics } from './metrics.js';
+import { EVAL_REPORT_PAYLOAD_TYPE, EvalReport } from './report-schema.js';
+import { runSuite } from './run.js';
+import { loadSuite } from './suite.js';
+import { targetFor, type Target } from './targets.js';
+import { checkThresholds, type Threshold } from './thresholds.js';
+import { engineVersions } from './versions.js';
+
+/** Where evidence goes: the audit log (`AuditLog.append`). */
+export interface EvidenceSink {
+  append(record: EvidenceRecord): Promise<{ seq: number }>;
+}
+
+export interface EvalRunOptions {
+  /** A shipped suite's name or a suite YAML file. */
+  suite: string;
+  suitesDir?: string;
+  datasetsRoot?: string;
+  /** Replaces the suite's target (the gateway decision path, or a target under test). */
+  target?: Target;
+  judge?: Judge | null;
+  /** The target's signed manifest: its digest goes in the report, its evalThresholds for this suite apply. */
+  manifest?: { file: string; trustedKeysFile: string };
+  /** The last released report to compare with. */
+  baseline?: { file: string; trustedKeysFile: string };
+  /** Keys trusted to verify judge calibrations; default $CHARTER_HOME/keys/trusted-keys.json when present. */
+  trustedKeysFile?: string;
+  signer: Signer;
+  home?: string;
+  concurrency?: number;
+  audit?: EvidenceSink | null;
+}
+
+export interface EvalRunResult {
+  report: EvalReport;
+  envelope: DsseEnvelope;
+  /** `sha256:` of the payload bytes. */
+  digest: string;
+  files: { report: string; markdown: string };
+  markdown: string;
+  auditSeq: number | null;
+}
+
+/** Loads and verifies a signed eval report (key purpose `eval-report`). */
+export function loadReport(file: string, trusted: TrustedKeysFile): { report: EvalReport; digest: string; envelope: DsseEnvelope } {
+  const envelope = parseEnvelope(readText(file), file);
+  const { payload } = verifyEnvelope(envelope, trusted, { payloadType: EVAL_REPORT_PAYLOAD_TYPE, purpose: 'eval-report' });
+  const parsed = EvalReport.safeParse(JSON.parse(payload.toString('utf8')));
+  if (!parsed.success) throw new FindingError(`signed payload is not an eval report: ${parsed.error.issues[0]?.message ?? ''}`, { file });
+  return { report: parsed.data, digest: digestOf(payload), envelope };
+}
+
+function sumTokens(u: { inputTokens: number; outputTokens: number } | null): number {
+  return u ? u.inputTokens + u.outputTokens : 0;
+}
+
+/**
+ * `charter evals run`: suite -> dataset (digest-checked) -> target -> promptfoo -> metrics
+ * with intervals -> thresholds (suite and manifest) -> baseline comparison -> a signed report
+ * under $CHARTER_HOME/reports/<suite>/ with a Markdown summary -> evidence in the audit log.
+ */
+export async function runEval(opts: EvalRunOptions): Promise<EvalRunResult> {
+  const home = opts.home ?? charterHome();
+  const startedAt = new Date();
+  const { suite, file: suiteFile } = loadSuite(opts.suite, opts.suitesDir);
+  const dataset = loadDataset(suite.dataset, opts.datasetsRoot);
+  const manifest = opts.manifest ? loadVerifiedManifest(opts.manifest.file, opts.manifest.trustedKeysFile) : null;
+  const target = opts.target ?? targetFor(suite.target);
+  const judge = opts.judge ?? null;
+  const trustedFile = opts.trustedKeysFile ?? join(home, 'keys', 'trusted-keys.json');
+  const trusted = existsSync(trustedFile) ? loadTrustedKeys(trustedFile) : null;
+  const standing = judge ? judgeStanding(judge, trusted, home) : null;
+  const baseline = opts.baseline ? { ...loadReport(opts.baseline.file, loadTrustedKeys(opts.baseline.trustedKeysFile)), file: opts.baseline.file } : null;
+
+  const run = await runSuite({ suite, suiteFile, dataset, target, judge, concurrency: opts.concurrency ?? 4 });
+  const metrics = computeMetrics(run, suite.repeats, standing ?? { gating: false, note: 'no judge configured' });
+  const thresholds: Threshold[] = [
+    ...suite.thresholds.map((t) => ({ ...t, source: 'suite' as const })),
+    ...(manifest?.manifest.agent.evalThresholds ?? []).filter((t) => t.suite === suite.name).map((t) => ({ metric: t.metric, min: t.min, bound: t.bound, source: 'manifest' as const })),
+  ];
+  const verdicts = checkThresholds(thresholds, metrics);
+  const judgeCalls = run.cases.map((c) => c.usage.judge).filter((u) => u !== null);
+  const costs = [...run.cases.map((c) => c.usage.target?.costUsd ?? null), ...judgeCalls.map((u) => u.costUsd)].filter((c): c is number => c !== null);
+  const report: EvalReport = {
+    apiVersion: 'charter.dev/v1',
+    kind: 'EvalReport',
+    id: uuidv4(),
+    suite: { name: suite.name, description: suite.description, digest: digestOf(readText(suiteFile)), repeats: suite.repeats },
+    target: { id: target.id, spec: opts.target ? { kind: 'custom' } : suite.target, manifestDigest: manifest?.digest ?? target.manifestDigest, agent: manifest?.manifest.agent.name ?? null },
+    datasets: [{ ref: suite.dataset, digest: dataset.digest, cases: dataset.cases.length }],
+    judge: judge ? { identity: judge.identity, digest: judge.digest, calibration: standing?.calibration ?? null, gating: standing?.gating ?? false, note: standing?.note ?? null } : null,
+    engine: engineVersions(),
+    startedAt: startedAt.toISOString(),
+    finishedAt: new Date().toISOString(),
+    durationMs: Math.round(run.durationMs),
+    usage: {
+      targetTokens: run.cases.reduce((s, c) => s + sumTokens(c.usage.target), 0),
+      judgeTokens: judgeCalls.reduce((s, u) => s + sumTokens(u), 0),
+      costUsd: costs.length ? costs.reduce((a, b) => a + b, 0) : null,
+      judgeCacheHits: judgeCalls.filter((u) => u.cached).length,
+    },
+    metrics,
+    thresholds: verdicts,
+    verdict: verdicts.every((v) => v.verdict === 'pass') ? 'pass' : 'fail',
+    baseline: baseline ? compareWithBaseline({ cases: run.cases, metrics, datasetDigest: dataset.digest }, baseline) : null,
+    cases: run.cases,
+  };
+  EvalReport.parse(report);
+  const payload = Buffer.from(canonicalJson(report));
+  const digest = digestOf(payload);
+  const envelope = await signEnvelope(EVAL_REPORT_PAYLOAD_TYPE, payload, [opts.signer]);
+  const markdown = reportMarkdown(report, digest);
+  const stem = join(home, 'reports', suite.name, `${startedAt.toISOString().replace(/[:.]/g, '-')}-${digest.slice(7, 19)}`);
+  const files = { report: `${stem}.dsse.json`, markdown: `${stem}.md` };
+  writeFileAtomic(files.report, JSON.stringify(envelope, null, 2) + '\n');
+  writeFileAtomic(files.markdown, markdown);
+  let auditSeq: number | null = null;
+  if (opts.audit) {
+    const failed = verdicts.filter((v) => v.verdict === 'fail').map((v) => v.metric);
+    const { seq } = await opts.audit.append({
+      kind: 'evidence',
+      id: uuidv7(),
+      time: new Date().toISOString(),
+      tenantId: null,
+      traceId: null,
+      runId: report.id,
+      evidenceType: 'eval-report',
+      digest,
+      subject: report.target.manifestDigest ?? `suite:${suite.name}`,
+      summary: `eval ${suite.name} on ${target.id}: ${report.verdict}${failed.length ? ` (failed: ${failed.join(', ')})` : ''}`,
+      document: envelope,
+    });
+    auditSeq = seq;
+  }
+  return { report, envelope, digest, files, markdown, auditSeq };
+}

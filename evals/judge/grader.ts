@@ -1,0 +1,137 @@
+import { z } from 'zod';
+import { errorMessage } from '../../common/index.js';
+import { digestJson } from '../../signing/index.js';
+import { ResponseCache } from '../cache.js';
+import { judgeIdentity, type JudgeConfig } from './config.js';
+import { ConverseModel } from './converse.js';
+import { JudgeError, type ChatModel, type ChatRequest, type TokenUsage } from './model.js';
+import { OpenAiModel } from './openai.js';
+
+/** What a judge must answer (promptfoo's llm-rubric contract). */
+export const JudgeVerdict = z.strictObject({ pass: z.boolean(), score: z.number().min(0).max(1), reason: z.string() });
+export type JudgeVerdict = z.infer<typeof JudgeVerdict>;
+
+export interface JudgeCall {
+  usage: TokenUsage | null;
+  costUsd: number | null;
+  cached: boolean;
+  error?: string;
+}
+
+export function chatModelFor(config: JudgeConfig): ChatModel {
+  const common = { model: config.model, temperature: config.temperature, maxTokens: config.maxTokens, maxAttempts: config.maxAttempts };
+  if (config.provider === 'bedrock-converse') return new ConverseModel({ ...common, region: config.region, ...(config.endpoint ? { endpoint: config.endpoint } : {}) });
+  const apiKey = config.apiKeyEnv ? process.env[config.apiKeyEnv] : undefined;
+  return new OpenAiModel({ ...common, baseUrl: config.baseUrl, ...(apiKey ? { apiKey } : {}) });
+}
+
+/**
+ * The grader's answer must be exactly one JSON object, optionally inside one ```json fence.
+ * Anything else is a judge error: a verdict is never guessed from prose.
+ */
+export function parseVerdict(text: string): JudgeVerdict {
+  const trimmed = text.trim();
+  const fenced = /^```(?:json)?\s*\n([\s\S]*?)\n```$/.exec(trimmed);
+  let value: unknown;
+  try {
+    value = JSON.parse(fenced ? fenced[1]! : trimmed);
+  } catch {
+    throw new JudgeError(`malformed judge output (not a JSON object): ${JSON.stringify(trimmed.slice(0, 120))}`);
+  }
+  const parsed = JudgeVerdict.safeParse(value);
+  if (!parsed.success) {
+    const issue = parsed.error.issues[0]!;
+    throw new JudgeError(`malformed judge output: ${issue.path.join('.') || '(root)'}: ${issue.message}`);
+  }
+  return parsed.data;
+}
+
+/** promptfoo renders the grading prompt as a JSON array of chat messages; a plain string is one user turn. */
+export function toChatRequest(prompt: string): ChatRequest {
+  let messages: Array<{ role: string; content: string }>;
+  try {
+    const parsed = JSON.parse(prompt) as unknown;
+    messages = Array.isArray(parsed) ? (parsed as typeof messages) : [{ role: 'user', content: prompt }];
+  } catch {
+    messages = [{ role: 'user', content: prompt }];
+  }
+  const system = messages.filter((m) => m.role === 'system').map((m) => m.content).join('\n\n');
+  const turns = messages.filter((m) => m.role !== 'system').map((m) => ({ role: m.role === 'assistant' ? ('assistant' as const) : ('user' as const), content: String(m.content) }));
+  return { system, messages: turns };
+}
+
+/** The promptfoo provider interface the grader implements (an object with id() and callApi()). */
+export interface GraderProvider {
+  id(): string;
+  callApi(prompt: string, context?: { vars?: Record<string, unknown> }): Promise<{ output?: string; error?: string; tokenUsage?: Record<string, number>; cost?: number }>;
+}
+
+/**
+ * An LLM judge: Charter's grader provider for promptfoo's llm-rubric. It validates every answer,
+ * caches validated answers by request hash, and records per case (the `caseKey` test var) the
+ * usage, cost and any error, so a judge failure is reported as an error, never as a verdict.
+ */
+export class Judge {
+  readonly identity: Record<string, unknown>;
+  readonly digest: string;
+  readonly calls = new Map<string, JudgeCall>();
+  private readonly model: ChatModel;
+
+  constructor(
+    readonly config: JudgeConfig,
+    private readonly cache: ResponseCache | null,
+    model?: ChatModel,
+  ) {
+    this.identity = judgeIdentity(config);
+    this.digest = digestJson(this.identity);
+    this.model = model ?? chatModelFor(config);
+  }
+
+  private cost(usage: TokenUsage | null): number | null {
+    const p = this.config.pricing;
+    if (!p || !usage) return null;
+    return (usage.inputTokens / 1000) * p.inputPer1k + (usage.outputTokens / 1000) * p.outputPer1k;
+  }
+
+  /** Grades one rendered prompt; the verdict, or a JudgeError. */
+  async grade(prompt: string, caseKey: string): Promise<JudgeVerdict> {
+    const request = toChatRequest(prompt);
+    const key = ResponseCache.keyOf({ judge: this.identity, request });
+    const hit = this.cache?.get<{ verdict: JudgeVerdict; usage: TokenUsage | null }>(key);
+    if (hit && JudgeVerdict.safeParse(hit.verdict).success) {
+      this.calls.set(caseKey, { usage: hit.usage, costUsd: 0, cached: true });
+      return hit.verdict;
+    }
+    let usage: TokenUsage | null = null;
+    try {
+      const res = await this.model.complete(request);
+      usage = res.usage;
+      const verdict = parseVerdict(res.text);
+      this.cache?.set(key, { verdict, usage });
+      this.calls.set(caseKey, { usage, costUsd: this.cost(usage), cached: false });
+      return verdict;
+    } catch (err) {
+      this.calls.set(caseKey, { usage, costUsd: this.cost(usage), cached: false, error: errorMessage(err) });
+      throw err instanceof JudgeError ? err : new JudgeError(errorMessage(err), { cause: err });
+    }
+  }
+
+  provider(): GraderProvider {
+    return {
+      id: () => `charter-judge:${this.model.id}`,
+      callApi: async (prompt, context) => {
+        const caseKey = String(context?.vars?.caseKey ?? '');
+        try {
+          const verdict = await this.grade(prompt, caseKey);
+          const u = this.calls.get(caseKey)?.usage;
+          return {
+            output: JSON.stringify(verdict),
+            ...(u ? { tokenUsage: { prompt: u.inputTokens, completion: u.outputTokens, total: u.inputTokens + u.outputTokens } } : {}),
+          };
+        } catch (err) {
+          return { error: errorMessage(err) };
+        }
+      },
+    };
+  }
+}

@@ -1,0 +1,83 @@
+import { AwardInput, formatMoney, type AwardResult, type KraljicClassification } from '../../agents/index.js';
+import { KRALJIC_MIN_CONFIDENCE } from '../../agents/index.js';
+import type { DatasetCase } from '../../datasets/index.js';
+import type { LocalScorer, ScoreResult } from './types.js';
+
+const ok = (reason: string): ScoreResult => ({ value: 1, pass: true, reason });
+const fail = (reason: string): ScoreResult => ({ value: 0, pass: false, reason });
+
+/**
+ * Letters must not name another supplier nor quote an amount belonging to another supplier
+ * (seed 000: award communications; a regret letter quotes no amount at all).
+ */
+function noCompetitorDisclosure(output: unknown, testCase: DatasetCase): ScoreResult {
+  const parsed = AwardInput.safeParse(testCase.input);
+  if (!parsed.success) return fail('case input is not an award input');
+  const input = parsed.data;
+  const letters = (output as Partial<AwardResult> | null)?.communications;
+  if (!Array.isArray(letters)) return fail('output has no communications');
+  const names = new Map<string, string>();
+  for (const l of input.awardedLines) names.set(l.supplierId, l.supplierName);
+  for (const s of input.unsuccessfulSuppliers) names.set(s.supplierId, s.supplierName);
+  const amountsOf = (supplierId: string | null) =>
+    input.awardedLines
+      .filter((l) => supplierId === null || l.supplierId === supplierId)
+      .flatMap((l) => [formatMoney(l.unitPriceCents, input.currency), formatMoney(l.unitPriceCents * l.quantity, input.currency)]);
+  const problems: string[] = [];
+  for (const letter of letters) {
+    const text = `${letter.subject}\n${letter.body}`;
+    for (const [id, name] of names) if (id !== letter.supplierId && text.includes(name)) problems.push(`letter to ${letter.supplierId} names ${name}`);
+    const own = new Set(letter.kind === 'award' ? amountsOf(letter.supplierId) : []);
+    for (const amount of amountsOf(null)) if (!own.has(amount) && text.includes(amount)) problems.push(`letter to ${letter.supplierId} quotes ${amount}`);
+  }
+  return problems.length ? fail(problems.slice(0, 3).join('; ')) : ok(`${letters.length} letters, no disclosure`);
+}
+
+/**
+ * One purchase order per awarded supplier, every awarded line on exactly one order of its own
+ * supplier, totals equal to the sum of quantity x unit price.
+ */
+function poGrouping(output: unknown, testCase: DatasetCase): ScoreResult {
+  const parsed = AwardInput.safeParse(testCase.input);
+  if (!parsed.success) return fail('case input is not an award input');
+  const pos = (output as Partial<AwardResult> | null)?.purchaseOrders;
+  if (!Array.isArray(pos)) return fail('output has no purchaseOrders');
+  const lines = new Map(parsed.data.awardedLines.map((l) => [l.lineId, l]));
+  const seenSupplier = new Set<string>();
+  const seenLine = new Set<string>();
+  for (const po of pos) {
+    if (seenSupplier.has(po.supplierId)) return fail(`two purchase orders for ${po.supplierId}`);
+    seenSupplier.add(po.supplierId);
+    let total = 0;
+    for (const l of po.lines) {
+      const src = lines.get(l.lineId);
+      if (!src) return fail(`${po.poNumber} has unknown line ${l.lineId}`);
+      if (src.supplierId !== po.supplierId) return fail(`${l.lineId} belongs to ${src.supplierId}, not ${po.supplierId}`);
+      if (seenLine.has(l.lineId)) return fail(`${l.lineId} on two purchase orders`);
+      seenLine.add(l.lineId);
+      total += src.quantity * src.unitPriceCents;
+    }
+    if (total !== po.totalCents) return fail(`${po.poNumber} total ${po.totalCents}, lines sum to ${total}`);
+  }
+  const missing = [...lines.keys()].filter((id) => !seenLine.has(id));
+  return missing.length ? fail(`lines on no purchase order: ${missing.join(', ')}`) : ok(`${pos.length} purchase orders`);
+}
+
+/** Seed 000's confidence rule: rule-based answers carry 0.0; model answers under 0.8 carry a warning. */
+function kraljicConfidenceRule(output: unknown): ScoreResult {
+  const o = output as Partial<KraljicClassification> | null;
+  if (!o || typeof o.confidence !== 'number' || !Array.isArray(o.warnings)) return fail('output lacks confidence or warnings');
+  if (o.method === 'rule-based') return o.confidence === 0 ? ok('rule-based with confidence 0.0') : fail(`rule-based answer claims confidence ${o.confidence}`);
+  if (o.method === 'model') {
+    const low = o.confidence < KRALJIC_MIN_CONFIDENCE;
+    return low === o.warnings.length > 0 ? ok(low ? 'low confidence flagged' : 'confident') : fail(low ? 'low confidence not flagged' : 'warning without low confidence');
+  }
+  return fail(`unknown method ${String(o.method)}`);
+}
+
+/** Code-based scorers by the name a suite uses in `check:`. */
+export const codeChecks: Readonly<Record<string, LocalScorer>> = {
+  'no-competitor-disclosure': noCompetitorDisclosure,
+  'po-grouping': poGrouping,
+  'kraljic-confidence-rule': (output) => kraljicConfidenceRule(output),
+};

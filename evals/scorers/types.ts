@@ -1,0 +1,14 @@
+import type { DatasetCase } from '../../datasets/index.js';
+
+/** One scorer's verdict on one case. `value` is 1/0 for rate metrics, the score for mean metrics. */
+export interface ScoreResult {
+  value: number;
+  pass: boolean;
+  reason: string;
+}
+
+/** Rate metrics (pass/fail, Wilson interval) or mean metrics (scores in [0, 1], bootstrap interval). */
+export type MetricKind = 'rate' | 'mean';
+
+/** A scorer that needs only the output and the case (everything but the judge). */
+export type LocalScorer = (output: unknown, testCase: DatasetCase) => ScoreResult;
