@@ -1,0 +1,35 @@
+import type { AgentDefinition } from '../agent.js';
+import { QuoteRound } from '../procurement.js';
+import { explain } from './rationale.js';
+import { eligibleSuppliers, flagZeroBids, lowestTotal, negotiationRef, parseAnswer, StrategyInput, type StrategyOutput } from './strategy-input.js';
+
+/** Spot bids close well inside the seed's 24 h. */
+const DEADLINE_HOURS = 12;
+
+/**
+ * DAG node 4a (Non-Critical, SimpleLLM): one sealed round to every eligible supplier under a
+ * ceiling of the budget capped by the tenant's spot limit. The fan-out (up to 200 suppliers)
+ * happens inside the `solicit_spot_bids` tool, never across agent boundaries.
+ */
+export const spotBidding: AgentDefinition<StrategyInput, StrategyOutput> = {
+  name: 'spot-bidding',
+  input: StrategyInput,
+  async run(input, ctx) {
+    const ref = negotiationRef(ctx, input.negotiationId);
+    const pool = await eligibleSuppliers(ctx, ref);
+    const { limits } = ctx.config;
+    const budget = (await ctx.tools.call<{ budgetCents: number }>('get_negotiation', { negotiationId: ref })).budgetCents;
+    const ceiling = Math.min(budget, limits.maxSpotBidCents);
+    const answer = await ctx.tools.call('solicit_spot_bids', {
+      negotiationId: ref,
+      supplierIds: pool.map((s) => s.supplierId),
+      amountCents: ceiling,
+      deadlineHours: Math.min(DEADLINE_HOURS, limits.maxSpotDeadlineHours),
+    });
+    const round = parseAnswer(QuoteRound, 'solicit_spot_bids', answer);
+    if (round.bids.length === 0) await flagZeroBids(ctx, ref, `no bid from ${pool.length} solicited supplier(s)`);
+    const facts = { solicited: pool.length, ceilingCents: ceiling, bids: round.bids.length, unreachable: round.unreachable.length, lowestTotalCents: lowestTotal(round.bids) ?? null };
+    const why = await explain(ctx, 'Summarise this spot-bid round for the buyer.', facts, `spot round: ${round.bids.length} bid(s) from ${pool.length} supplier(s) under ${ceiling} cents, ${round.unreachable.length} unreachable`);
+    return { output: { bids: round.bids, unreachable: round.unreachable, rounds: 1, rationale: why.text, analysis: facts }, producedBy: why.producedBy };
+  },
+};

@@ -1,0 +1,29 @@
+import type { Client } from '@modelcontextprotocol/sdk/client/index.js';
+import type { CallToolResult } from '@modelcontextprotocol/sdk/types.js';
+import type { ToolChannel, ToolDecision, ToolResult } from './toolbox.js';
+
+/** The value of a tool result: structured content, else the first text block as JSON, else the text. */
+export function toolValue(result: CallToolResult): unknown {
+  if (result.structuredContent !== undefined) return result.structuredContent;
+  const text = result.content.find((c) => c.type === 'text')?.text;
+  if (text === undefined) return undefined;
+  try {
+    return JSON.parse(text);
+  } catch {
+    return text;
+  }
+}
+
+/** A tool channel over an MCP client connected to the gateway (in process or over HTTP). */
+export function mcpToolChannel(client: Client): ToolChannel {
+  return {
+    async callTool(tool, args, meta) {
+      const result = (await client.callTool({ name: tool, arguments: args, _meta: meta })) as CallToolResult;
+      const decision = result._meta?.['charter/decision'] as ToolDecision | undefined;
+      const value = toolValue(result);
+      const out: ToolResult = { decision, value, isError: result.isError === true };
+      if (out.isError) out.error = typeof value === 'string' ? value : JSON.stringify(value);
+      return out;
+    },
+  };
+}

@@ -1,0 +1,84 @@
+import { FindingError } from '../common/index.js';
+import { currentTenant } from './tenant-context.js';
+
+/** What the gateway said about one call (the `_meta["charter/decision"]` of its MCP result). */
+export interface ToolDecision {
+  outcome: 'allowed' | 'guarded' | 'approved' | 'approval-pending' | 'denied';
+  decision: 'allow' | 'deny';
+  recordId: string;
+  reasons: string[];
+  approvalRequest?: { id: string; required: number; approvers: number };
+}
+
+export interface ToolResult {
+  decision: ToolDecision | undefined;
+  /** The tool's JSON result (structured content, or the first text block parsed as JSON). */
+  value: unknown;
+  isError: boolean;
+  /** The error text of a blocked or failed call. */
+  error?: string;
+}
+
+/**
+ * The one way an agent reaches a tool: the gateway, here as an MCP client connected for one
+ * verified identity (tenant and agent). Implemented over the gateway's MCP server, in process
+ * or over HTTP; agents never hold a tool implementation.
+ */
+export interface ToolChannel {
+  callTool(tool: string, args: Record<string, unknown>, meta: Record<string, unknown>): Promise<ToolResult>;
+}
+
+/** Opens a gateway channel for a tenant and agent (the factory's only route to tools). */
+export type ToolChannelFactory = (tenantId: string, agent: string) => Promise<ToolChannel>;
+
+export class ToolDeniedError extends FindingError {
+  constructor(
+    readonly tool: string,
+    readonly result: ToolResult,
+  ) {
+    super(`tool ${tool} was refused: ${result.error ?? result.decision?.reasons.join('; ') ?? 'no reason given'}`);
+    this.name = 'ToolDeniedError';
+  }
+}
+
+/**
+ * An agent's tools. Every call reads the tenant from the ambient context and refuses to run
+ * for any other tenant than the one the channel was opened for, then goes to the gateway with
+ * the trace and run ids of the invocation.
+ */
+export class Toolbox {
+  /** The calls made through this toolbox (one toolbox per invocation). */
+  readonly calls: Array<{ tool: string; outcome: string }> = [];
+
+  constructor(
+    private readonly channel: ToolChannel,
+    readonly tenantId: string,
+    readonly agent: string,
+    /** Tools whose argument contract takes `tenant_id` (from the agent's manifest). */
+    private readonly takesTenant: ReadonlySet<string>,
+  ) {}
+
+  /** Calls a tool; a blocked or failed call is returned, not thrown (the agent decides). */
+  async tryCall(tool: string, args: Record<string, unknown>, approvalTokens: string[] = []): Promise<ToolResult> {
+    const ctx = currentTenant();
+    if (ctx.tenantId !== this.tenantId) {
+      throw new FindingError(`tenant context violation: ${this.agent} bound to '${this.tenantId}' called ${tool} inside a run of '${ctx.tenantId}'`);
+    }
+    const meta: Record<string, unknown> = {};
+    if (ctx.traceId) meta['charter/traceId'] = ctx.traceId;
+    if (ctx.negotiationId) meta['charter/runId'] = ctx.negotiationId;
+    if (approvalTokens.length) meta['charter/approvalTokens'] = approvalTokens;
+    // tenant_id is always the context's: the gateway would refuse any other and rewrites it anyway.
+    const sent = this.takesTenant.has(tool) ? { ...args, tenant_id: this.tenantId } : args;
+    const result = await this.channel.callTool(tool, sent, meta);
+    this.calls.push({ tool, outcome: result.decision?.outcome ?? (result.isError ? 'error' : 'ok') });
+    return result;
+  }
+
+  /** Calls a tool and returns its value; a refusal or failure throws ToolDeniedError. */
+  async call<T = unknown>(tool: string, args: Record<string, unknown>): Promise<T> {
+    const result = await this.tryCall(tool, args);
+    if (result.isError) throw new ToolDeniedError(tool, result);
+    return result.value as T;
+  }
+}

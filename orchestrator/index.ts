@@ -1,0 +1,15 @@
+/**
+ * orchestrator: the seven-node negotiation DAG of the procurement reference (seed 000) with
+ * per-tenant admission control, checkpoints keyed tenant_id#negotiation_id, resume, the
+ * approval gate, cost attribution, and the same DAG as Step Functions ASL.
+ */
+export { AdmissionDenied } from './errors.js';
+export { NegotiationEntities } from './entities.js';
+export { OrchestratorLedger } from './ledger.js';
+export { LocalAgents, ORCHESTRATOR_PRINCIPAL } from './local-agents.js';
+export { Orchestrator, type AgentDispatcher, type NegotiationEvent, type OrchestratorOptions, type SupplierDirectory } from './orchestrator.js';
+export { classificationCacheKey } from './semantic-cache.js';
+export { openProcurementStack, type ProcurementStack, type ProcurementStackOptions } from './stack.js';
+export { NODE_LABEL, TERMINAL, type NegotiationState, type NegotiationStatus, type NodeName, type StrategyNode } from './state.js';
+export { negotiationKey, NegotiationStore, type CostRow } from './store.js';
+export { referenceWorld, sampleRequisition, tenantSuppliers, type ReferenceWorld, type WorldOptions } from './reference-world.js';

@@ -1,0 +1,53 @@
+import { QUADRANT_CODE, type KraljicQuadrant, type NegotiationView, type ProcurementLedger, type Supplier } from '../agents/index.js';
+import type { SupplierDirectory } from './orchestrator.js';
+import type { NegotiationStore } from './store.js';
+
+/**
+ * The procurement tools' view of the orchestrator's state: they read negotiations (with the
+ * eligible pool the router wrote) and write bids, rounds, classifications and documents, all
+ * under the caller's tenant.
+ */
+export class OrchestratorLedger implements ProcurementLedger {
+  constructor(
+    private readonly store: NegotiationStore,
+    private readonly directory: SupplierDirectory,
+  ) {}
+
+  negotiation(tenantId: string, negotiationId: string): NegotiationView | undefined {
+    const state = this.store.get(tenantId, negotiationId);
+    const cols = this.store.toolColumns(tenantId, negotiationId);
+    if (!state || !cols) return undefined;
+    const r = state.requisition;
+    return {
+      tenantId,
+      negotiationId,
+      status: state.status,
+      quadrant: cols.classification ? QUADRANT_CODE[cols.classification.quadrant] : 'UNCLASSIFIED',
+      budgetCents: r.budgetCents,
+      round: cols.round,
+      deliveryRegion: r.deliveryRegion,
+      category: r.category,
+      lines: r.lines,
+      eligible: state.route?.eligible ?? [],
+      classification: cols.classification,
+    };
+  }
+
+  supplier(tenantId: string, supplierId: string): Supplier | undefined {
+    return this.directory.approvedSuppliers(tenantId).find((s) => s.supplierId === supplierId);
+  }
+
+  recordClassification(tenantId: string, negotiationId: string, c: { quadrant: KraljicQuadrant; confidenceBp: number; rationale: string }): void {
+    this.store.setClassification(tenantId, negotiationId, c);
+  }
+
+  openRound(tenantId: string, negotiationId: string, round: number): void {
+    this.store.openRound(tenantId, negotiationId, round);
+  }
+
+  findBid: ProcurementLedger['findBid'] = (t, k) => this.store.findBid(t, k);
+  recordBid: ProcurementLedger['recordBid'] = (t, n, k, b) => this.store.recordBid(t, n, k, b);
+  bid: ProcurementLedger['bid'] = (t, id) => this.store.bid(t, id);
+  bidsOf: ProcurementLedger['bidsOf'] = (t, n, r) => this.store.bidsOf(t, n, r);
+  recordDocument: ProcurementLedger['recordDocument'] = (t, n, k, kind, body) => this.store.recordDocument(t, n, k, kind, body);
+}

@@ -1,0 +1,92 @@
+import type { BedrockRuntimeClient } from '@aws-sdk/client-bedrock-runtime';
+import { DEFAULT_SUPPLIER_CLIENT, serveProcurementTools, SupplierClient, type AgentManifestView, type ConfigStore, type SupplierClientOptions } from '../agents/index.js';
+import { DecisionPath, UpstreamPool, type ApprovalStore, type DecisionPathOptions, type DecisionSink } from '../gateway/index.js';
+import type { EnforcementMode } from '../audit/index.js';
+import type { TrustedKeysFile } from '../signing/index.js';
+import { NegotiationEntities } from './entities.js';
+import { OrchestratorLedger } from './ledger.js';
+import { LocalAgents } from './local-agents.js';
+import { Orchestrator, type AgentDispatcher, type NegotiationEvent, type SupplierDirectory } from './orchestrator.js';
+import { NegotiationStore } from './store.js';
+
+export interface ProcurementStackOptions {
+  /** SQLite file of negotiations, checkpoints, bids and costs (`:memory:` for a throwaway run). */
+  dbFile: string;
+  /** Verified manifests of the eight agents (loadVerifiedManifest results). */
+  manifests: DecisionPathOptions['manifests'];
+  /** Keys trusted for `approval` (approver keys). */
+  trustedKeys: TrustedKeysFile;
+  audit: DecisionSink;
+  approvals: ApprovalStore;
+  config: ConfigStore;
+  directory: SupplierDirectory;
+  /** The suppliers' MCP server (e.g. SupplierNetwork.serve()). */
+  supplierUrl: string;
+  supplierClient?: SupplierClientOptions;
+  /** Negotiations ACTIVE at once across tenants (admission control). */
+  capacity?: number;
+  mode?: EnforcementMode;
+  modelClient?: BedrockRuntimeClient;
+  /** Replace the in-process agents (e.g. agents on AgentCore Runtime). */
+  agents?: (local: LocalAgents) => AgentDispatcher;
+  onEvent?: (e: NegotiationEvent) => void;
+  warn?: (message: string) => void;
+  now?: () => number;
+}
+
+export interface ProcurementStack {
+  orchestrator: Orchestrator;
+  store: NegotiationStore;
+  path: DecisionPath;
+  local: LocalAgents;
+  close(): Promise<void>;
+}
+
+/**
+ * Wires the reference workload: the orchestrator's store, the gateway decision path over the
+ * live negotiation entities, the procurement tools as the gateway's upstream, and the eight
+ * agents reaching those tools only through the gateway.
+ */
+export async function openProcurementStack(opts: ProcurementStackOptions): Promise<ProcurementStack> {
+  const store = new NegotiationStore(opts.dbFile, opts.capacity);
+  const ledger = new OrchestratorLedger(store, opts.directory);
+  const path = new DecisionPath({
+    manifests: opts.manifests,
+    data: new NegotiationEntities(ledger, opts.config),
+    audit: opts.audit,
+    approvals: opts.approvals,
+    trustedKeys: opts.trustedKeys,
+    ...(opts.mode ? { mode: opts.mode } : {}),
+  });
+  const suppliers = new SupplierClient(opts.supplierUrl, opts.supplierClient ?? DEFAULT_SUPPLIER_CLIENT);
+  const tools = await serveProcurementTools(suppliers, ledger);
+  const upstreams = new UpstreamPool(Object.fromEntries(tools.tools.map((t) => [t, tools.url])));
+  const manifests = new Map<string, AgentManifestView>(opts.manifests.map((m) => [m.manifest.agent.name, m]));
+  const local = new LocalAgents(path, upstreams, {
+    manifests,
+    config: opts.config,
+    ...(opts.modelClient ? { modelClient: opts.modelClient } : {}),
+    ...(opts.warn ? { warn: opts.warn } : {}),
+  });
+  const orchestrator = new Orchestrator({
+    store,
+    agents: opts.agents ? opts.agents(local) : local,
+    config: opts.config,
+    approvals: opts.approvals,
+    suppliers: opts.directory,
+    ...(opts.onEvent ? { onEvent: opts.onEvent } : {}),
+    ...(opts.now ? { now: opts.now } : {}),
+  });
+  return {
+    orchestrator,
+    store,
+    path,
+    local,
+    async close() {
+      await local.close();
+      await suppliers.close();
+      await tools.close();
+      store.close();
+    },
+  };
+}

@@ -1,0 +1,279 @@
+import Database from 'better-sqlite3';
+import { mkdirSync } from 'node:fs';
+import { dirname } from 'node:path';
+import { v7 as uuidv7 } from 'uuid';
+import { FindingError, InputError } from '../common/index.js';
+import type { KraljicClassification, LedgerDocumentKind, NegotiationView, QuotedBid } from '../agents/index.js';
+import type { NegotiationState, NegotiationStatus } from './state.js';
+
+/**
+ * The orchestrator's durable state (embedded default: SQLite; at scale the same keys map onto
+ * DynamoDB). Every row is keyed by tenant first: negotiations and checkpoints by
+ * `tenant_id#negotiation_id`, bids and documents by (tenant, idempotency key), cache entries
+ * by (tenant, key). A lookup with another tenant's id finds nothing.
+ */
+const SCHEMA = `
+CREATE TABLE IF NOT EXISTS negotiations (
+  pk TEXT PRIMARY KEY, tenant_id TEXT NOT NULL, negotiation_id TEXT NOT NULL,
+  status TEXT NOT NULL, next_node TEXT, version INTEGER NOT NULL, state TEXT NOT NULL,
+  created_at TEXT NOT NULL, updated_at TEXT NOT NULL,
+  -- written by the procurement tools, never by a checkpoint:
+  classification TEXT, round INTEGER NOT NULL DEFAULT 0);
+CREATE INDEX IF NOT EXISTS negotiations_tenant_status ON negotiations(tenant_id, status);
+CREATE TABLE IF NOT EXISTS checkpoints (
+  pk TEXT NOT NULL, version INTEGER NOT NULL, node TEXT, status TEXT NOT NULL, state TEXT NOT NULL, at TEXT NOT NULL,
+  PRIMARY KEY (pk, version));
+CREATE TABLE IF NOT EXISTS tenant_slots (tenant_id TEXT PRIMARY KEY, reserved INTEGER NOT NULL, max INTEGER NOT NULL);
+CREATE TABLE IF NOT EXISTS bids (
+  tenant_id TEXT NOT NULL, idem_key TEXT NOT NULL, negotiation_id TEXT NOT NULL, supplier_id TEXT NOT NULL,
+  round INTEGER NOT NULL, bid_id TEXT NOT NULL, bid TEXT NOT NULL, PRIMARY KEY (tenant_id, idem_key));
+CREATE UNIQUE INDEX IF NOT EXISTS bids_by_id ON bids(tenant_id, bid_id);
+CREATE TABLE IF NOT EXISTS documents (
+  tenant_id TEXT NOT NULL, idem_key TEXT NOT NULL, negotiation_id TEXT NOT NULL, kind TEXT NOT NULL,
+  id TEXT NOT NULL, body TEXT NOT NULL, PRIMARY KEY (tenant_id, idem_key));
+CREATE TABLE IF NOT EXISTS kraljic_cache (
+  tenant_id TEXT NOT NULL, cache_key TEXT NOT NULL, classification TEXT NOT NULL, hits INTEGER NOT NULL DEFAULT 0,
+  PRIMARY KEY (tenant_id, cache_key));
+CREATE TABLE IF NOT EXISTS costs (
+  tenant_id TEXT NOT NULL, negotiation_id TEXT NOT NULL, agent TEXT NOT NULL, model TEXT NOT NULL,
+  invocations INTEGER NOT NULL, model_calls INTEGER NOT NULL, input_tokens INTEGER NOT NULL, output_tokens INTEGER NOT NULL,
+  tool_calls INTEGER NOT NULL, PRIMARY KEY (tenant_id, negotiation_id, agent, model));
+`;
+
+export function negotiationKey(tenantId: string, negotiationId: string): string {
+  return `${tenantId}#${negotiationId}`;
+}
+
+export interface SlotPolicy {
+  reservedSlots: number;
+  maxSlots: number;
+}
+
+export type Admission = { admitted: true } | { admitted: false; reason: string };
+
+export interface CostRow {
+  tenantId: string;
+  negotiationId: string;
+  agent: string;
+  model: string;
+  invocations: number;
+  modelCalls: number;
+  inputTokens: number;
+  outputTokens: number;
+  toolCalls: number;
+}
+
+interface NegotiationRow {
+  pk: string;
+  tenant_id: string;
+  negotiation_id: string;
+  status: NegotiationStatus;
+  version: number;
+  state: string;
+}
+
+/** What the tools wrote on a negotiation row (classification, current round). */
+export interface ToolColumns {
+  classification: NegotiationView['classification'];
+  round: number;
+}
+
+export class NegotiationStore {
+  readonly db: Database.Database;
+
+  constructor(
+    readonly file: string,
+    /** Negotiations that may be ACTIVE at once across all tenants. */
+    readonly capacity = 100,
+  ) {
+    if (file !== ':memory:') mkdirSync(dirname(file), { recursive: true });
+    this.db = new Database(file);
+    this.db.pragma('journal_mode = WAL');
+    this.db.pragma('synchronous = NORMAL');
+    this.db.pragma('busy_timeout = 5000');
+    this.db.exec(SCHEMA);
+  }
+
+  close(): void {
+    this.db.close();
+  }
+
+  /** Creates the DRAFT record; a repeated submit of the same negotiation returns the stored one. */
+  createDraft(state: NegotiationState): NegotiationState {
+    const pk = negotiationKey(state.tenantId, state.negotiationId);
+    const now = new Date().toISOString();
+    this.db
+      .prepare('INSERT INTO negotiations (pk, tenant_id, negotiation_id, status, next_node, version, state, created_at, updated_at) VALUES (?, ?, ?, ?, ?, 0, ?, ?, ?) ON CONFLICT(pk) DO NOTHING')
+      .run(pk, state.tenantId, state.negotiationId, state.status, state.nextNode, JSON.stringify(state), now, now);
+    return this.get(state.tenantId, state.negotiationId)!;
+  }
+
+  /** The negotiation of this tenant, or undefined (another tenant's id finds nothing). */
+  get(tenantId: string, negotiationId: string): NegotiationState | undefined {
+    const row = this.db.prepare('SELECT * FROM negotiations WHERE pk = ?').get(negotiationKey(tenantId, negotiationId)) as NegotiationRow | undefined;
+    if (!row) return undefined;
+    const state = JSON.parse(row.state) as NegotiationState;
+    // Defence in depth: the key and the record must agree on the tenant.
+    if (state.tenantId !== tenantId || row.tenant_id !== tenantId) throw new FindingError(`negotiation ${row.pk} holds state of tenant '${state.tenantId}'`);
+    return state;
+  }
+
+  toolColumns(tenantId: string, negotiationId: string): ToolColumns | undefined {
+    const row = this.db.prepare('SELECT classification, round FROM negotiations WHERE pk = ?').get(negotiationKey(tenantId, negotiationId)) as { classification: string | null; round: number } | undefined;
+    return row ? { classification: row.classification ? (JSON.parse(row.classification) as ToolColumns['classification']) : null, round: row.round } : undefined;
+  }
+
+  setClassification(tenantId: string, negotiationId: string, c: NonNullable<ToolColumns['classification']>): void {
+    this.db.prepare('UPDATE negotiations SET classification = ? WHERE pk = ?').run(JSON.stringify(c), negotiationKey(tenantId, negotiationId));
+  }
+
+  /** Moves the current round forward, never back (a replayed open of an old round changes nothing). */
+  openRound(tenantId: string, negotiationId: string, round: number): void {
+    this.db.prepare('UPDATE negotiations SET round = MAX(round, ?) WHERE pk = ?').run(round, negotiationKey(tenantId, negotiationId));
+  }
+
+  version(tenantId: string, negotiationId: string): number {
+    const row = this.db.prepare('SELECT version FROM negotiations WHERE pk = ?').get(negotiationKey(tenantId, negotiationId)) as { version: number } | undefined;
+    if (!row) throw new InputError(`no negotiation ${negotiationId} for tenant ${tenantId}`, { field: 'negotiationId' });
+    return row.version;
+  }
+
+  list(filter: { tenantId?: string; status?: NegotiationStatus } = {}): NegotiationState[] {
+    const where: string[] = [];
+    const args: string[] = [];
+    if (filter.tenantId) where.push('tenant_id = ?') && args.push(filter.tenantId);
+    if (filter.status) where.push('status = ?') && args.push(filter.status);
+    const rows = this.db.prepare(`SELECT state FROM negotiations ${where.length ? 'WHERE ' + where.join(' AND ') : ''} ORDER BY created_at, pk`).all(...args) as Array<{ state: string }>;
+    return rows.map((r) => JSON.parse(r.state) as NegotiationState);
+  }
+
+  /**
+   * Checkpoint: writes the state after a node, conditional on the version the node started
+   * from (a second writer, or a resume against other state, fails the condition instead of
+   * overwriting), and keeps the checkpoint in the history.
+   */
+  checkpoint(state: NegotiationState, expectedVersion: number, node: string | null): number {
+    const pk = negotiationKey(state.tenantId, state.negotiationId);
+    const now = new Date().toISOString();
+    const json = JSON.stringify(state);
+    return this.db.transaction(() => {
+      const res = this.db
+        .prepare('UPDATE negotiations SET status = ?, next_node = ?, version = version + 1, state = ?, updated_at = ? WHERE pk = ? AND version = ? AND tenant_id = ?')
+        .run(state.status, state.nextNode, json, now, pk, expectedVersion, state.tenantId);
+      if (res.changes !== 1) throw new FindingError(`checkpoint conflict on ${pk}: expected version ${expectedVersion} (another run changed it)`);
+      this.db.prepare('INSERT INTO checkpoints (pk, version, node, status, state, at) VALUES (?, ?, ?, ?, ?, ?)').run(pk, expectedVersion + 1, node, state.status, json, now);
+      return expectedVersion + 1;
+    })();
+  }
+
+  /**
+   * Admission control (node 1): the decision and the DRAFT -> ACTIVE write commit in one
+   * immediate transaction, so two concurrent admissions cannot both take the last slot. A
+   * tenant below its reserved slots is always admitted; above them it competes for the shared
+   * pool (capacity minus every tenant's reservation); at its max it is refused.
+   */
+  admit(state: NegotiationState, policy: SlotPolicy, expectedVersion: number): Admission {
+    const tx = this.db.transaction((): Admission => {
+      this.db.prepare('INSERT INTO tenant_slots (tenant_id, reserved, max) VALUES (?, ?, ?) ON CONFLICT(tenant_id) DO UPDATE SET reserved = excluded.reserved, max = excluded.max').run(state.tenantId, policy.reservedSlots, policy.maxSlots);
+      const active = (tenant: string) => (this.db.prepare("SELECT COUNT(*) AS n FROM negotiations WHERE tenant_id = ? AND status = 'ACTIVE'").get(tenant) as { n: number }).n;
+      const mine = active(state.tenantId);
+      if (mine >= policy.maxSlots) return { admitted: false, reason: `tenant ${state.tenantId} has ${mine} active negotiation(s), its maximum is ${policy.maxSlots}` };
+      if (mine >= policy.reservedSlots) {
+        const { reservedTotal } = this.db.prepare('SELECT COALESCE(SUM(reserved), 0) AS reservedTotal FROM tenant_slots').get() as { reservedTotal: number };
+        const { shared } = this.db
+          .prepare(
+            "SELECT COALESCE(SUM(MAX(0, n - reserved)), 0) AS shared FROM (SELECT s.reserved AS reserved, (SELECT COUNT(*) FROM negotiations g WHERE g.tenant_id = s.tenant_id AND g.status = 'ACTIVE') AS n FROM tenant_slots s)",
+          )
+          .get() as { shared: number };
+        const pool = Math.max(0, this.capacity - reservedTotal);
+        if (shared >= pool) return { admitted: false, reason: `shared capacity exhausted (${shared}/${pool} shared slots in use)` };
+      }
+      this.checkpoint({ ...state, status: 'ACTIVE' }, expectedVersion, 'ingest');
+      return { admitted: true };
+    });
+    return tx.immediate();
+  }
+
+  /** Active negotiations of a tenant (admission accounting, tests). */
+  activeCount(tenantId: string): number {
+    return (this.db.prepare("SELECT COUNT(*) AS n FROM negotiations WHERE tenant_id = ? AND status = 'ACTIVE'").get(tenantId) as { n: number }).n;
+  }
+
+  // Bids and documents the procurement tools write (see OrchestratorLedger).
+
+  findBid(tenantId: string, key: string): QuotedBid | undefined {
+    const row = this.db.prepare('SELECT bid FROM bids WHERE tenant_id = ? AND idem_key = ?').get(tenantId, key) as { bid: string } | undefined;
+    return row ? (JSON.parse(row.bid) as QuotedBid) : undefined;
+  }
+
+  recordBid(tenantId: string, negotiationId: string, key: string, bid: QuotedBid): { bid: QuotedBid; duplicate: boolean } {
+    const res = this.db
+      .prepare('INSERT INTO bids (tenant_id, idem_key, negotiation_id, supplier_id, round, bid_id, bid) VALUES (?, ?, ?, ?, ?, ?, ?) ON CONFLICT DO NOTHING')
+      .run(tenantId, key, negotiationId, bid.supplierId, bid.round, bid.bidId, JSON.stringify(bid));
+    return res.changes === 1 ? { bid, duplicate: false } : { bid: this.findBid(tenantId, key)!, duplicate: true };
+  }
+
+  bid(tenantId: string, bidId: string): (QuotedBid & { negotiationId: string }) | undefined {
+    const row = this.db.prepare('SELECT negotiation_id AS negotiationId, bid FROM bids WHERE tenant_id = ? AND bid_id = ?').get(tenantId, bidId) as { negotiationId: string; bid: string } | undefined;
+    return row ? { ...(JSON.parse(row.bid) as QuotedBid), negotiationId: row.negotiationId } : undefined;
+  }
+
+  bidsOf(tenantId: string, negotiationId: string, round?: number): QuotedBid[] {
+    const rows = this.db
+      .prepare(`SELECT bid FROM bids WHERE tenant_id = ? AND negotiation_id = ? ${round !== undefined ? 'AND round = ?' : ''} ORDER BY supplier_id, round`)
+      .all(...[tenantId, negotiationId, ...(round !== undefined ? [round] : [])]) as Array<{ bid: string }>;
+    return rows.map((r) => JSON.parse(r.bid) as QuotedBid);
+  }
+
+  recordDocument(tenantId: string, negotiationId: string, key: string, kind: LedgerDocumentKind, body: Record<string, unknown>): { id: string; duplicate: boolean } {
+    const id = uuidv7();
+    const res = this.db
+      .prepare('INSERT INTO documents (tenant_id, idem_key, negotiation_id, kind, id, body) VALUES (?, ?, ?, ?, ?, ?) ON CONFLICT DO NOTHING')
+      .run(tenantId, key, negotiationId, kind, id, JSON.stringify(body));
+    if (res.changes === 1) return { id, duplicate: false };
+    const row = this.db.prepare('SELECT id FROM documents WHERE tenant_id = ? AND idem_key = ?').get(tenantId, key) as { id: string };
+    return { id: row.id, duplicate: true };
+  }
+
+  documentsOf(tenantId: string, negotiationId: string, kind?: LedgerDocumentKind): Array<{ kind: LedgerDocumentKind; id: string; body: Record<string, unknown> }> {
+    const rows = this.db
+      .prepare(`SELECT kind, id, body FROM documents WHERE tenant_id = ? AND negotiation_id = ? ${kind ? 'AND kind = ?' : ''} ORDER BY id`)
+      .all(...[tenantId, negotiationId, ...(kind ? [kind] : [])]) as Array<{ kind: LedgerDocumentKind; id: string; body: string }>;
+    return rows.map((r) => ({ kind: r.kind, id: r.id, body: JSON.parse(r.body) as Record<string, unknown> }));
+  }
+
+  // Semantic cache of Kraljic classifications, per tenant (one tenant's answers never serve another).
+
+  cachedClassification(tenantId: string, key: string): KraljicClassification | undefined {
+    const row = this.db.prepare('SELECT classification FROM kraljic_cache WHERE tenant_id = ? AND cache_key = ?').get(tenantId, key) as { classification: string } | undefined;
+    if (!row) return undefined;
+    this.db.prepare('UPDATE kraljic_cache SET hits = hits + 1 WHERE tenant_id = ? AND cache_key = ?').run(tenantId, key);
+    return JSON.parse(row.classification) as KraljicClassification;
+  }
+
+  cacheClassification(tenantId: string, key: string, c: KraljicClassification): void {
+    this.db.prepare('INSERT INTO kraljic_cache (tenant_id, cache_key, classification) VALUES (?, ?, ?) ON CONFLICT DO NOTHING').run(tenantId, key, JSON.stringify(c));
+  }
+
+  // Cost attribution: tenant x negotiation x agent x model.
+
+  addCost(row: CostRow): void {
+    this.db
+      .prepare(
+        `INSERT INTO costs (tenant_id, negotiation_id, agent, model, invocations, model_calls, input_tokens, output_tokens, tool_calls) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)
+         ON CONFLICT DO UPDATE SET invocations = invocations + excluded.invocations, model_calls = model_calls + excluded.model_calls,
+           input_tokens = input_tokens + excluded.input_tokens, output_tokens = output_tokens + excluded.output_tokens, tool_calls = tool_calls + excluded.tool_calls`,
+      )
+      .run(row.tenantId, row.negotiationId, row.agent, row.model, row.invocations, row.modelCalls, row.inputTokens, row.outputTokens, row.toolCalls);
+  }
+
+  costs(filter: { tenantId?: string } = {}): CostRow[] {
+    const rows = this.db
+      .prepare(
+        `SELECT tenant_id AS tenantId, negotiation_id AS negotiationId, agent, model, invocations, model_calls AS modelCalls, input_tokens AS inputTokens,
+           output_tokens AS outputTokens, tool_calls AS toolCalls FROM costs ${filter.tenantId ? 'WHERE tenant_id = ?' : ''} ORDER BY tenant_id, negotiation_id, agent, model`,
+      )
+      .all(...(filter.tenantId ? [filter.tenantId] : [])) as CostRow[];
+    return rows;
+  }
+}
