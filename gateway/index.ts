@@ -21,7 +21,8 @@ export {
 export { EntityDirectory } from './entities.js';
 export { AGENT_ENVELOPE_PAYLOAD_TYPE, AgentMessage, EnvelopeReceiver, NonceStore, sealAgentMessage, type ReceiverPolicy } from './envelopes.js';
 export { IdentityVerifier, type CallerIdentity, type IdentityConfig } from './identity.js';
-export { connectInProcess, createGatewayServer, serveGatewayHttp, type DecisionMeta, type GatewayHttp } from './mcp-server.js';
+export { HttpRefusal, serveStatelessMcp, type LoopbackMcp } from './loopback-mcp.js';
+export { connectInProcess, createGatewayServer, serveGatewayHttp, type DecisionMeta } from './mcp-server.js';
 export { bindTenant, type TenantBinding } from './tenant-args.js';
 export { openDecisionPath, type GatewayConfig } from './open.js';
 export { DEFAULT_UPSTREAM_GUARD, parseUpstreams, UpstreamPool } from './upstreams.js';

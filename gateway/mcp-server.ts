@@ -1,14 +1,12 @@
-import { createServer, type IncomingMessage, type Server as HttpServer, type ServerResponse } from 'node:http';
-import type { AddressInfo } from 'node:net';
 import { Client } from '@modelcontextprotocol/sdk/client/index.js';
 import { InMemoryTransport } from '@modelcontextprotocol/sdk/inMemory.js';
 import { Server } from '@modelcontextprotocol/sdk/server/index.js';
-import { StreamableHTTPServerTransport } from '@modelcontextprotocol/sdk/server/streamableHttp.js';
 import { CallToolRequestSchema, ListToolsRequestSchema, type CallToolResult } from '@modelcontextprotocol/sdk/types.js';
 import { z } from 'zod';
 import { errorMessage } from '../common/index.js';
 import type { DecisionPath, GatewayDecision } from './decide.js';
 import type { CallerIdentity, IdentityVerifier } from './identity.js';
+import { HttpRefusal, serveStatelessMcp, type LoopbackMcp } from './loopback-mcp.js';
 import type { UpstreamPool } from './upstreams.js';
 
 /** Request `_meta` keys a caller may set: approval tokens and correlation ids. */
@@ -92,54 +90,21 @@ export async function connectInProcess(path: DecisionPath, upstreams: UpstreamPo
   return client;
 }
 
-export interface GatewayHttp {
-  url: string;
-  close(): Promise<void>;
-}
-
-function reject(res: ServerResponse, status: number, message: string): void {
-  res.writeHead(status, { 'content-type': 'application/json' }).end(JSON.stringify({ jsonrpc: '2.0', error: { code: -32001, message }, id: null }));
-}
-
 /**
- * Streamable HTTP on loopback, stateless: each POST to /mcp carries a bearer JWT, verified
- * before any MCP message is read; a request without a valid token gets 401 and reaches no
- * decision (there is no tenant to decide for).
+ * The gateway over Streamable HTTP on loopback, stateless: each POST to /mcp carries a bearer
+ * JWT, verified before any MCP message is read; a request without a valid token gets 401 and
+ * reaches no decision (there is no tenant to decide for).
  */
-export async function serveGatewayHttp(path: DecisionPath, upstreams: UpstreamPool, verifier: IdentityVerifier, port = 0): Promise<GatewayHttp> {
-  const handle = async (req: IncomingMessage, res: ServerResponse): Promise<void> => {
-    if (new URL(req.url ?? '/', 'http://localhost').pathname !== '/mcp') return reject(res, 404, 'not found: the MCP endpoint is /mcp');
-    if (req.method !== 'POST') return reject(res, 405, 'this gateway is stateless: POST only');
+export function serveGatewayHttp(path: DecisionPath, upstreams: UpstreamPool, verifier: IdentityVerifier, port = 0): Promise<LoopbackMcp> {
+  return serveStatelessMcp(async (req) => {
     const bearer = /^Bearer (.+)$/.exec(req.headers.authorization ?? '')?.[1];
-    if (!bearer) return reject(res, 401, 'missing bearer token');
+    if (!bearer) throw new HttpRefusal(401, 'missing bearer token');
     let identity: CallerIdentity;
     try {
       identity = await verifier.verify(bearer);
     } catch (err) {
-      return reject(res, 401, errorMessage(err));
+      throw new HttpRefusal(401, errorMessage(err));
     }
-    const server = createGatewayServer(path, upstreams, identity);
-    const transport = new StreamableHTTPServerTransport({ sessionIdGenerator: undefined, enableJsonResponse: true });
-    res.on('close', () => void transport.close().then(() => server.close()));
-    await server.connect(transport);
-    await transport.handleRequest(req, res);
-  };
-  const http: HttpServer = createServer((req, res) => {
-    handle(req, res).catch((err) => {
-      if (!res.headersSent) reject(res, 500, errorMessage(err));
-    });
-  });
-  await new Promise<void>((resolve, fail) => {
-    http.once('error', fail);
-    http.listen(port, '127.0.0.1', () => resolve());
-  });
-  const { port: bound } = http.address() as AddressInfo;
-  return {
-    url: `http://127.0.0.1:${bound}/mcp`,
-    close: () =>
-      new Promise<void>((resolve) => {
-        http.closeAllConnections();
-        http.close(() => resolve());
-      }),
-  };
+    return createGatewayServer(path, upstreams, identity);
+  }, port);
 }

@@ -1,8 +1,6 @@
-import { createServer } from 'node:http';
-import type { AddressInfo } from 'node:net';
 import { Server } from '@modelcontextprotocol/sdk/server/index.js';
-import { StreamableHTTPServerTransport } from '@modelcontextprotocol/sdk/server/streamableHttp.js';
 import { CallToolRequestSchema, ListToolsRequestSchema } from '@modelcontextprotocol/sdk/types.js';
+import { serveStatelessMcp } from '../../gateway/index.js';
 
 export interface ReceivedCall {
   tool: string;
@@ -23,7 +21,7 @@ export interface ToolServer {
  */
 export async function startToolServer(tools: string[], delayMsFor: (args: Record<string, unknown>) => number = () => 0): Promise<ToolServer> {
   const received: ReceivedCall[] = [];
-  const mcpFor = () => {
+  const http = await serveStatelessMcp(async () => {
     const server = new Server({ name: 'procurement-tools', version: '1.0.0' }, { capabilities: { tools: {} } });
     server.setRequestHandler(ListToolsRequestSchema, async () => ({
       tools: tools.map((name) => ({ name, inputSchema: { type: 'object' as const } })),
@@ -36,22 +34,6 @@ export async function startToolServer(tools: string[], delayMsFor: (args: Record
       return { content: [{ type: 'text' as const, text: JSON.stringify({ ok: true, tool: req.params.name, args }) }] };
     });
     return server;
-  };
-  const http = createServer((req, res) => {
-    const server = mcpFor();
-    const transport = new StreamableHTTPServerTransport({ sessionIdGenerator: undefined, enableJsonResponse: true });
-    res.on('close', () => void transport.close().then(() => server.close()));
-    void server.connect(transport).then(() => transport.handleRequest(req, res));
   });
-  await new Promise<void>((resolve) => http.listen(0, '127.0.0.1', resolve));
-  const { port } = http.address() as AddressInfo;
-  return {
-    url: `http://127.0.0.1:${port}/mcp`,
-    received,
-    close: () =>
-      new Promise<void>((resolve) => {
-        http.closeAllConnections();
-        http.close(() => resolve());
-      }),
-  };
+  return { url: http.url, received, close: http.close };
 }
