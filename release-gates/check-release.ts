@@ -1,0 +1,177 @@
+import { existsSync } from 'node:fs';
+import { join } from 'node:path';
+import { charterHome, contentPath, readText, readYaml } from '../common/index.js';
+import { digestOf, loadTrustedKeys, type TrustedKeysFile } from '../signing/index.js';
+import { queryAudit, type DecisionRecord, type SegmentSink } from '../audit/index.js';
+import { FixtureStore, FixturesFile, loadVerifiedManifest, type VerifiedManifest } from '../policy-packs/index.js';
+import { checkCedar } from './cedar-findings.js';
+import { checkEvals, discoverEvalReports } from './check-evals.js';
+import { checkTests } from './check-tests.js';
+import { assessNpmAudit, runNpmAudit } from './dependency-audit.js';
+import { defaultEnvironmentsDir, Environment, loadGateDefinition, PROMOTION_ORDER, type GateDefinition } from './gate-definition.js';
+import { fail, gateResult, notRun, pass, type CheckOutcome, type GateResult } from './gate-result.js';
+import { approvalFilesIn, loadReleaseApprovals, type VerifiedApproval } from './release-approval.js';
+import type { SignedReleaseRecord } from './release-record.js';
+import { ReleaseStore } from './release-store.js';
+import { assessCanary, assessReplay, replayDecisions, type ReplayData, type ReplayResult } from './replay.js';
+import { checkSecrets } from './secret-scan.js';
+
+export interface ReleaseOptions {
+  /** Default `$CHARTER_HOME`. */
+  home?: string;
+  /** Default `<home>/keys/trusted-keys.json`. */
+  trustedKeysFile?: string;
+  /** Folder of `<env>.yaml` gate definitions (default: the shipped ones). */
+  gatesDir?: string;
+  /** A vitest JSON report or `charter packs test --json` output. */
+  testReport?: string;
+  /** The packs folder the candidate was compiled from: checked against the manifest, tested, scanned. */
+  packsDir?: string;
+  /** Extra files or folders to scan for secrets (datasets and config are scanned by default). */
+  scanPaths?: string[];
+  /** Signed eval reports; reports under `<home>/reports/` are discovered too. */
+  evalReports?: string[];
+  /** Audit state folder holding the decisions to replay (default `<home>/audit`). */
+  auditDir?: string;
+  /** Where the audit segments are, when not in `auditDir` (e.g. S3 Object Lock). */
+  auditSink?: SegmentSink;
+  /** Entities and tenant limits (fixtures.yaml shape) the replayed decisions are evaluated over. */
+  entitiesFile?: string;
+  /** Signed release approvals; those in the release store are read too. */
+  approvalFiles?: string[];
+}
+
+export interface CheckReport {
+  environment: Environment;
+  agent: string;
+  candidate: VerifiedManifest & { file: string };
+  current: { record: SignedReleaseRecord; manifest: VerifiedManifest & { file: string } } | null;
+  definition: GateDefinition;
+  gateDefinitionDigest: string;
+  gates: GateResult[];
+  replay: ReplayResult | null;
+  approvals: VerifiedApproval[];
+  evalReports: Array<{ digest: string; suite: string; file: string }>;
+  /** True when no required gate blocks. */
+  ok: boolean;
+}
+
+export interface ReleaseContext {
+  home: string;
+  trusted: TrustedKeysFile;
+  store: ReleaseStore;
+}
+
+export function releaseContext(opts: Pick<ReleaseOptions, 'home' | 'trustedKeysFile'>): ReleaseContext {
+  const home = opts.home ?? charterHome();
+  return { home, trusted: loadTrustedKeys(opts.trustedKeysFile ?? join(home, 'keys', 'trusted-keys.json')), store: new ReleaseStore(home) };
+}
+
+/** The current release of an agent in an environment with its verified manifest, or null. */
+export function currentRelease(ctx: ReleaseContext, env: Environment, agent: string): CheckReport['current'] {
+  const record = ctx.store.current(env, agent, ctx.trusted);
+  return record ? { record, manifest: ctx.store.loadManifest(env, agent, record.record.manifestDigest, ctx.trusted) } : null;
+}
+
+function promotionOrder(ctx: ReleaseContext, env: Environment, candidate: VerifiedManifest, current: CheckReport['current']): CheckOutcome {
+  const agent = candidate.manifest.agent.name;
+  if (current?.record.record.manifestDigest === candidate.digest) return fail(`already the current release in ${env}`, [`${candidate.digest} is already released to ${env} (record ${current.record.digest})`]);
+  const lower = PROMOTION_ORDER[env];
+  if (!lower) return pass(`${env} is the first environment`);
+  const there = ctx.store.current(lower, agent, ctx.trusted);
+  if (there?.record.manifestDigest === candidate.digest) return pass(`current ${lower} release (record ${there.digest.slice(0, 19)}…)`, { environment: lower, recordDigest: there.digest });
+  return fail(`not released to ${lower}`, [`${env} needs a ${lower} release of manifest ${candidate.digest}; ${lower}'s current release is ${there ? there.record.manifestDigest : 'none'}`]);
+}
+
+function approvalsGate(def: GateDefinition, candidate: VerifiedManifest, current: CheckReport['current'], loaded: { approvals: VerifiedApproval[]; problems: string[] }): CheckOutcome {
+  const rule = def.gates.approval;
+  const entitled = loaded.approvals.filter((a) => rule.approvers.includes(a.approver));
+  const notEntitled = loaded.approvals.filter((a) => !rule.approvers.includes(a.approver)).map((a) => `${a.file}: ${a.approver} does not hold the release approval right in ${def.environment}`);
+  const distinct = [...new Set(entitled.map((a) => a.keyId))];
+  const baseReasons = [
+    ...(candidate.manifest.baseChanged === true ? ['the manifest records a base pack change (baseChanged)'] : []),
+    ...(current && current.manifest.manifest.baseDigest !== candidate.manifest.baseDigest ? [`the base digest differs from the current release's (${current.manifest.manifest.baseDigest.slice(0, 19)}…)`] : []),
+  ];
+  const required = baseReasons.length ? Math.max(2, rule.min) : rule.min;
+  const names = [...new Set(entitled.map((a) => a.approver))];
+  const evidence = { approvers: names, required, baseChanged: baseReasons, entitled: rule.approvers, problems: [...loaded.problems, ...notEntitled] };
+  const summary = `${distinct.length}/${required} distinct approver(s)${names.length ? ` (${names.join(', ')})` : ''}${baseReasons.length ? ', base changed: two required' : ''}`;
+  if (distinct.length >= required) return pass(summary, evidence);
+  return fail(summary, [
+    baseReasons.length
+      ? `base pack changed (${baseReasons.join('; ')}): ${required} distinct approvers required, ${distinct.length} approved`
+      : `${required} distinct approver(s) required, ${distinct.length} approved`,
+    ...loaded.problems,
+    ...notEntitled,
+  ], evidence);
+}
+
+async function loadReplay(ctx: ReleaseContext, env: Environment, candidate: VerifiedManifest, current: CheckReport['current'], opts: ReleaseOptions, lastN: number, accepted: Set<string>): Promise<ReplayResult | string> {
+  const auditDir = opts.auditDir ?? join(ctx.home, 'audit');
+  if (!opts.entitiesFile) return 'no entity data to evaluate replayed decisions over (give the gateway entities file)';
+  if (!opts.auditSink && !existsSync(auditDir)) return `no audit trail at ${auditDir}`;
+  const agent = candidate.manifest.agent.name;
+  const all = await queryAudit({ dir: auditDir, ...(opts.auditSink ? { sink: opts.auditSink } : {}), kind: 'decision', agent });
+  const records: DecisionRecord[] = all.flatMap((r) => (r.kind === 'decision' ? [r] : [])).slice(-lastN);
+  const known = new Map<string, VerifiedManifest>([[candidate.digest, candidate]]);
+  for (const e of Environment.options) {
+    for (const h of ctx.store.history(e, agent, ctx.trusted)) {
+      if (!known.has(h.record.manifestDigest)) known.set(h.record.manifestDigest, ctx.store.loadManifest(e, agent, h.record.manifestDigest, ctx.trusted));
+    }
+  }
+  const store = FixtureStore.fromFiles([{ file: opts.entitiesFile, data: readYaml(opts.entitiesFile, FixturesFile) }]);
+  const data: ReplayData = { resolve: (uid) => store.resolve(uid), limits: (tenant) => store.limits.get(tenant) ?? {} };
+  return replayDecisions({ candidate, current: current?.manifest ?? null, known, records, data, accepted });
+}
+
+/**
+ * Runs every gate of an environment on a candidate manifest and returns each gate's evidence.
+ * Nothing is written. A required gate that fails or could not run blocks (fail closed).
+ */
+export async function checkRelease(env: string, candidateFile: string, opts: ReleaseOptions = {}): Promise<CheckReport> {
+  const gatesDir = opts.gatesDir ?? defaultEnvironmentsDir();
+  const def = loadGateDefinition(env, gatesDir);
+  const environment = def.environment;
+  const ctx = releaseContext(opts);
+  const candidate = { ...loadVerifiedManifest(candidateFile, opts.trustedKeysFile ?? join(ctx.home, 'keys', 'trusted-keys.json')), file: candidateFile };
+  const agent = candidate.manifest.agent.name;
+  const current = currentRelease(ctx, environment, agent);
+  const g = def.gates;
+
+  const bind = { environment, agent, manifestDigest: candidate.digest };
+  const loaded = loadReleaseApprovals([...(opts.approvalFiles ?? []), ...approvalFilesIn(ctx.store.approvalsDir(environment, agent))], ctx.trusted, bind);
+  const accepted = new Set(loaded.approvals.filter((a) => g.approval.approvers.includes(a.approver)).flatMap((a) => a.approval.acceptReplayFlips));
+
+  const run = async (name: GateResult['gate'], enforcement: GateResult['enforcement'], fn: () => CheckOutcome | Promise<CheckOutcome>): Promise<GateResult> =>
+    gateResult(name, enforcement, enforcement === 'off' ? notRun('off in this environment', []) : await fn());
+
+  const scanPaths = [opts.packsDir ?? contentPath('policy-packs', 'packs'), contentPath('datasets'), gatesDir, ...(opts.entitiesFile ? [opts.entitiesFile] : []), ...(opts.scanPaths ?? [])];
+  const replay = g.replay.enforcement === 'off' && g.canary.enforcement === 'off' ? 'off' : await loadReplay(ctx, environment, candidate, current, opts, g.replay.lastN, accepted);
+  const evalCheck = checkEvals(candidate.manifest, candidate.digest, { explicit: opts.evalReports ?? [], discovered: discoverEvalReports(ctx.home), trusted: ctx.trusted });
+
+  const gates: GateResult[] = [
+    gateResult('promotion-order', 'required', promotionOrder(ctx, environment, candidate, current)),
+    await run('tests', g.tests.enforcement, () => checkTests(candidate.manifest, { ...(opts.testReport ? { reportFile: opts.testReport } : {}), ...(opts.packsDir ? { packsDir: opts.packsDir } : {}), minCases: g.tests.minCases })),
+    await run('secrets', g.secrets.enforcement, () => checkSecrets(candidate.manifest, scanPaths, g.secrets.minEntropy)),
+    await run('cedar', g.cedar.enforcement, () => checkCedar(candidate.manifest)),
+    await run('dependencies', g.dependencies.enforcement, async () => assessNpmAudit(await runNpmAudit(), g.dependencies.failOn)),
+    await run('evals', g.evals.enforcement, () => evalCheck),
+    await run('replay', g.replay.enforcement, () => assessReplay(replay === 'off' ? 'off' : replay)),
+    await run('canary', g.canary.enforcement, () => assessCanary(replay === 'off' ? 'off' : replay, g.canary)),
+    await run('approval', g.approval.enforcement, () => approvalsGate(def, candidate, current, loaded)),
+  ];
+  const reports = (evalCheck.evidence.reports ?? []) as Array<{ digest: string; suite: string; file: string }>;
+  return {
+    environment,
+    agent,
+    candidate,
+    current,
+    definition: def,
+    gateDefinitionDigest: digestOf(readText(join(gatesDir, `${environment}.yaml`))),
+    gates,
+    replay: typeof replay === 'string' ? null : replay,
+    approvals: loaded.approvals.filter((a) => g.approval.approvers.includes(a.approver)),
+    evalReports: reports.map((r) => ({ digest: r.digest, suite: r.suite, file: r.file })),
+    ok: gates.every((x) => !x.blocking),
+  };
+}

@@ -1,0 +1,56 @@
+import { execFile } from 'node:child_process';
+import { z } from 'zod';
+import { packageRoot } from '../common/index.js';
+import { fail, notRun, pass, type CheckOutcome } from './gate-result.js';
+
+const SEVERITIES = ['info', 'low', 'moderate', 'high', 'critical'] as const;
+type Severity = (typeof SEVERITIES)[number];
+
+const AuditJson = z.object({
+  auditReportVersion: z.number().optional(),
+  vulnerabilities: z.record(z.string(), z.object({ name: z.string(), severity: z.enum(SEVERITIES), isDirect: z.boolean().optional() })).default({}),
+  metadata: z.object({ vulnerabilities: z.record(z.string(), z.number()), dependencies: z.record(z.string(), z.number()).optional() }),
+});
+
+export interface NpmAuditRun {
+  stdout: string;
+  stderr: string;
+  error: string | null;
+}
+
+/** Runs `npm audit --json` in the package root. npm exits non-zero when it finds something, so the exit code alone says nothing. */
+export function runNpmAudit(cwd = packageRoot, timeoutMs = 120_000): Promise<NpmAuditRun> {
+  return new Promise((resolve) => {
+    execFile('npm', ['audit', '--json', '--omit=dev'], { cwd, timeout: timeoutMs, maxBuffer: 64 * 1024 * 1024 }, (err, stdout, stderr) => {
+      resolve({ stdout, stderr, error: err && !stdout.trim() ? err.message : null });
+    });
+  });
+}
+
+/**
+ * Known-vulnerable dependencies from the registry's advisory database. When the registry
+ * cannot be asked (offline, or an endpoint that refuses the bulk advisory call) the check is
+ * `not-run`, never a pass.
+ */
+export function assessNpmAudit(run: NpmAuditRun, failOn: Exclude<Severity, 'info'>): CheckOutcome {
+  if (run.error) return notRun('npm audit did not run', [run.error]);
+  let value: unknown;
+  try {
+    value = JSON.parse(run.stdout);
+  } catch {
+    return notRun('npm audit gave no JSON report', [run.stderr.split('\n').find((l) => l.includes('error')) ?? 'unparseable output']);
+  }
+  const parsed = AuditJson.safeParse(value);
+  if (!parsed.success) {
+    const message = (value as { message?: unknown; error?: { summary?: unknown } } | null)?.message;
+    return notRun('the advisory database could not be asked', [typeof message === 'string' ? message : 'npm audit returned no vulnerability report']);
+  }
+  const counts = parsed.data.metadata.vulnerabilities;
+  const threshold = SEVERITIES.indexOf(failOn);
+  const blocking = Object.values(parsed.data.vulnerabilities).filter((v) => SEVERITIES.indexOf(v.severity) >= threshold);
+  const evidence = { tool: 'npm audit', counts, failOn, blocking: blocking.map((v) => ({ name: v.name, severity: v.severity })) };
+  const summary = SEVERITIES.filter((s) => counts[s]).map((s) => `${counts[s]} ${s}`).join(', ') || 'no known vulnerabilities';
+  return blocking.length
+    ? fail(`npm audit: ${summary}`, blocking.map((v) => `${v.name}: ${v.severity}`), evidence)
+    : pass(`npm audit: ${summary} (fails on ${failOn} and above)`, evidence);
+}

@@ -1,0 +1,31 @@
+import type { Enforcement } from './gate-definition.js';
+
+export type GateName = 'promotion-order' | 'tests' | 'secrets' | 'cedar' | 'dependencies' | 'evals' | 'replay' | 'canary' | 'approval';
+
+/** What a check found: `not-run` means it could not be carried out (never counted as a pass). */
+export type CheckStatus = 'pass' | 'fail' | 'not-run';
+
+export interface CheckOutcome {
+  status: CheckStatus;
+  /** One line a release manager reads in the table. */
+  summary: string;
+  /** Why it failed or did not run, each reason on its own. */
+  reasons: string[];
+  /** Machine-readable evidence kept in the release record. */
+  evidence: Record<string, unknown>;
+}
+
+export interface GateResult extends CheckOutcome {
+  gate: GateName;
+  enforcement: Enforcement;
+  /** Whether this gate stops the release: a required gate that did not pass. */
+  blocking: boolean;
+}
+
+export function gateResult(gate: GateName, enforcement: Enforcement, outcome: CheckOutcome): GateResult {
+  return { gate, enforcement, ...outcome, blocking: enforcement === 'required' && outcome.status !== 'pass' };
+}
+
+export const pass = (summary: string, evidence: Record<string, unknown> = {}): CheckOutcome => ({ status: 'pass', summary, reasons: [], evidence });
+export const fail = (summary: string, reasons: string[], evidence: Record<string, unknown> = {}): CheckOutcome => ({ status: 'fail', summary, reasons, evidence });
+export const notRun = (summary: string, reasons: string[], evidence: Record<string, unknown> = {}): CheckOutcome => ({ status: 'not-run', summary, reasons, evidence });

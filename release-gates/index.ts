@@ -1,0 +1,16 @@
+/**
+ * release-gates: gate definitions per environment (dev -> stg -> prod), evidence checks (tests,
+ * secrets, Cedar findings, dependency audit, evals, decision replay, canary, approvals), signed
+ * release records in the store and the audit plane, promotion and rollback, and deploy: the
+ * local loader of released manifests, AgentCore control-plane deploy and Terraform.
+ */
+export { checkRelease, currentRelease, releaseContext, type CheckReport, type ReleaseContext, type ReleaseOptions } from './check-release.js';
+export { cedarFindings, type CedarFinding } from './cedar-findings.js';
+export { defaultEnvironmentsDir, Environment, GateDefinition, loadGateDefinition, PROMOTION_ORDER } from './gate-definition.js';
+export type { CheckOutcome, CheckStatus, GateName, GateResult } from './gate-result.js';
+export { candidateFromLowerEnvironment, promote, rollback, type ReleaseEvidenceSink, type ReleaseOutcome, type WriteOptions } from './promote.js';
+export { RELEASE_APPROVAL_PAYLOAD_TYPE, ReleaseApproval, signReleaseApproval } from './release-approval.js';
+export { RELEASE_RECORD_PAYLOAD_TYPE, ReleaseRecord, verifyReleaseRecord, type SignedReleaseRecord } from './release-record.js';
+export { ReleaseStore } from './release-store.js';
+export { loadReleasedManifest, verifyReleasedManifestFile, type ReleasedManifest } from './released-manifest.js';
+export { scanText, shannonEntropy, type SecretFinding } from './secret-scan.js';
