@@ -14,7 +14,8 @@ export function exactMatch(actual: unknown, expected: unknown): ScoreResult {
 export function numericMatch(actual: unknown, expected: unknown, tolerance: number): ScoreResult {
   if (typeof actual !== 'number' || typeof expected !== 'number') return verdict(false, `got ${show(actual)}, expected the number ${show(expected)}`);
   const diff = Math.abs(actual - expected);
-  return verdict(diff <= tolerance, `|${actual} - ${expected}| = ${diff.toPrecision(3)} (tolerance ${tolerance})`);
+  // A hair of slack so 0.81 vs 0.8 at tolerance 0.01 is not failed by binary rounding.
+  return verdict(diff <= tolerance + 1e-12, `|${actual} - ${expected}| = ${diff.toPrecision(3)} (tolerance ${tolerance})`);
 }
 
 function asSet(v: unknown): Set<string> | undefined {
