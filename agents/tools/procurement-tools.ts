@@ -118,7 +118,7 @@ export function procurementTools(suppliers: SupplierClient, ledger: ProcurementL
       run: async (a) => {
         const s = ledger.supplier(a.tenant_id, local(a.tenant_id, a.supplierId, 'supplierId'));
         if (!s) throw new Error(`no supplier '${a.supplierId}'`);
-        return { ...s, supplierId: a.supplierId, approved: true };
+        return { ...s, supplierId: a.supplierId };
       },
     }),
     get_bids: tool({
