@@ -8,6 +8,7 @@ import { registerGateway } from './commands/gateway.js';
 import { registerApprovals } from './commands/approvals.js';
 import { registerPacks } from './commands/packs.js';
 import { registerManifest } from './commands/manifest.js';
+import { registerRelease } from './commands/release.js';
 import { configureExits } from './program.js';
 
 const program = new Command('charter')
@@ -25,5 +26,6 @@ registerGateway(program);
 registerApprovals(program);
 registerPacks(program);
 registerManifest(program);
+registerRelease(program);
 
 await program.parseAsync(process.argv);

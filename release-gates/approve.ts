@@ -1,0 +1,38 @@
+import { InputError, readText } from '../common/index.js';
+import { parseEnvelope, type Signer } from '../signing/index.js';
+import { verifyManifestEnvelope } from '../policy-packs/index.js';
+import { releaseContext, type ReleaseOptions } from './check-release.js';
+import { Environment } from './gate-definition.js';
+import { signReleaseApproval } from './release-approval.js';
+
+/**
+ * Signs a release approval for one manifest in one environment with the approver's own key
+ * (trusted for `approval`) and files it in the release store, where `check` and `promote` find it.
+ */
+export async function approveRelease(
+  env: string,
+  manifestFile: string,
+  opts: Pick<ReleaseOptions, 'home' | 'trustedKeysFile'> & { signer: Signer; acceptReplayFlips?: string[]; note?: string },
+): Promise<{ file: string; digest: string; approver: string; manifestDigest: string }> {
+  const environment = Environment.parse(env);
+  const ctx = releaseContext(opts);
+  const manifest = verifyManifestEnvelope(parseEnvelope(readText(manifestFile), manifestFile), ctx.trusted, { file: manifestFile });
+  const key = ctx.trusted.keys.find((k) => k.keyId === opts.signer.keyId);
+  if (!key?.purposes.includes('approval')) throw new InputError(`key ${opts.signer.keyId.slice(0, 16)}… is not a trusted approval key`, { field: '--key' });
+  const agent = manifest.manifest.agent.name;
+  const written = await signReleaseApproval(
+    {
+      apiVersion: 'charter.dev/v1',
+      kind: 'ReleaseApproval',
+      environment,
+      agent,
+      manifestDigest: manifest.digest,
+      acceptReplayFlips: opts.acceptReplayFlips ?? [],
+      note: opts.note ?? '',
+      approvedAt: new Date().toISOString(),
+    },
+    opts.signer,
+    ctx.store.approvalsDir(environment, agent),
+  );
+  return { ...written, approver: key.name, manifestDigest: manifest.digest };
+}
