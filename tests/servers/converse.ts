@@ -1,5 +1,6 @@
 // The loopback JSON server below is shared with openai.ts (both speak JSON over HTTP).
-import { createServer, type IncomingHttpHeaders, type Server } from 'node:http';
+import { createServer, type IncomingHttpHeaders, type IncomingMessage, type ServerResponse } from 'node:http';
+import { createServer as createH2Server, type Http2ServerRequest, type Http2ServerResponse } from 'node:http2';
 import type { AddressInfo } from 'node:net';
 
 export interface RecordedRequest {
@@ -24,45 +25,47 @@ export interface RunningJsonServer {
 /**
  * A loopback HTTP server for protocol tests: parses JSON request bodies, records every request
  * and answers with whatever the route returns (a non-JSON body is answered as a 400).
+ * `http2`: cleartext HTTP/2 (prior knowledge), which the Bedrock Runtime client speaks by default.
  */
-export async function startJsonServer(route: (req: RecordedRequest) => Reply | Promise<Reply>): Promise<RunningJsonServer> {
+export async function startJsonServer(route: (req: RecordedRequest) => Reply | Promise<Reply>, opts: { http2?: boolean } = {}): Promise<RunningJsonServer> {
   const requests: RecordedRequest[] = [];
-  const server: Server = createServer((req, res) => {
+  const handle = (req: IncomingMessage | Http2ServerRequest, res: ServerResponse | Http2ServerResponse) => {
     const chunks: Buffer[] = [];
     req.on('data', (c: Buffer) => chunks.push(c));
     req.on('end', () => {
       void (async () => {
+        const send = (status: number, headers: Record<string, string>, body: string) => {
+          res.writeHead(status, { 'content-type': 'application/json', ...headers });
+          res.end(body);
+        };
         let body: unknown;
         try {
           body = chunks.length ? JSON.parse(Buffer.concat(chunks).toString('utf8')) : null;
         } catch {
-          res.writeHead(400, { 'content-type': 'application/json' }).end(JSON.stringify({ message: 'body is not JSON' }));
+          send(400, {}, JSON.stringify({ message: 'body is not JSON' }));
           return;
         }
-        const recorded = { method: req.method ?? '', path: req.url ?? '', headers: req.headers, body };
+        const recorded = { method: req.method ?? '', path: req.url ?? '', headers: req.headers as IncomingHttpHeaders, body };
         requests.push(recorded);
         const reply = await route(recorded);
-        res.writeHead(reply.status, { 'content-type': 'application/json', ...(reply.headers ?? {}) }).end(typeof reply.body === 'string' ? reply.body : JSON.stringify(reply.body));
+        send(reply.status, reply.headers ?? {}, typeof reply.body === 'string' ? reply.body : JSON.stringify(reply.body));
       })();
     });
-  });
+  };
+  const server = opts.http2 ? createH2Server(handle) : createServer(handle);
   await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
   const { port } = server.address() as AddressInfo;
   return {
     url: `http://127.0.0.1:${port}`,
     requests,
-    close: () => new Promise<void>((resolve, reject) => server.close((err) => (err ? reject(err) : resolve()))),
+    close: () =>
+      new Promise<void>((resolve, reject) => {
+        if ('closeAllConnections' in server) server.closeAllConnections();
+        server.close((err) => (err ? reject(err) : resolve()));
+      }),
   };
 }
 
-
-/**
- * A local server speaking the Bedrock Runtime Converse wire format (REST-JSON):
- * `POST /model/{modelId}/converse` with `{messages, system, inferenceConfig}`, answered with
- * `{output: {message: {role, content: [{text}]}}, stopReason, usage, metrics}`. Errors carry
- * the `x-amzn-ErrorType` header the SDK maps to exception classes. What the "model" says is
- * scripted by the test through `answer`; nothing here is a model.
- */
 export interface ConverseCall {
   modelId: string;
   system: string;
@@ -118,5 +121,5 @@ export async function startConverseServer(script: ConverseScript): Promise<Runni
     if ('throttle' in out) return errorReply(429, 'ThrottlingException', 'Too many requests, please wait before trying again.');
     if ('error' in out) return errorReply(out.error, out.type, out.message);
     return converseReply(out.text);
-  });
+  }, { http2: true });
 }

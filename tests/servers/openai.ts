@@ -1,4 +1,4 @@
-import { startJsonServer, type RecordedRequest, type RunningJsonServer } from './converse.js';
+import { startJsonServer, type RecordedRequest, type Reply, type RunningJsonServer } from './converse.js';
 
 /**
  * A local server speaking the OpenAI chat completions wire format:
@@ -16,7 +16,7 @@ export interface ChatCall {
 export type ChatScript = (call: ChatCall) => { text: string } | { status: number; retryAfter?: string };
 
 export async function startOpenAiServer(script: ChatScript, opts: { apiKey?: string } = {}): Promise<RunningJsonServer> {
-  return startJsonServer((req) => {
+  return startJsonServer((req): Reply => {
     if (req.method !== 'POST' || req.path !== '/v1/chat/completions') return { status: 404, body: { error: { message: `no route ${req.method} ${req.path}` } } };
     if (opts.apiKey && req.headers.authorization !== `Bearer ${opts.apiKey}`) return { status: 401, body: { error: { message: 'bad api key' } } };
     const body = req.body as { model?: unknown; messages?: Array<{ role: string; content: string }> } | null;
