@@ -68,14 +68,15 @@ export function registerGateway(program: Command): void {
           mode: mode.data,
           ...(rate ? { rateLimit: { perSecond: rate, burst: 2 * rate } } : {}),
         });
+        const stopped = new Promise<void>((resolve) => {
+          process.once('SIGINT', resolve);
+          process.once('SIGTERM', resolve);
+        });
         const http = await serveGatewayHttp(path, upstreams, verifier, port);
         const agents = opts.manifest.length;
         if (opts.json) printJson({ ok: true, url: http.url, mode: path.mode, manifests: agents });
         else printLine(`gateway listening on ${http.url} (${path.mode}, ${agents} manifest(s)); Ctrl-C stops it`);
-        await new Promise<void>((resolve) => {
-          process.once('SIGINT', resolve);
-          process.once('SIGTERM', resolve);
-        });
+        await stopped;
         await http.close();
       } finally {
         await upstreams.close();
