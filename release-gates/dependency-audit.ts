@@ -18,8 +18,20 @@ export interface NpmAuditRun {
   error: string | null;
 }
 
+/** Answers are kept this long per folder: a check and the promote that follows ask the same question. */
+const CACHE_MS = 10 * 60_000;
+const cache = new Map<string, { at: number; run: Promise<NpmAuditRun> }>();
+
 /** Runs `npm audit --json` in the package root. npm exits non-zero when it finds something, so the exit code alone says nothing. */
 export function runNpmAudit(cwd = packageRoot, timeoutMs = 120_000): Promise<NpmAuditRun> {
+  const hit = cache.get(cwd);
+  if (hit && Date.now() - hit.at < CACHE_MS) return hit.run;
+  const run = askNpm(cwd, timeoutMs);
+  cache.set(cwd, { at: Date.now(), run });
+  return run;
+}
+
+function askNpm(cwd: string, timeoutMs: number): Promise<NpmAuditRun> {
   return new Promise((resolve) => {
     execFile('npm', ['audit', '--json', '--omit=dev'], { cwd, timeout: timeoutMs, maxBuffer: 64 * 1024 * 1024 }, (err, stdout, stderr) => {
       resolve({ stdout, stderr, error: err && !stdout.trim() ? err.message : null });

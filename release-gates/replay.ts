@@ -32,7 +32,7 @@ export interface ReplayResult {
   /** Records that could not be reproduced (made by an unknown manifest, or decided by a gateway check outside Cedar). */
   unreproducible: number;
   flips: { denyToAllow: number; allowToDeny: number; list: ReplayFlip[] };
-  canary: { baseline: 'current-release' | 'recorded'; requests: number; flips: number; errors: number; flipRate: number; errorRate: number };
+  canary: { baseline: 'current-release' | 'recording-manifest'; requests: number; flips: number; errors: number; flipRate: number; errorRate: number };
 }
 
 const HIGH_RISK = new Set(['write-high', 'critical']);
@@ -64,7 +64,8 @@ export interface ReplayInput {
  * Decision replay: the candidate (in LOG_ONLY: decisions are computed, never enforced) on the
  * last recorded decisions. Replay flips compare with what was recorded, on the records the
  * recording manifest reproduces; the canary compares with the current release on every
- * replayed request (or with the recorded decision when the environment has no release yet).
+ * replayed request (with no release in the environment yet: with the manifest that recorded it,
+ * or the recorded decision when that manifest is unknown).
  */
 export function replayDecisions(input: ReplayInput): ReplayResult {
   const engines = new Map<string, PolicyEngine>();
@@ -87,10 +88,13 @@ export function replayDecisions(input: ReplayInput): ReplayResult {
     replayed++;
     const next: CallDecision = candidate.authorizeCall(call, input.data);
     if (next.errors.length > 0) canaryErrors++;
-    const baseline = current ? current.authorizeCall(call, input.data).decision : r.decision;
-    if (baseline !== next.decision) canaryFlips++;
     const recorder = r.manifestDigest ? input.known.get(r.manifestDigest) : undefined;
-    if (!recorder || engineFor(recorder).authorizeCall(call, input.data).decision !== r.decision) continue;
+    const reproduction = recorder ? engineFor(recorder).authorizeCall(call, input.data).decision : null;
+    // Both sides of the canary are decided on the same replayed request, so what the trail does
+    // not keep (arguments) cannot show up as a flip.
+    const baseline = current ? current.authorizeCall(call, input.data).decision : (reproduction ?? r.decision);
+    if (baseline !== next.decision) canaryFlips++;
+    if (reproduction !== r.decision) continue;
     reproduced++;
     if (next.decision === r.decision) continue;
     const tier = tierOf.get(r.tool) ?? r.tier;
@@ -104,7 +108,7 @@ export function replayDecisions(input: ReplayInput): ReplayResult {
     unreproducible: replayed - reproduced,
     flips: { denyToAllow: list.filter((f) => f.to === 'allow').length, allowToDeny: list.filter((f) => f.to === 'deny').length, list },
     canary: {
-      baseline: current ? 'current-release' : 'recorded',
+      baseline: current ? 'current-release' : 'recording-manifest',
       requests: replayed,
       flips: canaryFlips,
       errors: canaryErrors,
@@ -134,7 +138,7 @@ export function assessCanary(result: ReplayResult | string, limits: { minRequest
   if (typeof result === 'string') return notRun('canary did not run', [result]);
   const c = result.canary;
   const evidence = { ...c, limits };
-  const summary = `${c.requests} request(s) shadowed beside the ${c.baseline === 'current-release' ? 'current release' : 'recorded decisions'}: flip rate ${(c.flipRate * 100).toFixed(1)}%, error rate ${(c.errorRate * 100).toFixed(1)}%`;
+  const summary = `${c.requests} request(s) shadowed beside the ${c.baseline === 'current-release' ? 'current release' : 'recording manifests'}: flip rate ${(c.flipRate * 100).toFixed(1)}%, error rate ${(c.errorRate * 100).toFixed(1)}%`;
   if (c.requests < limits.minRequests) return notRun(summary, [`${c.requests} replayed request(s), at least ${limits.minRequests} needed for a canary verdict`], evidence);
   const reasons = [
     ...(c.flipRate > limits.maxFlipRate ? [`flip rate ${(c.flipRate * 100).toFixed(1)}% > ${(limits.maxFlipRate * 100).toFixed(1)}%`] : []),

@@ -1,0 +1,290 @@
+import { randomUUID } from 'node:crypto';
+import { cpSync, existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { contentPath, readText, writeFileAtomic } from '../common/index.js';
+import { addTrustedKeys, canonicalJson, digestOf, generateEd25519Key, loadPrivateKey, loadTrustedKeys, LocalKeySigner, signEnvelope, type KeyPurpose } from '../signing/index.js';
+import { openAuditLog, queryAudit, type AuditLog } from '../audit/index.js';
+import { EVAL_REPORT_PAYLOAD_TYPE, EvalReport } from '../evals/index.js';
+import { compileManifest, envelopeText, loadVerifiedManifest, signManifest, Workspace, type VerifiedManifest } from '../policy-packs/index.js';
+import { ApprovalStore, DecisionPath, EntityDirectory } from '../gateway/index.js';
+import {
+  approveRelease,
+  candidateFromLowerEnvironment,
+  checkRelease,
+  loadReleasedManifest,
+  promote,
+  rollback,
+  verifyReleasedManifestFile,
+  verifyReleaseRecord,
+  type CheckReport,
+  type ReleaseOptions,
+} from '../release-gates/index.js';
+
+// Promotion dev -> stg -> prod on real parts: manifests compiled and signed by policy-packs,
+// decisions made by the gateway's decision path into a real audit log, signed eval reports,
+// signed approvals, and release records verified from the store and found in the audit trail.
+
+const FIXTURE_PACKS = contentPath('gateway', 'fixtures', 'packs');
+const ENTITIES = contentPath('gateway', 'fixtures', 'entities.yaml');
+const TEST_REPORT = contentPath('release-gates', 'fixtures', 'vitest-report-pass.json');
+const AGENT = 'spot-bidding';
+const INTENT = 'intent/spot-bidding';
+
+let home: string;
+let trustedKeysFile: string;
+let gatesDir: string;
+let audit: AuditLog;
+const keys: Record<string, string> = {};
+const manifests: Record<string, VerifiedManifest & { file: string }> = {};
+
+const signer = (name: string) => new LocalKeySigner(loadPrivateKey(keys[name]!));
+
+/** A copy of the gateway's fixture packs with edits applied (path relative to the packs folder). */
+function packsWith(name: string, edits: Record<string, (text: string) => string>): string {
+  const dir = join(home, 'packs', name);
+  cpSync(FIXTURE_PACKS, dir, { recursive: true });
+  for (const [rel, edit] of Object.entries(edits)) writeFileSync(join(dir, rel), edit(existsSync(join(dir, rel)) ? readFileSync(join(dir, rel), 'utf8') : ''));
+  return dir;
+}
+
+async function compile(name: string, packs: string, previous?: VerifiedManifest): Promise<VerifiedManifest & { file: string }> {
+  const compiled = compileManifest(new Workspace(packs), AGENT, previous);
+  const file = join(home, 'manifests', `${name}.manifest.json`);
+  writeFileAtomic(file, envelopeText(await signManifest(compiled, signer('manifest-signer'))));
+  return (manifests[name] = { ...loadVerifiedManifest(file, trustedKeysFile), file });
+}
+
+/** A signed eval report of the suite the manifest's threshold names, filed where `charter evals run` files them. */
+async function evalReport(manifestDigest: string, lowerBound = 0.95, reportsHome = home): Promise<string> {
+  const now = new Date().toISOString();
+  const pass = lowerBound >= 0.9;
+  const report: EvalReport = {
+    apiVersion: 'charter.dev/v1',
+    kind: 'EvalReport',
+    id: randomUUID(),
+    suite: { name: 'tool-call-safety', description: 'tool-call safety decisions', digest: digestOf('suite'), repeats: 1 },
+    target: { id: 'gateway', spec: { kind: 'custom' }, manifestDigest, agent: AGENT },
+    datasets: [{ ref: 'tool-call-safety@v1', digest: digestOf('dataset'), cases: 200 }],
+    judge: null,
+    engine: { charter: '0.1.0', promptfoo: '0.121.0' },
+    startedAt: now,
+    finishedAt: now,
+    durationMs: 1,
+    usage: { targetTokens: 0, judgeTokens: 0, costUsd: null, judgeCacheHits: 0 },
+    metrics: [{ name: 'decision_accuracy', kind: 'rate', status: 'ok', method: 'wilson', n: 200, errors: 0, estimate: lowerBound + 0.02, low: lowerBound, high: 0.995, gating: true, note: null }],
+    thresholds: [{ metric: 'decision_accuracy', min: 0.9, bound: 'lower', source: 'manifest', observed: lowerBound, verdict: pass ? 'pass' : 'fail', reason: `95% lower bound ${lowerBound}` }],
+    verdict: pass ? 'pass' : 'fail',
+    baseline: null,
+    cases: [],
+  };
+  const envelope = await signEnvelope(EVAL_REPORT_PAYLOAD_TYPE, Buffer.from(canonicalJson(EvalReport.parse(report))), [signer('eval-signer')]);
+  const file = join(reportsHome, 'reports', 'tool-call-safety', `${now.replace(/[:.]/g, '-')}-${randomUUID().slice(0, 8)}.dsse.json`);
+  writeFileAtomic(file, JSON.stringify(envelope, null, 2));
+  return file;
+}
+
+const options = (extra: ReleaseOptions = {}): ReleaseOptions => ({ home, trustedKeysFile, gatesDir, testReport: TEST_REPORT, entitiesFile: ENTITIES, auditDir: join(home, 'audit'), ...extra });
+const write = () => ({ signer: signer('release-signer'), audit });
+const gate = (r: CheckReport, name: string) => r.gates.find((g) => g.gate === name)!;
+const approve = (env: string, m: VerifiedManifest & { file: string }, approver: string, acceptReplayFlips: string[] = []) =>
+  approveRelease(env, m.file, { home, trustedKeysFile, signer: signer(approver), acceptReplayFlips });
+
+beforeAll(async () => {
+  home = mkdtempSync(join(tmpdir(), 'charter-release-'));
+  trustedKeysFile = join(home, 'keys', 'trusted-keys.json');
+  const make = (name: string, purposes: KeyPurpose[], trusted = true) => {
+    const k = generateEd25519Key(join(home, 'keys'), name, purposes);
+    if (trusted) addTrustedKeys(trustedKeysFile, [k.trusted]);
+    keys[name] = k.privateKeyFile;
+  };
+  make('manifest-signer', ['manifest']);
+  make('release-signer', ['release-record']);
+  make('eval-signer', ['eval-report']);
+  make('audit', ['audit-checkpoint']);
+  make('release-approver-1', ['approval']);
+  make('release-approver-2', ['approval']);
+  make('developer', ['approval']); // trusted for approvals, but not a release approver
+
+  // The shipped gate definitions, except that prod's dependency audit is advisory here: the
+  // registry's advisory endpoint cannot be reached from the test machine (the shipped prod
+  // definition failing closed on that is tested below).
+  gatesDir = join(home, 'gates');
+  cpSync(contentPath('release-gates', 'environments'), gatesDir, { recursive: true });
+  writeFileSync(join(gatesDir, 'prod.yaml'), readText(join(gatesDir, 'prod.yaml')).replace('dependencies: { enforcement: required', 'dependencies: { enforcement: advisory'));
+
+  const threshold = (t: string) => t + '  evalThresholds:\n    - { suite: tool-call-safety, metric: decision_accuracy, min: 0.9, bound: lower }\n';
+  const bump = (v: string) => (t: string) => t.replace('version: 1.0.0', `version: ${v}`);
+  const v1Packs = packsWith('v1', { [`${INTENT}/pack.yaml`]: threshold });
+  const v1 = await compile('v1', v1Packs);
+  await compile(
+    'v2',
+    packsWith('v2', {
+      [`${INTENT}/pack.yaml`]: (t) => threshold(bump('1.1.0')(t)),
+      [`${INTENT}/policies/spot-bidding.cedar`]: (t) =>
+        t + '\n@id("spot-bidding.no-terminate-for-initech")\nforbid (principal, action == Procurement::Action::"terminate_supplier", resource)\nwhen { context.tenant == Charter::Tenant::"initech" };\n',
+    }),
+    v1,
+  );
+  await compile(
+    'risky',
+    packsWith('risky', {
+      [`${INTENT}/pack.yaml`]: (t) => threshold(bump('1.2.0')(t)),
+      [`${INTENT}/policies/spot-bidding.cedar`]: (t) => t + '\n@id("spot-bidding.award-freely")\npermit (principal, action == Procurement::Action::"award_contract", resource);\n',
+    }),
+    v1,
+  );
+  await compile(
+    'base-changed',
+    packsWith('base-changed', {
+      'base/pack.yaml': bump('1.0.1'),
+      'base/policies/base.cedar': (t) => t + '\n@id("base.initech-no-critical")\nforbid (principal, action in Charter::Action::"tier:critical", resource)\nwhen { context.tenant == Charter::Tenant::"initech" };\n',
+      [`${INTENT}/pack.yaml`]: (t) => threshold(bump('1.3.0')(t)),
+    }),
+    v1,
+  );
+  for (const name of ['v1', 'v2', 'risky', 'base-changed']) await evalReport(manifests[name]!.digest);
+
+  // Production traffic recorded by the gateway's decision path under v1.
+  audit = await openAuditLog({ dir: join(home, 'audit'), signer: signer('audit'), origin: 'charter.test/release' });
+  const path = new DecisionPath({ manifests: [v1], data: EntityDirectory.load(ENTITIES), audit, approvals: new ApprovalStore(join(home, 'approvals')), trustedKeys: loadTrustedKeys(trustedKeysFile) });
+  const identity = (tenantId: string) => ({ principal: `buyer@${tenantId}.example`, tenantId, agentId: AGENT });
+  const calls = [
+    { tenant: 'acme', tool: 'list_suppliers', args: { tenant_id: 'acme' } },
+    { tenant: 'acme', tool: 'submit_bid', args: { tenant_id: 'acme', negotiationId: 'acme-n1', supplierId: 'acme-s1', amountCents: 1000, shippingCents: 100 } },
+    { tenant: 'acme', tool: 'award_contract', args: { tenant_id: 'acme', negotiationId: 'acme-n1', supplierId: 'acme-s1' } },
+    { tenant: 'acme', tool: 'award_contract', args: { tenant_id: 'acme', negotiationId: 'globex-n1', supplierId: 'acme-s1' } },
+    { tenant: 'globex', tool: 'list_suppliers', args: { tenant_id: 'globex' } },
+  ];
+  for (const c of calls) await path.decide({ identity: identity(c.tenant), tool: c.tool, args: c.args });
+  await audit.flush();
+});
+
+afterAll(async () => {
+  await audit?.close();
+  rmSync(home, { recursive: true, force: true });
+});
+
+describe('release gates: dev -> stg -> prod', () => {
+  it('promotes v1 through dev, stg and prod with all evidence, each record signed and in the audit trail', async () => {
+    const v1 = manifests.v1!;
+    const dev = await promote('dev', v1.file, { ...options(), ...write() });
+    expect(dev.report.ok).toBe(true);
+    expect(dev.signed.record).toMatchObject({ action: 'promote', environment: 'dev', manifestDigest: v1.digest, replaces: null, promotedFrom: null });
+    expect(dev.signed.record.evalReports).toHaveLength(1);
+
+    // stg takes the dev release; the canary shadows the recorded v1 traffic.
+    const stgCandidate = candidateFromLowerEnvironment('stg', AGENT, { home, trustedKeysFile });
+    const stg = await promote('stg', stgCandidate, { ...options(), ...write() });
+    expect(stg.signed.record.promotedFrom).toEqual({ environment: 'dev', recordDigest: dev.signed.digest });
+    expect(gate(stg.report, 'canary')).toMatchObject({ status: 'pass', evidence: { requests: 5, flips: 0, baseline: 'recording-manifest' } });
+    // The bid's arguments are not in the trail: v1 cannot reproduce that allow, so it is not compared.
+    expect(gate(stg.report, 'replay').evidence).toMatchObject({ records: 5, replayed: 5, reproduced: 4, unreproducible: 1 });
+
+    // prod needs an approval by a release approver; a developer's approval does not count.
+    await approve('prod', v1, 'developer');
+    const refused = await checkRelease('prod', v1.file, options());
+    expect(refused.ok).toBe(false);
+    expect(gate(refused, 'approval').reasons.join('\n')).toMatch(/1 distinct approver\(s\) required, 0 approved[\s\S]*developer does not hold the release approval right in prod/);
+
+    await approve('prod', v1, 'release-approver-1');
+    const prod = await promote('prod', v1.file, { ...options(), ...write() });
+    const r = prod.signed.record;
+    expect(r.promotedFrom).toEqual({ environment: 'stg', recordDigest: stg.signed.digest });
+    expect(r.approvals.map((a) => a.approver)).toEqual(['release-approver-1']);
+    expect(r.evalReports[0]!.digest).toMatch(/^sha256:/);
+    expect(r.canary).toMatchObject({ requests: 5, flips: 0 });
+    expect(r.gates.find((g) => g.gate === 'dependencies')).toMatchObject({ enforcement: 'advisory', status: 'not-run' });
+
+    // Verified from the store, and present in the audit trail as evidence linked to the manifest.
+    const stored = verifyReleaseRecord(JSON.parse(readFileSync(prod.recordFile, 'utf8')), loadTrustedKeys(trustedKeysFile), prod.recordFile);
+    expect(stored.digest).toBe(prod.signed.digest);
+    await audit.flush();
+    const evidence = (await queryAudit({ dir: join(home, 'audit'), kind: 'evidence' })).filter((e) => e.kind === 'evidence' && e.evidenceType === 'release-record');
+    expect(evidence.map((e) => (e.kind === 'evidence' ? e.digest : ''))).toEqual([dev.signed.digest, stg.signed.digest, prod.signed.digest]);
+    expect(loadReleasedManifest('prod', AGENT, { home, trustedKeysFile }).digest).toBe(v1.digest);
+  });
+
+  it('refuses to skip an environment', async () => {
+    const r = await checkRelease('stg', manifests.v2!.file, options());
+    expect(gate(r, 'promotion-order')).toMatchObject({ status: 'fail', blocking: true });
+    expect(gate(r, 'promotion-order').reasons[0]).toMatch(/stg needs a dev release of manifest sha256:\w+; dev's current release is sha256:/);
+  });
+
+  it('refuses a candidate whose eval report belongs to another manifest, saying so', async () => {
+    const other = await evalReport(manifests.v1!.digest);
+    const r = await checkRelease('dev', manifests.v2!.file, options({ evalReports: [other] }));
+    expect(r.ok).toBe(false);
+    expect(gate(r, 'evals').reasons[0]).toBe(`${other}: eval report belongs to manifest ${manifests.v1!.digest}, not the candidate ${manifests.v2!.digest}`);
+    await expect(promote('dev', manifests.v2!.file, { ...options({ evalReports: [other] }), ...write() })).rejects.toThrow(/refused: evals fail \(.*belongs to manifest/);
+  });
+
+  it('refuses a candidate whose eval metrics miss the manifest threshold', async () => {
+    const { home: _h, ...rest } = options();
+    const lowHome = mkdtempSync(join(tmpdir(), 'charter-release-low-'));
+    cpSync(join(home, 'keys'), join(lowHome, 'keys'), { recursive: true });
+    const low = await evalReport(manifests.v2!.digest, 0.8, lowHome);
+    const r = await checkRelease('dev', manifests.v2!.file, { ...rest, home: lowHome, trustedKeysFile, evalReports: [low] });
+    expect(gate(r, 'evals').reasons.join('\n')).toMatch(/tool-call-safety\/decision_accuracy >= 0\.9 \(lower\): 95% lower bound 0\.8000 < 0\.9/);
+    rmSync(lowHome, { recursive: true, force: true });
+  });
+
+  it('promotes v2 to prod, then rolls prod back to v1 and the loader follows', async () => {
+    const v2 = manifests.v2!;
+    await promote('dev', v2.file, { ...options(), ...write() });
+    const stg = await promote('stg', v2.file, { ...options(), ...write() });
+    expect(gate(stg.report, 'canary').evidence).toMatchObject({ baseline: 'current-release', flips: 0 });
+    await approve('prod', v2, 'release-approver-2');
+    const prod = await promote('prod', v2.file, { ...options(), ...write() });
+    expect(prod.signed.record.replaces).toBe(manifests.v1!.digest);
+    expect(loadReleasedManifest('prod', AGENT, { home, trustedKeysFile }).digest).toBe(v2.digest);
+
+    const back = await rollback('prod', AGENT, { home, trustedKeysFile, ...write(), reason: 'incident 42: award latency' });
+    expect(back.signed.record).toMatchObject({ action: 'rollback', manifestDigest: manifests.v1!.digest, replaces: v2.digest, previousRecordDigest: prod.signed.digest, reason: 'incident 42: award latency' });
+    expect(loadReleasedManifest('prod', AGENT, { home, trustedKeysFile }).digest).toBe(manifests.v1!.digest);
+    expect(() => verifyReleasedManifestFile('prod', v2.file, { home, trustedKeysFile })).toThrow(/is not the current prod release of spot-bidding/);
+    await expect(rollback('prod', AGENT, { home, trustedKeysFile, ...write(), reason: 'again' })).rejects.toThrow(/no earlier release to roll back to/);
+  });
+
+  it('refuses a base pack change in prod with one approver, and takes it with two', async () => {
+    const m = manifests['base-changed']!;
+    expect(m.manifest.baseChanged).toBe(true);
+    await promote('dev', m.file, { ...options(), ...write() });
+    await promote('stg', m.file, { ...options(), ...write() });
+    await approve('prod', m, 'release-approver-1');
+    await expect(promote('prod', m.file, { ...options(), ...write() })).rejects.toThrow(
+      /refused: approval fail \(base pack changed \(the manifest records a base pack change \(baseChanged\); the base digest differs from the current release's .*\): 2 distinct approvers required, 1 approved\)/,
+    );
+    await approve('prod', m, 'release-approver-2');
+    const prod = await promote('prod', m.file, { ...options(), ...write() });
+    expect(prod.signed.record.approvals.map((a) => a.approver).sort()).toEqual(['release-approver-1', 'release-approver-2']);
+  });
+
+  it('blocks a deny -> allow replay flip on a write-high tool unless an approver accepts it', async () => {
+    const risky = manifests.risky!;
+    const r = await checkRelease('stg', risky.file, options());
+    const replay = gate(r, 'replay');
+    expect(replay).toMatchObject({ status: 'fail', blocking: true });
+    expect(replay.reasons).toHaveLength(1);
+    expect(replay.reasons[0]).toMatch(/^deny -> allow flip on write-high tool award_contract \(acme, Procurement::Negotiation::"acme-n1", record [0-9a-f-]+\) by spot-bidding\.award-freely: not approved$/);
+    expect(replay.evidence).toMatchObject({ flips: { denyToAllow: 1, allowToDeny: 0 } });
+    // The static check sees the same permit.
+    expect(gate(r, 'cedar').reasons[0]).toMatch(/spot-bidding\.award-freely .*permit with no condition on award_contract \(write-high\)/);
+
+    const recordId = /record ([0-9a-f-]+)\)/.exec(replay.reasons[0]!)![1]!;
+    await approve('stg', risky, 'release-approver-1', [recordId]);
+    const accepted = await checkRelease('stg', risky.file, options());
+    expect(gate(accepted, 'replay')).toMatchObject({ status: 'pass' });
+    expect(accepted.ok).toBe(false); // cedar and promotion order still block
+  });
+
+  it('fails closed on the shipped prod definition when the dependency audit cannot run', async () => {
+    const { gatesDir: _g, ...rest } = options();
+    const r = await checkRelease('prod', manifests.v2!.file, rest);
+    const deps = gate(r, 'dependencies');
+    expect(deps.enforcement).toBe('required');
+    if (deps.status === 'not-run') expect(deps.blocking).toBe(true);
+    else expect(deps.evidence).toHaveProperty('counts');
+  });
+});
