@@ -30,10 +30,14 @@ export interface GatewayHarness {
 
 /**
  * A gateway on real parts in a temporary CHARTER_HOME: keys (manifest signer, two trusted
- * approvers and one untrusted), the fixture packs compiled and signed by the policy-packs
- * compiler, the real audit log, and the decision path built from those files.
+ * approvers and one untrusted), one agent of a packs folder (default: the gateway's fixture
+ * packs) compiled and signed by the policy-packs compiler, the real audit log, and the decision
+ * path built from those files.
  */
-export async function openGatewayHarness(opts: { mode?: EnforcementMode } = {}): Promise<GatewayHarness> {
+export async function openGatewayHarness(
+  opts: { mode?: EnforcementMode; packsDir?: string; agent?: string; entitiesFile?: string } = {},
+): Promise<GatewayHarness> {
+  const agent = opts.agent ?? AGENT;
   const home = mkdtempSync(join(tmpdir(), 'charter-gw-'));
   const keysDir = join(home, 'keys');
   const trustedKeysFile = join(keysDir, 'trusted-keys.json');
@@ -49,9 +53,9 @@ export async function openGatewayHarness(opts: { mode?: EnforcementMode } = {}):
     mallory: make('mallory', ['approval'], false),
     audit: make('audit', ['audit-checkpoint']),
   };
-  const compiled = compileManifest(new Workspace(FIXTURE_PACKS), AGENT);
+  const compiled = compileManifest(new Workspace(opts.packsDir ?? FIXTURE_PACKS), agent);
   const envelope = await signManifest(compiled, new LocalKeySigner(loadPrivateKey(keyFiles['manifest-signer'])));
-  const manifestFile = join(home, 'manifests', `${AGENT}.manifest.json`);
+  const manifestFile = join(home, 'manifests', `${agent}.manifest.json`);
   writeFileAtomic(manifestFile, envelopeText(envelope));
   const audit = await openAuditLog({ dir: join(home, 'audit'), signer: new LocalKeySigner(loadPrivateKey(keyFiles.audit)), origin: 'charter.test/gateway' });
   const approvalsDir = join(home, 'approvals');
@@ -59,7 +63,7 @@ export async function openGatewayHarness(opts: { mode?: EnforcementMode } = {}):
     openDecisionPath({
       manifestFiles: [o.manifestFile ?? manifestFile],
       trustedKeysFile,
-      entitiesFile: FIXTURE_ENTITIES,
+      entitiesFile: opts.entitiesFile ?? FIXTURE_ENTITIES,
       audit,
       approvalsDir,
       mode: o.mode ?? opts.mode ?? 'ENFORCE',
@@ -73,7 +77,7 @@ export async function openGatewayHarness(opts: { mode?: EnforcementMode } = {}):
     audit,
     path: reopen(),
     key: (name) => loadPrivateKey(keyFiles[name]),
-    identity: (tenant, agent = AGENT) => ({ principal: `user-${tenant}`, tenantId: tenant, agentId: agent }),
+    identity: (tenant, agentId = agent) => ({ principal: `user-${tenant}`, tenantId: tenant, agentId }),
     reopen,
     close: async () => {
       await audit.close();
