@@ -21,3 +21,4 @@ export { EvidenceBundle, exportEvidenceBundle, verifyEvidenceBundle, type Bundle
 export { startLocalObjectLockS3, type LocalObjectLockS3 } from './object-lock-s3/server.js';
 export { exampleDecision, exampleEvidence } from './examples.js';
 export { sinkFromUri } from './sinks/uri.js';
+export { AuditIndex } from './index-db.js';

@@ -52,6 +52,8 @@ interface Pending {
   line: string;
   hash: string;
   time: string;
+  /** The sealed record, kept for the index so sealing need not parse lines back. */
+  record: SealedRecord;
 }
 
 interface Waiter {
@@ -123,10 +125,11 @@ class FileAuditLog implements AuditLog {
       return { seq: existing };
     }
     const seq = this.nextSeq++;
-    const { line, hash } = chainRecord(record, seq, this.lastHash);
+    const prevHash = this.lastHash;
+    const { line, hash } = chainRecord(record, seq, prevHash);
     this.lastHash = hash;
     this.pendingIds.set(record.id, seq);
-    this.current.push({ seq, id: record.id, line, hash, time: record.time });
+    this.current.push({ seq, id: record.id, line, hash, time: record.time, record: { ...record, seq, prevHash, hash } });
     if (this.afterRotation) {
       this.afterRotation.lines.push(line);
       this.afterRotation.lastSeq = seq;
@@ -243,7 +246,7 @@ class FileAuditLog implements AuditLog {
         if (this.index.syncedTreeSize() === firstSeq) {
           this.index.addSegment(
             meta.segment.key,
-            batch.items.map((p) => ({ record: JSON.parse(p.line) as SealedRecord, line: p.line })),
+            batch.items.map((p) => ({ record: p.record, line: p.line })),
             meta.treeSize,
           );
         } else {
@@ -294,7 +297,7 @@ async function recoverWal(walDir: string, sealed: SealedState): Promise<Batch[]>
       if (r.seq !== expectSeq || r.prevHash !== prevHash || !check || check.actual !== check.claimed || check.claimed !== r.hash) {
         throw new FindingError(`WAL record seq ${r.seq} does not continue the log (expected seq ${expectSeq})`, { file: wal.file, line: i + 1 });
       }
-      items.push({ seq: r.seq, id: r.id, line, hash: r.hash, time: r.time });
+      items.push({ seq: r.seq, id: r.id, line, hash: r.hash, time: r.time, record: r });
       expectSeq++;
       prevHash = r.hash;
     });
