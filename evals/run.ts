@@ -84,21 +84,36 @@ export async function runSuite(opts: RunOptions): Promise<RunResult> {
   };
   const grader = judge?.provider();
 
+  // All local scorers of a case run inside one javascript assertion (one promptfoo assertion
+  // per scorer costs ~1 ms each); their individual results are kept here by test index.
+  const local = scorers.filter((s) => s.built.score);
+  const localResults = new Map<number, Record<string, CaseScore>>();
+  const scoreLocally = (idx: number, testCase: DatasetCase) => {
+    const output = outputs.get(idx)?.output;
+    const results: Record<string, CaseScore> = {};
+    for (const { built } of local) {
+      try {
+        const r = built.score!(output, testCase);
+        results[built.name] = { status: 'ok', value: r.value, pass: r.pass, reason: r.reason };
+      } catch (err) {
+        results[built.name] = errored(`scorer failed: ${errorMessage(err)}`);
+      }
+    }
+    localResults.set(idx, results);
+    const all = Object.values(results);
+    return { pass: all.every((r) => r.pass), score: all.reduce((sum, r) => sum + r.value, 0) / all.length, reason: all.map((r) => r.reason).join('; ') };
+  };
+
   const pfTests = tests.map(({ testCase }, idx) => ({
     vars: { idx: String(idx), caseKey: `${idx}` },
-    assert: scorers.flatMap(({ spec, built }): Array<Record<string, unknown>> => {
-      if (built.score) {
-        const score = built.score;
-        const value = (o: string) => {
-          const r = score(outputs.get(idx)?.output ?? JSON.parse(o), testCase);
-          return { pass: r.pass, score: r.value, reason: r.reason };
-        };
-        return [{ type: 'javascript', metric: spec.name, value }];
-      }
-      if (spec.type !== 'judge' || !grader) return [];
-      const rubric = 'text' in spec.rubric ? spec.rubric.text : String(getField(testCase, spec.rubric.case) ?? '');
-      return [{ type: 'llm-rubric', metric: spec.name, value: rubric, provider: grader, transform: () => judgeInput(outputs.get(idx)?.output, spec.output) }];
-    }),
+    assert: [
+      ...(local.length ? [{ type: 'javascript', metric: 'ground-truth', value: () => scoreLocally(idx, testCase) }] : []),
+      ...scorers.flatMap(({ spec }) => {
+        if (spec.type !== 'judge' || !grader) return [];
+        const rubric = 'text' in spec.rubric ? spec.rubric.text : String(getField(testCase, spec.rubric.case) ?? '');
+        return [{ type: 'llm-rubric', metric: spec.name, value: rubric, provider: grader, transform: () => judgeInput(outputs.get(idx)?.output, spec.output) }];
+      }),
+    ],
   }));
 
   const promptfoo = await loadPromptfoo();
@@ -128,12 +143,12 @@ export async function runSuite(opts: RunOptions): Promise<RunResult> {
         scores[spec.name] = errored(`judge error: ${judgeCall.error}`);
         continue;
       }
-      const c = components.find((x) => x.assertion?.metric === spec.name);
-      if (!c) {
-        scores[spec.name] = errored('scorer produced no result');
+      if (spec.type !== 'judge') {
+        scores[spec.name] = localResults.get(idx)?.[spec.name] ?? errored('scorer produced no result');
         continue;
       }
-      scores[spec.name] = { status: 'ok', value: typeof c.score === 'number' ? c.score : c.pass ? 1 : 0, pass: c.pass, reason: c.reason ?? '' };
+      const c = components.find((x) => x.assertion?.metric === spec.name);
+      scores[spec.name] = c ? { status: 'ok', value: typeof c.score === 'number' ? c.score : c.pass ? 1 : 0, pass: c.pass, reason: c.reason ?? '' } : errored('judge produced no result');
     }
     return {
       id: testCase.id,
