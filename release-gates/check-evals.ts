@@ -44,8 +44,10 @@ export function checkEvals(manifest: Manifest, digest: string, opts: { explicit:
       return;
     }
     const { report } = loaded;
-    if (report.target.manifestDigest !== digest) {
-      if (explicit) reasons.push(`${file}: eval report belongs to manifest ${report.target.manifestDigest ?? '(none)'}, not the candidate ${digest}`);
+    // A run over several agents' manifests (the gateway target) lists each; the one for this agent counts.
+    const evaluated = [...new Set([report.target.manifestDigest, ...report.target.manifests.filter((m) => m.agent === manifest.agent.name).map((m) => m.digest)].filter((d) => d !== null))];
+    if (!evaluated.includes(digest)) {
+      if (explicit) reasons.push(`${file}: eval report belongs to manifest ${evaluated.join(', ') || '(none)'}, not the candidate ${digest}`);
       return;
     }
     mine.push({ report, evidence: { file, digest: loaded.digest, suite: report.suite.name, verdict: report.verdict, finishedAt: report.finishedAt } });

@@ -15,3 +15,7 @@ export { RELEASE_RECORD_PAYLOAD_TYPE, ReleaseRecord, verifyReleaseRecord, type S
 export { ReleaseStore } from './release-store.js';
 export { loadReleasedManifest, verifyReleasedManifestFile, type ReleasedManifest } from './released-manifest.js';
 export { scanText, shannonEntropy, type SecretFinding } from './secret-scan.js';
+export { planAgentCore, type AgentCorePlan, type AgentCoreSettings, type GatewayPolicyMode } from './agentcore-plan.js';
+export { deployToAgentCore, type AgentCoreDeployment, type DeployAction, type DeployOptions } from './agentcore-deploy.js';
+export { deployRelease, releaseTerraform } from './deploy-release.js';
+export { terraformForPlans } from './terraform.js';

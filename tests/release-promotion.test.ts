@@ -65,7 +65,7 @@ async function evalReport(manifestDigest: string, lowerBound = 0.95, reportsHome
     kind: 'EvalReport',
     id: randomUUID(),
     suite: { name: 'tool-call-safety', description: 'tool-call safety decisions', digest: digestOf('suite'), repeats: 1 },
-    target: { id: 'gateway', spec: { kind: 'custom' }, manifestDigest, agent: AGENT },
+    target: { id: 'gateway', spec: { kind: 'custom' }, manifestDigest, agent: AGENT, manifests: [{ agent: AGENT, digest: manifestDigest }] },
     datasets: [{ ref: 'tool-call-safety@v1', digest: digestOf('dataset'), cases: 200 }],
     judge: null,
     engine: { charter: '0.1.0', promptfoo: '0.121.0' },
