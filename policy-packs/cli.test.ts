@@ -196,6 +196,7 @@ describe('signed manifests', () => {
     const change = diff.decisions.find((d: { key: string }) => d.key.includes("reads its tenant's item"));
     expect(change.old.decision).toBe('allow');
     expect(change.new.decision).toBe('deny');
+    expect(change.decisionChanged).toBe(true);
   });
 
   it('packs test reports coverage and fails below the minimum', () => {

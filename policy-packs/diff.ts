@@ -14,6 +14,8 @@ export interface ManifestSide {
 
 export interface DecisionChange {
   key: string;
+  /** True when allow/deny flips; false when only the determining policies differ. */
+  decisionChanged: boolean;
   tool: string;
   tenant: string;
   old: { decision: 'allow' | 'deny'; determining: string[] };
@@ -27,7 +29,7 @@ export interface ManifestDiff {
   policies: { added: string[]; removed: string[]; changed: string[] };
   tools: { added: string[]; removed: string[]; changed: Array<{ name: string; field: string; old: unknown; new: unknown }> };
   layers: Array<{ name: string; old: string | null; new: string | null }>;
-  /** Corpus requests whose decision (or determining set) differs between the two. */
+  /** Corpus requests whose decision or determining set differs, decision flips first. */
   decisions: DecisionChange[];
   corpusSize: number;
 }
@@ -95,12 +97,14 @@ export function diffManifests(oldSide: ManifestSide, newSide: ManifestSide, work
     if (a.decision === b.decision && canonicalJson(a.determiningPolicies) === canonicalJson(b.determiningPolicies)) continue;
     decisions.push({
       key: c.key,
+      decisionChanged: a.decision !== b.decision,
       tool: c.call.tool,
       tenant: c.call.tenant,
       old: { decision: a.decision, determining: a.determiningPolicies },
       new: { decision: b.decision, determining: b.determiningPolicies },
     });
   }
+  decisions.sort((x, y) => Number(y.decisionChanged) - Number(x.decisionChanged));
   return {
     old: oldSide.digest,
     new: newSide.digest,

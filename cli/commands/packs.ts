@@ -153,8 +153,9 @@ export function registerPacks(program: Command): void {
         for (const t of diff.tools.removed) printLine(`  - ${t}`);
         for (const c of diff.tools.changed) printLine(`  ~ ${c.name}.${c.field}: ${JSON.stringify(c.old)} -> ${JSON.stringify(c.new)}`);
         for (const l of diff.layers) printLine(`layer ${l.name}: ${l.old ?? '(none)'} -> ${l.new ?? '(none)'}`);
-        printLine(`decisions changed: ${diff.decisions.length} of ${diff.corpusSize} corpus requests`);
-        for (const d of diff.decisions) printLine(`  ${d.key}: ${d.old.decision} [${d.old.determining.join(', ')}] -> ${d.new.decision} [${d.new.determining.join(', ')}]`);
+        const flips = diff.decisions.filter((d) => d.decisionChanged);
+        printLine(`decisions changed: ${flips.length} of ${diff.corpusSize} corpus requests (${diff.decisions.length - flips.length} more keep the decision with other determining policies; --json lists them)`);
+        for (const d of flips) printLine(`  ${d.key}: ${d.old.decision} [${d.old.determining.join(', ')}] -> ${d.new.decision} [${d.new.determining.join(', ')}]`);
         return 0;
       }),
     );
