@@ -34,7 +34,8 @@ beforeAll(() => {
 });
 afterAll(() => rmSync(home, { recursive: true, force: true }));
 
-describe('bad input is named and exits 2', () => {
+// Each case starts the built CLI (a few seconds on a loaded two-core machine).
+describe('bad input is named and exits 2', { timeout: 120_000 }, () => {
   it('malformed Cedar names file, line and column', () => {
     const packs = packsWith({ 'intent/reader/policies/read.cedar': (t) => t + '\n@id("reader.broken")\npermit (principal, action, resource)\nwhen { 1 + };\n' });
     compileExpecting(packs, 'reader', 2, /intent\/reader\/policies\/read\.cedar:6:12: malformed Cedar: unexpected token `}`/);
@@ -95,7 +96,7 @@ describe('bad input is named and exits 2', () => {
   });
 });
 
-describe('composition rule violations are findings (exit 1) naming pack, file and policy', () => {
+describe('composition rule violations are findings (exit 1) naming pack, file and policy', { timeout: 120_000 }, () => {
   it('duplicate policy ids name both places', () => {
     const packs = packsWith({ 'intent/reader/policies/more.cedar': () => '@id("reader.read-items")\npermit (principal, action, resource);\n' });
     compileExpecting(packs, 'reader', 1, /intent\/reader\/policies\/read\.cedar:1: duplicate policy id 'reader\.read-items' in pack reader: also in pack reader at intent\/reader\/policies\/more\.cedar:1/);
@@ -113,7 +114,7 @@ describe('composition rule violations are findings (exit 1) naming pack, file an
   });
 });
 
-describe('signed manifests', () => {
+describe('signed manifests', { timeout: 120_000 }, () => {
   it('compile is deterministic: twice, byte-identical', () => {
     const a = compileExpecting(GOOD, 'buyer', 0, /^$/);
     const b = compileExpecting(GOOD, 'buyer', 0, /^$/);

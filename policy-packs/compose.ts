@@ -31,8 +31,23 @@ interface Fragment extends SourceText {
   start: number;
 }
 
+type ComposedSchema = { text: string; json: cedar.SchemaJson<string>; namespaces: Map<string, string> };
+
+// Every agent of a domain shares its schema fragments: compose each distinct fragment list once.
+const schemaCache = new Map<string, ComposedSchema>();
+
+function composeSchemaCached(packs: LoadedPack[], extra?: { pack: LoadedPack; source: SourceText }): ComposedSchema {
+  const key = JSON.stringify([...packs.filter((p) => p.schema).map((p) => [p.key, p.dir, p.schema!.text]), extra ? extra.source.text : null]);
+  let out = schemaCache.get(key);
+  if (!out) {
+    out = composeSchema(packs, extra);
+    schemaCache.set(key, out);
+  }
+  return out;
+}
+
 /** Composes the schema fragments in layer order, enforcing namespace ownership. */
-function composeSchema(packs: LoadedPack[], extra?: { pack: LoadedPack; source: SourceText }) {
+function composeSchema(packs: LoadedPack[], extra?: { pack: LoadedPack; source: SourceText }): ComposedSchema {
   const sources: Array<{ pack: LoadedPack; source: SourceText }> = packs.flatMap((p) => (p.schema ? [{ pack: p, source: p.schema }] : []));
   if (extra) sources.push(extra);
   const namespaces = new Map<string, string>();
@@ -166,7 +181,7 @@ export function composeSet(packs: LoadedPack[], opts: { withFixtureSchema?: bool
   const intent = packs.find((p) => p.meta.layer === 'intent');
   const root = intent ?? packs[packs.length - 1]!;
   const extra = opts.withFixtureSchema && base?.fixtureSchema ? { pack: base, source: base.fixtureSchema } : undefined;
-  const schema = composeSchema(packs, extra);
+  const schema = composeSchemaCached(packs, extra);
   const policies = composePolicies(packs);
   validateStrict(policies, schema.text, packs);
   const catalog = toolCatalog(packs, schema.json, schema.namespaces);

@@ -42,6 +42,8 @@ export interface PolicySetSource {
   policies: Record<string, string>;
   schemaText: string;
   tools: ManifestTool[];
+  /** The schema as JSON with resolved types, when the caller already has it (saves a parse). */
+  schemaJson?: cedar.SchemaJson<string>;
 }
 
 interface RuntimeTool {
@@ -67,11 +69,15 @@ export class PolicyEngine {
     if (pset.type === 'failure') throw new FindingError(`policy set ${id} does not parse: ${cedarErrorText(pset.errors).join('; ')}`);
     const schema = cedar.preparseSchema(id, source.schemaText);
     if (schema.type === 'failure') throw new FindingError(`schema of ${id} does not parse: ${cedarErrorText(schema.errors).join('; ')}`);
-    const json = cedar.schemaToJsonWithResolvedTypes(source.schemaText);
-    if (json.type === 'failure') throw new FindingError(`schema of ${id} does not resolve: ${cedarErrorText(json.errors).join('; ')}`);
+    let json = source.schemaJson;
+    if (!json) {
+      const resolved = cedar.schemaToJsonWithResolvedTypes(source.schemaText);
+      if (resolved.type === 'failure') throw new FindingError(`schema of ${id} does not resolve: ${cedarErrorText(resolved.errors).join('; ')}`);
+      json = resolved.json;
+    }
     for (const tool of source.tools) {
       const action = parseUid(tool.action);
-      const info = action ? actionInfo(json.json, action) : undefined;
+      const info = action ? actionInfo(json, action) : undefined;
       if (!action || !info) throw new FindingError(`tool ${tool.name}: action ${tool.action} is not declared in the schema`);
       this.tools.set(tool.name, { tool, action, input: info.input });
     }

@@ -40,7 +40,7 @@ export class Workspace {
     const entry: SetUnderTest = {
       root,
       set,
-      engine: new PolicyEngine(`test:${root.key}:${digestJson(source)}`, source),
+      engine: new PolicyEngine(`test:${root.key}:${digestJson(source)}`, { ...source, schemaJson: set.schemaJson }),
       fixtures: FixtureStore.fromFiles(packs.flatMap((p) => p.fixtures)),
     };
     this.sets.set(root.key, entry);

@@ -37,7 +37,7 @@ afterAll(async () => {
   rmSync(home, { recursive: true, force: true });
 });
 
-describe('manifest signing with AWS KMS', () => {
+describe('manifest signing with AWS KMS', { timeout: 120_000 }, () => {
   it('signs with kms:<alias>, and the manifest verifies against the KMS public key', async () => {
     const out = join(home, 'reader.manifest.json');
     const r = await charter('packs', 'compile', '--agent', 'reader', '--packs', PACKS, '--key', 'kms:alias/charter-manifest', '--out', out, '--json');

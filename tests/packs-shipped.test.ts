@@ -7,7 +7,8 @@ import { LocalKeySigner, trustedKeyFromPublicKey } from '../signing/index.js';
 // End to end over the packs Charter ships (policy-packs/packs): the issue's "done when".
 const ws = new Workspace(contentPath('policy-packs', 'packs'));
 
-describe('shipped packs', () => {
+// Generous timeouts: these run the whole corpus on a two-core machine that other work shares.
+describe('shipped packs', { timeout: 240_000 }, () => {
   it('pass every test with 100% policy coverage over at least 300 cases', () => {
     const report = runPackTests(ws);
     expect(report.failures.map((f) => `${f.run} ${f.set} ${f.key}: ${f.decision} [${f.determining.join(', ')}]`)).toEqual([]);
