@@ -64,7 +64,7 @@ export function terraformForPlans(plans: AgentCorePlan[]): string {
         ...block('agent_runtime_artifact', block('container_configuration', [`container_uri = ${str(r.containerUri)}`])),
         ...block('network_configuration', ['network_mode = "PUBLIC"']),
         'environment_variables = {',
-        ...Object.entries(r.environmentVariables).map(([k, v]) => `  ${k} = ${str(v)}`),
+        ...Object.entries(r.environmentVariables).map(([k, v], _, all) => `  ${k.padEnd(Math.max(...all.map(([key]) => key.length)))} = ${str(v)}`),
         '}',
       ]),
     );

@@ -1,3 +1,4 @@
+import { spawnSync } from 'node:child_process';
 import { randomUUID } from 'node:crypto';
 import { cpSync, existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -9,8 +10,14 @@ import { openAuditLog, queryAudit, type AuditLog } from '../audit/index.js';
 import { EVAL_REPORT_PAYLOAD_TYPE, EvalReport } from '../evals/index.js';
 import { compileManifest, envelopeText, loadVerifiedManifest, signManifest, Workspace, type VerifiedManifest } from '../policy-packs/index.js';
 import { ApprovalStore, DecisionPath, EntityDirectory } from '../gateway/index.js';
+import { BedrockAgentCoreControlClient } from '@aws-sdk/client-bedrock-agentcore-control';
+import { startAgentCoreControl, type AgentCoreControlServer } from './servers/agentcore-control.js';
 import {
   approveRelease,
+  deployRelease,
+  deployToAgentCore,
+  planAgentCore,
+  releaseTerraform,
   candidateFromLowerEnvironment,
   checkRelease,
   loadReleasedManifest,
@@ -286,5 +293,95 @@ describe('release gates: dev -> stg -> prod', () => {
     expect(deps.enforcement).toBe('required');
     if (deps.status === 'not-run') expect(deps.blocking).toBe(true);
     else expect(deps.evidence).toHaveProperty('counts');
+  });
+});
+
+describe('deploy: AgentCore through the real SDK against the local control plane, and Terraform', () => {
+  let server: AgentCoreControlServer;
+  const saved: Record<string, string | undefined> = {};
+  const settings = {
+    roleArn: 'arn:aws:iam::123456789012:role/charter-agents',
+    containerUri: '123456789012.dkr.ecr.us-east-1.amazonaws.com/charter/{agent}:1.0.0',
+    discoveryUrl: 'https://idp.example.com/.well-known/openid-configuration',
+    allowedAudience: ['charter-gateway'],
+    targetName: 'charter',
+    mode: 'ENFORCE' as const,
+  };
+  const env = { AWS_ENDPOINT_URL_BEDROCK_AGENTCORE_CONTROL: '', AWS_REGION: 'us-east-1', AWS_ACCESS_KEY_ID: 'AKIALOCALTEST0000000', AWS_SECRET_ACCESS_KEY: 'local-test-secret' };
+  const at = { home: '', trustedKeysFile: '', pollMs: 10 };
+  const client = () => new BedrockAgentCoreControlClient({ endpoint: server.endpoint, region: 'us-east-1', credentials: { accessKeyId: env.AWS_ACCESS_KEY_ID, secretAccessKey: env.AWS_SECRET_ACCESS_KEY } });
+
+  beforeAll(async () => {
+    // A page size of 2 makes every list call page.
+    server = await startAgentCoreControl({ pageSize: 2 });
+    env.AWS_ENDPOINT_URL_BEDROCK_AGENTCORE_CONTROL = server.endpoint;
+    for (const [k, v] of Object.entries(env)) {
+      saved[k] = process.env[k];
+      process.env[k] = v;
+    }
+    Object.assign(at, { home, trustedKeysFile });
+  });
+  afterAll(async () => {
+    for (const [k, v] of Object.entries(saved)) {
+      if (v === undefined) delete process.env[k];
+      else process.env[k] = v;
+    }
+    await server?.close();
+  });
+
+  it('creates the policy engine, gateway, one policy per tool and the runtime of the released manifest; a second deploy writes nothing', async () => {
+    const released = loadReleasedManifest('prod', AGENT, at);
+    const { deployment: d } = await deployRelease('prod', AGENT, settings, at);
+    expect([d.policyEngine.action, d.gateway.action, d.runtime.action]).toEqual(['created', 'created', 'created']);
+    expect(d.policies.map((p) => p.action)).toEqual(released.manifest.tools.map(() => 'created'));
+    expect(server.state.gateways.get(d.gateway.id)).toMatchObject({ policyEngineConfiguration: { arn: d.policyEngine.arn, mode: 'ENFORCE' }, authorizerType: 'CUSTOM_JWT' });
+    const statements = [...server.state.policies.get(d.policyEngine.id)!.values()].map((p) => (p.definition as { cedar: { statement: string } }).cedar.statement);
+    expect(statements).toHaveLength(released.manifest.tools.length);
+    expect(statements.find((t) => t.includes('AgentCore::Action::"charter___award_contract"'))).toContain(`resource == AgentCore::Gateway::"${d.gateway.arn}"`);
+    expect(server.state.runtimes.get(d.runtime.id)).toMatchObject({
+      agentRuntimeArtifact: { containerConfiguration: { containerUri: '123456789012.dkr.ecr.us-east-1.amazonaws.com/charter/spot-bidding:1.0.0' } },
+      environmentVariables: { CHARTER_ENVIRONMENT: 'prod', CHARTER_MANIFEST_DIGEST: released.digest, CHARTER_RELEASE_RECORD_DIGEST: released.record.digest },
+    });
+
+    const before = server.requests.length;
+    const again = await deployRelease('prod', AGENT, settings, at);
+    expect([again.deployment.policyEngine.action, again.deployment.gateway.action, again.deployment.runtime.action, ...again.deployment.policies.map((p) => p.action)].every((a) => a === 'unchanged')).toBe(true);
+    // ListAgentRuntimes is a POST; nothing else may write.
+    expect(server.requests.slice(before).filter((r) => r.method !== 'GET' && !(r.method === 'POST' && r.path === '/runtimes/'))).toEqual([]);
+  });
+
+  it('after a rollback, a redeploy moves the runtime and the policies to the new current release', async () => {
+    const back = await rollback('prod', AGENT, { home, trustedKeysFile, ...write(), reason: 'base change regressed awards' });
+    const { deployment: d } = await deployRelease('prod', AGENT, settings, at);
+    expect(d.runtime).toMatchObject({ action: 'updated', version: '2' });
+    expect(d.policies.every((p) => p.action === 'updated')).toBe(true);
+    expect(server.state.runtimes.get(d.runtime.id)!.environmentVariables).toMatchObject({ CHARTER_MANIFEST_DIGEST: back.signed.record.manifestDigest, CHARTER_RELEASE_RECORD_DIGEST: back.signed.digest });
+  });
+
+  it('removes the policy of a tool the manifest no longer has', async () => {
+    const plan = planAgentCore(loadReleasedManifest('prod', AGENT, at), 'prod', settings);
+    const d = await deployToAgentCore({ ...plan, policies: plan.policies.slice(1) }, client(), { pollMs: 10 });
+    expect(d.policies.filter((p) => p.action === 'deleted').map((p) => p.name)).toEqual([plan.policies[0]!.name]);
+  });
+
+  it('reports a policy the service rejects with its reasons, and refuses an agent with no release', async () => {
+    const plan = planAgentCore(loadReleasedManifest('prod', AGENT, at), 'prod', settings);
+    const foreign = { name: 'charter_spot_bidding_foreign', description: 'not in the gateway schema', statement: () => 'permit (principal, action == Charter::Action::"tier:read", resource);' };
+    await expect(deployToAgentCore({ ...plan, policies: [foreign] }, client(), { pollMs: 10 })).rejects.toThrow(/policy charter_spot_bidding_foreign is CREATE_FAILED: entity type Charter::Action is not in the gateway's schema/);
+    await expect(deployRelease('prod', 'kraljic-classifier', settings, at)).rejects.toThrow(/kraljic-classifier has no release in prod: refusing to load an unreleased manifest/);
+  });
+
+  it('emits Terraform for the same resources, which terraform parses and formats unchanged', () => {
+    const hcl = releaseTerraform('prod', settings, at);
+    const released = loadReleasedManifest('prod', AGENT, at);
+    expect(hcl).toContain('resource "aws_bedrockagentcore_policy_engine" "charter"');
+    expect(hcl).toContain('arn  = aws_bedrockagentcore_policy_engine.charter.policy_engine_arn');
+    expect(hcl).toContain('resource == AgentCore::Gateway::"${aws_bedrockagentcore_gateway.charter.gateway_arn}"');
+    expect(hcl.match(/resource "aws_bedrockagentcore_policy" /g)).toHaveLength(released.manifest.tools.length);
+    expect(hcl).toMatch(new RegExp(`CHARTER_MANIFEST_DIGEST +"?= "${released.digest}"`.replace('"?', '')));
+    const fmt = spawnSync('terraform', ['fmt', '-'], { input: hcl, encoding: 'utf8' });
+    expect(fmt.error, 'terraform must be installed to check the emitted HCL').toBeUndefined();
+    expect(fmt.status, fmt.stderr).toBe(0);
+    expect(fmt.stdout).toBe(hcl);
   });
 });

@@ -5,7 +5,7 @@ import * as cedar from '@cedar-policy/cedar-wasm/nodejs';
 
 /**
  * A local server speaking the Bedrock AgentCore control plane's REST-JSON protocol (the routes,
- * status codes, `x-amzn-errortype` errors and epoch-second timestamps the AWS SDK expects) for
+ * status codes, `x-amzn-errortype` errors and RFC 3339 timestamps the AWS SDK expects) for
  * policy engines, policies, gateways and agent runtimes, so deploy code runs through the real
  * `@aws-sdk/client-bedrock-agentcore-control` client. State is in memory.
  *
@@ -52,7 +52,7 @@ class ApiError extends Error {
   }
 }
 
-const now = () => Math.floor(Date.now() / 1000);
+const now = () => new Date().toISOString();
 const newId = (prefix: string) => `${prefix}-${randomBytes(5).toString('hex')}`;
 const arn = (kind: string, id: string) => `arn:aws:bedrock-agentcore:${REGION}:${ACCOUNT}:${kind}/${id}`;
 
