@@ -4,6 +4,7 @@
  * MCP tool server -> back). Also the same call in-process (InMemoryTransport) to show what the
  * HTTP hop costs. Prints one JSON object with p50/p99 per call.
  */
+import { loadavg } from 'node:os';
 import { performance } from 'node:perf_hooks';
 import { Client } from '@modelcontextprotocol/sdk/client/index.js';
 import { StreamableHTTPClientTransport } from '@modelcontextprotocol/sdk/client/streamableHttp.js';
@@ -42,15 +43,22 @@ try {
   const token = await idp.issue({ sub: 'svc-spot-bidding', tenantId: 'acme', agentId: 'spot-bidding' });
   const http = new Client({ name: 'bench-agent', version: '1.0.0' });
   await http.connect(new StreamableHTTPClientTransport(new URL(gateway.url), { requestInit: { headers: { authorization: `Bearer ${token}` } } }));
+  const direct = new Client({ name: 'bench-direct', version: '1.0.0' });
+  await direct.connect(new StreamableHTTPClientTransport(new URL(upstream.url)));
   const inProcess = await connectInProcess(h.path, pool, { principal: 'svc-spot-bidding', tenantId: 'acme', agentId: 'spot-bidding' });
   const bid = { negotiationId: 'acme-n1', supplierId: 'acme-s1', amountCents: 120_000, shippingCents: 500 };
   const result = {
     benchmark: 'gateway-mcp',
     unit: 'ms',
+    loadAverage1m: round(loadavg()[0]!),
     note: 'per call, agent to upstream and back; upstream is a local MCP tool server (Streamable HTTP)',
     streamableHttp: {
       readCall: await measure(http, 'list_suppliers', { category: 'steel' }, 1000),
       guardedCall: await measure(http, 'submit_bid', bid, 500),
+    },
+    upstreamDirect: {
+      note: 'baseline: the same client straight to the upstream tool server, no gateway',
+      readCall: await measure(direct, 'list_suppliers', { category: 'steel', tenant_id: 'acme' }, 1000),
     },
     inProcess: {
       readCall: await measure(inProcess, 'list_suppliers', { category: 'steel' }, 1000),
@@ -59,6 +67,7 @@ try {
   };
   await http.close();
   await inProcess.close();
+  await direct.close();
   process.stdout.write(JSON.stringify(result) + '\n');
 } finally {
   await gateway.close();

@@ -40,11 +40,17 @@ export async function sealAgentMessage(
  */
 export class NonceStore {
   private readonly seen = new Map<string, number>();
+  private sweptAt = -Infinity;
 
   /** Records a nonce; false when it was already seen (a replay). */
   remember(nonce: string, expiresAtMs: number, nowMs: number): boolean {
-    if (this.seen.size > 0) for (const [n, exp] of this.seen) if (exp <= nowMs) this.seen.delete(n);
-    if (this.seen.has(nonce)) return false;
+    // Sweep at most once a second: O(1) amortised per envelope, entries outlive expiry by <= 1 s.
+    if (nowMs - this.sweptAt >= 1000) {
+      for (const [n, exp] of this.seen) if (exp <= nowMs) this.seen.delete(n);
+      this.sweptAt = nowMs;
+    }
+    const known = this.seen.get(nonce);
+    if (known !== undefined && known > nowMs) return false;
     this.seen.set(nonce, expiresAtMs);
     return true;
   }
