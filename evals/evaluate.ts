@@ -1,7 +1,7 @@
 import { existsSync } from 'node:fs';
 import { join } from 'node:path';
 import { v4 as uuidv4, v7 as uuidv7 } from 'uuid';
-import { charterHome, FindingError, readText, writeFileAtomic } from '../common/index.js';
+import { charterHome, FindingError, InputError, readText, writeFileAtomic } from '../common/index.js';
 import { loadDataset } from '../datasets/index.js';
 import { canonicalJson, digestOf, loadTrustedKeys, parseEnvelope, signEnvelope, verifyEnvelope, type DsseEnvelope, type Signer, type TrustedKeysFile } from '../signing/index.js';
 import { loadVerifiedManifest } from '../policy-packs/index.js';
@@ -17,6 +17,7 @@ import { loadSuite } from './suite.js';
 import { targetFor, type Target } from './targets.js';
 import { checkThresholds, type Threshold } from './thresholds.js';
 import { engineVersions } from './versions.js';
+import { gatewayTarget, scratchApprovalsDir } from './gateway-target.js';
 
 /** Where evidence goes: the audit log (`AuditLog.append`). */
 export interface EvidenceSink {
@@ -31,8 +32,14 @@ export interface EvalRunOptions {
   /** Replaces the suite's target (the gateway decision path, or a target under test). */
   target?: Target;
   judge?: Judge | null;
-  /** The target's signed manifest: its digest goes in the report, its evalThresholds for this suite apply. */
-  manifest?: { file: string; trustedKeysFile: string };
+  /**
+   * Signed manifests (verified): their digests go in the report and their evalThresholds for
+   * this suite apply. A strategy target takes its agent's one manifest; the gateway target the
+   * manifests of every agent whose calls it decides.
+   */
+  manifests?: { files: string[]; trustedKeysFile: string };
+  /** Entities and tenant limits for the gateway target (default: the procurement pack's fixtures). */
+  entitiesFile?: string;
   /** The last released report to compare with. */
   baseline?: { file: string; trustedKeysFile: string };
   /** Keys trusted to verify judge calibrations; default $CHARTER_HOME/keys/trusted-keys.json when present. */
@@ -76,8 +83,22 @@ export async function runEval(opts: EvalRunOptions): Promise<EvalRunResult> {
   const startedAt = new Date();
   const { suite, file: suiteFile } = loadSuite(opts.suite, opts.suitesDir);
   const dataset = loadDataset(suite.dataset, opts.datasetsRoot);
-  const manifest = opts.manifest ? loadVerifiedManifest(opts.manifest.file, opts.manifest.trustedKeysFile) : null;
-  const target = opts.target ?? targetFor(suite.target);
+  const manifests = (opts.manifests?.files ?? []).map((f) => loadVerifiedManifest(f, opts.manifests!.trustedKeysFile));
+  if (suite.target.kind === 'strategy') {
+    if (manifests.length > 1) throw new InputError(`a strategy target takes one manifest, got ${manifests.length}`, { field: '--manifest' });
+    const named = manifests[0]?.manifest.agent.name;
+    if (named && named !== suite.target.agent) throw new InputError(`manifest is for agent '${named}', the suite targets '${suite.target.agent}'`, { field: '--manifest' });
+  }
+  const target =
+    opts.target ??
+    (suite.target.kind === 'gateway'
+      ? gatewayTarget({
+          manifestFiles: opts.manifests?.files ?? [],
+          trustedKeysFile: opts.manifests?.trustedKeysFile ?? '',
+          approvalsDir: scratchApprovalsDir(home),
+          ...(opts.entitiesFile ? { entitiesFile: opts.entitiesFile } : {}),
+        })
+      : targetFor(suite.target));
   const judge = opts.judge ?? null;
   const trustedFile = opts.trustedKeysFile ?? join(home, 'keys', 'trusted-keys.json');
   const trusted = existsSync(trustedFile) ? loadTrustedKeys(trustedFile) : null;
@@ -88,7 +109,9 @@ export async function runEval(opts: EvalRunOptions): Promise<EvalRunResult> {
   const metrics = computeMetrics(run, suite.repeats, standing ?? { gating: false, note: 'no judge configured' });
   const thresholds: Threshold[] = [
     ...suite.thresholds.map((t) => ({ ...t, source: 'suite' as const })),
-    ...(manifest?.manifest.agent.evalThresholds ?? []).filter((t) => t.suite === suite.name).map((t) => ({ metric: t.metric, min: t.min, bound: t.bound, source: 'manifest' as const })),
+    ...manifests.flatMap((m) =>
+      m.manifest.agent.evalThresholds.filter((t) => t.suite === suite.name).map((t) => ({ metric: t.metric, min: t.min, bound: t.bound, source: `manifest:${m.manifest.agent.name}` })),
+    ),
   ];
   const verdicts = checkThresholds(thresholds, metrics);
   const judgeCalls = run.cases.map((c) => c.usage.judge).filter((u) => u !== null);
@@ -98,7 +121,13 @@ export async function runEval(opts: EvalRunOptions): Promise<EvalRunResult> {
     kind: 'EvalReport',
     id: uuidv4(),
     suite: { name: suite.name, description: suite.description, digest: digestOf(readText(suiteFile)), repeats: suite.repeats },
-    target: { id: target.id, spec: opts.target ? { kind: 'custom' } : suite.target, manifestDigest: manifest?.digest ?? target.manifestDigest, agent: manifest?.manifest.agent.name ?? null },
+    target: {
+      id: target.id,
+      spec: opts.target ? { kind: 'custom' } : suite.target,
+      manifestDigest: manifests.length === 1 ? manifests[0]!.digest : target.manifestDigest,
+      agent: manifests.length === 1 ? manifests[0]!.manifest.agent.name : null,
+      manifests: manifests.map((m) => ({ agent: m.manifest.agent.name, digest: m.digest })).sort((a, b) => a.agent.localeCompare(b.agent)),
+    },
     datasets: [{ ref: suite.dataset, digest: dataset.digest, cases: dataset.cases.length }],
     judge: judge ? { identity: judge.identity, digest: judge.digest, calibration: standing?.calibration ?? null, gating: standing?.gating ?? false, note: standing?.note ?? null } : null,
     engine: engineVersions(),

@@ -7,6 +7,7 @@ export { compareWithBaseline } from './baseline.js';
 export { ResponseCache } from './cache.js';
 export { CALIBRATION_PAYLOAD_TYPE, Calibration, DEFAULT_CALIBRATION_DATASET, calibrateJudge, judgeStanding, saveCalibration, type JudgeStanding } from './calibrate.js';
 export { loadReport, runEval, type EvalRunOptions, type EvalRunResult, type EvidenceSink } from './evaluate.js';
+export { DEFAULT_GATEWAY_ENTITIES, gatewayTarget, scratchApprovalsDir, type GatewayTargetOptions } from './gateway-target.js';
 export { JudgeConfig, judgeIdentity, loadJudgeConfig } from './judge/config.js';
 export { ConverseModel, type ConverseModelOptions } from './judge/converse.js';
 export { Judge, JudgeVerdict, chatModelFor, parseVerdict, toChatRequest, type GraderProvider, type JudgeCall } from './judge/grader.js';

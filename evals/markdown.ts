@@ -9,7 +9,7 @@ export function reportMarkdown(r: EvalReport, digest: string): string {
   const lines: string[] = [
     `# Eval report: ${r.suite.name} — ${r.verdict.toUpperCase()}`,
     '',
-    `- target: \`${r.target.id}\`${r.target.manifestDigest ? ` (manifest \`${r.target.manifestDigest}\`)` : ' (no manifest given)'}`,
+    `- target: \`${r.target.id}\`${r.target.manifests.length ? ` (manifests: ${r.target.manifests.map((m) => `${m.agent} \`${m.digest}\``).join(', ')})` : ' (no manifest given)'}`,
     `- dataset: ${r.datasets.map((d) => `\`${d.ref}\` (${d.cases} cases, \`${d.digest}\`)`).join(', ')}`,
     `- repeats: ${r.suite.repeats}; duration ${(r.durationMs / 1000).toFixed(2)} s; report digest \`${digest}\``,
     `- judge: ${r.judge ? `\`${String(r.judge.identity.provider)}:${String(r.judge.identity.model)}\` — ${r.judge.gating ? 'calibrated, may gate' : `may not gate (${r.judge.note ?? ''})`}` : 'none configured (judge metrics not run)'}`,

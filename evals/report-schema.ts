@@ -36,7 +36,7 @@ export const ThresholdVerdictSchema = z.object({
   metric: z.string(),
   min: z.number(),
   bound: z.enum(['lower', 'point']),
-  source: z.enum(['suite', 'manifest']),
+  source: z.string(),
   observed: Num,
   verdict: z.enum(['pass', 'fail']),
   reason: z.string(),
@@ -75,7 +75,15 @@ export const EvalReport = z.object({
   kind: z.literal('EvalReport'),
   id: z.string().uuid(),
   suite: z.object({ name: z.string(), description: z.string(), digest: Digest, repeats: z.number().int().positive() }),
-  target: z.object({ id: z.string(), spec: z.unknown(), manifestDigest: Digest.nullable(), agent: z.string().nullable() }),
+  target: z.object({
+    id: z.string(),
+    spec: z.unknown(),
+    /** The target agent's manifest digest (one manifest), else null. */
+    manifestDigest: Digest.nullable(),
+    agent: z.string().nullable(),
+    /** Every verified manifest the run used (the gateway target uses one per agent). */
+    manifests: z.array(z.object({ agent: z.string(), digest: Digest })),
+  }),
   datasets: z.array(z.object({ ref: z.string(), digest: Digest, cases: z.number() })),
   judge: z
     .object({

@@ -94,14 +94,14 @@ export async function runSuite(opts: RunOptions): Promise<RunResult> {
     for (const { built } of local) {
       try {
         const r = built.score!(output, testCase);
-        results[built.name] = { status: 'ok', value: r.value, pass: r.pass, reason: r.reason };
+        results[built.name] = r.applicable === false ? notRun(r.reason) : { status: 'ok', value: r.value, pass: r.pass, reason: r.reason };
       } catch (err) {
         results[built.name] = errored(`scorer failed: ${errorMessage(err)}`);
       }
     }
     localResults.set(idx, results);
-    const all = Object.values(results);
-    return { pass: all.every((r) => r.pass), score: all.reduce((sum, r) => sum + r.value, 0) / all.length, reason: all.map((r) => r.reason).join('; ') };
+    const all = Object.values(results).filter((r) => r.status !== 'not-run');
+    return { pass: all.every((r) => r.pass), score: all.length ? all.reduce((sum, r) => sum + r.value, 0) / all.length : 1, reason: all.map((r) => r.reason).join('; ') };
   };
 
   const pfTests = tests.map(({ testCase }, idx) => ({

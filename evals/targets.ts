@@ -43,6 +43,6 @@ export function targetFor(spec: TargetSpec): Target {
     case 'dataset-field':
       return datasetFieldTarget(spec.field);
     case 'gateway':
-      throw new InputError('the gateway target needs the agents\' signed manifests: pass a gateway target to runSuite (see evals/gateway-target.ts)', { field: 'target.kind' });
+      throw new InputError("the gateway target is built from the agents' signed manifests (gatewayTarget)", { field: 'target.kind' });
   }
 }

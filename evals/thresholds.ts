@@ -4,8 +4,8 @@ export interface Threshold {
   metric: string;
   min: number;
   bound: 'lower' | 'point';
-  /** Where it came from: the suite file, or the agent's signed manifest (agent.evalThresholds). */
-  source: 'suite' | 'manifest';
+  /** Where it came from: `suite` (the suite file) or `manifest:<agent>` (agent.evalThresholds of a signed manifest). */
+  source: string;
 }
 
 export interface ThresholdVerdict extends Threshold {

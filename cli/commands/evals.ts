@@ -58,7 +58,8 @@ function summarize(r: EvalRunResult): void {
 
 interface RunOpts {
   baseline?: string;
-  manifest?: string;
+  manifest?: string[];
+  entities?: string;
   trustedKeys?: string;
   judge?: string;
   cache?: boolean;
@@ -90,7 +91,8 @@ export function registerEvals(program: Command): void {
       .description('run a suite (name or YAML file) and write a signed report; exit 1 when a threshold fails')
       .argument('<suite>', 'suite name or file')
       .option('--baseline <report>', 'signed report to compare with (the last released one)')
-      .option('--manifest <file>', "the target agent's signed manifest (its digest is reported, its evalThresholds apply)")
+      .option('--manifest <file...>', "signed manifest(s): the target agent's (strategy suites) or every agent's (gateway suites); digests reported, evalThresholds applied")
+      .option('--entities <file>', "entities and tenant limits for the gateway target (default: the procurement pack's fixtures)")
       .option('--trusted-keys <file>', 'trusted keys for the manifest, baseline and judge calibration (default $CHARTER_HOME/keys/trusted-keys.json)')
       .option('--judge <file>', 'judge config YAML (default $CHARTER_HOME/judge.yaml when present; none: judge metrics not run)')
       .option('--no-cache', 'do not reuse cached judge answers')
@@ -119,7 +121,8 @@ export function registerEvals(program: Command): void {
           ...(opts.suitesDir ? { suitesDir: opts.suitesDir } : {}),
           ...(opts.datasetsRoot ? { datasetsRoot: opts.datasetsRoot } : {}),
           judge,
-          ...(opts.manifest ? { manifest: { file: opts.manifest, trustedKeysFile } } : {}),
+          ...(opts.manifest ? { manifests: { files: opts.manifest, trustedKeysFile } } : {}),
+          ...(opts.entities ? { entitiesFile: opts.entities } : {}),
           ...(opts.baseline ? { baseline: { file: opts.baseline, trustedKeysFile } } : {}),
           trustedKeysFile,
           signer,

@@ -5,6 +5,8 @@ export interface ScoreResult {
   value: number;
   pass: boolean;
   reason: string;
+  /** false: the scorer does not apply to this case (it is left out of the metric). */
+  applicable?: boolean;
 }
 
 /** Rate metrics (pass/fail, Wilson interval) or mean metrics (scores in [0, 1], bootstrap interval). */
