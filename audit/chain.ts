@@ -1,3 +1,4 @@
+import { hash as oneShotHash } from 'node:crypto';
 import { canonicalJson, sha256Hex } from '../signing/index.js';
 import type { AuditRecord } from './record.js';
 import { leafHash } from './merkle.js';
@@ -12,7 +13,7 @@ import { leafHash } from './merkle.js';
 
 export const GENESIS_HASH = `sha256:${'0'.repeat(64)}`;
 const SUFFIX_PREFIX = ',"hash":"sha256:';
-const SUFFIX_LENGTH = SUFFIX_PREFIX.length + 64 + 2;
+export const SUFFIX_LENGTH = SUFFIX_PREFIX.length + 64 + 2;
 
 export interface ChainedLine {
   line: string;
@@ -25,16 +26,31 @@ export function chainRecord(record: AuditRecord, seq: number, prevHash: string):
   return { line: `${body.slice(0, -1)}${SUFFIX_PREFIX}${hash.slice(7)}"}`, hash };
 }
 
+const SUFFIX_PREFIX_BYTES = Buffer.from(SUFFIX_PREFIX);
+const CLOSE_BRACE = 0x7d;
+const COMMA = 0x2c;
+
 /**
- * Splits a stored line into body and claimed hash, and recomputes the body's hash.
- * Returns undefined when the line does not end in the hash suffix.
+ * Checks the stored line `buf[start, end)` without copying it: reads the claimed hash from
+ * the suffix, hashes the body in place (the suffix's comma is swapped for the closing brace
+ * for the duration of the hash) and returns both as hex. Undefined when the line does not
+ * end in the hash suffix.
  */
-export function checkLine(line: string): { claimed: string; actual: string } | undefined {
-  const suffix = line.slice(-SUFFIX_LENGTH);
-  if (!suffix.startsWith(SUFFIX_PREFIX) || !suffix.endsWith('"}') || line.length <= SUFFIX_LENGTH + 1) return undefined;
-  const claimed = `sha256:${suffix.slice(SUFFIX_PREFIX.length, -2)}`;
-  const actual = `sha256:${sha256Hex(`${line.slice(0, -SUFFIX_LENGTH)}}`)}`;
+export function checkLineBytes(buf: Buffer, start: number, end: number): { claimed: string; actual: string } | undefined {
+  const suffixStart = end - SUFFIX_LENGTH;
+  if (suffixStart <= start + 1 || buf[end - 1] !== CLOSE_BRACE || buf[end - 2] !== 0x22) return undefined;
+  if (buf.compare(SUFFIX_PREFIX_BYTES, 0, SUFFIX_PREFIX_BYTES.length, suffixStart, suffixStart + SUFFIX_PREFIX_BYTES.length) !== 0) return undefined;
+  const claimed = buf.toString('latin1', suffixStart + SUFFIX_PREFIX_BYTES.length, end - 2);
+  buf[suffixStart] = CLOSE_BRACE;
+  const actual = oneShotHash('sha256', buf.subarray(start, suffixStart + 1), 'hex');
+  buf[suffixStart] = COMMA;
   return { claimed, actual };
+}
+
+/** String form of checkLineBytes; hashes are returned as `sha256:<hex>`. */
+export function checkLine(line: string): { claimed: string; actual: string } | undefined {
+  const r = checkLineBytes(Buffer.from(line, 'utf8'), 0, Buffer.byteLength(line, 'utf8'));
+  return r && { claimed: `sha256:${r.claimed}`, actual: `sha256:${r.actual}` };
 }
 
 /** Recomputes a sealed record's hash from its fields (what an offline proof verifier does). */
@@ -43,6 +59,7 @@ export function recomputeHash(sealed: AuditRecord & { seq: number; prevHash: str
   return `sha256:${sha256Hex(canonicalJson(rest))}`;
 }
 
-export function recordLeaf(hash: string): Buffer {
-  return leafHash(Buffer.from(hash.slice(7), 'hex'));
+/** The Merkle leaf of a record from its `sha256:<hex>` hash (or bare hex). */
+export function recordLeaf(recordHash: string): Buffer {
+  return leafHash(Buffer.from(recordHash.startsWith('sha256:') ? recordHash.slice(7) : recordHash, 'hex'));
 }

@@ -52,13 +52,16 @@ export async function encodeSegment(lines: string[]): Promise<Buffer> {
   return promisify(gzip)(Buffer.from(lines.join('\n') + '\n', 'utf8'));
 }
 
-export async function decodeSegment(bytes: Uint8Array, key: string): Promise<string[]> {
-  let text: string;
+export async function gunzipSegment(bytes: Uint8Array, key: string): Promise<Buffer> {
   try {
-    text = (await promisify(gunzip)(bytes)).toString('utf8');
+    return await promisify(gunzip)(bytes);
   } catch {
     throw new FindingError('segment is not valid gzip (modified or truncated)', { file: key });
   }
+}
+
+export async function decodeSegment(bytes: Uint8Array, key: string): Promise<string[]> {
+  const text = (await gunzipSegment(bytes, key)).toString('utf8');
   return text.endsWith('\n') ? text.slice(0, -1).split('\n') : text.split('\n');
 }
 

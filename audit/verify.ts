@@ -1,9 +1,9 @@
 import { errorMessage } from '../common/index.js';
 import type { TrustedKeysFile } from '../signing/index.js';
-import { checkLine, GENESIS_HASH, recordLeaf } from './chain.js';
+import { checkLineBytes, GENESIS_HASH, recordLeaf, SUFFIX_LENGTH } from './chain.js';
 import { verifyCheckpoint } from './checkpoint.js';
 import { MerkleFrontier, verifyConsistency } from './merkle.js';
-import { decodeSegment, listCheckpointKeys, readCheckpointMeta, SEGMENTS_PREFIX, segmentDigest, type CheckpointMeta } from './segment.js';
+import { gunzipSegment, listCheckpointKeys, readCheckpointMeta, SEGMENTS_PREFIX, segmentDigest, type CheckpointMeta } from './segment.js';
 import type { SegmentSink } from './sinks/sink.js';
 
 export type FindingKind = 'segment' | 'modified' | 'deleted' | 'reordered' | 'inserted' | 'chain' | 'merkle' | 'checkpoint' | 'consistency' | 'anchor';
@@ -50,33 +50,79 @@ export interface VerifyOptions {
 interface Entry {
   line: number;
   seq: number | undefined;
-  id: string | undefined;
+  /** prevHash and recomputed hash as bare hex. */
   prevHash: string | undefined;
-  /** Hash recomputed from the line's content. */
   actual: string | undefined;
   hashOk: boolean;
+  /** The record id, parsed only when a finding names the record. */
+  id(): string | undefined;
 }
 
-function parseEntry(text: string, line: number): Entry {
-  const check = checkLine(text);
-  let value: { seq?: unknown; id?: unknown; prevHash?: unknown } | undefined;
-  try {
-    const v: unknown = JSON.parse(text);
-    if (v && typeof v === 'object') value = v as typeof value;
-  } catch {
-    value = undefined;
+const SEQ_KEY = Buffer.from(',"seq":');
+const PREV_KEY = Buffer.from(',"prevHash":"sha256:');
+
+/**
+ * Reads what verification needs from one line without parsing its JSON: the hash check
+ * (in place, see checkLineBytes), and the top-level `seq` and `prevHash`. Canonical JSON
+ * sorts keys and every value after them is a string or an array of strings, so their last
+ * occurrence is the top-level one. A forged line that fools this still changes the Merkle
+ * root, which is checked against the signed checkpoint.
+ */
+function scanLine(buf: Buffer, start: number, end: number, line: number): Entry {
+  const check = checkLineBytes(buf, start, end);
+  const bodyEnd = check ? end - SUFFIX_LENGTH : end;
+  let seq: number | undefined;
+  const s = buf.lastIndexOf(SEQ_KEY, bodyEnd - SEQ_KEY.length);
+  if (s >= start) {
+    let i = s + SEQ_KEY.length;
+    let n = 0;
+    for (; i < bodyEnd && buf[i]! >= 0x30 && buf[i]! <= 0x39; i++) n = n * 10 + (buf[i]! - 0x30);
+    if (i > s + SEQ_KEY.length && (buf[i] === 0x2c || buf[i] === 0x7d)) seq = n;
   }
+  const p = buf.lastIndexOf(PREV_KEY, bodyEnd - PREV_KEY.length);
+  const prevHash = p >= start ? buf.toString('latin1', p + PREV_KEY.length, p + PREV_KEY.length + 64) : undefined;
   return {
     line,
-    seq: typeof value?.seq === 'number' ? value.seq : undefined,
-    id: typeof value?.id === 'string' ? value.id : undefined,
-    prevHash: typeof value?.prevHash === 'string' ? value.prevHash : undefined,
+    seq,
+    prevHash,
     actual: check?.actual,
-    hashOk: value !== undefined && check !== undefined && check.actual === check.claimed,
+    hashOk: check !== undefined && check.actual === check.claimed && seq !== undefined && prevHash !== undefined,
+    id: () => {
+      try {
+        const v = JSON.parse(buf.toString('utf8', start, end)) as { id?: unknown };
+        return typeof v.id === 'string' ? v.id : undefined;
+      } catch {
+        return undefined;
+      }
+    },
   };
 }
 
-const who = (e: Entry): string => `seq ${e.seq ?? '?'}${e.id ? ` (id ${e.id})` : ''}`;
+/** Splits gunzipped segment bytes into lines and scans each. */
+function scanSegment(buf: Buffer): Entry[] {
+  const out: Entry[] = [];
+  let start = 0;
+  let line = 1;
+  while (start < buf.length) {
+    let end = buf.indexOf(0x0a, start);
+    if (end < 0) end = buf.length;
+    out.push(scanLine(buf, start, end, line++));
+    start = end + 1;
+  }
+  return out;
+}
+
+const hex = (digest: string): string => digest.slice(7);
+
+const who = (e: Entry): string => {
+  const id = e.id();
+  return `seq ${e.seq ?? '?'}${id ? ` (id ${id})` : ''}`;
+};
+
+const named = (e: Entry): { id?: string } => {
+  const id = e.id();
+  return id ? { id } : {};
+};
 
 /**
  * Checks one segment's records against the range its checkpoint covers and names what is
@@ -85,22 +131,21 @@ const who = (e: Entry): string => `seq ${e.seq ?? '?'}${e.id ? ` (id ${e.id})` :
  * cover or a second record for a seq (inserted), a broken prevHash link (chain).
  * Returns the leaves to add to the tree, in seq order, as recomputed from content.
  */
-function checkSegmentRecords(lines: string[], meta: CheckpointMeta, head: string | undefined, findings: VerifyFinding[]): { leaves: Buffer[]; head: string | undefined } {
+function checkSegmentRecords(entries: Entry[], meta: CheckpointMeta, head: string | undefined, findings: VerifyFinding[]): { leaves: Buffer[]; head: string | undefined } {
   const key = meta.segment.key;
   const { firstSeq, lastSeq } = meta.segment;
   const bySeq = new Map<number, Entry[]>();
-  lines.forEach((text, i) => {
-    const e = parseEntry(text, i + 1);
-    if (e.seq === undefined || !Number.isInteger(e.seq)) {
+  for (const e of entries) {
+    if (e.seq === undefined) {
       findings.push({ kind: 'modified', key, line: e.line, message: `line ${e.line} of ${key} is not a sealed record (modified)` });
     } else if (e.seq < firstSeq || e.seq > lastSeq) {
-      findings.push({ kind: 'inserted', key, line: e.line, seq: e.seq, ...(e.id ? { id: e.id } : {}), message: `record ${who(e)} at line ${e.line} of ${key} is outside the range ${firstSeq}..${lastSeq} its checkpoint covers (inserted)` });
+      findings.push({ kind: 'inserted', key, line: e.line, seq: e.seq, ...named(e), message: `record ${who(e)} at line ${e.line} of ${key} is outside the range ${firstSeq}..${lastSeq} its checkpoint covers (inserted)` });
     } else {
       const list = bySeq.get(e.seq) ?? [];
       list.push(e);
       bySeq.set(e.seq, list);
     }
-  });
+  }
   const leaves: Buffer[] = [];
   let prevLine = 0;
   for (let seq = firstSeq; seq <= lastSeq; seq++) {
@@ -113,24 +158,24 @@ function checkSegmentRecords(lines: string[], meta: CheckpointMeta, head: string
     // With several candidates, the genuine one links to both neighbours: its prevHash is the
     // head so far and its hash is the next record's prevHash (or the segment's recorded last hash).
     const nextPrev = new Set((bySeq.get(seq + 1) ?? []).map((c) => c.prevHash));
-    if (seq === lastSeq) nextPrev.add(meta.segment.lastHash);
+    if (seq === lastSeq) nextPrev.add(hex(meta.segment.lastHash));
     const valid = candidates.filter((c) => c.hashOk);
     const linksBack = (c: Entry): boolean => head === undefined || c.prevHash === head;
     const genuine =
       valid.find((c) => linksBack(c) && c.actual !== undefined && nextPrev.has(c.actual)) ?? valid.find(linksBack) ?? valid[0] ?? candidates[0]!;
     for (const other of candidates) {
       if (other !== genuine) {
-        findings.push({ kind: 'inserted', key, line: other.line, seq, ...(other.id ? { id: other.id } : {}), message: `record ${who(other)} at line ${other.line} of ${key} is a second record for seq ${seq} (inserted)` });
+        findings.push({ kind: 'inserted', key, line: other.line, seq, ...named(other), message: `record ${who(other)} at line ${other.line} of ${key} is a second record for seq ${seq} (inserted)` });
       }
     }
-    const where = { key, line: genuine.line, seq, ...(genuine.id ? { id: genuine.id } : {}) };
+    const where = () => ({ key, line: genuine.line, seq, ...named(genuine) });
     if (!genuine.hashOk) {
-      findings.push({ kind: 'modified', ...where, message: `record ${who(genuine)} at line ${genuine.line} of ${key} was modified: its content does not match its hash` });
+      findings.push({ kind: 'modified', ...where(), message: `record ${who(genuine)} at line ${genuine.line} of ${key} was modified: its content does not match its hash` });
     } else if (head !== undefined && genuine.prevHash !== head) {
-      findings.push({ kind: 'chain', ...where, message: `record ${who(genuine)} at line ${genuine.line} of ${key} does not chain to seq ${seq - 1}: one of them was modified (hash recomputed) or replaced` });
+      findings.push({ kind: 'chain', ...where(), message: `record ${who(genuine)} at line ${genuine.line} of ${key} does not chain to seq ${seq - 1}: one of them was modified (hash recomputed) or replaced` });
     }
     if (genuine.line < prevLine) {
-      findings.push({ kind: 'reordered', ...where, message: `record ${who(genuine)} at line ${genuine.line} of ${key} comes before seq ${seq - 1} (reordered)` });
+      findings.push({ kind: 'reordered', ...where(), message: `record ${who(genuine)} at line ${genuine.line} of ${key} comes before seq ${seq - 1} (reordered)` });
     }
     prevLine = genuine.line;
     if (genuine.actual) leaves.push(recordLeaf(genuine.actual));
@@ -138,6 +183,8 @@ function checkSegmentRecords(lines: string[], meta: CheckpointMeta, head: string
   }
   return { leaves, head };
 }
+
+type Loaded = { meta?: undefined; error: string } | { meta: CheckpointMeta; bytes?: Uint8Array; text?: Buffer | Error };
 
 /**
  * Verifies a whole log from its sink alone: every checkpoint's signature, the link and
@@ -154,21 +201,35 @@ export async function verifyAuditLog(opts: VerifyOptions): Promise<VerifyReport>
   let origin: string | null = opts.origin ?? null;
   let frontier = MerkleFrontier.empty();
   let previous: { treeSize: number; rootHash: string } | null = null;
-  let head: string | undefined = GENESIS_HASH;
+  let head: string | undefined = hex(GENESIS_HASH);
   let records = 0;
   let segments = 0;
   const covered = new Set<string>();
 
   const checkpoints = await listCheckpointKeys(sink);
-  for (const cp of checkpoints) {
-    for (const w of cp.warnings) warnings.push(`${cp.key}: ${w}`);
+  // Reading and gunzipping the next segment overlaps with checking the current one.
+  const load = async (key: string): Promise<Loaded> => {
     let meta: CheckpointMeta;
     try {
-      meta = await readCheckpointMeta(sink, cp.key);
+      meta = await readCheckpointMeta(sink, key);
     } catch (err) {
-      findings.push({ kind: 'checkpoint', key: cp.key, message: `unreadable checkpoint: ${errorMessage(err)}` });
+      return { error: errorMessage(err) };
+    }
+    const bytes = await sink.get(meta.segment.key);
+    if (!bytes) return { meta };
+    const text = await gunzipSegment(bytes, meta.segment.key).catch((err: unknown) => new Error(errorMessage(err)));
+    return { meta, bytes, text };
+  };
+  let next = checkpoints[0] ? load(checkpoints[0].key) : undefined;
+  for (const [i, cp] of checkpoints.entries()) {
+    for (const w of cp.warnings) warnings.push(`${cp.key}: ${w}`);
+    const loaded = await next!;
+    next = checkpoints[i + 1] ? load(checkpoints[i + 1]!.key) : undefined;
+    if (!loaded.meta) {
+      findings.push({ kind: 'checkpoint', key: cp.key, message: `unreadable checkpoint: ${loaded.error}` });
       continue;
     }
+    const { meta, bytes, text } = loaded;
     const where = { key: cp.key };
     try {
       const note = verifyCheckpoint(meta.note, opts.trustedKeys, cp.key);
@@ -197,7 +258,6 @@ export async function verifyAuditLog(opts: VerifyOptions): Promise<VerifyReport>
 
     covered.add(meta.segment.key);
     segments++;
-    const bytes = await sink.get(meta.segment.key);
     let leaves: Buffer[] | undefined;
     if (!bytes) {
       findings.push({ kind: 'deleted', key: meta.segment.key, message: `segment ${meta.segment.key} (records ${meta.segment.firstSeq}..${meta.segment.lastSeq}) is missing (deleted)` });
@@ -205,14 +265,14 @@ export async function verifyAuditLog(opts: VerifyOptions): Promise<VerifyReport>
       if (segmentDigest(bytes) !== meta.segment.sha256) {
         findings.push({ kind: 'segment', key: meta.segment.key, message: `segment ${meta.segment.key} does not match the digest recorded in ${cp.key}` });
       }
-      try {
-        const lines = await decodeSegment(bytes, meta.segment.key);
-        const checked = checkSegmentRecords(lines, meta, head, findings);
+      if (text instanceof Buffer) {
+        const entries = scanSegment(text);
+        const checked = checkSegmentRecords(entries, meta, head, findings);
         leaves = checked.leaves;
         head = checked.head;
-        records += lines.length;
-      } catch (err) {
-        findings.push({ kind: 'modified', key: meta.segment.key, message: errorMessage(err) });
+        records += entries.length;
+      } else {
+        findings.push({ kind: 'segment', key: meta.segment.key, message: text instanceof Error ? text.message : 'segment unreadable' });
       }
     }
     const before = frontier;
@@ -237,7 +297,7 @@ export async function verifyAuditLog(opts: VerifyOptions): Promise<VerifyReport>
     }
     // Continue from the signed state so one bad segment does not hide problems in later ones.
     frontier = MerkleFrontier.restore(meta.treeSize, meta.frontier.map((h) => Buffer.from(h, 'base64')));
-    if (root !== meta.rootHash) head = meta.segment.lastHash;
+    if (root !== meta.rootHash) head = hex(meta.segment.lastHash);
     previous = { treeSize: meta.treeSize, rootHash: meta.rootHash };
   }
 
