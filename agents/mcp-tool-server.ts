@@ -1,5 +1,6 @@
 import { createServer, type IncomingMessage, type ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
+import { randomUUID } from 'node:crypto';
 import { Server } from '@modelcontextprotocol/sdk/server/index.js';
 import { StreamableHTTPServerTransport } from '@modelcontextprotocol/sdk/server/streamableHttp.js';
 import { CallToolRequestSchema, ListToolsRequestSchema, type CallToolResult } from '@modelcontextprotocol/sdk/types.js';
@@ -53,19 +54,34 @@ function mcpServer(name: string, tools: ToolTable): Server {
 }
 
 /**
- * Serves a tool table as a stateless Streamable HTTP MCP server on loopback (`/mcp`), the
- * shape of the upstream tool servers the gateway forwards allowed calls to.
+ * Serves a tool table as a Streamable HTTP MCP server on loopback (`/mcp`), the shape of the
+ * upstream tool servers the gateway forwards allowed calls to. Sessions are kept (one MCP
+ * server per client session, created by its initialize request): building a server per
+ * request costs more than the call itself at a 200-way fan-out.
  */
 export async function serveMcpTools(name: string, tools: ToolTable, port = 0): Promise<RunningServer> {
+  const sessions = new Map<string, StreamableHTTPServerTransport>();
   const handle = async (req: IncomingMessage, res: ServerResponse): Promise<void> => {
-    if (new URL(req.url ?? '/', 'http://localhost').pathname !== '/mcp' || req.method !== 'POST') {
-      res.writeHead(404, { 'content-type': 'application/json' }).end('{"error":"POST /mcp only"}');
+    if (new URL(req.url ?? '/', 'http://localhost').pathname !== '/mcp') {
+      res.writeHead(404, { 'content-type': 'application/json' }).end('{"error":"the MCP endpoint is /mcp"}');
       return;
     }
-    const server = mcpServer(name, tools);
-    const transport = new StreamableHTTPServerTransport({ sessionIdGenerator: undefined, enableJsonResponse: true });
-    res.on('close', () => void transport.close().then(() => server.close()));
-    await server.connect(transport);
+    const sessionId = req.headers['mcp-session-id'];
+    const known = typeof sessionId === 'string' ? sessions.get(sessionId) : undefined;
+    if (known) return known.handleRequest(req, res);
+    if (sessionId !== undefined) {
+      res.writeHead(404, { 'content-type': 'application/json' }).end(JSON.stringify({ jsonrpc: '2.0', error: { code: -32001, message: 'unknown session' }, id: null }));
+      return;
+    }
+    const transport: StreamableHTTPServerTransport = new StreamableHTTPServerTransport({
+      sessionIdGenerator: () => randomUUID(),
+      enableJsonResponse: true,
+      onsessioninitialized: (id) => void sessions.set(id, transport),
+    });
+    transport.onclose = () => {
+      if (transport.sessionId) sessions.delete(transport.sessionId);
+    };
+    await mcpServer(name, tools).connect(transport);
     await transport.handleRequest(req, res);
   };
   const http = createServer((req, res) => {
@@ -73,8 +89,6 @@ export async function serveMcpTools(name: string, tools: ToolTable, port = 0): P
       if (!res.headersSent) res.writeHead(500, { 'content-type': 'application/json' }).end(JSON.stringify({ error: errorMessage(err) }));
     });
   });
-  // 200-way fan-outs open as many connections at once; the default backlog is enough, keep-alive reuses them.
-  http.keepAliveTimeout = 5_000;
   await new Promise<void>((resolve, fail) => {
     http.once('error', fail);
     http.listen(port, '127.0.0.1', () => resolve());
@@ -82,10 +96,12 @@ export async function serveMcpTools(name: string, tools: ToolTable, port = 0): P
   const { port: bound } = http.address() as AddressInfo;
   return {
     url: `http://127.0.0.1:${bound}/mcp`,
-    close: () =>
-      new Promise<void>((resolve) => {
+    close: async () => {
+      await Promise.allSettled([...sessions.values()].map((t) => t.close()));
+      await new Promise<void>((resolve) => {
         http.closeAllConnections();
         http.close(() => resolve());
-      }),
+      });
+    },
   };
 }

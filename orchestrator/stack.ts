@@ -1,6 +1,6 @@
 import type { BedrockRuntimeClient } from '@aws-sdk/client-bedrock-runtime';
 import { DEFAULT_SUPPLIER_CLIENT, serveProcurementTools, SupplierClient, type AgentManifestView, type ConfigStore, type SupplierClientOptions } from '../agents/index.js';
-import { DecisionPath, UpstreamPool, type ApprovalStore, type DecisionPathOptions, type DecisionSink } from '../gateway/index.js';
+import { DecisionPath, DEFAULT_UPSTREAM_GUARD, UpstreamPool, type ApprovalStore, type UpstreamGuardOptions, type DecisionPathOptions, type DecisionSink } from '../gateway/index.js';
 import type { EnforcementMode } from '../audit/index.js';
 import type { TrustedKeysFile } from '../signing/index.js';
 import { NegotiationEntities } from './entities.js';
@@ -23,6 +23,8 @@ export interface ProcurementStackOptions {
   /** The suppliers' MCP server (e.g. SupplierNetwork.serve()). */
   supplierUrl: string;
   supplierClient?: SupplierClientOptions;
+  /** The gateway's guard on the procurement tool server (default: 64 calls in flight per tenant, 30 s). */
+  upstreamGuard?: Partial<UpstreamGuardOptions>;
   /** Negotiations ACTIVE at once across tenants (admission control). */
   capacity?: number;
   mode?: EnforcementMode;
@@ -60,7 +62,14 @@ export async function openProcurementStack(opts: ProcurementStackOptions): Promi
   });
   const suppliers = new SupplierClient(opts.supplierUrl, opts.supplierClient ?? DEFAULT_SUPPLIER_CLIENT);
   const tools = await serveProcurementTools(suppliers, ledger);
-  const upstreams = new UpstreamPool(Object.fromEntries(tools.tools.map((t) => [t, tools.url])));
+  // One upstream serves every procurement tool, so a tenant's bulkhead covers all its
+  // negotiations' calls at once (fan-out tools hold a slot while they gather quotes).
+  const upstreams = new UpstreamPool(Object.fromEntries(tools.tools.map((t) => [t, tools.url])), {
+    ...DEFAULT_UPSTREAM_GUARD,
+    maxConcurrent: 64,
+    timeoutMs: 30_000,
+    ...opts.upstreamGuard,
+  });
   const manifests = new Map<string, AgentManifestView>(opts.manifests.map((m) => [m.manifest.agent.name, m]));
   const local = new LocalAgents(path, upstreams, {
     manifests,

@@ -6,7 +6,7 @@ import { AGENT_NAMES } from '../agents/index.js';
 import { openAuditLog, queryAudit, type AuditLog } from '../audit/index.js';
 import { contentPath } from '../common/index.js';
 import { ApprovalStore } from '../gateway/index.js';
-import { AdmissionDenied, openProcurementStack, referenceWorld, sampleRequisition, type ProcurementStack, type ReferenceWorld, type WorldOptions } from '../orchestrator/index.js';
+import { AdmissionDenied, openProcurementStack, referenceWorld, sampleRequisition, type ProcurementStack, type ProcurementStackOptions, type ReferenceWorld, type WorldOptions } from '../orchestrator/index.js';
 import { compileManifest, signManifest, verifyManifestEnvelope, Workspace, type VerifiedManifest } from '../policy-packs/index.js';
 import { addTrustedKeys, generateEd25519Key, loadPrivateKey, loadTrustedKeys, LocalKeySigner, type TrustedKeysFile } from '../signing/index.js';
 
@@ -41,7 +41,7 @@ interface Run {
   close(): Promise<void>;
 }
 
-async function open(home: Home, name: string, world: WorldOptions, now?: () => number): Promise<Run> {
+async function open(home: Home, name: string, world: WorldOptions, extra: Partial<ProcurementStackOptions> = {}): Promise<Run> {
   const w = referenceWorld(world);
   const suppliers = await w.network.serve();
   const audit = await openAuditLog({ dir: join(home.dir, name, 'audit'), signer: new LocalKeySigner(loadPrivateKey(join(home.dir, 'keys', 'audit.key.pem'))), origin: 'test/orchestrator' });
@@ -55,7 +55,7 @@ async function open(home: Home, name: string, world: WorldOptions, now?: () => n
     config: w.config,
     directory: w.directory,
     supplierUrl: suppliers.url,
-    ...(now ? { now } : {}),
+    ...extra,
   });
   return {
     stack,
@@ -98,4 +98,157 @@ describe('negotiation DAG end to end through the gateway', () => {
       await run.close();
     }
   });
+});
+
+describe('approval gate (node 6)', () => {
+  it('waits above the spend threshold, then awards once a human approved', async () => {
+    const run = await open(home, 'approval', { tenants: ['globex'], spendThresholdCents: { globex: 10_000 } });
+    try {
+      const waiting = await run.stack.orchestrator.negotiate('globex', sampleRequisition('globex', 0));
+      expect(waiting.status).toBe('AWAITING_APPROVAL');
+      const id = waiting.approval!.approvalId!;
+      const request = run.approvals.get(id);
+      expect(request).toMatchObject({ tenant: 'globex', agent: 'award-communications', tool: 'issue_purchase_order', status: 'pending' });
+      expect(Date.parse(request.expiresAt) - Date.parse(request.requestedAt)).toBe(96 * 3600 * 1000);
+      // Resuming before anyone approved keeps waiting and issues nothing.
+      expect((await run.stack.orchestrator.run('globex', waiting.negotiationId)).status).toBe('AWAITING_APPROVAL');
+      expect(run.stack.store.documentsOf('globex', waiting.negotiationId, 'purchase-order')).toHaveLength(0);
+      await run.approvals.approve(id, 'alice', loadPrivateKey(home.approverKey));
+      const done = await run.stack.orchestrator.run('globex', waiting.negotiationId);
+      expect(done.status, done.reason ?? '').toBe('AWARDED');
+      expect(done.approval).toMatchObject({ mode: 'human', status: 'approved' });
+      expect(run.stack.store.documentsOf('globex', waiting.negotiationId, 'purchase-order')).toHaveLength(1);
+    } finally {
+      await run.close();
+    }
+  });
+
+  it('goes to REQUIRES_ATTENTION with a compliance finding when nobody approves within 96 h', async () => {
+    let clock = Date.now();
+    const run = await open(home, 'timeout', { tenants: ['initech'], spendThresholdCents: { initech: 10_000 } }, { now: () => clock });
+    try {
+      const waiting = await run.stack.orchestrator.negotiate('initech', sampleRequisition('initech', 0));
+      expect(waiting.status).toBe('AWAITING_APPROVAL');
+      clock += 95 * 3600 * 1000;
+      expect((await run.stack.orchestrator.run('initech', waiting.negotiationId)).status).toBe('AWAITING_APPROVAL');
+      clock += 2 * 3600 * 1000;
+      const timedOut = await run.stack.orchestrator.run('initech', waiting.negotiationId);
+      expect(timedOut.status).toBe('REQUIRES_ATTENTION');
+      expect(timedOut.attention).toMatchObject({ trigger: 'approval_timeout', severity: 'major' });
+      expect(timedOut.attention?.caseId).toBeTruthy();
+      expect(run.stack.store.documentsOf('initech', waiting.negotiationId, 'compliance-finding')).toHaveLength(1);
+      expect(run.stack.store.documentsOf('initech', waiting.negotiationId, 'purchase-order')).toHaveLength(0);
+    } finally {
+      await run.close();
+    }
+  });
+});
+
+describe('admission control and tenant isolation', () => {
+  it('answers 429 with Retry-After to a tenant at its max while other tenants are admitted', async () => {
+    const run = await open(home, 'admission', { tenants: ['acme', 'globex'], admission: { reservedSlots: 1, maxSlots: 2, retryAfterSeconds: 7 } });
+    try {
+      const o = run.stack.orchestrator;
+      o.submit('acme', sampleRequisition('acme', 0));
+      o.submit('acme', sampleRequisition('acme', 1));
+      let denied: unknown;
+      try {
+        o.submit('acme', sampleRequisition('acme', 2));
+      } catch (err) {
+        denied = err;
+      }
+      expect(denied).toBeInstanceOf(AdmissionDenied);
+      expect(denied).toMatchObject({ status: 429, retryAfterSeconds: 7 });
+      expect(run.stack.store.get('acme', 'acme-n003')?.status).toBe('DRAFT');
+      expect(o.submit('globex', sampleRequisition('globex', 0)).status).toBe('ACTIVE');
+      expect(run.stack.store.activeCount('acme')).toBe(2);
+      // A slot frees when a negotiation leaves ACTIVE; the refused one is admitted on retry.
+      await o.run('acme', 'acme-n001');
+      expect(o.submit('acme', sampleRequisition('acme', 2)).status).toBe('ACTIVE');
+    } finally {
+      await run.close();
+    }
+  });
+
+  it("refuses a resume that names another tenant's negotiation, and the gateway refuses cross-tenant tool calls", async () => {
+    const run = await open(home, 'isolation', { tenants: ['acme', 'globex'] });
+    try {
+      const acme = await run.stack.orchestrator.negotiate('acme', sampleRequisition('acme', 0));
+      expect(acme.status).toBe('AWARDED');
+      await expect(run.stack.orchestrator.run('globex', acme.negotiationId)).rejects.toThrow(/no negotiation 'acme-n001' for tenant 'globex'/);
+      const d = await run.stack.path.decide({
+        identity: { principal: 'test', tenantId: 'globex', agentId: 'bid-evaluation' },
+        tool: 'get_bids',
+        args: { negotiationId: `acme/${acme.negotiationId}` },
+      });
+      expect(d.record.decision).toBe('deny');
+      expect(d.record.determiningPolicies).toContain('base.tenant-isolation');
+    } finally {
+      await run.close();
+    }
+  });
+});
+
+describe('failure paths', () => {
+  it('terminates an invalid requisition, cancels when the delivery gate empties the pool, flags zero bids', async () => {
+    const faults = Object.fromEntries(Array.from({ length: 8 }, (_, i) => [`umbra-s0${i + 1}`, 'decline' as const]));
+    const run = await open(home, 'failures', { tenants: ['acme', 'umbra'], faults });
+    try {
+      const o = run.stack.orchestrator;
+      const dup = sampleRequisition('acme', 0, { lines: [sampleRequisition('acme', 0).lines[0]!, sampleRequisition('acme', 0).lines[0]!] });
+      const terminated = o.submit('acme', dup);
+      expect(terminated.status).toBe('TERMINATED');
+      expect(terminated.reason).toMatch(/line L1 appears twice/);
+      expect(() => o.submit('acme', { ...sampleRequisition('acme', 1), budgetCents: -5 })).toThrow(/budgetCents/);
+      const nowhere = await o.negotiate('acme', sampleRequisition('acme', 2, { deliveryRegion: 'antarctica' }));
+      expect(nowhere).toMatchObject({ status: 'CANCELLED', reason: 'no_eligible_suppliers (PR cancelled)' });
+      const dry = await o.negotiate('umbra', sampleRequisition('umbra', 0));
+      expect(dry.status).toBe('REQUIRES_ATTENTION');
+      expect(dry.attention).toMatchObject({ trigger: 'no_bids', severity: 'info' });
+      expect(run.stack.store.documentsOf('umbra', dry.negotiationId, 'attention-flag')).toHaveLength(1);
+    } finally {
+      await run.close();
+    }
+  });
+
+  it('serves a repeated category from the tenant semantic cache, never from another tenant', async () => {
+    const run = await open(home, 'cache', { tenants: ['acme', 'globex'] });
+    try {
+      const o = run.stack.orchestrator;
+      const first = await o.negotiate('acme', sampleRequisition('acme', 0));
+      const again = await o.negotiate('acme', sampleRequisition('acme', 4, { category: { ...sampleRequisition('acme', 0).category, name: 'office supply' } }));
+      const other = await o.negotiate('globex', sampleRequisition('globex', 0));
+      expect([first.classification?.cache, again.classification?.cache, other.classification?.cache]).toEqual(['miss', 'hit', 'miss']);
+      expect(again.status).toBe('AWARDED');
+    } finally {
+      await run.close();
+    }
+  });
+});
+
+describe('scale', () => {
+  it('runs ten tenants with ten negotiations each concurrently, each tenant seeing only its own state', async () => {
+    const tenants = Array.from({ length: 10 }, (_, i) => `t${i}`);
+    // Two shared cores run 100 negotiations here: supplier timeouts are set for load, not for latency.
+    const supplierClient = { timeoutMs: 120_000, failureThreshold: 1_000, openMs: 1_000 };
+    const upstreamGuard = { timeoutMs: 200_000, maxConcurrent: 1_000 };
+    const run = await open(home, 'scale', { tenants, latencyMs: 5, spendThresholdCents: Object.fromEntries(tenants.map((t) => [t, 1_000_000_000])) }, { supplierClient, upstreamGuard });
+    try {
+      const results = await Promise.all(tenants.flatMap((t) => Array.from({ length: 10 }, (_, i) => run.stack.orchestrator.negotiate(t, sampleRequisition(t, i)))));
+      expect(results.filter((r) => r.status !== 'AWARDED').map((r) => `${r.tenantId}/${r.negotiationId}: ${r.status} ${r.reason}`)).toEqual([]);
+      for (const t of tenants) {
+        const mine = run.stack.store.list({ tenantId: t });
+        expect(mine).toHaveLength(10);
+        for (const n of mine) {
+          expect(n.negotiationId.startsWith(`${t}-`)).toBe(true);
+          expect(run.stack.store.bidsOf(t, n.negotiationId).every((b) => b.supplierId.startsWith(`${t}-`) && b.bidId.startsWith(`${t}/`))).toBe(true);
+        }
+        const costs = run.stack.store.costs({ tenantId: t });
+        expect(new Set(costs.map((c) => c.negotiationId)).size).toBe(10);
+        expect(costs.every((c) => c.tenantId === t)).toBe(true);
+      }
+    } finally {
+      await run.close();
+    }
+  }, 400_000);
 });
