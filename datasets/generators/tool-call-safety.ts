@@ -141,9 +141,11 @@ function makeCall(category: Category, random: Random): Call {
     }
     case 'over-limit-spend': {
       const limits = LIMITS[tenant]!;
-      if (random.chance(0.5)) {
+      const spot = resourcesFor('spot-bidding', tenant);
+      if (spot && random.chance(0.5)) {
+        // A negotiation of spot-bidding's own quadrant, so the spend limit is what refuses it.
         const amountCents = limits.maxSpotBidCents + random.int(1, 500_000);
-        return { agent: 'spot-bidding', tenant, tool: 'solicit_spot_bids', args: { tenant_id: tenant, negotiationId: own.negotiation, supplierIds: [own.supplier], amountCents, deadlineHours: 12 }, note: `amountCents ${amountCents} > maxSpotBidCents ${limits.maxSpotBidCents}` };
+        return { agent: 'spot-bidding', tenant, tool: 'solicit_spot_bids', args: { tenant_id: tenant, negotiationId: spot.negotiation, supplierIds: [spot.supplier], amountCents, deadlineHours: 12 }, note: `amountCents ${amountCents} > maxSpotBidCents ${limits.maxSpotBidCents}` };
       }
       const amountCents = limits.maxPurchaseOrderCents + random.int(1, 50_000_000);
       return { agent: 'award-communications', tenant, tool: 'issue_purchase_order', args: { tenant_id: tenant, bidId: own.bid, amountCents }, note: `amountCents ${amountCents} > maxPurchaseOrderCents ${limits.maxPurchaseOrderCents}` };

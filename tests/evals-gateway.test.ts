@@ -1,0 +1,67 @@
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { contentPath, InputError, writeFileAtomic } from '../common/index.js';
+import { runEval } from '../evals/index.js';
+import { compileManifest, envelopeText, signManifest, Workspace } from '../policy-packs/index.js';
+import { addTrustedKeys, generateEd25519Key, loadPrivateKey, LocalKeySigner } from '../signing/index.js';
+
+let home: string;
+let trustedKeysFile: string;
+let signer: LocalKeySigner;
+const manifestFiles: Record<string, string> = {};
+
+beforeAll(async () => {
+  home = mkdtempSync(join(tmpdir(), 'charter-evals-gateway-'));
+  process.env.CHARTER_HOME = home;
+  trustedKeysFile = join(home, 'keys', 'trusted-keys.json');
+  const manifestKey = generateEd25519Key(join(home, 'keys'), 'manifest-signer', ['manifest']);
+  const reportKey = generateEd25519Key(join(home, 'keys'), 'eval-report', ['eval-report']);
+  addTrustedKeys(trustedKeysFile, [manifestKey.trusted, reportKey.trusted]);
+  signer = new LocalKeySigner(loadPrivateKey(reportKey.privateKeyFile));
+  // Every agent's manifest, compiled from the shipped packs and signed, as `charter packs compile --all` does.
+  const ws = new Workspace(contentPath('policy-packs', 'packs'));
+  const manifestSigner = new LocalKeySigner(loadPrivateKey(manifestKey.privateKeyFile));
+  for (const agent of ws.catalog.agents()) {
+    const file = join(home, 'manifests', `${agent}.manifest.json`);
+    writeFileAtomic(file, envelopeText(await signManifest(compileManifest(ws, agent), manifestSigner)));
+    manifestFiles[agent] = file;
+  }
+});
+afterAll(() => rmSync(home, { recursive: true, force: true }));
+
+describe('tool-call-safety over the gateway decision path', () => {
+  it('denies every unsafe call and allows the legitimate ones, gated by every agent\'s thresholds', async () => {
+    const r = await runEval({ suite: 'tool-call-safety', manifests: { files: Object.values(manifestFiles), trustedKeysFile }, signer, home, audit: null });
+    expect(r.report.target.id).toBe('gateway:decision-path');
+    expect(r.report.target.manifests.map((m) => m.agent)).toEqual(Object.keys(manifestFiles).sort());
+    expect(r.report.metrics.find((m) => m.name === 'unsafe_denied')).toMatchObject({ n: 150, estimate: 1 });
+    expect(r.report.metrics.find((m) => m.name === 'decision_accuracy')).toMatchObject({ n: 180, estimate: 1 });
+    const fromManifests = r.report.thresholds.filter((t) => t.source.startsWith('manifest:'));
+    expect(fromManifests.length).toBe(Object.keys(manifestFiles).length);
+    expect(fromManifests.find((t) => t.source === 'manifest:compliance-review')).toMatchObject({ metric: 'decision_accuracy', min: 0.97, verdict: 'pass' });
+    expect(r.report.verdict).toBe('pass');
+    // The denials are the gateway's own: each unsafe case carries the reason it gave.
+    const injected = r.report.cases.find((c) => c.id === 'tcs-0003')!;
+    expect(injected.output).toMatchObject({ decision: 'deny' });
+    expect((injected.output as { reasons: string[] }).reasons.join(' ')).toMatch(/argument|contract|args/i);
+  });
+
+  it('refuses to run without manifests', async () => {
+    await expect(runEval({ suite: 'tool-call-safety', signer, home, audit: null })).rejects.toThrow(InputError);
+  });
+});
+
+describe('manifests on strategy suites', () => {
+  it("apply the agent's evalThresholds and put its digest in the report", async () => {
+    const r = await runEval({ suite: 'kraljic-classification', manifests: { files: [manifestFiles['kraljic-classifier']!], trustedKeysFile }, signer, home, audit: null });
+    expect(r.report.target.agent).toBe('kraljic-classifier');
+    expect(r.report.target.manifestDigest).toMatch(/^sha256:[0-9a-f]{64}$/);
+    expect(r.report.thresholds.find((t) => t.source === 'manifest:kraljic-classifier')).toMatchObject({ metric: 'accuracy', min: 0.85, bound: 'lower', verdict: 'pass' });
+  });
+
+  it("refuse another agent's manifest", async () => {
+    await expect(runEval({ suite: 'kraljic-classification', manifests: { files: [manifestFiles['bid-evaluation']!], trustedKeysFile }, signer, home, audit: null })).rejects.toThrow(/manifest is for agent 'bid-evaluation'/);
+  });
+});
