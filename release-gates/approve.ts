@@ -2,7 +2,7 @@ import { InputError, readText } from '../common/index.js';
 import { parseEnvelope, type Signer } from '../signing/index.js';
 import { verifyManifestEnvelope } from '../policy-packs/index.js';
 import { releaseContext, type ReleaseOptions } from './check-release.js';
-import { Environment } from './gate-definition.js';
+import { parseEnvironment } from './gate-definition.js';
 import { signReleaseApproval } from './release-approval.js';
 
 /**
@@ -14,7 +14,7 @@ export async function approveRelease(
   manifestFile: string,
   opts: Pick<ReleaseOptions, 'home' | 'trustedKeysFile'> & { signer: Signer; acceptReplayFlips?: string[]; note?: string },
 ): Promise<{ file: string; digest: string; approver: string; manifestDigest: string }> {
-  const environment = Environment.parse(env);
+  const environment = parseEnvironment(env);
   const ctx = releaseContext(opts);
   const manifest = verifyManifestEnvelope(parseEnvelope(readText(manifestFile), manifestFile), ctx.trusted, { file: manifestFile });
   const key = ctx.trusted.keys.find((k) => k.keyId === opts.signer.keyId);

@@ -3,7 +3,7 @@ import { FindingError } from '../common/index.js';
 import { planAgentCore, type AgentCorePlan, type AgentCoreSettings } from './agentcore-plan.js';
 import { deployToAgentCore, type AgentCoreDeployment, type DeployOptions } from './agentcore-deploy.js';
 import { releaseContext, type ReleaseOptions } from './check-release.js';
-import { Environment } from './gate-definition.js';
+import { Environment, parseEnvironment } from './gate-definition.js';
 import { loadReleasedManifest } from './released-manifest.js';
 import { terraformForPlans } from './terraform.js';
 
@@ -26,14 +26,14 @@ export async function deployRelease(
   settings: AgentCoreSettings,
   opts: HomeOptions & DeployOptions & { client?: BedrockAgentCoreControlClient } = {},
 ): Promise<{ plan: AgentCorePlan; deployment: AgentCoreDeployment }> {
-  const plan = planFor(Environment.parse(env), agent, settings, opts);
+  const plan = planFor(parseEnvironment(env), agent, settings, opts);
   const client = opts.client ?? new BedrockAgentCoreControlClient({});
   return { plan, deployment: await deployToAgentCore(plan, client, opts) };
 }
 
 /** Terraform for every agent released in an environment. */
 export function releaseTerraform(env: string, settings: AgentCoreSettings, opts: HomeOptions = {}): string {
-  const environment = Environment.parse(env);
+  const environment = parseEnvironment(env);
   const agents = releaseContext(opts).store.agents(environment);
   if (agents.length === 0) throw new FindingError(`nothing is released in ${environment}`);
   return terraformForPlans(agents.map((a) => planFor(environment, a, settings, opts)));

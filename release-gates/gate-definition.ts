@@ -48,10 +48,15 @@ export function defaultEnvironmentsDir(): string {
   return contentPath('release-gates', 'environments');
 }
 
+export function parseEnvironment(env: string): Environment {
+  const parsed = Environment.safeParse(env);
+  if (!parsed.success) throw new InputError(`unknown environment '${env}' (one of ${Environment.options.join(', ')})`, { field: '--env' });
+  return parsed.data;
+}
+
 /** Loads `<dir>/<env>.yaml`; errors name the file, line and field. */
 export function loadGateDefinition(env: string, dir = defaultEnvironmentsDir()): GateDefinition {
-  const parsedEnv = Environment.safeParse(env);
-  if (!parsedEnv.success) throw new InputError(`unknown environment '${env}' (one of ${Environment.options.join(', ')})`, { field: '--env' });
+  parseEnvironment(env);
   const file = join(dir, `${env}.yaml`);
   const def = readYaml(file, GateDefinition);
   if (def.environment !== env) throw new InputError(`environment is '${def.environment}' but the file is for '${env}'`, { file, field: 'environment' });

@@ -6,7 +6,7 @@
  */
 export { checkRelease, currentRelease, releaseContext, type CheckReport, type ReleaseContext, type ReleaseOptions } from './check-release.js';
 export { cedarFindings, type CedarFinding } from './cedar-findings.js';
-export { defaultEnvironmentsDir, Environment, GateDefinition, loadGateDefinition, PROMOTION_ORDER } from './gate-definition.js';
+export { defaultEnvironmentsDir, Environment, GateDefinition, loadGateDefinition, parseEnvironment, PROMOTION_ORDER } from './gate-definition.js';
 export type { CheckOutcome, CheckStatus, GateName, GateResult } from './gate-result.js';
 export { candidateFromLowerEnvironment, promote, rollback, type ReleaseEvidenceSink, type ReleaseOutcome, type WriteOptions } from './promote.js';
 export { approveRelease } from './approve.js';

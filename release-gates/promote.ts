@@ -3,7 +3,7 @@ import { FindingError, InputError } from '../common/index.js';
 import type { Signer, TrustedKeysFile } from '../signing/index.js';
 import type { EvidenceRecord } from '../audit/index.js';
 import { checkRelease, currentRelease, releaseContext, type CheckReport, type ReleaseContext, type ReleaseOptions } from './check-release.js';
-import { Environment, PROMOTION_ORDER } from './gate-definition.js';
+import { Environment, parseEnvironment, PROMOTION_ORDER } from './gate-definition.js';
 import { signReleaseRecord, type ReleaseRecord, type SignedReleaseRecord } from './release-record.js';
 
 /** Where release records go as evidence: the audit log (`AuditLog.append`). */
@@ -53,7 +53,7 @@ async function writeRecord(ctx: ReleaseContext, record: ReleaseRecord, manifest:
 
 /** The manifest file of an agent's current release in the environment below `env` (what `promote --agent` promotes). */
 export function candidateFromLowerEnvironment(env: string, agent: string, opts: Pick<ReleaseOptions, 'home' | 'trustedKeysFile'> = {}): string {
-  const environment = Environment.parse(env);
+  const environment = parseEnvironment(env);
   const lower = PROMOTION_ORDER[environment];
   if (!lower) throw new InputError(`${environment} is the first environment: name the candidate manifest`, { field: '--manifest' });
   const current = currentRelease(releaseContext(opts), lower, agent);
@@ -107,7 +107,7 @@ export async function promote(env: string, candidateFile: string, opts: ReleaseO
  * a stack: a promotion pushes its manifest, a rollback pops one, so repeated rollbacks walk back.
  */
 export async function rollback(env: string, agent: string, opts: Pick<ReleaseOptions, 'home' | 'trustedKeysFile'> & WriteOptions & { reason: string }): Promise<ReleaseOutcome> {
-  const environment = Environment.parse(env);
+  const environment = parseEnvironment(env);
   const ctx = releaseContext(opts);
   const history = ctx.store.history(environment, agent, ctx.trusted);
   const serving: string[] = [];

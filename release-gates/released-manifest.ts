@@ -2,7 +2,7 @@ import { FindingError, readText } from '../common/index.js';
 import { parseEnvelope } from '../signing/index.js';
 import { verifyManifestEnvelope, type VerifiedManifest } from '../policy-packs/index.js';
 import { currentRelease, releaseContext, type ReleaseOptions } from './check-release.js';
-import { Environment } from './gate-definition.js';
+import { parseEnvironment } from './gate-definition.js';
 import type { SignedReleaseRecord } from './release-record.js';
 
 export type ReleasedManifest = VerifiedManifest & { file: string; record: SignedReleaseRecord };
@@ -13,7 +13,7 @@ export type ReleasedManifest = VerifiedManifest & { file: string; record: Signed
  * throws (FindingError), so a runtime that loads through here refuses to start unreleased policy.
  */
 export function loadReleasedManifest(env: string, agent: string, opts: Pick<ReleaseOptions, 'home' | 'trustedKeysFile'> = {}): ReleasedManifest {
-  const environment = Environment.parse(env);
+  const environment = parseEnvironment(env);
   const current = currentRelease(releaseContext(opts), environment, agent);
   if (!current) throw new FindingError(`${agent} has no release in ${environment}: refusing to load an unreleased manifest`);
   return { ...current.manifest, record: current.record };

@@ -1,14 +1,20 @@
 import { join } from 'node:path';
 import type { Command } from 'commander';
-import { charterHome, InputError } from '../../common/index.js';
+import { charterHome, InputError, writeFileAtomic } from '../../common/index.js';
 import { LocalKeySigner, loadPrivateKey, loadSigner } from '../../signing/index.js';
 import { openAuditLog } from '../../audit/index.js';
 import {
   approveRelease,
   candidateFromLowerEnvironment,
   checkRelease,
+  currentRelease,
+  deployRelease,
+  parseEnvironment,
   promote,
+  releaseContext,
+  releaseTerraform,
   rollback,
+  type AgentCoreSettings,
   type CheckReport,
   type ReleaseOptions,
   type ReleaseOutcome,
@@ -115,6 +121,30 @@ function printOutcome(what: string, out: ReleaseOutcome, json: boolean | undefin
   printLine(`  release record ${out.signed.digest}\n  file ${out.recordFile}\n  audit seq ${out.auditSeq}`);
 }
 
+interface AgentCoreOpts {
+  roleArn: string;
+  containerUri: string;
+  discoveryUrl: string;
+  audience: string[];
+  target: string;
+  mode: string;
+}
+
+function agentCoreOptions(cmd: Command): Command {
+  return cmd
+    .requiredOption('--role-arn <arn>', 'IAM role the gateway and the agent runtime assume')
+    .requiredOption('--container-uri <uri>', 'agent container image; {agent} is replaced by the agent name')
+    .requiredOption('--discovery-url <url>', 'OIDC discovery URL of the identity provider that issues agent tokens')
+    .option('--audience <aud...>', 'allowed token audiences', ['charter-gateway'])
+    .option('--target <name>', 'gateway target that fronts the Charter gateway (tool actions are <target>___<tool>)', 'charter')
+    .option('--mode <mode>', 'policy engine mode on the gateway: ENFORCE or LOG_ONLY', 'ENFORCE');
+}
+
+function settingsFrom(o: AgentCoreOpts): AgentCoreSettings {
+  if (o.mode !== 'ENFORCE' && o.mode !== 'LOG_ONLY') throw new InputError(`--mode must be ENFORCE or LOG_ONLY, got '${o.mode}'`, { field: '--mode' });
+  return { roleArn: o.roleArn, containerUri: o.containerUri, discoveryUrl: o.discoveryUrl, allowedAudience: o.audience, targetName: o.target, mode: o.mode };
+}
+
 export function registerRelease(program: Command): void {
   const release = program.command('release').description('evidence-based promotion dev -> stg -> prod, rollback and approvals of signed agent manifests');
 
@@ -172,6 +202,56 @@ export function registerRelease(program: Command): void {
         });
         if (o.json) printJson({ ok: true, ...out });
         else printLine(`approved ${out.manifestDigest} for ${o.env} as ${out.approver}\n  ${out.file}`);
+      }),
+    );
+
+  withJson(release.command('status').description('the current release of every agent in an environment, verified (signature and history chain)'))
+    .requiredOption('--env <env>', 'environment: dev, stg or prod')
+    .option('--trusted-keys <file>', 'trusted keys (default $CHARTER_HOME/keys/trusted-keys.json)')
+    .action(
+      action((o: { env: string; trustedKeys?: string; json?: boolean }) => {
+        const env = parseEnvironment(o.env);
+        const ctx = releaseContext(o.trustedKeys ? { trustedKeysFile: o.trustedKeys } : {});
+        const rows = ctx.store.agents(env).map((agent) => {
+          const cur = currentRelease(ctx, env, agent)!;
+          const r = cur.record.record;
+          return { agent, action: r.action, manifestDigest: r.manifestDigest, recordDigest: cur.record.digest, releasedAt: r.releasedAt, releasedBy: r.releasedBy };
+        });
+        if (o.json) return printJson({ ok: true, environment: env, releases: rows });
+        printTable(['agent', 'last action', 'manifest', 'released at', 'by'], rows.map((r) => [r.agent, r.action, r.manifestDigest, r.releasedAt, r.releasedBy]));
+      }),
+    );
+
+  agentCoreOptions(withJson(release.command('deploy').description("create or update the agent's current release on AgentCore: policy engine, gateway, Cedar policies and agent runtime")))
+    .requiredOption('--env <env>', 'environment: dev, stg or prod')
+    .requiredOption('--agent <name>', 'agent to deploy (its current release in the environment)')
+    .option('--trusted-keys <file>', 'trusted keys (default $CHARTER_HOME/keys/trusted-keys.json)')
+    .action(
+      action(async (o: AgentCoreOpts & { env: string; agent: string; trustedKeys?: string; json?: boolean }) => {
+        const { plan, deployment } = await deployRelease(o.env, o.agent, settingsFrom(o), o.trustedKeys ? { trustedKeysFile: o.trustedKeys } : {});
+        if (o.json) return printJson({ ok: true, manifestDigest: plan.manifestDigest, recordDigest: plan.recordDigest, deployment });
+        printLine(`deployed ${plan.agent} (${plan.manifestDigest}) to AgentCore ${plan.environment}`);
+        printTable(
+          ['resource', 'name', 'id', 'action'],
+          [
+            ['policy engine', plan.policyEngine.name, deployment.policyEngine.id, deployment.policyEngine.action],
+            ['gateway', plan.gateway.name, deployment.gateway.id, deployment.gateway.action],
+            ...deployment.policies.map((p) => ['policy', p.name, p.id, p.action]),
+            ['agent runtime', plan.runtime.name, `${deployment.runtime.id} v${deployment.runtime.version}`, deployment.runtime.action],
+          ],
+        );
+      }),
+    );
+
+  agentCoreOptions(release.command('terraform').description('emit Terraform (HCL) for the AgentCore resources of every agent released in an environment'))
+    .requiredOption('--env <env>', 'environment: dev, stg or prod')
+    .option('--out <file>', 'write the HCL here instead of stdout')
+    .option('--trusted-keys <file>', 'trusted keys (default $CHARTER_HOME/keys/trusted-keys.json)')
+    .action(
+      action((o: AgentCoreOpts & { env: string; out?: string; trustedKeys?: string }) => {
+        const hcl = releaseTerraform(o.env, settingsFrom(o), o.trustedKeys ? { trustedKeysFile: o.trustedKeys } : {});
+        if (o.out) writeFileAtomic(o.out, hcl);
+        else process.stdout.write(hcl);
       }),
     );
 }
