@@ -1,0 +1,99 @@
+import { spawnSync } from 'node:child_process';
+import { cpSync, existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { packageRoot } from '../common/index.js';
+
+// The evals and datasets command groups through the built CLI: exit codes, messages, and what
+// is written where. HOME and the working directory are empty scratch folders, so anything
+// promptfoo (or anything else) wrote outside CHARTER_HOME would show up there.
+const CLI = join(packageRoot, 'dist', 'cli', 'main.js');
+let root: string;
+let home: string;
+let userHome: string;
+let cwd: string;
+
+function charter(...args: string[]) {
+  const r = spawnSync(process.execPath, [CLI, ...args], { encoding: 'utf8', cwd, env: { ...process.env, CHARTER_HOME: home, HOME: userHome } });
+  return { code: r.status, out: r.stdout, err: r.stderr };
+}
+
+beforeAll(() => {
+  root = mkdtempSync(join(tmpdir(), 'charter-evals-cli-'));
+  for (const d of ['home', 'user', 'cwd']) mkdirSync(join(root, d));
+  home = join(root, 'home');
+  userHome = join(root, 'user');
+  cwd = join(root, 'cwd');
+});
+afterAll(() => rmSync(root, { recursive: true, force: true }));
+
+describe('charter datasets', () => {
+  it('verify: every shipped dataset ok (exit 0); a tampered one is a finding (exit 1)', () => {
+    const ok = charter('datasets', 'verify', '--json');
+    expect(ok.code).toBe(0);
+    expect((JSON.parse(ok.out) as { datasets: unknown[] }).datasets.length).toBeGreaterThanOrEqual(5);
+    const bad = join(root, 'bad-datasets');
+    cpSync(join(packageRoot, 'datasets', 'bid-evaluation'), join(bad, 'bid-evaluation'), { recursive: true });
+    const data = join(bad, 'bid-evaluation', 'v1', 'data.jsonl');
+    writeFileSync(data, readFileSync(data, 'utf8').replace('"be-0001"', '"be-9999"'));
+    const r = charter('datasets', 'verify', '--root', bad);
+    expect(r.code).toBe(1);
+    expect(r.out).toContain('does not match the data card');
+  });
+
+  it('generate is deterministic and refuses bad input with exit 2', () => {
+    const out = join(root, 'gen');
+    expect(charter('datasets', 'generate', 'bid-evaluation', '--seed', '3', '--count', '20', '--root', out).code).toBe(0);
+    const first = readFileSync(join(out, 'bid-evaluation', 'v1', 'data.jsonl'), 'utf8');
+    expect(charter('datasets', 'generate', 'bid-evaluation', '--seed', '3', '--count', '20', '--root', out).code).toBe(0);
+    expect(readFileSync(join(out, 'bid-evaluation', 'v1', 'data.jsonl'), 'utf8')).toBe(first);
+    expect(charter('datasets', 'generate', 'no-such', '--root', out)).toMatchObject({ code: 2 });
+    const badSeed = charter('datasets', 'generate', 'bid-evaluation', '--seed', 'x', '--root', out);
+    expect(badSeed.code).toBe(2);
+    expect(badSeed.err).toContain('--seed');
+  });
+});
+
+describe('charter evals', () => {
+  it('run without a signing key is a usage error naming the key to create', () => {
+    const r = charter('evals', 'run', 'kraljic-classification');
+    expect(r.code).toBe(2);
+    expect(r.err).toContain('charter keys generate --name eval-report --purpose eval-report');
+  });
+
+  it('run signs a report under CHARTER_HOME and writes nothing elsewhere; a degraded target exits 1 with its regressions', () => {
+    expect(charter('keys', 'generate', '--name', 'eval-report', '--purpose', 'eval-report').code).toBe(0);
+    const good = charter('evals', 'run', 'kraljic-classification', '--json');
+    expect(good.code).toBe(0);
+    const goodOut = JSON.parse(good.out) as { ok: boolean; files: { report: string; markdown: string }; report: { verdict: string } };
+    expect(goodOut).toMatchObject({ ok: true, report: { verdict: 'pass' } });
+    expect(goodOut.files.report.startsWith(join(home, 'reports', 'kraljic-classification'))).toBe(true);
+    expect(existsSync(goodOut.files.markdown)).toBe(true);
+
+    const degraded = charter('evals', 'run', join(packageRoot, 'evals', 'fixtures', 'kraljic-degraded.yaml'), '--baseline', goodOut.files.report);
+    expect(degraded.code).toBe(1);
+    expect(degraded.out).toContain('FAIL');
+    expect(degraded.out).toMatch(/regressed kc-\d{4} accuracy: 1 -> 0/);
+
+    // promptfoo's config, cache and logs live under CHARTER_HOME; HOME and cwd stay untouched.
+    expect(readdirSync(userHome)).toEqual([]);
+    expect(readdirSync(cwd)).toEqual([]);
+    expect(existsSync(join(home, 'promptfoo'))).toBe(true);
+  });
+
+  it('a malformed suite is exit 2 naming file, line and field', () => {
+    const suite = join(root, 'bad-suite.yaml');
+    writeFileSync(suite, ['name: bad', 'description: bad suite', 'target: { kind: strategy, agent: kraljic-classifier }', 'dataset: kraljic-classification@v1', 'scorers:', '  - { name: accuracy, type: fuzzy }', ''].join('\n'));
+    const r = charter('evals', 'run', suite);
+    expect(r.code).toBe(2);
+    expect(r.err).toContain(`${suite}:6`);
+    expect(r.err).toContain('scorers[0].type');
+  });
+
+  it('calibrate without a judge is a usage error', () => {
+    const r = charter('evals', 'calibrate');
+    expect(r.code).toBe(2);
+    expect(r.err).toContain('no judge configured');
+  });
+});
