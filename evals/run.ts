@@ -117,6 +117,8 @@ export async function runSuite(opts: RunOptions): Promise<RunResult> {
   }));
 
   const promptfoo = await loadPromptfoo();
+  // promptfoo's TypeScript types want its full ApiProvider and assertion unions; these objects
+  // implement the runtime contract it documents (id/callApi providers, javascript and llm-rubric assertions).
   const evalRecord = await promptfoo.evaluate(
     { prompts: ['{{idx}}'], providers: [provider], tests: pfTests, writeLatestResults: false } as unknown as Parameters<typeof promptfoo.evaluate>[0],
     { maxConcurrency: opts.concurrency ?? 4, showProgressBar: false, cache: false },
