@@ -9,6 +9,8 @@ import { registerApprovals } from './commands/approvals.js';
 import { registerPacks } from './commands/packs.js';
 import { registerManifest } from './commands/manifest.js';
 import { registerRelease } from './commands/release.js';
+import { registerDemo } from './commands/demo.js';
+import { registerNegotiations } from './commands/negotiations.js';
 import { configureExits } from './program.js';
 
 const program = new Command('charter')
@@ -27,5 +29,7 @@ registerApprovals(program);
 registerPacks(program);
 registerManifest(program);
 registerRelease(program);
+registerNegotiations(program);
+registerDemo(program);
 
 await program.parseAsync(process.argv);

@@ -13,3 +13,4 @@ export { openProcurementStack, type ProcurementStack, type ProcurementStackOptio
 export { NODE_LABEL, TERMINAL, type NegotiationState, type NegotiationStatus, type NodeName, type StrategyNode } from './state.js';
 export { negotiationKey, NegotiationStore, type CostRow } from './store.js';
 export { referenceWorld, sampleRequisition, tenantSuppliers, type ReferenceWorld, type WorldOptions } from './reference-world.js';
+export { exportAsl, validateAsl, type AslDefinition, type AslOptions } from './asl.js';

@@ -1,0 +1,220 @@
+import { existsSync } from 'node:fs';
+import { join } from 'node:path';
+import type { Command } from 'commander';
+import { AGENT_NAMES, describeProducer, StaticConfigStore, type ConfigStore, type RunningServer } from '../../agents/index.js';
+import { openAuditLog, type AuditLog } from '../../audit/index.js';
+import { charterHome, InputError, readJson, writeFileAtomic } from '../../common/index.js';
+import { ApprovalStore } from '../../gateway/index.js';
+import {
+  exportAsl,
+  NODE_LABEL,
+  openProcurementStack,
+  referenceWorld,
+  sampleRequisition,
+  validateAsl,
+  type NegotiationEvent,
+  type NegotiationState,
+  type ProcurementStack,
+  type ProcurementStackOptions,
+} from '../../orchestrator/index.js';
+import { loadVerifiedManifest } from '../../policy-packs/index.js';
+import { loadPrivateKey, loadTrustedKeys, LocalKeySigner } from '../../signing/index.js';
+import { printJson, printLine, printTable } from '../output.js';
+import { action, withJson } from '../program.js';
+import { z } from 'zod';
+
+/** The simulated world a home runs against: which tenants, their supplier latency and thresholds. */
+export interface HomeWorld {
+  tenants: string[];
+  latencyMs?: number;
+  spendThresholdCents?: Record<string, number>;
+  /** An external supplier server (`charter negotiations suppliers`); default: simulated in process. */
+  suppliersUrl?: string;
+}
+
+export interface HomeStack {
+  stack: ProcurementStack;
+  audit: AuditLog;
+  approvals: ApprovalStore;
+  close(): Promise<void>;
+}
+
+const manifestsDir = (home: string) => join(home, 'manifests');
+
+/**
+ * Opens the procurement stack on a Charter home: the eight signed manifests (each verified
+ * before use), the audit log signed with the home's audit key, the shared approvals folder,
+ * and the negotiation store under `orchestrator/`.
+ */
+export async function openHomeStack(home: string, world: HomeWorld, extra: Partial<ProcurementStackOptions> = {}): Promise<HomeStack> {
+  const trustedFile = join(home, 'keys', 'trusted-keys.json');
+  const missing = AGENT_NAMES.filter((a) => !existsSync(join(manifestsDir(home), `${a}.manifest.json`)));
+  if (missing.length) throw new InputError(`no signed manifest for ${missing.join(', ')}: run charter packs compile --all`, { file: manifestsDir(home) });
+  const manifests = AGENT_NAMES.map((a) => loadVerifiedManifest(join(manifestsDir(home), `${a}.manifest.json`), trustedFile));
+  const w = referenceWorld({ tenants: world.tenants, ...(world.latencyMs !== undefined ? { latencyMs: world.latencyMs } : {}), ...(world.spendThresholdCents ? { spendThresholdCents: world.spendThresholdCents } : {}) });
+  let suppliers: RunningServer | undefined;
+  const supplierUrl = world.suppliersUrl ?? (suppliers = await w.network.serve()).url;
+  const audit = await openAuditLog({ dir: join(home, 'audit'), signer: new LocalKeySigner(loadPrivateKey(join(home, 'keys', 'audit.key.pem'))), origin: 'charter.local/audit' });
+  const approvals = new ApprovalStore(join(home, 'approvals'));
+  const config: ConfigStore = existsSync(join(home, 'tenants.yaml')) ? StaticConfigStore.fromFile(join(home, 'tenants.yaml')) : w.config;
+  const stack = await openProcurementStack({
+    dbFile: join(home, 'orchestrator', 'negotiations.sqlite'),
+    manifests,
+    trustedKeys: loadTrustedKeys(trustedFile),
+    audit,
+    approvals,
+    config,
+    directory: w.directory,
+    supplierUrl,
+    warn: (m) => process.stderr.write(`charter: warning: ${m}\n`),
+    ...extra,
+  });
+  return {
+    stack,
+    audit,
+    approvals,
+    async close() {
+      await stack.close();
+      await audit.close();
+      await suppliers?.close();
+    },
+  };
+}
+
+/** One progress line a node: what ran and what it decided. */
+export function progressLine(e: NegotiationEvent): string {
+  return `  [${e.tenantId}/${e.negotiationId}] ${NODE_LABEL[e.node].padEnd(20)} ${e.status.padEnd(18)} ${e.note} (${Math.round(e.ms)} ms)`;
+}
+
+export function summaryRow(n: NegotiationState): Array<string | number | null> {
+  const award = n.evaluation?.output.award;
+  return [
+    n.tenantId,
+    n.negotiationId,
+    n.classification?.output.quadrant ?? null,
+    n.route ? `${n.route.node} ${n.route.agent}` : null,
+    n.strategy?.output.bids.length ?? null,
+    award ? `${award.supplierId} ${(award.priceCents / 100).toFixed(2)}` : null,
+    n.approval ? `${n.approval.mode}:${n.approval.status}` : null,
+    n.status,
+    n.classification ? describeProducer(n.classification.producedBy) : null,
+  ];
+}
+export const SUMMARY_HEAD = ['tenant', 'negotiation', 'quadrant', 'strategy', 'bids', 'award', 'approval', 'status', 'produced by'];
+
+const WorldFlags = z.object({ tenant: z.string().regex(/^[a-z0-9][a-z0-9-]{0,62}$/, 'tenant ids are lower-case letters, digits and -'), latency: z.coerce.number().int().nonnegative().default(20), suppliersUrl: z.string().url().optional() });
+
+function worldOf(opts: { tenant: string; latency?: string; suppliersUrl?: string }): HomeWorld {
+  const flags = WorldFlags.safeParse(opts);
+  if (!flags.success) throw new InputError(flags.error.issues[0]!.message, { field: `--${String(flags.error.issues[0]!.path[0])}` });
+  return { tenants: [flags.data.tenant], latencyMs: flags.data.latency, ...(flags.data.suppliersUrl ? { suppliersUrl: flags.data.suppliersUrl } : {}) };
+}
+
+function withWorld(cmd: Command): Command {
+  return withJson(
+    cmd
+      .requiredOption('--tenant <id>', 'the tenant (the validated tenant of every call)')
+      .option('--home <dir>', 'Charter home (default $CHARTER_HOME)')
+      .option('--latency <ms>', 'simulated supplier latency', '20')
+      .option('--suppliers-url <url>', 'an external supplier MCP server (charter negotiations suppliers)'),
+  );
+}
+
+function report(state: NegotiationState, json: boolean | undefined): number {
+  if (json) printJson({ ok: true, negotiation: state });
+  else printTable(SUMMARY_HEAD, [summaryRow(state)]);
+  return 0;
+}
+
+export function registerNegotiations(program: Command): void {
+  const cmd = program.command('negotiations').description('the procurement reference: run, resume and inspect negotiations of the seven-node DAG');
+
+  withWorld(cmd.command('run').description('submit a requisition (JSON file, or --sample N) and run it through the DAG'))
+    .option('--file <requisition.json>', 'the purchase requisition')
+    .option('--sample <n>', 'use the n-th sample requisition of the tenant instead of a file')
+    .action(
+      action(async (opts: { tenant: string; home?: string; latency?: string; suppliersUrl?: string; file?: string; sample?: string; json?: boolean }) => {
+        if (Boolean(opts.file) === Boolean(opts.sample)) throw new InputError('give exactly one of --file or --sample', { field: '--file' });
+        const requisition = opts.file ? readJson(opts.file, z.unknown()) : sampleRequisition(opts.tenant, z.coerce.number().int().nonnegative().parse(opts.sample));
+        const h = await openHomeStack(opts.home ?? charterHome(), worldOf(opts), { onEvent: (e) => !opts.json && printLine(progressLine(e)) });
+        try {
+          return report(await h.stack.orchestrator.negotiate(opts.tenant, requisition), opts.json);
+        } finally {
+          await h.close();
+        }
+      }),
+    );
+
+  withWorld(cmd.command('resume').description('resume a negotiation from its last checkpoint (after a crash, or once an approval was given)'))
+    .requiredOption('--id <negotiationId>', 'the negotiation')
+    .action(
+      action(async (opts: { tenant: string; home?: string; latency?: string; suppliersUrl?: string; id: string; json?: boolean }) => {
+        const h = await openHomeStack(opts.home ?? charterHome(), worldOf(opts), { onEvent: (e) => !opts.json && printLine(progressLine(e)) });
+        try {
+          return report(await h.stack.orchestrator.run(opts.tenant, opts.id), opts.json);
+        } finally {
+          await h.close();
+        }
+      }),
+    );
+
+  withWorld(cmd.command('list').description("a tenant's negotiations and their status")).action(
+    action(async (opts: { tenant: string; home?: string; latency?: string; suppliersUrl?: string; json?: boolean }) => {
+      const h = await openHomeStack(opts.home ?? charterHome(), worldOf(opts));
+      try {
+        const all = h.stack.store.list({ tenantId: opts.tenant });
+        if (opts.json) printJson({ ok: true, negotiations: all });
+        else printTable(SUMMARY_HEAD, all.map(summaryRow));
+        return 0;
+      } finally {
+        await h.close();
+      }
+    }),
+  );
+
+  withWorld(cmd.command('costs').description('cost attribution: invocations, model calls, tokens and tool calls per tenant, negotiation, agent and model')).action(
+    action(async (opts: { tenant: string; home?: string; latency?: string; suppliersUrl?: string; json?: boolean }) => {
+      const h = await openHomeStack(opts.home ?? charterHome(), worldOf(opts));
+      try {
+        const rows = h.stack.store.costs({ tenantId: opts.tenant });
+        if (opts.json) printJson({ ok: true, costs: rows });
+        else printTable(['negotiation', 'agent', 'model', 'invocations', 'model calls', 'tokens in', 'tokens out', 'tool calls'], rows.map((r) => [r.negotiationId, r.agent, r.model, r.invocations, r.modelCalls, r.inputTokens, r.outputTokens, r.toolCalls]));
+        return 0;
+      } finally {
+        await h.close();
+      }
+    }),
+  );
+
+  withJson(cmd.command('suppliers').description('serve simulated suppliers of the given tenants over MCP until interrupted (prints the URL)'))
+    .requiredOption('--tenants <ids>', 'comma-separated tenant ids')
+    .option('--latency <ms>', 'quote latency of every supplier', '20')
+    .option('--per-tenant <n>', 'suppliers per tenant', '8')
+    .option('--port <port>', 'port (default: any free port)', '0')
+    .action(
+      action(async (opts: { tenants: string; latency: string; perTenant: string; port: string; json?: boolean }) => {
+        const n = z.object({ latency: z.coerce.number().int().nonnegative(), perTenant: z.coerce.number().int().min(1).max(500), port: z.coerce.number().int().min(0).max(65535) }).parse(opts);
+        const world = referenceWorld({ tenants: opts.tenants.split(','), latencyMs: n.latency, suppliersPerTenant: n.perTenant });
+        const server = await world.network.serve(n.port);
+        if (opts.json) printJson({ ok: true, url: server.url });
+        else printLine(server.url);
+        await new Promise<void>((resolve) => process.once('SIGTERM', resolve).once('SIGINT', resolve));
+        await server.close();
+      }),
+    );
+
+  withJson(cmd.command('asl').description('export the DAG as an AWS Step Functions state machine (ASL), checked by asl-validator'))
+    .option('--out <file>', 'write the definition here (default stdout)')
+    .action(
+      action((opts: { out?: string; json?: boolean }) => {
+        const definition = exportAsl();
+        validateAsl(definition);
+        const text = JSON.stringify(definition, null, 2) + '\n';
+        if (opts.out) writeFileAtomic(opts.out, text);
+        if (opts.json) printJson({ ok: true, valid: true, ...(opts.out ? { file: opts.out } : { definition }) });
+        else if (opts.out) printLine(`valid ASL written to ${opts.out} (${Object.keys(definition.States).length} states)`);
+        else process.stdout.write(text);
+        return 0;
+      }),
+    );
+}
