@@ -22,3 +22,4 @@ export { startLocalObjectLockS3, type LocalObjectLockS3 } from './object-lock-s3
 export { exampleDecision, exampleEvidence } from './examples.js';
 export { sinkFromUri } from './sinks/uri.js';
 export { AuditIndex } from './index-db.js';
+export { appendMany } from './append-many.js';

@@ -73,6 +73,15 @@ export function consistencyProof(m: number, n: number, hashRange: RangeHasher): 
 
 const lsb = (x: number): boolean => x % 2 === 1;
 
+/** RFC 9162's "right-shift fn and sn until LSB(fn) is set or fn is 0". */
+function shiftWhileEven(fn: number, sn: number): [number, number] {
+  while (!lsb(fn) && fn !== 0) {
+    fn = Math.floor(fn / 2);
+    sn = Math.floor(sn / 2);
+  }
+  return [fn, sn];
+}
+
 /** RFC 9162 2.1.3.2: does `path` prove that `leaf` is leaf `index` of the tree with `root`? */
 export function verifyInclusion(index: number, size: number, leaf: Uint8Array, path: Uint8Array[], root: Uint8Array): boolean {
   if (index < 0 || index >= size) return false;
@@ -83,12 +92,7 @@ export function verifyInclusion(index: number, size: number, leaf: Uint8Array, p
     if (sn === 0) return false;
     if (lsb(fn) || fn === sn) {
       r = nodeHash(p, r);
-      if (!lsb(fn)) {
-        while (!lsb(fn) && fn !== 0) {
-          fn = Math.floor(fn / 2);
-          sn = Math.floor(sn / 2);
-        }
-      }
+      [fn, sn] = shiftWhileEven(fn, sn);
     } else {
       r = nodeHash(r, p);
     }
@@ -117,12 +121,7 @@ export function verifyConsistency(m: number, n: number, oldRoot: Uint8Array, new
     if (lsb(fn) || fn === sn) {
       fr = nodeHash(c, fr);
       sr = nodeHash(c, sr);
-      if (!lsb(fn)) {
-        while (!lsb(fn) && fn !== 0) {
-          fn = Math.floor(fn / 2);
-          sn = Math.floor(sn / 2);
-        }
-      }
+      [fn, sn] = shiftWhileEven(fn, sn);
     } else {
       sr = nodeHash(sr, c);
     }

@@ -5,7 +5,7 @@ import { generateKeyPairSync } from 'node:crypto';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { loadavg, tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { exampleDecision, openAuditLog } from '../audit/index.js';
+import { appendMany, exampleDecision, openAuditLog } from '../audit/index.js';
 import { LocalKeySigner } from '../signing/index.js';
 
 const N = Number(process.env.AUDIT_BENCH_RECORDS ?? 50_000);
@@ -17,13 +17,7 @@ try {
   const log = await openAuditLog({ dir, signer, origin: 'bench.local/audit', sealEveryRecords: 10_000 });
   const cpu0 = process.cpuUsage();
   const start = performance.now();
-  const inFlight = new Set<Promise<unknown>>();
-  for (const r of records) {
-    const p: Promise<unknown> = log.append(r).then(() => inFlight.delete(p));
-    inFlight.add(p);
-    if (inFlight.size >= IN_FLIGHT) await Promise.race(inFlight);
-  }
-  await Promise.all(inFlight);
+  await appendMany(log, records, { inFlight: IN_FLIGHT });
   const durable = (performance.now() - start) / 1000;
   const cpu = process.cpuUsage(cpu0);
   await log.close();

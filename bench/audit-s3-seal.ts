@@ -7,7 +7,7 @@ import { generateKeyPairSync } from 'node:crypto';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { loadavg, tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { exampleDecision, openAuditLog, S3ObjectLockSink, startLocalObjectLockS3 } from '../audit/index.js';
+import { appendMany, exampleDecision, openAuditLog, S3ObjectLockSink, startLocalObjectLockS3 } from '../audit/index.js';
 import { LocalKeySigner } from '../signing/index.js';
 
 const N = Number(process.env.AUDIT_BENCH_RECORDS ?? 40_000);
@@ -23,13 +23,7 @@ try {
   let sealErrors = 0;
   const log = await openAuditLog({ dir, signer, origin: 'bench.local/audit', sink, sealEveryRecords: BATCH, sealEveryMs: 1_000, onSealError: () => sealErrors++ });
   const start = performance.now();
-  const inFlight = new Set<Promise<unknown>>();
-  for (const r of records) {
-    const p: Promise<unknown> = log.append(r).then(() => inFlight.delete(p));
-    inFlight.add(p);
-    if (inFlight.size >= IN_FLIGHT) await Promise.race(inFlight);
-  }
-  await Promise.all(inFlight);
+  await appendMany(log, records, { inFlight: IN_FLIGHT });
   await log.close(); // returns once the last segment and checkpoint are in the bucket
   const elapsed = (performance.now() - start) / 1000;
   const segments = (await sink.list('segments/')).length;

@@ -4,6 +4,7 @@ import { createInterface } from 'node:readline';
 import type { Command } from 'commander';
 import { stringify } from 'csv-stringify/sync';
 import {
+  appendMany,
   AuditRecord,
   auditRecordJsonSchema,
   exportEvidenceBundle,
@@ -99,22 +100,13 @@ export function registerAudit(program: Command): void {
         sealEveryMs: positiveInt(opts.sealEveryMs, '--seal-every-ms')!,
       });
       const where = file ?? 'stdin';
-      const pending = new Set<Promise<void>>();
-      let appended = 0;
+      async function* validated(): AsyncGenerator<AuditRecord> {
+        for await (const { text, line } of jsonLines(file)) yield validateWith(AuditRecord, parseJson(text, `${where}:${line}`), where, () => line);
+      }
+      let appended: number;
       try {
-        for await (const { text, line } of jsonLines(file)) {
-          const record = validateWith(AuditRecord, parseJson(text, `${where}:${line}`), where, () => line);
-          const p: Promise<void> = log.append(record).then(({ seq }) => {
-            appended++;
-            process.stdout.write(`${JSON.stringify({ id: record.id, seq })}\n`);
-            pending.delete(p);
-          });
-          pending.add(p);
-          if (pending.size >= inFlight) await Promise.race(pending);
-        }
-        await Promise.all(pending);
+        appended = await appendMany(log, validated(), { inFlight, onAck: (record, seq) => process.stdout.write(`${JSON.stringify({ id: record.id, seq })}\n`) });
       } finally {
-        await Promise.allSettled(pending);
         await log.close();
       }
       process.stderr.write(`charter: ${appended} record(s) acknowledged, log size ${log.size}\n`);
