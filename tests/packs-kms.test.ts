@@ -41,7 +41,7 @@ describe('manifest signing with AWS KMS', { timeout: 120_000 }, () => {
   it('signs with kms:<alias>, and the manifest verifies against the KMS public key', async () => {
     const out = join(home, 'reader.manifest.json');
     const r = await charter('packs', 'compile', '--agent', 'reader', '--packs', PACKS, '--key', 'kms:alias/charter-manifest', '--out', out, '--json');
-    expect(r.code, r.err).toBe(0);
+    expect(r.code, r.out + r.err).toBe(0);
     const targets = kms.requests.map((q) => q.headers['x-amz-target']);
     expect(targets).toEqual(['TrentService.GetPublicKey', 'TrentService.Sign']);
     expect((kms.requests[1]!.body as { SigningAlgorithm: string }).SigningAlgorithm).toBe('ECDSA_SHA_256');
