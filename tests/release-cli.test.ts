@@ -1,0 +1,71 @@
+import { spawnSync } from 'node:child_process';
+import { existsSync, mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { contentPath, packageRoot } from '../common/index.js';
+
+// `charter release` through the built CLI: the gate table, exit codes (1 a gate blocks,
+// 2 bad input) and nothing written when a release is refused.
+const CLI = join(packageRoot, 'dist', 'cli', 'main.js');
+const BAD_GATES = contentPath('release-gates', 'fixtures', 'gates-bad');
+const TEST_REPORT = contentPath('release-gates', 'fixtures', 'vitest-report-pass.json');
+let home: string;
+let manifest: string;
+
+function charter(...args: string[]) {
+  const r = spawnSync(process.execPath, [CLI, ...args], { encoding: 'utf8', env: { ...process.env, CHARTER_HOME: home } });
+  return { code: r.status, out: r.stdout, err: r.stderr };
+}
+
+beforeAll(() => {
+  expect(existsSync(CLI), 'run `npx tsc -p tsconfig.json` first: the CLI is tested as built').toBe(true);
+  home = mkdtempSync(join(tmpdir(), 'charter-release-cli-'));
+  for (const [name, purpose] of [['manifest-signer', 'manifest'], ['release-signer', 'release-record'], ['audit', 'audit-checkpoint']]) {
+    expect(charter('keys', 'generate', '--name', name!, '--purpose', purpose!).code).toBe(0);
+  }
+  manifest = join(home, 'manifests', 'spot-bidding.manifest.json');
+  const compiled = charter('packs', 'compile', '--agent', 'spot-bidding', '--packs', contentPath('gateway', 'fixtures', 'packs'));
+  expect(compiled.err).toBe('');
+  expect(compiled.code).toBe(0);
+});
+afterAll(() => rmSync(home, { recursive: true, force: true }));
+
+describe('charter release', () => {
+  it('check prints a table of gates with evidence and exits 1 when a required gate blocks', () => {
+    const r = charter('release', 'check', '--env', 'dev', '--manifest', manifest, '--test-report', TEST_REPORT);
+    expect(r.code).toBe(1);
+    expect(r.out).toMatch(/spot-bidding -> dev: manifest sha256:[0-9a-f]{64}/);
+    expect(r.out).toMatch(/│ evals\s+│ required\s+│ FAIL \(blocks\)\s+│ 0 report\(s\) for this manifest/);
+    expect(r.out).toMatch(/no signed eval report for manifest sha256:/);
+    expect(r.out).toMatch(/│ tests\s+│ required\s+│ pass\s+│ vitest: 3\/3 passed, 0 failed/);
+    expect(r.out).toMatch(/│ cedar\s+│ required\s+│ pass /);
+    expect(r.out).toMatch(/│ dependencies\s+│ advisory\s+│ (not-run|pass|fail)\s+│/);
+    expect(r.out).toMatch(/blocked by: evals/);
+
+    const json = charter('release', 'check', '--env', 'dev', '--manifest', manifest, '--test-report', TEST_REPORT, '--json');
+    expect(json.code).toBe(1);
+    const doc = JSON.parse(json.out) as { ok: boolean; gates: Array<{ gate: string; status: string; blocking: boolean }> };
+    expect(doc.ok).toBe(false);
+    expect(doc.gates.filter((g) => g.blocking).map((g) => g.gate)).toEqual(['evals']);
+  });
+
+  it('promote refuses with the reason and writes no release record; rollback with nothing to roll back to exits 1', () => {
+    const r = charter('release', 'promote', '--env', 'dev', '--manifest', manifest, '--test-report', TEST_REPORT);
+    expect(r.code).toBe(1);
+    expect(r.err).toMatch(/release of spot-bidding to dev refused: evals fail \(no signed eval report for manifest/);
+    expect(existsSync(join(home, 'releases', 'dev', 'spot-bidding', 'records'))).toBe(false);
+    const rb = charter('release', 'rollback', '--env', 'dev', '--agent', 'spot-bidding', '--reason', 'test');
+    expect(rb.code).toBe(1);
+    expect(rb.err).toMatch(/spot-bidding in dev has no earlier release to roll back to/);
+  });
+
+  it('bad gate YAML and bad environments are input errors (exit 2) naming file, line and field', () => {
+    const stg = charter('release', 'check', '--env', 'stg', '--manifest', manifest, '--gates', BAD_GATES);
+    expect(stg.code).toBe(2);
+    expect(stg.err).toMatch(/gates-bad\/stg\.yaml:12 \(gates\.canary\.maxFlipRate\)/);
+    const qa = charter('release', 'check', '--env', 'qa', '--manifest', manifest);
+    expect(qa.code).toBe(2);
+    expect(qa.err).toMatch(/unknown environment 'qa' \(one of dev, stg, prod\)/);
+  });
+});
