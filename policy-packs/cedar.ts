@@ -1,5 +1,5 @@
 import * as cedar from '@cedar-policy/cedar-wasm/nodejs';
-import { InputError, offsetToLineColumn, type SourceLocation } from '../common/index.js';
+import { offsetToLineColumn, type SourceLocation } from '../common/index.js';
 
 export { cedar };
 
@@ -38,13 +38,4 @@ export function cedarErrorText(errors: ReadonlyArray<cedar.DetailedError>): stri
 export function cedarLocation(file: string, content: string, error: cedar.DetailedError | undefined, baseOffset = 0): SourceLocation {
   const start = error?.sourceLocations?.[0]?.start;
   return start === undefined ? { file } : { file, ...offsetToLineColumn(content, baseOffset + start) };
-}
-
-/** Parses a Cedar schema fragment to JSON; a syntax or resolution error is bad input naming file:line:column. */
-export function schemaJsonOf(text: string, file: string): cedar.SchemaJson<string> {
-  const out = cedar.schemaToJson(text);
-  if (out.type === 'failure') {
-    throw new InputError(`invalid Cedar schema: ${cedarErrorText(out.errors).join('; ')}`, cedarLocation(file, text, out.errors[0]));
-  }
-  return out.json;
 }
