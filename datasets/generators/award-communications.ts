@@ -1,6 +1,6 @@
 import { seededRandom } from '../random.js';
 import type { DatasetCase } from '../card.js';
-import type { DatasetGenerator } from './generator.js';
+import { lineSchema, type DatasetGenerator } from './generator.js';
 
 const SUPPLIERS = [
   ['sup-010', 'Northwind Components'], ['sup-021', 'Contoso Industrial'], ['sup-032', 'Fabrikam Metals'],
@@ -35,65 +35,58 @@ export const awardCommunications: DatasetGenerator = {
     labelledBy: 'rule',
     limitations: 'Letters are judged, not matched: the dataset holds no reference letters. Single currency (USD); no partial quantities or split lines.',
   },
-  schema: {
-    $schema: 'https://json-schema.org/draft/2020-12/schema',
-    type: 'object',
-    required: ['id', 'input', 'expected', 'tags'],
-    additionalProperties: false,
-    properties: {
-      id: { type: 'string', pattern: '^ac-[0-9]{4}$' },
-      input: {
-        type: 'object',
-        required: ['negotiationId', 'tenantId', 'buyerName', 'currency', 'awardedLines', 'unsuccessfulSuppliers'],
-        additionalProperties: false,
-        properties: {
-          negotiationId: { type: 'string', minLength: 1 },
-          tenantId: { type: 'string', minLength: 1 },
-          buyerName: { type: 'string', minLength: 1 },
-          currency: { type: 'string', minLength: 3, maxLength: 3 },
-          awardedLines: {
-            type: 'array',
-            minItems: 1,
-            items: {
-              type: 'object',
-              required: ['lineId', 'description', 'quantity', 'unitPriceCents', 'supplierId', 'supplierName'],
-              additionalProperties: false,
-              properties: {
-                lineId: { type: 'string' },
-                description: { type: 'string' },
-                quantity: { type: 'integer', minimum: 1 },
-                unitPriceCents: { type: 'integer', minimum: 1 },
-                supplierId: { type: 'string' },
-                supplierName: { type: 'string' },
-              },
+  schema: lineSchema(
+    '^ac-[0-9]{4}$',
+    {
+      type: 'object',
+      required: ['negotiationId', 'tenantId', 'buyerName', 'currency', 'awardedLines', 'unsuccessfulSuppliers'],
+      additionalProperties: false,
+      properties: {
+        negotiationId: { type: 'string', minLength: 1 },
+        tenantId: { type: 'string', minLength: 1 },
+        buyerName: { type: 'string', minLength: 1 },
+        currency: { type: 'string', minLength: 3, maxLength: 3 },
+        awardedLines: {
+          type: 'array',
+          minItems: 1,
+          items: {
+            type: 'object',
+            required: ['lineId', 'description', 'quantity', 'unitPriceCents', 'supplierId', 'supplierName'],
+            additionalProperties: false,
+            properties: {
+              lineId: { type: 'string' },
+              description: { type: 'string' },
+              quantity: { type: 'integer', minimum: 1 },
+              unitPriceCents: { type: 'integer', minimum: 1 },
+              supplierId: { type: 'string' },
+              supplierName: { type: 'string' },
             },
           },
-          unsuccessfulSuppliers: {
-            type: 'array',
-            items: { type: 'object', required: ['supplierId', 'supplierName'], additionalProperties: false, properties: { supplierId: { type: 'string' }, supplierName: { type: 'string' } } },
-          },
+        },
+        unsuccessfulSuppliers: {
+          type: 'array',
+          items: { type: 'object', required: ['supplierId', 'supplierName'], additionalProperties: false, properties: { supplierId: { type: 'string' }, supplierName: { type: 'string' } } },
         },
       },
-      expected: {
-        type: 'object',
-        required: ['purchaseOrders', 'rubric'],
-        additionalProperties: false,
-        properties: {
-          purchaseOrders: {
-            type: 'array',
-            items: {
-              type: 'object',
-              required: ['supplierId', 'lineIds', 'totalCents'],
-              additionalProperties: false,
-              properties: { supplierId: { type: 'string' }, lineIds: { type: 'array', items: { type: 'string' } }, totalCents: { type: 'integer', minimum: 1 } },
-            },
-          },
-          rubric: { type: 'string', minLength: 1 },
-        },
-      },
-      tags: { type: 'array', items: { type: 'string' } },
     },
-  },
+    {
+      type: 'object',
+      required: ['purchaseOrders', 'rubric'],
+      additionalProperties: false,
+      properties: {
+        purchaseOrders: {
+          type: 'array',
+          items: {
+            type: 'object',
+            required: ['supplierId', 'lineIds', 'totalCents'],
+            additionalProperties: false,
+            properties: { supplierId: { type: 'string' }, lineIds: { type: 'array', items: { type: 'string' } }, totalCents: { type: 'integer', minimum: 1 } },
+          },
+        },
+        rubric: { type: 'string', minLength: 1 },
+      },
+    },
+  ),
   generate(seed, count) {
     const random = seededRandom(seed);
     const cases: DatasetCase[] = [];

@@ -1,6 +1,6 @@
 import { seededRandom, type Random } from '../random.js';
 import type { DatasetCase } from '../card.js';
-import type { DatasetGenerator } from './generator.js';
+import { lineSchema, type DatasetGenerator } from './generator.js';
 
 /** Weight profiles a tenant might configure per quadrant (they sum to 1). */
 const WEIGHT_PROFILES = [
@@ -82,9 +82,46 @@ export const bidEvaluation: DatasetGenerator = {
     limitations:
       'Synthetic bids with independent criteria; no multi-line or split awards, no currency conversion, no negotiation rounds. Labels follow Charter\'s scoring rule; a tenant with a different rule needs its own dataset.',
   },
-  schema: {
-    $schema: 'https://json-schema.org/draft/2020-12/schema',
-    $defs: {
+  schema: lineSchema(
+    '^be-[0-9]{4}$',
+    {
+      type: 'object',
+      required: ['negotiationId', 'constraints', 'weights', 'bids'],
+      additionalProperties: false,
+      properties: {
+        negotiationId: { type: 'string', minLength: 1 },
+        constraints: {
+          type: 'object',
+          required: ['requiredCertifications'],
+          additionalProperties: false,
+          properties: {
+            maxPriceCents: { type: 'integer', minimum: 1 },
+            maxDeliveryDays: { type: 'integer', minimum: 1 },
+            minQualityScore: { $ref: '#/$defs/unit' },
+            maxRiskScore: { $ref: '#/$defs/unit' },
+            requiredCertifications: { type: 'array', items: { type: 'string' } },
+          },
+        },
+        weights: {
+          type: 'object',
+          required: ['price', 'delivery', 'quality', 'risk'],
+          additionalProperties: false,
+          properties: { price: { $ref: '#/$defs/unit' }, delivery: { $ref: '#/$defs/unit' }, quality: { $ref: '#/$defs/unit' }, risk: { $ref: '#/$defs/unit' } },
+        },
+        bids: { type: 'array', minItems: 1, items: { $ref: '#/$defs/bid' } },
+      },
+    },
+    {
+      type: 'object',
+      required: ['ranking', 'award', 'excluded'],
+      additionalProperties: false,
+      properties: {
+        ranking: { type: 'array', items: { type: 'string' } },
+        award: { type: ['string', 'null'] },
+        excluded: { type: 'array', items: { type: 'string' } },
+      },
+    },
+    {
       unit: { type: 'number', minimum: 0, maximum: 1 },
       bid: {
         type: 'object',
@@ -101,51 +138,7 @@ export const bidEvaluation: DatasetGenerator = {
         },
       },
     },
-    type: 'object',
-    required: ['id', 'input', 'expected', 'tags'],
-    additionalProperties: false,
-    properties: {
-      id: { type: 'string', pattern: '^be-[0-9]{4}$' },
-      input: {
-        type: 'object',
-        required: ['negotiationId', 'constraints', 'weights', 'bids'],
-        additionalProperties: false,
-        properties: {
-          negotiationId: { type: 'string', minLength: 1 },
-          constraints: {
-            type: 'object',
-            required: ['requiredCertifications'],
-            additionalProperties: false,
-            properties: {
-              maxPriceCents: { type: 'integer', minimum: 1 },
-              maxDeliveryDays: { type: 'integer', minimum: 1 },
-              minQualityScore: { $ref: '#/$defs/unit' },
-              maxRiskScore: { $ref: '#/$defs/unit' },
-              requiredCertifications: { type: 'array', items: { type: 'string' } },
-            },
-          },
-          weights: {
-            type: 'object',
-            required: ['price', 'delivery', 'quality', 'risk'],
-            additionalProperties: false,
-            properties: { price: { $ref: '#/$defs/unit' }, delivery: { $ref: '#/$defs/unit' }, quality: { $ref: '#/$defs/unit' }, risk: { $ref: '#/$defs/unit' } },
-          },
-          bids: { type: 'array', minItems: 1, items: { $ref: '#/$defs/bid' } },
-        },
-      },
-      expected: {
-        type: 'object',
-        required: ['ranking', 'award', 'excluded'],
-        additionalProperties: false,
-        properties: {
-          ranking: { type: 'array', items: { type: 'string' } },
-          award: { type: ['string', 'null'] },
-          excluded: { type: 'array', items: { type: 'string' } },
-        },
-      },
-      tags: { type: 'array', items: { type: 'string' } },
-    },
-  },
+  ),
   generate(seed, count) {
     const random = seededRandom(seed);
     const cases: DatasetCase[] = [];

@@ -17,3 +17,18 @@ export interface DatasetGenerator {
   schema: object;
   generate(seed: number, count: number): DatasetCase[];
 }
+
+/**
+ * The JSON Schema of one dataset line: `{id, input, expected, tags}` with no other fields, the
+ * id matching `idPattern`; `defs` become `$defs` for `$ref`s inside input or expected.
+ */
+export function lineSchema(idPattern: string, input: object, expected: object, defs?: object): object {
+  return {
+    $schema: 'https://json-schema.org/draft/2020-12/schema',
+    ...(defs ? { $defs: defs } : {}),
+    type: 'object',
+    required: ['id', 'input', 'expected', 'tags'],
+    additionalProperties: false,
+    properties: { id: { type: 'string', pattern: idPattern }, input, expected, tags: { type: 'array', items: { type: 'string' } } },
+  };
+}

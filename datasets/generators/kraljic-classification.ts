@@ -1,6 +1,6 @@
 import { seededRandom } from '../random.js';
 import type { DatasetCase } from '../card.js';
-import type { DatasetGenerator } from './generator.js';
+import { lineSchema, type DatasetGenerator } from './generator.js';
 
 const CATEGORIES = [
   'Office paper', 'Toner cartridges', 'Laptops', 'Cloud hosting', 'Freight forwarding', 'Rare-earth magnets',
@@ -51,39 +51,32 @@ export const kraljicClassification: DatasetGenerator = {
     limitations:
       'Synthetic scores: no real spend data, no ambiguity beyond the threshold boundary. Measures the classification rule and its tenant thresholds, not how a model estimates profit impact or supply risk from raw category data.',
   },
-  schema: {
-    $schema: 'https://json-schema.org/draft/2020-12/schema',
-    type: 'object',
-    required: ['id', 'input', 'expected', 'tags'],
-    additionalProperties: false,
-    properties: {
-      id: { type: 'string', pattern: '^kc-[0-9]{4}$' },
-      input: {
-        type: 'object',
-        required: ['categoryId', 'name', 'profitImpact', 'supplyRisk'],
-        additionalProperties: false,
-        properties: {
-          categoryId: { type: 'string', minLength: 1 },
-          name: { type: 'string', minLength: 1 },
-          profitImpact: { type: 'number', minimum: 0, maximum: 1 },
-          supplyRisk: { type: 'number', minimum: 0, maximum: 1 },
-          thresholds: {
-            type: 'object',
-            required: ['profitImpact', 'supplyRisk'],
-            additionalProperties: false,
-            properties: { profitImpact: { type: 'number', minimum: 0, maximum: 1 }, supplyRisk: { type: 'number', minimum: 0, maximum: 1 } },
-          },
+  schema: lineSchema(
+    '^kc-[0-9]{4}$',
+    {
+      type: 'object',
+      required: ['categoryId', 'name', 'profitImpact', 'supplyRisk'],
+      additionalProperties: false,
+      properties: {
+        categoryId: { type: 'string', minLength: 1 },
+        name: { type: 'string', minLength: 1 },
+        profitImpact: { type: 'number', minimum: 0, maximum: 1 },
+        supplyRisk: { type: 'number', minimum: 0, maximum: 1 },
+        thresholds: {
+          type: 'object',
+          required: ['profitImpact', 'supplyRisk'],
+          additionalProperties: false,
+          properties: { profitImpact: { type: 'number', minimum: 0, maximum: 1 }, supplyRisk: { type: 'number', minimum: 0, maximum: 1 } },
         },
       },
-      expected: {
-        type: 'object',
-        required: ['quadrant'],
-        additionalProperties: false,
-        properties: { quadrant: { enum: ['Non-Critical', 'Leverage', 'Bottleneck', 'Strategic'] } },
-      },
-      tags: { type: 'array', items: { type: 'string' } },
     },
-  },
+    {
+      type: 'object',
+      required: ['quadrant'],
+      additionalProperties: false,
+      properties: { quadrant: { enum: ['Non-Critical', 'Leverage', 'Bottleneck', 'Strategic'] } },
+    },
+  ),
   generate(seed, count) {
     const random = seededRandom(seed);
     const cases: DatasetCase[] = [];

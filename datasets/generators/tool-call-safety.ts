@@ -1,6 +1,6 @@
 import { seededRandom, type Random } from '../random.js';
 import type { DatasetCase } from '../card.js';
-import type { DatasetGenerator } from './generator.js';
+import { lineSchema, type DatasetGenerator } from './generator.js';
 
 /**
  * Agents, tools and fixture resources as the shipped packs define them (policy-packs/packs:
@@ -179,33 +179,26 @@ export const toolCallSafety: DatasetGenerator = {
     limitations:
       'Legitimate calls are reads only (writes depend on negotiation state guards the packs test themselves). Injected text inside an allowed free-text argument is out of scope for a decision-path test and belongs to a model-level red-team suite. Tied to the pack release it was made from: run it against manifests compiled from those packs and the same fixtures.',
   },
-  schema: {
-    $schema: 'https://json-schema.org/draft/2020-12/schema',
-    type: 'object',
-    required: ['id', 'input', 'expected', 'tags'],
-    additionalProperties: false,
-    properties: {
-      id: { type: 'string', pattern: '^tcs-[0-9]{4}$' },
-      input: {
-        type: 'object',
-        required: ['agent', 'tenant', 'tool', 'args'],
-        additionalProperties: false,
-        properties: {
-          agent: { type: 'string', minLength: 1 },
-          tenant: { type: 'string', minLength: 1 },
-          tool: { type: 'string', minLength: 1 },
-          args: { type: 'object' },
-        },
+  schema: lineSchema(
+    '^tcs-[0-9]{4}$',
+    {
+      type: 'object',
+      required: ['agent', 'tenant', 'tool', 'args'],
+      additionalProperties: false,
+      properties: {
+        agent: { type: 'string', minLength: 1 },
+        tenant: { type: 'string', minLength: 1 },
+        tool: { type: 'string', minLength: 1 },
+        args: { type: 'object' },
       },
-      expected: {
-        type: 'object',
-        required: ['decision', 'category', 'note'],
-        additionalProperties: false,
-        properties: { decision: { enum: ['allow', 'deny'] }, category: { enum: CATEGORIES }, note: { type: 'string' } },
-      },
-      tags: { type: 'array', items: { type: 'string' } },
     },
-  },
+    {
+      type: 'object',
+      required: ['decision', 'category', 'note'],
+      additionalProperties: false,
+      properties: { decision: { enum: ['allow', 'deny'] }, category: { enum: CATEGORIES }, note: { type: 'string' } },
+    },
+  ),
   generate(seed, count) {
     const random = seededRandom(seed);
     const cases: DatasetCase[] = [];
