@@ -1,5 +1,5 @@
 import { open, readdir, readFile, rm, truncate, type FileHandle } from 'node:fs/promises';
-import { openSync, fsyncSync, closeSync, mkdirSync } from 'node:fs';
+import { closeSync, constants, fsyncSync, mkdirSync, openSync } from 'node:fs';
 import { join } from 'node:path';
 
 /**
@@ -49,7 +49,7 @@ export async function removeWalFile(file: string, walDir: string): Promise<void>
   fsyncDir(walDir);
 }
 
-/** One open WAL file. `append` returns once the bytes are on disk (write + fdatasync). */
+/** One open WAL file. `append` returns once the bytes are on disk. */
 export class WalWriter {
   private constructor(
     readonly file: string,
@@ -59,14 +59,15 @@ export class WalWriter {
   static async create(walDir: string, firstSeq: number): Promise<WalWriter> {
     mkdirSync(walDir, { recursive: true });
     const file = join(walDir, walName(firstSeq));
-    const handle = await open(file, 'a');
+    // O_DSYNC: each write returns once its data is on disk, one thread-pool round trip per
+    // group commit instead of a write followed by an fdatasync.
+    const handle = await open(file, constants.O_WRONLY | constants.O_APPEND | constants.O_CREAT | constants.O_DSYNC, 0o644);
     fsyncDir(walDir); // the new name must survive a crash too
     return new WalWriter(file, handle);
   }
 
   async append(data: string): Promise<void> {
     await this.handle.write(data);
-    await this.handle.datasync();
   }
 
   async close(): Promise<void> {
