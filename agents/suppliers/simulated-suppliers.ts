@@ -91,10 +91,22 @@ export class SupplierNetwork {
     return bid;
   }
 
-  /** Serves the network as an MCP server with one tool, `quote`. */
+  /** Serves the network over MCP: `quote`, and `stats` (what the suppliers saw, for tests across processes). */
   serve(port = 0): Promise<RunningServer> {
-    return serveMcpTools('simulated-suppliers', {
-      quote: tool({ description: 'Ask one supplier for a quote on the requisition lines (idempotent per key).', args: QuoteArgs, run: (a) => this.quote(a) }),
-    }, port);
+    return serveMcpTools(
+      'simulated-suppliers',
+      {
+        quote: tool({ description: 'Ask one supplier for a quote on the requisition lines (idempotent per key).', args: QuoteArgs, run: (a) => this.quote(a) }),
+        stats: tool({
+          description: 'Solicitations received and bids issued, per negotiation.',
+          args: z.object({ negotiationId: z.string().optional() }),
+          run: async (a) => {
+            const bids = this.bidsIssued().filter((b) => !a.negotiationId || b.bidId.includes(a.negotiationId));
+            return { solicitations: this.solicitations, bids: bids.map((b) => ({ supplierId: b.supplierId, round: b.round, priceCents: b.priceCents })) };
+          },
+        }),
+      },
+      port,
+    );
   }
 }
