@@ -31,11 +31,8 @@ export function cedarErrorText(errors: ReadonlyArray<cedar.DetailedError>): stri
   return errors.map((e) => (e.help ? `${e.message} (${e.help})` : e.message));
 }
 
-/**
- * Location of a Cedar error inside `text`, which starts at `baseOffset` within `file`'s content
- * (Cedar reports character offsets into the string it was given).
- */
-export function cedarLocation(file: string, content: string, error: cedar.DetailedError | undefined, baseOffset = 0): SourceLocation {
+/** Location of a Cedar error in `file`, whose whole text Cedar was given (it reports character offsets). */
+export function cedarLocation(file: string, content: string, error: cedar.DetailedError | undefined): SourceLocation {
   const start = error?.sourceLocations?.[0]?.start;
-  return start === undefined ? { file } : { file, ...offsetToLineColumn(content, baseOffset + start) };
+  return start === undefined ? { file } : { file, ...offsetToLineColumn(content, start) };
 }
