@@ -65,5 +65,5 @@ describe('crash safety', () => {
     const report = await verifyAuditLog({ sink: new LocalDirectorySink(t.dir), trustedKeys: t.trusted });
     expect(report.findings).toEqual([]);
     expect(report.treeSize).toBe(records.length);
-  }, 120_000);
+  }, 240_000);
 });

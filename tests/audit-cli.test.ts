@@ -59,7 +59,7 @@ describe('charter audit (end to end)', () => {
     const bad = await runCli(['audit', 'verify'], t.home);
     expect(bad.code).toBe(1);
     expect(bad.stdout).toContain(`[modified] record seq 2 (id ${records[2]!.id}) at line 3`);
-  }, 60_000);
+  }, 180_000);
 
   it('bad input exits 2 naming the file, line or field; nothing is appended', async () => {
     t = tempLog();
@@ -77,5 +77,5 @@ describe('charter audit (end to end)', () => {
     expect((await runCli(['audit', 'verify-proof', join(t.home, 'keys', 'trusted-keys.json')], t.home)).code).toBe(2);
     const schema = await runCli(['audit', 'schema'], t.home);
     expect(JSON.parse(schema.stdout)).toMatchObject({ $schema: 'https://json-schema.org/draft/2020-12/schema' });
-  }, 60_000);
+  }, 180_000);
 });
