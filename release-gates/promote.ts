@@ -1,20 +1,16 @@
 import { v7 as uuidv7 } from 'uuid';
 import { FindingError, InputError } from '../common/index.js';
 import type { Signer, TrustedKeysFile } from '../signing/index.js';
-import type { EvidenceRecord } from '../audit/index.js';
+import type { EvidenceSink } from '../evals/index.js';
 import { checkRelease, currentRelease, releaseContext, type CheckReport, type ReleaseContext, type ReleaseOptions } from './check-release.js';
 import { Environment, parseEnvironment, PROMOTION_ORDER } from './gate-definition.js';
 import { signReleaseRecord, type ReleaseRecord, type SignedReleaseRecord } from './release-record.js';
 
-/** Where release records go as evidence: the audit log (`AuditLog.append`). */
-export interface ReleaseEvidenceSink {
-  append(record: EvidenceRecord): Promise<{ seq: number }>;
-}
-
 export interface WriteOptions {
   /** Signs the release record; its key must be trusted for `release-record`. */
   signer: Signer;
-  audit: ReleaseEvidenceSink;
+  /** Where the release record goes as evidence: the audit log (`AuditLog.append`). */
+  audit: EvidenceSink;
 }
 
 export interface ReleaseOutcome {

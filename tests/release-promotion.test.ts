@@ -1,6 +1,6 @@
 import { spawnSync } from 'node:child_process';
 import { randomUUID } from 'node:crypto';
-import { cpSync, existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { cpSync, existsSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -383,5 +383,38 @@ describe('deploy: AgentCore through the real SDK against the local control plane
     expect(fmt.error, 'terraform must be installed to check the emitted HCL').toBeUndefined();
     expect(fmt.status, fmt.stderr).toBe(0);
     expect(fmt.stdout).toBe(hcl);
+  });
+});
+
+describe('the release history is verified before anything is loaded', () => {
+  const copy = () => {
+    const dir = mkdtempSync(join(tmpdir(), 'charter-release-tamper-'));
+    cpSync(home, dir, { recursive: true });
+    return { home: dir, trustedKeysFile: join(dir, 'keys', 'trusted-keys.json'), records: join(dir, 'releases', 'prod', AGENT, 'records') };
+  };
+  const files = (dir: string) => readdirSync(dir).sort().map((f) => join(dir, f));
+
+  it('refuses a record whose payload was changed', () => {
+    const c = copy();
+    const last = files(c.records).at(-1)!;
+    const env = JSON.parse(readFileSync(last, 'utf8')) as { payload: string };
+    const payload = JSON.parse(Buffer.from(env.payload, 'base64').toString('utf8')) as { manifestDigest: string };
+    payload.manifestDigest = manifests.risky!.digest;
+    env.payload = Buffer.from(JSON.stringify(payload)).toString('base64');
+    writeFileSync(last, JSON.stringify(env));
+    expect(() => loadReleasedManifest('prod', AGENT, c)).toThrow(/release record does not verify: envelope has 0 valid signature\(s\)/);
+    rmSync(c.home, { recursive: true, force: true });
+  });
+
+  it('refuses a history with a record removed, and a released manifest swapped for another', () => {
+    const c = copy();
+    rmSync(files(c.records)[1]!);
+    expect(() => loadReleasedManifest('prod', AGENT, c)).toThrow(/release history of spot-bidding in prod is broken: \d+ record\(s\) are not on the chain/);
+    const d = copy();
+    const current = loadReleasedManifest('prod', AGENT, d);
+    cpSync(manifests.risky!.file, current.file);
+    expect(() => loadReleasedManifest('prod', AGENT, d)).toThrow(/released manifest has digest sha256:\w+, the release record names sha256:/);
+    rmSync(c.home, { recursive: true, force: true });
+    rmSync(d.home, { recursive: true, force: true });
   });
 });
