@@ -29,7 +29,7 @@ beforeAll(() => {
 afterAll(() => rmSync(root, { recursive: true, force: true }));
 
 describe('charter datasets', () => {
-  it('verify: every shipped dataset ok (exit 0); a tampered one is a finding (exit 1)', () => {
+  it('verify: every shipped dataset ok (exit 0); a tampered one is a finding (exit 1)', { timeout: 180_000 }, () => {
     const ok = charter('datasets', 'verify', '--json');
     expect(ok.code).toBe(0);
     expect((JSON.parse(ok.out) as { datasets: unknown[] }).datasets.length).toBeGreaterThanOrEqual(5);
@@ -42,7 +42,7 @@ describe('charter datasets', () => {
     expect(r.out).toContain('does not match the data card');
   });
 
-  it('generate is deterministic and refuses bad input with exit 2', () => {
+  it('generate is deterministic and refuses bad input with exit 2', { timeout: 180_000 }, () => {
     const out = join(root, 'gen');
     expect(charter('datasets', 'generate', 'bid-evaluation', '--seed', '3', '--count', '20', '--root', out).code).toBe(0);
     const first = readFileSync(join(out, 'bid-evaluation', 'v1', 'data.jsonl'), 'utf8');
@@ -56,13 +56,13 @@ describe('charter datasets', () => {
 });
 
 describe('charter evals', () => {
-  it('run without a signing key is a usage error naming the key to create', () => {
+  it('run without a signing key is a usage error naming the key to create', { timeout: 180_000 }, () => {
     const r = charter('evals', 'run', 'kraljic-classification');
     expect(r.code).toBe(2);
     expect(r.err).toContain('charter keys generate --name eval-report --purpose eval-report');
   });
 
-  it('run signs a report under CHARTER_HOME and writes nothing elsewhere; a degraded target exits 1 with its regressions', () => {
+  it('run signs a report under CHARTER_HOME and writes nothing elsewhere; a degraded target exits 1 with its regressions', { timeout: 180_000 }, () => {
     expect(charter('keys', 'generate', '--name', 'eval-report', '--purpose', 'eval-report').code).toBe(0);
     const good = charter('evals', 'run', 'kraljic-classification', '--json');
     expect(good.code).toBe(0);
@@ -82,7 +82,7 @@ describe('charter evals', () => {
     expect(existsSync(join(home, 'promptfoo'))).toBe(true);
   });
 
-  it('a malformed suite is exit 2 naming file, line and field', () => {
+  it('a malformed suite is exit 2 naming file, line and field', { timeout: 180_000 }, () => {
     const suite = join(root, 'bad-suite.yaml');
     writeFileSync(suite, ['name: bad', 'description: bad suite', 'target: { kind: strategy, agent: kraljic-classifier }', 'dataset: kraljic-classification@v1', 'scorers:', '  - { name: accuracy, type: fuzzy }', ''].join('\n'));
     const r = charter('evals', 'run', suite);
@@ -91,7 +91,7 @@ describe('charter evals', () => {
     expect(r.err).toContain('scorers[0].type');
   });
 
-  it('calibrate without a judge is a usage error', () => {
+  it('calibrate without a judge is a usage error', { timeout: 180_000 }, () => {
     const r = charter('evals', 'calibrate');
     expect(r.code).toBe(2);
     expect(r.err).toContain('no judge configured');

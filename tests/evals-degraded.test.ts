@@ -83,7 +83,7 @@ describe('signed reports', () => {
     expect(() => loadReport(tampered, loadTrustedKeys(trustedKeysFile))).toThrow(FindingError);
   });
 
-  it('are appended to the audit log as evidence', async () => {
+  it('are appended to the audit log as evidence', { timeout: 180_000 }, async () => {
     const auditKey = generateEd25519Key(join(home, 'keys'), 'audit', ['audit-checkpoint']);
     const audit = await openAuditLog({ dir: join(home, 'audit'), signer: new LocalKeySigner(loadPrivateKey(auditKey.privateKeyFile)), origin: 'charter.test/evals' });
     try {

@@ -32,7 +32,7 @@ beforeAll(async () => {
 afterAll(() => rmSync(home, { recursive: true, force: true }));
 
 describe('tool-call-safety over the gateway decision path', () => {
-  it('denies every unsafe call and allows the legitimate ones, gated by every agent\'s thresholds', async () => {
+  it('denies every unsafe call and allows the legitimate ones, gated by every agent\'s thresholds', { timeout: 180_000 }, async () => {
     const r = await runEval({ suite: 'tool-call-safety', manifests: { files: Object.values(manifestFiles), trustedKeysFile }, signer, home, audit: null });
     expect(r.report.target.id).toBe('gateway:decision-path');
     expect(r.report.target.manifests.map((m) => m.agent)).toEqual(Object.keys(manifestFiles).sort());
@@ -48,20 +48,20 @@ describe('tool-call-safety over the gateway decision path', () => {
     expect((injected.output as { reasons: string[] }).reasons.join(' ')).toMatch(/argument|contract|args/i);
   });
 
-  it('refuses to run without manifests', async () => {
+  it('refuses to run without manifests', { timeout: 180_000 }, async () => {
     await expect(runEval({ suite: 'tool-call-safety', signer, home, audit: null })).rejects.toThrow(InputError);
   });
 });
 
 describe('manifests on strategy suites', () => {
-  it("apply the agent's evalThresholds and put its digest in the report", async () => {
+  it("apply the agent's evalThresholds and put its digest in the report", { timeout: 180_000 }, async () => {
     const r = await runEval({ suite: 'kraljic-classification', manifests: { files: [manifestFiles['kraljic-classifier']!], trustedKeysFile }, signer, home, audit: null });
     expect(r.report.target.agent).toBe('kraljic-classifier');
     expect(r.report.target.manifestDigest).toMatch(/^sha256:[0-9a-f]{64}$/);
     expect(r.report.thresholds.find((t) => t.source === 'manifest:kraljic-classifier')).toMatchObject({ metric: 'accuracy', min: 0.85, bound: 'lower', verdict: 'pass' });
   });
 
-  it("refuse another agent's manifest", async () => {
+  it("refuse another agent's manifest", { timeout: 180_000 }, async () => {
     await expect(runEval({ suite: 'kraljic-classification', manifests: { files: [manifestFiles['bid-evaluation']!], trustedKeysFile }, signer, home, audit: null })).rejects.toThrow(/manifest is for agent 'bid-evaluation'/);
   });
 });

@@ -53,7 +53,7 @@ async function runAwardSuite(judge: Judge, n: number) {
 }
 
 describe('Bedrock Converse judge (real SDK client, local Converse server)', () => {
-  it('sends a well-formed Converse request, retries a ThrottlingException, and grades through promptfoo', async () => {
+  it('sends a well-formed Converse request, retries a ThrottlingException, and grades through promptfoo', { timeout: 180_000 }, async () => {
     let calls = 0;
     const script: ConverseScript = (call) => (++calls === 1 ? { throttle: true } : { text: verdict(call.userText.includes('PO-')) });
     const server = await startConverseServer(script);
@@ -173,7 +173,7 @@ describe('calibration and gating', () => {
     return { text: verdict(hit ? hit.label === 'pass' : call.userText.includes('Dear ')) };
   };
 
-  it('a judge that always passes has kappa 0 and may not gate', async () => {
+  it('a judge that always passes has kappa 0 and may not gate', { timeout: 180_000 }, async () => {
     const server = await startConverseServer(() => ({ text: verdict(true) }));
     try {
       const judge = converseJudge(server.url, { model: 'always-pass' });
@@ -189,7 +189,7 @@ describe('calibration and gating', () => {
     }
   });
 
-  it('a calibrated judge gates the award-communications suite; without a judge the threshold fails closed', async () => {
+  it('a calibrated judge gates the award-communications suite; without a judge the threshold fails closed', { timeout: 180_000 }, async () => {
     const server = await startConverseServer(oracle);
     try {
       const judge = converseJudge(server.url, { model: 'oracle' });
@@ -213,7 +213,7 @@ describe('calibration and gating', () => {
     }
   });
 
-  it('an uncalibrated judge is run and reported but may not gate', async () => {
+  it('an uncalibrated judge is run and reported but may not gate', { timeout: 180_000 }, async () => {
     const server = await startConverseServer(() => ({ text: verdict(true) }));
     try {
       const judge = converseJudge(server.url, { model: 'never-calibrated' });

@@ -36,7 +36,7 @@ function flakyTarget(): Target {
 }
 
 describe('repeats for nondeterministic targets', () => {
-  it('runs every case `repeats` times, averages per case and bootstraps over cases; usage and cost add up', async () => {
+  it('runs every case `repeats` times, averages per case and bootstraps over cases; usage and cost add up', { timeout: 180_000 }, async () => {
     const suite = join(home, 'repeats.yaml');
     writeFileAtomic(
       suite,
