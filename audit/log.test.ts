@@ -71,6 +71,7 @@ describe('AuditLog', () => {
     await expect(log.append(bad)).rejects.toThrow(/\(tier\)/);
     await expect(log.append({ ...exampleDecision(0), id: 'not-a-uuid' })).rejects.toThrow(/\(id\)/);
     await log.append(exampleDecision(0));
+    await expect(t.open()).rejects.toThrow(`audit log is open in another process (pid ${process.pid})`);
     await log.close();
     await expect(log.append(exampleDecision(1))).rejects.toThrow(/closed/);
     await expect(t.open({ origin: 'other.example/log' })).rejects.toThrow(/has origin 'charter.test\/audit'/);

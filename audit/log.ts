@@ -10,6 +10,7 @@ import { sealBatch, stateFromCheckpoint, type SealedState } from './seal.js';
 import { latestCheckpoint } from './segment.js';
 import { LocalDirectorySink } from './sinks/local.js';
 import type { SegmentSink } from './sinks/sink.js';
+import { lockLogDir } from './lock.js';
 import { readWalFiles, removeWalFile, WalWriter } from './wal.js';
 
 export interface AuditLogOptions {
@@ -96,7 +97,7 @@ class FileAuditLog implements AuditLog {
   private closed = false;
 
   constructor(
-    private readonly opts: Required<Omit<AuditLogOptions, 'sink' | 'onSealError'>> & { onSealError?: (err: unknown) => void },
+    private readonly opts: Required<Omit<AuditLogOptions, 'sink' | 'onSealError'>> & { onSealError?: (err: unknown) => void; unlock: () => void },
     private readonly sink: SegmentSink,
     private readonly index: AuditIndex,
     private readonly walDir: string,
@@ -276,6 +277,7 @@ class FileAuditLog implements AuditLog {
     await this.writer.close();
     if (this.current.length === 0) await removeWalFile(this.writer.file, this.walDir);
     this.index.close();
+    this.opts.unlock();
   }
 }
 
@@ -316,6 +318,20 @@ export async function openAuditLog(opts: AuditLogOptions): Promise<AuditLog> {
   for (const [field, v] of Object.entries({ sealEveryRecords, sealEveryMs, readDurabilityMs })) {
     if (!Number.isInteger(v) || v < 1) throw new InputError(`${field} must be a positive integer`, { field });
   }
+  const unlock = lockLogDir(opts.dir);
+  try {
+    return await openLocked(opts, { sealEveryRecords, sealEveryMs, readDurabilityMs }, unlock);
+  } catch (err) {
+    unlock();
+    throw err;
+  }
+}
+
+async function openLocked(
+  opts: AuditLogOptions,
+  timing: { sealEveryRecords: number; sealEveryMs: number; readDurabilityMs: number },
+  unlock: () => void,
+): Promise<AuditLog> {
   const sink = opts.sink ?? new LocalDirectorySink(opts.dir);
   await sink.open();
   const latest = await latestCheckpoint(sink);
@@ -331,7 +347,7 @@ export async function openAuditLog(opts: AuditLogOptions): Promise<AuditLog> {
     const nextSeq = sealed.frontier.size + recovered.reduce((n, b) => n + b.items.length, 0);
     const writer = await WalWriter.create(walDir, nextSeq);
     const log = new FileAuditLog(
-      { dir: opts.dir, signer: opts.signer, origin: opts.origin, sealEveryRecords, sealEveryMs, readDurabilityMs, ...(opts.onSealError ? { onSealError: opts.onSealError } : {}) },
+      { dir: opts.dir, signer: opts.signer, origin: opts.origin, ...timing, unlock, ...(opts.onSealError ? { onSealError: opts.onSealError } : {}) },
       sink,
       index,
       walDir,
