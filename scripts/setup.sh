@@ -9,8 +9,11 @@ cd "$(dirname "$0")/.."
 stamp=node_modules/.charter-lock-digest
 want=$(sha256sum package-lock.json | cut -d' ' -f1)
 if [ ! -f "$stamp" ] || [ "$(cat "$stamp")" != "$want" ]; then
-  echo "setup: installing npm dependencies (npm ci)" >&2
-  npm ci --no-audit --no-fund
+  echo "setup: installing npm dependencies" >&2
+  # Not `npm ci`: promptfoo's optional @swc/core names platform builds (ppc64, s390x, win32
+  # arm64/ia32, ...) that the registry does not serve at that version, so the lock cannot
+  # list them and `npm ci` rejects it as out of sync. `npm install` keeps the locked versions.
+  npm install --no-audit --no-fund
   echo "$want" > "$stamp"
 fi
 
