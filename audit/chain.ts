@@ -1,5 +1,5 @@
 import { hash as oneShotHash } from 'node:crypto';
-import { canonicalJson, sha256Hex } from '../signing/index.js';
+import { canonicalJson } from '../signing/index.js';
 import type { AuditRecord } from './record.js';
 import { leafHash } from './merkle.js';
 
@@ -15,6 +15,8 @@ export const GENESIS_HASH = `sha256:${'0'.repeat(64)}`;
 const SUFFIX_PREFIX = ',"hash":"sha256:';
 export const SUFFIX_LENGTH = SUFFIX_PREFIX.length + 64 + 2;
 
+const bodyHash = (body: string): string => `sha256:${oneShotHash('sha256', body, 'hex')}`;
+
 export interface ChainedLine {
   line: string;
   hash: string;
@@ -22,7 +24,7 @@ export interface ChainedLine {
 
 export function chainRecord(record: AuditRecord, seq: number, prevHash: string): ChainedLine {
   const body = canonicalJson({ ...record, seq, prevHash });
-  const hash = `sha256:${sha256Hex(body)}`;
+  const hash = bodyHash(body);
   return { line: `${body.slice(0, -1)}${SUFFIX_PREFIX}${hash.slice(7)}"}`, hash };
 }
 
@@ -56,7 +58,7 @@ export function checkLine(line: string): { claimed: string; actual: string } | u
 /** Recomputes a sealed record's hash from its fields (what an offline proof verifier does). */
 export function recomputeHash(sealed: AuditRecord & { seq: number; prevHash: string }): string {
   const { hash: _ignored, ...rest } = sealed as AuditRecord & { seq: number; prevHash: string; hash?: string };
-  return `sha256:${sha256Hex(canonicalJson(rest))}`;
+  return bodyHash(canonicalJson(rest));
 }
 
 /** The Merkle leaf of a record from its `sha256:<hex>` hash (or bare hex). */
