@@ -18,3 +18,5 @@ export { ToolDeniedError, Toolbox, type ToolChannel, type ToolChannelFactory, ty
 export type { LedgerDocumentKind, NegotiationView, ProcurementLedger } from './tools/ledger.js';
 export { procurementTools, serveProcurementTools } from './tools/procurement-tools.js';
 export { DEFAULT_SUPPLIER_CLIENT, SupplierClient, type SupplierClientOptions } from './tools/supplier-client.js';
+export { AgentCoreAgents } from './runtime/agentcore-client.js';
+export { InvocationPayload, serveAgentCoreRuntime, SESSION_HEADER, type InvocationHandler, type SessionState } from './runtime/agentcore-server.js';

@@ -1,0 +1,96 @@
+import { createServer, type IncomingMessage, type ServerResponse } from 'node:http';
+import type { AddressInfo } from 'node:net';
+import { z } from 'zod';
+import { CharterError, errorMessage } from '../../common/index.js';
+import type { AgentOutput } from '../agent.js';
+import type { RunningServer } from '../mcp-tool-server.js';
+
+export const SESSION_HEADER = 'x-amzn-bedrock-agentcore-runtime-session-id';
+
+/** What an invocation carries: the tenant, the agent's input and the correlation ids. */
+export const InvocationPayload = z.strictObject({
+  tenantId: z.string().regex(/^[a-z0-9][a-z0-9-]{0,62}$/),
+  input: z.unknown(),
+  negotiationId: z.string().min(1).optional(),
+  traceId: z.string().min(1).optional(),
+});
+export type InvocationPayload = z.infer<typeof InvocationPayload>;
+
+export type InvocationHandler = (payload: InvocationPayload, session: SessionState) => Promise<AgentOutput>;
+
+/** Per-session state (AgentCore gives each session its own microVM; locally, a map entry). */
+export interface SessionState {
+  id: string;
+  tenantId: string;
+  invocations: number;
+}
+
+function send(res: ServerResponse, status: number, body: unknown, headers: Record<string, string> = {}): void {
+  res.writeHead(status, { 'content-type': 'application/json', ...headers }).end(JSON.stringify(body));
+}
+
+async function readBody(req: IncomingMessage): Promise<string> {
+  const chunks: Buffer[] = [];
+  for await (const c of req) chunks.push(c as Buffer);
+  return Buffer.concat(chunks).toString('utf8');
+}
+
+/**
+ * The AgentCore Runtime HTTP contract for one agent: `GET /ping` answers `Healthy`, or
+ * `HealthyBusy` while an invocation runs; `POST /invocations` takes a JSON payload and answers
+ * JSON. A session (the session-id header) is bound to the tenant of its first invocation: an
+ * invocation for another tenant in the same session is refused (409), so session state never
+ * crosses tenants.
+ */
+export async function serveAgentCoreRuntime(handler: InvocationHandler, port = 0, host = '127.0.0.1'): Promise<RunningServer> {
+  const sessions = new Map<string, SessionState>();
+  let busy = 0;
+  let lastChange = Math.floor(Date.now() / 1000);
+  const setBusy = (delta: number) => {
+    const before = busy > 0;
+    busy += delta;
+    if (before !== busy > 0) lastChange = Math.floor(Date.now() / 1000);
+  };
+  const http = createServer((req, res) => {
+    const path = new URL(req.url ?? '/', 'http://localhost').pathname;
+    if (req.method === 'GET' && path === '/ping') return send(res, 200, { status: busy > 0 ? 'HealthyBusy' : 'Healthy', time_of_last_update: lastChange });
+    if (req.method !== 'POST' || path !== '/invocations') return send(res, 404, { error: 'GET /ping or POST /invocations' });
+    const sessionId = String(req.headers[SESSION_HEADER] ?? '');
+    setBusy(1);
+    void (async () => {
+      try {
+        let raw: unknown;
+        try {
+          raw = JSON.parse(await readBody(req));
+        } catch {
+          return send(res, 400, { error: 'the payload is not JSON' });
+        }
+        const parsed = InvocationPayload.safeParse(raw);
+        if (!parsed.success) return send(res, 400, { error: `payload.${parsed.error.issues[0]!.path.join('.')}: ${parsed.error.issues[0]!.message}` });
+        const session = sessions.get(sessionId) ?? { id: sessionId, tenantId: parsed.data.tenantId, invocations: 0 };
+        if (session.tenantId !== parsed.data.tenantId) return send(res, 409, { error: `session ${sessionId} belongs to tenant ${session.tenantId}` });
+        if (sessionId) sessions.set(sessionId, session);
+        session.invocations++;
+        const out = await handler(parsed.data, session);
+        send(res, 200, out, sessionId ? { [SESSION_HEADER]: sessionId } : {});
+      } catch (err) {
+        send(res, err instanceof CharterError && err.exitCode === 2 ? 400 : 500, { error: errorMessage(err) });
+      } finally {
+        setBusy(-1);
+      }
+    })();
+  });
+  await new Promise<void>((resolve, fail) => {
+    http.once('error', fail);
+    http.listen(port, host, () => resolve());
+  });
+  const { port: bound } = http.address() as AddressInfo;
+  return {
+    url: `http://${host}:${bound}`,
+    close: () =>
+      new Promise<void>((resolve) => {
+        http.closeAllConnections();
+        http.close(() => resolve());
+      }),
+  };
+}

@@ -1,0 +1,67 @@
+import { createServer, type IncomingMessage } from 'node:http';
+import type { AddressInfo } from 'node:net';
+
+/**
+ * A local stand-in for the AgentCore Runtime data plane, speaking its wire protocol to the
+ * real SDK: `POST /runtimes/{agentRuntimeArn}/invocations` (the ARN URL-encoded, optional
+ * `?qualifier=`), the session id in `X-Amzn-Bedrock-AgentCore-Runtime-Session-Id`, the payload
+ * as the raw body. Like the service it forwards the body and session to the runtime's
+ * container contract (`POST /invocations` on the agent) and streams the answer back; an
+ * unknown runtime is a ResourceNotFoundException.
+ */
+export interface LocalAgentCore {
+  endpoint: string;
+  /** Runtime ARN -> base URL of the agent's HTTP server (its /invocations and /ping). */
+  routes: Map<string, string>;
+  /** Invocations received per runtime ARN. */
+  calls: Map<string, number>;
+  close(): Promise<void>;
+}
+
+const SESSION = 'x-amzn-bedrock-agentcore-runtime-session-id';
+
+async function body(req: IncomingMessage): Promise<Buffer> {
+  const chunks: Buffer[] = [];
+  for await (const c of req) chunks.push(c as Buffer);
+  return Buffer.concat(chunks);
+}
+
+export async function startLocalAgentCore(): Promise<LocalAgentCore> {
+  const routes = new Map<string, string>();
+  const calls = new Map<string, number>();
+  const http = createServer((req, res) => {
+    void (async () => {
+      const url = new URL(req.url ?? '/', 'http://localhost');
+      const m = /^\/runtimes\/([^/]+)\/invocations$/.exec(url.pathname);
+      if (req.method !== 'POST' || !m) {
+        res.writeHead(404, { 'content-type': 'application/json', 'x-amzn-errortype': 'UnknownOperationException' }).end('{"message":"unknown operation"}');
+        return;
+      }
+      const arn = decodeURIComponent(m[1]!);
+      const target = routes.get(arn);
+      if (!target) {
+        res.writeHead(404, { 'content-type': 'application/json', 'x-amzn-errortype': 'ResourceNotFoundException' }).end(JSON.stringify({ message: `runtime ${arn} not found` }));
+        return;
+      }
+      calls.set(arn, (calls.get(arn) ?? 0) + 1);
+      const session = String(req.headers[SESSION] ?? '');
+      const upstream = await fetch(`${target}/invocations`, { method: 'POST', headers: { 'content-type': String(req.headers['content-type'] ?? 'application/json'), [SESSION]: session }, body: await body(req) });
+      const answer = Buffer.from(await upstream.arrayBuffer());
+      res.writeHead(upstream.status, { 'content-type': upstream.headers.get('content-type') ?? 'application/json', [SESSION]: session }).end(answer);
+    })().catch((err: unknown) => {
+      if (!res.headersSent) res.writeHead(500, { 'content-type': 'application/json', 'x-amzn-errortype': 'InternalServerException' }).end(JSON.stringify({ message: String(err) }));
+    });
+  });
+  await new Promise<void>((resolve) => http.listen(0, '127.0.0.1', () => resolve()));
+  const { port } = http.address() as AddressInfo;
+  return {
+    endpoint: `http://127.0.0.1:${port}`,
+    routes,
+    calls,
+    close: () =>
+      new Promise<void>((resolve) => {
+        http.closeAllConnections();
+        http.close(() => resolve());
+      }),
+  };
+}
