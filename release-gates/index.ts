@@ -14,7 +14,8 @@ export { RELEASE_APPROVAL_PAYLOAD_TYPE, ReleaseApproval, signReleaseApproval } f
 export { RELEASE_RECORD_PAYLOAD_TYPE, ReleaseRecord, verifyReleaseRecord, type SignedReleaseRecord } from './release-record.js';
 export { ReleaseStore } from './release-store.js';
 export { loadReleasedManifest, verifyReleasedManifestFile, type ReleasedManifest } from './released-manifest.js';
-export { scanText, shannonEntropy, type SecretFinding } from './secret-scan.js';
+export { checkSecrets, scanText, shannonEntropy, type SecretFinding } from './secret-scan.js';
+export { replayDecisions, type ReplayData, type ReplayFlip, type ReplayInput, type ReplayResult } from './replay.js';
 export { planAgentCore, type AgentCorePlan, type AgentCoreSettings, type GatewayPolicyMode } from './agentcore-plan.js';
 export { deployToAgentCore, type AgentCoreDeployment, type DeployAction, type DeployOptions } from './agentcore-deploy.js';
 export { deployRelease, releaseTerraform } from './deploy-release.js';

@@ -91,8 +91,9 @@ export function replayDecisions(input: ReplayInput): ReplayResult {
     const recorder = r.manifestDigest ? input.known.get(r.manifestDigest) : undefined;
     const reproduction = recorder ? engineFor(recorder).authorizeCall(call, input.data).decision : null;
     // Both sides of the canary are decided on the same replayed request, so what the trail does
-    // not keep (arguments) cannot show up as a flip.
-    const baseline = current ? current.authorizeCall(call, input.data).decision : (reproduction ?? r.decision);
+    // not keep (arguments) cannot show up as a flip. The current release usually recorded the
+    // traffic itself: then its decision is the reproduction.
+    const baseline = current ? (recorder?.digest === input.current!.digest ? reproduction! : current.authorizeCall(call, input.data).decision) : (reproduction ?? r.decision);
     if (baseline !== next.decision) canaryFlips++;
     if (reproduction !== r.decision) continue;
     reproduced++;

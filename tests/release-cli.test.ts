@@ -31,7 +31,9 @@ beforeAll(() => {
 });
 afterAll(() => rmSync(home, { recursive: true, force: true }));
 
-describe('charter release', () => {
+// Each call starts a Node process that loads Cedar, the AWS SDK and asks npm for advisories: on a
+// busy two-core machine a call takes seconds, so these tests get more than the default 30 s.
+describe('charter release', { timeout: 120_000 }, () => {
   it('check prints a table of gates with evidence and exits 1 when a required gate blocks', () => {
     const r = charter('release', 'check', '--env', 'dev', '--manifest', manifest, '--test-report', TEST_REPORT);
     expect(r.code).toBe(1);
