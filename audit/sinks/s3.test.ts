@@ -76,6 +76,14 @@ describe('S3 Object Lock sink against a local radosgw', () => {
     expect(after.warnings).toContainEqual(expect.stringMatching(new RegExp(`^${rel}: 2 versions: written again after sealing; the original version ${segment.VersionId!}`)));
     expect(after.warnings).toContainEqual(expect.stringContaining('delete marker'));
 
+    // re-sealing after a crash stores the same bytes again: no new version; different bytes are refused
+    const cpKey = cp.Key!.slice('audit/prod/'.length);
+    const original = await sinkFor('audit').get(cpKey);
+    await sinkFor('audit').put(cpKey, original!);
+    await expect(sinkFor('audit').put(cpKey, Buffer.from('{}'))).rejects.toThrow(/refusing to write different content/);
+    const cpVersions = await client.send(new ListObjectVersionsCommand({ Bucket: 'audit', Prefix: cp.Key! }));
+    expect(cpVersions.Versions).toHaveLength(1);
+
     // the index for queries is rebuilt from the originals too
     const acme = await queryAudit({ dir: `${t.home}/reader`, sink: sinkFor('audit'), tenant: 'acme' });
     expect(acme).toHaveLength(16);
