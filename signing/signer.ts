@@ -1,4 +1,4 @@
-import { createPublicKey, sign as nodeSign, verify as nodeVerify, type KeyObject } from 'node:crypto';
+import { createHash, createPublicKey, sign as nodeSign, verify as nodeVerify, type KeyObject } from 'node:crypto';
 import { GetPublicKeyCommand, KMSClient, SignCommand, type KMSClientConfig } from '@aws-sdk/client-kms';
 import { CharterError, ExitCode } from '../common/index.js';
 import { algorithmOf, keyIdOf, publicKeyFromPem, type SignatureAlgorithm, type TrustedKey } from './keys.js';
@@ -61,9 +61,15 @@ export class KmsSigner implements Signer {
     return new KmsSigner(client, kmsKeyId, publicKey, keyIdOf(publicKey));
   }
 
+  /**
+   * KMS takes at most 4096 bytes as a RAW message, and manifests are larger, so the SHA-256
+   * digest is sent (MessageType DIGEST). The signature is the same ECDSA_SHA_256 signature
+   * over the full message, verifiable without KMS.
+   */
   async sign(data: Uint8Array): Promise<Uint8Array> {
+    const digest = createHash('sha256').update(data).digest();
     const out = await this.client.send(
-      new SignCommand({ KeyId: this.kmsKeyId, Message: data, MessageType: 'RAW', SigningAlgorithm: 'ECDSA_SHA_256' }),
+      new SignCommand({ KeyId: this.kmsKeyId, Message: digest, MessageType: 'DIGEST', SigningAlgorithm: 'ECDSA_SHA_256' }),
     );
     if (!out.Signature) throw new CharterError(`KMS returned no signature for ${this.kmsKeyId}`);
     return out.Signature;
