@@ -270,8 +270,8 @@ class FileAuditLog implements AuditLog {
 
   async close(): Promise<void> {
     if (this.closed) return;
+    this.closed = true; // appends arriving while the last seal runs are refused, not lost
     await this.flush();
-    this.closed = true;
     if (this.readTimer) clearTimeout(this.readTimer);
     await this.flushing;
     await this.writer.close();
