@@ -87,15 +87,15 @@ function approvalsGate(def: GateDefinition, candidate: VerifiedManifest, current
   const rule = def.gates.approval;
   const entitled = loaded.approvals.filter((a) => rule.approvers.includes(a.approver));
   const notEntitled = loaded.approvals.filter((a) => !rule.approvers.includes(a.approver)).map((a) => `${a.file}: ${a.approver} does not hold the release approval right in ${def.environment}`);
-  const distinct = [...new Set(entitled.map((a) => a.keyId))];
+  // Distinct people, not keys: two keys filed under one approver's name count once.
+  const distinct = [...new Set(entitled.map((a) => a.approver))];
   const baseReasons = [
     ...(candidate.manifest.baseChanged === true ? ['the manifest records a base pack change (baseChanged)'] : []),
     ...(current && current.manifest.manifest.baseDigest !== candidate.manifest.baseDigest ? [`the base digest differs from the current release's (${current.manifest.manifest.baseDigest.slice(0, 19)}…)`] : []),
   ];
   const required = baseReasons.length ? Math.max(2, rule.min) : rule.min;
-  const names = [...new Set(entitled.map((a) => a.approver))];
-  const evidence = { approvers: names, required, baseChanged: baseReasons, entitled: rule.approvers, problems: [...loaded.problems, ...notEntitled] };
-  const summary = `${distinct.length}/${required} distinct approver(s)${names.length ? ` (${names.join(', ')})` : ''}${baseReasons.length ? ', base changed: two required' : ''}`;
+  const evidence = { approvers: distinct, required, baseChanged: baseReasons, entitled: rule.approvers, problems: [...loaded.problems, ...notEntitled] };
+  const summary = `${distinct.length}/${required} distinct approver(s)${distinct.length ? ` (${distinct.join(', ')})` : ''}${baseReasons.length ? ', base changed: two required' : ''}`;
   if (distinct.length >= required) return pass(summary, evidence);
   return fail(summary, [
     baseReasons.length

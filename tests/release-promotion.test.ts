@@ -260,12 +260,17 @@ describe('release gates: dev -> stg -> prod', () => {
     await promote('dev', m.file, { ...options(), ...write() });
     await promote('stg', m.file, { ...options(), ...write() });
     await approve('prod', m, 'release-approver-1');
+    // A second key filed under the same approver's name is still one approver.
+    const second = generateEd25519Key(join(home, 'keys'), 'approver-1-second-key', ['approval']);
+    addTrustedKeys(trustedKeysFile, [{ ...second.trusted, name: 'release-approver-1' }]);
+    keys['approver-1-second-key'] = second.privateKeyFile;
+    await approve('prod', m, 'approver-1-second-key');
     await expect(promote('prod', m.file, { ...options(), ...write() })).rejects.toThrow(
       /refused: approval fail \(base pack changed \(the manifest records a base pack change \(baseChanged\); the base digest differs from the current release's .*\): 2 distinct approvers required, 1 approved\)/,
     );
     await approve('prod', m, 'release-approver-2');
     const prod = await promote('prod', m.file, { ...options(), ...write() });
-    expect(prod.signed.record.approvals.map((a) => a.approver).sort()).toEqual(['release-approver-1', 'release-approver-2']);
+    expect([...new Set(prod.signed.record.approvals.map((a) => a.approver))].sort()).toEqual(['release-approver-1', 'release-approver-2']);
   });
 
   it('blocks a deny -> allow replay flip on a write-high tool unless an approver accepts it', async () => {
