@@ -41,7 +41,7 @@ try {
 
   // Simulated latency: the same strategy behind a timer, at concurrency 1 and at the configured level.
   const strategy = strategyTarget('kraljic-classifier');
-  const slow: Target = { ...strategy, id: `${strategy.id}+${latencyMs}ms`, run: async (c) => (await sleep(latencyMs), strategy.run(c)) };
+  const slow: Target = { ...strategy, id: `${strategy.id}+${latencyMs}ms`, run: async (c, repeat) => (await sleep(latencyMs), strategy.run(c, repeat)) };
   const latencyCases = Math.min(cases, 200);
   const latencyRoot = join(home, 'datasets-latency');
   generateDataset('kraljic-classification', { root: latencyRoot, count: latencyCases, seed: 1 });

@@ -7,6 +7,7 @@ import { canonicalJson, digestOf, loadTrustedKeys, parseEnvelope, signEnvelope, 
 import { loadVerifiedManifest } from '../policy-packs/index.js';
 import type { EvidenceRecord } from '../audit/index.js';
 import { compareWithBaseline } from './baseline.js';
+import type { ResponseCache } from './cache.js';
 import { judgeStanding } from './calibrate.js';
 import type { Judge } from './judge/grader.js';
 import { reportMarkdown } from './markdown.js';
@@ -45,6 +46,8 @@ export interface EvalRunOptions {
   /** Keys trusted to verify judge calibrations; default $CHARTER_HOME/keys/trusted-keys.json when present. */
   trustedKeysFile?: string;
   signer: Signer;
+  /** Response cache for model targets (null: none). */
+  cache?: ResponseCache | null;
   home?: string;
   concurrency?: number;
   audit?: EvidenceSink | null;
@@ -98,7 +101,7 @@ export async function runEval(opts: EvalRunOptions): Promise<EvalRunResult> {
           approvalsDir: scratchApprovalsDir(home),
           ...(opts.entitiesFile ? { entitiesFile: opts.entitiesFile } : {}),
         })
-      : targetFor(suite.target));
+      : targetFor(suite.target, opts.cache ?? null));
   const judge = opts.judge ?? null;
   const trustedFile = opts.trustedKeysFile ?? join(home, 'keys', 'trusted-keys.json');
   const trusted = existsSync(trustedFile) ? loadTrustedKeys(trustedFile) : null;

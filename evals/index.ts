@@ -8,9 +8,9 @@ export { ResponseCache } from './cache.js';
 export { CALIBRATION_PAYLOAD_TYPE, Calibration, DEFAULT_CALIBRATION_DATASET, calibrateJudge, judgeStanding, saveCalibration, type JudgeStanding } from './calibrate.js';
 export { loadReport, runEval, type EvalRunOptions, type EvalRunResult, type EvidenceSink } from './evaluate.js';
 export { DEFAULT_GATEWAY_ENTITIES, gatewayTarget, scratchApprovalsDir, type GatewayTargetOptions } from './gateway-target.js';
-export { JudgeConfig, judgeIdentity, loadJudgeConfig } from './judge/config.js';
+export { JudgeConfig, ModelEndpoint, costOf, judgeIdentity, loadJudgeConfig } from './judge/config.js';
 export { ConverseModel, type ConverseModelOptions } from './judge/converse.js';
-export { Judge, JudgeVerdict, chatModelFor, parseVerdict, toChatRequest, type GraderProvider, type JudgeCall } from './judge/grader.js';
+export { Judge, JudgeVerdict, chatModelFor, parseJsonAnswer, parseVerdict, toChatRequest, type GraderProvider, type JudgeCall } from './judge/grader.js';
 export { JudgeError, type ChatModel, type ChatRequest, type ChatResponse, type TokenUsage } from './judge/model.js';
 export { OpenAiModel, type OpenAiModelOptions } from './judge/openai.js';
 export { reportMarkdown } from './markdown.js';
@@ -23,5 +23,5 @@ export { exactMatch, jsonSchemaCheck, ndcg, numericMatch, setMatch, top1 } from 
 export type { ScoreResult } from './scorers/types.js';
 export { bootstrapMeanInterval, cohenKappa, mcnemarExact, pairedBootstrap, quantile, signTest, wilsonInterval, type Interval } from './stats.js';
 export { Suite, ScorerSpec, TargetSpec, ThresholdSpec, defaultSuitesDir, getField, listSuites, loadSuite } from './suite.js';
-export { datasetFieldTarget, strategyTarget, targetFor, type Target, type TargetUsage } from './targets.js';
+export { datasetFieldTarget, modelTarget, strategyTarget, targetFor, type Target, type TargetUsage } from './targets.js';
 export { checkThresholds, type Threshold, type ThresholdVerdict } from './thresholds.js';

@@ -73,7 +73,7 @@ export async function runSuite(opts: RunOptions): Promise<RunResult> {
       const idx = Number(context?.vars?.idx);
       const t0 = performance.now();
       try {
-        const { output, usage } = await target.run(tests[idx]!.testCase);
+        const { output, usage } = await target.run(tests[idx]!.testCase, tests[idx]!.repeat);
         outputs.set(idx, { output, usage: usage ?? null, latencyMs: performance.now() - t0, error: null });
         return { output: JSON.stringify(output) ?? 'null', ...(usage ? { tokenUsage: { prompt: usage.inputTokens, completion: usage.outputTokens, total: usage.inputTokens + usage.outputTokens } } : {}) };
       } catch (err) {

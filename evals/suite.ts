@@ -3,6 +3,7 @@ import { basename, join } from 'node:path';
 import { z } from 'zod';
 import { contentPath, readYaml } from '../common/index.js';
 import { parseDatasetRef } from '../datasets/index.js';
+import { ModelEndpoint } from './judge/config.js';
 
 /**
  * A dotted path into a JSON value: `quadrant`, `award.bidId`, `purchaseOrders[0].totalCents`,
@@ -48,6 +49,11 @@ export const TargetSpec = z.discriminatedUnion('kind', [
   z.strictObject({ kind: z.literal('gateway') }),
   /** The case's own input field, unchanged: used to grade fixed outputs (judge calibration). */
   z.strictObject({ kind: z.literal('dataset-field'), field: FieldPath }),
+  /**
+   * A model answering a prompt: `{{input}}` in the prompt is replaced by the case input as JSON;
+   * the answer must be JSON (the output). Nondeterministic: use `repeats`.
+   */
+  z.strictObject({ kind: z.literal('model'), endpoint: ModelEndpoint, system: z.string().min(1), prompt: z.string().includes('{{input}}', { message: 'prompt must contain {{input}}' }) }),
 ]);
 export type TargetSpec = z.infer<typeof TargetSpec>;
 

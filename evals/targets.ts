@@ -1,6 +1,10 @@
 import { InputError } from '../common/index.js';
 import { strategies } from '../agents/index.js';
 import type { DatasetCase } from '../datasets/index.js';
+import { ResponseCache } from './cache.js';
+import { costOf, judgeIdentity } from './judge/config.js';
+import { chatModelFor, parseJsonAnswer } from './judge/grader.js';
+import type { ChatModel, TokenUsage } from './judge/model.js';
 import { getField, type TargetSpec } from './suite.js';
 
 export interface TargetUsage {
@@ -15,7 +19,8 @@ export interface Target {
   id: string;
   /** Digest of the signed manifest the target runs under, when one was given. */
   manifestDigest: string | null;
-  run(testCase: DatasetCase): Promise<{ output: unknown; usage?: TargetUsage }>;
+  /** `repeat` (1-based) tells repeated runs of one case apart (response cache keys). */
+  run(testCase: DatasetCase, repeat: number): Promise<{ output: unknown; usage?: TargetUsage }>;
 }
 
 /**
@@ -36,8 +41,32 @@ export function datasetFieldTarget(field: string): Target {
   return { id: `dataset-field:${field}`, manifestDigest: null, run: async (c) => ({ output: getField(c.input, field) }) };
 }
 
-export function targetFor(spec: TargetSpec): Target {
+/**
+ * A model behind a prompt. Answers are cached by the hash of (model identity, request, repeat):
+ * a rerun reproduces the same answers at no cost, while repeats of one case stay independent calls.
+ */
+export function modelTarget(spec: Extract<TargetSpec, { kind: 'model' }>, cache: ResponseCache | null, model: ChatModel = chatModelFor(spec.endpoint)): Target {
+  const identity = judgeIdentity(spec.endpoint);
+  return {
+    id: `model:${model.id}`,
+    manifestDigest: null,
+    run: async (c, repeat) => {
+      const request = { system: spec.system, messages: [{ role: 'user' as const, content: spec.prompt.replaceAll('{{input}}', JSON.stringify(c.input)) }] };
+      const key = ResponseCache.keyOf({ target: identity, request, repeat });
+      const hit = cache?.get<{ text: string; usage: TokenUsage | null }>(key);
+      const res = hit ?? (await model.complete(request));
+      const output = parseJsonAnswer(res.text, 'target');
+      if (!hit) cache?.set(key, { text: res.text, usage: res.usage });
+      const u = res.usage;
+      return u ? { output, usage: { inputTokens: u.inputTokens, outputTokens: u.outputTokens, costUsd: hit ? 0 : costOf(spec.endpoint.pricing, u) } } : { output };
+    },
+  };
+}
+
+export function targetFor(spec: TargetSpec, cache: ResponseCache | null = null): Target {
   switch (spec.kind) {
+    case 'model':
+      return modelTarget(spec, cache);
     case 'strategy':
       return strategyTarget(spec.agent, spec.config);
     case 'dataset-field':

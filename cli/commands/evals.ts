@@ -95,7 +95,7 @@ export function registerEvals(program: Command): void {
       .option('--entities <file>', "entities and tenant limits for the gateway target (default: the procurement pack's fixtures)")
       .option('--trusted-keys <file>', 'trusted keys for the manifest, baseline and judge calibration (default $CHARTER_HOME/keys/trusted-keys.json)')
       .option('--judge <file>', 'judge config YAML (default $CHARTER_HOME/judge.yaml when present; none: judge metrics not run)')
-      .option('--no-cache', 'do not reuse cached judge answers')
+      .option('--no-cache', 'do not reuse cached model-target and judge answers')
       .option('--key <file|kms:id>', 'eval-report signing key (default $CHARTER_HOME/keys/eval-report.key.pem)')
       .option('--concurrency <n>', 'cases in flight at once (model-backed targets and judges)', '4')
       .option('--no-audit', 'do not record the report in the audit log')
@@ -127,6 +127,7 @@ export function registerEvals(program: Command): void {
           trustedKeysFile,
           signer,
           home,
+          cache: opts.cache === false ? null : new ResponseCache(join(home, 'cache', 'targets')),
           concurrency: positiveInt(opts.concurrency, '--concurrency'),
           audit,
         });

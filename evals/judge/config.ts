@@ -10,35 +10,50 @@ const Pricing = z.strictObject({
   outputPer1k: z.number().nonnegative(),
 });
 
+/** USD for one call, when the endpoint has pricing and the provider reported usage. */
+export function costOf(pricing: z.infer<typeof Pricing> | undefined, usage: { inputTokens: number; outputTokens: number } | null): number | null {
+  if (!pricing || !usage) return null;
+  return (usage.inputTokens / 1000) * pricing.inputPer1k + (usage.outputTokens / 1000) * pricing.outputPer1k;
+}
+
 const Common = {
   model: z.string().min(1),
   temperature: z.number().min(0).max(2).default(0),
   maxTokens: z.number().int().positive().default(512),
   /** Attempts per call, retries included (throttling, 5xx). */
   maxAttempts: z.number().int().positive().max(10).default(4),
-  /** Agreement (Cohen's kappa) with the labelled calibration set required before the judge may gate. */
-  minKappa: z.number().min(-1).max(1).default(0.6),
   pricing: Pricing.optional(),
 };
 
-/** Where an LLM judge lives: a Bedrock model through Converse, or any OpenAI-compatible endpoint. */
-export const JudgeConfig = z.discriminatedUnion('provider', [
-  z.strictObject({
-    provider: z.literal('bedrock-converse'),
-    ...Common,
-    region: z.string().min(1).default('us-east-1'),
-    /** Override of the Bedrock runtime endpoint (VPC endpoint, local test server). */
-    endpoint: z.url().optional(),
-  }),
-  z.strictObject({
-    provider: z.literal('openai'),
-    ...Common,
-    /** Base URL up to and including `/v1`, e.g. `https://api.openai.com/v1`. */
-    baseUrl: z.url(),
-    /** Name of the environment variable holding the API key (never the key itself). */
-    apiKeyEnv: z.string().regex(/^[A-Z_][A-Z0-9_]*$/).optional(),
-  }),
-]);
+/** The two ways to reach a model, with `extra` fields added to both. */
+function endpointOptions<E extends z.ZodRawShape>(extra: E) {
+  return [
+    z.strictObject({
+      provider: z.literal('bedrock-converse'),
+      ...Common,
+      ...extra,
+      region: z.string().min(1).default('us-east-1'),
+      /** Override of the Bedrock runtime endpoint (VPC endpoint, local test server). */
+      endpoint: z.url().optional(),
+    }),
+    z.strictObject({
+      provider: z.literal('openai'),
+      ...Common,
+      ...extra,
+      /** Base URL up to and including `/v1`, e.g. `https://api.openai.com/v1`. */
+      baseUrl: z.url(),
+      /** Name of the environment variable holding the API key (never the key itself). */
+      apiKeyEnv: z.string().regex(/^[A-Z_][A-Z0-9_]*$/).optional(),
+    }),
+  ] as const;
+}
+
+/** Where a model lives: a Bedrock model through Converse, or any OpenAI-compatible endpoint. */
+export const ModelEndpoint = z.discriminatedUnion('provider', endpointOptions({}));
+export type ModelEndpoint = z.infer<typeof ModelEndpoint>;
+
+/** A judge: a model endpoint plus the agreement (Cohen's kappa) with the labelled set it needs before it may gate. */
+export const JudgeConfig = z.discriminatedUnion('provider', endpointOptions({ minKappa: z.number().min(-1).max(1).default(0.6) }));
 export type JudgeConfig = z.infer<typeof JudgeConfig>;
 
 /**
@@ -51,7 +66,7 @@ export function loadJudgeConfig(file?: string): { config: JudgeConfig; file: str
   return { config: readYaml(path, JudgeConfig), file: path };
 }
 
-/** The judge's identity for reports and calibration records: everything that changes its verdicts. */
-export function judgeIdentity(c: JudgeConfig): Record<string, unknown> {
+/** A model's identity for reports, caches and calibration records: everything that changes its answers. */
+export function judgeIdentity(c: ModelEndpoint): Record<string, unknown> {
   return { provider: c.provider, model: c.model, temperature: c.temperature, maxTokens: c.maxTokens, ...(c.provider === 'openai' ? { baseUrl: c.baseUrl } : { region: c.region }) };
 }

@@ -2,7 +2,7 @@ import { z } from 'zod';
 import { errorMessage } from '../../common/index.js';
 import { digestJson } from '../../signing/index.js';
 import { ResponseCache } from '../cache.js';
-import { judgeIdentity, type JudgeConfig } from './config.js';
+import { costOf, judgeIdentity, type JudgeConfig, type ModelEndpoint } from './config.js';
 import { ConverseModel } from './converse.js';
 import { JudgeError, type ChatModel, type ChatRequest, type TokenUsage } from './model.js';
 import { OpenAiModel } from './openai.js';
@@ -18,11 +18,22 @@ export interface JudgeCall {
   error?: string;
 }
 
-export function chatModelFor(config: JudgeConfig): ChatModel {
+export function chatModelFor(config: ModelEndpoint): ChatModel {
   const common = { model: config.model, temperature: config.temperature, maxTokens: config.maxTokens, maxAttempts: config.maxAttempts };
   if (config.provider === 'bedrock-converse') return new ConverseModel({ ...common, region: config.region, ...(config.endpoint ? { endpoint: config.endpoint } : {}) });
   const apiKey = config.apiKeyEnv ? process.env[config.apiKeyEnv] : undefined;
   return new OpenAiModel({ ...common, baseUrl: config.baseUrl, ...(apiKey ? { apiKey } : {}) });
+}
+
+/** A model answer that must be one JSON value, optionally inside one ```json fence; anything else is a JudgeError. */
+export function parseJsonAnswer(text: string, who: string): unknown {
+  const trimmed = text.trim();
+  const fenced = /^```(?:json)?\s*\n([\s\S]*?)\n```$/.exec(trimmed);
+  try {
+    return JSON.parse(fenced ? fenced[1]! : trimmed);
+  } catch {
+    throw new JudgeError(`malformed ${who} output (not JSON): ${JSON.stringify(trimmed.slice(0, 120))}`);
+  }
 }
 
 /**
@@ -30,14 +41,7 @@ export function chatModelFor(config: JudgeConfig): ChatModel {
  * Anything else is a judge error: a verdict is never guessed from prose.
  */
 export function parseVerdict(text: string): JudgeVerdict {
-  const trimmed = text.trim();
-  const fenced = /^```(?:json)?\s*\n([\s\S]*?)\n```$/.exec(trimmed);
-  let value: unknown;
-  try {
-    value = JSON.parse(fenced ? fenced[1]! : trimmed);
-  } catch {
-    throw new JudgeError(`malformed judge output (not a JSON object): ${JSON.stringify(trimmed.slice(0, 120))}`);
-  }
+  const value = parseJsonAnswer(text, 'judge');
   const parsed = JudgeVerdict.safeParse(value);
   if (!parsed.success) {
     const issue = parsed.error.issues[0]!;
@@ -88,9 +92,7 @@ export class Judge {
   }
 
   private cost(usage: TokenUsage | null): number | null {
-    const p = this.config.pricing;
-    if (!p || !usage) return null;
-    return (usage.inputTokens / 1000) * p.inputPer1k + (usage.outputTokens / 1000) * p.outputPer1k;
+    return costOf(this.config.pricing, usage);
   }
 
   /** Grades one rendered prompt; the verdict, or a JudgeError. */
