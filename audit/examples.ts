@@ -7,8 +7,7 @@ const TOOLS = ['get_category_spend', 'submit_bid', 'award_contract', 'update_sup
 
 /**
  * A well-formed decision record, varied by `i` (tenant, agent, tool, tier, decision): what
- * the benchmarks, the tests and `charter audit demo`-style fixtures feed the log. Override
- * any field.
+ * the benchmarks and tests feed the log. Override any field.
  */
 export function exampleDecision(i: number, overrides: Partial<DecisionRecord> = {}): DecisionRecord {
   const tenant = ['acme', 'globex', 'initech'][i % 3]!;

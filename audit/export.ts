@@ -40,7 +40,7 @@ export async function exportEvidenceBundle(
   const to = opts.to !== undefined ? normaliseTime(opts.to, 'to') : null;
   const reader = await openReader(opts);
   try {
-    const { tree, note } = await treeAtLatest(reader);
+    const { tree, note } = treeAtLatest(reader);
     const signer = verifyCheckpoint(note, opts.trustedKeys, reader.sink.location).signedBy;
     const rows = reader.index.query({ tenant: opts.tenant, ...(from ? { from } : {}), ...(to ? { to } : {}) });
     return {

@@ -5,7 +5,7 @@ import { recomputeHash, recordLeaf } from './chain.js';
 import { verifyCheckpoint } from './checkpoint.js';
 import { MerkleTree, verifyInclusion } from './merkle.js';
 import { SealedRecord } from './record.js';
-import { openReader, type AuditReadOptions } from './reader.js';
+import { openReader, type AuditReader, type AuditReadOptions } from './reader.js';
 import { Base64Hash } from './segment.js';
 
 /** An inclusion proof anyone can check offline with the log's public key. */
@@ -29,7 +29,7 @@ export interface VerifiedInclusion {
 }
 
 /** Builds the Merkle tree of the newest checkpoint from the index (leaf inputs are record hashes). */
-export async function treeAtLatest(reader: Awaited<ReturnType<typeof openReader>>): Promise<{ tree: MerkleTree; note: string }> {
+export function treeAtLatest(reader: AuditReader): { tree: MerkleTree; note: string } {
   const latest = reader.latest;
   if (!latest) throw new InputError('the audit log has no sealed records yet', { file: reader.sink.location });
   const hashes = reader.index.hashes(latest.treeSize);
@@ -43,7 +43,7 @@ export async function proveInclusion(opts: AuditReadOptions & { recordId: string
   try {
     const found = reader.index.getById(opts.recordId);
     if (!found) throw new InputError(`no sealed record with id ${opts.recordId}`, { field: 'recordId' });
-    const { tree, note } = await treeAtLatest(reader);
+    const { tree, note } = treeAtLatest(reader);
     return {
       format: 'charter.audit.inclusion-proof/v1',
       record: found.record,
