@@ -9,7 +9,8 @@ export { AGENT_DEFINITIONS, AGENT_NAMES, type AgentName } from './definitions/in
 export { AttentionTrigger } from './definitions/compliance-review.js';
 export { AgentFactory, type AgentFactoryOptions } from './factory.js';
 export { mcpToolChannel, toolValue } from './mcp-channel.js';
-export { serveMcpTools, type RunningServer } from './mcp-tool-server.js';
+export { listenLoopback, type Listening as RunningServer } from './loopback-http.js';
+export { serveMcpTools } from './mcp-tool-server.js';
 export { BedrockConverseProvider, modelForTier, type ModelAnswer, type ModelProvider, type ModelRequest, type ModelTier } from './model-provider.js';
 export { bidRef, entityRef, idempotencyKey, parseEntityRef, QUADRANT_CODE, QuotedBid, QuoteRound, Requisition, RequisitionLine, Supplier, type NegotiationStatusCode, type QuadrantCode } from './procurement.js';
 export { SimulatedSupplier, SupplierNetwork, type SimulatedSupplierInput } from './suppliers/simulated-suppliers.js';

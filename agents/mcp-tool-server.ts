@@ -1,11 +1,11 @@
 import { createServer, type IncomingMessage, type ServerResponse } from 'node:http';
-import type { AddressInfo } from 'node:net';
 import { randomUUID } from 'node:crypto';
 import { Server } from '@modelcontextprotocol/sdk/server/index.js';
 import { StreamableHTTPServerTransport } from '@modelcontextprotocol/sdk/server/streamableHttp.js';
 import { CallToolRequestSchema, ListToolsRequestSchema, type CallToolResult } from '@modelcontextprotocol/sdk/types.js';
 import { z } from 'zod';
 import { errorMessage, formatFieldPath } from '../common/index.js';
+import { listenLoopback, type Listening } from './loopback-http.js';
 
 /** One tool of a local MCP server: zod-checked arguments in, a JSON-able value out. */
 export interface ToolHandler<A = unknown> {
@@ -14,10 +14,7 @@ export interface ToolHandler<A = unknown> {
   run(args: A): Promise<unknown>;
 }
 
-export interface RunningServer {
-  url: string;
-  close(): Promise<void>;
-}
+
 
 // Handlers are stored type-erased; each validates its own arguments before running.
 export type ToolTable = Record<string, ToolHandler<never>>;
@@ -59,7 +56,7 @@ function mcpServer(name: string, tools: ToolTable): Server {
  * server per client session, created by its initialize request): building a server per
  * request costs more than the call itself at a 200-way fan-out.
  */
-export async function serveMcpTools(name: string, tools: ToolTable, port = 0): Promise<RunningServer> {
+export async function serveMcpTools(name: string, tools: ToolTable, port = 0): Promise<Listening> {
   const sessions = new Map<string, StreamableHTTPServerTransport>();
   const handle = async (req: IncomingMessage, res: ServerResponse): Promise<void> => {
     if (new URL(req.url ?? '/', 'http://localhost').pathname !== '/mcp') {
@@ -89,19 +86,12 @@ export async function serveMcpTools(name: string, tools: ToolTable, port = 0): P
       if (!res.headersSent) res.writeHead(500, { 'content-type': 'application/json' }).end(JSON.stringify({ error: errorMessage(err) }));
     });
   });
-  await new Promise<void>((resolve, fail) => {
-    http.once('error', fail);
-    http.listen(port, '127.0.0.1', () => resolve());
-  });
-  const { port: bound } = http.address() as AddressInfo;
+  const listening = await listenLoopback(http, port);
   return {
-    url: `http://127.0.0.1:${bound}/mcp`,
+    url: `${listening.url}/mcp`,
     close: async () => {
       await Promise.allSettled([...sessions.values()].map((t) => t.close()));
-      await new Promise<void>((resolve) => {
-        http.closeAllConnections();
-        http.close(() => resolve());
-      });
+      await listening.close();
     },
   };
 }

@@ -1,9 +1,8 @@
 import { createServer, type IncomingMessage, type ServerResponse } from 'node:http';
-import type { AddressInfo } from 'node:net';
 import { z } from 'zod';
 import { CharterError, errorMessage } from '../../common/index.js';
 import type { AgentOutput } from '../agent.js';
-import type { RunningServer } from '../mcp-tool-server.js';
+import { listenLoopback, type Listening } from '../loopback-http.js';
 
 export const SESSION_HEADER = 'x-amzn-bedrock-agentcore-runtime-session-id';
 
@@ -42,7 +41,7 @@ async function readBody(req: IncomingMessage): Promise<string> {
  * invocation for another tenant in the same session is refused (409), so session state never
  * crosses tenants.
  */
-export async function serveAgentCoreRuntime(handler: InvocationHandler, port = 0, host = '127.0.0.1'): Promise<RunningServer> {
+export async function serveAgentCoreRuntime(handler: InvocationHandler, port = 0, host = '127.0.0.1'): Promise<Listening> {
   const sessions = new Map<string, SessionState>();
   let busy = 0;
   let lastChange = Math.floor(Date.now() / 1000);
@@ -80,17 +79,5 @@ export async function serveAgentCoreRuntime(handler: InvocationHandler, port = 0
       }
     })();
   });
-  await new Promise<void>((resolve, fail) => {
-    http.once('error', fail);
-    http.listen(port, host, () => resolve());
-  });
-  const { port: bound } = http.address() as AddressInfo;
-  return {
-    url: `http://${host}:${bound}`,
-    close: () =>
-      new Promise<void>((resolve) => {
-        http.closeAllConnections();
-        http.close(() => resolve());
-      }),
-  };
+  return listenLoopback(http, port, host);
 }

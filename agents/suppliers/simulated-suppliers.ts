@@ -1,5 +1,6 @@
 import { z } from 'zod';
-import { serveMcpTools, tool, type RunningServer } from '../mcp-tool-server.js';
+import type { Listening } from '../loopback-http.js';
+import { serveMcpTools, tool } from '../mcp-tool-server.js';
 import { RequisitionLine, Supplier, type QuotedBid } from '../procurement.js';
 
 /**
@@ -92,7 +93,7 @@ export class SupplierNetwork {
   }
 
   /** Serves the network over MCP: `quote`, and `stats` (what the suppliers saw, for tests across processes). */
-  serve(port = 0): Promise<RunningServer> {
+  serve(port = 0): Promise<Listening> {
     return serveMcpTools(
       'simulated-suppliers',
       {

@@ -1,6 +1,7 @@
 import { z } from 'zod';
 import { errorMessage } from '../../common/index.js';
-import { serveMcpTools, tool, type RunningServer, type ToolTable } from '../mcp-tool-server.js';
+import type { Listening } from '../loopback-http.js';
+import { serveMcpTools, tool, type ToolTable } from '../mcp-tool-server.js';
 import { bidRef, entityRef, idempotencyKey, parseEntityRef, QUADRANT_CODE, QuotedBid, type QuoteRound } from '../procurement.js';
 import { KraljicQuadrant } from '../strategies/index.js';
 import type { NegotiationView, ProcurementLedger } from './ledger.js';
@@ -234,7 +235,7 @@ export function procurementTools(suppliers: SupplierClient, ledger: ProcurementL
 }
 
 /** Serves the procurement tools as the gateway's upstream MCP server; `tools` names what it serves. */
-export async function serveProcurementTools(suppliers: SupplierClient, ledger: ProcurementLedger, port = 0): Promise<RunningServer & { tools: string[] }> {
+export async function serveProcurementTools(suppliers: SupplierClient, ledger: ProcurementLedger, port = 0): Promise<Listening & { tools: string[] }> {
   const table = procurementTools(suppliers, ledger);
   return { ...(await serveMcpTools('charter-procurement-tools', table, port)), tools: Object.keys(table) };
 }

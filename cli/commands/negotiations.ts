@@ -120,6 +120,18 @@ function withWorld(cmd: Command): Command {
   );
 }
 
+type HomeFlags = { tenant: string; home?: string; latency?: string; suppliersUrl?: string; json?: boolean };
+
+/** Opens the home's stack for one command and always closes it; progress lines unless --json. */
+async function onHome(opts: HomeFlags, fn: (h: HomeStack) => Promise<number> | number): Promise<number> {
+  const h = await openHomeStack(opts.home ?? charterHome(), worldOf(opts), { onEvent: (e) => !opts.json && printLine(progressLine(e)) });
+  try {
+    return await fn(h);
+  } finally {
+    await h.close();
+  }
+}
+
 function report(state: NegotiationState, json: boolean | undefined): number {
   if (json) printJson({ ok: true, negotiation: state });
   else printTable(SUMMARY_HEAD, [summaryRow(state)]);
@@ -133,57 +145,41 @@ export function registerNegotiations(program: Command): void {
     .option('--file <requisition.json>', 'the purchase requisition')
     .option('--sample <n>', 'use the n-th sample requisition of the tenant instead of a file')
     .action(
-      action(async (opts: { tenant: string; home?: string; latency?: string; suppliersUrl?: string; file?: string; sample?: string; json?: boolean }) => {
+      action(async (opts: HomeFlags & { file?: string; sample?: string }) => {
         if (Boolean(opts.file) === Boolean(opts.sample)) throw new InputError('give exactly one of --file or --sample', { field: '--file' });
-        const requisition = opts.file ? readJson(opts.file, z.unknown()) : sampleRequisition(opts.tenant, z.coerce.number().int().nonnegative().parse(opts.sample));
-        const h = await openHomeStack(opts.home ?? charterHome(), worldOf(opts), { onEvent: (e) => !opts.json && printLine(progressLine(e)) });
-        try {
-          return report(await h.stack.orchestrator.negotiate(opts.tenant, requisition), opts.json);
-        } finally {
-          await h.close();
-        }
+        const sample = z.coerce.number().int().nonnegative().safeParse(opts.sample);
+        if (opts.sample && !sample.success) throw new InputError(`--sample must be a non-negative integer, got '${opts.sample}'`, { field: '--sample' });
+        const requisition = opts.file ? readJson(opts.file, z.unknown()) : sampleRequisition(opts.tenant, sample.data!);
+        return onHome(opts, async (h) => report(await h.stack.orchestrator.negotiate(opts.tenant, requisition), opts.json));
       }),
     );
 
   withWorld(cmd.command('resume').description('resume a negotiation from its last checkpoint (after a crash, or once an approval was given)'))
     .requiredOption('--id <negotiationId>', 'the negotiation')
     .action(
-      action(async (opts: { tenant: string; home?: string; latency?: string; suppliersUrl?: string; id: string; json?: boolean }) => {
-        const h = await openHomeStack(opts.home ?? charterHome(), worldOf(opts), { onEvent: (e) => !opts.json && printLine(progressLine(e)) });
-        try {
-          return report(await h.stack.orchestrator.run(opts.tenant, opts.id), opts.json);
-        } finally {
-          await h.close();
-        }
-      }),
+      action((opts: HomeFlags & { id: string }) => onHome(opts, async (h) => report(await h.stack.orchestrator.run(opts.tenant, opts.id), opts.json))),
     );
 
   withWorld(cmd.command('list').description("a tenant's negotiations and their status")).action(
-    action(async (opts: { tenant: string; home?: string; latency?: string; suppliersUrl?: string; json?: boolean }) => {
-      const h = await openHomeStack(opts.home ?? charterHome(), worldOf(opts));
-      try {
+    action((opts: HomeFlags) =>
+      onHome(opts, (h) => {
         const all = h.stack.store.list({ tenantId: opts.tenant });
         if (opts.json) printJson({ ok: true, negotiations: all });
         else printTable(SUMMARY_HEAD, all.map(summaryRow));
         return 0;
-      } finally {
-        await h.close();
-      }
-    }),
+      }),
+    ),
   );
 
   withWorld(cmd.command('costs').description('cost attribution: invocations, model calls, tokens and tool calls per tenant, negotiation, agent and model')).action(
-    action(async (opts: { tenant: string; home?: string; latency?: string; suppliersUrl?: string; json?: boolean }) => {
-      const h = await openHomeStack(opts.home ?? charterHome(), worldOf(opts));
-      try {
+    action((opts: HomeFlags) =>
+      onHome(opts, (h) => {
         const rows = h.stack.store.costs({ tenantId: opts.tenant });
         if (opts.json) printJson({ ok: true, costs: rows });
         else printTable(['negotiation', 'agent', 'model', 'invocations', 'model calls', 'tokens in', 'tokens out', 'tool calls'], rows.map((r) => [r.negotiationId, r.agent, r.model, r.invocations, r.modelCalls, r.inputTokens, r.outputTokens, r.toolCalls]));
         return 0;
-      } finally {
-        await h.close();
-      }
-    }),
+      }),
+    ),
   );
 
   withJson(cmd.command('suppliers').description('serve simulated suppliers of the given tenants over MCP until interrupted (prints the URL)'))

@@ -1,5 +1,5 @@
 import { createServer, type IncomingMessage } from 'node:http';
-import type { AddressInfo } from 'node:net';
+import { listenLoopback } from '../../agents/index.js';
 
 /**
  * A local stand-in for the AgentCore Runtime data plane, speaking its wire protocol to the
@@ -52,16 +52,6 @@ export async function startLocalAgentCore(): Promise<LocalAgentCore> {
       if (!res.headersSent) res.writeHead(500, { 'content-type': 'application/json', 'x-amzn-errortype': 'InternalServerException' }).end(JSON.stringify({ message: String(err) }));
     });
   });
-  await new Promise<void>((resolve) => http.listen(0, '127.0.0.1', () => resolve()));
-  const { port } = http.address() as AddressInfo;
-  return {
-    endpoint: `http://127.0.0.1:${port}`,
-    routes,
-    calls,
-    close: () =>
-      new Promise<void>((resolve) => {
-        http.closeAllConnections();
-        http.close(() => resolve());
-      }),
-  };
+  const listening = await listenLoopback(http);
+  return { endpoint: listening.url, routes, calls, close: listening.close };
 }
