@@ -2,7 +2,9 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { AGENT_NAMES } from '../agents/index.js';
+import { BedrockRuntimeClient } from '@aws-sdk/client-bedrock-runtime';
+import { AGENT_NAMES, StaticConfigStore } from '../agents/index.js';
+import { startConverseServer } from './servers/converse.js';
 import { openAuditLog, queryAudit, type AuditLog } from '../audit/index.js';
 import { contentPath } from '../common/index.js';
 import { ApprovalStore } from '../gateway/index.js';
@@ -222,6 +224,30 @@ describe('failure paths', () => {
       expect(again.status).toBe('AWARDED');
     } finally {
       await run.close();
+    }
+  });
+});
+
+describe('with a model (Bedrock Converse, local server)', () => {
+  it('classifies with the model, says so, attributes its tokens, and falls back to rules on a bad answer', async () => {
+    const converse = await startConverseServer((call) => ({ text: call.userText.includes('Office supplies') ? 'Sure: {"quadrant": "Non-Critical", "confidence": 0.93}' : 'no idea' }));
+    const modelClient = new BedrockRuntimeClient({ region: 'us-east-1', endpoint: converse.url, credentials: { accessKeyId: 'AKIDLOCAL', secretAccessKey: 'local' } });
+    const config = StaticConfigStore.of({ defaults: { models: { SimpleLLM: 'amazon.nova-micro-v1:0', DefaultLLM: '' } } });
+    const run = await open(home, 'model', { tenants: ['acme'] }, { config, modelClient });
+    try {
+      const office = await run.stack.orchestrator.negotiate('acme', sampleRequisition('acme', 0));
+      expect(office.classification).toMatchObject({ producedBy: { model: 'amazon.nova-micro-v1:0' }, output: { quadrant: 'Non-Critical', confidence: 0.93, method: 'model' } });
+      // Agents without a configured tier model (DefaultLLM: '') run their rules and say so.
+      expect(office.evaluation?.producedBy).toEqual({ strategy: 'rules' });
+      const steel = await run.stack.orchestrator.negotiate('acme', sampleRequisition('acme', 1));
+      expect(steel.classification).toMatchObject({ producedBy: { strategy: 'rules' }, output: { quadrant: 'Leverage', confidence: 0, method: 'rule-based' } });
+      expect(steel.classification?.warnings[0]).toMatch(/rule-based fallback/);
+      const costs = run.stack.store.costs({ tenantId: 'acme' }).filter((c) => c.agent === 'kraljic-classifier');
+      expect(costs.find((c) => c.negotiationId === 'acme-n001')).toMatchObject({ model: 'amazon.nova-micro-v1:0', modelCalls: 1, inputTokens: 120, outputTokens: 30 });
+      expect(costs.find((c) => c.negotiationId === 'acme-n002')).toMatchObject({ model: 'rules', modelCalls: 2 });
+    } finally {
+      await run.close();
+      await converse.close();
     }
   });
 });
