@@ -1,5 +1,5 @@
 import { open, readdir, readFile, rm, truncate, type FileHandle } from 'node:fs/promises';
-import { closeSync, constants, fsyncSync, mkdirSync, openSync } from 'node:fs';
+import { constants, mkdirSync } from 'node:fs';
 import { join } from 'node:path';
 
 /**
@@ -16,12 +16,13 @@ export interface WalFile {
 
 export const walName = (firstSeq: number): string => `${String(firstSeq).padStart(12, '0')}.wal`;
 
-function fsyncDir(dir: string): void {
-  const fd = openSync(dir, 'r');
+/** fsyncs a directory so a file created, renamed or removed in it survives a crash. */
+export async function syncDir(dir: string): Promise<void> {
+  const handle = await open(dir, 'r');
   try {
-    fsyncSync(fd);
+    await handle.sync();
   } finally {
-    closeSync(fd);
+    await handle.close();
   }
 }
 
@@ -46,7 +47,7 @@ export async function readWalFiles(walDir: string): Promise<WalFile[]> {
 
 export async function removeWalFile(file: string, walDir: string): Promise<void> {
   await rm(file, { force: true });
-  fsyncDir(walDir);
+  await syncDir(walDir);
 }
 
 /** One open WAL file. `append` returns once the bytes are on disk. */
@@ -62,7 +63,7 @@ export class WalWriter {
     // O_DSYNC: each write returns once its data is on disk, one thread-pool round trip per
     // group commit instead of a write followed by an fdatasync.
     const handle = await open(file, constants.O_WRONLY | constants.O_APPEND | constants.O_CREAT | constants.O_DSYNC, 0o644);
-    fsyncDir(walDir); // the new name must survive a crash too
+    await syncDir(walDir); // the new name must survive a crash too
     return new WalWriter(file, handle);
   }
 

@@ -1,7 +1,9 @@
-import { closeSync, existsSync, fsyncSync, mkdirSync, openSync, readFileSync, readdirSync, renameSync, rmSync, writeSync } from 'node:fs';
+import { existsSync, mkdirSync, readFileSync, readdirSync } from 'node:fs';
+import { mkdir, open, readFile, rename, rm } from 'node:fs/promises';
 import { dirname, join, relative, sep } from 'node:path';
 import { randomBytes } from 'node:crypto';
 import { FindingError } from '../../common/index.js';
+import { syncDir } from '../wal.js';
 import type { SegmentSink, SinkObject } from './sink.js';
 
 /**
@@ -23,29 +25,25 @@ export class LocalDirectorySink implements SegmentSink {
   async put(key: string, body: Uint8Array): Promise<void> {
     const file = this.path(key);
     if (existsSync(file)) {
-      if (Buffer.from(body).equals(readFileSync(file))) return;
+      if (Buffer.from(body).equals(await readFile(file))) return;
       throw new FindingError('refusing to overwrite a sealed object with different content', { file });
     }
-    // Unlike writeFileAtomic this fsyncs file and directory: the WAL is deleted once this returns.
-    mkdirSync(dirname(file), { recursive: true });
+    // Unlike writeFileAtomic this fsyncs file and directory: the WAL is deleted once this
+    // returns. Asynchronous, so a seal never stalls appends on the event loop.
+    await mkdir(dirname(file), { recursive: true });
     const tmp = join(dirname(file), `.${randomBytes(6).toString('hex')}.tmp`);
-    const fd = openSync(tmp, 'wx');
+    const handle = await open(tmp, 'wx');
     try {
-      writeSync(fd, body);
-      fsyncSync(fd);
+      await handle.write(body);
+      await handle.sync();
     } catch (err) {
-      rmSync(tmp, { force: true });
+      await handle.close();
+      await rm(tmp, { force: true });
       throw err;
-    } finally {
-      closeSync(fd);
     }
-    renameSync(tmp, file);
-    const dirFd = openSync(dirname(file), 'r');
-    try {
-      fsyncSync(dirFd);
-    } finally {
-      closeSync(dirFd);
-    }
+    await handle.close();
+    await rename(tmp, file);
+    await syncDir(dirname(file));
   }
 
   async get(key: string): Promise<Uint8Array | undefined> {
