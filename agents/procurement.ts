@@ -1,6 +1,6 @@
 import { z } from 'zod';
 import { sha256Hex } from '../signing/index.js';
-import { Bid, BidConstraints, KraljicQuadrant } from './strategies/index.js';
+import { Bid, BidConstraints } from './strategies/index.js';
 
 /** The procurement vocabulary shared by agents, tools and the orchestrator. */
 
@@ -47,8 +47,6 @@ export const Requisition = z.strictObject({
   currency: z.string().length(3).default('USD'),
 });
 export type Requisition = z.infer<typeof Requisition>;
-
-export { Bid, KraljicQuadrant };
 
 /** Negotiation status as the Procurement schema spells it (`Negotiation.status`). */
 export type NegotiationStatusCode = 'DRAFT' | 'ACTIVE' | 'AWAITING_APPROVAL' | 'AWARDED' | 'CANCELLED' | 'TERMINATED' | 'REQUIRES_ATTENTION';

@@ -49,10 +49,6 @@ export class SupplierNetwork {
     }
   }
 
-  list(): SimulatedSupplier[] {
-    return [...this.suppliers.values()];
-  }
-
   /** Distinct bids issued (one per idempotency key). */
   bidsIssued(): QuotedBid[] {
     return [...this.quotes.values()];

@@ -85,7 +85,19 @@ export function procurementTools(suppliers: SupplierClient, ledger: ProcurementL
     if (!b) throw new Error(`no bid '${ref}'`);
     return b;
   };
-  const doc = (kind: Parameters<ProcurementLedger['recordDocument']>[3], tenantId: string, negotiationId: string, key: string, body: Record<string, unknown>) => ledger.recordDocument(tenantId, negotiationId, key, kind, body);
+  type Kind = Parameters<ProcurementLedger['recordDocument']>[3];
+  const doc = (kind: Kind, tenantId: string, negotiationId: string, key: string, body: Record<string, unknown>) => ledger.recordDocument(tenantId, negotiationId, key, kind, body);
+  /** A document about a bid (terms, evaluation): one per bid and kind, the arguments are the body. */
+  const bidDoc = (kind: Kind, a: { tenant_id: string; bidId: string } & Record<string, unknown>) => {
+    const b = bidOf(a.tenant_id, a.bidId);
+    const { tenant_id: _t, ...body } = a;
+    return doc(kind, a.tenant_id, b.negotiationId, idempotencyKey(b.negotiationId, b.supplierId, kind, b.round), body);
+  };
+  /** A document about the negotiation as a whole, one per action. */
+  const negotiationDoc = (kind: Kind, a: { tenant_id: string; negotiationId: string }, action: string, body: Record<string, unknown>) => {
+    const negotiationId = local(a.tenant_id, a.negotiationId, 'negotiationId');
+    return doc(kind, a.tenant_id, negotiationId, idempotencyKey(negotiationId, '*', action, 1), body);
+  };
 
   const NegotiationArgs = z.object({ ...tenantArg, negotiationId: z.string() });
   const CategoryArgs = z.object({ ...tenantArg, categoryId: z.string() });
@@ -181,20 +193,12 @@ export function procurementTools(suppliers: SupplierClient, ledger: ProcurementL
     propose_terms: tool({
       description: "Propose contract terms on a supplier's offer.",
       args: BidArgs.extend({ amountCents: z.number().int(), termMonths: z.number().int(), volumeUnits: z.number().int().optional(), leadTimeDays: z.number().int().optional() }),
-      run: async (a) => {
-        const b = bidOf(a.tenant_id, a.bidId);
-        const { tenant_id: _t, ...terms } = a;
-        return doc('terms', a.tenant_id, b.negotiationId, idempotencyKey(b.negotiationId, b.supplierId, 'terms', b.round), terms);
-      },
+      run: async (a) => bidDoc('terms', a),
     }),
     record_evaluation: tool({
       description: 'Record the score and rank of a bid (node 5).',
       args: BidArgs.extend({ scoreBp: z.number().int(), rank: z.number().int(), rationale: z.string().optional() }),
-      run: async (a) => {
-        const b = bidOf(a.tenant_id, a.bidId);
-        const { tenant_id: _t, ...evaluation } = a;
-        return doc('evaluation', a.tenant_id, b.negotiationId, idempotencyKey(b.negotiationId, b.supplierId, 'evaluation', b.round), evaluation);
-      },
+      run: async (a) => bidDoc('evaluation', a),
     }),
     issue_purchase_order: tool({
       description: 'Issue a purchase order for an awarded bid (node 7).',
@@ -217,17 +221,13 @@ export function procurementTools(suppliers: SupplierClient, ledger: ProcurementL
     flag_requires_attention: tool({
       description: 'Flag the negotiation for human attention.',
       args: NegotiationArgs.extend({ reason: z.string(), message: z.string().optional() }),
-      run: async (a) => {
-        const negotiationId = local(a.tenant_id, a.negotiationId, 'negotiationId');
-        return doc('attention-flag', a.tenant_id, negotiationId, idempotencyKey(negotiationId, '*', `flag-${a.reason}`, 1), { reason: a.reason, message: a.message ?? '' });
-      },
+      run: async (a) => negotiationDoc('attention-flag', a, `flag-${a.reason}`, { reason: a.reason, message: a.message ?? '' }),
     }),
     record_compliance_finding: tool({
       description: 'Record a compliance finding on a negotiation under review.',
       args: NegotiationArgs.extend({ severity: z.string(), finding: z.string(), evidenceRef: z.string().optional() }),
       run: async (a) => {
-        const negotiationId = local(a.tenant_id, a.negotiationId, 'negotiationId');
-        const saved = doc('compliance-finding', a.tenant_id, negotiationId, idempotencyKey(negotiationId, '*', `finding-${a.severity}`, 1), { severity: a.severity, finding: a.finding });
+        const saved = negotiationDoc('compliance-finding', a, `finding-${a.severity}`, { severity: a.severity, finding: a.finding });
         return { ...saved, caseId: saved.id };
       },
     }),
