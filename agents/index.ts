@@ -1,5 +1,4 @@
-// The agents' deterministic strategies (pure functions, no I/O). The agent runtimes that wrap
-// them with model providers and the gateway come later.
+// The agents' deterministic strategies (pure functions, no I/O).
 export * from './strategies/index.js';
 
 // The eight governed agents: definitions, factory, tenant context, config, models, tool path.
