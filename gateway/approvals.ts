@@ -71,10 +71,11 @@ export class ApprovalStore {
 
   /** Opens a request, or returns the live one for the same binding (a retried call does not pile up requests). */
   request(
-    input: ApprovalBinding & { tier: RiskTier; args: Record<string, unknown>; requestedBy: string; ttlSeconds: number },
+    /** `required`: approvers the packs demand beyond the tier's minimum (never fewer than it). */
+    input: ApprovalBinding & { tier: RiskTier; required?: number; args: Record<string, unknown>; requestedBy: string; ttlSeconds: number },
     now = Date.now(),
   ): ApprovalRequest {
-    const required = requiredApprovals(input.tier);
+    const required = Math.max(requiredApprovals(input.tier), input.required ?? 0);
     if (required === 0) throw new InputError(`tool '${input.tool}' is tier ${input.tier}: it needs no approval`, { field: 'tool' });
     const live = this.list(now).find((r) => sameBinding(r, input) && (r.status === 'pending' || r.status === 'approved'));
     if (live) return live;

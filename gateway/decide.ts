@@ -164,33 +164,59 @@ export class DecisionPath {
             const binding = { tenant: identity.tenantId, agent: identity.agentId, tool: tool.name, argsDigest };
             const required = requiredApprovals(tool.tier);
             const problems: string[] = [];
-            if (required > 0) {
+            let gathered = false;
+            const gather = async (): Promise<void> => {
+              gathered = true;
               const tokens = [...(call.approvalTokens ?? []), ...this.opts.approvals.tokensFor(binding)];
               const verified = await verifyApprovalTokens([...new Set(tokens)], binding, this.opts.trustedKeys, this.opts.approvals);
               ({ approvals, tokenIds } = verified);
-              problems.push(...verified.problems);
-            }
-            const toolCall = {
+              problems.splice(0, problems.length, ...verified.problems);
+            };
+            if (required > 0 || (call.approvalTokens?.length ?? 0) > 0) await gather();
+            const toolCall = (approvers: string[]) => ({
               agent: identity.agentId,
               tenant: identity.tenantId,
               tool: tool.name,
               args,
-              approvers: approvals.map((a) => a.approver),
+              approvers,
               limits: this.opts.data.limits(identity.tenantId),
+            });
+            const authorize = (approvers: string[]): CallDecision => {
+              const c0 = performance.now();
+              const d = policy.engine.authorizeCall(toolCall(approvers), this.opts.data);
+              cedarMs += performance.now() - c0;
+              return d;
             };
-            const c0 = performance.now();
-            decision = policy.engine.authorizeCall(toolCall, this.opts.data);
-            cedarMs = performance.now() - c0;
+            /** The fewest approvers (up to two) with which the packs would allow the call, if any. */
+            const approversThatWouldAllow = (have: string[]): number | undefined => {
+              for (let n = Math.max(have.length + 1, required); n <= PENDING_APPROVERS.length; n++) {
+                if (authorize([...have, ...PENDING_APPROVERS.slice(0, n - have.length)]).decision === 'allow') return n;
+              }
+              return undefined;
+            };
+            decision = authorize(approvals.map((a) => a.approver));
+            // The tier sets a minimum; the packs may demand approval beyond it (a purchase order
+            // above the tenant's spend threshold is write-low but needs an approver).
+            let needed = required;
+            if (decision.decision === 'deny' && tool.tier !== 'read') {
+              const packNeed = approversThatWouldAllow(approvals.map((a) => a.approver));
+              if (packNeed !== undefined) {
+                needed = Math.max(needed, packNeed);
+                if (!gathered) {
+                  await gather();
+                  decision = authorize(approvals.map((a) => a.approver));
+                }
+              }
+            }
             decision = { ...decision, reasons: [...decision.reasons, ...problems] };
-            if (approvals.length < required) {
-              // The tier demands approvals the call does not have: deny even if the packs would
-              // allow, and open a request only when approvals are what stands in the way.
-              const wouldAllow =
-                policy.engine.authorizeCall({ ...toolCall, approvers: PENDING_APPROVERS.slice(0, required) }, this.opts.data).decision === 'allow';
-              decision = { ...decision, decision: 'deny', reasons: [...decision.reasons, `tier ${tool.tier} needs ${required} distinct approver(s), the call has ${approvals.length}`] };
+            if (approvals.length < needed) {
+              // Approvals are missing: deny even if the packs would allow, and open a request only
+              // when approvals are what stands in the way.
+              const wouldAllow = approversThatWouldAllow(approvals.map((a) => a.approver)) !== undefined;
+              decision = { ...decision, decision: 'deny', reasons: [...decision.reasons, `tier ${tool.tier} call needs ${needed} distinct approver(s), the call has ${approvals.length}`] };
               if (wouldAllow) {
-                const req = this.opts.approvals.request({ ...binding, tier: tool.tier, args, requestedBy: identity.principal, ttlSeconds: this.opts.approvalTtlSeconds ?? 3600 });
-                pending = { id: req.id, required, approvers: approvals.length };
+                const req = this.opts.approvals.request({ ...binding, tier: tool.tier, required: needed, args, requestedBy: identity.principal, ttlSeconds: this.opts.approvalTtlSeconds ?? 3600 });
+                pending = { id: req.id, required: req.required, approvers: approvals.length };
                 decision.reasons.push(`approval request ${req.id} is pending`);
               }
             } else if (decision.decision === 'allow' && tokenIds.length > 0) {

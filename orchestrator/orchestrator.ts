@@ -276,10 +276,9 @@ export class Orchestrator {
     const waiting = state.approval?.approvalId;
     if (!waiting) {
       const args = { tenant_id: state.tenantId, bidId: award.bidId, amountCents: award.priceCents };
-      // issue_purchase_order is write-low; the threshold policy gives it the approval need of a
-      // write-high call (one approver), which is what the request records.
+      // issue_purchase_order is write-low; above the threshold the procurement pack demands one approver.
       const request = this.opts.approvals.request(
-        { tenant: state.tenantId, agent: 'award-communications', tool: 'issue_purchase_order', argsDigest: digestJson(args), tier: 'write-high', args, requestedBy: state.requisition.requestedBy, ttlSeconds: cfg.approvalTimeoutSeconds },
+        { tenant: state.tenantId, agent: 'award-communications', tool: 'issue_purchase_order', argsDigest: digestJson(args), tier: 'write-low', required: 1, args, requestedBy: state.requisition.requestedBy, ttlSeconds: cfg.approvalTimeoutSeconds },
         this.now(),
       );
       const approval = { mode: 'human' as const, status: 'pending' as const, approvalId: request.id, deadline: request.expiresAt, ...base };
