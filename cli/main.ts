@@ -1,35 +1,36 @@
 #!/usr/bin/env node
 import { Command } from 'commander';
-import { registerKeys } from './commands/keys.js';
-import { registerAudit } from './commands/audit.js';
-import { registerDatasets } from './commands/datasets.js';
-import { registerEvals } from './commands/evals.js';
-import { registerGateway } from './commands/gateway.js';
-import { registerApprovals } from './commands/approvals.js';
-import { registerPacks } from './commands/packs.js';
-import { registerManifest } from './commands/manifest.js';
-import { registerRelease } from './commands/release.js';
-import { registerDemo } from './commands/demo.js';
-import { registerNegotiations } from './commands/negotiations.js';
 import { configureExits } from './program.js';
+
+type Register = (program: Command) => void;
+
+/**
+ * Command groups, each in cli/commands/<group>.ts calling only the public entry point of its
+ * domain folder. A group is imported only when it is the one invoked: loading all of them
+ * (Cedar, promptfoo, the AWS SDKs) costs seconds, which every CI step would pay.
+ */
+const groups: Record<string, () => Promise<Register>> = {
+  packs: async () => (await import('./commands/packs.js')).registerPacks,
+  manifest: async () => (await import('./commands/manifest.js')).registerManifest,
+  keys: async () => (await import('./commands/keys.js')).registerKeys,
+  datasets: async () => (await import('./commands/datasets.js')).registerDatasets,
+  evals: async () => (await import('./commands/evals.js')).registerEvals,
+  release: async () => (await import('./commands/release.js')).registerRelease,
+  gateway: async () => (await import('./commands/gateway.js')).registerGateway,
+  approvals: async () => (await import('./commands/approvals.js')).registerApprovals,
+  negotiations: async () => (await import('./commands/negotiations.js')).registerNegotiations,
+  audit: async () => (await import('./commands/audit.js')).registerAudit,
+  demo: async () => (await import('./commands/demo.js')).registerDemo,
+};
 
 const program = new Command('charter')
   .description('Charter: layered Cedar policy packs, signed agent manifests, eval-gated releases and a verifiable decision trail')
   .version(process.env.npm_package_version ?? '0.1.0');
 configureExits(program);
 
-// One registration per command group; each lives in cli/commands/<group>.ts and calls
-// only the public entry point of its domain folder.
-registerKeys(program);
-registerAudit(program);
-registerDatasets(program);
-registerEvals(program);
-registerGateway(program);
-registerApprovals(program);
-registerPacks(program);
-registerManifest(program);
-registerRelease(program);
-registerNegotiations(program);
-registerDemo(program);
+// The first non-option argument names the group; without one (top-level help), load them all.
+const invoked = process.argv.slice(2).find((a) => !a.startsWith('-'));
+const load = invoked && invoked in groups ? [groups[invoked]!] : Object.values(groups);
+for (const loader of load) (await loader())(program);
 
 await program.parseAsync(process.argv);
