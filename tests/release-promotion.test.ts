@@ -1,10 +1,10 @@
-import { spawnSync } from 'node:child_process';
+import { spawn, spawnSync } from 'node:child_process';
 import { randomUUID } from 'node:crypto';
 import { cpSync, existsSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { contentPath, readText, writeFileAtomic } from '../common/index.js';
+import { contentPath, packageRoot, readText, writeFileAtomic } from '../common/index.js';
 import { addTrustedKeys, canonicalJson, digestOf, generateEd25519Key, loadPrivateKey, loadTrustedKeys, LocalKeySigner, signEnvelope, type KeyPurpose } from '../signing/index.js';
 import { openAuditLog, queryAudit, type AuditLog } from '../audit/index.js';
 import { EVAL_REPORT_PAYLOAD_TYPE, EvalReport } from '../evals/index.js';
@@ -375,6 +375,36 @@ describe('deploy: AgentCore through the real SDK against the local control plane
     await expect(deployToAgentCore({ ...plan, policies: [foreign] }, client(), { pollMs: 10 })).rejects.toThrow(/policy charter_spot_bidding_foreign is CREATE_FAILED: entity type Charter::Action is not in the gateway's schema/);
     await expect(deployRelease('prod', 'kraljic-classifier', settings, at)).rejects.toThrow(/kraljic-classifier has no release in prod: refusing to load an unreleased manifest/);
   });
+
+  it('deploys, reports status and emits Terraform through the built CLI', async () => {
+    // Asynchronous: the control-plane server runs in this process and must keep answering.
+    const cli = (...args: string[]) =>
+      new Promise<{ status: number | null; stdout: string; stderr: string }>((resolve) => {
+        const child = spawn(process.execPath, [join(packageRoot, 'dist', 'cli', 'main.js'), ...args], { env: { ...process.env, CHARTER_HOME: home } });
+        let stdout = '';
+        let stderr = '';
+        child.stdout.on('data', (d: Buffer) => (stdout += d.toString()));
+        child.stderr.on('data', (d: Buffer) => (stderr += d.toString()));
+        child.on('close', (status) => resolve({ status, stdout, stderr }));
+      });
+    const aws = ['--role-arn', settings.roleArn, '--container-uri', settings.containerUri, '--discovery-url', settings.discoveryUrl];
+    const deployed = await cli('release', 'deploy', '--env', 'prod', '--agent', AGENT, ...aws, '--json');
+    expect(deployed.status, deployed.stderr).toBe(0);
+    const out = JSON.parse(deployed.stdout) as { manifestDigest: string; deployment: { policies: Array<{ action: string }>; runtime: { action: string } } };
+    expect(out.manifestDigest).toBe(loadReleasedManifest('prod', AGENT, at).digest);
+    // The policy removed two tests ago comes back, the rejected foreign one (this agent's prefix,
+    // not in the plan) is removed, everything else is already in place.
+    expect(out.deployment.policies.map((p) => p.action).sort()).toEqual(['created', 'deleted', 'unchanged', 'unchanged', 'unchanged']);
+    // Through the CLI too, a second deploy of the same release changes nothing.
+    const again = JSON.parse((await cli('release', 'deploy', '--env', 'prod', '--agent', AGENT, ...aws, '--json')).stdout) as typeof out;
+    expect([again.deployment.runtime.action, ...again.deployment.policies.map((p) => p.action)].every((a) => a === 'unchanged')).toBe(true);
+    const status = await cli('release', 'status', '--env', 'prod', '--json');
+    expect(JSON.parse(status.stdout)).toMatchObject({ ok: true, environment: 'prod', releases: [{ agent: AGENT, action: 'rollback', manifestDigest: out.manifestDigest }] });
+    const tf = await cli('release', 'terraform', '--env', 'prod', ...aws, '--mode', 'LOG_ONLY');
+    expect(tf.status).toBe(0);
+    expect(tf.stdout).toContain('mode = "LOG_ONLY"');
+    expect((await cli('release', 'terraform', '--env', 'prod', ...aws, '--mode', 'SHADOW')).status).toBe(2);
+  }, 120_000);
 
   it('emits Terraform for the same resources, which terraform parses and formats unchanged', () => {
     const hcl = releaseTerraform('prod', settings, at);
