@@ -7,6 +7,7 @@ export {
   RiskTier,
   SealedRecord,
   auditRecordJsonSchema,
+  evidenceRecord,
 } from './record.js';
 export { openAuditLog, type AuditLog, type AuditLogOptions } from './log.js';
 export type { SegmentSink, SinkObject } from './sinks/sink.js';

@@ -1,3 +1,4 @@
+import { v7 as uuidv7 } from 'uuid';
 import { z } from 'zod';
 
 /**
@@ -93,4 +94,30 @@ export type SealedRecord = z.infer<typeof SealedRecord>;
 /** JSON Schema of the audit record, for auditors and for Athena/Glue table definitions. */
 export function auditRecordJsonSchema(): Record<string, unknown> {
   return z.toJSONSchema(AuditRecord, { target: 'draft-2020-12', unrepresentable: 'any' }) as Record<string, unknown>;
+}
+
+/** An evidence record for a signed document, stamped now with a fresh id (UUIDv7). */
+export function evidenceRecord(fields: {
+  evidenceType: EvidenceRecord['evidenceType'];
+  digest: string;
+  subject: string;
+  summary: string;
+  document: unknown;
+  runId: string | null;
+  tenantId?: string | null;
+  traceId?: string | null;
+}): EvidenceRecord {
+  return {
+    kind: 'evidence',
+    id: uuidv7(),
+    time: new Date().toISOString(),
+    tenantId: fields.tenantId ?? null,
+    traceId: fields.traceId ?? null,
+    runId: fields.runId,
+    evidenceType: fields.evidenceType,
+    digest: fields.digest,
+    subject: fields.subject,
+    summary: fields.summary,
+    document: fields.document,
+  };
 }

@@ -1,11 +1,11 @@
 import { existsSync } from 'node:fs';
 import { join } from 'node:path';
-import { v4 as uuidv4, v7 as uuidv7 } from 'uuid';
+import { v4 as uuidv4 } from 'uuid';
 import { charterHome, FindingError, InputError, readText, writeFileAtomic } from '../common/index.js';
 import { loadDataset } from '../datasets/index.js';
 import { canonicalJson, digestOf, loadTrustedKeys, parseEnvelope, signEnvelope, verifyEnvelope, type DsseEnvelope, type Signer, type TrustedKeysFile } from '../signing/index.js';
 import { loadVerifiedManifest } from '../policy-packs/index.js';
-import type { EvidenceRecord } from '../audit/index.js';
+import { evidenceRecord, type EvidenceRecord } from '../audit/index.js';
 import { compareWithBaseline } from './baseline.js';
 import type { ResponseCache } from './cache.js';
 import { judgeStanding } from './calibrate.js';
@@ -161,19 +161,16 @@ export async function runEval(opts: EvalRunOptions): Promise<EvalRunResult> {
   let auditSeq: number | null = null;
   if (opts.audit) {
     const failed = verdicts.filter((v) => v.verdict === 'fail').map((v) => v.metric);
-    const { seq } = await opts.audit.append({
-      kind: 'evidence',
-      id: uuidv7(),
-      time: new Date().toISOString(),
-      tenantId: null,
-      traceId: null,
-      runId: report.id,
-      evidenceType: 'eval-report',
-      digest,
-      subject: report.target.manifestDigest ?? `suite:${suite.name}`,
-      summary: `eval ${suite.name} on ${target.id}: ${report.verdict}${failed.length ? ` (failed: ${failed.join(', ')})` : ''}`,
-      document: envelope,
-    });
+    const { seq } = await opts.audit.append(
+      evidenceRecord({
+        evidenceType: 'eval-report',
+        digest,
+        subject: report.target.manifestDigest ?? `suite:${suite.name}`,
+        summary: `eval ${suite.name} on ${target.id}: ${report.verdict}${failed.length ? ` (failed: ${failed.join(', ')})` : ''}`,
+        document: envelope,
+        runId: report.id,
+      }),
+    );
     auditSeq = seq;
   }
   return { report, envelope, digest, files, markdown, auditSeq };

@@ -1,4 +1,5 @@
 import { v7 as uuidv7 } from 'uuid';
+import { evidenceRecord } from '../audit/index.js';
 import { FindingError, InputError } from '../common/index.js';
 import type { Signer, TrustedKeysFile } from '../signing/index.js';
 import type { EvidenceSink } from '../evals/index.js';
@@ -31,19 +32,16 @@ function signerName(trusted: TrustedKeysFile, signer: Signer): string {
 /** Signs the record, appends it to the audit plane (durable), then writes it to the release store. */
 async function writeRecord(ctx: ReleaseContext, record: ReleaseRecord, manifest: Parameters<ReleaseContext['store']['write']>[1], opts: WriteOptions): Promise<ReleaseOutcome> {
   const signed = await signReleaseRecord(record, opts.signer);
-  const { seq } = await opts.audit.append({
-    kind: 'evidence',
-    id: uuidv7(),
-    time: new Date().toISOString(),
-    tenantId: null,
-    traceId: null,
-    runId: record.id,
-    evidenceType: 'release-record',
-    digest: signed.digest,
-    subject: record.manifestDigest,
-    summary: `${record.action} ${record.agent} to ${record.environment}: ${record.manifestDigest}${record.replaces ? ` (replaces ${record.replaces})` : ''}`,
-    document: signed.envelope,
-  });
+  const { seq } = await opts.audit.append(
+    evidenceRecord({
+      evidenceType: 'release-record',
+      digest: signed.digest,
+      subject: record.manifestDigest,
+      summary: `${record.action} ${record.agent} to ${record.environment}: ${record.manifestDigest}${record.replaces ? ` (replaces ${record.replaces})` : ''}`,
+      document: signed.envelope,
+      runId: record.id,
+    }),
+  );
   return { signed, ...ctx.store.write(signed, manifest), auditSeq: seq };
 }
 
