@@ -28,3 +28,8 @@ export function contentPath(...parts: string[]): string {
 export function charterHome(): string {
   return resolve(process.env.CHARTER_HOME ?? '.charter');
 }
+
+/** Where `charter packs compile` files an agent's signed manifest: the candidates a first release takes. */
+export function compiledManifestFile(home: string, agent: string): string {
+  return join(home, 'manifests', `${agent}.manifest.json`);
+}

@@ -3,7 +3,7 @@ import { parseEnvelope, type Signer } from '../signing/index.js';
 import { verifyManifestEnvelope } from '../policy-packs/index.js';
 import { releaseContext, type ReleaseOptions } from './check-release.js';
 import { parseEnvironment } from './gate-definition.js';
-import { signReleaseApproval } from './release-approval.js';
+import { signReleaseApproval, type ReleaseApproval } from './release-approval.js';
 
 /**
  * Signs a release approval for one manifest in one environment with the approver's own key
@@ -12,7 +12,7 @@ import { signReleaseApproval } from './release-approval.js';
 export async function approveRelease(
   env: string,
   manifestFile: string,
-  opts: Pick<ReleaseOptions, 'home' | 'trustedKeysFile'> & { signer: Signer; acceptReplayFlips?: string[]; note?: string },
+  opts: Pick<ReleaseOptions, 'home' | 'trustedKeysFile'> & { signer: Signer; acceptReplayFlips?: string[]; waivers?: ReleaseApproval['waivers']; note?: string },
 ): Promise<{ file: string; digest: string; approver: string; manifestDigest: string }> {
   const environment = parseEnvironment(env);
   const ctx = releaseContext(opts);
@@ -28,6 +28,7 @@ export async function approveRelease(
       agent,
       manifestDigest: manifest.digest,
       acceptReplayFlips: opts.acceptReplayFlips ?? [],
+      waivers: opts.waivers ?? [],
       note: opts.note ?? '',
       approvedAt: new Date().toISOString(),
     },

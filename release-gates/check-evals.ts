@@ -4,7 +4,7 @@ import { errorMessage } from '../common/index.js';
 import type { TrustedKeysFile } from '../signing/index.js';
 import { checkThresholds, loadReport, type EvalReport } from '../evals/index.js';
 import type { Manifest } from '../policy-packs/index.js';
-import { fail, pass, type CheckOutcome } from './gate-result.js';
+import { fail, notRun, pass, type CheckOutcome } from './gate-result.js';
 
 export interface EvalEvidence {
   file: string;
@@ -29,6 +29,7 @@ export function discoverEvalReports(home: string): string[] {
  * a report named explicitly that belongs to another manifest is refused with that reason;
  * every threshold in the manifest's `agent.evalThresholds` is re-checked against the metrics of
  * the newest report of its suite for this manifest, and that report's own verdict must pass.
+ * Metrics a report could not measure are `not-run` items (`evals:<suite>/<metric>`), never a pass.
  */
 export function checkEvals(manifest: Manifest, digest: string, opts: { explicit: string[]; discovered: string[]; trusted: TrustedKeysFile }): CheckOutcome {
   const reasons: string[] = [];
@@ -63,15 +64,40 @@ export function checkEvals(manifest: Manifest, digest: string, opts: { explicit:
   const thresholds = manifest.agent.evalThresholds.map((t) => {
     const r = newest.get(t.suite);
     if (!r) return { ...t, verdict: 'fail' as const, observed: null, reason: `no signed eval report of suite ${t.suite} for this manifest` };
+    const missing = unmeasured(r.report, t.metric);
+    if (missing) return { ...t, verdict: 'not-run' as const, observed: null, reason: missing, report: r.evidence.digest };
     const [v] = checkThresholds([{ metric: t.metric, min: t.min, bound: t.bound, source: 'manifest' }], r.report.metrics);
     return { ...t, verdict: v!.verdict, observed: v!.observed, reason: v!.reason, report: r.evidence.digest };
   });
   for (const t of thresholds) if (t.verdict === 'fail') reasons.push(`${t.suite}/${t.metric} >= ${t.min} (${t.bound}): ${t.reason}`);
   const used = [...newest.values()];
-  for (const r of used) if (r.report.verdict !== 'pass') reasons.push(`${r.evidence.file}: report verdict is fail (${r.report.thresholds.filter((v) => v.verdict === 'fail').map((v) => `${v.metric}: ${v.reason}`).join('; ')})`);
+  const unchecked = new Map(thresholds.flatMap((t) => (t.verdict === 'not-run' ? [[evalCheckKey(t.suite, t.metric), t.reason] as const] : [])));
+  for (const r of used) {
+    const failed = r.report.thresholds.filter((v) => v.verdict === 'fail');
+    // A report that failed only on metrics it could not measure (a judge with no model) is not a
+    // measured failure: those metrics are unchecked, which blocks unless an approver waives them.
+    const measured = failed.filter((v) => !unmeasured(r.report, v.metric));
+    for (const v of failed) {
+      const missing = unmeasured(r.report, v.metric);
+      if (missing) unchecked.set(evalCheckKey(r.report.suite.name, v.metric), missing);
+    }
+    if (measured.length) reasons.push(`${r.evidence.file}: report verdict is fail (${measured.map((v) => `${v.metric}: ${v.reason}`).join('; ')})`);
+  }
   if (used.length === 0) reasons.push(`no signed eval report for manifest ${digest}`);
 
   const evidence = { reports: used.map((r) => r.evidence), thresholds, skipped };
-  const summary = `${used.length} report(s) for this manifest, ${thresholds.filter((t) => t.verdict === 'pass').length}/${thresholds.length} manifest threshold(s) met`;
-  return reasons.length ? fail(summary, reasons, evidence) : pass(summary, evidence);
+  const met = thresholds.filter((t) => t.verdict === 'pass').length;
+  const summary = `${used.length} report(s) for this manifest, ${met}/${thresholds.length} manifest threshold(s) met${unchecked.size ? `, ${unchecked.size} metric(s) not measured` : ''}`;
+  if (reasons.length) return fail(summary, reasons, evidence);
+  if (unchecked.size) return notRun(summary, [...unchecked].map(([k, why]) => `${k}: ${why}`), evidence, [...unchecked.keys()]);
+  return pass(summary, evidence);
+}
+
+/** The waiver key of one unmeasured eval metric: `evals:<suite>/<metric>`. */
+const evalCheckKey = (suite: string, metric: string) => `evals:${suite}/${metric}`;
+
+/** Why a report has no measurement of a metric (e.g. "no judge configured"), or null when it has one. */
+function unmeasured(report: EvalReport, metric: string): string | null {
+  const m = report.metrics.find((x) => x.name === metric);
+  return m?.status === 'not-run' ? `metric not run (${m.note ?? 'no observations'})` : null;
 }

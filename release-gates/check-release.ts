@@ -9,7 +9,7 @@ import { checkEvals, discoverEvalReports } from './check-evals.js';
 import { checkTests } from './check-tests.js';
 import { assessNpmAudit, runNpmAudit } from './dependency-audit.js';
 import { defaultEnvironmentsDir, Environment, loadGateDefinition, PROMOTION_ORDER, type GateDefinition } from './gate-definition.js';
-import { fail, gateResult, notRun, pass, type CheckOutcome, type GateResult } from './gate-result.js';
+import { fail, gateResult, notRun, pass, type CheckOutcome, type GateName, type GateResult, type Waiver } from './gate-result.js';
 import { approvalFilesIn, loadReleaseApprovals, type VerifiedApproval } from './release-approval.js';
 import type { SignedReleaseRecord } from './release-record.js';
 import { ReleaseStore } from './release-store.js';
@@ -37,6 +37,8 @@ export interface ReleaseOptions {
   auditSink?: SegmentSink;
   /** Entities and tenant limits (fixtures.yaml shape) the replayed decisions are evaluated over. */
   entitiesFile?: string;
+  /** Or the live entity data of a running system (e.g. the procurement reference's negotiation state). */
+  replayData?: ReplayData;
   /** Signed release approvals; those in the release store are read too. */
   approvalFiles?: string[];
 }
@@ -83,17 +85,21 @@ function promotionOrder(ctx: ReleaseContext, env: Environment, candidate: Verifi
   return fail(`not released to ${lower}`, [`${env} needs a ${lower} release of manifest ${candidate.digest}; ${lower}'s current release is ${there ? there.record.manifestDigest : 'none'}`]);
 }
 
-function approvalsGate(def: GateDefinition, candidate: VerifiedManifest, current: CheckReport['current'], loaded: { approvals: VerifiedApproval[]; problems: string[] }): CheckOutcome {
-  const rule = def.gates.approval;
-  const entitled = loaded.approvals.filter((a) => rule.approvers.includes(a.approver));
-  const notEntitled = loaded.approvals.filter((a) => !rule.approvers.includes(a.approver)).map((a) => `${a.file}: ${a.approver} does not hold the release approval right in ${def.environment}`);
-  // Distinct people, not keys: two keys filed under one approver's name count once.
-  const distinct = [...new Set(entitled.map((a) => a.approver))];
+/** Distinct release approvers this candidate needs: the environment's minimum, two whenever the base pack changed. */
+function approversNeeded(def: GateDefinition, candidate: VerifiedManifest, current: CheckReport['current']): { required: number; baseReasons: string[] } {
   const baseReasons = [
     ...(candidate.manifest.baseChanged === true ? ['the manifest records a base pack change (baseChanged)'] : []),
     ...(current && current.manifest.manifest.baseDigest !== candidate.manifest.baseDigest ? [`the base digest differs from the current release's (${current.manifest.manifest.baseDigest.slice(0, 19)}…)`] : []),
   ];
-  const required = baseReasons.length ? Math.max(2, rule.min) : rule.min;
+  return { required: baseReasons.length ? Math.max(2, def.gates.approval.min) : def.gates.approval.min, baseReasons };
+}
+
+function approvalsGate(def: GateDefinition, needed: ReturnType<typeof approversNeeded>, entitled: VerifiedApproval[], loaded: { approvals: VerifiedApproval[]; problems: string[] }): CheckOutcome {
+  const rule = def.gates.approval;
+  const notEntitled = loaded.approvals.filter((a) => !rule.approvers.includes(a.approver)).map((a) => `${a.file}: ${a.approver} does not hold the release approval right in ${def.environment}`);
+  // Distinct people, not keys: two keys filed under one approver's name count once.
+  const distinct = [...new Set(entitled.map((a) => a.approver))];
+  const { required, baseReasons } = needed;
   const evidence = { approvers: distinct, required, baseChanged: baseReasons, entitled: rule.approvers, problems: [...loaded.problems, ...notEntitled] };
   const summary = `${distinct.length}/${required} distinct approver(s)${distinct.length ? ` (${distinct.join(', ')})` : ''}${baseReasons.length ? ', base changed: two required' : ''}`;
   if (distinct.length >= required) return pass(summary, evidence);
@@ -106,9 +112,32 @@ function approvalsGate(def: GateDefinition, candidate: VerifiedManifest, current
   ], evidence);
 }
 
+/**
+ * Gates whose `not-run` reflects what this machine or this moment cannot provide (a reachable
+ * advisory database, a judge model, recorded traffic). An entitled approver may accept such a
+ * gap by name in a signed approval. Tests, secrets, Cedar findings, promotion order and the
+ * approval gate itself can always be checked, so they are never waivable, and a `fail` never is.
+ */
+const WAIVABLE = new Set<GateName>(['dependencies', 'evals', 'replay', 'canary']);
+
+/**
+ * The waiver of a required `not-run` gate: every unchecked item named in signed approvals of
+ * as many distinct entitled approvers as a release needs. Returns the reasons it falls short otherwise.
+ */
+function waiverFor(gate: GateName, outcome: CheckOutcome, entitled: VerifiedApproval[], required: number): Waiver | string[] {
+  if (!WAIVABLE.has(gate)) return [`${gate} cannot be waived: it must run`];
+  const items = (outcome.unchecked ?? [gate]).map((check) => {
+    const by = entitled.flatMap((a) => a.approval.waivers.filter((w) => w.check === check).map((w) => ({ approver: a.approver, reason: w.reason })));
+    return { check, by, people: new Set(by.map((b) => b.approver)).size };
+  });
+  const short = items.filter((i) => i.people < required);
+  if (short.length) return short.map((i) => `not checked and not waived: ${i.check} (${i.people}/${required} approver waiver(s); charter release approve --waive ${i.check} --note <why>)`);
+  return { approvers: [...new Set(items.flatMap((i) => i.by.map((b) => b.approver)))], items: items.map((i) => ({ check: i.check, reasons: i.by.map((b) => `${b.approver}: ${b.reason}`) })) };
+}
+
 async function loadReplay(ctx: ReleaseContext, env: Environment, candidate: VerifiedManifest, current: CheckReport['current'], opts: ReleaseOptions, lastN: number, accepted: Set<string>): Promise<ReplayResult | string> {
   const auditDir = opts.auditDir ?? join(ctx.home, 'audit');
-  if (!opts.entitiesFile) return 'no entity data to evaluate replayed decisions over (give the gateway entities file)';
+  if (!opts.entitiesFile && !opts.replayData) return 'no entity data to evaluate replayed decisions over (give the gateway entities file)';
   if (!opts.auditSink && !existsSync(auditDir)) return `no audit trail at ${auditDir}`;
   const agent = candidate.manifest.agent.name;
   const all = await queryAudit({ dir: auditDir, ...(opts.auditSink ? { sink: opts.auditSink } : {}), kind: 'decision', agent });
@@ -119,14 +148,19 @@ async function loadReplay(ctx: ReleaseContext, env: Environment, candidate: Veri
       if (!known.has(h.record.manifestDigest)) known.set(h.record.manifestDigest, ctx.store.loadManifest(e, agent, h.record.manifestDigest, ctx.trusted));
     }
   }
-  const store = FixtureStore.fromFiles([{ file: opts.entitiesFile, data: readYaml(opts.entitiesFile, FixturesFile) }]);
-  const data: ReplayData = { resolve: (uid) => store.resolve(uid), limits: (tenant) => store.limits.get(tenant) ?? {} };
+  const data = opts.replayData ?? entitiesFromFile(opts.entitiesFile!);
   return replayDecisions({ candidate, current: current?.manifest ?? null, known, records, data, accepted });
+}
+
+function entitiesFromFile(file: string): ReplayData {
+  const store = FixtureStore.fromFiles([{ file, data: readYaml(file, FixturesFile) }]);
+  return { resolve: (uid) => store.resolve(uid), limits: (tenant) => store.limits.get(tenant) ?? {} };
 }
 
 /**
  * Runs every gate of an environment on a candidate manifest and returns each gate's evidence.
- * Nothing is written. A required gate that fails or could not run blocks (fail closed).
+ * Nothing is written. A required gate that fails or could not run blocks (fail closed), unless
+ * what could not run is waivable and waived by name in signed approvals (see WAIVABLE).
  */
 export async function checkRelease(env: string, candidateFile: string, opts: ReleaseOptions = {}): Promise<CheckReport> {
   const gatesDir = opts.gatesDir ?? defaultEnvironmentsDir();
@@ -140,10 +174,16 @@ export async function checkRelease(env: string, candidateFile: string, opts: Rel
 
   const bind = { environment, agent, manifestDigest: candidate.digest };
   const loaded = loadReleaseApprovals([...(opts.approvalFiles ?? []), ...approvalFilesIn(ctx.store.approvalsDir(environment, agent))], ctx.trusted, bind);
-  const accepted = new Set(loaded.approvals.filter((a) => g.approval.approvers.includes(a.approver)).flatMap((a) => a.approval.acceptReplayFlips));
+  const entitled = loaded.approvals.filter((a) => g.approval.approvers.includes(a.approver));
+  const accepted = new Set(entitled.flatMap((a) => a.approval.acceptReplayFlips));
+  const needed = approversNeeded(def, candidate, current);
 
-  const run = async (name: GateResult['gate'], enforcement: GateResult['enforcement'], fn: () => CheckOutcome | Promise<CheckOutcome>): Promise<GateResult> =>
-    gateResult(name, enforcement, enforcement === 'off' ? notRun('off in this environment', []) : await fn());
+  const run = async (name: GateName, enforcement: GateResult['enforcement'], fn: () => CheckOutcome | Promise<CheckOutcome>): Promise<GateResult> => {
+    const outcome = enforcement === 'off' ? notRun('off in this environment', []) : await fn();
+    if (enforcement !== 'required' || outcome.status !== 'not-run') return gateResult(name, enforcement, outcome);
+    const waiver = waiverFor(name, outcome, entitled, needed.required);
+    return Array.isArray(waiver) ? gateResult(name, enforcement, { ...outcome, reasons: [...outcome.reasons, ...waiver] }) : gateResult(name, enforcement, outcome, waiver);
+  };
 
   const scanPaths = [opts.packsDir ?? contentPath('policy-packs', 'packs'), contentPath('datasets'), gatesDir, ...(opts.entitiesFile ? [opts.entitiesFile] : []), ...(opts.scanPaths ?? [])];
   const replay = g.replay.enforcement === 'off' && g.canary.enforcement === 'off' ? 'off' : await loadReplay(ctx, environment, candidate, current, opts, g.replay.lastN, accepted);
@@ -158,7 +198,7 @@ export async function checkRelease(env: string, candidateFile: string, opts: Rel
     await run('evals', g.evals.enforcement, () => evalCheck),
     await run('replay', g.replay.enforcement, () => assessReplay(replay === 'off' ? 'off' : replay)),
     await run('canary', g.canary.enforcement, () => assessCanary(replay === 'off' ? 'off' : replay, g.canary)),
-    await run('approval', g.approval.enforcement, () => approvalsGate(def, candidate, current, loaded)),
+    await run('approval', g.approval.enforcement, () => approvalsGate(def, needed, entitled, loaded)),
   ];
   const reports = (evalCheck.evidence.reports ?? []) as Array<{ digest: string; suite: string; file: string }>;
   return {
@@ -170,7 +210,7 @@ export async function checkRelease(env: string, candidateFile: string, opts: Rel
     gateDefinitionDigest: digestOf(readText(join(gatesDir, `${environment}.yaml`))),
     gates,
     replay: typeof replay === 'string' ? null : replay,
-    approvals: loaded.approvals.filter((a) => g.approval.approvers.includes(a.approver)),
+    approvals: entitled,
     evalReports: reports.map((r) => ({ digest: r.digest, suite: r.suite, file: r.file })),
     ok: gates.every((x) => !x.blocking),
   };

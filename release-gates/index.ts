@@ -7,8 +7,8 @@
 export { checkRelease, currentRelease, releaseContext, type CheckReport, type ReleaseContext, type ReleaseOptions } from './check-release.js';
 export { cedarFindings, type CedarFinding } from './cedar-findings.js';
 export { defaultEnvironmentsDir, Environment, GateDefinition, loadGateDefinition, parseEnvironment, PROMOTION_ORDER } from './gate-definition.js';
-export type { CheckOutcome, CheckStatus, GateName, GateResult } from './gate-result.js';
-export { candidateFromLowerEnvironment, promote, rollback, type ReleaseOutcome, type WriteOptions } from './promote.js';
+export type { CheckOutcome, CheckStatus, GateName, GateResult, Waiver } from './gate-result.js';
+export { candidateFiles, candidateFromLowerEnvironment, promote, rollback, type ReleaseOutcome, type WriteOptions } from './promote.js';
 export { approveRelease } from './approve.js';
 export { RELEASE_APPROVAL_PAYLOAD_TYPE, ReleaseApproval, signReleaseApproval } from './release-approval.js';
 export { RELEASE_RECORD_PAYLOAD_TYPE, ReleaseRecord, verifyReleaseRecord, type SignedReleaseRecord } from './release-record.js';

@@ -1,6 +1,8 @@
+import { existsSync, readdirSync } from 'node:fs';
+import { dirname, join } from 'node:path';
 import { v7 as uuidv7 } from 'uuid';
 import { evidenceRecord } from '../audit/index.js';
-import { FindingError, InputError } from '../common/index.js';
+import { compiledManifestFile, FindingError, InputError } from '../common/index.js';
 import type { Signer, TrustedKeysFile } from '../signing/index.js';
 import type { EvidenceSink } from '../evals/index.js';
 import { checkRelease, currentRelease, releaseContext, type CheckReport, type ReleaseContext, type ReleaseOptions } from './check-release.js';
@@ -43,6 +45,27 @@ async function writeRecord(ctx: ReleaseContext, record: ReleaseRecord, manifest:
     }),
   );
   return { signed, ...ctx.store.write(signed, manifest), auditSeq: seq };
+}
+
+/**
+ * The candidates `--agent NAME` or `--all` select: in the first environment the compiled
+ * manifests in `<home>/manifests` (where `charter packs compile` files them), further up the
+ * current releases of the environment below.
+ */
+export function candidateFiles(env: string, select: { agent: string } | { all: true }, opts: Pick<ReleaseOptions, 'home' | 'trustedKeysFile'> = {}): string[] {
+  const environment = parseEnvironment(env);
+  const lower = PROMOTION_ORDER[environment];
+  const ctx = releaseContext(opts);
+  if ('agent' in select) return [lower ? candidateFromLowerEnvironment(environment, select.agent, opts) : compiledManifestFile(ctx.home, select.agent)];
+  if (lower) {
+    const agents = ctx.store.agents(lower);
+    if (agents.length === 0) throw new FindingError(`nothing is released to ${lower}: no candidates for ${environment}`);
+    return agents.map((agent) => candidateFromLowerEnvironment(environment, agent, opts));
+  }
+  const dir = dirname(compiledManifestFile(ctx.home, 'any'));
+  const files = existsSync(dir) ? readdirSync(dir).filter((f) => f.endsWith('.manifest.json')).sort() : [];
+  if (files.length === 0) throw new InputError(`no compiled manifests in ${dir}: run charter packs compile --all`, { file: dir });
+  return files.map((f) => join(dir, f));
 }
 
 /** The manifest file of an agent's current release in the environment below `env` (what `promote --agent` promotes). */
@@ -88,7 +111,7 @@ export async function promote(env: string, candidateFile: string, opts: ReleaseO
     approvals: report.approvals.map((a) => ({ approver: a.approver, keyId: a.keyId, digest: a.digest })),
     replay: report.replay ? { ...report.replay, canary: undefined } : null,
     canary: report.gates.find((g) => g.gate === 'canary')!.evidence,
-    gates: report.gates.map(({ gate, enforcement, status, summary, reasons }) => ({ gate, enforcement, status, summary, reasons })),
+    gates: report.gates.map(({ gate, enforcement, status, summary, reasons, waiver }) => ({ gate, enforcement, status, summary, reasons, waiver })),
     reason: null,
     releasedAt: new Date().toISOString(),
     releasedBy: signerName(ctx.trusted, opts.signer),

@@ -11,7 +11,9 @@ export const RELEASE_APPROVAL_PAYLOAD_TYPE = 'application/vnd.charter.release-ap
 /**
  * A release approval (DSSE, key purpose `approval`): one approver, one manifest digest, one
  * environment. It may also accept named replay flips (decision record ids) that would otherwise
- * block: accepting a deny -> allow flip is an explicit, signed act.
+ * block, and waive named checks that could not run (e.g. `dependencies` when the advisory
+ * database cannot be reached, `evals:<suite>/<metric>` when no judge model is configured), each
+ * with its reason: accepting a risk is an explicit, signed act.
  */
 export const ReleaseApproval = z.strictObject({
   apiVersion: z.literal('charter.dev/v1'),
@@ -20,6 +22,7 @@ export const ReleaseApproval = z.strictObject({
   agent: z.string().min(1),
   manifestDigest: z.string().regex(/^sha256:[0-9a-f]{64}$/),
   acceptReplayFlips: z.array(z.string().min(1)).default([]),
+  waivers: z.array(z.strictObject({ check: z.string().regex(/^[a-z]+(:\S+)?$/, 'a gate name, or gate:item'), reason: z.string().min(1, 'a waiver needs its reason') })).default([]),
   note: z.string().default(''),
   approvedAt: z.string().datetime(),
 });

@@ -13,6 +13,8 @@ const GateSummary = z.object({
   status: z.enum(['pass', 'fail', 'not-run']),
   summary: z.string(),
   reasons: z.array(z.string()),
+  /** Who accepted that a required check could not run, item by item (absent in older records). */
+  waiver: z.strictObject({ approvers: z.array(z.string()), items: z.array(z.strictObject({ check: z.string(), reasons: z.array(z.string()) })) }).nullable().optional(),
 });
 
 /**

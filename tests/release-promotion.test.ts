@@ -63,10 +63,14 @@ async function compile(name: string, packs: string, previous?: VerifiedManifest)
   return (manifests[name] = { ...loadVerifiedManifest(file, trustedKeysFile), file });
 }
 
-/** A signed eval report of the suite the manifest's threshold names, filed where `charter evals run` files them. */
-async function evalReport(manifestDigest: string, lowerBound = 0.95, reportsHome = home): Promise<string> {
+/**
+ * A signed eval report of the suite the manifest's threshold names, filed where `charter evals run`
+ * files them. With `judge`, it also has a judge metric that was not run (no model), as
+ * `charter evals run` reports one.
+ */
+async function evalReport(manifestDigest: string, lowerBound = 0.95, reportsHome = home, judge = false): Promise<string> {
   const now = new Date().toISOString();
-  const pass = lowerBound >= 0.9;
+  const pass = lowerBound >= 0.9 && !judge;
   const report: EvalReport = {
     apiVersion: 'charter.dev/v1',
     kind: 'EvalReport',
@@ -80,8 +84,14 @@ async function evalReport(manifestDigest: string, lowerBound = 0.95, reportsHome
     finishedAt: now,
     durationMs: 1,
     usage: { targetTokens: 0, judgeTokens: 0, costUsd: null, judgeCacheHits: 0 },
-    metrics: [{ name: 'decision_accuracy', kind: 'rate', status: 'ok', method: 'wilson', n: 200, errors: 0, estimate: lowerBound + 0.02, low: lowerBound, high: 0.995, gating: true, note: null }],
-    thresholds: [{ metric: 'decision_accuracy', min: 0.9, bound: 'lower', source: 'manifest', observed: lowerBound, verdict: pass ? 'pass' : 'fail', reason: `95% lower bound ${lowerBound}` }],
+    metrics: [
+      { name: 'decision_accuracy', kind: 'rate', status: 'ok', method: 'wilson', n: 200, errors: 0, estimate: lowerBound + 0.02, low: lowerBound, high: 0.995, gating: true, note: null },
+      ...(judge ? [{ name: 'judge_score', kind: 'mean' as const, status: 'not-run' as const, method: null, n: 0, errors: 0, estimate: null, low: null, high: null, gating: false, note: 'no judge configured' }] : []),
+    ],
+    thresholds: [
+      { metric: 'decision_accuracy', min: 0.9, bound: 'lower', source: 'manifest', observed: lowerBound, verdict: lowerBound >= 0.9 ? 'pass' : 'fail', reason: `95% lower bound ${lowerBound}` },
+      ...(judge ? [{ metric: 'judge_score', min: 0.8, bound: 'lower' as const, source: 'suite', observed: null, verdict: 'fail' as const, reason: 'metric not run (no judge configured)' }] : []),
+    ],
     verdict: pass ? 'pass' : 'fail',
     baseline: null,
     cases: [],
@@ -151,7 +161,15 @@ beforeAll(async () => {
     }),
     v1,
   );
+  await compile(
+    'judged',
+    packsWith('judged', {
+      [`${INTENT}/pack.yaml`]: (t) => threshold(bump('1.4.0')(t)) + '    - { suite: tool-call-safety, metric: judge_score, min: 0.8, bound: lower }\n',
+    }),
+    v1,
+  );
   for (const name of ['v1', 'v2', 'risky', 'base-changed']) await evalReport(manifests[name]!.digest);
+  await evalReport(manifests.judged!.digest, 0.95, home, true);
 
   // Production traffic recorded by the gateway's decision path under v1.
   audit = await openAuditLog({ dir: join(home, 'audit'), signer: signer('audit'), origin: 'charter.test/release' });
@@ -291,13 +309,55 @@ describe('release gates: dev -> stg -> prod', () => {
     expect(accepted.ok).toBe(false); // cedar and promotion order still block
   });
 
-  it('fails closed on the shipped prod definition when the dependency audit cannot run', async () => {
+  it('fails closed on the shipped prod definition when the dependency audit cannot run, until release approvers waive it', async () => {
     const { gatesDir: _g, ...rest } = options();
     const r = await checkRelease('prod', manifests.v2!.file, rest);
     const deps = gate(r, 'dependencies');
     expect(deps.enforcement).toBe('required');
-    if (deps.status === 'not-run') expect(deps.blocking).toBe(true);
-    else expect(deps.evidence).toHaveProperty('counts');
+    if (deps.status !== 'not-run') return expect(deps.evidence).toHaveProperty('counts');
+    // prod serves the base-changed manifest, so v2 changes the base back: a waiver, like the release, needs two approvers.
+    expect(deps).toMatchObject({ blocking: true, waiver: null, reasons: expect.arrayContaining([expect.stringMatching(/^not checked and not waived: dependencies \(0\/2 approver waiver\(s\); charter release approve --waive dependencies/)]) });
+    const waive = (approver: string) => approveRelease('prod', manifests.v2!.file, { home, trustedKeysFile, signer: signer(approver), waivers: [{ check: 'dependencies', reason: 'advisory endpoint refuses (405); audited upstream' }] });
+    await waive('release-approver-1');
+    expect(gate(await checkRelease('prod', manifests.v2!.file, rest), 'dependencies').blocking).toBe(true);
+    await waive('release-approver-2');
+    const waived = gate(await checkRelease('prod', manifests.v2!.file, rest), 'dependencies');
+    expect(waived).toMatchObject({ status: 'not-run', blocking: false, waiver: { approvers: ['release-approver-1', 'release-approver-2'], items: [{ check: 'dependencies', reasons: ['release-approver-1: advisory endpoint refuses (405); audited upstream', 'release-approver-2: advisory endpoint refuses (405); audited upstream'] }] } });
+  });
+
+  it('holds a candidate whose judge metric was not measured until an entitled approver waives that metric by name', async () => {
+    const m = manifests.judged!;
+    const held = gate(await checkRelease('dev', m.file, options()), 'evals');
+    expect(held).toMatchObject({ status: 'not-run', blocking: true, unchecked: ['evals:tool-call-safety/judge_score'], waiver: null });
+    // dev serves the base-changed manifest and this one has v1's base: two approvers, as for the release itself.
+    expect(held.reasons).toEqual([
+      'evals:tool-call-safety/judge_score: metric not run (no judge configured)',
+      'not checked and not waived: evals:tool-call-safety/judge_score (0/2 approver waiver(s); charter release approve --waive evals:tool-call-safety/judge_score --note <why>)',
+    ]);
+    // Waivers by someone without the release right, or of another item, count for nothing.
+    const waive = (approver: string, check: string, reason: string) => approveRelease('dev', m.file, { home, trustedKeysFile, signer: signer(approver), waivers: [{ check, reason }] });
+    await waive('developer', 'evals:tool-call-safety/judge_score', 'no model on my laptop');
+    await waive('release-approver-1', 'evals:tool-call-safety/decision_accuracy', 'wrong item');
+    await waive('release-approver-1', 'evals:tool-call-safety/judge_score', 'offline: no judge model; judged before stg');
+    expect(gate(await checkRelease('dev', m.file, options()), 'evals').reasons.at(-1)).toMatch(/\(1\/2 approver waiver/);
+    await waive('release-approver-2', 'evals:tool-call-safety/judge_score', 'agreed');
+    const dev = await promote('dev', m.file, { ...options(), ...write() });
+    expect(dev.signed.record.gates.find((g) => g.gate === 'evals')).toMatchObject({
+      status: 'not-run',
+      waiver: { approvers: ['release-approver-1', 'release-approver-2'], items: [{ check: 'evals:tool-call-safety/judge_score', reasons: ['release-approver-1: offline: no judge model; judged before stg', 'release-approver-2: agreed'] }] },
+    });
+    expect([...new Set(dev.signed.record.approvals.map((a) => a.approver))].sort()).toEqual(['release-approver-1', 'release-approver-2']);
+  });
+
+  it('never waives a measured failure', async () => {
+    const m = manifests.judged!;
+    const lowHome = mkdtempSync(join(tmpdir(), 'charter-release-low-'));
+    const low = await evalReport(m.digest, 0.8, lowHome, true);
+    await approveRelease('stg', m.file, { home, trustedKeysFile, signer: signer('release-approver-1'), waivers: [{ check: 'evals:tool-call-safety/decision_accuracy', reason: 'ship it' }, { check: 'evals:tool-call-safety/judge_score', reason: 'no model' }] });
+    const evals = gate(await checkRelease('stg', m.file, options({ evalReports: [low] })), 'evals');
+    expect(evals).toMatchObject({ status: 'fail', blocking: true, waiver: null });
+    expect(evals.reasons.join('\n')).toMatch(/tool-call-safety\/decision_accuracy >= 0\.9 \(lower\): 95% lower bound 0\.8/);
+    rmSync(lowHome, { recursive: true, force: true });
   });
 });
 
