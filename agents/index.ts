@@ -19,4 +19,6 @@ export type { LedgerDocumentKind, NegotiationView, ProcurementLedger } from './t
 export { procurementTools, serveProcurementTools } from './tools/procurement-tools.js';
 export { DEFAULT_SUPPLIER_CLIENT, SupplierClient, type SupplierClientOptions } from './tools/supplier-client.js';
 export { AgentCoreAgents } from './runtime/agentcore-client.js';
-export { InvocationPayload, serveAgentCoreRuntime, SESSION_HEADER, type InvocationHandler, type SessionState } from './runtime/agentcore-server.js';
+export { IDENTITY_HEADER, InvocationPayload, serveAgentCoreRuntime, SESSION_HEADER, type InvocationHandler, type InvocationRequest, type SessionState } from './runtime/agentcore-server.js';
+export { agentAnswerError, parseAgentAnswer, runtimeInvocation, type RuntimeInvocation } from './runtime/invocation.js';
+export { AGENT_IDENTITY, serveAgentHost, type AgentHostOptions } from './runtime/agent-host.js';

@@ -1,17 +1,7 @@
 import { BedrockAgentCoreClient, InvokeAgentRuntimeCommand } from '@aws-sdk/client-bedrock-agentcore';
-import { z } from 'zod';
-import { FindingError, InputError } from '../../common/index.js';
+import { InputError } from '../../common/index.js';
 import type { AgentOutput, InvokeOptions } from '../agent.js';
-
-const Output = z.object({
-  agent: z.string(),
-  tenantId: z.string(),
-  manifestDigest: z.string(),
-  producedBy: z.union([z.object({ model: z.string() }), z.object({ strategy: z.literal('rules') })]),
-  output: z.unknown(),
-  usage: z.object({ modelCalls: z.number(), inputTokens: z.number(), outputTokens: z.number(), toolCalls: z.number() }),
-  warnings: z.array(z.string()),
-});
+import { parseAgentAnswer, runtimeInvocation } from './invocation.js';
 
 /**
  * Agents on AgentCore Runtime, invoked with InvokeAgentRuntime (endpoint from the AWS settings,
@@ -29,27 +19,19 @@ export class AgentCoreAgents {
   async invoke(agent: string, tenantId: string, input: unknown, opts: InvokeOptions): Promise<AgentOutput> {
     const arn = this.runtimes[agent];
     if (!arn) throw new InputError(`no AgentCore runtime configured for agent '${agent}'`, { field: 'runtimes' });
-    // Session ids must be 33+ characters; tenant and negotiation make them unique per tenant run.
-    const runtimeSessionId = `${tenantId}.${opts.negotiationId ?? 'adhoc'}.${agent}`.padEnd(33, '.');
+    const { sessionId, payload } = runtimeInvocation(agent, tenantId, input, opts);
     const res = await this.client.send(
       new InvokeAgentRuntimeCommand({
         agentRuntimeArn: arn,
-        runtimeSessionId,
+        runtimeSessionId: sessionId,
         contentType: 'application/json',
         accept: 'application/json',
-        payload: Buffer.from(JSON.stringify({ tenantId, input, ...(opts.negotiationId ? { negotiationId: opts.negotiationId } : {}), ...(opts.traceId ? { traceId: opts.traceId } : {}) })),
+        payload: Buffer.from(JSON.stringify(payload)),
         ...(opts.traceId ? { traceId: opts.traceId } : {}),
       }),
     );
     // The SDK throws on a non-2xx answer (the service's or the runtime's error), so this is a 2xx body.
     const text = res.response ? await res.response.transformToString() : '';
-    let parsed;
-    try {
-      parsed = Output.parse(JSON.parse(text));
-    } catch (err) {
-      throw new FindingError(`agent ${agent} on AgentCore answered malformed output: ${(err as Error).message.slice(0, 200)}`);
-    }
-    if (parsed.tenantId !== tenantId || parsed.agent !== agent) throw new FindingError(`agent ${agent} on AgentCore answered for ${parsed.agent}/${parsed.tenantId}, not ${agent}/${tenantId}`);
-    return parsed as AgentOutput;
+    return parseAgentAnswer(agent, tenantId, text, 'on AgentCore');
   }
 }

@@ -1,10 +1,17 @@
 import { createServer, type IncomingMessage, type ServerResponse } from 'node:http';
 import { z } from 'zod';
 import { CharterError, errorMessage } from '../../common/index.js';
+import { HttpRefusal } from '../../gateway/index.js';
 import type { AgentOutput } from '../agent.js';
+import { ToolDeniedError } from '../toolbox.js';
 import { listenLoopback, type Listening } from '../loopback-http.js';
 
 export const SESSION_HEADER = 'x-amzn-bedrock-agentcore-runtime-session-id';
+/**
+ * The platform-issued identity token of one invocation (a JWT the gateway trusts), in a custom
+ * header of the runtime contract rather than in the tenant's payload.
+ */
+export const IDENTITY_HEADER = 'x-amzn-bedrock-agentcore-runtime-custom-charter-identity';
 
 /** What an invocation carries: the tenant, the agent's input and the correlation ids. */
 export const InvocationPayload = z.strictObject({
@@ -15,7 +22,12 @@ export const InvocationPayload = z.strictObject({
 });
 export type InvocationPayload = z.infer<typeof InvocationPayload>;
 
-export type InvocationHandler = (payload: InvocationPayload, session: SessionState) => Promise<AgentOutput>;
+/** What an invocation carries besides its payload (request headers of the runtime contract). */
+export interface InvocationRequest {
+  identityToken: string | undefined;
+}
+
+export type InvocationHandler = (payload: InvocationPayload, session: SessionState, request: InvocationRequest) => Promise<AgentOutput>;
 
 /** Per-session state (AgentCore gives each session its own microVM; locally, a map entry). */
 export interface SessionState {
@@ -39,7 +51,7 @@ async function readBody(req: IncomingMessage): Promise<string> {
  * `HealthyBusy` while an invocation runs; `POST /invocations` takes a JSON payload and answers
  * JSON. A session (the session-id header) is bound to the tenant of its first invocation: an
  * invocation for another tenant in the same session is refused (409), so session state never
- * crosses tenants.
+ * crosses tenants. A handler refuses with HttpRefusal (e.g. 401 for a bad identity token).
  */
 export async function serveAgentCoreRuntime(handler: InvocationHandler, port = 0, host = '127.0.0.1'): Promise<Listening> {
   const sessions = new Map<string, SessionState>();
@@ -70,10 +82,15 @@ export async function serveAgentCoreRuntime(handler: InvocationHandler, port = 0
         if (session.tenantId !== parsed.data.tenantId) return send(res, 409, { error: `session ${sessionId} belongs to tenant ${session.tenantId}` });
         if (sessionId) sessions.set(sessionId, session);
         session.invocations++;
-        const out = await handler(parsed.data, session);
+        const identity = req.headers[IDENTITY_HEADER];
+        const out = await handler(parsed.data, session, { identityToken: typeof identity === 'string' ? identity : undefined });
         send(res, 200, out, sessionId ? { [SESSION_HEADER]: sessionId } : {});
       } catch (err) {
-        send(res, err instanceof CharterError && err.exitCode === 2 ? 400 : 500, { error: errorMessage(err) });
+        // A refused tool call is a governance outcome the orchestrator acts on: it crosses the
+        // contract as 422 with the refusal, so the caller can tell it from a failure.
+        if (err instanceof ToolDeniedError) return send(res, 422, { error: errorMessage(err), refusedTool: { tool: err.tool, result: err.result } });
+        const status = err instanceof HttpRefusal ? err.status : err instanceof CharterError && err.exitCode === 2 ? 400 : 500;
+        send(res, status, { error: errorMessage(err) });
       } finally {
         setBusy(-1);
       }

@@ -1,0 +1,80 @@
+import { join } from 'node:path';
+import type { BedrockRuntimeClient } from '@aws-sdk/client-bedrock-runtime';
+import { Client } from '@modelcontextprotocol/sdk/client/index.js';
+import { StreamableHTTPClientTransport } from '@modelcontextprotocol/sdk/client/streamableHttp.js';
+import { errorMessage } from '../../common/index.js';
+import { HttpRefusal, type CallerIdentity, type IdentityConfig, type IdentityVerifier } from '../../gateway/index.js';
+import type { AgentManifestView } from '../agent.js';
+import type { ConfigStore } from '../config.js';
+import { AgentFactory } from '../factory.js';
+import type { Listening } from '../loopback-http.js';
+import { mcpToolChannel } from '../mcp-channel.js';
+import { serveAgentCoreRuntime, IDENTITY_HEADER, type InvocationPayload } from './agentcore-server.js';
+
+/**
+ * The identity the platform gives each invocation of an agent process: a short-lived JWT
+ * signed by the orchestrator's identity key, whose public half (a JWKS file in the Charter
+ * home) both the gateway and the agent processes trust.
+ */
+export const AGENT_IDENTITY = {
+  issuer: 'charter.local/orchestrator',
+  audience: 'charter-gateway',
+  keyFile: (home: string) => join(home, 'keys', 'agent-identity.key.pem'),
+  jwksFile: (home: string) => join(home, 'keys', 'agent-identity.jwks.json'),
+  config: (home: string): IdentityConfig => ({ jwks: AGENT_IDENTITY.jwksFile(home), issuer: AGENT_IDENTITY.issuer, audience: AGENT_IDENTITY.audience }),
+};
+
+export interface AgentHostOptions {
+  agent: string;
+  /** The gateway's MCP endpoint (Streamable HTTP); the agent reaches tools only there. */
+  gatewayUrl: string;
+  /** The agent's verified manifest. */
+  manifest: AgentManifestView;
+  config: ConfigStore;
+  /** Verifies the invocation's identity token (the same issuer and keys the gateway trusts). */
+  identity: IdentityVerifier;
+  modelClient?: BedrockRuntimeClient;
+  warn?: (message: string) => void;
+  port?: number;
+}
+
+async function verifiedCaller(opts: AgentHostOptions, payload: InvocationPayload, token: string | undefined): Promise<CallerIdentity> {
+  if (!token) throw new HttpRefusal(401, `no identity token (header ${IDENTITY_HEADER})`);
+  let caller: CallerIdentity;
+  try {
+    caller = await opts.identity.verify(token);
+  } catch (err) {
+    throw new HttpRefusal(401, errorMessage(err));
+  }
+  if (caller.agentId !== opts.agent) throw new HttpRefusal(403, `the identity token is for agent '${caller.agentId}', this process runs '${opts.agent}'`);
+  if (caller.tenantId !== payload.tenantId) throw new HttpRefusal(403, `the identity token is for tenant '${caller.tenantId}', the payload names '${payload.tenantId}'`);
+  return caller;
+}
+
+/**
+ * One agent as its own runtime (AgentCore Runtime HTTP contract). Each invocation must carry
+ * a platform-issued identity token naming this agent and the payload's tenant; the agent is
+ * built for that tenant and its tool calls go to the gateway over MCP with that token as
+ * bearer, for this invocation only. The gateway, not this process, decides tenant and agent
+ * of every call from the verified token, so a compromised process cannot act for another.
+ */
+export function serveAgentHost(opts: AgentHostOptions): Promise<Listening> {
+  return serveAgentCoreRuntime(async (payload, _session, request) => {
+    const caller = await verifiedCaller(opts, payload, request.identityToken);
+    const client = new Client({ name: `${opts.agent}-process`, version: '0.1.0' });
+    await client.connect(new StreamableHTTPClientTransport(new URL(opts.gatewayUrl), { requestInit: { headers: { authorization: `Bearer ${request.identityToken}` } } }));
+    try {
+      const factory = new AgentFactory({
+        manifests: new Map([[opts.agent, opts.manifest]]),
+        config: opts.config,
+        channels: async () => mcpToolChannel(client),
+        ...(opts.modelClient ? { modelClient: opts.modelClient } : {}),
+        ...(opts.warn ? { warn: opts.warn } : {}),
+      });
+      const agent = await factory.create(opts.agent, caller.tenantId);
+      return await agent.invoke(payload.input, { ...(payload.negotiationId ? { negotiationId: payload.negotiationId } : {}), ...(payload.traceId ? { traceId: payload.traceId } : {}) });
+    } finally {
+      await client.close();
+    }
+  }, opts.port);
+}

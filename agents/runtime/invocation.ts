@@ -1,0 +1,73 @@
+import { z } from 'zod';
+import { FindingError } from '../../common/index.js';
+import type { AgentOutput, InvokeOptions } from '../agent.js';
+import { ToolDeniedError, type ToolResult } from '../toolbox.js';
+import type { InvocationPayload } from './agentcore-server.js';
+
+/**
+ * Both sides of one invocation of an agent runtime, shared by every dispatcher (AgentCore's
+ * InvokeAgentRuntime and local agent processes), so they build and check invocations alike.
+ */
+const AgentAnswer = z.object({
+  agent: z.string(),
+  tenantId: z.string(),
+  manifestDigest: z.string(),
+  producedBy: z.union([z.object({ model: z.string() }), z.object({ strategy: z.literal('rules') })]),
+  output: z.unknown(),
+  usage: z.object({ modelCalls: z.number(), inputTokens: z.number(), outputTokens: z.number(), toolCalls: z.number() }),
+  warnings: z.array(z.string()),
+});
+
+export interface RuntimeInvocation {
+  /** The runtime session: one per (tenant, negotiation, agent), so session state never spans tenants. */
+  sessionId: string;
+  payload: InvocationPayload;
+}
+
+export function runtimeInvocation(agent: string, tenantId: string, input: unknown, opts: InvokeOptions): RuntimeInvocation {
+  // AgentCore session ids must be 33+ characters.
+  const sessionId = `${tenantId}.${opts.negotiationId ?? 'adhoc'}.${agent}`.padEnd(33, '.');
+  const payload: InvocationPayload = { tenantId, input, ...(opts.negotiationId ? { negotiationId: opts.negotiationId } : {}), ...(opts.traceId ? { traceId: opts.traceId } : {}) };
+  return { sessionId, payload };
+}
+
+/**
+ * Checks a runtime's 2xx answer like any untrusted input: its shape, and that it answers for
+ * the agent and tenant invoked. `where` names the runtime in errors (e.g. "on AgentCore").
+ */
+export function parseAgentAnswer(agent: string, tenantId: string, text: string, where: string): AgentOutput {
+  let parsed;
+  try {
+    parsed = AgentAnswer.parse(JSON.parse(text));
+  } catch (err) {
+    throw new FindingError(`agent ${agent} ${where} answered malformed output: ${(err as Error).message.slice(0, 200)}`);
+  }
+  if (parsed.tenantId !== tenantId || parsed.agent !== agent) throw new FindingError(`agent ${agent} ${where} answered for ${parsed.agent}/${parsed.tenantId}, not ${agent}/${tenantId}`);
+  return parsed as AgentOutput;
+}
+
+const ErrorAnswer = z.object({
+  error: z.string(),
+  refusedTool: z
+    .object({
+      tool: z.string(),
+      result: z.object({ decision: z.object({ outcome: z.string(), decision: z.enum(['allow', 'deny']), recordId: z.string(), reasons: z.array(z.string()) }).passthrough().optional(), value: z.unknown(), isError: z.boolean(), error: z.string().optional() }),
+    })
+    .optional(),
+});
+
+/**
+ * The error a runtime's non-2xx answer stands for: a refused tool call comes back as the
+ * ToolDeniedError the agent raised (the orchestrator routes it to a human, as in process);
+ * anything else is a FindingError naming the agent, the status and the runtime's message.
+ */
+export function agentAnswerError(agent: string, status: number, text: string, where: string): Error {
+  let body: z.infer<typeof ErrorAnswer> | undefined;
+  try {
+    body = ErrorAnswer.parse(JSON.parse(text));
+  } catch {
+    body = undefined;
+  }
+  if (status === 422 && body?.refusedTool) return new ToolDeniedError(body.refusedTool.tool, body.refusedTool.result as ToolResult);
+  return new FindingError(`agent ${agent} ${where} failed (HTTP ${status}): ${body?.error ?? text.slice(0, 200)}`);
+}
