@@ -1,6 +1,8 @@
 import type { BedrockRuntimeClient } from '@aws-sdk/client-bedrock-runtime';
 import { DEFAULT_SUPPLIER_CLIENT, serveProcurementTools, SupplierClient, type AgentManifestView, type ConfigStore, type SupplierClientOptions } from '../agents/index.js';
+import { InputError } from '../common/index.js';
 import { DecisionPath, DEFAULT_UPSTREAM_GUARD, UpstreamPool, type ApprovalStore, type UpstreamGuardOptions, type DecisionPathOptions, type DecisionSink } from '../gateway/index.js';
+import { startAgentProcesses, type AgentProcesses, type AgentProcessOptions } from './agent-processes.js';
 import type { EnforcementMode } from '../audit/index.js';
 import type { TrustedKeysFile } from '../signing/index.js';
 import { NegotiationEntities } from './entities.js';
@@ -31,6 +33,8 @@ export interface ProcurementStackOptions {
   modelClient?: BedrockRuntimeClient;
   /** Replace the in-process agents (e.g. agents on AgentCore Runtime). */
   agents?: (local: LocalAgents) => AgentDispatcher;
+  /** Run each agent as its own process, reaching the gateway over MCP (HTTP) with per-invocation tokens. */
+  agentProcesses?: AgentProcessOptions;
   onEvent?: (e: NegotiationEvent) => void;
   warn?: (message: string) => void;
   now?: () => number;
@@ -41,6 +45,8 @@ export interface ProcurementStack {
   store: NegotiationStore;
   path: DecisionPath;
   local: LocalAgents;
+  /** Set when the agents run as processes: their supervisor, the gateway URL and the identity issuer. */
+  processes?: AgentProcesses;
   close(): Promise<void>;
 }
 
@@ -50,6 +56,7 @@ export interface ProcurementStack {
  * agents reaching those tools only through the gateway.
  */
 export async function openProcurementStack(opts: ProcurementStackOptions): Promise<ProcurementStack> {
+  if (opts.agents && opts.agentProcesses) throw new InputError('give either agents or agentProcesses, not both', { field: 'agentProcesses' });
   const store = new NegotiationStore(opts.dbFile, opts.capacity);
   const ledger = new OrchestratorLedger(store, opts.directory);
   const path = new DecisionPath({
@@ -77,9 +84,17 @@ export async function openProcurementStack(opts: ProcurementStackOptions): Promi
     ...(opts.modelClient ? { modelClient: opts.modelClient } : {}),
     ...(opts.warn ? { warn: opts.warn } : {}),
   });
+  let processes: AgentProcesses | undefined;
+  try {
+    processes = opts.agentProcesses ? await startAgentProcesses(path, upstreams, opts.manifests, opts.trustedKeys, { ...(opts.warn ? { warn: opts.warn } : {}), ...opts.agentProcesses }) : undefined;
+  } catch (err) {
+    await Promise.allSettled([local.close(), suppliers.close(), tools.close()]);
+    store.close();
+    throw err;
+  }
   const orchestrator = new Orchestrator({
     store,
-    agents: opts.agents ? opts.agents(local) : local,
+    agents: processes?.dispatcher ?? (opts.agents ? opts.agents(local) : local),
     config: opts.config,
     approvals: opts.approvals,
     suppliers: opts.directory,
@@ -91,7 +106,9 @@ export async function openProcurementStack(opts: ProcurementStackOptions): Promi
     store,
     path,
     local,
+    ...(processes ? { processes } : {}),
     async close() {
+      await processes?.close();
       await local.close();
       await suppliers.close();
       await tools.close();
