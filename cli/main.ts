@@ -19,6 +19,7 @@ const groups: Record<string, () => Promise<Register>> = {
   gateway: async () => (await import('./commands/gateway.js')).registerGateway,
   approvals: async () => (await import('./commands/approvals.js')).registerApprovals,
   negotiations: async () => (await import('./commands/negotiations.js')).registerNegotiations,
+  agents: async () => (await import('./commands/agents.js')).registerAgents,
   audit: async () => (await import('./commands/audit.js')).registerAudit,
   demo: async () => (await import('./commands/demo.js')).registerDemo,
 };

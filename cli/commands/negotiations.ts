@@ -120,11 +120,14 @@ function withWorld(cmd: Command): Command {
   );
 }
 
-type HomeFlags = { tenant: string; home?: string; latency?: string; suppliersUrl?: string; json?: boolean };
+const AGENT_PROCESSES_HELP = 'run each agent as its own process (charter agents serve), calling the gateway over MCP with per-invocation tokens';
+
+type HomeFlags = { tenant: string; home?: string; latency?: string; suppliersUrl?: string; agentProcesses?: boolean; json?: boolean };
 
 /** Opens the home's stack for one command and always closes it; progress lines unless --json. */
 async function onHome(opts: HomeFlags, fn: (h: HomeStack) => Promise<number> | number): Promise<number> {
-  const h = await openHomeStack(opts.home ?? charterHome(), worldOf(opts), { onEvent: (e) => !opts.json && printLine(progressLine(e)) });
+  const home = opts.home ?? charterHome();
+  const h = await openHomeStack(home, worldOf(opts), { onEvent: (e) => !opts.json && printLine(progressLine(e)), ...(opts.agentProcesses ? { agentProcesses: { home } } : {}) });
   try {
     return await fn(h);
   } finally {
@@ -144,6 +147,7 @@ export function registerNegotiations(program: Command): void {
   withWorld(cmd.command('run').description('submit a requisition (JSON file, or --sample N) and run it through the DAG'))
     .option('--file <requisition.json>', 'the purchase requisition')
     .option('--sample <n>', 'use the n-th sample requisition of the tenant instead of a file')
+    .option('--agent-processes', AGENT_PROCESSES_HELP)
     .action(
       action(async (opts: HomeFlags & { file?: string; sample?: string }) => {
         if (Boolean(opts.file) === Boolean(opts.sample)) throw new InputError('give exactly one of --file or --sample', { field: '--file' });
@@ -156,6 +160,7 @@ export function registerNegotiations(program: Command): void {
 
   withWorld(cmd.command('resume').description('resume a negotiation from its last checkpoint (after a crash, or once an approval was given)'))
     .requiredOption('--id <negotiationId>', 'the negotiation')
+    .option('--agent-processes', AGENT_PROCESSES_HELP)
     .action(
       action((opts: HomeFlags & { id: string }) => onHome(opts, async (h) => report(await h.stack.orchestrator.run(opts.tenant, opts.id), opts.json))),
     );

@@ -1,0 +1,73 @@
+import { existsSync } from 'node:fs';
+import { join } from 'node:path';
+import { BedrockRuntimeClient } from '@aws-sdk/client-bedrock-runtime';
+import type { Command } from 'commander';
+import { z } from 'zod';
+import { AGENT_IDENTITY, AGENT_NAMES, serveAgentHost, StaticConfigStore } from '../../agents/index.js';
+import { charterHome, FindingError, InputError } from '../../common/index.js';
+import { IdentityVerifier } from '../../gateway/index.js';
+import { loadVerifiedManifest } from '../../policy-packs/index.js';
+import { printJson, printLine } from '../output.js';
+import { action, withJson } from '../program.js';
+
+interface ServeOpts {
+  agent: string;
+  gatewayUrl: string;
+  port: string;
+  home?: string;
+  manifest?: string;
+  trustedKeys?: string;
+  config?: string;
+  json?: boolean;
+}
+
+const ServeFlags = z.object({
+  gatewayUrl: z.string().url('--gateway-url must be a URL (the gateway MCP endpoint, e.g. http://127.0.0.1:8931/mcp)'),
+  port: z.coerce.number().int('--port must be an integer').min(0, '--port must be 0-65535').max(65535, '--port must be 0-65535'),
+});
+
+export function registerAgents(program: Command): void {
+  const agents = program.command('agents').description('the procurement agents as their own processes');
+  withJson(
+    agents
+      .command('serve')
+      .description("serve one agent on loopback behind the AgentCore Runtime contract (POST /invocations, GET /ping); each invocation must carry the platform's identity token, and the agent's tool calls go to the gateway over MCP with it")
+      .requiredOption('--agent <name>', `the agent (${AGENT_NAMES.join(', ')})`)
+      .requiredOption('--gateway-url <url>', 'the gateway MCP endpoint (Streamable HTTP)')
+      .option('--port <port>', 'loopback port (0 = any free port)', '0')
+      .option('--home <dir>', 'Charter home: keys/agent-identity.jwks.json, manifests/, tenants.yaml (default $CHARTER_HOME)')
+      .option('--manifest <file>', "the agent's signed manifest (default <home>/manifests/<agent>.manifest.json)")
+      .option('--trusted-keys <file>', 'keys trusted for manifests (default <home>/keys/trusted-keys.json)')
+      .option('--config <file>', 'tenant configuration YAML (default <home>/tenants.yaml when present, else the built-in defaults)'),
+  ).action(
+    action(async (opts: ServeOpts) => {
+      if (!(AGENT_NAMES as readonly string[]).includes(opts.agent)) throw new InputError(`unknown agent '${opts.agent}' (one of ${AGENT_NAMES.join(', ')})`, { field: '--agent' });
+      const flags = ServeFlags.safeParse(opts);
+      if (!flags.success) throw new InputError(flags.error.issues[0]!.message, { field: `--${String(flags.error.issues[0]!.path[0]).replace(/[A-Z]/g, (c) => `-${c.toLowerCase()}`)}` });
+      const home = opts.home ?? charterHome();
+      const manifestFile = opts.manifest ?? join(home, 'manifests', `${opts.agent}.manifest.json`);
+      const manifest = loadVerifiedManifest(manifestFile, opts.trustedKeys ?? join(home, 'keys', 'trusted-keys.json'));
+      if (manifest.manifest.agent.name !== opts.agent) throw new FindingError(`${manifestFile} is the manifest of agent '${manifest.manifest.agent.name}', not '${opts.agent}'`);
+      const configFile = opts.config ?? join(home, 'tenants.yaml');
+      const config = opts.config || existsSync(configFile) ? StaticConfigStore.fromFile(configFile) : StaticConfigStore.of({});
+      const server = await serveAgentHost({
+        agent: opts.agent,
+        gatewayUrl: flags.data.gatewayUrl,
+        manifest,
+        config,
+        identity: IdentityVerifier.fromConfig(AGENT_IDENTITY.config(home)),
+        // One model client for the process (endpoint and credentials from the AWS settings).
+        modelClient: new BedrockRuntimeClient({}),
+        warn: (m) => process.stderr.write(`charter: warning: ${m}\n`),
+        port: flags.data.port,
+      });
+      const stopped = new Promise<void>((resolve) => process.once('SIGTERM', resolve).once('SIGINT', resolve));
+      // The URL line is what a supervisor waits for (then it checks /ping).
+      if (opts.json) printJson({ ok: true, agent: opts.agent, url: server.url, manifestDigest: manifest.digest, pid: process.pid });
+      else printLine(server.url);
+      await stopped;
+      await server.close();
+      return 0;
+    }),
+  );
+}
