@@ -1,0 +1,255 @@
+import { spawnSync } from 'node:child_process';
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { Client } from '@modelcontextprotocol/sdk/client/index.js';
+import { StreamableHTTPClientTransport } from '@modelcontextprotocol/sdk/client/streamableHttp.js';
+import type { CallToolResult } from '@modelcontextprotocol/sdk/types.js';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { AGENT_NAMES, IDENTITY_HEADER, SESSION_HEADER, type ToolDecision } from '../agents/index.js';
+import { openAuditLog, queryAudit, type AuditLog } from '../audit/index.js';
+import { contentPath } from '../common/index.js';
+import { ApprovalStore } from '../gateway/index.js';
+import { AgentSupervisor, openProcurementStack, ORCHESTRATOR_PRINCIPAL, referenceWorld, sampleRequisition, type NegotiationState, type ProcurementStack, type ProcurementStackOptions, type ReferenceWorld } from '../orchestrator/index.js';
+import { loadVerifiedManifest } from '../policy-packs/index.js';
+import { loadPrivateKey, loadTrustedKeys, LocalKeySigner } from '../signing/index.js';
+
+/**
+ * The eight agents as their own processes (`charter agents serve`, the built CLI) behind the
+ * AgentCore Runtime contract; their tool calls reach the gateway over MCP (HTTP) with a
+ * per-invocation token the orchestrator mints, and the gateway takes tenant and agent from it.
+ */
+const CLI = contentPath('dist', 'cli', 'main.js');
+const TENANTS = ['acme', 'globex'];
+let home: string;
+
+interface Run {
+  stack: ProcurementStack;
+  world: ReferenceWorld;
+  audit: AuditLog;
+  auditDir: string;
+  warnings: string[];
+  close(): Promise<void>;
+}
+
+async function open(name: string, extra: Partial<ProcurementStackOptions> = {}): Promise<Run> {
+  // 100 ms a quote: node 4b's five auction rounds last long enough to kill its process mid-way.
+  const world = referenceWorld({ tenants: TENANTS, latencyMs: 100 });
+  const suppliers = await world.network.serve();
+  const trustedFile = join(home, 'keys', 'trusted-keys.json');
+  const auditDir = join(home, name, 'audit');
+  const audit = await openAuditLog({ dir: auditDir, signer: new LocalKeySigner(loadPrivateKey(join(home, 'keys', 'audit.key.pem'))), origin: 'test/agent-processes' });
+  const warnings: string[] = [];
+  const stack = await openProcurementStack({
+    dbFile: join(home, name, 'negotiations.sqlite'),
+    manifests: AGENT_NAMES.map((a) => loadVerifiedManifest(join(home, 'manifests', `${a}.manifest.json`), trustedFile)),
+    trustedKeys: loadTrustedKeys(trustedFile),
+    audit,
+    approvals: new ApprovalStore(join(home, name, 'approvals')),
+    config: world.config,
+    directory: world.directory,
+    supplierUrl: suppliers.url,
+    warn: (m) => warnings.push(m),
+    ...extra,
+  });
+  return {
+    stack,
+    world,
+    audit,
+    auditDir,
+    warnings,
+    async close() {
+      await stack.close();
+      await audit.close();
+      await suppliers.close();
+    },
+  };
+}
+
+let procs: Run;
+
+beforeAll(async () => {
+  home = mkdtempSync(join(tmpdir(), 'charter-agent-processes-'));
+  for (const args of [['keys', 'generate', '--name', 'manifest-signer', '--purpose', 'manifest'], ['keys', 'generate', '--name', 'audit', '--purpose', 'audit-checkpoint'], ['packs', 'compile', '--all']]) {
+    const r = spawnSync(process.execPath, [CLI, ...args], { env: { ...process.env, CHARTER_HOME: home }, encoding: 'utf8' });
+    expect(r.status, r.stderr).toBe(0);
+  }
+  procs = await open('processes', { agentProcesses: { home } });
+}, 180_000);
+
+afterAll(async () => {
+  const pids = AGENT_NAMES.map((a) => procs?.stack.processes?.supervisor.pid(a));
+  await procs?.close();
+  // close() stopped every agent process.
+  for (const pid of pids) if (pid) expect(() => process.kill(pid, 0)).toThrow();
+  rmSync(home, { recursive: true, force: true });
+}, 60_000);
+
+/** An MCP client at the gateway over HTTP with a bearer token. */
+async function gatewayClient(token: string): Promise<Client> {
+  const client = new Client({ name: 'agent-processes-test', version: '0' });
+  await client.connect(new StreamableHTTPClientTransport(new URL(procs.stack.processes!.gatewayUrl), { requestInit: { headers: { authorization: `Bearer ${token}` } } }));
+  return client;
+}
+
+const requisitions = [...TENANTS.flatMap((t) => [0, 1, 2, 3].map((i) => ({ tenant: t, requisition: sampleRequisition(t, i) })))];
+
+function outcome(n: NegotiationState) {
+  return { quadrant: n.classification?.output.quadrant, route: n.route?.agent, bids: n.strategy?.output.bids.map((b) => [b.supplierId, b.round, b.priceCents]), award: n.evaluation?.output.award, pos: n.award?.output.purchaseOrders.length, status: n.status };
+}
+
+describe('agents as their own processes', () => {
+  it('runs two tenants to AWARDED with each agent in its own process, every tool call audited under the right tenant and agent, as in process', async () => {
+    const pids = AGENT_NAMES.map((a) => procs.stack.processes!.supervisor.pid(a));
+    expect(new Set(pids).size).toBe(AGENT_NAMES.length);
+    expect(pids).not.toContain(process.pid);
+
+    const results = await Promise.all(requisitions.map(({ tenant, requisition }) => procs.stack.orchestrator.negotiate(tenant, requisition)));
+    for (const r of results) expect(r.status, `${r.negotiationId}: ${r.reason}`).toBe('AWARDED');
+    expect(new Set(results.map((r) => r.route!.agent))).toEqual(new Set(['spot-bidding', 'leverage-auction', 'bottleneck-negotiation', 'strategic-partnership']));
+
+    await procs.audit.flush();
+    const records = await queryAudit({ dir: procs.auditDir, kind: 'decision' });
+    const costs = procs.stack.store.costs();
+    for (const r of results) {
+      const trace = `${r.tenantId}#${r.negotiationId}`;
+      const mine = records.filter((rec) => rec.traceId === trace);
+      const agents = ['kraljic-classifier', r.route!.agent, 'bid-evaluation', 'award-communications'];
+      for (const rec of mine) {
+        if (rec.kind !== 'decision') continue;
+        expect(rec.tenantId).toBe(r.tenantId);
+        expect(rec.principal).toBe(ORCHESTRATOR_PRINCIPAL);
+        expect(agents).toContain(rec.agentId);
+        expect(rec.decision, `${rec.tool}: ${rec.reasons.join('; ')}`).toBe('allow');
+      }
+      // Cost attribution still holds: the usage each process reported is what the gateway saw.
+      for (const agent of agents) {
+        const row = costs.find((c) => c.tenantId === r.tenantId && c.negotiationId === r.negotiationId && c.agent === agent);
+        expect(row, `${trace} ${agent}`).toMatchObject({ invocations: 1, model: 'rules' });
+        expect(row!.toolCalls).toBe(mine.filter((rec) => rec.kind === 'decision' && rec.agentId === agent).length);
+        expect(row!.toolCalls).toBeGreaterThan(0);
+      }
+    }
+    // Nothing went to the gateway outside these negotiations.
+    expect(records.every((rec) => results.some((r) => rec.traceId === `${r.tenantId}#${r.negotiationId}`))).toBe(true);
+
+    // The same requisitions with the agents in process decide the same way.
+    const inProcess = await open('in-process');
+    try {
+      const local = await Promise.all(requisitions.map(({ tenant, requisition }) => inProcess.stack.orchestrator.negotiate(tenant, requisition)));
+      expect(local.map(outcome)).toEqual(results.map(outcome));
+      const strip = (rows: typeof costs) => rows.filter((c) => c.agent !== 'orchestrator');
+      expect(strip(inProcess.stack.store.costs())).toEqual(strip(costs));
+    } finally {
+      await inProcess.close();
+    }
+  }, 180_000);
+
+  it('takes tenant and agent from the token: a call naming another tenant is refused, not rewritten; another agent tool is refused', async () => {
+    const client = await gatewayClient(await procs.stack.processes!.identity.mint('acme', 'bid-evaluation'));
+    try {
+      const listed = (await client.listTools()).tools.map((t) => t.name).sort();
+      expect(listed).toEqual(['compute_tco', 'flag_requires_attention', 'get_bids', 'get_negotiation', 'get_supplier_profile', 'record_evaluation']);
+
+      const call = async (name: string, args: Record<string, unknown>) => {
+        const res = (await client.callTool({ name, arguments: args })) as CallToolResult;
+        return { isError: res.isError === true, decision: res._meta?.['charter/decision'] as ToolDecision, text: JSON.stringify(res.content) };
+      };
+      // tenant_id names globex: refused (the gateway does not rewrite a mismatch, it denies it).
+      const forged = await call('get_bids', { tenant_id: 'globex', negotiationId: 'acme/acme-n001' });
+      expect(forged.isError).toBe(true);
+      expect(forged.decision.decision).toBe('deny');
+      expect(forged.decision.reasons.join(' ')).toMatch(/tenant mismatch: args\.tenant_id is 'globex', the caller's tenant is 'acme'/);
+      // Without tenant_id, naming globex's negotiation: the caller is acme, tenant isolation denies it.
+      const foreign = await call('get_bids', { negotiationId: 'globex/globex-n001' });
+      expect(foreign.isError).toBe(true);
+      expect(foreign.decision.decision).toBe('deny');
+      expect(foreign.text).not.toMatch(/globex-s\d+/);
+      // The same token cannot act as another agent.
+      const otherAgent = await call('issue_purchase_order', { bidId: 'acme-s01-acme-n001-r1', amountCents: 1 });
+      expect(otherAgent.isError).toBe(true);
+      expect(otherAgent.decision.decision).toBe('deny');
+      // The token's own tenant still works: acme's bids, with acme's tenant_id written in.
+      const own = await call('get_bids', { negotiationId: 'acme/acme-n001' });
+      expect(own.isError, own.text).toBe(false);
+      expect(own.text).toMatch(/acme-s\d+/);
+
+      await procs.audit.flush();
+      const refused = (await queryAudit({ dir: procs.auditDir, kind: 'decision', agent: 'bid-evaluation', decision: 'deny' })).filter((r) => r.traceId === null);
+      expect(refused.map((r) => (r.kind === 'decision' ? [r.tenantId, r.agentId, r.tool] : []))).toEqual([
+        ['acme', 'bid-evaluation', 'get_bids'],
+        ['acme', 'bid-evaluation', 'get_bids'],
+        ['acme', 'bid-evaluation', 'issue_purchase_order'],
+      ]);
+    } finally {
+      await client.close();
+    }
+  }, 60_000);
+
+  it('refuses an expired token at the gateway and at the agent process, and a token of another tenant at the agent', async () => {
+    const issuer = procs.stack.processes!.identity;
+    const expired = await issuer.mint('acme', 'kraljic-classifier', Date.now() - 10 * 60_000);
+    await expect(gatewayClient(expired)).rejects.toThrow(/token rejected \(ERR_JWT_EXPIRED/);
+
+    const { url } = await procs.stack.processes!.supervisor.endpoint('kraljic-classifier');
+    const invoke = (token: string, tenantId: string) =>
+      fetch(`${url}/invocations`, {
+        method: 'POST',
+        headers: { 'content-type': 'application/json', [SESSION_HEADER]: `${tenantId}.adhoc.kraljic-classifier`.padEnd(33, '.'), [IDENTITY_HEADER]: token },
+        body: JSON.stringify({ tenantId, input: { negotiationId: 'acme-n001', categoryId: 'office-supplies', profitImpact: 0.2, supplyRisk: 0.2 } }),
+      }).then(async (r) => ({ status: r.status, body: (await r.json()) as { error?: string } }));
+    const stale = await invoke(expired, 'acme');
+    expect(stale.status).toBe(401);
+    expect(stale.body.error).toMatch(/ERR_JWT_EXPIRED/);
+    const foreign = await invoke(await issuer.mint('globex', 'kraljic-classifier'), 'acme');
+    expect(foreign.status).toBe(403);
+    expect(foreign.body.error).toMatch(/tenant 'globex', the payload names 'acme'/);
+    const otherAgent = await invoke(await issuer.mint('acme', 'spot-bidding'), 'acme');
+    expect(otherAgent.status).toBe(403);
+  }, 60_000);
+
+  it('fails the invocation with a clear error when an agent process is killed during node 4, restarts it, and resume awards without a duplicated bid', async () => {
+    const supervisor = procs.stack.processes!.supervisor;
+    const requisition = sampleRequisition('acme', 5);
+    const id = requisition.negotiationId;
+    const running = procs.stack.orchestrator.negotiate('acme', requisition).then(
+      () => undefined,
+      (err: Error) => err,
+    );
+    // Kill once node 4b has recorded a round of bids and is into the next one.
+    const store = procs.stack.store;
+    const until = Date.now() + 60_000;
+    while (!(store.get('acme', id)?.nextNode === 'strategy' && (store.toolColumns('acme', id)?.round ?? 0) >= 2 && store.bidsOf('acme', id).length > 0)) {
+      if (Date.now() > until) throw new Error('node 4 never got under way');
+      await new Promise((r) => setTimeout(r, 20));
+    }
+    const pid = supervisor.pid('leverage-auction')!;
+    process.kill(pid, 'SIGKILL');
+    const err = await running;
+    expect(err?.message).toMatch(new RegExp(`agent process leverage-auction \\(pid ${pid}\\) was killed by SIGKILL during the invocation`));
+    const atCrash = store.get('acme', id)!;
+    expect(atCrash.nextNode).toBe('strategy');
+
+    await supervisor.endpoint('leverage-auction');
+    expect(supervisor.pid('leverage-auction')).not.toBe(pid);
+    expect(procs.warnings.join('\n')).toMatch(new RegExp(`agent process leverage-auction \\(pid ${pid}\\) was killed by SIGKILL; restarting \\(1/3\\)`));
+
+    const done = await procs.stack.orchestrator.run('acme', id);
+    expect(done.status, done.reason ?? '').toBe('AWARDED');
+    expect(done.history.filter((h) => h.node === 'strategy')).toHaveLength(1);
+    const key = (b: { supplierId: string; round: number }) => `${b.supplierId}#${b.round}`;
+    const ledger = store.bidsOf('acme', id);
+    expect(new Set(ledger.map(key)).size).toBe(ledger.length);
+    const issued = procs.world.network.bidsIssued().filter((b) => b.bidId.includes(id));
+    expect(issued.map(key).sort()).toEqual(ledger.map(key).sort());
+    const price = new Map(issued.map((b) => [key(b), b.priceCents]));
+    for (const b of ledger) expect(b.priceCents).toBe(price.get(key(b)));
+  }, 120_000);
+});
+
+describe('agent supervisor', () => {
+  it('reports an agent process that dies before it is ready, naming the agent and its stderr', async () => {
+    const supervisor = new AgentSupervisor({ agents: ['broken-agent'], argv: () => [process.execPath, '-e', 'console.error("manifest not found"); process.exit(2)'] });
+    await expect(supervisor.start()).rejects.toThrow(/agent process broken-agent exited with code 2 before it was ready; its stderr: manifest not found/);
+  });
+});
