@@ -6,6 +6,7 @@ import type { ManifestTool } from './manifest-schema.js';
 import { RiskTier, type AgentDeclaration } from './pack-file.js';
 import { LAYER_RANK } from './resolve.js';
 import { actionInfo, actions, entityTypes } from './schema-info.js';
+import { PolicyValidator } from './strict-validation.js';
 
 /** A resolved set of packs composed into one policy set, schema and tool list. */
 export interface ComposedSet {
@@ -53,13 +54,16 @@ function composeSchema(packs: LoadedPack[], extra?: { pack: LoadedPack; source: 
   const namespaces = new Map<string, string>();
   const fragments: Fragment[] = [];
   let text = '';
+  let json: cedar.SchemaJson<string> = {};
   for (const { pack, source } of sources) {
     const header = `// ${pack.key}: ${source.file}\n`;
     const candidate = `${text}${header}${source.text}${source.text.endsWith('\n') ? '' : '\n'}`;
     const start = text.length + header.length;
-    const out = cedar.schemaToJson(candidate);
+    // Resolved types are what the rest of the compiler reads; this conversion is also several
+    // times cheaper in cedar-wasm than plain schemaToJson, and the last prefix is the whole schema.
+    const out = cedar.schemaToJsonWithResolvedTypes(candidate);
     if (out.type === 'failure') {
-      // schemaToJson reports resolution errors at offset 0; checkParseSchema locates them.
+      // The conversion reports resolution errors at offset 0; checkParseSchema locates them.
       const checked = cedar.checkParseSchema(candidate);
       const errors = checked.type === 'failure' ? checked.errors : out.errors;
       const dup = /duplicate namespace id: `([^`]*)`/.exec(errors[0]?.message ?? '');
@@ -78,10 +82,9 @@ function composeSchema(packs: LoadedPack[], extra?: { pack: LoadedPack; source: 
     for (const ns of Object.keys(out.json)) if (!namespaces.has(ns)) namespaces.set(ns, pack.meta.name);
     fragments.push({ ...source, pack, start });
     text = candidate;
+    json = out.json;
   }
-  const resolved = cedar.schemaToJsonWithResolvedTypes(text);
-  if (resolved.type === 'failure') throw new InputError(`invalid composed schema: ${cedarErrorText(resolved.errors).join('; ')}`);
-  return { text, json: resolved.json, namespaces };
+  return { text, json, namespaces };
 }
 
 function composePolicies(packs: LoadedPack[]): Map<string, PackPolicy> {
@@ -105,18 +108,14 @@ function composePolicies(packs: LoadedPack[]): Map<string, PackPolicy> {
   return policies;
 }
 
-function validateStrict(policies: Map<string, PackPolicy>, schemaText: string, packs: LoadedPack[]): void {
-  const staticPolicies: Record<string, string> = {};
-  for (const [id, p] of policies) staticPolicies[id] = p.text;
-  const out = cedar.validate({ schema: schemaText, policies: { staticPolicies }, validationSettings: { mode: 'strict' } });
+function validateStrict(policies: Map<string, PackPolicy>, schemaText: string, packs: LoadedPack[], validator: PolicyValidator): void {
+  const out = validator.check(schemaText, [...policies.values()]);
   if (out.type === 'failure') throw new InputError(`cannot validate ${packs.map((p) => p.key).join(', ')}: ${cedarErrorText(out.errors).join('; ')}`);
-  if (out.validationErrors.length === 0) return;
-  const lines = out.validationErrors.map((e) => {
-    const p = policies.get(e.policyId);
-    if (!p) return `policy ${e.policyId}: ${e.error.message}`;
-    const start = e.error.sourceLocations?.[0]?.start ?? 0;
+  if (out.errors.length === 0) return;
+  const lines = out.errors.map(({ policy: p, error }) => {
+    const start = error.sourceLocations?.[0]?.start ?? 0;
     const { line, column } = offsetToLineColumn(p.source, p.offset + start);
-    return `policy ${e.policyId} (pack ${p.pack}, ${p.file}:${line}:${column}): ${e.error.message}${e.error.help ? ` (${e.error.help})` : ''}`;
+    return `policy ${p.id} (pack ${p.pack}, ${p.file}:${line}:${column}): ${error.message}${error.help ? ` (${error.help})` : ''}`;
   });
   throw new FindingError(`strict validation failed: ${lines[0]}`, undefined, lines.slice(1));
 }
@@ -176,14 +175,14 @@ function fixtureTools(json: cedar.SchemaJson<string>): ManifestTool[] {
 }
 
 /** Composes a resolved pack set (layer order), enforcing the composition rules of docs/architecture.md. */
-export function composeSet(packs: LoadedPack[], opts: { withFixtureSchema?: boolean } = {}): ComposedSet {
+export function composeSet(packs: LoadedPack[], opts: { withFixtureSchema?: boolean; validator?: PolicyValidator } = {}): ComposedSet {
   const base = packs.find((p) => p.meta.layer === 'base');
   const intent = packs.find((p) => p.meta.layer === 'intent');
   const root = intent ?? packs[packs.length - 1]!;
   const extra = opts.withFixtureSchema && base?.fixtureSchema ? { pack: base, source: base.fixtureSchema } : undefined;
   const schema = composeSchemaCached(packs, extra);
   const policies = composePolicies(packs);
-  validateStrict(policies, schema.text, packs);
+  validateStrict(policies, schema.text, packs, opts.validator ?? new PolicyValidator());
   const catalog = toolCatalog(packs, schema.json, schema.namespaces);
   let tools: ManifestTool[];
   if (intent?.meta.agent) {

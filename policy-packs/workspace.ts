@@ -6,6 +6,7 @@ import { FixtureStore } from './fixtures.js';
 import { loadPacks, type LoadedPack } from './load.js';
 import type { ManifestTool } from './manifest-schema.js';
 import { PackCatalog, resolvePackSet } from './resolve.js';
+import { PolicyValidator } from './strict-validation.js';
 
 /** A composed set ready for decisions: its engine and the fixtures of its packs. */
 export interface SetUnderTest {
@@ -20,12 +21,14 @@ export class Workspace {
   readonly catalog: PackCatalog;
   private readonly sets = new Map<string, SetUnderTest>();
   private known: Map<string, ManifestTool> | undefined;
+  private readonly validator: PolicyValidator;
 
   constructor(
     readonly dir: string,
     packs: LoadedPack[] = loadPacks(dir),
   ) {
     this.catalog = new PackCatalog(packs);
+    this.validator = new PolicyValidator(packs.flatMap((p) => p.policies));
   }
 
   /** `root` with everything it extends, composed (base-only sets add base's fixture schema). */
@@ -33,7 +36,9 @@ export class Workspace {
     const cached = this.sets.get(root.key);
     if (cached) return cached;
     const packs = resolvePackSet(this.catalog, root);
-    const set = composeSet(packs, { withFixtureSchema: root.meta.layer === 'base' });
+    // Base-only sets add the fixture schema, against which lower layers' policies never validate:
+    // they are validated on their own; every other set shares the catalog-wide validator.
+    const set = composeSet(packs, root.meta.layer === 'base' ? { withFixtureSchema: true } : { validator: this.validator });
     const policies: Record<string, string> = {};
     for (const [id, p] of set.policies) policies[id] = p.text;
     const source = { policies, schemaText: set.schemaText, tools: set.tools };
