@@ -1,4 +1,5 @@
 import { errorMessage, FindingError } from '../common/index.js';
+import { digestOf } from '../signing/index.js';
 import { cedar, cedarErrorText, parseUid, uidText, type CedarEntity, type EntityUid } from './cedar.js';
 import type { Manifest, ManifestTool } from './manifest-schema.js';
 import type { RiskTier } from './pack-file.js';
@@ -52,13 +53,19 @@ interface RuntimeTool {
   input: InputShape;
 }
 
+// Names of the schemas already pre-parsed in Cedar's (process-wide) cache.
+const preparsedSchemas = new Set<string>();
+
 /**
  * The runtime decision core. The policy set and schema are pre-parsed once (Cedar's stateful
- * API, keyed by the manifest digest); a call then parses only its own entity slice. Any error
+ * API, the set keyed by the manifest digest, the schema by its text's digest); a call then
+ * parses only its own entity slice. Any error
  * on the way to a decision is a deny that says why (fail closed).
  */
 export class PolicyEngine {
   private readonly tools = new Map<string, RuntimeTool>();
+  /** Pre-parsed schemas are named by their content digest, so sets with the same schema share one. */
+  private readonly schemaName: string;
 
   constructor(
     /** Pre-parse cache key: the manifest digest (Cedar overwrites an id that is reused). */
@@ -67,8 +74,12 @@ export class PolicyEngine {
   ) {
     const pset = cedar.preparsePolicySet(id, { staticPolicies: source.policies });
     if (pset.type === 'failure') throw new FindingError(`policy set ${id} does not parse: ${cedarErrorText(pset.errors).join('; ')}`);
-    const schema = cedar.preparseSchema(id, source.schemaText);
-    if (schema.type === 'failure') throw new FindingError(`schema of ${id} does not parse: ${cedarErrorText(schema.errors).join('; ')}`);
+    this.schemaName = `schema:${digestOf(source.schemaText)}`;
+    if (!preparsedSchemas.has(this.schemaName)) {
+      const schema = cedar.preparseSchema(this.schemaName, source.schemaText);
+      if (schema.type === 'failure') throw new FindingError(`schema of ${id} does not parse: ${cedarErrorText(schema.errors).join('; ')}`);
+      preparsedSchemas.add(this.schemaName);
+    }
     let json = source.schemaJson;
     if (!json) {
       const resolved = cedar.schemaToJsonWithResolvedTypes(source.schemaText);
@@ -137,7 +148,7 @@ export class PolicyEngine {
           limits: call.limits,
         } as cedar.Context,
         preparsedPolicySetId: this.id,
-        preparsedSchemaName: this.id,
+        preparsedSchemaName: this.schemaName,
         validateRequest: true,
         entities,
       });
