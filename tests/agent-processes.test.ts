@@ -6,7 +6,7 @@ import { Client } from '@modelcontextprotocol/sdk/client/index.js';
 import { StreamableHTTPClientTransport } from '@modelcontextprotocol/sdk/client/streamableHttp.js';
 import type { CallToolResult } from '@modelcontextprotocol/sdk/types.js';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { AGENT_NAMES, IDENTITY_HEADER, SESSION_HEADER, type ToolDecision } from '../agents/index.js';
+import { AGENT_NAMES, IDENTITY_HEADER, SESSION_HEADER, StaticConfigStore, type ToolDecision } from '../agents/index.js';
 import { openAuditLog, queryAudit, type AuditLog } from '../audit/index.js';
 import { contentPath } from '../common/index.js';
 import { ApprovalStore } from '../gateway/index.js';
@@ -32,9 +32,18 @@ interface Run {
   close(): Promise<void>;
 }
 
+/**
+ * The platform's tenant config (orchestrator and gateway): initech allows two auction rounds.
+ * The agent processes read their config from the home (no tenants.yaml: the defaults, five).
+ */
+const platformConfig = StaticConfigStore.of({
+  defaults: { admission: { reservedSlots: 2, maxSlots: 10 }, limits: { spendThresholdCents: 5_000_000 } },
+  tenants: { initech: { config: { limits: { maxAuctionRounds: 2 } } } },
+});
+
 async function open(name: string, extra: Partial<ProcurementStackOptions> = {}): Promise<Run> {
   // 100 ms a quote: node 4b's five auction rounds last long enough to kill its process mid-way.
-  const world = referenceWorld({ tenants: TENANTS, latencyMs: 100 });
+  const world = referenceWorld({ tenants: [...TENANTS, 'initech'], latencyMs: 100 });
   const suppliers = await world.network.serve();
   const trustedFile = join(home, 'keys', 'trusted-keys.json');
   const auditDir = join(home, name, 'audit');
@@ -46,7 +55,7 @@ async function open(name: string, extra: Partial<ProcurementStackOptions> = {}):
     trustedKeys: loadTrustedKeys(trustedFile),
     audit,
     approvals: new ApprovalStore(join(home, name, 'approvals')),
-    config: world.config,
+    config: platformConfig,
     directory: world.directory,
     supplierUrl: suppliers.url,
     warn: (m) => warnings.push(m),
@@ -184,6 +193,16 @@ describe('agents as their own processes', () => {
     } finally {
       await client.close();
     }
+  }, 60_000);
+
+  it('refuses an agent process that oversteps the tenant limits the platform enforces: the refusal crosses the runtime contract and the negotiation goes to compliance review', async () => {
+    const done = await procs.stack.orchestrator.negotiate('initech', sampleRequisition('initech', 1));
+    expect(done.status).toBe('REQUIRES_ATTENTION');
+    expect(done.attention).toMatchObject({ trigger: 'tool_refused', details: { node: 'strategy', tool: 'open_auction_round' }, severity: 'major' });
+    expect(done.attention?.caseId).toBeTruthy();
+    await procs.audit.flush();
+    const denied = (await queryAudit({ dir: procs.auditDir, kind: 'decision', tenant: 'initech', decision: 'deny' })).map((r) => (r.kind === 'decision' ? [r.agentId, r.tool, r.determiningPolicies] : []));
+    expect(denied).toEqual([['leverage-auction', 'open_auction_round', ['procurement.auction-round-limit']]]);
   }, 60_000);
 
   it('refuses an expired token at the gateway and at the agent process, and a token of another tenant at the agent', async () => {

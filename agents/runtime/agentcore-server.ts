@@ -86,11 +86,10 @@ export async function serveAgentCoreRuntime(handler: InvocationHandler, port = 0
         const out = await handler(parsed.data, session, { identityToken: typeof identity === 'string' ? identity : undefined });
         send(res, 200, out, sessionId ? { [SESSION_HEADER]: sessionId } : {});
       } catch (err) {
-        // A refused tool call is a governance outcome the orchestrator acts on: it crosses the
-        // contract as 422 with the refusal, so the caller can tell it from a failure.
-        if (err instanceof ToolDeniedError) return send(res, 422, { error: errorMessage(err), refusedTool: { tool: err.tool, result: err.result } });
         const status = err instanceof HttpRefusal ? err.status : err instanceof CharterError && err.exitCode === 2 ? 400 : 500;
-        send(res, status, { error: errorMessage(err) });
+        // A refused tool call is a governance outcome the orchestrator acts on (it routes the
+        // negotiation to a human): the refusal rides in the error body so a caller can rebuild it.
+        send(res, status, { error: errorMessage(err), ...(err instanceof ToolDeniedError ? { refusedTool: { tool: err.tool, result: err.result } } : {}) });
       } finally {
         setBusy(-1);
       }

@@ -68,6 +68,6 @@ export function agentAnswerError(agent: string, status: number, text: string, wh
   } catch {
     body = undefined;
   }
-  if (status === 422 && body?.refusedTool) return new ToolDeniedError(body.refusedTool.tool, body.refusedTool.result as ToolResult);
+  if (body?.refusedTool) return new ToolDeniedError(body.refusedTool.tool, body.refusedTool.result as ToolResult);
   return new FindingError(`agent ${agent} ${where} failed (HTTP ${status}): ${body?.error ?? text.slice(0, 200)}`);
 }
