@@ -67,9 +67,10 @@ function composeSchema(packs: LoadedPack[], extra?: { pack: LoadedPack; source: 
       const checked = cedar.checkParseSchema(candidate);
       const errors = checked.type === 'failure' ? checked.errors : out.errors;
       const dup = /duplicate namespace id: `([^`]*)`/.exec(errors[0]?.message ?? '');
-      if (dup) {
+      // Declared twice within one fragment: no earlier pack owns it, and Cedar's own message says so.
+      const owner = dup ? namespaces.get(dup[1]!) : undefined;
+      if (dup && owner) {
         const ns = dup[1]!;
-        const owner = namespaces.get(ns)!;
         const ownerLayer = packs.find((p) => p.meta.name === owner)?.meta.layer ?? 'base';
         const why = LAYER_RANK[ownerLayer] < LAYER_RANK[pack.meta.layer] ? ` (a ${pack.meta.layer} pack may not change or remove ${ownerLayer} schema types)` : '';
         throw new FindingError(`pack ${pack.meta.name} declares namespace ${ns}, which pack ${owner} owns${why}`, { file: source.file });

@@ -1,5 +1,5 @@
 import { canonicalJson } from '../signing/index.js';
-import { expandTest, type CorpusCase } from './corpus.js';
+import { charterGroupsIn, expandTest, type CorpusCase } from './corpus.js';
 import { PolicyEngine } from './engine.js';
 import { FixtureStore } from './fixtures.js';
 import type { Manifest, ManifestTool } from './manifest-schema.js';
@@ -45,11 +45,12 @@ function keyDiff<T>(a: Record<string, T>, b: Record<string, T>, same: (x: T, y: 
 function corpus(workspaces: Workspace[], sides: ManifestSide[], engine: PolicyEngine): CorpusCase[] {
   const tools = new Map<string, ManifestTool>();
   for (const s of sides) for (const t of s.manifest.tools) tools.set(t.name, t);
-  const types = new Set<string>();
-  for (const s of sides) {
+  // The newer side first: its tools win above, so its schema answers for them.
+  const schemas = sides.flatMap((s) => {
     const json = cedar.schemaToJsonWithResolvedTypes(s.manifest.schema.text);
-    if (json.type === 'success') for (const t of entityTypes(json.json)) types.add(t);
-  }
+    return json.type === 'success' ? [json.json] : [];
+  }).reverse();
+  const types = new Set(schemas.flatMap((json) => [...entityTypes(json)]));
   const names = new Set(sides.flatMap((s) => s.manifest.layers.map((l) => l.name)));
   const out = new Map<string, CorpusCase>();
   for (const ws of workspaces) {
@@ -57,6 +58,7 @@ function corpus(workspaces: Workspace[], sides: ManifestSide[], engine: PolicyEn
     const ctx = {
       tools: [...tools.values()],
       knownTools: new Map([...ws.knownTools(), ...tools]),
+      charterGroups: charterGroupsIn([...schemas, ...ws.knownSchemas()]),
       agent: sides[sides.length - 1]!.manifest.agent.name,
       fixtures: FixtureStore.fromFiles(packs.flatMap((p) => p.fixtures)),
       entityTypes: types,

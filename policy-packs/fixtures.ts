@@ -27,6 +27,8 @@ function toEntity(e: FixtureEntity): CedarEntity {
 
 /** The entities and tenant limits of a test run: fixtures of every pack in the set plus the test's own. */
 export class FixtureStore implements EntityResolver {
+  private sortedKeys: string[] | undefined;
+
   private constructor(
     private readonly entities: Map<string, CedarEntity>,
     readonly limits: Map<string, Record<string, unknown>>,
@@ -74,15 +76,19 @@ export class FixtureStore implements EntityResolver {
     return out;
   }
 
-  /** A fixture entity of `type` owned by `tenant` (first by uid, so runs are deterministic). */
+  /**
+   * A fixture entity of `type` owned by `tenant` alone (first by uid, so runs are deterministic).
+   * An entity that also reaches another tenant (a poisoned cross-tenant link) is not "of" either
+   * tenant: picking it would make a cross-tenant test pass on a domain guard, not on isolation.
+   */
   ownedBy(type: string, tenant: string): EntityUid | undefined {
     if (type === TENANT_TYPE) return { type, id: tenant };
-    const tenantKey = uidText({ type: TENANT_TYPE, id: tenant });
-    const keys = [...this.entities.keys()].sort();
-    for (const key of keys) {
+    this.sortedKeys ??= [...this.entities.keys()].sort();
+    for (const key of this.sortedKeys) {
       const e = this.entities.get(key)!;
       if (e.uid.type !== type) continue;
-      if (this.resolve(e.uid)!.some((a) => uidText(a.uid) === tenantKey)) return e.uid;
+      const tenants = this.resolve(e.uid)!.filter((a) => a.uid.type === TENANT_TYPE);
+      if (tenants.length === 1 && tenants[0]!.uid.id === tenant) return e.uid;
     }
     return undefined;
   }

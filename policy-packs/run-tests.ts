@@ -1,5 +1,5 @@
 import type { CallDecision } from './engine.js';
-import { expandTest, FIXTURE_AGENT, type CorpusCase } from './corpus.js';
+import { charterGroupsIn, expandTest, FIXTURE_AGENT, type CorpusCase } from './corpus.js';
 import type { LoadedTest } from './load.js';
 import type { SetUnderTest, Workspace } from './workspace.js';
 
@@ -51,6 +51,7 @@ export function casesFor(sut: SetUnderTest, tests: LoadedTest[], ws: Workspace, 
   const ctx = {
     tools: sut.set.tools,
     knownTools: ws.knownTools(),
+    charterGroups: charterGroupsIn([sut.set.schemaJson, ...ws.knownSchemas()]),
     agent: sut.set.agent?.name ?? FIXTURE_AGENT,
     fixtures: sut.fixtures,
     entityTypes: sut.set.entityTypes,

@@ -1,5 +1,5 @@
 import type { cedar } from './cedar.js';
-import { uidText, type EntityUid } from './cedar.js';
+import { parseUid, uidText, type EntityUid } from './cedar.js';
 
 type SchemaJson = cedar.SchemaJson<string>;
 type CedarType = cedar.Type<string> | cedar.TypeOfAttribute<string>;
@@ -56,6 +56,19 @@ export function actionInfo(schema: SchemaJson, uid: EntityUid): ActionInfo | und
     principalTypes: action.appliesTo?.principalTypes ?? [],
     input: shapeOf(schema, inputType, ns),
   };
+}
+
+/** The action groups an action belongs to, directly or through other groups, as uid text, sorted. */
+export function actionGroups(schema: SchemaJson, uid: EntityUid): string[] {
+  const out = new Set<string>();
+  const pending = [...(actionInfo(schema, uid)?.memberOf ?? [])];
+  for (let group = pending.pop(); group !== undefined; group = pending.pop()) {
+    if (out.has(group)) continue;
+    out.add(group);
+    const parsed = parseUid(group);
+    pending.push(...((parsed && actionInfo(schema, parsed)?.memberOf) ?? []));
+  }
+  return [...out].sort();
 }
 
 /** Keeps only the attributes the shape declares; undeclared keys are dropped, not rejected. */

@@ -1,4 +1,5 @@
 import { InputError } from '../common/index.js';
+import type { cedar } from './cedar.js';
 import { digestJson } from '../signing/index.js';
 import { composeSet, type ComposedSet } from './compose.js';
 import { PolicyEngine } from './engine.js';
@@ -65,13 +66,16 @@ export class Workspace {
 
   /** Every tool any base or domain pack defines (catalog tools and base stand-ins), by name. */
   knownTools(): Map<string, ManifestTool> {
-    if (!this.known) {
-      this.known = new Map();
-      for (const p of this.catalog.latest()) {
-        if (p.meta.layer === 'intent') continue;
-        for (const t of this.setFor(p).set.tools) this.known.set(t.name, t);
-      }
-    }
+    this.known ??= new Map(this.knownSets().flatMap((s) => s.set.tools.map((t) => [t.name, t] as const)));
     return this.known;
+  }
+
+  /** The schemas those tools are declared in (base's with its fixture schema, the domains'). */
+  knownSchemas(): Array<cedar.SchemaJson<string>> {
+    return this.knownSets().map((s) => s.set.schemaJson);
+  }
+
+  private knownSets(): SetUnderTest[] {
+    return this.catalog.latest().filter((p) => p.meta.layer !== 'intent').map((p) => this.setFor(p));
   }
 }
