@@ -83,7 +83,10 @@ async function throughput(path: DecisionPath, call: GatewayCall, inFlight: numbe
 }
 
 /** Times one statefulIsAuthorized variant (the decision core, without the gateway around it). */
-function wasmProfile(digest: string) {
+function wasmProfile(digest: string, schemaText: string) {
+  // The profile pre-parses the schema under its own name (the engine's naming is its own business).
+  const schemaName = `bench-profile:${digest}`;
+  if (cedar.preparseSchema(schemaName, schemaText).type !== 'success') throw new Error('profile schema does not parse');
   const tenant = { uid: { type: 'Charter::Tenant', id: 'acme' }, attrs: {}, parents: [] };
   const agent = { uid: { type: 'Charter::Agent', id: 'spot-bidding' }, attrs: {}, parents: [] };
   const negotiation = (i: number) => ({ uid: { type: 'Procurement::Negotiation', id: `acme-n${i}` }, attrs: { status: 'open' }, parents: [tenant.uid] });
@@ -98,7 +101,7 @@ function wasmProfile(digest: string) {
       limits: { maxBidCents: 500_000 },
     },
     preparsedPolicySetId: digest,
-    ...(schema ? { preparsedSchemaName: digest } : {}),
+    ...(schema ? { preparsedSchemaName: schemaName } : {}),
     validateRequest,
     entities,
   });
@@ -188,8 +191,9 @@ async function main(): Promise<void> {
   const h = await openGatewayHarness();
   try {
     const entities = new TimedEntities(EntityDirectory.load(FIXTURE_ENTITIES));
+    const verified = loadVerifiedManifest(h.manifestFile, h.trustedKeysFile);
     const path = new DecisionPath({
-      manifests: [loadVerifiedManifest(h.manifestFile, h.trustedKeysFile)],
+      manifests: [verified],
       data: entities,
       audit: h.audit,
       approvals: h.approvals,
@@ -207,7 +211,7 @@ async function main(): Promise<void> {
     const cores = availableParallelism();
     const pools = [];
     for (const n of [1, cores]) pools.push(await pool(setup, h.audit, n));
-    const profile = wasmProfile(h.manifestDigest);
+    const profile = wasmProfile(h.manifestDigest, verified.manifest.schema.text);
     process.stdout.write(
       JSON.stringify({
         benchmark: 'gateway-decision',
