@@ -49,6 +49,13 @@ describe('composition and input checks', () => {
     const packs = packsWith({ 'intent/reader/policies/read.cedar': (t) => t + '\n@id("reader.typo")\npermit (principal, action == Shop::Action::"get_item", resource)\nwhen { context.input.itemid == "x" };\n' });
     expectFailure(() => compileManifest(new Workspace(packs), 'reader'), 1, /strict validation failed: policy reader\.typo \(pack reader, intent\/reader\/policies\/read\.cedar:6:8\):/);
   });
+  it("one agent's strict-validation error does not fail another agent's set (policies are validated together per schema)", () => {
+    const packs = packsWith({ 'intent/reader/policies/read.cedar': (t) => t + '\n@id("reader.typo")\npermit (principal, action == Shop::Action::"get_item", resource)\nwhen { context.input.itemid == "x" };\n' });
+    const ws = new Workspace(packs);
+    expectFailure(() => compileManifest(ws, 'reader'), 1, /strict validation failed: policy reader\.typo/);
+    expect(compileManifest(ws, 'buyer').manifest.agent.name).toBe('buyer');
+    expectFailure(() => compileManifest(ws, 'reader'), 1, /strict validation failed: policy reader\.typo \(pack reader, intent\/reader\/policies\/read\.cedar:6:8\)/);
+  });
   it('a tool whose tier differs from its action tier group', () => {
     const packs = packsWith({ 'domain/shop/tools.yaml': (t) => t.replace('    tier: read\n', '    tier: write-low\n') });
     expectFailure(() => compileManifest(new Workspace(packs), 'reader'), 1, /tool get_item has tier write-low but its action is a member of Charter::Action::"tier:read"/);
