@@ -211,20 +211,24 @@ describe('agents as their own processes', () => {
     await expect(gatewayClient(expired)).rejects.toThrow(/token rejected \(ERR_JWT_EXPIRED/);
 
     const { url } = await procs.stack.processes!.supervisor.endpoint('kraljic-classifier');
+    const session = 'acme.adhoc.kraljic-classifier'.padEnd(33, '.');
     const invoke = (token: string, tenantId: string) =>
       fetch(`${url}/invocations`, {
         method: 'POST',
-        headers: { 'content-type': 'application/json', [SESSION_HEADER]: `${tenantId}.adhoc.kraljic-classifier`.padEnd(33, '.'), [IDENTITY_HEADER]: token },
+        headers: { 'content-type': 'application/json', [SESSION_HEADER]: session, [IDENTITY_HEADER]: token },
         body: JSON.stringify({ tenantId, input: { negotiationId: 'acme-n001', categoryId: 'office-supplies', profitImpact: 0.2, supplyRisk: 0.2 } }),
       }).then(async (r) => ({ status: r.status, body: (await r.json()) as { error?: string } }));
     const stale = await invoke(expired, 'acme');
     expect(stale.status).toBe(401);
     expect(stale.body.error).toMatch(/ERR_JWT_EXPIRED/);
-    const foreign = await invoke(await issuer.mint('globex', 'kraljic-classifier'), 'acme');
+    const foreign = await invoke(await issuer.mint('acme', 'kraljic-classifier'), 'globex');
     expect(foreign.status).toBe(403);
-    expect(foreign.body.error).toMatch(/tenant 'globex', the payload names 'acme'/);
+    expect(foreign.body.error).toMatch(/tenant 'acme', the payload names 'globex'/);
     const otherAgent = await invoke(await issuer.mint('acme', 'spot-bidding'), 'acme');
     expect(otherAgent.status).toBe(403);
+    // Refused invocations never bound the session: acme's own token still runs in it.
+    const valid = await invoke(await issuer.mint('acme', 'kraljic-classifier'), 'acme');
+    expect(valid, JSON.stringify(valid.body)).toMatchObject({ status: 200, body: { agent: 'kraljic-classifier', tenantId: 'acme' } });
   }, 60_000);
 
   it('fails the invocation with a clear error when an agent process is killed during node 4, restarts it, and resume awards without a duplicated bid', async () => {

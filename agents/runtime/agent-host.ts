@@ -38,7 +38,13 @@ export interface AgentHostOptions {
   port?: number;
 }
 
-async function verifiedCaller(opts: AgentHostOptions, payload: InvocationPayload, token: string | undefined): Promise<CallerIdentity> {
+/** The verified identity of an invocation and the token its gateway calls carry. */
+interface InvocationCaller {
+  caller: CallerIdentity;
+  token: string;
+}
+
+async function verifiedCaller(opts: AgentHostOptions, payload: InvocationPayload, token: string | undefined): Promise<InvocationCaller> {
   if (!token) throw new HttpRefusal(401, `no identity token (header ${IDENTITY_HEADER})`);
   let caller: CallerIdentity;
   try {
@@ -48,7 +54,7 @@ async function verifiedCaller(opts: AgentHostOptions, payload: InvocationPayload
   }
   if (caller.agentId !== opts.agent) throw new HttpRefusal(403, `the identity token is for agent '${caller.agentId}', this process runs '${opts.agent}'`);
   if (caller.tenantId !== payload.tenantId) throw new HttpRefusal(403, `the identity token is for tenant '${caller.tenantId}', the payload names '${payload.tenantId}'`);
-  return caller;
+  return { caller, token };
 }
 
 /**
@@ -59,10 +65,9 @@ async function verifiedCaller(opts: AgentHostOptions, payload: InvocationPayload
  * of every call from the verified token, so a compromised process cannot act for another.
  */
 export function serveAgentHost(opts: AgentHostOptions): Promise<Listening> {
-  return serveAgentCoreRuntime(async (payload, _session, request) => {
-    const caller = await verifiedCaller(opts, payload, request.identityToken);
+  const run = async (payload: InvocationPayload, { caller, token }: InvocationCaller) => {
     const client = new Client({ name: `${opts.agent}-process`, version: '0.1.0' });
-    await client.connect(new StreamableHTTPClientTransport(new URL(opts.gatewayUrl), { requestInit: { headers: { authorization: `Bearer ${request.identityToken}` } } }));
+    await client.connect(new StreamableHTTPClientTransport(new URL(opts.gatewayUrl), { requestInit: { headers: { authorization: `Bearer ${token}` } } }));
     try {
       const factory = new AgentFactory({
         manifests: new Map([[opts.agent, opts.manifest]]),
@@ -76,5 +81,10 @@ export function serveAgentHost(opts: AgentHostOptions): Promise<Listening> {
     } finally {
       await client.close();
     }
-  }, opts.port);
+  };
+  return serveAgentCoreRuntime<InvocationCaller>((payload, _session, auth) => run(payload, auth), {
+    // Verified before the session is bound: a bad token cannot claim a session for a tenant.
+    authorize: (payload, request) => verifiedCaller(opts, payload, request.identityToken),
+    ...(opts.port !== undefined ? { port: opts.port } : {}),
+  });
 }

@@ -27,7 +27,18 @@ export interface InvocationRequest {
   identityToken: string | undefined;
 }
 
-export type InvocationHandler = (payload: InvocationPayload, session: SessionState, request: InvocationRequest) => Promise<AgentOutput>;
+/** Runs one invocation; `auth` is what the server's `authorize` returned (by default the request). */
+export type InvocationHandler<A = InvocationRequest> = (payload: InvocationPayload, session: SessionState, auth: A) => Promise<AgentOutput>;
+
+export interface RuntimeServerOptions<A> {
+  port?: number;
+  host?: string;
+  /**
+   * Checks an invocation before it touches session state (e.g. verifies its identity token);
+   * refuses with HttpRefusal. Its result is handed to the handler.
+   */
+  authorize?: (payload: InvocationPayload, request: InvocationRequest) => Promise<A>;
+}
 
 /** Per-session state (AgentCore gives each session its own microVM; locally, a map entry). */
 export interface SessionState {
@@ -51,9 +62,11 @@ async function readBody(req: IncomingMessage): Promise<string> {
  * `HealthyBusy` while an invocation runs; `POST /invocations` takes a JSON payload and answers
  * JSON. A session (the session-id header) is bound to the tenant of its first invocation: an
  * invocation for another tenant in the same session is refused (409), so session state never
- * crosses tenants. A handler refuses with HttpRefusal (e.g. 401 for a bad identity token).
+ * crosses tenants. `authorize` and the handler refuse with HttpRefusal (e.g. 401 for a bad
+ * identity token).
  */
-export async function serveAgentCoreRuntime(handler: InvocationHandler, port = 0, host = '127.0.0.1'): Promise<Listening> {
+export async function serveAgentCoreRuntime<A = InvocationRequest>(handler: InvocationHandler<A>, opts: RuntimeServerOptions<A> = {}): Promise<Listening> {
+  const authorize = opts.authorize ?? (async (_payload, request) => request as A);
   const sessions = new Map<string, SessionState>();
   let busy = 0;
   let lastChange = Math.floor(Date.now() / 1000);
@@ -78,12 +91,13 @@ export async function serveAgentCoreRuntime(handler: InvocationHandler, port = 0
         }
         const parsed = InvocationPayload.safeParse(raw);
         if (!parsed.success) return send(res, 400, { error: `payload.${parsed.error.issues[0]!.path.join('.')}: ${parsed.error.issues[0]!.message}` });
+        const identity = req.headers[IDENTITY_HEADER];
+        const auth = await authorize(parsed.data, { identityToken: typeof identity === 'string' ? identity : undefined });
         const session = sessions.get(sessionId) ?? { id: sessionId, tenantId: parsed.data.tenantId, invocations: 0 };
         if (session.tenantId !== parsed.data.tenantId) return send(res, 409, { error: `session ${sessionId} belongs to tenant ${session.tenantId}` });
         if (sessionId) sessions.set(sessionId, session);
         session.invocations++;
-        const identity = req.headers[IDENTITY_HEADER];
-        const out = await handler(parsed.data, session, { identityToken: typeof identity === 'string' ? identity : undefined });
+        const out = await handler(parsed.data, session, auth);
         send(res, 200, out, sessionId ? { [SESSION_HEADER]: sessionId } : {});
       } catch (err) {
         const status = err instanceof HttpRefusal ? err.status : err instanceof CharterError && err.exitCode === 2 ? 400 : 500;
@@ -95,5 +109,5 @@ export async function serveAgentCoreRuntime(handler: InvocationHandler, port = 0
       }
     })();
   });
-  return listenLoopback(http, port, host);
+  return listenLoopback(http, opts.port ?? 0, opts.host ?? '127.0.0.1');
 }
