@@ -10,11 +10,28 @@ import { PackCatalog, resolvePackSet } from './resolve.js';
 import { PolicyValidator } from './strict-validation.js';
 
 /** A composed set ready for decisions: its engine and the fixtures of its packs. */
-export interface SetUnderTest {
-  root: LoadedPack;
-  set: ComposedSet;
-  engine: PolicyEngine;
-  fixtures: FixtureStore;
+export class SetUnderTest {
+  private built: PolicyEngine | undefined;
+
+  constructor(
+    readonly root: LoadedPack,
+    readonly set: ComposedSet,
+    readonly fixtures: FixtureStore,
+  ) {}
+
+  /**
+   * Cedar's pre-parsed policy set, made on first use: sets composed only for their tools (base's
+   * stand-ins, the catalogs) or for `packs validate` never decide anything.
+   */
+  get engine(): PolicyEngine {
+    if (!this.built) {
+      const policies: Record<string, string> = {};
+      for (const [id, p] of this.set.policies) policies[id] = p.text;
+      const source = { policies, schemaText: this.set.schemaText, tools: this.set.tools };
+      this.built = new PolicyEngine(`test:${this.root.key}:${digestJson(source)}`, { ...source, schemaJson: this.set.schemaJson });
+    }
+    return this.built;
+  }
 }
 
 /** A loaded packs folder; composed sets are built once and cached by root pack. */
@@ -40,15 +57,7 @@ export class Workspace {
     // Base-only sets add the fixture schema, against which lower layers' policies never validate:
     // they are validated on their own; every other set shares the catalog-wide validator.
     const set = composeSet(packs, root.meta.layer === 'base' ? { withFixtureSchema: true } : { validator: this.validator });
-    const policies: Record<string, string> = {};
-    for (const [id, p] of set.policies) policies[id] = p.text;
-    const source = { policies, schemaText: set.schemaText, tools: set.tools };
-    const entry: SetUnderTest = {
-      root,
-      set,
-      engine: new PolicyEngine(`test:${root.key}:${digestJson(source)}`, { ...source, schemaJson: set.schemaJson }),
-      fixtures: FixtureStore.fromFiles(packs.flatMap((p) => p.fixtures)),
-    };
+    const entry = new SetUnderTest(root, set, FixtureStore.fromFiles(packs.flatMap((p) => p.fixtures)));
     this.sets.set(root.key, entry);
     return entry;
   }
