@@ -5,6 +5,7 @@ import { chainRecord, checkLine, GENESIS_HASH } from './chain.js';
 import { validateOrigin } from './checkpoint.js';
 import { AuditIndex } from './index-db.js';
 import { parseSealedLine, syncIndex } from './index-sync.js';
+import { BackgroundIndexer } from './index-writer.js';
 import { AuditRecord, type SealedRecord } from './record.js';
 import { sealBatch, stateFromCheckpoint, type SealedState } from './seal.js';
 import { latestCheckpoint } from './segment.js';
@@ -53,8 +54,6 @@ interface Pending {
   line: string;
   hash: string;
   time: string;
-  /** The sealed record, kept for the index so sealing need not parse lines back. */
-  record: SealedRecord;
 }
 
 interface Waiter {
@@ -74,7 +73,11 @@ const needsDurability = (r: AuditRecord): boolean => r.kind === 'evidence' || r.
 class FileAuditLog implements AuditLog {
   private nextSeq: number;
   private lastHash: string;
+  /** Ids of records not yet in the index (unsealed, or sealed while the index catches up). */
   private readonly pendingIds = new Map<string, number>();
+  /** Sealed segments whose ids stay in pendingIds until the index has them. */
+  private readonly unindexed: Array<{ treeSize: number; ids: string[] }> = [];
+  private indexing: Promise<void> = Promise.resolve();
   /** Accepted records in the current WAL file. */
   private current: Pending[] = [];
   private readonly sealQueue: Batch[] = [];
@@ -100,6 +103,7 @@ class FileAuditLog implements AuditLog {
     private readonly opts: Required<Omit<AuditLogOptions, 'sink' | 'onSealError'>> & { onSealError?: (err: unknown) => void; unlock: () => void },
     private readonly sink: SegmentSink,
     private readonly index: AuditIndex,
+    private readonly indexer: BackgroundIndexer,
     private readonly walDir: string,
     private writer: WalWriter,
     private sealed: SealedState,
@@ -130,7 +134,7 @@ class FileAuditLog implements AuditLog {
     const { line, hash } = chainRecord(record, seq, prevHash);
     this.lastHash = hash;
     this.pendingIds.set(record.id, seq);
-    this.current.push({ seq, id: record.id, line, hash, time: record.time, record: { ...record, seq, prevHash, hash } });
+    this.current.push({ seq, id: record.id, line, hash, time: record.time });
     if (this.afterRotation) {
       this.afterRotation.lines.push(line);
       this.afterRotation.lastSeq = seq;
@@ -243,17 +247,7 @@ class FileAuditLog implements AuditLog {
         );
         const firstSeq = this.sealed.frontier.size;
         this.sealed = state;
-        // The index is usually exactly one segment behind: add it directly instead of listing the sink.
-        if (this.index.syncedTreeSize() === firstSeq) {
-          this.index.addSegment(
-            meta.segment.key,
-            batch.items.map((p) => ({ record: p.record, line: p.line })),
-            meta.treeSize,
-          );
-        } else {
-          await syncIndex(this.sink, this.index);
-        }
-        for (const p of batch.items) this.pendingIds.delete(p.id);
+        this.sendToIndex(batch.items, { segment: meta.segment.key, firstSeq, treeSize: meta.treeSize });
         await removeWalFile(batch.walFile, this.walDir);
         this.sealQueue.shift();
       }
@@ -262,9 +256,27 @@ class FileAuditLog implements AuditLog {
     return run;
   }
 
+  /**
+   * Hands a sealed segment to the index off the event loop. Its ids stay in pendingIds
+   * (idempotent appends) until the index has them. If the index refuses or fails, it is
+   * brought up to the sink's newest checkpoint instead, as when the log opens.
+   */
+  private sendToIndex(items: Pending[], where: { segment: string; firstSeq: number; treeSize: number }): void {
+    this.unindexed.push({ treeSize: where.treeSize, ids: items.map((p) => p.id) });
+    const job = this.indexer.add({ ...where, text: items.map((p) => p.line).join('\n') });
+    this.indexing = Promise.all([this.indexing, job.then(() => where.treeSize).catch(() => syncIndex(this.sink, this.index))])
+      .then(([, indexed]) => {
+        while (this.unindexed.length > 0 && this.unindexed[0]!.treeSize <= indexed) {
+          for (const id of this.unindexed.shift()!.ids) this.pendingIds.delete(id);
+        }
+      })
+      .catch((err) => this.opts.onSealError?.(err));
+  }
+
   async flush(): Promise<void> {
     if (this.failure) throw this.failure;
     await this.seal();
+    await this.indexing;
     if (this.failure) throw this.failure;
   }
 
@@ -276,6 +288,7 @@ class FileAuditLog implements AuditLog {
     await this.flushing;
     await this.writer.close();
     if (this.current.length === 0) await removeWalFile(this.writer.file, this.walDir);
+    await this.indexer.close();
     this.index.close();
     this.opts.unlock();
   }
@@ -299,7 +312,7 @@ async function recoverWal(walDir: string, sealed: SealedState): Promise<Batch[]>
       if (r.seq !== expectSeq || r.prevHash !== prevHash || !check || check.actual !== check.claimed || check.claimed !== r.hash) {
         throw new FindingError(`WAL record seq ${r.seq} does not continue the log (expected seq ${expectSeq})`, { file: wal.file, line: i + 1 });
       }
-      items.push({ seq: r.seq, id: r.id, line, hash: r.hash, time: r.time, record: r });
+      items.push({ seq: r.seq, id: r.id, line, hash: r.hash, time: r.time });
       expectSeq++;
       prevHash = r.hash;
     });
@@ -339,7 +352,9 @@ async function openLocked(
     throw new InputError(`log in ${sink.location} has origin '${latest.origin}', not '${opts.origin}'`, { field: 'origin' });
   }
   const sealed = stateFromCheckpoint(latest, GENESIS_HASH);
-  const index = AuditIndex.open(join(opts.dir, 'index.sqlite'));
+  const indexFile = join(opts.dir, 'index.sqlite');
+  const index = AuditIndex.open(indexFile);
+  const indexer = new BackgroundIndexer(indexFile, index);
   try {
     await syncIndex(sink, index);
     const walDir = join(opts.dir, 'wal');
@@ -350,6 +365,7 @@ async function openLocked(
       { dir: opts.dir, signer: opts.signer, origin: opts.origin, ...timing, unlock, ...(opts.onSealError ? { onSealError: opts.onSealError } : {}) },
       sink,
       index,
+      indexer,
       walDir,
       writer,
       sealed,
@@ -358,6 +374,7 @@ async function openLocked(
     if (recovered.length > 0) await log.flush();
     return log;
   } catch (err) {
+    await indexer.close();
     index.close();
     throw err;
   }
