@@ -18,13 +18,17 @@ export interface GatewayTargetOptions {
   /** Signed manifests of the agents the calls are made as (verified; a bad one refuses to start). */
   manifestFiles: string[];
   trustedKeysFile: string;
-  /** Entities and tenant limits; default the procurement pack's test fixtures. */
+  /** Entities and tenant limits; default the base and procurement packs' test fixtures. */
   entitiesFile?: string;
   /** Where approval requests the gateway opens are kept (a scratch folder: eval calls are synthetic). */
   approvalsDir: string;
 }
 
-export const DEFAULT_GATEWAY_ENTITIES = (): string => contentPath('policy-packs', 'packs', 'domain', 'procurement', 'tests', 'fixtures.yaml');
+/** The world pack tests see: base fixtures (tenants and agents, with their kill switches) and the procurement resources. */
+export const DEFAULT_GATEWAY_ENTITIES = (): string[] => [
+  contentPath('policy-packs', 'packs', 'base', 'tests', 'fixtures.yaml'),
+  contentPath('policy-packs', 'packs', 'domain', 'procurement', 'tests', 'fixtures.yaml'),
+];
 
 /**
  * The gateway's in-process decision path as an eval target: each case is decided exactly as

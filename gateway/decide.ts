@@ -9,6 +9,7 @@ import { requiredApprovals, type ApprovalStore } from './approvals.js';
 import { verifyApprovalTokens } from './approval-tokens.js';
 import type { RateLimiter } from './breakers.js';
 import { ToolContracts } from './contracts.js';
+import { unknownKillSwitches } from './kill-switches.js';
 import type { CallerIdentity } from './identity.js';
 import { bindTenant } from './tenant-args.js';
 
@@ -149,8 +150,10 @@ export class DecisionPath {
     });
 
     try {
+      const unknownSwitches = unknownKillSwitches(this.opts.data, identity.tenantId, identity.agentId);
       if (!policy) decision = deny([`agent '${identity.agentId}' has no verified manifest at this gateway`]);
       else if (!tool) decision = deny([`unknown tool '${call.tool}': not in the manifest of agent '${identity.agentId}'`]);
+      else if (unknownSwitches.length > 0) decision = deny(unknownSwitches);
       else if (this.opts.rateLimiter && !this.opts.rateLimiter.take(identity.tenantId)) decision = deny([`tenant '${identity.tenantId}' is over its call rate`]);
       else {
         const bound = bindTenant(call.args, identity.tenantId, tool.takesTenant);

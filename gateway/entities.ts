@@ -18,10 +18,13 @@ const EntityFile = z.strictObject({
 export class EntityDirectory implements DecisionData {
   private constructor(private readonly store: FixtureStore) {}
 
-  static load(file: string): EntityDirectory {
-    const data = readYaml(file, EntityFile);
-    if (data.entities.length === 0) throw new InputError('no entities: the gateway could resolve no resource', { file, field: 'entities' });
-    return new EntityDirectory(FixtureStore.fromFiles([{ file, data }]));
+  /** One file, or several merged (an entity defined in two of them is an error naming the file). */
+  static load(files: string | readonly string[]): EntityDirectory {
+    const loaded = (typeof files === 'string' ? [files] : files).map((file) => ({ file, data: readYaml(file, EntityFile) }));
+    if (loaded.every((f) => f.data.entities.length === 0)) {
+      throw new InputError('no entities: the gateway could resolve no resource', { file: loaded.map((f) => f.file).join(', '), field: 'entities' });
+    }
+    return new EntityDirectory(FixtureStore.fromFiles(loaded));
   }
 
   resolve(uid: EntityUid): CedarEntity[] | undefined {

@@ -12,8 +12,8 @@ export interface GatewayConfig {
   manifestFiles: string[];
   /** Trusted keys: `manifest` keys verify manifests, `approval` keys verify approval tokens. */
   trustedKeysFile: string;
-  /** Entities and tenant limits (the fixtures.yaml shape). */
-  entitiesFile: string;
+  /** Entities and tenant limits (the fixtures.yaml shape); several files are merged. */
+  entitiesFile: string | readonly string[];
   audit: DecisionSink;
   mode?: EnforcementMode;
   /** Default `$CHARTER_HOME/approvals`. */

@@ -7,6 +7,9 @@ type Entity = { uid: Uid; attrs: Record<string, unknown>; parents: Uid[] };
 
 const TENANT = 'Charter::Tenant';
 const ref = (uid: Uid) => ({ __entity: uid });
+// The orchestrator keeps no kill-switch store: its tenants and agents are active. The gateway
+// refuses a tenant or agent whose switch is not stated (fail closed), so it is stated here.
+const ACTIVE = { suspended: false };
 
 /**
  * The gateway's entity data, read live from the orchestrator's state: negotiations, bids and
@@ -26,10 +29,10 @@ export class NegotiationEntities implements DecisionData {
   }
 
   resolve(uid: Uid): Entity[] | undefined {
-    if (uid.type === TENANT || uid.type === 'Charter::Agent') return [{ uid, attrs: {}, parents: [] }];
+    if (uid.type === TENANT || uid.type === 'Charter::Agent') return [{ uid, attrs: ACTIVE, parents: [] }];
     const parsed = parseEntityRef(uid.id);
     if (!parsed) return undefined;
-    const tenant: Entity = { uid: { type: TENANT, id: parsed.tenantId }, attrs: {}, parents: [] };
+    const tenant: Entity = { uid: { type: TENANT, id: parsed.tenantId }, attrs: ACTIVE, parents: [] };
     const own = this.entity(uid, parsed.tenantId, parsed.parts);
     return own ? [...own, tenant] : undefined;
   }

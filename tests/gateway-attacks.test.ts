@@ -4,7 +4,7 @@ import { afterAll, beforeAll, describe, expect, test } from 'vitest';
 import { FindingError } from '../common/index.js';
 import { addTrustedKeys, digestJson, generateEd25519Key, LocalKeySigner, loadPrivateKey, loadTrustedKeys } from '../signing/index.js';
 import { EnvelopeReceiver, sealAgentMessage, signApprovalToken, type GatewayCall, type GatewayDecision } from '../gateway/index.js';
-import { openGatewayHarness, type GatewayHarness } from './gateway-harness.js';
+import { FIXTURE_ENTITIES, openGatewayHarness, type GatewayHarness } from './gateway-harness.js';
 
 let tried = 0;
 let refused = 0;
@@ -195,6 +195,48 @@ describe('manifest and policy failures', () => {
   attack('a guarded write over the tenant limit is denied', async () => {
     const d = await decide({ tool: 'submit_bid', args: bid({ amountCents: 499_999, shippingCents: 2 }) });
     expectRefused(d, /no policy permits/);
+  });
+});
+
+describe('kill switches', () => {
+  /** The fixture entity data with some lines edited, as a file in the harness home. */
+  function entitiesWith(name: string, edit: (text: string) => string): string {
+    const text = readFileSync(FIXTURE_ENTITIES, 'utf8');
+    const edited = edit(text);
+    expect(edited).not.toBe(text);
+    const file = join(h.home, `${name}.entities.yaml`);
+    writeFileSync(file, edited);
+    return file;
+  }
+
+  attack('a tenant missing from the entity data is denied: its kill switch state is unknown', async () => {
+    const d = await decide({ tenant: 'hooli', tool: 'list_suppliers', args: {} });
+    expectRefused(d, /kill switch state of tenant 'hooli' is unknown \(the entity data has no Charter::Tenant::"hooli"\)/);
+    expect(d.record.tenantId).toBe('hooli');
+  });
+
+  attack('a tenant record without a suspended attribute is denied, even for a read', async () => {
+    const file = entitiesWith('tenant-unstated', (t) => t.replace(`'Charter::Tenant::"acme"', attrs: { suspended: false }`, `'Charter::Tenant::"acme"'`));
+    const d = await decide({ tool: 'list_suppliers', args: {} }, h.reopen({ entitiesFile: file }));
+    expectRefused(d, /kill switch state of tenant 'acme' is unknown \(Charter::Tenant::"acme" has no boolean 'suspended' attribute\)/);
+  });
+
+  attack('entity data that lost the agent record denies the agent', async () => {
+    const file = entitiesWith('agent-missing', (t) => t.replace(/^.*Charter::Agent::"spot-bidding".*\n/m, ''));
+    const d = await decide({ tool: 'list_suppliers', args: {} }, h.reopen({ entitiesFile: file }));
+    expectRefused(d, /kill switch state of agent 'spot-bidding' is unknown/);
+  });
+
+  attack('a suspended tenant is denied by the packs, with any approvals', async () => {
+    const d = await decide({ tenant: 'umbrella', tool: 'submit_bid', args: bid({ negotiationId: 'umbrella-n1' }) });
+    expectRefused(d, /deny by base.suspended-tenant/);
+    expect(d.record.determiningPolicies).toEqual(['base.suspended-tenant']);
+  });
+
+  attack('a suspended agent is denied by the packs', async () => {
+    const file = entitiesWith('agent-suspended', (t) => t.replace(`'Charter::Agent::"spot-bidding"', attrs: { suspended: false }`, `'Charter::Agent::"spot-bidding"', attrs: { suspended: true }`));
+    const d = await decide({ tool: 'list_suppliers', args: {} }, h.reopen({ entitiesFile: file }));
+    expectRefused(d, /deny by base.suspended-agent/);
   });
 });
 

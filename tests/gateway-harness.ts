@@ -23,8 +23,8 @@ export interface GatewayHarness {
   /** Private keys by name: alice and bob are trusted approvers, mallory is not trusted. */
   key(name: 'alice' | 'bob' | 'mallory' | 'audit' | 'manifest-signer'): KeyObject;
   identity(tenant: string, agent?: string): CallerIdentity;
-  /** Opens another decision path over the same files (e.g. LOG_ONLY, or a tampered manifest). */
-  reopen(opts?: { mode?: EnforcementMode; manifestFile?: string }): DecisionPath;
+  /** Opens another decision path over the same files (e.g. LOG_ONLY, a tampered manifest, other entity data). */
+  reopen(opts?: { mode?: EnforcementMode; manifestFile?: string; entitiesFile?: string | string[] }): DecisionPath;
   close(): Promise<void>;
 }
 
@@ -35,7 +35,7 @@ export interface GatewayHarness {
  * path built from those files.
  */
 export async function openGatewayHarness(
-  opts: { mode?: EnforcementMode; packsDir?: string; agent?: string; entitiesFile?: string } = {},
+  opts: { mode?: EnforcementMode; packsDir?: string; agent?: string; entitiesFile?: string | string[] } = {},
 ): Promise<GatewayHarness> {
   const agent = opts.agent ?? AGENT;
   const home = mkdtempSync(join(tmpdir(), 'charter-gw-'));
@@ -59,11 +59,11 @@ export async function openGatewayHarness(
   writeFileAtomic(manifestFile, envelopeText(envelope));
   const audit = await openAuditLog({ dir: join(home, 'audit'), signer: new LocalKeySigner(loadPrivateKey(keyFiles.audit)), origin: 'charter.test/gateway' });
   const approvalsDir = join(home, 'approvals');
-  const reopen = (o: { mode?: EnforcementMode; manifestFile?: string } = {}) =>
+  const reopen = (o: { mode?: EnforcementMode; manifestFile?: string; entitiesFile?: string | string[] } = {}) =>
     openDecisionPath({
       manifestFiles: [o.manifestFile ?? manifestFile],
       trustedKeysFile,
-      entitiesFile: opts.entitiesFile ?? FIXTURE_ENTITIES,
+      entitiesFile: o.entitiesFile ?? opts.entitiesFile ?? FIXTURE_ENTITIES,
       audit,
       approvalsDir,
       mode: o.mode ?? opts.mode ?? 'ENFORCE',

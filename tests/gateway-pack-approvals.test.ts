@@ -1,5 +1,6 @@
 import { afterAll, beforeAll, expect, test } from 'vitest';
 import { contentPath } from '../common/index.js';
+import { DEFAULT_GATEWAY_ENTITIES } from '../evals/index.js';
 import { openGatewayHarness, type GatewayHarness } from './gateway-harness.js';
 
 // Approvals the packs demand beyond the tier's minimum: issue_purchase_order is write-low,
@@ -9,7 +10,7 @@ beforeAll(async () => {
   h = await openGatewayHarness({
     packsDir: contentPath('policy-packs', 'packs'),
     agent: 'award-communications',
-    entitiesFile: contentPath('policy-packs', 'packs', 'domain', 'procurement', 'tests', 'fixtures.yaml'),
+    entitiesFile: DEFAULT_GATEWAY_ENTITIES(),
   });
 });
 afterAll(async () => h?.close());

@@ -1,15 +1,17 @@
 import { afterAll, beforeAll, expect, test } from 'vitest';
 import { contentPath } from '../common/index.js';
+import { DEFAULT_GATEWAY_ENTITIES } from '../evals/index.js';
 import { openGatewayHarness, type GatewayHarness } from './gateway-harness.js';
 
 // The gateway over a shipped agent (spot-bidding, node 4a) compiled from policy-packs/packs,
-// deciding over the procurement pack's own fixture entities and tenant limits.
+// deciding over the fixtures the pack tests see (base: tenants and agents with their kill
+// switches; procurement: resources and tenant limits).
 let h: GatewayHarness;
 beforeAll(async () => {
   h = await openGatewayHarness({
     packsDir: contentPath('policy-packs', 'packs'),
     agent: 'spot-bidding',
-    entitiesFile: contentPath('policy-packs', 'packs', 'domain', 'procurement', 'tests', 'fixtures.yaml'),
+    entitiesFile: DEFAULT_GATEWAY_ENTITIES(),
   });
 });
 afterAll(async () => h?.close());
@@ -35,4 +37,10 @@ test('a spot solicitation within the cap is a guarded allow; one over the cap is
   expect(over.outcome).toBe('denied');
   const other = await h.path.decide({ identity: h.identity('acme'), tool: 'commit_long_term_agreement', args: { bidId: 'acme-bid-spot' } });
   expect(other.record.reasons[0]).toMatch(/unknown tool/);
+});
+
+test("a suspended tenant's read is denied by the base kill switch", async () => {
+  const d = await h.path.decide({ identity: h.identity('umbrella'), tool: 'get_negotiation', args: { negotiationId: 'umbrella-neg-1' } });
+  expect(d.blocked).toBe(true);
+  expect(d.record.determiningPolicies).toContain('base.suspended-tenant');
 });

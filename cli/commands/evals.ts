@@ -92,7 +92,7 @@ export function registerEvals(program: Command): void {
       .argument('<suite>', 'suite name or file')
       .option('--baseline <report>', 'signed report to compare with (the last released one)')
       .option('--manifest <file...>', "signed manifest(s): the target agent's (strategy suites) or every agent's (gateway suites); digests reported, evalThresholds applied")
-      .option('--entities <file>', "entities and tenant limits for the gateway target (default: the procurement pack's fixtures)")
+      .option('--entities <file>', "entities and tenant limits for the gateway target (default: the base and procurement packs' fixtures)")
       .option('--trusted-keys <file>', 'trusted keys for the manifest, baseline and judge calibration (default $CHARTER_HOME/keys/trusted-keys.json)')
       .option('--judge <file>', 'judge config YAML (default $CHARTER_HOME/judge.yaml when present; none: judge metrics not run)')
       .option('--no-cache', 'do not reuse cached model-target and judge answers')

@@ -10,7 +10,7 @@ import { action, withJson } from '../program.js';
 interface ServeOpts {
   manifest: string[];
   trustedKeys: string;
-  entities: string;
+  entities: string[];
   upstream: string[];
   jwks: string;
   issuer: string;
@@ -38,7 +38,7 @@ export function registerGateway(program: Command): void {
       .description('serve MCP (Streamable HTTP) on loopback: list permitted tools, decide and record every call, forward what is allowed')
       .requiredOption('--manifest <file...>', 'signed agent manifests (verified; a bad one stops the gateway)')
       .requiredOption('--trusted-keys <file>', 'trusted keys: manifest signers and approvers')
-      .requiredOption('--entities <file>', 'entities and tenant limits (fixtures.yaml shape)')
+      .requiredOption('--entities <file...>', 'entities and tenant limits (fixtures.yaml shape; several files are merged); every tenant and agent states its kill switch')
       .option('--upstream <tool=url...>', 'upstream MCP tool server for a tool', [])
       .requiredOption('--jwks <url|file>', 'JWKS that signs caller tokens')
       .requiredOption('--issuer <iss>', 'expected token issuer')
