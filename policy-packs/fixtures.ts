@@ -27,7 +27,7 @@ function toEntity(e: FixtureEntity): CedarEntity {
 
 /** The entities and tenant limits of a test run: fixtures of every pack in the set plus the test's own. */
 export class FixtureStore implements EntityResolver {
-  private sortedKeys: string[] | undefined;
+  private ownedIndex: Map<string, EntityUid> | undefined;
 
   private constructor(
     private readonly entities: Map<string, CedarEntity>,
@@ -83,13 +83,20 @@ export class FixtureStore implements EntityResolver {
    */
   ownedBy(type: string, tenant: string): EntityUid | undefined {
     if (type === TENANT_TYPE) return { type, id: tenant };
-    this.sortedKeys ??= [...this.entities.keys()].sort();
-    for (const key of this.sortedKeys) {
-      const e = this.entities.get(key)!;
-      if (e.uid.type !== type) continue;
-      const tenants = this.resolve(e.uid)!.filter((a) => a.uid.type === TENANT_TYPE);
-      if (tenants.length === 1 && tenants[0]!.uid.id === tenant) return e.uid;
+    return this.owned().get(`${type} ${tenant}`);
+  }
+
+  /** "type tenant" -> the first entity (by uid) of that type whose only tenant is that one. */
+  private owned(): Map<string, EntityUid> {
+    if (!this.ownedIndex) {
+      this.ownedIndex = new Map();
+      for (const key of [...this.entities.keys()].sort()) {
+        const e = this.entities.get(key)!;
+        const tenants = this.resolve(e.uid)!.filter((a) => a.uid.type === TENANT_TYPE);
+        const slot = `${e.uid.type} ${tenants[0]?.uid.id}`;
+        if (tenants.length === 1 && !this.ownedIndex.has(slot)) this.ownedIndex.set(slot, e.uid);
+      }
     }
-    return undefined;
+    return this.ownedIndex;
   }
 }
