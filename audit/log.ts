@@ -5,13 +5,14 @@ import { chainRecord, checkLine, GENESIS_HASH } from './chain.js';
 import { validateOrigin } from './checkpoint.js';
 import { AuditIndex } from './index-db.js';
 import { parseSealedLine, syncIndex } from './index-sync.js';
-import { BackgroundIndexer } from './index-writer.js';
+import { backgroundIndexer, type IndexJob } from './index-writer.js';
 import { AuditRecord, type SealedRecord } from './record.js';
 import { sealBatch, stateFromCheckpoint, type SealedState } from './seal.js';
 import { latestCheckpoint } from './segment.js';
 import { LocalDirectorySink } from './sinks/local.js';
 import type { SegmentSink } from './sinks/sink.js';
 import { lockLogDir } from './lock.js';
+import type { WorkerPool } from './threads.js';
 import { readWalFiles, removeWalFile, WalWriter } from './wal.js';
 
 export interface AuditLogOptions {
@@ -103,7 +104,7 @@ class FileAuditLog implements AuditLog {
     private readonly opts: Required<Omit<AuditLogOptions, 'sink' | 'onSealError'>> & { onSealError?: (err: unknown) => void; unlock: () => void },
     private readonly sink: SegmentSink,
     private readonly index: AuditIndex,
-    private readonly indexer: BackgroundIndexer,
+    private readonly indexer: WorkerPool<IndexJob, void>,
     private readonly walDir: string,
     private writer: WalWriter,
     private sealed: SealedState,
@@ -263,7 +264,7 @@ class FileAuditLog implements AuditLog {
    */
   private sendToIndex(items: Pending[], where: { segment: string; firstSeq: number; treeSize: number }): void {
     this.unindexed.push({ treeSize: where.treeSize, ids: items.map((p) => p.id) });
-    const job = this.indexer.add({ ...where, text: items.map((p) => p.line).join('\n') });
+    const job = this.indexer.run({ ...where, text: items.map((p) => p.line).join('\n') });
     this.indexing = Promise.all([this.indexing, job.then(() => where.treeSize).catch(() => syncIndex(this.sink, this.index))])
       .then(([, indexed]) => {
         while (this.unindexed.length > 0 && this.unindexed[0]!.treeSize <= indexed) {
@@ -354,7 +355,7 @@ async function openLocked(
   const sealed = stateFromCheckpoint(latest, GENESIS_HASH);
   const indexFile = join(opts.dir, 'index.sqlite');
   const index = AuditIndex.open(indexFile);
-  const indexer = new BackgroundIndexer(indexFile, index);
+  const indexer = backgroundIndexer(indexFile, index);
   try {
     await syncIndex(sink, index);
     const walDir = join(opts.dir, 'wal');

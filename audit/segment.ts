@@ -1,5 +1,5 @@
 import { promisify } from 'node:util';
-import { gunzip, gzip } from 'node:zlib';
+import { gunzip, gunzipSync, gzip } from 'node:zlib';
 import { z } from 'zod';
 import { FindingError, parseJson, validateWith } from '../common/index.js';
 import { digestOf } from '../signing/index.js';
@@ -52,11 +52,22 @@ export async function encodeSegment(lines: string[]): Promise<Buffer> {
   return promisify(gzip)(Buffer.from(lines.join('\n') + '\n', 'utf8'));
 }
 
+const notGzip = (key: string): FindingError => new FindingError('segment is not valid gzip (modified or truncated)', { file: key });
+
 export async function gunzipSegment(bytes: Uint8Array, key: string): Promise<Buffer> {
   try {
     return await promisify(gunzip)(bytes);
   } catch {
-    throw new FindingError('segment is not valid gzip (modified or truncated)', { file: key });
+    throw notGzip(key);
+  }
+}
+
+/** gunzipSegment on the calling thread, for verify workers that have nothing else to do. */
+export function gunzipSegmentSync(bytes: Uint8Array, key: string): Buffer {
+  try {
+    return gunzipSync(bytes);
+  } catch {
+    throw notGzip(key);
   }
 }
 

@@ -1,0 +1,217 @@
+import { errorMessage } from '../common/index.js';
+import { checkLineBytes, recordLeaf, SUFFIX_LENGTH } from './chain.js';
+import { MerkleFrontier } from './merkle.js';
+import { gunzipSegmentSync, segmentDigest, type CheckpointMeta } from './segment.js';
+import type { VerifyFinding } from './verify.js';
+
+/**
+ * Everything verify checks inside one segment, as a pure function of the segment's bytes and
+ * what the checkpoints say, so segments can be checked on worker threads in parallel
+ * (`verify-worker.ts`): its digest, every record's hash, chain link and seq, and the Merkle
+ * root of the log extended by its records.
+ */
+export interface SegmentJob {
+  /** The stored (gzip) segment. */
+  bytes: Uint8Array;
+  /** Key of the checkpoint naming the segment, for findings. */
+  checkpointKey: string;
+  meta: Pick<CheckpointMeta, 'treeSize' | 'rootHash' | 'segment'>;
+  /** Hash (bare hex) the segment's first record must link to; undefined: not checked. */
+  head: string | undefined;
+  /** The signed tree before this segment (previous checkpoint's frontier, base64 nodes). */
+  before: { size: number; nodes: string[] };
+}
+
+export interface SegmentResult {
+  /** In the order verify reports them: digest, records, Merkle root. */
+  findings: VerifyFinding[];
+  /** Lines in the segment; undefined when it could not be gunzipped. */
+  records: number | undefined;
+  /** Hash (bare hex) the next segment's first record must link to, as found in this one. */
+  head: string | undefined;
+  /** Merkle root (base64) recomputed from the records, when it could be. */
+  root: string | undefined;
+}
+
+interface Entry {
+  line: number;
+  start: number;
+  end: number;
+  seq: number | undefined;
+  /** prevHash and recomputed hash as bare hex. */
+  prevHash: string | undefined;
+  actual: string | undefined;
+  hashOk: boolean;
+}
+
+const SEQ_KEY = Buffer.from(',"seq":');
+const PREV_KEY = Buffer.from(',"prevHash":"sha256:');
+
+/**
+ * Reads what verification needs from one line without parsing its JSON: the hash check
+ * (in place, see checkLineBytes), and the top-level `seq` and `prevHash`. Canonical JSON
+ * sorts keys and every value after them is a string or an array of strings, so their last
+ * occurrence is the top-level one. A forged line that fools this still changes the Merkle
+ * root, which is checked against the signed checkpoint.
+ */
+function scanLine(buf: Buffer, start: number, end: number, line: number): Entry {
+  const check = checkLineBytes(buf, start, end);
+  const bodyEnd = check ? end - SUFFIX_LENGTH : end;
+  let seq: number | undefined;
+  const s = buf.lastIndexOf(SEQ_KEY, bodyEnd - SEQ_KEY.length);
+  if (s >= start) {
+    let i = s + SEQ_KEY.length;
+    let n = 0;
+    for (; i < bodyEnd && buf[i]! >= 0x30 && buf[i]! <= 0x39; i++) n = n * 10 + (buf[i]! - 0x30);
+    if (i > s + SEQ_KEY.length && (buf[i] === 0x2c || buf[i] === 0x7d)) seq = n;
+  }
+  const p = buf.lastIndexOf(PREV_KEY, bodyEnd - PREV_KEY.length);
+  const prevHash = p >= start ? buf.toString('latin1', p + PREV_KEY.length, p + PREV_KEY.length + 64) : undefined;
+  return {
+    line,
+    start,
+    end,
+    seq,
+    prevHash,
+    actual: check?.actual,
+    hashOk: check !== undefined && check.actual === check.claimed && seq !== undefined && prevHash !== undefined,
+  };
+}
+
+/** Splits gunzipped segment bytes into lines and scans each. */
+function scanSegment(buf: Buffer): Entry[] {
+  const out: Entry[] = [];
+  let start = 0;
+  let line = 1;
+  while (start < buf.length) {
+    let end = buf.indexOf(0x0a, start);
+    if (end < 0) end = buf.length;
+    out.push(scanLine(buf, start, end, line++));
+    start = end + 1;
+  }
+  return out;
+}
+
+const hex = (digest: string): string => digest.slice(7);
+
+/** Every line is the next seq, matches its hash and links to the one before: nothing to name. */
+function isClean(entries: Entry[], firstSeq: number, lastSeq: number, head: string | undefined): boolean {
+  if (entries.length !== lastSeq - firstSeq + 1) return false;
+  let prev = head;
+  for (let i = 0; i < entries.length; i++) {
+    const e = entries[i]!;
+    if (e.seq !== firstSeq + i || !e.hashOk || (prev !== undefined && e.prevHash !== prev)) return false;
+    prev = e.actual;
+  }
+  return true;
+}
+
+/**
+ * Checks one segment's records against the range its checkpoint covers and names what is
+ * wrong: a record whose content does not match its hash (modified), a seq that is missing
+ * (deleted), a record out of line order (reordered), a record the checkpoint does not
+ * cover or a second record for a seq (inserted), a broken prevHash link (chain).
+ * Returns the leaves to add to the tree, in seq order, as recomputed from content.
+ */
+function checkSegmentRecords(buf: Buffer, entries: Entry[], job: SegmentJob, findings: VerifyFinding[]): { leaves: Buffer[]; head: string | undefined } {
+  const { meta } = job;
+  let { head } = job;
+  const key = meta.segment.key;
+  const { firstSeq, lastSeq } = meta.segment;
+  if (isClean(entries, firstSeq, lastSeq, head)) return { leaves: entries.map((e) => recordLeaf(e.actual!)), head: entries.at(-1)?.actual };
+
+  // The record id, parsed only when a finding names the record.
+  const idOf = (e: Entry): string | undefined => {
+    try {
+      const v = JSON.parse(buf.toString('utf8', e.start, e.end)) as { id?: unknown };
+      return typeof v.id === 'string' ? v.id : undefined;
+    } catch {
+      return undefined;
+    }
+  };
+  const who = (e: Entry): string => {
+    const id = idOf(e);
+    return `seq ${e.seq ?? '?'}${id ? ` (id ${id})` : ''}`;
+  };
+  const named = (e: Entry): { id?: string } => {
+    const id = idOf(e);
+    return id ? { id } : {};
+  };
+
+  const bySeq = new Map<number, Entry[]>();
+  for (const e of entries) {
+    if (e.seq === undefined) {
+      findings.push({ kind: 'modified', key, line: e.line, message: `line ${e.line} of ${key} is not a sealed record (modified)` });
+    } else if (e.seq < firstSeq || e.seq > lastSeq) {
+      findings.push({ kind: 'inserted', key, line: e.line, seq: e.seq, ...named(e), message: `record ${who(e)} at line ${e.line} of ${key} is outside the range ${firstSeq}..${lastSeq} its checkpoint covers (inserted)` });
+    } else {
+      const list = bySeq.get(e.seq) ?? [];
+      list.push(e);
+      bySeq.set(e.seq, list);
+    }
+  }
+  const leaves: Buffer[] = [];
+  let prevLine = 0;
+  for (let seq = firstSeq; seq <= lastSeq; seq++) {
+    const candidates = bySeq.get(seq) ?? [];
+    if (candidates.length === 0) {
+      findings.push({ kind: 'deleted', key, seq, message: `record seq ${seq} is missing from ${key} (deleted)` });
+      head = undefined;
+      continue;
+    }
+    // With several candidates, the genuine one links to both neighbours: its prevHash is the
+    // head so far and its hash is the next record's prevHash (or the segment's recorded last hash).
+    const nextPrev = new Set((bySeq.get(seq + 1) ?? []).map((c) => c.prevHash));
+    if (seq === lastSeq) nextPrev.add(hex(meta.segment.lastHash));
+    const valid = candidates.filter((c) => c.hashOk);
+    const linksBack = (c: Entry): boolean => head === undefined || c.prevHash === head;
+    const genuine =
+      valid.find((c) => linksBack(c) && c.actual !== undefined && nextPrev.has(c.actual)) ?? valid.find(linksBack) ?? valid[0] ?? candidates[0]!;
+    for (const other of candidates) {
+      if (other !== genuine) {
+        findings.push({ kind: 'inserted', key, line: other.line, seq, ...named(other), message: `record ${who(other)} at line ${other.line} of ${key} is a second record for seq ${seq} (inserted)` });
+      }
+    }
+    const where = () => ({ key, line: genuine.line, seq, ...named(genuine) });
+    if (!genuine.hashOk) {
+      findings.push({ kind: 'modified', ...where(), message: `record ${who(genuine)} at line ${genuine.line} of ${key} was modified: its content does not match its hash` });
+    } else if (head !== undefined && genuine.prevHash !== head) {
+      findings.push({ kind: 'chain', ...where(), message: `record ${who(genuine)} at line ${genuine.line} of ${key} does not chain to seq ${seq - 1}: one of them was modified (hash recomputed) or replaced` });
+    }
+    if (genuine.line < prevLine) {
+      findings.push({ kind: 'reordered', ...where(), message: `record ${who(genuine)} at line ${genuine.line} of ${key} comes before seq ${seq - 1} (reordered)` });
+    }
+    prevLine = genuine.line;
+    if (genuine.actual) leaves.push(recordLeaf(genuine.actual));
+    head = genuine.hashOk ? genuine.actual : undefined;
+  }
+  return { leaves, head };
+}
+
+export function checkSegment(job: SegmentJob): SegmentResult {
+  const { meta, checkpointKey } = job;
+  const key = meta.segment.key;
+  const findings: VerifyFinding[] = [];
+  if (segmentDigest(job.bytes) !== meta.segment.sha256) {
+    findings.push({ kind: 'segment', key, message: `segment ${key} does not match the digest recorded in ${checkpointKey}` });
+  }
+  let text: Buffer;
+  try {
+    text = gunzipSegmentSync(job.bytes, key);
+  } catch (err) {
+    findings.push({ kind: 'segment', key, message: errorMessage(err) });
+    return { findings, records: undefined, head: job.head, root: undefined };
+  }
+  const entries = scanSegment(text);
+  const { leaves, head } = checkSegmentRecords(text, entries, job, findings);
+  let root: string | undefined;
+  if (job.before.size === meta.segment.firstSeq) {
+    const tree = MerkleFrontier.restore(job.before.size, job.before.nodes.map((h) => Buffer.from(h, 'base64')));
+    for (const leaf of leaves) tree.push(leaf);
+    root = tree.root().toString('base64');
+    if (tree.size !== meta.treeSize || root !== meta.rootHash) {
+      findings.push({ kind: 'merkle', key: checkpointKey, message: `Merkle root recomputed from ${key} does not match the signed root of tree size ${meta.treeSize}` });
+    }
+  }
+  return { findings, records: entries.length, head, root };
+}
