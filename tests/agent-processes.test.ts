@@ -58,6 +58,8 @@ async function open(name: string, extra: Partial<ProcurementStackOptions> = {}):
     config: platformConfig,
     directory: world.directory,
     supplierUrl: suppliers.url,
+    // Slow moments on a loaded machine must not open the supplier breaker (no bids would differ by mode).
+    supplierClient: { timeoutMs: 60_000, failureThreshold: 1_000, openMs: 1_000 },
     warn: (m) => warnings.push(m),
     ...extra,
   });

@@ -9,6 +9,7 @@ import type { ConfigStore } from '../config.js';
 import { AgentFactory } from '../factory.js';
 import type { Listening } from '../loopback-http.js';
 import { mcpToolChannel } from '../mcp-channel.js';
+import type { ToolChannel } from '../toolbox.js';
 import { serveAgentCoreRuntime, IDENTITY_HEADER, type InvocationPayload } from './agentcore-server.js';
 
 /**
@@ -66,20 +67,27 @@ async function verifiedCaller(opts: AgentHostOptions, payload: InvocationPayload
  */
 export function serveAgentHost(opts: AgentHostOptions): Promise<Listening> {
   const run = async (payload: InvocationPayload, { caller, token }: InvocationCaller) => {
-    const client = new Client({ name: `${opts.agent}-process`, version: '0.1.0' });
-    await client.connect(new StreamableHTTPClientTransport(new URL(opts.gatewayUrl), { requestInit: { headers: { authorization: `Bearer ${token}` } } }));
+    // Connected on the first tool call, so input the agent refuses costs no gateway session.
+    let connected: Promise<Client> | undefined;
+    const gateway = () =>
+      (connected ??= (async () => {
+        const client = new Client({ name: `${opts.agent}-process`, version: '0.1.0' });
+        await client.connect(new StreamableHTTPClientTransport(new URL(opts.gatewayUrl), { requestInit: { headers: { authorization: `Bearer ${token}` } } }));
+        return client;
+      })());
+    const channel: ToolChannel = { callTool: async (tool, args, meta) => mcpToolChannel(await gateway()).callTool(tool, args, meta) };
     try {
       const factory = new AgentFactory({
         manifests: new Map([[opts.agent, opts.manifest]]),
         config: opts.config,
-        channels: async () => mcpToolChannel(client),
+        channels: async () => channel,
         ...(opts.modelClient ? { modelClient: opts.modelClient } : {}),
         ...(opts.warn ? { warn: opts.warn } : {}),
       });
       const agent = await factory.create(opts.agent, caller.tenantId);
       return await agent.invoke(payload.input, { ...(payload.negotiationId ? { negotiationId: payload.negotiationId } : {}), ...(payload.traceId ? { traceId: payload.traceId } : {}) });
     } finally {
-      await client.close();
+      await (await connected?.catch(() => undefined))?.close();
     }
   };
   return serveAgentCoreRuntime<InvocationCaller>((payload, _session, auth) => run(payload, auth), {

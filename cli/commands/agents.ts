@@ -48,6 +48,8 @@ export function registerAgents(program: Command): void {
       const manifestFile = opts.manifest ?? join(home, 'manifests', `${opts.agent}.manifest.json`);
       const manifest = loadVerifiedManifest(manifestFile, opts.trustedKeys ?? join(home, 'keys', 'trusted-keys.json'));
       if (manifest.manifest.agent.name !== opts.agent) throw new FindingError(`${manifestFile} is the manifest of agent '${manifest.manifest.agent.name}', not '${opts.agent}'`);
+      const jwks = AGENT_IDENTITY.jwksFile(home);
+      if (!existsSync(jwks)) throw new InputError('no agent identity JWKS in the Charter home: the orchestrator writes it when it starts agent processes (charter negotiations run --agent-processes)', { file: jwks });
       const configFile = opts.config ?? join(home, 'tenants.yaml');
       const config = opts.config || existsSync(configFile) ? StaticConfigStore.fromFile(configFile) : StaticConfigStore.of({});
       const server = await serveAgentHost({
