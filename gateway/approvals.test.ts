@@ -1,4 +1,4 @@
-import { mkdtempSync, rmSync } from 'node:fs';
+import { mkdtempSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { generateKeyPairSync } from 'node:crypto';
@@ -64,4 +64,36 @@ test('requests expire: tokens stop counting and expire() records it', async () =
   expect(late.problems[0]).toMatch(/exp/);
   expect(store.expire(later).map((r) => r.id)).toEqual([req.id]);
   await expect(store.approve(req.id, 'alice', alice.privateKey, later)).rejects.toThrow(/is expired/);
+});
+
+test('a gated call reads one indexed request, not every file; a store without the index is indexed once', async () => {
+  const store = new ApprovalStore(dir);
+  for (let i = 0; i < 50; i++) store.request({ ...binding, argsDigest: digestJson({ i }), tier: 'write-high', args: { i }, requestedBy: 'agent', ttlSeconds: 60 });
+  const alice = generateKeyPairSync('ed25519');
+  const req = request(store);
+  await store.approve(req.id, 'alice', alice.privateKey);
+  // Another request file that the index does not name is never read for this binding.
+  writeFileSync(join(dir, '00000000-0000-7000-8000-000000000000.json'), 'not json');
+  expect(store.tokensFor(binding)).toHaveLength(1);
+  expect(request(store).id).toBe(req.id);
+  rmSync(join(dir, '00000000-0000-7000-8000-000000000000.json'));
+
+  // A store from before the index: the first lookup rebuilds it from the request files.
+  rmSync(join(dir, 'by-binding'), { recursive: true });
+  expect(new ApprovalStore(dir).tokensFor(binding)).toHaveLength(1);
+  expect(readdirSync(join(dir, 'by-binding'))).toHaveLength(51);
+});
+
+test('each approve and deny leaves an evidence record for the audit writer', async () => {
+  const store = new ApprovalStore(dir);
+  const alice = generateKeyPairSync('ed25519');
+  const req = request(store);
+  await store.approve(req.id, 'alice', alice.privateKey);
+  store.deny(req.id, 'bob', 'wrong supplier');
+  const [approved, denied] = store.evidence.pending();
+  expect(approved).toMatchObject({ kind: 'evidence', evidenceType: 'approval', subject: `approval:${req.id}`, tenantId: 'acme' });
+  expect(approved!.document).toMatchObject({ decision: 'approve', approver: 'alice', request: { argsDigest: binding.argsDigest } });
+  expect(denied!.document).toMatchObject({ decision: 'deny', approver: 'bob', reason: 'wrong supplier', statusAfter: 'denied' });
+  store.evidence.recorded(approved!.id);
+  expect(store.evidence.pending().map((r) => r.id)).toEqual([denied!.id]);
 });

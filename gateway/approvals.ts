@@ -1,10 +1,12 @@
-import { closeSync, existsSync, mkdirSync, openSync, readdirSync } from 'node:fs';
+import { closeSync, existsSync, mkdirSync, openSync, readdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import type { KeyObject } from 'node:crypto';
 import { v7 as uuidv7 } from 'uuid';
 import { z } from 'zod';
 import { charterHome, FindingError, InputError, readJson, writeFileAtomic } from '../common/index.js';
+import { digestJson } from '../signing/index.js';
 import { RiskTier } from '../audit/index.js';
+import { approvalEvidence, EvidenceOutbox } from './approval-evidence.js';
 import { signApprovalToken } from './approval-tokens.js';
 
 /** What an approval is bound to: a token for one binding is worthless for any other. */
@@ -45,10 +47,16 @@ export function requiredApprovals(tier: RiskTier): number {
  * Approval requests and their tokens on disk under `$CHARTER_HOME/approvals`, so the CLI
  * (approvers) and a running gateway (requests, token use) share them. One JSON file a request;
  * a used token leaves a marker in `used/` created exclusively, which makes use single-use even
- * across processes.
+ * across processes. `by-binding/<digest of the binding>` names the newest request of a binding,
+ * so a gated call reads one request, not every file. Each approve or deny leaves its audit
+ * evidence in `evidence/` for the audit writer (EvidenceOutbox).
  */
 export class ApprovalStore {
-  constructor(readonly dir: string = join(charterHome(), 'approvals')) {}
+  readonly evidence: EvidenceOutbox;
+
+  constructor(readonly dir: string = join(charterHome(), 'approvals')) {
+    this.evidence = new EvidenceOutbox(join(dir, 'evidence'));
+  }
 
   private file(id: string): string {
     if (!z.string().uuid().safeParse(id).success) throw new InputError(`not an approval id: '${id}'`, { field: 'id' });
@@ -77,8 +85,8 @@ export class ApprovalStore {
   ): ApprovalRequest {
     const required = Math.max(requiredApprovals(input.tier), input.required ?? 0);
     if (required === 0) throw new InputError(`tool '${input.tool}' is tier ${input.tier}: it needs no approval`, { field: 'tool' });
-    const live = this.list(now).find((r) => sameBinding(r, input) && (r.status === 'pending' || r.status === 'approved'));
-    if (live) return live;
+    const live = this.latestFor(input, now);
+    if (live && (live.status === 'pending' || live.status === 'approved')) return live;
     const req: ApprovalRequest = {
       id: uuidv7(),
       tenant: input.tenant,
@@ -96,6 +104,8 @@ export class ApprovalStore {
       denials: [],
     };
     this.save(req);
+    mkdirSync(join(this.dir, 'by-binding'), { recursive: true });
+    writeFileAtomic(this.bindingFile(input), req.id + '\n');
     return req;
   }
 
@@ -105,18 +115,22 @@ export class ApprovalStore {
     if (req.status === 'denied' || req.status === 'expired') throw new FindingError(`approval request ${id} is ${req.status}`);
     if (req.approvals.some((a) => a.approver === approver)) throw new FindingError(`${approver} has already approved request ${id}`);
     const token = await signApprovalToken(req, approver, key, Date.parse(req.expiresAt));
-    req.approvals.push({ approver, keyId: token.keyId, tokenId: token.tokenId, token: token.token, at: new Date(now).toISOString() });
+    const approval = { approver, keyId: token.keyId, tokenId: token.tokenId, token: token.token, at: new Date(now).toISOString() };
+    req.approvals.push(approval);
     if (req.approvals.length >= req.required) req.status = 'approved';
     this.save(req);
+    this.evidence.put(approvalEvidence(req, { decision: 'approve', ...approval }));
     return req;
   }
 
   deny(id: string, approver: string, reason: string, now = Date.now()): ApprovalRequest {
     const req = this.get(id, now);
     if (req.status === 'expired') throw new FindingError(`approval request ${id} is expired`);
-    req.denials.push({ approver, reason, at: new Date(now).toISOString() });
+    const denial = { approver, reason, at: new Date(now).toISOString() };
+    req.denials.push(denial);
     req.status = 'denied';
     this.save(req);
+    this.evidence.put(approvalEvidence(req, { decision: 'deny', ...denial }));
     return req;
   }
 
@@ -137,8 +151,34 @@ export class ApprovalStore {
 
   /** Tokens of the live, approved request for a binding (what the gateway attaches to a retried call). */
   tokensFor(binding: ApprovalBinding, now = Date.now()): string[] {
-    const req = this.list(now).find((r) => sameBinding(r, binding) && r.status === 'approved');
-    return req ? req.approvals.map((a) => a.token) : [];
+    const req = this.latestFor(binding, now);
+    return req?.status === 'approved' ? req.approvals.map((a) => a.token) : [];
+  }
+
+  /**
+   * The newest request of a binding, through the `by-binding` index. A store without the index
+   * (written before it existed) is indexed once from its files.
+   */
+  private latestFor(binding: ApprovalBinding, now: number): ApprovalRequest | undefined {
+    if (!existsSync(join(this.dir, 'by-binding'))) this.buildBindingIndex();
+    const index = this.bindingFile(binding);
+    if (!existsSync(index)) return undefined;
+    const id = readFileSync(index, 'utf8').trim();
+    if (!existsSync(this.file(id))) return undefined;
+    const req = this.get(id, now);
+    return sameBinding(req, binding) ? req : undefined;
+  }
+
+  private buildBindingIndex(): void {
+    const newest = new Map<string, ApprovalRequest>();
+    for (const r of this.list()) newest.set(this.bindingFile(r), r); // list() is oldest first
+    mkdirSync(join(this.dir, 'by-binding'), { recursive: true });
+    for (const [file, r] of newest) writeFileAtomic(file, r.id + '\n');
+  }
+
+  private bindingFile(b: ApprovalBinding): string {
+    const key = digestJson({ tenant: b.tenant, agent: b.agent, tool: b.tool, argsDigest: b.argsDigest }).slice('sha256:'.length);
+    return join(this.dir, 'by-binding', key);
   }
 
   /** Whether the request a token belongs to was denied or has expired (an approver withdrew). */

@@ -94,6 +94,8 @@ export class DecisionPath {
   private readonly agents = new Map<string, AgentPolicy>();
   readonly mode: EnforcementMode;
   readonly lastStages: StageTimes = { checks: 0, cedar: 0, audit: 0 };
+  private evidenceCheckedAt = 0;
+  private recordingEvidence: Promise<void> | null = null;
 
   constructor(private readonly opts: DecisionPathOptions) {
     this.mode = opts.mode ?? 'ENFORCE';
@@ -118,8 +120,30 @@ export class DecisionPath {
     return this.agents.get(agent)?.digest ?? null;
   }
 
+  /**
+   * Appends the approval evidence approvers left in the approval store (see EvidenceOutbox):
+   * this process holds the audit log, the approvers' CLI does not. One drain at a time.
+   */
+  recordApprovalEvidence(): Promise<void> {
+    this.recordingEvidence ??= (async () => {
+      const outbox = this.opts.approvals.evidence;
+      for (const record of outbox.pending()) {
+        await this.opts.audit.append(record);
+        outbox.recorded(record.id);
+      }
+    })().finally(() => (this.recordingEvidence = null));
+    return this.recordingEvidence;
+  }
+
   async decide(call: GatewayCall): Promise<GatewayDecision> {
     const t0 = performance.now();
+    // Evidence of a denial may be followed by no gated call, so any decision looks for waiting
+    // evidence, at most once a second and without waiting for it. A failure is retried: the
+    // next gated call waits for the drain and fails closed on it.
+    if (Date.now() - this.evidenceCheckedAt >= 1000) {
+      this.evidenceCheckedAt = Date.now();
+      this.recordApprovalEvidence().catch(() => undefined);
+    }
     const { identity } = call;
     const policy = this.agents.get(identity.agentId);
     const tool = policy?.tools.get(call.tool);
@@ -170,6 +194,8 @@ export class DecisionPath {
             let gathered = false;
             const gather = async (): Promise<void> => {
               gathered = true;
+              // The approvals' evidence goes into the trail before any decision that uses them.
+              await this.recordApprovalEvidence();
               const tokens = [...(call.approvalTokens ?? []), ...this.opts.approvals.tokensFor(binding)];
               const verified = await verifyApprovalTokens([...new Set(tokens)], binding, this.opts.trustedKeys, this.opts.approvals);
               ({ approvals, tokenIds } = verified);

@@ -3,6 +3,7 @@ import { readFileSync, writeFileSync } from 'node:fs';
 import { afterAll, beforeAll, describe, expect, test } from 'vitest';
 import { FindingError } from '../common/index.js';
 import { addTrustedKeys, digestJson, generateEd25519Key, LocalKeySigner, loadPrivateKey, loadTrustedKeys } from '../signing/index.js';
+import { queryAudit } from '../audit/index.js';
 import { EnvelopeReceiver, sealAgentMessage, signApprovalToken, type GatewayCall, type GatewayDecision } from '../gateway/index.js';
 import { FIXTURE_ENTITIES, openGatewayHarness, type GatewayHarness } from './gateway-harness.js';
 
@@ -29,6 +30,8 @@ afterAll(async () => {
 
 /** Decides one call and checks it produced exactly one durable audit record. */
 async function decide(call: Omit<GatewayCall, 'identity'> & { tenant?: string }, path = h.path): Promise<GatewayDecision> {
+  // Approval evidence waiting from earlier approvals goes in first: it is not this decision's record.
+  await path.recordApprovalEvidence();
   const before = h.audit.size;
   const d = await path.decide({ identity: h.identity(call.tenant ?? 'acme'), ...call });
   expect(d.seq).toBe(before);
@@ -143,6 +146,39 @@ describe('approvals', () => {
     h.approvals.deny(id, 'bob', 'wrong supplier');
     const d = await decide({ tool: 'award_contract', args: award('acme-s6'), approvalTokens: tokens });
     expectRefused(d, /was denied or expired/);
+  });
+
+  test("each approve and deny is evidence in the trail, before the decision that uses the approval", async () => {
+    const args = award('acme-s7');
+    const pending = await h.path.decide({ identity: h.identity('acme'), tool: 'award_contract', args });
+    const id = pending.approvalRequest!.id;
+    await h.approvals.approve(id, 'alice', h.key('alice'));
+    expect(h.approvals.evidence.pending()).toHaveLength(1);
+    const used = await h.path.decide({ identity: h.identity('acme'), tool: 'award_contract', args });
+    expect(used.outcome).toBe('approved');
+    expect(h.approvals.evidence.pending()).toEqual([]);
+
+    const denied = await approvedAward('acme-s8', []);
+    h.approvals.deny(denied.id, 'bob', 'not this supplier');
+    await h.path.recordApprovalEvidence();
+
+    await h.audit.flush();
+    const evidence = (await queryAudit({ dir: join(h.home, 'audit'), kind: 'evidence', tenant: 'acme' })).flatMap((r) => (r.kind === 'evidence' ? [r] : []));
+    const act = (approvalId: string) => evidence.find((r) => r.subject === `approval:${approvalId}`)!;
+    const approval = act(id);
+    expect(approval).toMatchObject({ evidenceType: 'approval', tenantId: 'acme', digest: digestJson(approval.document) });
+    expect(approval.document).toMatchObject({
+      approvalId: id,
+      decision: 'approve',
+      approver: 'alice',
+      request: { tenant: 'acme', agent: 'spot-bidding', tool: 'award_contract', argsDigest: used.record.argsDigest },
+      statusAfter: 'approved',
+    });
+    // The document carries the token alice signed: the evidence proves her consent by itself.
+    expect((approval.document as { token: string }).token).toBe(h.approvals.get(id).approvals[0]!.token);
+    expect(approval.seq).toBeLessThan(used.seq!);
+    expect(used.record.approvals).toEqual([{ approvalId: id, approver: 'alice' }]);
+    expect(act(denied.id).document).toMatchObject({ approvalId: denied.id, decision: 'deny', approver: 'bob', reason: 'not this supplier', statusAfter: 'denied' });
   });
 
   test('two distinct approvers pass a critical tool', async () => {

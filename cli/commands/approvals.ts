@@ -34,6 +34,11 @@ function print(r: ApprovalRequest, json: boolean | undefined): void {
   for (const d of r.denials) printLine(`  denied by ${d.approver} at ${d.at}: ${d.reason}`);
 }
 
+/** The audit log has one writer, the gateway: an approver's act reaches the trail through it. */
+function evidenceQueued(json: boolean | undefined): void {
+  if (!json) printLine('  evidence queued in the approvals folder; the gateway appends it to the audit trail');
+}
+
 export function registerApprovals(program: Command): void {
   const approvals = program.command('approvals').description('approval requests and signed, single-use approval tokens for write-high and critical tool calls');
   const withDir = (cmd: Command) => withJson(cmd.option('--dir <dir>', 'approvals folder (default $CHARTER_HOME/approvals)'));
@@ -70,6 +75,7 @@ export function registerApprovals(program: Command): void {
   ).action(
     action(async (id: string, opts: StoreOpts & { as: string; key: string }) => {
       print(await store(opts).approve(id, opts.as, loadPrivateKey(opts.key)), opts.json);
+      evidenceQueued(opts.json);
     }),
   );
 
@@ -82,6 +88,7 @@ export function registerApprovals(program: Command): void {
   ).action(
     action((id: string, opts: StoreOpts & { as: string; reason: string }) => {
       print(store(opts).deny(id, opts.as, opts.reason), opts.json);
+      evidenceQueued(opts.json);
     }),
   );
 
