@@ -14,6 +14,7 @@ import type { SegmentSink } from './sinks/sink.js';
 import { lockLogDir } from './lock.js';
 import type { WorkerPool } from './threads.js';
 import { readWalFiles, removeWalFile, WalWriter } from './wal.js';
+import { checkWitness, recordWitness } from './witness.js';
 
 export interface AuditLogOptions {
   /** Local state: `wal/`, `index.sqlite`, and (with the default sink) `segments/`, `checkpoints/`. */
@@ -248,6 +249,7 @@ class FileAuditLog implements AuditLog {
         );
         const firstSeq = this.sealed.frontier.size;
         this.sealed = state;
+        recordWitness(this.opts.dir, meta);
         this.sendToIndex(batch.items, { segment: meta.segment.key, firstSeq, treeSize: meta.treeSize });
         await removeWalFile(batch.walFile, this.walDir);
         this.sealQueue.shift();
@@ -352,6 +354,7 @@ async function openLocked(
   if (latest && latest.origin !== opts.origin) {
     throw new InputError(`log in ${sink.location} has origin '${latest.origin}', not '${opts.origin}'`, { field: 'origin' });
   }
+  checkWitness(opts.dir, latest, sink.location);
   const sealed = stateFromCheckpoint(latest, GENESIS_HASH);
   const indexFile = join(opts.dir, 'index.sqlite');
   const index = AuditIndex.open(indexFile);

@@ -110,4 +110,19 @@ describe('tampering with a local segment is detected and named', () => {
     const truncated = await verifyAuditLog({ sink: new LocalDirectorySink(t.dir), trustedKeys: t.trusted, anchor });
     expect(truncated.findings).toContainEqual(expect.objectContaining({ kind: 'anchor' }));
   });
+
+  it('deleting the newest segment and its checkpoint is caught by the writer\'s witness, without an anchor', async () => {
+    const newest = readdirSync(join(t.dir, 'checkpoints')).sort().at(-1)!;
+    const meta = JSON.parse(readFileSync(join(t.dir, 'checkpoints', newest), 'utf8')) as { treeSize: number; segment: { key: string } };
+    expect(await verifyAuditLog({ sink: new LocalDirectorySink(t.dir), trustedKeys: t.trusted, stateDir: t.dir })).toMatchObject({ ok: true, treeSize: 60 });
+    rmSync(join(t.dir, 'checkpoints', newest));
+    rmSync(join(t.dir, ...meta.segment.key.split('/')));
+    // on its own the sink now looks like a shorter, valid log
+    expect(await verify()).toMatchObject({ ok: true, treeSize: 40 });
+    const report = await verifyAuditLog({ sink: new LocalDirectorySink(t.dir), trustedKeys: t.trusted, stateDir: t.dir });
+    expect(report.ok).toBe(false);
+    expect(report.findings).toEqual([expect.objectContaining({ kind: 'anchor', message: expect.stringMatching(/latest-checkpoint, of tree size 60 \(truncated or rewritten\)/) })]);
+    // the writer refuses to continue the shorter log, which would give seqs 40.. a second history
+    await expect(t.open()).rejects.toThrow(/ends at tree size 40, but this directory sealed a checkpoint of tree size 60/);
+  });
 });

@@ -8,6 +8,7 @@ import { checkSegment, type SegmentJob, type SegmentResult } from './segment-che
 import { listCheckpointKeys, readCheckpointMeta, SEGMENTS_PREFIX, type CheckpointMeta } from './segment.js';
 import type { SegmentSink } from './sinks/sink.js';
 import { WorkerPool } from './threads.js';
+import { readWitness, witnessFile } from './witness.js';
 
 export type FindingKind = 'segment' | 'modified' | 'deleted' | 'reordered' | 'inserted' | 'chain' | 'merkle' | 'checkpoint' | 'consistency' | 'anchor';
 
@@ -48,6 +49,11 @@ export interface VerifyOptions {
    * still contain it, which detects truncation of the newest segments.
    */
   anchor?: string;
+  /**
+   * The writer's local state directory: the newest checkpoint it sealed (its witness, see
+   * witness.ts) must still be in the log, which detects truncation without an anchor.
+   */
+  stateDir?: string;
 }
 
 const hex = (digest: string): string => digest.slice(7);
@@ -189,16 +195,20 @@ export async function verifyAuditLog(opts: VerifyOptions): Promise<VerifyReport>
     if (!covered.has(o.key)) findings.push({ kind: 'inserted', key: o.key, message: `segment ${o.key} is not covered by any checkpoint (inserted)` });
   }
 
-  if (opts.anchor) {
+  const anchors: Array<{ note: string; from: string }> = [];
+  if (opts.anchor) anchors.push({ note: opts.anchor, from: 'the anchor checkpoint' });
+  const witness = opts.stateDir === undefined ? undefined : readWitness(opts.stateDir);
+  if (witness !== undefined) anchors.push({ note: witness, from: `the checkpoint recorded in ${witnessFile(opts.stateDir!)}` });
+  for (const { note, from } of anchors) {
     try {
-      const anchor = verifyCheckpoint(opts.anchor, opts.trustedKeys, 'anchor checkpoint');
+      const anchor = verifyCheckpoint(note, opts.trustedKeys, from);
       const match = checkpoints.find((c) => c.treeSize === anchor.treeSize);
       const meta = match ? await readCheckpointMeta(sink, match.key) : undefined;
       if (!meta || meta.rootHash !== anchor.rootHash.toString('base64')) {
-        findings.push({ kind: 'anchor', message: `the log no longer contains the anchor checkpoint of tree size ${anchor.treeSize} (truncated or rewritten)` });
+        findings.push({ kind: 'anchor', message: `the log no longer contains ${from}, of tree size ${anchor.treeSize} (truncated or rewritten)` });
       }
     } catch (err) {
-      findings.push({ kind: 'anchor', message: `anchor: ${errorMessage(err)}` });
+      findings.push({ kind: 'anchor', message: `${from}: ${errorMessage(err)}` });
     }
   }
 

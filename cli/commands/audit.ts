@@ -174,6 +174,7 @@ export function registerAudit(program: Command): void {
       const report = await verifyAuditLog({
         sink: sink ?? sinkFromUri(dir),
         trustedKeys,
+        stateDir: dir,
         ...(opts.anchor ? { anchor: readText(opts.anchor) } : {}),
       });
       if (opts.json) printJson(report);
