@@ -5,7 +5,10 @@ import { errorMessage, FindingError, InputError } from '../common/index.js';
 
 export interface AgentSupervisorOptions {
   agents: readonly string[];
-  /** The argv that starts one agent process, which prints its base URL as its first stdout line (charter agents serve). */
+  /**
+   * The argv that starts one agent process, which prints its base URL as its first stdout line
+   * and stops when its stdin closes (charter agents serve --supervised).
+   */
   argv: (agent: string) => string[];
   /** How long a process may take to answer /ping Healthy (default 60 s: eight start at once on two cores). */
   readyTimeoutMs?: number;
@@ -125,11 +128,14 @@ export class AgentSupervisor {
   private spawn(agent: string): void {
     const [cmd, ...args] = this.opts.argv(agent);
     const t0 = performance.now();
-    const child = spawn(cmd!, args, { stdio: ['ignore', 'pipe', 'pipe'] });
+    // stdin stays open and unused: a supervised process stops when it closes, i.e. when we die.
+    const child = spawn(cmd!, args, { stdio: ['pipe', 'pipe', 'pipe'] });
     const stderr: string[] = [];
     createInterface({ input: child.stderr! }).on('line', (line) => {
       stderr.push(line);
       if (stderr.length > STDERR_LINES) stderr.shift();
+      // Charter's own diagnostics (config-store warnings) are passed on, as in process.
+      if (line.startsWith('charter: ')) this.opts.warn?.(`agent process ${agent}: ${line.slice('charter: '.length)}`);
     });
     const exited = new Promise<string>((resolve) => child.once('exit', (code, signal) => resolve(describeExit(code, signal))));
     const tail = () => (stderr.length ? `; its stderr: ${stderr.join(' | ')}` : '');

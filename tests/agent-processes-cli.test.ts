@@ -71,4 +71,13 @@ describe('charter agents serve', () => {
     }
     expect(await exited).toBe(0);
   }, 60_000);
+
+  it('--supervised: stops when its stdin closes (the supervisor died), never left orphaned', async () => {
+    await AgentIdentityIssuer.open(home);
+    const child = spawn(process.execPath, [CLI, 'agents', 'serve', '--agent', 'kraljic-classifier', '--gateway-url', 'http://127.0.0.1:9/mcp', '--supervised'], { env: { ...process.env, CHARTER_HOME: home }, stdio: ['pipe', 'pipe', 'pipe'] });
+    const exited = new Promise<number | null>((resolve) => child.once('exit', (code) => resolve(code)));
+    await new Promise((resolve) => createInterface({ input: child.stdout! }).once('line', resolve));
+    child.stdin!.end();
+    expect(await exited).toBe(0);
+  }, 60_000);
 });

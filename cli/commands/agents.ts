@@ -18,6 +18,7 @@ interface ServeOpts {
   manifest?: string;
   trustedKeys?: string;
   config?: string;
+  supervised?: boolean;
   json?: boolean;
 }
 
@@ -38,7 +39,8 @@ export function registerAgents(program: Command): void {
       .option('--home <dir>', 'Charter home: keys/agent-identity.jwks.json, manifests/, tenants.yaml (default $CHARTER_HOME)')
       .option('--manifest <file>', "the agent's signed manifest (default <home>/manifests/<agent>.manifest.json)")
       .option('--trusted-keys <file>', 'keys trusted for manifests (default <home>/keys/trusted-keys.json)')
-      .option('--config <file>', 'tenant configuration YAML (default <home>/tenants.yaml when present, else the built-in defaults)'),
+      .option('--config <file>', 'tenant configuration YAML (default <home>/tenants.yaml when present, else the built-in defaults)')
+      .option('--supervised', 'also stop when stdin closes (the supervising process died)'),
   ).action(
     action(async (opts: ServeOpts) => {
       if (!(AGENT_NAMES as readonly string[]).includes(opts.agent)) throw new InputError(`unknown agent '${opts.agent}' (one of ${AGENT_NAMES.join(', ')})`, { field: '--agent' });
@@ -63,7 +65,11 @@ export function registerAgents(program: Command): void {
         warn: (m) => process.stderr.write(`charter: warning: ${m}\n`),
         port: flags.data.port,
       });
-      const stopped = new Promise<void>((resolve) => process.once('SIGTERM', resolve).once('SIGINT', resolve));
+      const stopped = new Promise<void>((resolve) => {
+        process.once('SIGTERM', resolve).once('SIGINT', resolve);
+        // A supervisor holds our stdin open; if it is killed (-9 included) the pipe closes and we stop, never orphaned.
+        if (opts.supervised) process.stdin.once('end', resolve).once('close', resolve).resume();
+      });
       // The URL line is what a supervisor waits for (then it checks /ping).
       if (opts.json) printJson({ ok: true, agent: opts.agent, url: server.url, manifestDigest: manifest.digest, pid: process.pid });
       else printLine(server.url);
