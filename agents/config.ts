@@ -142,6 +142,10 @@ export class StaticConfigStore implements ConfigStore {
     return new StaticConfigStore(ConfigFile.parse(data));
   }
 
+  /** The tenants this store configures. */
+  tenants(): string[] {
+    return Object.keys(this.data.tenants);
+  }
   defaults(): AgentConfigOverride {
     return this.data.defaults;
   }

@@ -14,7 +14,7 @@ export { BedrockConverseProvider, modelForTier, type ModelAnswer, type ModelProv
 export { bidRef, entityRef, idempotencyKey, parseEntityRef, QUADRANT_CODE, QuotedBid, QuoteRound, Requisition, RequisitionLine, Supplier, type NegotiationStatusCode, type QuadrantCode } from './procurement.js';
 export { SimulatedSupplier, SupplierNetwork, type SimulatedSupplierInput } from './suppliers/simulated-suppliers.js';
 export { currentTenant, runWithTenant, type TenantContext } from './tenant-context.js';
-export { ToolDeniedError, Toolbox, type ToolChannel, type ToolChannelFactory, type ToolDecision, type ToolResult } from './toolbox.js';
+export { ToolDeniedError, ToolFailedError, Toolbox, type ToolChannel, type ToolChannelFactory, type ToolDecision, type ToolResult } from './toolbox.js';
 export type { LedgerDocumentKind, NegotiationView, ProcurementLedger } from './tools/ledger.js';
 export { procurementTools, serveProcurementTools } from './tools/procurement-tools.js';
 export { DEFAULT_SUPPLIER_CLIENT, SupplierClient, type SupplierClientOptions } from './tools/supplier-client.js';

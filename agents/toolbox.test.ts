@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { runWithTenant } from './tenant-context.js';
-import { Toolbox, ToolDeniedError, type ToolChannel } from './toolbox.js';
+import { Toolbox, ToolDeniedError, ToolFailedError, type ToolChannel } from './toolbox.js';
 
 /** A channel that records what reached it and answers like the gateway does. */
 function recordingChannel(): ToolChannel & { seen: Array<{ tool: string; args: Record<string, unknown>; meta: Record<string, unknown> }> } {
@@ -9,6 +9,7 @@ function recordingChannel(): ToolChannel & { seen: Array<{ tool: string; args: R
     seen,
     async callTool(tool, args, meta) {
       seen.push({ tool, args, meta });
+      if (tool === 'broken') return { decision: { outcome: 'guarded', decision: 'allow', recordId: 'r', reasons: [] }, value: null, isError: true, error: 'upstream failed: fetch failed' };
       const denied = tool === 'forbidden';
       return { decision: { outcome: denied ? 'denied' : 'allowed', decision: denied ? 'deny' : 'allow', recordId: 'r', reasons: denied ? ['no'] : [] }, value: { ok: !denied }, isError: denied, ...(denied ? { error: 'denied: no' } : {}) };
     },
@@ -41,5 +42,13 @@ describe('tenant context on every tool call', () => {
     const err = await runWithTenant({ tenantId: 'acme', agent: 'spot-bidding' }, () => tools.call('forbidden', {})).catch((e: unknown) => e);
     expect(err).toBeInstanceOf(ToolDeniedError);
     expect((err as Error).message).toMatch(/tool forbidden was refused: denied: no/);
+  });
+
+  it('tells a tool that failed after an allow from a refusal: only the refusal is a governance outcome', async () => {
+    const tools = new Toolbox(recordingChannel(), 'acme', 'spot-bidding', new Set());
+    const err = await runWithTenant({ tenantId: 'acme', agent: 'spot-bidding' }, () => tools.call('broken', {})).catch((e: unknown) => e);
+    expect(err).toBeInstanceOf(ToolFailedError);
+    expect(err).not.toBeInstanceOf(ToolDeniedError);
+    expect((err as Error).message).toBe('tool broken failed after the gateway allowed it: upstream failed: fetch failed');
   });
 });

@@ -42,6 +42,23 @@ export class ToolDeniedError extends FindingError {
 }
 
 /**
+ * A call the gateway allowed whose tool then failed (upstream down, timeout, a tool error). Not
+ * a governance outcome: the orchestrator keeps its checkpoint and a resume retries the node.
+ */
+export class ToolFailedError extends FindingError {
+  constructor(
+    readonly tool: string,
+    readonly result: ToolResult,
+  ) {
+    super(`tool ${tool} failed after the gateway allowed it: ${result.error ?? 'no reason given'}`);
+    this.name = 'ToolFailedError';
+  }
+}
+
+/** Outcomes by which the gateway blocked a call; any other failed call failed at the tool. */
+const REFUSED = new Set(['denied', 'approval-pending']);
+
+/**
  * An agent's tools. Every call reads the tenant from the ambient context and refuses to run
  * for any other tenant than the one the channel was opened for, then goes to the gateway with
  * the trace and run ids of the invocation.
@@ -75,10 +92,14 @@ export class Toolbox {
     return result;
   }
 
-  /** Calls a tool and returns its value; a refusal or failure throws ToolDeniedError. */
+  /**
+   * Calls a tool and returns its value. A call the gateway refused (or that carries no decision:
+   * nothing proves it was allowed) throws ToolDeniedError; an allowed call whose tool failed
+   * throws ToolFailedError.
+   */
   async call<T = unknown>(tool: string, args: Record<string, unknown>): Promise<T> {
     const result = await this.tryCall(tool, args);
-    if (result.isError) throw new ToolDeniedError(tool, result);
+    if (result.isError) throw !result.decision || REFUSED.has(result.decision.outcome) ? new ToolDeniedError(tool, result) : new ToolFailedError(tool, result);
     return result.value as T;
   }
 }
