@@ -13,7 +13,7 @@ export async function approveRelease(
   env: string,
   manifestFile: string,
   opts: Pick<ReleaseOptions, 'home' | 'trustedKeysFile'> & { signer: Signer; acceptReplayFlips?: string[]; waivers?: ReleaseApproval['waivers']; note?: string },
-): Promise<{ file: string; digest: string; approver: string; manifestDigest: string }> {
+): Promise<{ file: string; digest: string; approver: string; agent: string; manifestDigest: string }> {
   const environment = parseEnvironment(env);
   const ctx = releaseContext(opts);
   const manifest = verifyManifestEnvelope(parseEnvelope(readText(manifestFile), manifestFile), ctx.trusted, { file: manifestFile });
@@ -35,5 +35,5 @@ export async function approveRelease(
     opts.signer,
     ctx.store.approvalsDir(environment, agent),
   );
-  return { ...written, approver: key.name, manifestDigest: manifest.digest };
+  return { ...written, approver: key.name, agent, manifestDigest: manifest.digest };
 }

@@ -126,7 +126,7 @@ const WAIVABLE = new Set<GateName>(['dependencies', 'evals', 'replay', 'canary']
  */
 function waiverFor(gate: GateName, outcome: CheckOutcome, entitled: VerifiedApproval[], required: number): Waiver | string[] {
   if (!WAIVABLE.has(gate)) return [`${gate} cannot be waived: it must run`];
-  const items = (outcome.unchecked ?? [gate]).map((check) => {
+  const items = outcome.unchecked!.map((check) => {
     const by = entitled.flatMap((a) => a.approval.waivers.filter((w) => w.check === check).map((w) => ({ approver: a.approver, reason: w.reason })));
     return { check, by, people: new Set(by.map((b) => b.approver)).size };
   });
@@ -179,7 +179,9 @@ export async function checkRelease(env: string, candidateFile: string, opts: Rel
   const needed = approversNeeded(def, candidate, current);
 
   const run = async (name: GateName, enforcement: GateResult['enforcement'], fn: () => CheckOutcome | Promise<CheckOutcome>): Promise<GateResult> => {
-    const outcome = enforcement === 'off' ? notRun('off in this environment', []) : await fn();
+    if (enforcement === 'off') return gateResult(name, enforcement, notRun('off in this environment', []));
+    const ran = await fn();
+    const outcome = ran.status === 'not-run' ? { ...ran, unchecked: ran.unchecked ?? [name] } : ran;
     if (enforcement !== 'required' || outcome.status !== 'not-run') return gateResult(name, enforcement, outcome);
     const waiver = waiverFor(name, outcome, entitled, needed.required);
     return Array.isArray(waiver) ? gateResult(name, enforcement, { ...outcome, reasons: [...outcome.reasons, ...waiver] }) : gateResult(name, enforcement, outcome, waiver);

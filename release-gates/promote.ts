@@ -1,5 +1,5 @@
 import { existsSync, readdirSync } from 'node:fs';
-import { dirname, join } from 'node:path';
+import { dirname } from 'node:path';
 import { v7 as uuidv7 } from 'uuid';
 import { evidenceRecord } from '../audit/index.js';
 import { compiledManifestFile, FindingError, InputError } from '../common/index.js';
@@ -52,20 +52,21 @@ async function writeRecord(ctx: ReleaseContext, record: ReleaseRecord, manifest:
  * manifests in `<home>/manifests` (where `charter packs compile` files them), further up the
  * current releases of the environment below.
  */
-export function candidateFiles(env: string, select: { agent: string } | { all: true }, opts: Pick<ReleaseOptions, 'home' | 'trustedKeysFile'> = {}): string[] {
+export function candidateFiles(env: string, select: { agent: string } | { all: true }, opts: Pick<ReleaseOptions, 'home' | 'trustedKeysFile'> = {}): Array<{ agent: string; file: string }> {
   const environment = parseEnvironment(env);
   const lower = PROMOTION_ORDER[environment];
   const ctx = releaseContext(opts);
-  if ('agent' in select) return [lower ? candidateFromLowerEnvironment(environment, select.agent, opts) : compiledManifestFile(ctx.home, select.agent)];
+  const candidate = (agent: string) => ({ agent, file: lower ? candidateFromLowerEnvironment(environment, agent, opts) : compiledManifestFile(ctx.home, agent) });
+  if ('agent' in select) return [candidate(select.agent)];
   if (lower) {
     const agents = ctx.store.agents(lower);
     if (agents.length === 0) throw new FindingError(`nothing is released to ${lower}: no candidates for ${environment}`);
-    return agents.map((agent) => candidateFromLowerEnvironment(environment, agent, opts));
+    return agents.map(candidate);
   }
   const dir = dirname(compiledManifestFile(ctx.home, 'any'));
-  const files = existsSync(dir) ? readdirSync(dir).filter((f) => f.endsWith('.manifest.json')).sort() : [];
-  if (files.length === 0) throw new InputError(`no compiled manifests in ${dir}: run charter packs compile --all`, { file: dir });
-  return files.map((f) => join(dir, f));
+  const agents = existsSync(dir) ? readdirSync(dir).filter((f) => f.endsWith('.manifest.json')).sort().map((f) => f.slice(0, -'.manifest.json'.length)) : [];
+  if (agents.length === 0) throw new InputError(`no compiled manifests in ${dir}: run charter packs compile --all`, { file: dir });
+  return agents.map(candidate);
 }
 
 /** The manifest file of an agent's current release in the environment below `env` (what `promote --agent` promotes). */

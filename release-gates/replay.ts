@@ -89,7 +89,8 @@ export function replayDecisions(input: ReplayInput): ReplayResult {
     const next: CallDecision = candidate.authorizeCall(call, input.data);
     if (next.errors.length > 0) canaryErrors++;
     const recorder = r.manifestDigest ? input.known.get(r.manifestDigest) : undefined;
-    const reproduction = recorder ? engineFor(recorder).authorizeCall(call, input.data).decision : null;
+    // Usually the candidate recorded the traffic itself (it serves the environment below): then its decision is the reproduction.
+    const reproduction = recorder ? (recorder.digest === input.candidate.digest ? next.decision : engineFor(recorder).authorizeCall(call, input.data).decision) : null;
     // Both sides of the canary are decided on the same replayed request, so what the trail does
     // not keep (arguments) cannot show up as a flip. The current release usually recorded the
     // traffic itself: then its decision is the reproduction.

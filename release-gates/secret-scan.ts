@@ -83,6 +83,21 @@ function filesUnder(path: string): string[] {
     .sort();
 }
 
+/** Findings per file version: `release check --all` scans the same packs and datasets for every agent. */
+const scanned = new Map<string, SecretFinding[]>();
+
+function scanFile(file: string, minEntropy: number): SecretFinding[] {
+  const st = statSync(file);
+  const key = `${file}\0${st.size}\0${st.mtimeMs}\0${minEntropy}`;
+  let found = scanned.get(key);
+  if (!found) {
+    const text = readText(file);
+    found = text.includes('\u0000') ? [] : scanText(text, relative(process.cwd(), file) || file, minEntropy); // NUL: binary
+    scanned.set(key, found);
+  }
+  return found;
+}
+
 /**
  * Secrets in the candidate's policies, schema and tool contracts (as signed into the manifest)
  * and in every file under the given paths (packs, datasets, config).
@@ -96,9 +111,7 @@ export function checkSecrets(manifest: Manifest, paths: string[], minEntropy: nu
   for (const root of paths) {
     for (const file of filesUnder(root)) {
       files++;
-      const text = readText(file);
-      if (text.includes('\u0000')) continue; // binary
-      findings.push(...scanText(text, relative(process.cwd(), file) || file, minEntropy));
+      findings.push(...scanFile(file, minEntropy));
     }
   }
   const evidence = { scanned: { manifestPolicies: Object.keys(manifest.policies).length, paths, files }, minEntropy, findings };

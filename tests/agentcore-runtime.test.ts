@@ -1,21 +1,19 @@
-import { spawnSync } from 'node:child_process';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { BedrockAgentCoreClient, InvokeAgentRuntimeCommand, ResourceNotFoundException } from '@aws-sdk/client-bedrock-agentcore';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { AGENT_NAMES, AgentCoreAgents, serveAgentCoreRuntime, type RunningServer } from '../agents/index.js';
-import { contentPath } from '../common/index.js';
 import type { LocalAgents } from '../orchestrator/index.js';
 import { sampleRequisition } from '../orchestrator/index.js';
 import { openHomeStack, type HomeStack } from '../cli/commands/negotiations.js';
+import { prepareRuntimeHome } from './runtime-home.js';
 import { startLocalAgentCore, type LocalAgentCore } from './servers/agentcore.js';
 
 /**
  * The agents behind the AgentCore Runtime contract, invoked through the real SDK
  * (InvokeAgentRuntime) against a local server that speaks the service's wire protocol.
  */
-const CLI = contentPath('dist', 'cli', 'main.js');
 const arn = (agent: string) => `arn:aws:bedrock-agentcore:us-east-1:123456789012:runtime/${agent.replaceAll('-', '_')}-AbCdEf1234`;
 
 let home: string;
@@ -26,15 +24,11 @@ let client: BedrockAgentCoreClient;
 
 beforeAll(async () => {
   home = mkdtempSync(join(tmpdir(), 'charter-agentcore-'));
-  const env = { ...process.env, CHARTER_HOME: home };
-  for (const args of [['keys', 'generate', '--name', 'manifest-signer', '--purpose', 'manifest'], ['keys', 'generate', '--name', 'audit', '--purpose', 'audit-checkpoint'], ['packs', 'compile', '--all']]) {
-    const r = spawnSync(process.execPath, [CLI, ...args], { env, encoding: 'utf8' });
-    expect(r.status, r.stderr).toBe(0);
-  }
+  prepareRuntimeHome(home);
   agentcore = await startLocalAgentCore();
   client = new BedrockAgentCoreClient({ region: 'us-east-1', endpoint: agentcore.endpoint, credentials: { accessKeyId: 'AKIDLOCAL', secretAccessKey: 'local-secret' } });
   let local: LocalAgents | undefined;
-  h = await openHomeStack(home, { tenants: ['acme', 'globex'] }, {
+  h = await openHomeStack(home, { tenants: ['acme', 'globex'], env: 'dev' }, {
     agents: (l) => {
       local = l;
       return new AgentCoreAgents(Object.fromEntries(AGENT_NAMES.map((a) => [a, arn(a)])), client);

@@ -9,6 +9,7 @@ import { StreamableHTTPClientTransport } from '@modelcontextprotocol/sdk/client/
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { toolValue } from '../agents/index.js';
 import { contentPath } from '../common/index.js';
+import { prepareRuntimeHome } from './runtime-home.js';
 
 /**
  * kill -9 during node 4, then resume: the real CLI in real processes. The suppliers run in a
@@ -27,9 +28,7 @@ function charter(args: string[]): { code: number | null; stdout: string; stderr:
 
 beforeAll(async () => {
   home = mkdtempSync(join(tmpdir(), 'charter-crash-'));
-  for (const [name, purpose] of [['manifest-signer', 'manifest'], ['audit', 'audit-checkpoint']]) expect(charter(['keys', 'generate', '--name', name!, '--purpose', purpose!]).code).toBe(0);
-  const compiled = charter(['packs', 'compile', '--all']);
-  expect(compiled.code, compiled.stderr).toBe(0);
+  prepareRuntimeHome(home);
   // Slow suppliers (300 ms a quote) stretch the 5-round auction of node 4b over seconds.
   suppliers = spawn(process.execPath, [CLI, 'negotiations', 'suppliers', '--tenants', 'acme', '--latency', '300'], { stdio: ['ignore', 'pipe', 'inherit'] });
   suppliersUrl = await new Promise<string>((resolve, reject) => {

@@ -42,7 +42,7 @@ describe('charter release', { timeout: 120_000 }, () => {
     expect(r.out).toMatch(/no signed eval report for manifest sha256:/);
     expect(r.out).toMatch(/│ tests\s+│ required\s+│ pass\s+│ vitest: 3\/3 passed, 0 failed/);
     expect(r.out).toMatch(/│ cedar\s+│ required\s+│ pass /);
-    expect(r.out).toMatch(/│ dependencies\s+│ advisory\s+│ (not-run|pass|fail)\s+│/);
+    expect(r.out).toMatch(/│ dependencies\s+│ advisory\s+│ (not-run \(advisory\)|pass|fail \(advisory\))\s+│/);
     expect(r.out).toMatch(/blocked by: evals/);
 
     const json = charter('release', 'check', '--env', 'dev', '--manifest', manifest, '--test-report', TEST_REPORT, '--json');
@@ -69,5 +69,24 @@ describe('charter release', { timeout: 120_000 }, () => {
     const qa = charter('release', 'check', '--env', 'qa', '--manifest', manifest);
     expect(qa.code).toBe(2);
     expect(qa.err).toMatch(/unknown environment 'qa' \(one of dev, stg, prod\)/);
+  });
+
+  it('the runtime refuses unreleased manifests; --all releases every compiled manifest and stg takes what dev released', () => {
+    const unreleased = charter('negotiations', 'run', '--tenant', 'acme', '--sample', '0');
+    expect(unreleased.code).toBe(1);
+    expect(unreleased.err).toMatch(/the runtime loads only released manifests: .*spot-bidding has no release in dev: refusing to load an unreleased manifest.*\(charter release promote --env dev --all\)/);
+
+    const waiver = charter('release', 'approve', '--env', 'dev', '--all', '--key', join(home, 'keys', 'manifest-signer.key.pem'), '--waive', 'dependencies');
+    expect(waiver.code).toBe(2);
+    expect(waiver.err).toMatch(/a waiver needs its reason: give --note/);
+    expect(charter('release', 'promote', '--env', 'dev', '--agent', 'spot-bidding', '--all').code).toBe(2);
+
+    const off = contentPath('release-gates', 'fixtures', 'gates-off');
+    const dev = charter('release', 'promote', '--env', 'dev', '--all', '--gates', off, '--json');
+    expect(dev.code, dev.err).toBe(0);
+    expect(JSON.parse(dev.out)).toMatchObject({ ok: true, environment: 'dev', results: [{ agent: 'spot-bidding', manifestDigest: expect.stringMatching(/^sha256:/) }] });
+    const stg = charter('release', 'check', '--env', 'stg', '--all', '--gates', off, '--json');
+    expect(stg.code, stg.err).toBe(0);
+    expect(JSON.parse(stg.out)).toMatchObject({ ok: true, reports: [{ agent: 'spot-bidding', gates: [{ gate: 'promotion-order', status: 'pass' }, ...Array(8).fill({ status: 'not-run', blocking: false })] }] });
   });
 });

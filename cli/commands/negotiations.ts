@@ -3,11 +3,15 @@ import { join } from 'node:path';
 import type { Command } from 'commander';
 import { AGENT_NAMES, describeProducer, StaticConfigStore, type ConfigStore, type RunningServer } from '../../agents/index.js';
 import { openAuditLog, type AuditLog } from '../../audit/index.js';
-import { charterHome, InputError, readJson, writeFileAtomic } from '../../common/index.js';
-import { ApprovalStore } from '../../gateway/index.js';
+import { charterHome, errorMessage, FindingError, InputError, readJson, writeFileAtomic } from '../../common/index.js';
+import { ApprovalStore, type DecisionData } from '../../gateway/index.js';
+import { loadReleasedManifest, type ReleasedManifest } from '../../release-gates/index.js';
 import {
   exportAsl,
+  NegotiationEntities,
+  NegotiationStore,
   NODE_LABEL,
+  OrchestratorLedger,
   openProcurementStack,
   referenceWorld,
   sampleRequisition,
@@ -17,7 +21,6 @@ import {
   type ProcurementStack,
   type ProcurementStackOptions,
 } from '../../orchestrator/index.js';
-import { loadVerifiedManifest } from '../../policy-packs/index.js';
 import { loadPrivateKey, loadTrustedKeys, LocalKeySigner } from '../../signing/index.js';
 import { printJson, printLine, printTable } from '../output.js';
 import { action, withJson } from '../program.js';
@@ -30,6 +33,8 @@ export interface HomeWorld {
   spendThresholdCents?: Record<string, number>;
   /** An external supplier server (`charter negotiations suppliers`); default: simulated in process. */
   suppliersUrl?: string;
+  /** The environment whose released manifests serve: the runtime loads nothing unreleased. */
+  env: string;
 }
 
 export interface HomeStack {
@@ -39,18 +44,31 @@ export interface HomeStack {
   close(): Promise<void>;
 }
 
-const manifestsDir = (home: string) => join(home, 'manifests');
+/**
+ * The eight agents' current releases in an environment, each record and manifest verified
+ * (loadReleasedManifest). An agent with no valid release stops the runtime from starting.
+ */
+function releasedManifests(home: string, env: string, trustedKeysFile: string): ReleasedManifest[] {
+  const loaded = AGENT_NAMES.map((agent) => {
+    try {
+      return loadReleasedManifest(env, agent, { home, trustedKeysFile });
+    } catch (err) {
+      return errorMessage(err);
+    }
+  });
+  const problems = loaded.filter((m): m is string => typeof m === 'string');
+  if (problems.length) throw new FindingError(`the runtime loads only released manifests: ${[...new Set(problems)].join('; ')} (charter release promote --env ${env} --all)`);
+  return loaded as ReleasedManifest[];
+}
 
 /**
- * Opens the procurement stack on a Charter home: the eight signed manifests (each verified
- * before use), the audit log signed with the home's audit key, the shared approvals folder,
- * and the negotiation store under `orchestrator/`.
+ * Opens the procurement stack on a Charter home: the eight manifests released to the world's
+ * environment (release records and manifests verified before use), the audit log signed with
+ * the home's audit key, the shared approvals folder, and the negotiation store under `orchestrator/`.
  */
 export async function openHomeStack(home: string, world: HomeWorld, extra: Partial<ProcurementStackOptions> = {}): Promise<HomeStack> {
   const trustedFile = join(home, 'keys', 'trusted-keys.json');
-  const missing = AGENT_NAMES.filter((a) => !existsSync(join(manifestsDir(home), `${a}.manifest.json`)));
-  if (missing.length) throw new InputError(`no signed manifest for ${missing.join(', ')}: run charter packs compile --all`, { file: manifestsDir(home) });
-  const manifests = AGENT_NAMES.map((a) => loadVerifiedManifest(join(manifestsDir(home), `${a}.manifest.json`), trustedFile));
+  const manifests = releasedManifests(home, world.env, trustedFile);
   const w = referenceWorld({ tenants: world.tenants, ...(world.latencyMs !== undefined ? { latencyMs: world.latencyMs } : {}), ...(world.spendThresholdCents ? { spendThresholdCents: world.spendThresholdCents } : {}) });
   let suppliers: RunningServer | undefined;
   const supplierUrl = world.suppliersUrl ?? (suppliers = await w.network.serve()).url;
@@ -81,6 +99,21 @@ export async function openHomeStack(home: string, world: HomeWorld, extra: Parti
   };
 }
 
+/**
+ * The procurement reference's entity data as the gateway decided over it, read from a home: its
+ * negotiation store and the tenants of its tenants.yaml. Release replay evaluates recorded
+ * decisions over it (`charter release check --live-entities`).
+ */
+export function homeDecisionData(home: string): DecisionData {
+  const tenantsFile = join(home, 'tenants.yaml');
+  if (!existsSync(tenantsFile)) throw new InputError('no tenants.yaml in the Charter home: the negotiation world to replay over is unknown', { file: tenantsFile });
+  const config = StaticConfigStore.fromFile(tenantsFile);
+  const world = referenceWorld({ tenants: config.tenants() });
+  // Opened for the life of the command: release checks read it while they replay.
+  const store = new NegotiationStore(join(home, 'orchestrator', 'negotiations.sqlite'));
+  return new NegotiationEntities(new OrchestratorLedger(store, world.directory), config);
+}
+
 /** One progress line a node: what ran and what it decided. */
 export function progressLine(e: NegotiationEvent): string {
   return `  [${e.tenantId}/${e.negotiationId}] ${NODE_LABEL[e.node].padEnd(20)} ${e.status.padEnd(18)} ${e.note} (${Math.round(e.ms)} ms)`;
@@ -102,12 +135,17 @@ export function summaryRow(n: NegotiationState): Array<string | number | null> {
 }
 export const SUMMARY_HEAD = ['tenant', 'negotiation', 'quadrant', 'strategy', 'bids', 'award', 'approval', 'status', 'produced by'];
 
-const WorldFlags = z.object({ tenant: z.string().regex(/^[a-z0-9][a-z0-9-]{0,62}$/, 'tenant ids are lower-case letters, digits and -'), latency: z.coerce.number().int().nonnegative().default(20), suppliersUrl: z.string().url().optional() });
+const WorldFlags = z.object({
+  tenant: z.string().regex(/^[a-z0-9][a-z0-9-]{0,62}$/, 'tenant ids are lower-case letters, digits and -'),
+  latency: z.coerce.number().int().nonnegative().default(20),
+  suppliersUrl: z.string().url().optional(),
+  env: z.enum(['dev', 'stg', 'prod'], { message: 'environments are dev, stg and prod' }),
+});
 
-function worldOf(opts: { tenant: string; latency?: string; suppliersUrl?: string }): HomeWorld {
+function worldOf(opts: { tenant: string; latency?: string; suppliersUrl?: string; env: string }): HomeWorld {
   const flags = WorldFlags.safeParse(opts);
   if (!flags.success) throw new InputError(flags.error.issues[0]!.message, { field: `--${String(flags.error.issues[0]!.path[0])}` });
-  return { tenants: [flags.data.tenant], latencyMs: flags.data.latency, ...(flags.data.suppliersUrl ? { suppliersUrl: flags.data.suppliersUrl } : {}) };
+  return { tenants: [flags.data.tenant], latencyMs: flags.data.latency, env: flags.data.env, ...(flags.data.suppliersUrl ? { suppliersUrl: flags.data.suppliersUrl } : {}) };
 }
 
 function withWorld(cmd: Command): Command {
@@ -116,13 +154,14 @@ function withWorld(cmd: Command): Command {
       .requiredOption('--tenant <id>', 'the tenant (the validated tenant of every call)')
       .option('--home <dir>', 'Charter home (default $CHARTER_HOME)')
       .option('--latency <ms>', 'simulated supplier latency', '20')
-      .option('--suppliers-url <url>', 'an external supplier MCP server (charter negotiations suppliers)'),
+      .option('--suppliers-url <url>', 'an external supplier MCP server (charter negotiations suppliers)')
+      .option('--env <env>', 'the environment whose released manifests serve (dev, stg or prod)', 'dev'),
   );
 }
 
 const AGENT_PROCESSES_HELP = 'run each agent as its own process (charter agents serve), calling the gateway over MCP with per-invocation tokens';
 
-type HomeFlags = { tenant: string; home?: string; latency?: string; suppliersUrl?: string; agentProcesses?: boolean; json?: boolean };
+type HomeFlags = { tenant: string; home?: string; latency?: string; suppliersUrl?: string; env: string; agentProcesses?: boolean; json?: boolean };
 
 /** Opens the home's stack for one command and always closes it; progress lines unless --json. */
 async function onHome(opts: HomeFlags, fn: (h: HomeStack) => Promise<number> | number): Promise<number> {

@@ -1,7 +1,7 @@
 import { existsSync, statSync } from 'node:fs';
 import { join } from 'node:path';
 import type { Command } from 'commander';
-import { charterHome, contentPath, InputError, writeFileAtomic } from '../../common/index.js';
+import { charterHome, compiledManifestFile, contentPath, InputError, writeFileAtomic } from '../../common/index.js';
 import { loadSigner } from '../../signing/index.js';
 import {
   compileManifest,
@@ -51,7 +51,7 @@ async function compile(opts: CompileOpts): Promise<number> {
   for (const agent of agents) {
     const compiled = compileManifest(ws, agent, previous);
     const envelope = await signManifest(compiled, signer);
-    const file = opts.out ?? join(opts.outDir ?? join(charterHome(), 'manifests'), `${agent}.manifest.json`);
+    const file = opts.out ?? (opts.outDir ? join(opts.outDir, `${agent}.manifest.json`) : compiledManifestFile(charterHome(), agent));
     outputs.push({ agent, file, digest: compiled.digest, baseDigest: compiled.manifest.baseDigest, baseChanged: compiled.manifest.baseChanged, text: envelopeText(envelope) });
   }
   for (const o of outputs) writeFileAtomic(o.file, o.text);
@@ -85,13 +85,16 @@ export function registerPacks(program: Command): void {
   withJson(packs.command('test').description('run every pack test (own set, then base/domain regression against every agent) with per-policy coverage; exit 1 on a failure or coverage below the minimum'))
     .option('--packs <dir>', 'packs folder (default: the shipped packs)')
     .option('--min-coverage <percent>', 'fail when overall policy coverage is below this percentage', '0')
+    .option('--report <file>', 'also write the JSON report here (test evidence for charter release --test-report)')
     .action(
-      action((opts: { packs?: string; minCoverage: string; json?: boolean }) => {
+      action((opts: { packs?: string; minCoverage: string; report?: string; json?: boolean }) => {
         const min = percent(opts.minCoverage);
         const report = runPackTests(new Workspace(opts.packs ?? defaultPacks()));
         const ok = report.failures.length === 0 && report.coveragePercent >= min;
+        const json = { ok, cases: report.cases.length, failures: report.failures, coveragePercent: report.coveragePercent, minCoverage: min, packs: report.packs, policies: report.policies };
+        if (opts.report) writeFileAtomic(opts.report, `${JSON.stringify(json, null, 2)}\n`);
         if (opts.json) {
-          printJson({ ok, cases: report.cases.length, failures: report.failures, coveragePercent: report.coveragePercent, minCoverage: min, packs: report.packs, policies: report.policies });
+          printJson(json);
         } else {
           for (const f of report.failures) {
             printLine(`FAIL ${f.run} [${f.set}] ${f.key}: expected ${f.expect} by [${f.expectedDetermining.join(', ')}], got ${f.decision} by [${f.determining.join(', ')}]${f.errors.length ? ` errors: ${f.errors.join('; ')}` : ''}`);

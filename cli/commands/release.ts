@@ -1,11 +1,11 @@
 import { join } from 'node:path';
 import type { Command } from 'commander';
-import { charterHome, InputError, writeFileAtomic } from '../../common/index.js';
+import { charterHome, errorMessage, InputError, writeFileAtomic } from '../../common/index.js';
 import { LocalKeySigner, loadPrivateKey, loadSigner } from '../../signing/index.js';
 import { openAuditLog } from '../../audit/index.js';
 import {
   approveRelease,
-  candidateFromLowerEnvironment,
+  candidateFiles,
   checkRelease,
   currentRelease,
   deployRelease,
@@ -16,6 +16,7 @@ import {
   rollback,
   type AgentCoreSettings,
   type CheckReport,
+  type GateResult,
   type ReleaseOptions,
   type ReleaseOutcome,
 } from '../../release-gates/index.js';
@@ -25,7 +26,9 @@ import { action, withJson } from '../program.js';
 interface GateOpts {
   env: string;
   manifest?: string;
-  agent?: string;
+  agent?: string[];
+  all?: boolean;
+  liveEntities?: boolean;
   gates?: string;
   testReport?: string;
   packs?: string;
@@ -44,7 +47,8 @@ interface WriteOpts {
   auditOrigin: string;
 }
 
-function releaseOptions(o: GateOpts): ReleaseOptions {
+async function releaseOptions(o: GateOpts): Promise<ReleaseOptions> {
+  if (o.liveEntities && o.entities) throw new InputError('give --entities FILE or --live-entities, not both', { field: '--live-entities' });
   return {
     ...(o.trustedKeys ? { trustedKeysFile: o.trustedKeys } : {}),
     ...(o.gates ? { gatesDir: o.gates } : {}),
@@ -54,8 +58,26 @@ function releaseOptions(o: GateOpts): ReleaseOptions {
     ...(o.evalReport ? { evalReports: o.evalReport } : {}),
     ...(o.auditDir ? { auditDir: o.auditDir } : {}),
     ...(o.entities ? { entitiesFile: o.entities } : {}),
+    // Loaded only when asked: it opens the procurement reference's negotiation store.
+    ...(o.liveEntities ? { replayData: (await import('./negotiations.js')).homeDecisionData(charterHome()) } : {}),
     ...(o.approval ? { approvalFiles: o.approval } : {}),
   };
+}
+
+/** The candidate selection shared by check, promote and approve. */
+function selectOptions(cmd: Command, verb: string): Command {
+  return cmd
+    .option('--manifest <file>', 'candidate signed manifest')
+    .option('--agent <name...>', `${verb} these agents' candidates: their compiled manifests in dev, their releases in the environment below elsewhere`)
+    .option('--all', `${verb} every agent's candidate (every compiled manifest in dev, every release of the environment below elsewhere)`);
+}
+
+/** The selected candidates; the agent of a --manifest file is known once it is verified, so it is left empty. */
+function candidatesOf(o: { env: string; manifest?: string; agent?: string[]; all?: boolean }, opts: Pick<ReleaseOptions, 'home' | 'trustedKeysFile'>): Array<{ agent: string; file: string }> {
+  if ([o.manifest, o.agent, o.all].filter(Boolean).length !== 1) throw new InputError('give exactly one of --manifest FILE, --agent NAME... or --all', { field: '--manifest' });
+  if (o.manifest) return [{ agent: '', file: o.manifest }];
+  if (o.agent) return o.agent.flatMap((agent) => candidateFiles(o.env, { agent }, opts));
+  return candidateFiles(o.env, { all: true }, opts);
 }
 
 function gateOptions(cmd: Command): Command {
@@ -68,6 +90,7 @@ function gateOptions(cmd: Command): Command {
     .option('--eval-report <file...>', 'signed eval reports (reports under $CHARTER_HOME/reports are found too)')
     .option('--audit-dir <dir>', 'audit log folder with the decisions to replay (default $CHARTER_HOME/audit)')
     .option('--entities <file>', 'entities and tenant limits the replayed decisions are evaluated over (the gateway entities file)')
+    .option('--live-entities', "evaluate replayed decisions over this home's procurement state (negotiations and tenants.yaml) instead of --entities")
     .option('--approval <file...>', 'signed release approvals (those filed by `charter release approve` are found too)')
     .option('--trusted-keys <file>', 'trusted keys (default $CHARTER_HOME/keys/trusted-keys.json)');
 }
@@ -79,14 +102,30 @@ function writeOptions(cmd: Command): Command {
     .option('--audit-origin <origin>', 'audit checkpoint origin', 'charter.local/audit');
 }
 
+/** A gate's status as a release manager reads it: blocking in capitals, waivers and advisories said. */
+function statusCell(g: GateResult, long = false): string {
+  if (g.enforcement === 'off') return 'off';
+  if (g.waiver) return long ? `${g.status} (waived by ${g.waiver.approvers.join(', ')})` : 'waived';
+  if (g.blocking) return long ? `${g.status.toUpperCase()} (blocks)` : g.status.toUpperCase();
+  return g.enforcement === 'advisory' && g.status !== 'pass' ? `${g.status} (advisory)` : g.status;
+}
+
+function evidenceCell(g: GateResult): string {
+  return [g.summary, ...g.reasons.map((r) => `- ${r}`), ...(g.waiver?.items.flatMap((i) => i.reasons.map((r) => `- waived ${i.check}: ${r}`)) ?? [])].join('\n');
+}
+
 function printReport(report: CheckReport): void {
   printLine(`${report.agent} -> ${report.environment}: manifest ${report.candidate.digest}`);
   printLine(`  current release: ${report.current ? report.current.record.record.manifestDigest : 'none'}`);
-  printTable(
-    ['gate', 'enforcement', 'status', 'evidence'],
-    report.gates.map((g) => [g.gate, g.enforcement, g.blocking ? `${g.status.toUpperCase()} (blocks)` : g.status, [g.summary, ...g.reasons.map((r) => `- ${r}`)].join('\n')]),
-  );
+  printTable(['gate', 'enforcement', 'status', 'evidence'], report.gates.map((g) => [g.gate, g.enforcement, statusCell(g, true), evidenceCell(g)]));
   printLine(report.ok ? 'all required gates pass' : `blocked by: ${report.gates.filter((g) => g.blocking).map((g) => g.gate).join(', ')}`);
+}
+
+/** Several candidates: one row per agent, one column per gate, then what blocks and why. */
+function printMatrix(reports: CheckReport[]): void {
+  const gates = reports[0]!.gates.map((g) => g.gate);
+  printTable(['agent', ...gates], reports.map((r) => [r.agent, ...r.gates.map((g) => statusCell(g))]));
+  for (const r of reports) for (const g of r.gates.filter((x) => x.blocking)) printLine(`${r.agent}: ${g.gate} ${g.status}: ${g.reasons.join('; ')}`);
 }
 
 function reportJson(report: CheckReport) {
@@ -148,29 +187,39 @@ function settingsFrom(o: AgentCoreOpts): AgentCoreSettings {
 export function registerRelease(program: Command): void {
   const release = program.command('release').description('evidence-based promotion dev -> stg -> prod, rollback and approvals of signed agent manifests');
 
-  gateOptions(release.command('check').description('run every gate of an environment on a candidate manifest; a table of gates with their evidence; exit 1 when a required gate blocks'))
-    .requiredOption('--manifest <file>', 'candidate signed manifest')
-    .action(
-      action(async (o: GateOpts) => {
-        const report = await checkRelease(o.env, o.manifest!, releaseOptions(o));
-        if (o.json) printJson(reportJson(report));
-        else printReport(report);
-        return report.ok ? 0 : 1;
-      }),
-    );
+  selectOptions(gateOptions(release.command('check').description('run every gate of an environment on candidate manifests; a table of gates with their evidence; exit 1 when a required gate blocks')), 'check').action(
+    action(async (o: GateOpts) => {
+      const opts = await releaseOptions(o);
+      const reports: CheckReport[] = [];
+      for (const c of candidatesOf(o, opts)) reports.push(await checkRelease(o.env, c.file, opts));
+      const ok = reports.every((r) => r.ok);
+      if (o.json) printJson(reports.length === 1 && !o.all ? reportJson(reports[0]!) : { ok, environment: o.env, reports: reports.map(reportJson) });
+      else if (reports.length === 1) printReport(reports[0]!);
+      else printMatrix(reports);
+      return ok ? 0 : 1;
+    }),
+  );
 
-  writeOptions(gateOptions(release.command('promote').description('run the gates again and, when none blocks, write a signed release record to the release store and the audit plane')))
-    .option('--manifest <file>', 'candidate signed manifest')
-    .option('--agent <name>', "promote this agent's current release from the environment below")
-    .action(
-      action(async (o: GateOpts & WriteOpts) => {
-        if (Boolean(o.manifest) === Boolean(o.agent)) throw new InputError('give exactly one of --manifest FILE or --agent NAME', { field: '--manifest' });
-        const opts = releaseOptions(o);
-        const candidate = o.manifest ?? candidateFromLowerEnvironment(o.env, o.agent!, opts);
-        const out = await withWriter(o, (w) => promote(o.env, candidate, { ...opts, ...w }), o.auditDir);
-        printOutcome('promoted', out, o.json, out.report);
-      }),
-    );
+  writeOptions(selectOptions(gateOptions(release.command('promote').description('run the gates again and, when none blocks, write a signed release record to the release store and the audit plane')), 'promote')).action(
+    action(async (o: GateOpts & WriteOpts) => {
+      const opts = await releaseOptions(o);
+      const candidates = candidatesOf(o, opts);
+      if (candidates.length === 1 && !o.all) {
+        const out = await withWriter(o, (w) => promote(o.env, candidates[0]!.file, { ...opts, ...w }), o.auditDir);
+        return printOutcome('promoted', out, o.json, out.report);
+      }
+      // Each agent is released on its own evidence: one refusal does not hold back the others.
+      const results = await withWriter(o, async (w) => {
+        const done: Array<{ agent: string; file: string; out?: ReleaseOutcome; refused?: string }> = [];
+        for (const c of candidates) done.push(await promote(o.env, c.file, { ...opts, ...w }).then((out) => ({ ...c, out }), (err: unknown) => ({ ...c, refused: errorMessage(err) })));
+        return done;
+      }, o.auditDir);
+      const refused = results.filter((r) => r.refused).length;
+      if (o.json) printJson({ ok: refused === 0, environment: o.env, results: results.map((r) => (r.out ? { file: r.file, agent: r.agent, manifestDigest: r.out.signed.record.manifestDigest, recordDigest: r.out.signed.digest, auditSeq: r.out.auditSeq } : { file: r.file, agent: r.agent, refused: r.refused })) });
+      else printTable(['agent', 'result', 'manifest / reason'], results.map((r) => (r.out ? [r.agent, 'promoted', `${r.out.signed.record.manifestDigest}\nrecord ${r.out.signed.digest} (audit seq ${r.out.auditSeq})`] : [r.agent, 'REFUSED', r.refused!])));
+      return refused === 0 ? 0 : 1;
+    }),
+  );
 
   writeOptions(withJson(release.command('rollback').description('make the release before the current one current again (signed rollback record)')))
     .requiredOption('--env <env>', 'environment: dev, stg or prod')
@@ -185,23 +234,32 @@ export function registerRelease(program: Command): void {
       }),
     );
 
-  withJson(release.command('approve').description('sign a release approval for a manifest in an environment with your approval key'))
+  selectOptions(withJson(release.command('approve').description('sign a release approval for candidate manifests in an environment with your approval key')), 'approve')
     .requiredOption('--env <env>', 'environment: dev, stg or prod')
-    .requiredOption('--manifest <file>', 'the signed manifest you approve')
     .requiredOption('--key <file|kms:id>', 'your approval key (its name in the trusted-keys file is your approver name)')
     .option('--accept-flip <recordId...>', 'decision record ids whose deny -> allow replay flip you accept')
-    .option('--note <text>', 'note kept in the approval', '')
+    .option('--waive <check...>', 'checks that could not run which you accept by name (dependencies, replay, canary, evals:<suite>/<metric>); needs --note')
+    .option('--note <text>', 'note kept in the approval (the reason of every waiver)', '')
     .option('--trusted-keys <file>', 'trusted keys (default $CHARTER_HOME/keys/trusted-keys.json)')
     .action(
-      action(async (o: { env: string; manifest: string; key: string; acceptFlip?: string[]; note: string; trustedKeys?: string; json?: boolean }) => {
-        const out = await approveRelease(o.env, o.manifest, {
-          signer: await loadSigner(o.key),
-          note: o.note,
-          ...(o.acceptFlip ? { acceptReplayFlips: o.acceptFlip } : {}),
-          ...(o.trustedKeys ? { trustedKeysFile: o.trustedKeys } : {}),
-        });
-        if (o.json) printJson({ ok: true, ...out });
-        else printLine(`approved ${out.manifestDigest} for ${o.env} as ${out.approver}\n  ${out.file}`);
+      action(async (o: { env: string; manifest?: string; agent?: string[]; all?: boolean; key: string; acceptFlip?: string[]; waive?: string[]; note: string; trustedKeys?: string; json?: boolean }) => {
+        if (o.waive && !o.note.trim()) throw new InputError('a waiver needs its reason: give --note', { field: '--note' });
+        const opts = o.trustedKeys ? { trustedKeysFile: o.trustedKeys } : {};
+        const signer = await loadSigner(o.key);
+        const approved = [];
+        for (const c of candidatesOf(o, opts)) {
+          approved.push(
+            await approveRelease(o.env, c.file, {
+              signer,
+              note: o.note,
+              ...(o.acceptFlip ? { acceptReplayFlips: o.acceptFlip } : {}),
+              ...(o.waive ? { waivers: o.waive.map((check) => ({ check, reason: o.note })) } : {}),
+              ...opts,
+            }),
+          );
+        }
+        if (o.json) return printJson({ ok: true, approvals: approved });
+        for (const a of approved) printLine(`approved ${a.manifestDigest} (${a.agent}) for ${o.env} as ${a.approver}${o.waive ? `, waiving ${o.waive.join(', ')}` : ''}\n  ${a.file}`);
       }),
     );
 
