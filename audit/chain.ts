@@ -1,7 +1,7 @@
 import { hash as oneShotHash } from 'node:crypto';
 import { canonicalJson } from '../signing/index.js';
 import type { AuditRecord } from './record.js';
-import { leafHash } from './merkle.js';
+import { checkLineBytes, SUFFIX_PREFIX } from './stored-line.js';
 
 /**
  * The hash chain. A sealed record's line is the canonical JSON (RFC 8785) of the record plus
@@ -12,8 +12,6 @@ import { leafHash } from './merkle.js';
  */
 
 export const GENESIS_HASH = `sha256:${'0'.repeat(64)}`;
-const SUFFIX_PREFIX = ',"hash":"sha256:';
-export const SUFFIX_LENGTH = SUFFIX_PREFIX.length + 64 + 2;
 
 const bodyHash = (body: string): string => `sha256:${oneShotHash('sha256', body, 'hex')}`;
 
@@ -68,27 +66,6 @@ export function chainRecord(record: AuditRecord, seq: number, prevHash: string):
   return { line: `${body.slice(0, -1)}${SUFFIX_PREFIX}${hash.slice(7)}"}`, hash };
 }
 
-const SUFFIX_PREFIX_BYTES = Buffer.from(SUFFIX_PREFIX);
-const CLOSE_BRACE = 0x7d;
-const COMMA = 0x2c;
-
-/**
- * Checks the stored line `buf[start, end)` without copying it: reads the claimed hash from
- * the suffix, hashes the body in place (the suffix's comma is swapped for the closing brace
- * for the duration of the hash) and returns both as hex. Undefined when the line does not
- * end in the hash suffix.
- */
-export function checkLineBytes(buf: Buffer, start: number, end: number): { claimed: string; actual: string } | undefined {
-  const suffixStart = end - SUFFIX_LENGTH;
-  if (suffixStart <= start + 1 || buf[end - 1] !== CLOSE_BRACE || buf[end - 2] !== 0x22) return undefined;
-  if (buf.compare(SUFFIX_PREFIX_BYTES, 0, SUFFIX_PREFIX_BYTES.length, suffixStart, suffixStart + SUFFIX_PREFIX_BYTES.length) !== 0) return undefined;
-  const claimed = buf.toString('latin1', suffixStart + SUFFIX_PREFIX_BYTES.length, end - 2);
-  buf[suffixStart] = CLOSE_BRACE;
-  const actual = oneShotHash('sha256', buf.subarray(start, suffixStart + 1), 'hex');
-  buf[suffixStart] = COMMA;
-  return { claimed, actual };
-}
-
 /** String form of checkLineBytes; hashes are returned as `sha256:<hex>`. */
 export function checkLine(line: string): { claimed: string; actual: string } | undefined {
   const r = checkLineBytes(Buffer.from(line, 'utf8'), 0, Buffer.byteLength(line, 'utf8'));
@@ -99,9 +76,4 @@ export function checkLine(line: string): { claimed: string; actual: string } | u
 export function recomputeHash(sealed: AuditRecord & { seq: number; prevHash: string }): string {
   const { hash: _ignored, ...rest } = sealed as AuditRecord & { seq: number; prevHash: string; hash?: string };
   return bodyHash(canonicalJson(rest));
-}
-
-/** The Merkle leaf of a record from its `sha256:<hex>` hash (or bare hex). */
-export function recordLeaf(recordHash: string): Buffer {
-  return leafHash(Buffer.from(recordHash.startsWith('sha256:') ? recordHash.slice(7) : recordHash, 'hex'));
 }

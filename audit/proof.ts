@@ -1,7 +1,8 @@
 import { z } from 'zod';
 import { FindingError, InputError, validateWith } from '../common/index.js';
 import type { TrustedKeysFile } from '../signing/index.js';
-import { recomputeHash, recordLeaf } from './chain.js';
+import { recomputeHash } from './chain.js';
+import { recordLeaf } from './stored-line.js';
 import { verifyCheckpoint } from './checkpoint.js';
 import { MerkleTree, verifyInclusion } from './merkle.js';
 import { SealedRecord } from './record.js';

@@ -1,6 +1,6 @@
 import type { LocalKeySigner } from '../signing/index.js';
 import { signCheckpoint } from './checkpoint.js';
-import { recordLeaf } from './chain.js';
+import { recordLeaf } from './stored-line.js';
 import { consistencyProof, frontierRangeHasher, MerkleFrontier } from './merkle.js';
 import { checkpointKey, encodeSegment, segmentDigest, segmentKey, type CheckpointMeta } from './segment.js';
 import type { SegmentSink } from './sinks/sink.js';

@@ -1,9 +1,10 @@
 import { promisify } from 'node:util';
-import { gunzip, gunzipSync, gzip } from 'node:zlib';
+import { gunzip, gzip } from 'node:zlib';
 import { z } from 'zod';
 import { FindingError, parseJson, validateWith } from '../common/index.js';
 import { digestOf } from '../signing/index.js';
 import type { SegmentSink } from './sinks/sink.js';
+import { NOT_GZIP } from './stored-line.js';
 
 /**
  * Storage layout, the same on every sink:
@@ -52,22 +53,11 @@ export async function encodeSegment(lines: string[]): Promise<Buffer> {
   return promisify(gzip)(Buffer.from(lines.join('\n') + '\n', 'utf8'));
 }
 
-const notGzip = (key: string): FindingError => new FindingError('segment is not valid gzip (modified or truncated)', { file: key });
-
 export async function gunzipSegment(bytes: Uint8Array, key: string): Promise<Buffer> {
   try {
     return await promisify(gunzip)(bytes);
   } catch {
-    throw notGzip(key);
-  }
-}
-
-/** gunzipSegment on the calling thread, for verify workers that have nothing else to do. */
-export function gunzipSegmentSync(bytes: Uint8Array, key: string): Buffer {
-  try {
-    return gunzipSync(bytes);
-  } catch {
-    throw notGzip(key);
+    throw new FindingError(NOT_GZIP, { file: key });
   }
 }
 

@@ -1,7 +1,7 @@
 import { existsSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
-import { parentPort, Worker } from 'node:worker_threads';
-import { errorMessage, FindingError } from '../common/index.js';
+import { Worker } from 'node:worker_threads';
+import { FindingError } from '../common/index.js';
 
 /**
  * The compiled worker module `file` (e.g. `index-worker.js`) beside this one, or undefined
@@ -26,7 +26,7 @@ interface Slot<R> {
 
 /**
  * A fixed set of worker threads running one job function (the worker module calls
- * `serveJobs` with it). A job goes to the worker with the fewest jobs waiting; each worker
+ * `serveJobs` from serve-jobs.ts with it). A job goes to the worker with the fewest jobs waiting; each worker
  * runs its jobs in the order they came, so a pool of one keeps jobs in order. An idle pool
  * does not keep the process alive. Workers start on first use; one that dies is replaced.
  */
@@ -80,15 +80,4 @@ export class WorkerPool<J, R> {
     const running = this.slots.splice(0, this.slots.length, ...this.slots.map(() => undefined));
     await Promise.all(running.map((s) => s?.worker.terminate()));
   }
-}
-
-/** The worker side of a WorkerPool: answers each job with `handle(job)` or its error message. */
-export function serveJobs<J, R>(handle: (job: J) => R): void {
-  parentPort!.on('message', ({ id, job }: { id: number; job: J }) => {
-    try {
-      parentPort!.postMessage({ id, result: handle(job) });
-    } catch (err) {
-      parentPort!.postMessage({ id, error: errorMessage(err) });
-    }
-  });
 }

@@ -5,7 +5,7 @@ import { GENESIS_HASH } from './chain.js';
 import { verifyCheckpoint } from './checkpoint.js';
 import { MerkleFrontier, verifyConsistency } from './merkle.js';
 import { checkSegment, type SegmentJob, type SegmentResult } from './segment-check.js';
-import { listCheckpointKeys, readCheckpointMeta, SEGMENTS_PREFIX, type CheckpointMeta } from './segment.js';
+import { listCheckpointKeys, readCheckpointMeta, SEGMENTS_PREFIX, segmentDigest, type CheckpointMeta } from './segment.js';
 import type { SegmentSink } from './sinks/sink.js';
 import { WorkerPool } from './threads.js';
 import { readWitness, witnessFile } from './witness.js';
@@ -165,6 +165,9 @@ export async function verifyAuditLog(opts: VerifyOptions): Promise<VerifyReport>
       if (!job) {
         findings.push({ kind: 'deleted', key: meta.segment.key, message: `segment ${meta.segment.key} (records ${meta.segment.firstSeq}..${meta.segment.lastSeq}) is missing (deleted)` });
       } else {
+        if (segmentDigest(job.bytes) !== meta.segment.sha256) {
+          findings.push({ kind: 'segment', key: meta.segment.key, message: `segment ${meta.segment.key} does not match the digest recorded in ${cp.key}` });
+        }
         const result: SegmentResult = job.head === head ? await loaded.result! : checkSegment({ ...job, head });
         findings.push(...result.findings);
         records += result.records ?? 0;
