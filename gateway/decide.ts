@@ -10,6 +10,7 @@ import { verifyApprovalTokens } from './approval-tokens.js';
 import type { RateLimiter } from './breakers.js';
 import { ToolContracts } from './contracts.js';
 import { unknownKillSwitches } from './kill-switches.js';
+import { RefusalRecorder } from './refusals.js';
 import type { CallerIdentity } from './identity.js';
 import { bindTenant } from './tenant-args.js';
 
@@ -94,11 +95,14 @@ export class DecisionPath {
   private readonly agents = new Map<string, AgentPolicy>();
   readonly mode: EnforcementMode;
   readonly lastStages: StageTimes = { checks: 0, cedar: 0, audit: 0 };
+  /** Requests refused before identity (HTTP 401), recorded without a verified tenant. */
+  readonly refusals: RefusalRecorder;
   private evidenceCheckedAt = 0;
   private recordingEvidence: Promise<void> | null = null;
 
   constructor(private readonly opts: DecisionPathOptions) {
     this.mode = opts.mode ?? 'ENFORCE';
+    this.refusals = new RefusalRecorder(opts.audit, this.mode);
     for (const { manifest, digest } of opts.manifests) {
       const name = manifest.agent.name;
       this.agents.set(name, {

@@ -20,10 +20,15 @@ export interface IdentityConfig {
   jwks: string;
   issuer: string;
   audience: string;
+  /** Verified tokens kept (until their expiry) so a repeated token is not verified again; 0: none. Default 4,096. */
+  cacheSize?: number;
 }
+
+const DEFAULT_CACHE_SIZE = 4096;
 
 const Claims = z.object({
   sub: z.string().min(1, 'sub claim is empty'),
+  exp: z.number(),
   tenantId: z.string().regex(/^[a-z0-9][a-z0-9-]{0,62}$/, 'tenantId claim must be a normalised tenant id'),
   agentId: z.string().regex(/^[a-z0-9][a-z0-9-]{0,62}$/, 'agentId claim must be a normalised agent name'),
 });
@@ -33,24 +38,49 @@ const JwksFile = z.object({ keys: z.array(z.record(z.string(), z.unknown())).min
 // Asymmetric algorithms only: a shared-secret token would let any holder of the secret mint identities.
 const ALGORITHMS = ['EdDSA', 'ES256', 'RS256', 'PS256'];
 
+/**
+ * Verifies caller tokens. A verified token is remembered until its `exp` (bounded, oldest
+ * dropped first): an agent sends the same token with every MCP request of an invocation, and
+ * signature, JWKS lookup and claim checks need not run again for it. A token that fails is
+ * never remembered. The price: a signing key removed from the JWKS stops new tokens at once,
+ * but tokens it already signed and this gateway already saw pass until they expire.
+ */
 export class IdentityVerifier {
+  private readonly verified = new Map<string, { identity: CallerIdentity; expiresAtMs: number }>();
+  private readonly cacheSize: number;
+
   private constructor(
     private readonly keys: JWTVerifyGetKey,
     private readonly config: IdentityConfig,
-  ) {}
+    private readonly now: () => number = Date.now,
+  ) {
+    this.cacheSize = config.cacheSize ?? DEFAULT_CACHE_SIZE;
+  }
 
-  static fromConfig(config: IdentityConfig): IdentityVerifier {
-    if (/^https?:\/\//.test(config.jwks)) return new IdentityVerifier(createRemoteJWKSet(new URL(config.jwks)), config);
+  /** Verified tokens held now (at most `cacheSize`). */
+  get rememberedTokens(): number {
+    return this.verified.size;
+  }
+
+  /** `now`: the clock expiry is judged by (tests move it). */
+  static fromConfig(config: IdentityConfig, now: () => number = Date.now): IdentityVerifier {
+    if (/^https?:\/\//.test(config.jwks)) return new IdentityVerifier(createRemoteJWKSet(new URL(config.jwks)), config, now);
     if (!existsSync(config.jwks)) throw new InputError('JWKS file not found', { file: config.jwks });
     const jwks = readJson(config.jwks, JwksFile) as JSONWebKeySet;
-    return new IdentityVerifier(createLocalJWKSet(jwks), config);
+    return new IdentityVerifier(createLocalJWKSet(jwks), config, now);
   }
 
   /** Verifies signature, issuer, audience and expiry; a failure is a FindingError saying which check failed. */
   async verify(token: string): Promise<CallerIdentity> {
+    const known = this.verified.get(token);
+    if (known) {
+      if (this.now() < known.expiresAtMs) return known.identity;
+      this.verified.delete(token);
+    }
     let payload: unknown;
     try {
       ({ payload } = await jwtVerify(token, this.keys, {
+        currentDate: new Date(this.now()),
         issuer: this.config.issuer,
         audience: this.config.audience,
         algorithms: ALGORITHMS,
@@ -65,6 +95,19 @@ export class IdentityVerifier {
       const issue = claims.error.issues[0]!;
       throw new FindingError(`token rejected (${issue.path.join('.') || 'claims'}: ${issue.message})`);
     }
-    return { principal: claims.data.sub, tenantId: claims.data.tenantId, agentId: claims.data.agentId };
+    const identity = { principal: claims.data.sub, tenantId: claims.data.tenantId, agentId: claims.data.agentId };
+    this.remember(token, identity, claims.data.exp * 1000);
+    return identity;
+  }
+
+  private remember(token: string, identity: CallerIdentity, expiresAtMs: number): void {
+    if (this.cacheSize <= 0) return;
+    if (this.verified.size >= this.cacheSize) {
+      // Expired entries go first; if none, the oldest (Map keeps insertion order).
+      const now = this.now();
+      for (const [t, v] of this.verified) if (v.expiresAtMs <= now) this.verified.delete(t);
+      if (this.verified.size >= this.cacheSize) this.verified.delete(this.verified.keys().next().value!);
+    }
+    this.verified.set(token, { identity, expiresAtMs });
   }
 }

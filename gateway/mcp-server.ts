@@ -1,7 +1,9 @@
+import type { IncomingMessage } from 'node:http';
 import { Client } from '@modelcontextprotocol/sdk/client/index.js';
 import { InMemoryTransport } from '@modelcontextprotocol/sdk/inMemory.js';
 import { Server } from '@modelcontextprotocol/sdk/server/index.js';
 import { CallToolRequestSchema, ListToolsRequestSchema, type CallToolResult } from '@modelcontextprotocol/sdk/types.js';
+import { AjvJsonSchemaValidator } from '@modelcontextprotocol/sdk/validation/ajv';
 import { z } from 'zod';
 import { errorMessage } from '../common/index.js';
 import type { DecisionPath, GatewayDecision } from './decide.js';
@@ -17,6 +19,10 @@ const CallMeta = z
     'charter/runId': z.string().min(1).optional(),
   })
   .optional();
+
+// The SDK gives every Server its own Ajv unless told otherwise, about 1.4 ms a construction:
+// over stateless HTTP that is a Server, so a request. One instance serves them all.
+const SCHEMA_VALIDATOR = new AjvJsonSchemaValidator();
 
 /** What the gateway tells the agent about its decision, in the result's `_meta`. */
 export interface DecisionMeta {
@@ -45,7 +51,7 @@ function decisionMeta(d: GatewayDecision): DecisionMeta {
  * decision path, and forwards what is not blocked to the upstream tool server.
  */
 export function createGatewayServer(path: DecisionPath, upstreams: UpstreamPool, identity: CallerIdentity): Server {
-  const server = new Server({ name: 'charter-gateway', version: '0.1.0' }, { capabilities: { tools: {} } });
+  const server = new Server({ name: 'charter-gateway', version: '0.1.0' }, { capabilities: { tools: {} }, jsonSchemaValidator: SCHEMA_VALIDATOR });
   server.setRequestHandler(ListToolsRequestSchema, async () => ({
     tools: path.toolsFor(identity.agentId).map((t) => ({
       name: t.name,
@@ -92,19 +98,32 @@ export async function connectInProcess(path: DecisionPath, upstreams: UpstreamPo
 
 /**
  * The gateway over Streamable HTTP on loopback, stateless: each POST to /mcp carries a bearer
- * JWT, verified before any MCP message is read; a request without a valid token gets 401 and
- * reaches no decision (there is no tenant to decide for).
+ * JWT, verified (or found among tokens already verified) before any MCP message is read. A
+ * request without a valid token gets 401 and reaches no tool decision (there is no tenant to
+ * decide for); it is recorded as a deny without a verified tenant, rate-limited
+ * (`DecisionPath.refusals`), and the count not yet recorded is written when the server closes.
  */
-export function serveGatewayHttp(path: DecisionPath, upstreams: UpstreamPool, verifier: IdentityVerifier, port = 0): Promise<LoopbackMcp> {
-  return serveStatelessMcp(async (req) => {
+export async function serveGatewayHttp(path: DecisionPath, upstreams: UpstreamPool, verifier: IdentityVerifier, port = 0): Promise<LoopbackMcp> {
+  const refuse = async (why: string, req: IncomingMessage): Promise<never> => {
+    await path.refusals.refused(why, req.socket.remoteAddress ?? 'unknown address');
+    throw new HttpRefusal(401, why);
+  };
+  const http = await serveStatelessMcp(async (req) => {
     const bearer = /^Bearer (.+)$/.exec(req.headers.authorization ?? '')?.[1];
-    if (!bearer) throw new HttpRefusal(401, 'missing bearer token');
+    if (!bearer) return refuse('missing bearer token', req);
     let identity: CallerIdentity;
     try {
       identity = await verifier.verify(bearer);
     } catch (err) {
-      throw new HttpRefusal(401, errorMessage(err));
+      return refuse(errorMessage(err), req);
     }
     return createGatewayServer(path, upstreams, identity);
   }, port);
+  return {
+    url: http.url,
+    close: async () => {
+      await http.close();
+      await path.refusals.flush();
+    },
+  };
 }

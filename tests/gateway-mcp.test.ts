@@ -1,4 +1,6 @@
+import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, test } from 'vitest';
+import { queryAudit } from '../audit/index.js';
 import { Client } from '@modelcontextprotocol/sdk/client/index.js';
 import { StreamableHTTPClientTransport } from '@modelcontextprotocol/sdk/client/streamableHttp.js';
 import type { CallToolResult } from '@modelcontextprotocol/sdk/types.js';
@@ -84,8 +86,9 @@ describe('an agent calling tools through the gateway over Streamable HTTP', () =
     const approved = (await client.callTool({ name: 'award_contract', arguments: { negotiationId: 'acme-n1', supplierId: 'acme-s1' } })) as CallToolResult;
     expect(meta(approved).outcome).toBe('approved');
 
-    // Six calls, six records; only the four that were not blocked reached the upstream.
-    expect(h.audit.size - sizeBefore).toBe(6);
+    // Six calls, six decision records plus the evidence of alice's approval; only the four
+    // that were not blocked reached the upstream.
+    expect(h.audit.size - sizeBefore).toBe(7);
     expect(new Set([read, guarded, pending, denied, crossTenant, approved].map((r) => meta(r).recordId)).size).toBe(6);
     expect(upstream.received.slice(reached).map((c) => c.tool)).toEqual(['list_suppliers', 'submit_bid', 'award_contract']);
     await client.close();
@@ -102,13 +105,45 @@ describe('an agent calling tools through the gateway over Streamable HTTP', () =
     await client.close();
   });
 
-  test('a caller without a valid platform token reaches no decision', async () => {
+  test('a caller without a valid platform token reaches no tool decision; the refusal is recorded without a tenant', async () => {
     const size = h.audit.size;
     await expect(agent(await idp.forge({ sub: 'x', tenantId: 'acme', agentId: 'spot-bidding' }))).rejects.toThrow(/401|token rejected/);
     await expect(agent(await idp.issue({ sub: 'x', tenantId: 'acme', agentId: 'spot-bidding' }, { audience: 'someone-else' }))).rejects.toThrow(/401|token rejected/);
     await expect(agent(await idp.issue({ sub: 'x', tenantId: 'acme', agentId: 'spot-bidding' }, { expiresIn: '-1m' }))).rejects.toThrow(/401|token rejected/);
     await expect(agent(await idp.issue({ sub: 'x', tenantId: 'Acme Corp', agentId: 'spot-bidding' }))).rejects.toThrow(/401|tenantId/);
-    expect(h.audit.size).toBe(size);
+    expect(h.audit.size).toBe(size + 4);
+    await h.audit.flush();
+    const refusals = await queryAudit({ dir: join(h.home, 'audit'), kind: 'decision', tenant: '(unauthenticated)' });
+    expect(refusals).toHaveLength(4);
+    for (const r of refusals) expect(r).toMatchObject({ decision: 'deny', agentId: '(unauthenticated)', principal: '(unauthenticated)', tier: null, manifestDigest: null });
+    // The forged token claimed acme: the claim is not trusted, acme's trail holds none of these.
+    expect(refusals.map((r) => (r.kind === 'decision' ? r.reasons[0] : '')).join('\n')).toMatch(/ERR_JWS_SIGNATURE_VERIFICATION_FAILED[\s\S]*ERR_JWT_CLAIM_VALIDATION_FAILED[\s\S]*ERR_JWT_EXPIRED[\s\S]*tenantId/);
+    const acme = await queryAudit({ dir: join(h.home, 'audit'), kind: 'decision', tenant: 'acme' });
+    expect(acme.filter((r) => r.kind === 'decision' && r.principal === 'x')).toEqual([]);
+  });
+
+  test('a flood of unauthenticated requests is counted, not recorded one by one', async () => {
+    const flooded = await serveGatewayHttp(h.reopen(), pool, IdentityVerifier.fromConfig({ jwks: idp.url, issuer: idp.issuer, audience: idp.audience }));
+    const size = h.audit.size;
+    const statuses = await Promise.all(
+      Array.from({ length: 100 }, async () => (await fetch(flooded.url, { method: 'POST', headers: { 'content-type': 'application/json', accept: 'application/json, text/event-stream' }, body: '{}' })).status),
+    );
+    expect(new Set(statuses)).toEqual(new Set([401]));
+    await flooded.close(); // writes the count not yet recorded
+    const written = h.audit.size - size;
+    expect(written).toBeGreaterThanOrEqual(21);
+    expect(written).toBeLessThan(30);
+    await h.audit.flush();
+    const records = (await queryAudit({ dir: join(h.home, 'audit'), kind: 'decision', tenant: '(unauthenticated)' })).slice(-written);
+    // Every refused request is accounted for: one by one within the burst, the rest as counts.
+    let accounted = 0;
+    for (const r of records) {
+      if (r.kind !== 'decision') continue;
+      if (r.reasons[0]?.startsWith('unauthenticated request refused')) accounted++;
+      const more = r.reasons.map((x) => /^(\d+) more unauthenticated request\(s\) refused/.exec(x)?.[1]).find(Boolean);
+      accounted += Number(more ?? 0);
+    }
+    expect(accounted).toBe(100);
   });
 
   test('a slow upstream for tenant A does not slow tenant B, and its breaker opens for A only', async () => {
