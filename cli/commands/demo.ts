@@ -1,10 +1,10 @@
-import { spawnSync } from 'node:child_process';
+import { spawn } from 'node:child_process';
 import { existsSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import type { Command } from 'commander';
 import { z } from 'zod';
-import { contentPath, FindingError, InputError, readYaml } from '../../common/index.js';
+import { contentPath, FindingError, InputError, readYaml, writeFileAtomic } from '../../common/index.js';
 import { AGENT_NAMES } from '../../agents/index.js';
 import { sampleRequisition, type NegotiationState } from '../../orchestrator/index.js';
 import { printLine, printTable } from '../output.js';
@@ -13,40 +13,113 @@ import { openHomeStack, progressLine, SUMMARY_HEAD, summaryRow } from './negotia
 
 const CLI = fileURLToPath(new URL('../main.js', import.meta.url));
 
-/** The demo's world: three tenants; initech's low threshold sends its award to a human. */
 const TENANTS = ['acme', 'globex', 'initech'];
-const THRESHOLDS = { acme: 5_000_000, globex: 5_000_000, initech: 150_000 };
 const APPROVER = 'alice';
+const RELEASE_APPROVER = 'release-approver-1';
 
-function plan() {
+/**
+ * The demo's world, written to the home as tenants.yaml (the config store the runtime reads).
+ * initech's low spend threshold sends its award to a human. globex's spot-bidding agent is
+ * misconfigured with a spot ceiling above the tenant's limit: the gateway, which decides on the
+ * tenant's limits, refuses its solicitation and the negotiation goes to compliance review.
+ */
+const TENANTS_YAML = `# Tenant configuration of the Charter demo (per-tenant override -> profile -> defaults).
+defaults:
+  admission: { reservedSlots: 2, maxSlots: 10, retryAfterSeconds: 5 }
+tenants:
+  acme:
+    config: { limits: { spendThresholdCents: 5000000 } }
+  globex:
+    config: { limits: { spendThresholdCents: 5000000, maxSpotBidCents: 100000 } }
+    agents:
+      spot-bidding: { limits: { maxSpotBidCents: 10000000 } }
+  initech:
+    config: { limits: { spendThresholdCents: 150000 } }
+`;
+
+/** Traffic on the staging release: every agent acts at least once (the prod canary needs it). */
+function stagingPlan() {
   return [
     ...[0, 1, 2, 3].map((i) => sampleRequisition('acme', i)),
     ...[0, 1, 2].map((i) => sampleRequisition('globex', i)),
-    sampleRequisition('initech', 0),
-    // A failure path: nobody delivers to this region, the delivery gate empties the pool.
+    // A failure path: nobody delivers to this region, validation cancels the requisition.
     sampleRequisition('initech', 1, { deliveryRegion: 'antarctica' }),
   ];
 }
 
-/** Runs `charter ...` in a child process on the demo home; prints the command and its output. */
-function charter(home: string, args: string[], opts: { tail?: number; allowFail?: boolean } = {}): { code: number; stdout: string } {
-  printLine(`  $ charter ${args.join(' ')}`);
-  const r = spawnSync(process.execPath, [CLI, ...args], { env: { ...process.env, CHARTER_HOME: home }, encoding: 'utf8', maxBuffer: 64 * 1024 * 1024 });
+/** Runs a child process to its end: exit code and output. */
+function run(args: string[], env: NodeJS.ProcessEnv): Promise<{ code: number; stdout: string; stderr: string }> {
+  return new Promise((done, fail) => {
+    const child = spawn(process.execPath, args, { env, stdio: ['ignore', 'pipe', 'pipe'] });
+    let stdout = '';
+    let stderr = '';
+    child.stdout.setEncoding('utf8').on('data', (d: string) => (stdout += d));
+    child.stderr.setEncoding('utf8').on('data', (d: string) => (stderr += d));
+    child.once('error', fail).once('close', (code) => done({ code: code ?? 2, stdout, stderr }));
+  });
+}
+
+/**
+ * Runs `charter ...` in a child process on the demo home; prints the command and its output.
+ * Asynchronous on purpose: the demo's own process serves the gateway and the tools meanwhile.
+ */
+async function charter(home: string, args: string[], opts: { tail?: number; allowFail?: boolean; quiet?: boolean } = {}): Promise<{ code: number; stdout: string }> {
+  if (!opts.quiet) printLine(`  $ charter ${args.join(' ')}`);
+  const r = await run([CLI, ...args], { ...process.env, CHARTER_HOME: home });
   const lines = `${r.stdout}${r.stderr}`.trimEnd().split('\n').filter((l) => l !== '');
   const shown = opts.tail !== undefined && lines.length > opts.tail ? [`… (${lines.length - opts.tail} lines)`, ...lines.slice(-opts.tail)] : lines;
-  for (const l of shown) printLine(`    ${l}`);
-  const code = r.status ?? 2;
-  if (code !== 0 && !opts.allowFail) throw new FindingError(`charter ${args.join(' ')} exited ${code}`);
-  return { code, stdout: r.stdout };
+  if (!opts.quiet) for (const l of shown) printLine(`    ${l}`);
+  if (r.code !== 0 && !opts.allowFail) throw new FindingError(`charter ${args.join(' ')} exited ${r.code}${opts.quiet ? `: ${lines.slice(-3).join(' ')}` : ''}`);
+  return { code: r.code, stdout: r.stdout };
 }
 
 const SuiteTarget = z.object({ target: z.object({ kind: z.string(), agent: z.string().optional() }) });
 
+const CheckJson = z.object({
+  reports: z.array(
+    z.object({
+      agent: z.string(),
+      gates: z.array(z.object({ gate: z.string(), status: z.string(), blocking: z.boolean(), reasons: z.array(z.string()), unchecked: z.array(z.string()).optional() })),
+    }),
+  ),
+});
+
 /**
- * `charter demo`: a fresh home, keys, pack tests, signed manifests, the eval suites, then three
- * tenants' negotiations end to end through the gateway (one approved by a human through
- * `charter approvals approve`), then `charter audit verify` and a sample query. Works offline
- * and without a model: every agent says `strategy: rules`.
+ * Releases every agent to `env`: the gates run on each candidate; the release approver signs an
+ * approval where the environment asks for one, and accepts by name, with the reason, exactly the
+ * checks that could not run on this machine (no judge model, no reachable advisory database).
+ * Anything else that blocks stops the demo at `promote`. `show` prints one agent's gate table first.
+ */
+async function releaseTo(home: string, env: string, evidence: string[], opts: { approve: boolean; show?: string }): Promise<void> {
+  const check = CheckJson.parse(JSON.parse((await charter(home, ['release', 'check', '--env', env, '--all', ...evidence, '--json'], { quiet: true, allowFail: true })).stdout));
+  // One approval per distinct set of waivers, for all the agents that need that set.
+  const bySet = new Map<string, { agents: string[]; waive: string[]; why: string[] }>();
+  for (const r of check.reports) {
+    const gaps = r.gates.filter((g) => g.blocking && g.status === 'not-run' && g.unchecked);
+    if (!opts.approve && gaps.length === 0) continue;
+    const waive = gaps.flatMap((g) => g.unchecked!);
+    const group = bySet.get(waive.join(' ')) ?? { agents: [], waive, why: [] };
+    group.agents.push(r.agent);
+    group.why.push(...gaps.flatMap((g) => g.reasons.filter((x) => !x.startsWith('not checked and not waived') && !group.why.includes(x))));
+    bySet.set(waive.join(' '), group);
+  }
+  for (const g of bySet.values()) {
+    const note = g.waive.length ? `offline demo: ${g.why.join('; ').slice(0, 300)}` : `release to ${env}`;
+    const who = g.agents.length === check.reports.length ? ['--all'] : ['--agent', ...g.agents];
+    await charter(home, ['release', 'approve', '--env', env, ...who, '--key', join(home, 'keys', `${RELEASE_APPROVER}.key.pem`), ...(g.waive.length ? ['--waive', ...g.waive] : []), '--note', note]);
+  }
+  // One agent's gate table with all its evidence (replay, canary, waivers), as the approver saw it.
+  if (opts.show) await charter(home, ['release', 'check', '--env', env, '--agent', opts.show, ...evidence]);
+  await charter(home, ['release', 'promote', '--env', env, '--all', ...evidence]);
+}
+
+/**
+ * `charter demo`: a fresh home, keys, pack tests, signed manifests, the eval suites, release to
+ * dev and stg through the gates, negotiations of three tenants on the staging release, promotion
+ * to prod with replay and canary over that traffic and a release approver's signature, a
+ * negotiation on prod approved by a human through `charter approvals approve`, then
+ * `charter audit verify` and sample queries. Works offline and without a model: every agent
+ * says `strategy: rules`, and what needs a model is reported as not run.
  */
 export function registerDemo(program: Command): void {
   program
@@ -57,56 +130,86 @@ export function registerDemo(program: Command): void {
       action(async (opts: { home?: string }) => {
         const home = resolve(opts.home ?? join('.charter', `demo-${new Date().toISOString().replace(/[-:]/g, '').replace(/\..*/, '')}`));
         if (existsSync(join(home, 'keys', 'manifest-signer.key.pem'))) throw new InputError('the demo needs a fresh home: this one already has keys', { file: home });
-        const step = (n: number, title: string) => printLine(`\n== ${n}/7 ${title}`);
+        const STEPS = 9;
+        const t0 = performance.now();
+        let n = 0;
+        const step = (title: string) => printLine(`\n== ${++n}/${STEPS} ${title} (at ${((performance.now() - t0) / 1000).toFixed(1)} s)`);
         printLine(`Charter demo in ${home}`);
 
-        step(1, 'signing keys (manifests, audit checkpoints, eval reports, an approver)');
-        for (const [name, purpose] of [['manifest-signer', 'manifest'], ['audit', 'audit-checkpoint'], ['eval-report', 'eval-report'], [APPROVER, 'approval']]) {
-          charter(home, ['keys', 'generate', '--name', name!, '--purpose', purpose!]);
-        }
+        step('signing keys (manifests, audit checkpoints, eval reports, release records, approvers) and the tenants');
+        const keys = [
+          ['manifest-signer', 'manifest'],
+          ['audit', 'audit-checkpoint'],
+          ['eval-report', 'eval-report'],
+          ['release-signer', 'release-record'],
+          [RELEASE_APPROVER, 'approval'],
+          [APPROVER, 'approval'],
+        ];
+        for (const [name, purpose] of keys) await charter(home, ['keys', 'generate', '--name', name!, '--purpose', purpose!]);
+        writeFileAtomic(join(home, 'tenants.yaml'), TENANTS_YAML);
+        printLine(`  wrote ${join(home, 'tenants.yaml')} (${TENANTS.join(', ')})`);
 
-        step(2, 'policy pack tests, then compile and sign every agent manifest');
-        charter(home, ['packs', 'test'], { tail: 3 });
-        charter(home, ['packs', 'compile', '--all'], { tail: 16 });
+        step('policy pack tests (kept as release evidence), then compile and sign every agent manifest');
+        const testReport = join(home, 'evidence', 'pack-tests.json');
+        await charter(home, ['packs', 'test', '--report', testReport], { tail: 3 });
+        await charter(home, ['packs', 'compile', '--all'], { tail: 16 });
 
-        step(3, 'eval suites (signed reports)');
+        step('eval suites (signed reports)');
         const manifest = (agent: string) => join(home, 'manifests', `${agent}.manifest.json`);
-        const suites = z.object({ suites: z.array(z.string()) }).parse(JSON.parse(charter(home, ['evals', 'list', '--json'], { tail: 0 }).stdout)).suites;
+        const suites = z.object({ suites: z.array(z.string()) }).parse(JSON.parse((await charter(home, ['evals', 'list', '--json'], { tail: 0 })).stdout)).suites;
         const evalResults: Array<[string, string]> = [];
         for (const suite of suites) {
           const { target } = readYaml(contentPath('evals', 'suites', `${suite}.yaml`), SuiteTarget);
           const manifests = target.agent ? [manifest(target.agent)] : AGENT_NAMES.map(manifest);
-          const r = charter(home, ['evals', 'run', suite, '--manifest', ...manifests], { tail: 4, allowFail: true });
+          const r = await charter(home, ['evals', 'run', suite, '--manifest', ...manifests], { tail: 4, allowFail: true });
           evalResults.push([suite, r.code === 0 ? 'pass' : `fail (exit ${r.code})`]);
         }
 
-        step(4, `negotiations of ${TENANTS.join(', ')} through the gateway (progress per node)`);
-        const h = await openHomeStack(home, { tenants: TENANTS, latencyMs: 20, spendThresholdCents: THRESHOLDS }, { onEvent: (e) => printLine(progressLine(e)) });
-        let results: NegotiationState[];
-        let approved: NegotiationState | undefined;
-        try {
-          results = await Promise.all(plan().map((r) => h.stack.orchestrator.negotiate(r.negotiationId.split('-')[0]!, r)));
+        const evidence = ['--test-report', testReport, '--live-entities'];
+        step('release gates: dev, then stg (a check first: what blocks, and why)');
+        await charter(home, ['release', 'check', '--env', 'dev', '--all', ...evidence], { allowFail: true });
+        await releaseTo(home, 'dev', evidence, { approve: false });
+        await releaseTo(home, 'stg', evidence, { approve: false });
 
-          step(5, 'a human approves the award above the spend threshold (charter approvals)');
-          const waiting = results.find((r) => r.status === 'AWAITING_APPROVAL');
-          if (!waiting) throw new FindingError('no negotiation waited for approval: the spend threshold did not apply');
-          charter(home, ['approvals', 'list', '--status', 'pending']);
-          charter(home, ['approvals', 'approve', waiting.approval!.approvalId!, '--as', APPROVER, '--key', join(home, 'keys', `${APPROVER}.key.pem`)]);
-          approved = await h.stack.orchestrator.run(waiting.tenantId, waiting.negotiationId);
-          results = results.map((r) => (r.negotiationId === approved!.negotiationId ? approved! : r));
+        const world = { tenants: TENANTS, latencyMs: 20 };
+        const onEvent = { onEvent: (e: Parameters<typeof progressLine>[0]) => printLine(progressLine(e)) };
+        step('negotiations on the staging release (progress per node)');
+        let results: NegotiationState[];
+        const stg = await openHomeStack(home, { ...world, env: 'stg' }, onEvent);
+        try {
+          results = await Promise.all(stagingPlan().map((r) => stg.stack.orchestrator.negotiate(r.negotiationId.split('-')[0]!, r)));
         } finally {
-          await h.close();
+          await stg.close();
         }
 
-        step(6, 'the audit trail: verify it, then a sample query');
-        const verify = charter(home, ['audit', 'verify'], { tail: 8, allowFail: true });
-        charter(home, ['audit', 'query', '--tenant', approved.tenantId, '--tool', 'issue_purchase_order'], { tail: 10 });
-        charter(home, ['audit', 'query', '--tenant', 'acme', '--limit', '12'], { tail: 16 });
+        step('release gates: prod (decision replay and canary over the staging traffic, a release approver signs)');
+        await releaseTo(home, 'prod', evidence, { approve: true, show: 'award-communications' });
+        await charter(home, ['release', 'status', '--env', 'prod']);
 
-        step(7, 'summary');
+        step('negotiations on the production release; a human approves the award above the threshold (charter approvals)');
+        let approved: NegotiationState;
+        const prod = await openHomeStack(home, { ...world, env: 'prod' }, onEvent);
+        try {
+          const waiting = await prod.stack.orchestrator.negotiate('initech', sampleRequisition('initech', 0));
+          if (waiting.status !== 'AWAITING_APPROVAL') throw new FindingError(`initech's award did not wait for approval (${waiting.status}): the spend threshold did not apply`);
+          await charter(home, ['approvals', 'list', '--status', 'pending']);
+          await charter(home, ['approvals', 'approve', waiting.approval!.approvalId!, '--as', APPROVER, '--key', join(home, 'keys', `${APPROVER}.key.pem`)]);
+          approved = await prod.stack.orchestrator.run(waiting.tenantId, waiting.negotiationId);
+          results.push(approved, await prod.stack.orchestrator.negotiate('acme', sampleRequisition('acme', 4)));
+        } finally {
+          await prod.close();
+        }
+
+        step('the audit trail: verify it, then sample queries (the award, the refused spot solicitation, the release records)');
+        const verify = await charter(home, ['audit', 'verify'], { tail: 8, allowFail: true });
+        await charter(home, ['audit', 'query', '--tenant', approved.tenantId, '--tool', 'issue_purchase_order'], { tail: 10 });
+        await charter(home, ['audit', 'query', '--tenant', 'globex', '--decision', 'deny'], { tail: 8 });
+        await charter(home, ['audit', 'query', '--kind', 'evidence', '--limit', '40'], { tail: 12 });
+
+        step('summary');
         printTable(SUMMARY_HEAD, results.map(summaryRow));
         printTable(['eval suite', 'result'], evalResults);
-        printLine(`\nhome: ${home}\n  resume or inspect: charter negotiations list --tenant acme --home ${home}`);
+        printLine(`\nhome: ${home}\n  inspect: charter negotiations list --tenant acme --env prod --home ${home}\n           CHARTER_HOME=${home} charter release status --env prod`);
         if (verify.code !== 0) throw new FindingError('the audit trail does not verify');
         if (approved.status !== 'AWARDED') throw new FindingError(`the approved negotiation ${approved.negotiationId} ended ${approved.status} (${approved.reason ?? ''}), not AWARDED`);
         return 0;
