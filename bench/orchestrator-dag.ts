@@ -5,40 +5,21 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import { loadavg, tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { performance } from 'node:perf_hooks';
-import { AGENT_NAMES } from '../agents/index.js';
 import { openAuditLog } from '../audit/index.js';
-import { contentPath } from '../common/index.js';
-import { ApprovalStore } from '../gateway/index.js';
 import { openProcurementStack, referenceWorld, sampleRequisition, type NodeName } from '../orchestrator/index.js';
-import { compileManifest, signManifest, verifyManifestEnvelope, Workspace } from '../policy-packs/index.js';
-import { addTrustedKeys, generateEd25519Key, loadPrivateKey, loadTrustedKeys, LocalKeySigner } from '../signing/index.js';
+import { procurementHome } from '../tests/procurement-home.js';
 
 const TENANTS = 10;
 const PER_TENANT = 10;
 const dir = mkdtempSync(join(tmpdir(), 'charter-dag-bench-'));
-const keys = join(dir, 'keys');
-const manifestKey = generateEd25519Key(keys, 'manifest-signer', ['manifest']);
-const auditKey = generateEd25519Key(keys, 'audit', ['audit-checkpoint']);
-addTrustedKeys(join(keys, 'trusted-keys.json'), [manifestKey.trusted, auditKey.trusted]);
-const trusted = loadTrustedKeys(join(keys, 'trusted-keys.json'));
-const ws = new Workspace(contentPath('policy-packs', 'packs'));
-const signer = new LocalKeySigner(loadPrivateKey(manifestKey.privateKeyFile));
-const manifests = [];
-for (const agent of AGENT_NAMES) manifests.push(verifyManifestEnvelope(await signManifest(compileManifest(ws, agent), signer), trusted));
+const home = await procurementHome(dir);
 
 const tenants = Array.from({ length: TENANTS }, (_, i) => `tenant${i}`);
 const world = referenceWorld({ tenants, latencyMs: 5, spendThresholdCents: Object.fromEntries(tenants.map((t) => [t, 1_000_000_000])) });
 const suppliers = await world.network.serve();
-const audit = await openAuditLog({ dir: join(dir, 'audit'), signer: new LocalKeySigner(loadPrivateKey(auditKey.privateKeyFile)), origin: 'bench/orchestrator' });
+const audit = await openAuditLog({ dir: join(dir, 'audit'), signer: home.auditSigner, origin: 'bench/orchestrator' });
 const stack = await openProcurementStack({
-  dbFile: join(dir, 'negotiations.sqlite'),
-  manifests,
-  trustedKeys: trusted,
-  audit,
-  approvals: new ApprovalStore(join(dir, 'approvals')),
-  config: world.config,
-  directory: world.directory,
-  supplierUrl: suppliers.url,
+  ...home.stackOptions(dir, world, suppliers.url, audit),
   // Measured under load: generous timeouts so a slow moment is a slow figure, not a failure.
   supplierClient: { timeoutMs: 120_000, failureThreshold: 1_000, openMs: 1_000 },
   upstreamGuard: { timeoutMs: 300_000, maxConcurrent: 1_000 },

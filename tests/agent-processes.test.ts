@@ -1,4 +1,3 @@
-import { spawnSync } from 'node:child_process';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -8,20 +7,18 @@ import type { CallToolResult } from '@modelcontextprotocol/sdk/types.js';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { AGENT_NAMES, IDENTITY_HEADER, SESSION_HEADER, StaticConfigStore, type ToolDecision } from '../agents/index.js';
 import { openAuditLog, queryAudit, type AuditLog } from '../audit/index.js';
-import { contentPath } from '../common/index.js';
-import { ApprovalStore } from '../gateway/index.js';
 import { AgentSupervisor, openProcurementStack, ORCHESTRATOR_PRINCIPAL, referenceWorld, sampleRequisition, type NegotiationState, type ProcurementStack, type ProcurementStackOptions, type ReferenceWorld } from '../orchestrator/index.js';
-import { loadVerifiedManifest } from '../policy-packs/index.js';
-import { loadPrivateKey, loadTrustedKeys, LocalKeySigner } from '../signing/index.js';
+import { procurementHome, type ProcurementHome } from './procurement-home.js';
 
 /**
- * The eight agents as their own processes (`charter agents serve`, the built CLI) behind the
- * AgentCore Runtime contract; their tool calls reach the gateway over MCP (HTTP) with a
- * per-invocation token the orchestrator mints, and the gateway takes tenant and agent from it.
+ * The eight agents as their own processes (`charter agents serve` of the built CLI, started by
+ * the stack's supervisor) behind the AgentCore Runtime contract; their tool calls reach the
+ * gateway over MCP (HTTP) with a per-invocation token the orchestrator mints, and the gateway
+ * takes tenant and agent from it.
  */
-const CLI = contentPath('dist', 'cli', 'main.js');
 const TENANTS = ['acme', 'globex'];
 let home: string;
+let charter: ProcurementHome;
 
 interface Run {
   stack: ProcurementStack;
@@ -45,19 +42,12 @@ async function open(name: string, extra: Partial<ProcurementStackOptions> = {}):
   // 100 ms a quote: node 4b's five auction rounds last long enough to kill its process mid-way.
   const world = referenceWorld({ tenants: [...TENANTS, 'initech'], latencyMs: 100 });
   const suppliers = await world.network.serve();
-  const trustedFile = join(home, 'keys', 'trusted-keys.json');
   const auditDir = join(home, name, 'audit');
-  const audit = await openAuditLog({ dir: auditDir, signer: new LocalKeySigner(loadPrivateKey(join(home, 'keys', 'audit.key.pem'))), origin: 'test/agent-processes' });
+  const audit = await openAuditLog({ dir: auditDir, signer: charter.auditSigner, origin: 'test/agent-processes' });
   const warnings: string[] = [];
   const stack = await openProcurementStack({
-    dbFile: join(home, name, 'negotiations.sqlite'),
-    manifests: AGENT_NAMES.map((a) => loadVerifiedManifest(join(home, 'manifests', `${a}.manifest.json`), trustedFile)),
-    trustedKeys: loadTrustedKeys(trustedFile),
-    audit,
-    approvals: new ApprovalStore(join(home, name, 'approvals')),
+    ...charter.stackOptions(join(home, name), world, suppliers.url, audit),
     config: platformConfig,
-    directory: world.directory,
-    supplierUrl: suppliers.url,
     // Slow moments on a loaded machine must not open the supplier breaker (no bids would differ by mode).
     supplierClient: { timeoutMs: 60_000, failureThreshold: 1_000, openMs: 1_000 },
     warn: (m) => warnings.push(m),
@@ -81,10 +71,7 @@ let procs: Run;
 
 beforeAll(async () => {
   home = mkdtempSync(join(tmpdir(), 'charter-agent-processes-'));
-  for (const args of [['keys', 'generate', '--name', 'manifest-signer', '--purpose', 'manifest'], ['keys', 'generate', '--name', 'audit', '--purpose', 'audit-checkpoint'], ['packs', 'compile', '--all']]) {
-    const r = spawnSync(process.execPath, [CLI, ...args], { env: { ...process.env, CHARTER_HOME: home }, encoding: 'utf8' });
-    expect(r.status, r.stderr).toBe(0);
-  }
+  charter = await procurementHome(home);
   procs = await open('processes', { agentProcesses: { home } });
 }, 180_000);
 

@@ -1,0 +1,46 @@
+import { join } from 'node:path';
+import { AGENT_NAMES } from '../agents/index.js';
+import { contentPath } from '../common/index.js';
+import type { AuditLog } from '../audit/index.js';
+import { ApprovalStore } from '../gateway/index.js';
+import type { ProcurementStackOptions, ReferenceWorld } from '../orchestrator/index.js';
+import { compileManifest, signManifest, verifyManifestEnvelope, Workspace, type VerifiedManifest } from '../policy-packs/index.js';
+import { addTrustedKeys, generateEd25519Key, loadPrivateKey, loadTrustedKeys, LocalKeySigner, type TrustedKeysFile } from '../signing/index.js';
+
+/** A Charter home for the procurement reference, made in process: signing keys and the eight verified manifests. */
+export interface ProcurementHome {
+  trusted: TrustedKeysFile;
+  manifests: VerifiedManifest[];
+  /** Signs the audit checkpoints. */
+  auditSigner: LocalKeySigner;
+  /** Stack options for a run in `dir` (its own store and approvals) over the world and its served suppliers. */
+  stackOptions(dir: string, world: ReferenceWorld, supplierUrl: string, audit: AuditLog): ProcurementStackOptions;
+}
+
+/** Generates the manifest and audit keys under `<dir>/keys` and compiles and signs every agent's manifest from the shipped packs. */
+export async function procurementHome(dir: string): Promise<ProcurementHome> {
+  const keys = join(dir, 'keys');
+  const manifestKey = generateEd25519Key(keys, 'manifest-signer', ['manifest']);
+  const auditKey = generateEd25519Key(keys, 'audit', ['audit-checkpoint']);
+  addTrustedKeys(join(keys, 'trusted-keys.json'), [manifestKey.trusted, auditKey.trusted]);
+  const trusted = loadTrustedKeys(join(keys, 'trusted-keys.json'));
+  const ws = new Workspace(contentPath('policy-packs', 'packs'));
+  const signer = new LocalKeySigner(loadPrivateKey(manifestKey.privateKeyFile));
+  const manifests: VerifiedManifest[] = [];
+  for (const agent of AGENT_NAMES) manifests.push(verifyManifestEnvelope(await signManifest(compileManifest(ws, agent), signer), trusted));
+  return {
+    trusted,
+    manifests,
+    auditSigner: new LocalKeySigner(loadPrivateKey(auditKey.privateKeyFile)),
+    stackOptions: (runDir, world, supplierUrl, audit) => ({
+      dbFile: join(runDir, 'negotiations.sqlite'),
+      manifests,
+      trustedKeys: trusted,
+      audit,
+      approvals: new ApprovalStore(join(runDir, 'approvals')),
+      config: world.config,
+      directory: world.directory,
+      supplierUrl,
+    }),
+  };
+}
