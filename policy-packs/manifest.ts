@@ -15,6 +15,7 @@ export interface CompiledManifest {
 }
 
 const charterVersion: string = (JSON.parse(readFileSync(contentPath('package.json'), 'utf8')) as { version: string }).version;
+const cedarVersion = cedar.getCedarVersion();
 
 /**
  * Compiles an agent's manifest from a packs folder. Everything in it derives from the input
@@ -51,7 +52,7 @@ export function compileManifest(ws: Workspace, agent: string, previous?: { manif
     baseDigest,
     baseChanged: previous ? previous.manifest.baseDigest !== baseDigest : null,
     previousManifestDigest: previous?.digest ?? null,
-    compiler: { charter: charterVersion, cedar: cedar.getCedarVersion() },
+    compiler: { charter: charterVersion, cedar: cedarVersion },
   };
   const payload = Buffer.from(canonicalJson(manifest), 'utf8');
   return { manifest, payload, digest: digestOf(payload) };
