@@ -1,6 +1,6 @@
-import { FindingError, readText } from '../common/index.js';
-import { parseEnvelope } from '../signing/index.js';
-import { verifyManifestEnvelope, type VerifiedManifest } from '../policy-packs/index.js';
+import { join } from 'node:path';
+import { FindingError } from '../common/index.js';
+import { loadVerifiedManifest, type VerifiedManifest } from '../policy-packs/index.js';
 import { currentRelease, releaseContext, type ReleaseOptions } from './check-release.js';
 import { parseEnvironment } from './gate-definition.js';
 import type { SignedReleaseRecord } from './release-record.js';
@@ -22,7 +22,7 @@ export function loadReleasedManifest(env: string, agent: string, opts: Pick<Rele
 /** Checks that a given manifest file is the current release of its agent in the environment. */
 export function verifyReleasedManifestFile(env: string, file: string, opts: Pick<ReleaseOptions, 'home' | 'trustedKeysFile'> = {}): ReleasedManifest {
   const ctx = releaseContext(opts);
-  const candidate = verifyManifestEnvelope(parseEnvelope(readText(file), file), ctx.trusted, { file });
+  const candidate = loadVerifiedManifest(file, opts.trustedKeysFile ?? join(ctx.home, 'keys', 'trusted-keys.json'));
   const released = loadReleasedManifest(env, candidate.manifest.agent.name, opts);
   if (released.digest !== candidate.digest) {
     throw new FindingError(`manifest ${candidate.digest} is not the current ${env} release of ${candidate.manifest.agent.name} (that is ${released.digest})`, { file });

@@ -23,7 +23,16 @@ beforeAll(async () => {
   h = await openGatewayHarness();
   idp = await startJwksServer();
   upstream = await startToolServer(['list_suppliers']);
-});
+  // The gateway loads released manifests only: release the harness's manifest to dev (no gate
+  // is tested here), its record in an audit log of its own (the harness holds the home's).
+  for (const args of [
+    ['keys', 'generate', '--name', 'release-signer', '--purpose', 'release-record'],
+    ['release', 'promote', '--env', 'dev', '--manifest', h.manifestFile, '--gates', contentPath('release-gates', 'fixtures', 'gates-off'), '--audit-dir', join(h.home, 'release-audit')],
+  ]) {
+    const r = charter(...args);
+    expect(r.code, r.stderr).toBe(0);
+  }
+}, 60_000);
 afterAll(async () => {
   await upstream?.close();
   await idp?.close();
@@ -68,6 +77,7 @@ describe('charter approvals', () => {
 describe('charter gateway serve', () => {
   const serveArgs = (manifest: string, extra: string[] = []) => [
     'gateway', 'serve',
+    '--env', 'dev',
     '--manifest', manifest,
     '--trusted-keys', h.trustedKeysFile,
     '--entities', FIXTURE_ENTITIES,
@@ -87,6 +97,10 @@ describe('charter gateway serve', () => {
     expect(bad.code).toBe(1);
     expect(bad.json().error.message).toMatch(/cli-tampered.json/);
     expect(charter(...serveArgs(h.manifestFile, ['--mode', 'PERMISSIVE'])).code).toBe(2);
+    // A valid manifest that is not released where the gateway serves is refused too.
+    const unreleased = charter(...serveArgs(h.manifestFile, ['--env', 'stg']), '--json');
+    expect(unreleased.code).toBe(1);
+    expect(unreleased.json().error.message).toMatch(/spot-bidding has no release in stg: refusing to load an unreleased manifest/);
   }, 60_000);
 
   test('serves MCP to an agent and stops cleanly on SIGTERM', async () => {

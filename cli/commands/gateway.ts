@@ -1,6 +1,7 @@
 import { join } from 'node:path';
 import type { Command } from 'commander';
-import { charterHome, InputError } from '../../common/index.js';
+import { charterHome, FindingError, InputError } from '../../common/index.js';
+import { loadReleasedManifest, parseEnvironment, releaseContext, verifyReleasedManifestFile } from '../../release-gates/index.js';
 import { LocalKeySigner, loadPrivateKey } from '../../signing/index.js';
 import { EnforcementMode, openAuditLog } from '../../audit/index.js';
 import { IdentityVerifier, openDecisionPath, parseUpstreams, serveGatewayHttp, UpstreamPool } from '../../gateway/index.js';
@@ -8,7 +9,8 @@ import { printJson, printLine } from '../output.js';
 import { action, withJson } from '../program.js';
 
 interface ServeOpts {
-  manifest: string[];
+  env: string;
+  manifest?: string[];
   trustedKeys: string;
   entities: string[];
   upstream: string[];
@@ -30,13 +32,27 @@ function positiveInt(value: string, flag: string, min = 1): number {
   return n;
 }
 
+/**
+ * Deploy, local runtime: the manifests the gateway may load are the current releases of their
+ * agents in the environment (verified record chain). A named file that is not is refused.
+ */
+function releasedManifestFiles(env: string, files: string[] | undefined, trustedKeysFile: string): string[] {
+  const opts = { trustedKeysFile };
+  if (files) return files.map((f) => verifyReleasedManifestFile(env, f, opts).file);
+  const ctx = releaseContext(opts);
+  const agents = ctx.store.agents(parseEnvironment(env));
+  if (agents.length === 0) throw new FindingError(`nothing is released to ${env}: the gateway loads only released manifests (charter release promote --env ${env} ...)`);
+  return agents.map((agent) => loadReleasedManifest(env, agent, opts).file);
+}
+
 export function registerGateway(program: Command): void {
   const gateway = program.command('gateway').description('the enforcement point for agent tool calls (MCP)');
   withJson(
     gateway
       .command('serve')
       .description('serve MCP (Streamable HTTP) on loopback: list permitted tools, decide and record every call, forward what is allowed')
-      .requiredOption('--manifest <file...>', 'signed agent manifests (verified; a bad one stops the gateway)')
+      .requiredOption('--env <env>', 'the environment it serves: it loads only manifests currently released there (dev, stg or prod)')
+      .option('--manifest <file...>', 'signed agent manifests, each the current release of its agent in --env (default: every agent released there)')
       .requiredOption('--trusted-keys <file>', 'trusted keys: manifest signers and approvers')
       .requiredOption('--entities <file...>', 'entities and tenant limits (fixtures.yaml shape; several files are merged); every tenant and agent states its kill switch')
       .option('--upstream <tool=url...>', 'upstream MCP tool server for a tool', [])
@@ -55,13 +71,14 @@ export function registerGateway(program: Command): void {
       if (!mode.success) throw new InputError(`--mode must be ENFORCE or LOG_ONLY, got '${opts.mode}'`, { field: '--mode' });
       const port = positiveInt(opts.port, '--port', 0);
       const rate = opts.rate !== undefined ? positiveInt(opts.rate, '--rate') : undefined;
+      const files = releasedManifestFiles(opts.env, opts.manifest, opts.trustedKeys);
       const upstreams = new UpstreamPool(parseUpstreams(opts.upstream));
       const verifier = IdentityVerifier.fromConfig({ jwks: opts.jwks, issuer: opts.issuer, audience: opts.audience });
       const signer = new LocalKeySigner(loadPrivateKey(opts.auditKey ?? join(charterHome(), 'keys', 'audit.key.pem')));
       const audit = await openAuditLog({ dir: opts.auditDir ?? join(charterHome(), 'audit'), signer, origin: opts.auditOrigin });
       try {
         const path = openDecisionPath({
-          manifestFiles: opts.manifest,
+          manifestFiles: files,
           trustedKeysFile: opts.trustedKeys,
           entitiesFile: opts.entities,
           audit,
@@ -73,9 +90,8 @@ export function registerGateway(program: Command): void {
           process.once('SIGTERM', resolve);
         });
         const http = await serveGatewayHttp(path, upstreams, verifier, port);
-        const agents = opts.manifest.length;
-        if (opts.json) printJson({ ok: true, url: http.url, mode: path.mode, manifests: agents });
-        else printLine(`gateway listening on ${http.url} (${path.mode}, ${agents} manifest(s)); Ctrl-C stops it`);
+        if (opts.json) printJson({ ok: true, url: http.url, mode: path.mode, environment: opts.env, manifests: files.length });
+        else printLine(`gateway listening on ${http.url} (${path.mode}, ${files.length} manifest(s) released to ${opts.env}); Ctrl-C stops it`);
         await stopped;
         await http.close();
       } finally {
