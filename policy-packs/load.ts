@@ -2,7 +2,7 @@ import { existsSync, readdirSync, statSync } from 'node:fs';
 import { join, relative, sep } from 'node:path';
 import { Ajv2020 } from 'ajv/dist/2020.js';
 import addFormats from 'ajv-formats';
-import { InputError, offsetToLineColumn, parseYaml, readText, readYaml } from '../common/index.js';
+import { InputError, offsetToLineColumn, parseYaml, readText } from '../common/index.js';
 import { digestOf } from '../signing/index.js';
 import { cedar, cedarErrorText, cedarLocation } from './cedar.js';
 import { FixturesFile, PackFile, TestsFile, ToolsFile, type PackTest, type ToolDefinition } from './pack-file.js';
@@ -118,8 +118,8 @@ export function parsePolicyFile(pack: string, file: string, source: string): Pac
 const ajv = new Ajv2020({ strict: true, allErrors: true });
 addFormats.default(ajv);
 
-function loadTools(file: string, rel: string) {
-  const parsed = readYaml(file, ToolsFile);
+function loadTools(text: string, rel: string) {
+  const parsed = parseYaml(text, rel, ToolsFile);
   parsed.tools.forEach((tool, i) => {
     try {
       ajv.compile(tool.args);
@@ -132,26 +132,28 @@ function loadTools(file: string, rel: string) {
 
 function loadPack(root: string, dir: string): LoadedPack {
   const rel = (f: string) => posix(relative(root, f));
-  const meta = parseYaml(readText(join(dir, 'pack.yaml')), rel(join(dir, 'pack.yaml')), PackFile);
-  const files = listFiles(dir);
+  // Each file is read once: what is digested into manifests is exactly what was parsed.
+  const texts = new Map(listFiles(dir).map((f) => [f, readText(f)]));
+  const metaFile = join(dir, 'pack.yaml');
+  const meta = parseYaml(texts.get(metaFile)!, rel(metaFile), PackFile);
   const pack: LoadedPack = {
     meta,
     key: `${meta.name}@${meta.version}`,
     dir,
-    files: files.map((f) => ({ path: rel(f), sha256: digestOf(readText(f)) })),
+    files: [...texts].map(([f, text]) => ({ path: rel(f), sha256: digestOf(text) })),
     policies: [],
     tests: [],
     fixtures: [],
   };
-  for (const f of files) {
+  for (const [f, text] of texts) {
     const r = posix(relative(dir, f));
-    if (f.endsWith('.cedar')) pack.policies.push(...parsePolicyFile(meta.name, rel(f), readText(f)));
-    else if (r === 'schema.cedarschema') pack.schema = { file: rel(f), text: readText(f) };
-    else if (r === 'tests/fixture.cedarschema') pack.fixtureSchema = { file: rel(f), text: readText(f) };
-    else if (r === 'tools.yaml') pack.tools = loadTools(f, rel(f));
-    else if (r === 'tests/fixtures.yaml') pack.fixtures.push({ file: rel(f), data: parseYaml(readText(f), rel(f), FixturesFile) });
+    if (f.endsWith('.cedar')) pack.policies.push(...parsePolicyFile(meta.name, rel(f), text));
+    else if (r === 'schema.cedarschema') pack.schema = { file: rel(f), text };
+    else if (r === 'tests/fixture.cedarschema') pack.fixtureSchema = { file: rel(f), text };
+    else if (r === 'tools.yaml') pack.tools = loadTools(text, rel(f));
+    else if (r === 'tests/fixtures.yaml') pack.fixtures.push({ file: rel(f), data: parseYaml(text, rel(f), FixturesFile) });
     else if (/^tests\/[^/]+\.ya?ml$/.test(r)) {
-      for (const test of parseYaml(readText(f), rel(f), TestsFile).tests) pack.tests.push({ file: rel(f), pack: pack.key, test });
+      for (const test of parseYaml(text, rel(f), TestsFile).tests) pack.tests.push({ file: rel(f), pack: pack.key, test });
     }
   }
   if (pack.tools && meta.layer !== 'domain') throw new InputError('only domain packs have a tool catalog', { file: pack.tools.file });
