@@ -1,4 +1,4 @@
-import { mkdtempSync, rmSync } from 'node:fs';
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { Client } from '@modelcontextprotocol/sdk/client/index.js';
@@ -9,6 +9,7 @@ import { AGENT_NAMES, IDENTITY_HEADER, SESSION_HEADER, StaticConfigStore, type T
 import { openAuditLog, queryAudit, type AuditLog } from '../audit/index.js';
 import { AgentSupervisor, openProcurementStack, ORCHESTRATOR_PRINCIPAL, referenceWorld, sampleRequisition, type NegotiationState, type ProcurementStack, type ProcurementStackOptions, type ReferenceWorld } from '../orchestrator/index.js';
 import { procurementHome, type ProcurementHome } from './procurement-home.js';
+import { startConverseServer, type RunningJsonServer } from './servers/converse.js';
 
 /**
  * The eight agents as their own processes (`charter agents serve` of the built CLI, started by
@@ -33,14 +34,17 @@ interface Run {
  * The platform's tenant config (orchestrator and gateway): initech allows two auction rounds.
  * The agent processes read their config from the home (no tenants.yaml: the defaults, five).
  */
+const MODEL = 'amazon.nova-micro-v1:0';
+/** umbrella's classifier uses a model, for the platform and (tenants.yaml in the home) for the agent processes. */
+const umbrella = { umbrella: { config: { models: { SimpleLLM: MODEL } } } };
 const platformConfig = StaticConfigStore.of({
   defaults: { admission: { reservedSlots: 2, maxSlots: 10 }, limits: { spendThresholdCents: 5_000_000 } },
-  tenants: { initech: { config: { limits: { maxAuctionRounds: 2 } } } },
+  tenants: { initech: { config: { limits: { maxAuctionRounds: 2 } } }, ...umbrella },
 });
 
 async function open(name: string, extra: Partial<ProcurementStackOptions> = {}): Promise<Run> {
   // 100 ms a quote: node 4b's five auction rounds last long enough to kill its process mid-way.
-  const world = referenceWorld({ tenants: [...TENANTS, 'initech'], latencyMs: 100 });
+  const world = referenceWorld({ tenants: [...TENANTS, 'initech', 'umbrella'], latencyMs: 100 });
   const suppliers = await world.network.serve();
   const auditDir = join(home, name, 'audit');
   const audit = await openAuditLog({ dir: auditDir, signer: charter.auditSigner, origin: 'test/agent-processes' });
@@ -68,16 +72,26 @@ async function open(name: string, extra: Partial<ProcurementStackOptions> = {}):
 }
 
 let procs: Run;
+let converse: RunningJsonServer;
+/** The AWS settings the agent processes inherit: their Bedrock Runtime client reaches the local Converse server. */
+const AWS_ENV = ['AWS_ENDPOINT_URL_BEDROCK_RUNTIME', 'AWS_REGION', 'AWS_ACCESS_KEY_ID', 'AWS_SECRET_ACCESS_KEY'] as const;
+const savedEnv = Object.fromEntries(AWS_ENV.map((k) => [k, process.env[k]]));
 
 beforeAll(async () => {
   home = mkdtempSync(join(tmpdir(), 'charter-agent-processes-'));
   charter = await procurementHome(home);
+  converse = await startConverseServer(() => ({ text: '{"quadrant": "Non-Critical", "confidence": 0.91}' }));
+  Object.assign(process.env, { AWS_ENDPOINT_URL_BEDROCK_RUNTIME: converse.url, AWS_REGION: 'us-east-1', AWS_ACCESS_KEY_ID: 'AKIDLOCAL', AWS_SECRET_ACCESS_KEY: 'local' });
+  writeFileSync(join(home, 'tenants.yaml'), JSON.stringify({ tenants: umbrella }));
   procs = await open('processes', { agentProcesses: { home } });
 }, 180_000);
 
 afterAll(async () => {
   const pids = AGENT_NAMES.map((a) => procs?.stack.processes?.supervisor.pid(a));
   await procs?.close();
+  await converse?.close();
+  for (const k of AWS_ENV) if (savedEnv[k] === undefined) delete process.env[k];
+  else process.env[k] = savedEnv[k];
   // close() stopped every agent process.
   for (const pid of pids) if (pid) expect(() => process.kill(pid, 0)).toThrow();
   rmSync(home, { recursive: true, force: true });
@@ -142,6 +156,19 @@ describe('agents as their own processes', () => {
       await inProcess.close();
     }
   }, 180_000);
+
+  it("attributes a model's tokens used in an agent process to tenant, negotiation, agent and model", async () => {
+    const done = await procs.stack.orchestrator.negotiate('umbrella', sampleRequisition('umbrella', 0));
+    expect(done.status, done.reason ?? '').toBe('AWARDED');
+    expect(done.classification).toMatchObject({ producedBy: { model: MODEL }, output: { quadrant: 'Non-Critical', confidence: 0.91, method: 'model' } });
+    const costs = procs.stack.store.costs({ tenantId: 'umbrella' });
+    expect(costs.find((c) => c.agent === 'kraljic-classifier')).toMatchObject({ negotiationId: 'umbrella-n001', model: MODEL, invocations: 1, modelCalls: 1, inputTokens: 120, outputTokens: 30 });
+    // Every Converse call the processes made (the SimpleLLM spot-bidding agent asks too) is attributed.
+    const calls = converse.requests.filter((r) => r.path.includes(encodeURIComponent(MODEL))).length;
+    expect(calls).toBeGreaterThan(1);
+    expect(costs.reduce((n, c) => n + c.modelCalls, 0)).toBe(calls);
+    expect(costs.reduce((n, c) => n + c.inputTokens, 0)).toBe(120 * calls);
+  }, 60_000);
 
   it('takes tenant and agent from the token: a call naming another tenant is refused, not rewritten; another agent tool is refused', async () => {
     const client = await gatewayClient(await procs.stack.processes!.identity.mint('acme', 'bid-evaluation'));
