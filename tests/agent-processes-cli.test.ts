@@ -11,6 +11,7 @@ import { AgentIdentityIssuer } from '../orchestrator/index.js';
 /** `charter agents serve` through the built CLI: bad input, and one agent process's life cycle. */
 const CLI = contentPath('dist', 'cli', 'main.js');
 let home: string;
+let manifest: string;
 
 function charter(args: string[], env: Record<string, string> = {}): { code: number | null; stderr: string } {
   const r = spawnSync(process.execPath, [CLI, ...args], { env: { ...process.env, CHARTER_HOME: home, ...env }, encoding: 'utf8' });
@@ -23,24 +24,28 @@ beforeAll(() => {
     const r = charter(args);
     expect(r.code, r.stderr).toBe(0);
   }
+  manifest = join(home, 'manifests', 'kraljic-classifier.manifest.json');
 }, 120_000);
 
 afterAll(() => rmSync(home, { recursive: true, force: true }));
 
 describe('charter agents serve', () => {
-  it('refuses bad input with exit 2 naming the flag or file', async () => {
+  it('refuses bad input (exit 2 naming the flag or file) and an unreleased manifest (exit 1)', async () => {
     const serve = (...extra: string[]) => charter(['agents', 'serve', '--gateway-url', 'http://127.0.0.1:9/mcp', ...extra]);
     expect(serve('--agent', 'nope')).toMatchObject({ code: 2, stderr: expect.stringMatching(/\(--agent\): unknown agent 'nope'/) });
     expect(charter(['agents', 'serve', '--agent', 'kraljic-classifier', '--gateway-url', 'not-a-url'])).toMatchObject({ code: 2, stderr: expect.stringMatching(/\(--gateway-url\)/) });
     expect(serve('--agent', 'kraljic-classifier', '--port', '70000')).toMatchObject({ code: 2, stderr: expect.stringMatching(/\(--port\): --port must be 0-65535/) });
-    expect(serve('--agent', 'spot-bidding')).toMatchObject({ code: 2, stderr: expect.stringMatching(/spot-bidding\.manifest\.json/) });
+    expect(serve('--agent', 'kraljic-classifier')).toMatchObject({ code: 2, stderr: expect.stringMatching(/\(--env\): give --env \(serve the released manifest\) or --manifest FILE/) });
+    expect(serve('--agent', 'spot-bidding', '--manifest', join(home, 'manifests', 'spot-bidding.manifest.json'))).toMatchObject({ code: 2, stderr: expect.stringMatching(/spot-bidding\.manifest\.json/) });
+    // Nothing is released in this home: the runtime loads no unreleased manifest.
+    expect(serve('--agent', 'kraljic-classifier', '--env', 'prod')).toMatchObject({ code: 1, stderr: expect.stringMatching(/kraljic-classifier has no release in prod/) });
     // No identity JWKS yet: the orchestrator has never started agent processes in this home.
-    expect(serve('--agent', 'kraljic-classifier')).toMatchObject({ code: 2, stderr: expect.stringMatching(/agent-identity\.jwks\.json.*no agent identity JWKS/) });
+    expect(serve('--agent', 'kraljic-classifier', '--manifest', manifest)).toMatchObject({ code: 2, stderr: expect.stringMatching(/agent-identity\.jwks\.json.*no agent identity JWKS/) });
   }, 120_000);
 
   it('serves one agent: prints its URL, answers /ping, refuses an invocation without a valid token, stops on SIGTERM', async () => {
     const issuer = await AgentIdentityIssuer.open(home);
-    const child = spawn(process.execPath, [CLI, 'agents', 'serve', '--agent', 'kraljic-classifier', '--gateway-url', 'http://127.0.0.1:9/mcp'], { env: { ...process.env, CHARTER_HOME: home }, stdio: ['ignore', 'pipe', 'pipe'] });
+    const child = spawn(process.execPath, [CLI, 'agents', 'serve', '--agent', 'kraljic-classifier', '--gateway-url', 'http://127.0.0.1:9/mcp', '--manifest', manifest], { env: { ...process.env, CHARTER_HOME: home }, stdio: ['ignore', 'pipe', 'pipe'] });
     const exited = new Promise<number | null>((resolve) => child.once('exit', (code) => resolve(code)));
     try {
       const url = await new Promise<string>((resolve, reject) => {
@@ -74,7 +79,7 @@ describe('charter agents serve', () => {
 
   it('--supervised: stops when its stdin closes (the supervisor died), never left orphaned', async () => {
     await AgentIdentityIssuer.open(home);
-    const child = spawn(process.execPath, [CLI, 'agents', 'serve', '--agent', 'kraljic-classifier', '--gateway-url', 'http://127.0.0.1:9/mcp', '--supervised'], { env: { ...process.env, CHARTER_HOME: home }, stdio: ['pipe', 'pipe', 'pipe'] });
+    const child = spawn(process.execPath, [CLI, 'agents', 'serve', '--agent', 'kraljic-classifier', '--gateway-url', 'http://127.0.0.1:9/mcp', '--manifest', manifest, '--supervised'], { env: { ...process.env, CHARTER_HOME: home }, stdio: ['pipe', 'pipe', 'pipe'] });
     const exited = new Promise<number | null>((resolve) => child.once('exit', (code) => resolve(code)));
     await new Promise((resolve) => createInterface({ input: child.stdout! }).once('line', resolve));
     child.stdin!.end();

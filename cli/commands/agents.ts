@@ -6,7 +6,7 @@ import { z } from 'zod';
 import { AGENT_IDENTITY, AGENT_NAMES, serveAgentHost, StaticConfigStore } from '../../agents/index.js';
 import { charterHome, FindingError, InputError } from '../../common/index.js';
 import { IdentityVerifier } from '../../gateway/index.js';
-import { loadVerifiedManifest } from '../../policy-packs/index.js';
+import { loadVerifiedManifest, type VerifiedManifest } from '../../policy-packs/index.js';
 import { printJson, printLine } from '../output.js';
 import { action, withJson } from '../program.js';
 
@@ -15,6 +15,7 @@ interface ServeOpts {
   gatewayUrl: string;
   port: string;
   home?: string;
+  env?: string;
   manifest?: string;
   trustedKeys?: string;
   config?: string;
@@ -27,6 +28,23 @@ const ServeFlags = z.object({
   port: z.coerce.number().int('--port must be an integer').min(0, '--port must be 0-65535').max(65535, '--port must be 0-65535'),
 });
 
+/** The agent's verified manifest: the release in --env (checked against --manifest if both), else the --manifest file. */
+async function agentManifest(opts: ServeOpts, home: string): Promise<VerifiedManifest> {
+  const trustedKeysFile = opts.trustedKeys ?? join(home, 'keys', 'trusted-keys.json');
+  let manifest: VerifiedManifest;
+  if (opts.env) {
+    // Loaded only here: a supervised process, handed its manifest, does not pay for the release modules.
+    const { loadReleasedManifest, verifyReleasedManifestFile } = await import('../../release-gates/index.js');
+    manifest = opts.manifest ? verifyReleasedManifestFile(opts.env, opts.manifest, { home, trustedKeysFile }) : loadReleasedManifest(opts.env, opts.agent, { home, trustedKeysFile });
+  } else if (opts.manifest) {
+    manifest = loadVerifiedManifest(opts.manifest, trustedKeysFile);
+  } else {
+    throw new InputError('give --env (serve the released manifest) or --manifest FILE', { field: '--env' });
+  }
+  if (manifest.manifest.agent.name !== opts.agent) throw new FindingError(`${opts.manifest ?? 'the release'} is the manifest of agent '${manifest.manifest.agent.name}', not '${opts.agent}'`);
+  return manifest;
+}
+
 export function registerAgents(program: Command): void {
   const agents = program.command('agents').description('the procurement agents as their own processes');
   withJson(
@@ -36,8 +54,9 @@ export function registerAgents(program: Command): void {
       .requiredOption('--agent <name>', `the agent (${AGENT_NAMES.join(', ')})`)
       .requiredOption('--gateway-url <url>', 'the gateway MCP endpoint (Streamable HTTP)')
       .option('--port <port>', 'loopback port (0 = any free port)', '0')
-      .option('--home <dir>', 'Charter home: keys/agent-identity.jwks.json, manifests/, tenants.yaml (default $CHARTER_HOME)')
-      .option('--manifest <file>', "the agent's signed manifest (default <home>/manifests/<agent>.manifest.json)")
+      .option('--home <dir>', 'Charter home: keys/agent-identity.jwks.json, releases, tenants.yaml (default $CHARTER_HOME)')
+      .option('--env <env>', "serve the agent's manifest currently released there (dev, stg or prod)")
+      .option('--manifest <file>', "the agent's signed manifest; with --env it must be the current release there (a supervisor hands over the gateway's own)")
       .option('--trusted-keys <file>', 'keys trusted for manifests (default <home>/keys/trusted-keys.json)')
       .option('--config <file>', 'tenant configuration YAML (default <home>/tenants.yaml when present, else the built-in defaults)')
       .option('--supervised', 'also stop when stdin closes (the supervising process died)'),
@@ -47,9 +66,7 @@ export function registerAgents(program: Command): void {
       const flags = ServeFlags.safeParse(opts);
       if (!flags.success) throw new InputError(flags.error.issues[0]!.message, { field: `--${String(flags.error.issues[0]!.path[0]).replace(/[A-Z]/g, (c) => `-${c.toLowerCase()}`)}` });
       const home = opts.home ?? charterHome();
-      const manifestFile = opts.manifest ?? join(home, 'manifests', `${opts.agent}.manifest.json`);
-      const manifest = loadVerifiedManifest(manifestFile, opts.trustedKeys ?? join(home, 'keys', 'trusted-keys.json'));
-      if (manifest.manifest.agent.name !== opts.agent) throw new FindingError(`${manifestFile} is the manifest of agent '${manifest.manifest.agent.name}', not '${opts.agent}'`);
+      const manifest = await agentManifest(opts, home);
       const jwks = AGENT_IDENTITY.jwksFile(home);
       if (!existsSync(jwks)) throw new InputError('no agent identity JWKS in the Charter home: the orchestrator writes it when it starts agent processes (charter negotiations run --agent-processes)', { file: jwks });
       const configFile = opts.config ?? join(home, 'tenants.yaml');
