@@ -186,9 +186,11 @@ export function registerDemo(program: Command): void {
         await releaseTo(home, 'prod', evidence, { approve: true, show: 'award-communications' });
         await charter(home, ['release', 'status', '--env', 'prod']);
 
-        step('negotiations on the production release; a human approves the award above the threshold (charter approvals)');
+        step('negotiations on the production release, each agent its own process; a human approves the award above the threshold (charter approvals)');
         let approved: NegotiationState;
-        const prod = await openHomeStack(home, { ...world, env: 'prod' }, onEvent);
+        // In prod each agent is its own process behind the AgentCore Runtime contract, reaching
+        // tools through the gateway over HTTP with a per-invocation identity token.
+        const prod = await openHomeStack(home, { ...world, env: 'prod' }, { ...onEvent, agentProcesses: { home } });
         try {
           const waiting = await prod.stack.orchestrator.negotiate('initech', sampleRequisition('initech', 0));
           if (waiting.status !== 'AWAITING_APPROVAL') throw new FindingError(`initech's award did not wait for approval (${waiting.status}): the spend threshold did not apply`);
