@@ -127,7 +127,10 @@ const WAIVABLE = new Set<GateName>(['dependencies', 'evals', 'replay', 'canary']
 function waiverFor(gate: GateName, outcome: CheckOutcome, entitled: VerifiedApproval[], required: number): Waiver | string[] {
   if (!WAIVABLE.has(gate)) return [`${gate} cannot be waived: it must run`];
   const items = outcome.unchecked!.map((check) => {
-    const by = entitled.flatMap((a) => a.approval.waivers.filter((w) => w.check === check).map((w) => ({ approver: a.approver, reason: w.reason })));
+    // Sorted by approver: the record reads the same whatever order the approval files are found in.
+    const by = entitled
+      .flatMap((a) => a.approval.waivers.filter((w) => w.check === check).map((w) => ({ approver: a.approver, reason: w.reason })))
+      .sort((x, y) => x.approver.localeCompare(y.approver) || x.reason.localeCompare(y.reason));
     return { check, by, people: new Set(by.map((b) => b.approver)).size };
   });
   const short = items.filter((i) => i.people < required);
