@@ -25,5 +25,4 @@ export { HttpRefusal, serveStatelessMcp, type LoopbackMcp } from './loopback-mcp
 export { connectInProcess, createGatewayServer, serveGatewayHttp, type DecisionMeta } from './mcp-server.js';
 export { bindTenant, type TenantBinding } from './tenant-args.js';
 export { openDecisionPath, type GatewayConfig } from './open.js';
-export { transportFetch } from './transport-fetch.js';
 export { DEFAULT_UPSTREAM_GUARD, parseUpstreams, UpstreamPool } from './upstreams.js';

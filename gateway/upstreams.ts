@@ -3,7 +3,6 @@ import { StreamableHTTPClientTransport } from '@modelcontextprotocol/sdk/client/
 import type { CallToolResult } from '@modelcontextprotocol/sdk/types.js';
 import { InputError } from '../common/index.js';
 import { UpstreamGuard, type UpstreamGuardOptions } from './breakers.js';
-import { transportFetch } from './transport-fetch.js';
 
 export const DEFAULT_UPSTREAM_GUARD: UpstreamGuardOptions = { maxConcurrent: 16, timeoutMs: 10_000, failureThreshold: 5, openMs: 30_000 };
 
@@ -26,7 +25,6 @@ export function parseUpstreams(specs: readonly string[]): Record<string, string>
  */
 export class UpstreamPool {
   private readonly clients = new Map<string, Promise<Client>>();
-  private readonly fetch = transportFetch();
   readonly guard: UpstreamGuard;
 
   constructor(
@@ -53,7 +51,7 @@ export class UpstreamPool {
     let pending = this.clients.get(url);
     if (!pending) {
       const client = new Client({ name: 'charter-gateway', version: '0.1.0' });
-      pending = client.connect(new StreamableHTTPClientTransport(new URL(url), { fetch: this.fetch })).then(() => client);
+      pending = client.connect(new StreamableHTTPClientTransport(new URL(url))).then(() => client);
       // A failed connection is not cached: the next call retries it.
       pending.catch(() => this.clients.delete(url));
       this.clients.set(url, pending);
