@@ -1,4 +1,4 @@
 export { CharterError, ExitCode, FindingError, InputError, errorMessage, formatLocation, type SourceLocation } from './errors.js';
 export { formatFieldPath, offsetToLineColumn, parseJson, parseYaml, readJson, readText, readYaml, validateWith } from './input.js';
 export { writeFileAtomic } from './files.js';
-export { charterHome, compiledManifestFile, contentPath, packageRoot } from './paths.js';
+export { charterHome, compiledManifestAgents, compiledManifestFile, compiledManifestsDir, contentPath, packageRoot } from './paths.js';

@@ -1,4 +1,4 @@
-import { existsSync } from 'node:fs';
+import { existsSync, readdirSync } from 'node:fs';
 import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 
@@ -29,7 +29,20 @@ export function charterHome(): string {
   return resolve(process.env.CHARTER_HOME ?? '.charter');
 }
 
-/** Where `charter packs compile` files an agent's signed manifest: the candidates a first release takes. */
+const COMPILED = '.manifest.json';
+
+/** The folder where `charter packs compile` files signed manifests: the candidates a first release takes. */
+export function compiledManifestsDir(home: string): string {
+  return join(home, 'manifests');
+}
+
+/** Where `charter packs compile` files an agent's signed manifest. */
 export function compiledManifestFile(home: string, agent: string): string {
-  return join(home, 'manifests', `${agent}.manifest.json`);
+  return join(compiledManifestsDir(home), `${agent}${COMPILED}`);
+}
+
+/** The agents with a compiled manifest in a home, sorted. */
+export function compiledManifestAgents(home: string): string[] {
+  const dir = compiledManifestsDir(home);
+  return existsSync(dir) ? readdirSync(dir).filter((f) => f.endsWith(COMPILED)).sort().map((f) => f.slice(0, -COMPILED.length)) : [];
 }

@@ -1,8 +1,6 @@
-import { existsSync, readdirSync } from 'node:fs';
-import { dirname } from 'node:path';
 import { v7 as uuidv7 } from 'uuid';
 import { evidenceRecord } from '../audit/index.js';
-import { compiledManifestFile, FindingError, InputError } from '../common/index.js';
+import { compiledManifestAgents, compiledManifestFile, compiledManifestsDir, FindingError, InputError } from '../common/index.js';
 import type { Signer, TrustedKeysFile } from '../signing/index.js';
 import type { EvidenceSink } from '../evals/index.js';
 import { checkRelease, currentRelease, releaseContext, type CheckReport, type ReleaseContext, type ReleaseOptions } from './check-release.js';
@@ -63,9 +61,8 @@ export function candidateFiles(env: string, select: { agent: string } | { all: t
     if (agents.length === 0) throw new FindingError(`nothing is released to ${lower}: no candidates for ${environment}`);
     return agents.map(candidate);
   }
-  const dir = dirname(compiledManifestFile(ctx.home, 'any'));
-  const agents = existsSync(dir) ? readdirSync(dir).filter((f) => f.endsWith('.manifest.json')).sort().map((f) => f.slice(0, -'.manifest.json'.length)) : [];
-  if (agents.length === 0) throw new InputError(`no compiled manifests in ${dir}: run charter packs compile --all`, { file: dir });
+  const agents = compiledManifestAgents(ctx.home);
+  if (agents.length === 0) throw new InputError(`no compiled manifests in ${compiledManifestsDir(ctx.home)}: run charter packs compile --all`, { file: compiledManifestsDir(ctx.home) });
   return agents.map(candidate);
 }
 

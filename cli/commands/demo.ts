@@ -4,7 +4,7 @@ import { join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import type { Command } from 'commander';
 import { z } from 'zod';
-import { contentPath, FindingError, InputError, readYaml, writeFileAtomic } from '../../common/index.js';
+import { compiledManifestFile, contentPath, FindingError, InputError, readYaml, writeFileAtomic } from '../../common/index.js';
 import { AGENT_NAMES } from '../../agents/index.js';
 import { sampleRequisition, type NegotiationState } from '../../orchestrator/index.js';
 import { printLine, printTable } from '../output.js';
@@ -155,7 +155,7 @@ export function registerDemo(program: Command): void {
         await charter(home, ['packs', 'compile', '--all'], { tail: 16 });
 
         step('eval suites (signed reports)');
-        const manifest = (agent: string) => join(home, 'manifests', `${agent}.manifest.json`);
+        const manifest = (agent: string) => compiledManifestFile(home, agent);
         const suites = z.object({ suites: z.array(z.string()) }).parse(JSON.parse((await charter(home, ['evals', 'list', '--json'], { tail: 0 })).stdout)).suites;
         const evalResults: Array<[string, string]> = [];
         for (const suite of suites) {
