@@ -7,7 +7,7 @@ export { AgentConfig, AgentConfigOverride, resolveAgentConfig, SAFE_DEFAULTS, St
 export { AGENT_DEFINITIONS, AGENT_NAMES, type AgentName } from './definitions/index.js';
 export { AttentionTrigger } from './definitions/compliance-review.js';
 export { AgentFactory, type AgentFactoryOptions } from './factory.js';
-export { mcpToolChannel, toolValue } from './mcp-channel.js';
+export { mcpToolChannel, toolValue, type McpChannelOptions } from './mcp-channel.js';
 export { listenLoopback, type Listening as RunningServer } from './loopback-http.js';
 export { serveMcpTools } from './mcp-tool-server.js';
 export { BedrockConverseProvider, modelForTier, type ModelAnswer, type ModelProvider, type ModelRequest, type ModelTier } from './model-provider.js';

@@ -14,11 +14,20 @@ export function toolValue(result: CallToolResult): unknown {
   }
 }
 
+export interface McpChannelOptions {
+  /**
+   * How long to wait for one call. Set it from the gateway's own deadline (its upstream timeout
+   * plus its work), never left to the SDK's 60 s default: under load a call the gateway is still
+   * making would otherwise be abandoned by the agent while its decision stands.
+   */
+  timeoutMs: number;
+}
+
 /** A tool channel over an MCP client connected to the gateway (in process or over HTTP). */
-export function mcpToolChannel(client: Client): ToolChannel {
+export function mcpToolChannel(client: Client, opts: McpChannelOptions): ToolChannel {
   return {
     async callTool(tool, args, meta) {
-      const result = (await client.callTool({ name: tool, arguments: args, _meta: meta })) as CallToolResult;
+      const result = (await client.callTool({ name: tool, arguments: args, _meta: meta }, undefined, { timeout: opts.timeoutMs })) as CallToolResult;
       const decision = result._meta?.['charter/decision'] as ToolDecision | undefined;
       const value = toolValue(result);
       const out: ToolResult = { decision, value, isError: result.isError === true };

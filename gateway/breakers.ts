@@ -72,6 +72,11 @@ export class UpstreamGuard {
     private readonly now: () => number = Date.now,
   ) {}
 
+  /** How long a guarded call may take before it fails. */
+  get timeoutMs(): number {
+    return this.opts.timeoutMs;
+  }
+
   state(key: string): 'closed' | 'open' | 'half-open' {
     const s = this.keys.get(key);
     if (!s || s.openUntil === 0) return 'closed';

@@ -1,10 +1,22 @@
 import { Client } from '@modelcontextprotocol/sdk/client/index.js';
-import { StreamableHTTPClientTransport } from '@modelcontextprotocol/sdk/client/streamableHttp.js';
-import type { CallToolResult } from '@modelcontextprotocol/sdk/types.js';
+import type { CallToolRequest, CallToolResult } from '@modelcontextprotocol/sdk/types.js';
 import { InputError } from '../common/index.js';
 import { UpstreamGuard, type UpstreamGuardOptions } from './breakers.js';
+import { mcpHttpTransport } from './mcp-http-transport.js';
 
 export const DEFAULT_UPSTREAM_GUARD: UpstreamGuardOptions = { maxConcurrent: 16, timeoutMs: 10_000, failureThreshold: 5, openMs: 30_000 };
+
+/** Time the gateway may add around an upstream call: the decision, approval lookup and audit append. */
+const GATEWAY_OVERHEAD_MS = 5_000;
+
+/**
+ * One MCP tool call under a guard. The guard owns the deadline; the SDK's own request timer
+ * (60 s unless told otherwise) is set past it, so it can never cut a longer configured deadline
+ * short and the caller sees the guard's reason.
+ */
+export async function guardedToolCall(guard: UpstreamGuard, key: string, client: () => Promise<Client>, params: CallToolRequest['params']): Promise<CallToolResult> {
+  return guard.run(key, async (signal) => (await (await client()).callTool(params, undefined, { signal, timeout: guard.timeoutMs + 1_000 })) as CallToolResult);
+}
 
 /** Parses `--upstream tool=URL` flags into a tool -> URL map. */
 export function parseUpstreams(specs: readonly string[]): Record<string, string> {
@@ -41,17 +53,23 @@ export class UpstreamPool {
   async call(tenant: string, tool: string, args: Record<string, unknown>): Promise<CallToolResult> {
     const url = this.upstreams[tool];
     if (!url) throw new Error(`no upstream tool server configured for '${tool}'`);
-    return this.guard.run(`${tenant}|${url}`, async (signal) => {
-      const client = await this.client(url);
-      return (await client.callTool({ name: tool, arguments: args }, undefined, { signal })) as CallToolResult;
-    });
+    return guardedToolCall(this.guard, `${tenant}|${url}`, () => this.client(url), { name: tool, arguments: args });
+  }
+
+  /**
+   * How long a caller of the gateway should wait for one tool call: the upstream deadline plus
+   * the gateway's own work, so that a slow upstream ends as the gateway's recorded failure
+   * rather than as a caller that gave up on a call the gateway is still making.
+   */
+  get callerTimeoutMs(): number {
+    return this.guard.timeoutMs + GATEWAY_OVERHEAD_MS;
   }
 
   private client(url: string): Promise<Client> {
     let pending = this.clients.get(url);
     if (!pending) {
       const client = new Client({ name: 'charter-gateway', version: '0.1.0' });
-      pending = client.connect(new StreamableHTTPClientTransport(new URL(url))).then(() => client);
+      pending = client.connect(mcpHttpTransport(url)).then(() => client);
       // A failed connection is not cached: the next call retries it.
       pending.catch(() => this.clients.delete(url));
       this.clients.set(url, pending);

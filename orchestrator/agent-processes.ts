@@ -46,7 +46,7 @@ export async function startAgentProcesses(path: DecisionPath, upstreams: Upstrea
   const charter = opts.charter ?? [process.execPath, contentPath('dist', 'cli', 'main.js')];
   const supervisor = new AgentSupervisor({
     agents: AGENT_NAMES.filter((a) => digests.has(a)),
-    argv: (agent) => [...charter, 'agents', 'serve', '--agent', agent, '--gateway-url', gateway.url, '--home', opts.home, '--manifest', join(runDir, `${agent}.manifest.json`), '--trusted-keys', trustedFile, '--supervised'],
+    argv: (agent) => [...charter, 'agents', 'serve', '--agent', agent, '--gateway-url', gateway.url, '--home', opts.home, '--manifest', join(runDir, `${agent}.manifest.json`), '--trusted-keys', trustedFile, '--tool-timeout-ms', String(upstreams.callerTimeoutMs), '--supervised'],
     ...(opts.readyTimeoutMs ? { readyTimeoutMs: opts.readyTimeoutMs } : {}),
     ...(opts.maxRestarts !== undefined ? { maxRestarts: opts.maxRestarts } : {}),
     ...(opts.warn ? { warn: opts.warn } : {}),

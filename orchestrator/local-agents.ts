@@ -22,7 +22,7 @@ export class LocalAgents implements AgentDispatcher {
       channels: async (tenantId, agent) => {
         const client = await connectInProcess(path, upstreams, { principal: ORCHESTRATOR_PRINCIPAL, tenantId, agentId: agent });
         this.clients.push(client);
-        return mcpToolChannel(client);
+        return mcpToolChannel(client, { timeoutMs: upstreams.callerTimeoutMs });
       },
     });
   }

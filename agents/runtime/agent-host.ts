@@ -1,9 +1,8 @@
 import { join } from 'node:path';
 import type { BedrockRuntimeClient } from '@aws-sdk/client-bedrock-runtime';
 import { Client } from '@modelcontextprotocol/sdk/client/index.js';
-import { StreamableHTTPClientTransport } from '@modelcontextprotocol/sdk/client/streamableHttp.js';
 import { errorMessage } from '../../common/index.js';
-import { HttpRefusal, type CallerIdentity, type IdentityConfig, type IdentityVerifier } from '../../gateway/index.js';
+import { HttpRefusal, mcpHttpTransport, type CallerIdentity, type IdentityConfig, type IdentityVerifier } from '../../gateway/index.js';
 import type { AgentManifestView } from '../agent.js';
 import type { ConfigStore } from '../config.js';
 import { AgentFactory } from '../factory.js';
@@ -34,6 +33,8 @@ export interface AgentHostOptions {
   config: ConfigStore;
   /** Verifies the invocation's identity token (the same issuer and keys the gateway trusts). */
   identity: IdentityVerifier;
+  /** How long one gateway tool call may take (the gateway's upstream deadline plus its own work). */
+  toolTimeoutMs: number;
   modelClient?: BedrockRuntimeClient;
   warn?: (message: string) => void;
   port?: number;
@@ -72,10 +73,10 @@ export function serveAgentHost(opts: AgentHostOptions): Promise<Listening> {
     const gateway = () =>
       (connected ??= (async () => {
         const client = new Client({ name: `${opts.agent}-process`, version: '0.1.0' });
-        await client.connect(new StreamableHTTPClientTransport(new URL(opts.gatewayUrl), { requestInit: { headers: { authorization: `Bearer ${token}` } } }));
+        await client.connect(mcpHttpTransport(opts.gatewayUrl, { headers: { authorization: `Bearer ${token}` } }));
         return client;
       })());
-    const channel: ToolChannel = { callTool: async (tool, args, meta) => mcpToolChannel(await gateway()).callTool(tool, args, meta) };
+    const channel: ToolChannel = { callTool: async (tool, args, meta) => mcpToolChannel(await gateway(), { timeoutMs: opts.toolTimeoutMs }).callTool(tool, args, meta) };
     try {
       const factory = new AgentFactory({
         manifests: new Map([[opts.agent, opts.manifest]]),

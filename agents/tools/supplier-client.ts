@@ -1,7 +1,5 @@
 import { Client } from '@modelcontextprotocol/sdk/client/index.js';
-import { StreamableHTTPClientTransport } from '@modelcontextprotocol/sdk/client/streamableHttp.js';
-import type { CallToolResult } from '@modelcontextprotocol/sdk/types.js';
-import { UpstreamGuard } from '../../gateway/index.js';
+import { guardedToolCall, mcpHttpTransport, UpstreamGuard } from '../../gateway/index.js';
 import { toolValue } from '../mcp-channel.js';
 import type { QuoteArgs } from '../suppliers/simulated-suppliers.js';
 
@@ -38,13 +36,10 @@ export class SupplierClient {
   }
 
   async quote(tenantId: string, args: QuoteArgs): Promise<unknown> {
-    return this.guard.run(`${tenantId}|${args.supplierId}`, async (signal) => {
-      const client = await this.connect();
-      const result = (await client.callTool({ name: 'quote', arguments: args }, undefined, { signal })) as CallToolResult;
-      const value = toolValue(result);
-      if (result.isError) throw new Error(typeof value === 'string' ? value : 'supplier error');
-      return value;
-    });
+    const result = await guardedToolCall(this.guard, `${tenantId}|${args.supplierId}`, () => this.connect(), { name: 'quote', arguments: { ...args } });
+    const value = toolValue(result);
+    if (result.isError) throw new Error(typeof value === 'string' ? value : 'supplier error');
+    return value;
   }
 
   async close(): Promise<void> {
@@ -58,7 +53,7 @@ export class SupplierClient {
     let pending = this.clients[slot];
     if (!pending) {
       const client = new Client({ name: 'charter-procurement-tools', version: '0.1.0' });
-      pending = client.connect(new StreamableHTTPClientTransport(new URL(this.url))).then(() => client);
+      pending = client.connect(mcpHttpTransport(this.url)).then(() => client);
       this.clients[slot] = pending;
       // A failed connect is not kept: the next call on this slot tries again.
       pending.catch(() => (this.clients[slot] = undefined));

@@ -14,6 +14,7 @@ interface ServeOpts {
   agent: string;
   gatewayUrl: string;
   port: string;
+  toolTimeoutMs: string;
   home?: string;
   env?: string;
   manifest?: string;
@@ -26,6 +27,7 @@ interface ServeOpts {
 const ServeFlags = z.object({
   gatewayUrl: z.string().url('--gateway-url must be a URL (the gateway MCP endpoint, e.g. http://127.0.0.1:8931/mcp)'),
   port: z.coerce.number().int('--port must be an integer').min(0, '--port must be 0-65535').max(65535, '--port must be 0-65535'),
+  toolTimeoutMs: z.coerce.number().int('--tool-timeout-ms must be an integer').positive('--tool-timeout-ms must be positive'),
 });
 
 /** The agent's verified manifest: the release in --env (checked against --manifest if both), else the --manifest file. */
@@ -54,6 +56,7 @@ export function registerAgents(program: Command): void {
       .requiredOption('--agent <name>', `the agent (${AGENT_NAMES.join(', ')})`)
       .requiredOption('--gateway-url <url>', 'the gateway MCP endpoint (Streamable HTTP)')
       .option('--port <port>', 'loopback port (0 = any free port)', '0')
+      .option('--tool-timeout-ms <ms>', "how long one gateway tool call may take; set it above the gateway's upstream timeout (a supervisor passes the gateway's own)", '60000')
       .option('--home <dir>', 'Charter home: keys/agent-identity.jwks.json, releases, tenants.yaml (default $CHARTER_HOME)')
       .option('--env <env>', "serve the agent's manifest currently released there (dev, stg or prod)")
       .option('--manifest <file>', "the agent's signed manifest; with --env it must be the current release there (a supervisor hands over the gateway's own)")
@@ -81,6 +84,7 @@ export function registerAgents(program: Command): void {
         modelClient: new BedrockRuntimeClient({}),
         warn: (m) => process.stderr.write(`charter: warning: ${m}\n`),
         port: flags.data.port,
+        toolTimeoutMs: flags.data.toolTimeoutMs,
       });
       const stopped = new Promise<void>((resolve) => {
         process.once('SIGTERM', resolve).once('SIGINT', resolve);
