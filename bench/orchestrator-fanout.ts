@@ -25,7 +25,7 @@ const url = await new Promise<string>((resolve, reject) => {
 const dir = mkdtempSync(join(tmpdir(), 'charter-fanout-'));
 const world = referenceWorld({ tenants: [tenant], suppliersPerTenant: SUPPLIERS });
 const store = new NegotiationStore(join(dir, 'negotiations.sqlite'));
-const client = new SupplierClient(url, { timeoutMs: 10_000, failureThreshold: 1_000, openMs: 1_000, connections: 8 });
+const client = new SupplierClient(url, { timeoutMs: 10_000, failureThreshold: 1_000, openMs: 1_000 });
 const solicit = procurementTools(client, new OrchestratorLedger(store, world.directory)).solicit_spot_bids!;
 const pool = world.directory.approvedSuppliers(tenant);
 

@@ -25,5 +25,5 @@ export { HttpRefusal, serveStatelessMcp, type LoopbackMcp } from './loopback-mcp
 export { connectInProcess, createGatewayServer, serveGatewayHttp, type DecisionMeta } from './mcp-server.js';
 export { bindTenant, type TenantBinding } from './tenant-args.js';
 export { openDecisionPath, type GatewayConfig } from './open.js';
-export { mcpHttpTransport } from './mcp-http-transport.js';
+export { LazyMcpClient } from './mcp-http-client.js';
 export { DEFAULT_UPSTREAM_GUARD, guardedToolCall, parseUpstreams, UpstreamPool } from './upstreams.js';

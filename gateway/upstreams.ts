@@ -1,8 +1,8 @@
-import { Client } from '@modelcontextprotocol/sdk/client/index.js';
+import type { Client } from '@modelcontextprotocol/sdk/client/index.js';
 import type { CallToolRequest, CallToolResult } from '@modelcontextprotocol/sdk/types.js';
 import { InputError } from '../common/index.js';
 import { UpstreamGuard, type UpstreamGuardOptions } from './breakers.js';
-import { mcpHttpTransport } from './mcp-http-transport.js';
+import { LazyMcpClient } from './mcp-http-client.js';
 
 export const DEFAULT_UPSTREAM_GUARD: UpstreamGuardOptions = { maxConcurrent: 16, timeoutMs: 10_000, failureThreshold: 5, openMs: 30_000 };
 
@@ -36,7 +36,7 @@ export function parseUpstreams(specs: readonly string[]): Record<string, string>
  * exhaust another tenant's capacity.
  */
 export class UpstreamPool {
-  private readonly clients = new Map<string, Promise<Client>>();
+  private readonly clients = new Map<string, LazyMcpClient>();
   readonly guard: UpstreamGuard;
 
   constructor(
@@ -66,20 +66,14 @@ export class UpstreamPool {
   }
 
   private client(url: string): Promise<Client> {
-    let pending = this.clients.get(url);
-    if (!pending) {
-      const client = new Client({ name: 'charter-gateway', version: '0.1.0' });
-      pending = client.connect(mcpHttpTransport(url)).then(() => client);
-      // A failed connection is not cached: the next call retries it.
-      pending.catch(() => this.clients.delete(url));
-      this.clients.set(url, pending);
-    }
-    return pending;
+    let client = this.clients.get(url);
+    if (!client) this.clients.set(url, (client = new LazyMcpClient(url, 'charter-gateway')));
+    return client.get();
   }
 
   async close(): Promise<void> {
-    const clients = await Promise.allSettled(this.clients.values());
+    const clients = [...this.clients.values()];
     this.clients.clear();
-    await Promise.all(clients.map((c) => (c.status === 'fulfilled' ? c.value.close() : undefined)));
+    await Promise.allSettled(clients.map((c) => c.close()));
   }
 }

@@ -1,8 +1,7 @@
 import { join } from 'node:path';
 import type { BedrockRuntimeClient } from '@aws-sdk/client-bedrock-runtime';
-import { Client } from '@modelcontextprotocol/sdk/client/index.js';
 import { errorMessage } from '../../common/index.js';
-import { HttpRefusal, mcpHttpTransport, type CallerIdentity, type IdentityConfig, type IdentityVerifier } from '../../gateway/index.js';
+import { HttpRefusal, LazyMcpClient, type CallerIdentity, type IdentityConfig, type IdentityVerifier } from '../../gateway/index.js';
 import type { AgentManifestView } from '../agent.js';
 import type { ConfigStore } from '../config.js';
 import { AgentFactory } from '../factory.js';
@@ -69,14 +68,8 @@ async function verifiedCaller(opts: AgentHostOptions, payload: InvocationPayload
 export function serveAgentHost(opts: AgentHostOptions): Promise<Listening> {
   const run = async (payload: InvocationPayload, { caller, token }: InvocationCaller) => {
     // Connected on the first tool call, so input the agent refuses costs no gateway session.
-    let connected: Promise<Client> | undefined;
-    const gateway = () =>
-      (connected ??= (async () => {
-        const client = new Client({ name: `${opts.agent}-process`, version: '0.1.0' });
-        await client.connect(mcpHttpTransport(opts.gatewayUrl, { headers: { authorization: `Bearer ${token}` } }));
-        return client;
-      })());
-    const channel: ToolChannel = { callTool: async (tool, args, meta) => mcpToolChannel(await gateway(), { timeoutMs: opts.toolTimeoutMs }).callTool(tool, args, meta) };
+    const gateway = new LazyMcpClient(opts.gatewayUrl, `${opts.agent}-process`, { headers: { authorization: `Bearer ${token}` } });
+    const channel: ToolChannel = { callTool: async (tool, args, meta) => mcpToolChannel(await gateway.get(), { timeoutMs: opts.toolTimeoutMs }).callTool(tool, args, meta) };
     try {
       const factory = new AgentFactory({
         manifests: new Map([[opts.agent, opts.manifest]]),
@@ -88,7 +81,7 @@ export function serveAgentHost(opts: AgentHostOptions): Promise<Listening> {
       const agent = await factory.create(opts.agent, caller.tenantId);
       return await agent.invoke(payload.input, { ...(payload.negotiationId ? { negotiationId: payload.negotiationId } : {}), ...(payload.traceId ? { traceId: payload.traceId } : {}) });
     } finally {
-      await (await connected?.catch(() => undefined))?.close();
+      await gateway.close();
     }
   };
   return serveAgentCoreRuntime<InvocationCaller>((payload, _session, auth) => run(payload, auth), {
