@@ -14,8 +14,13 @@ export interface AgentSupervisorOptions {
   readyTimeoutMs?: number;
   /** Grace between SIGTERM and SIGKILL on close (default 5 s). */
   stopGraceMs?: number;
-  /** Restarts per agent after unexpected exits before it is left down (default 3). */
+  /** Restarts per agent within `restartWindowMs` before it is left down (default 3). */
   maxRestarts?: number;
+  /**
+   * The window the restart budget counts over (default 10 min): a process that crashes now and
+   * then over a long life is restarted each time; one that crash-loops is left down.
+   */
+  restartWindowMs?: number;
   /** Crashes and restarts are reported here. */
   warn?: (message: string) => void;
 }
@@ -65,7 +70,8 @@ async function waitHealthy(url: string, until: number): Promise<void> {
  */
 export class AgentSupervisor {
   private readonly running = new Map<string, Running>();
-  private readonly restarts = new Map<string, number>();
+  /** When each agent was restarted, within the restart window. */
+  private readonly restarts = new Map<string, number[]>();
   private readonly down = new Map<string, string>();
   private closing = false;
   /** Time from spawn to Healthy of each agent's latest start. */
@@ -161,14 +167,17 @@ export class AgentSupervisor {
 
   private onExit(agent: string, r: Running, how: string, tail: string): void {
     if (this.closing || this.running.get(agent) !== r) return;
-    const n = (this.restarts.get(agent) ?? 0) + 1;
+    const now = Date.now();
+    const windowMs = this.opts.restartWindowMs ?? 10 * 60_000;
+    const recent = (this.restarts.get(agent) ?? []).filter((t) => now - t < windowMs);
+    const n = recent.length + 1;
     const max = this.opts.maxRestarts ?? 3;
     if (n > max) {
-      this.down.set(agent, `it ${how} and was restarted ${max} time(s) already${tail}`);
-      this.opts.warn?.(`agent process ${agent} (pid ${r.child.pid}) ${how}; not restarting (${max} restarts used)`);
+      this.down.set(agent, `it ${how} and was restarted ${max} time(s) within ${windowMs / 1000} s already${tail}`);
+      this.opts.warn?.(`agent process ${agent} (pid ${r.child.pid}) ${how}; not restarting (${max} restarts within ${windowMs / 1000} s used)`);
       return;
     }
-    this.restarts.set(agent, n);
+    this.restarts.set(agent, [...recent, now]);
     this.opts.warn?.(`agent process ${agent} (pid ${r.child.pid}) ${how}; restarting (${n}/${max})`);
     this.spawn(agent);
   }
