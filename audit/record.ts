@@ -60,10 +60,13 @@ export const DecisionRecord = RecordBase.extend({
 });
 export type DecisionRecord = z.infer<typeof DecisionRecord>;
 
-/** A signed document kept as evidence: an eval report, a release record, an approval. */
+/**
+ * A document kept as evidence: an eval report, a release record, an approval, a manifest, or a
+ * kill switch engaged or released (who, when, why).
+ */
 export const EvidenceRecord = RecordBase.extend({
   kind: z.literal('evidence'),
-  evidenceType: z.enum(['eval-report', 'release-record', 'approval', 'manifest']),
+  evidenceType: z.enum(['eval-report', 'release-record', 'approval', 'manifest', 'kill-switch']),
   /** Digest of the evidence document (e.g. the DSSE payload). */
   digest: Digest,
   /** What the evidence is about, usually a manifest digest. */

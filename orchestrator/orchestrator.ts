@@ -174,6 +174,9 @@ export class Orchestrator {
       // refused again, so the negotiation goes to a human (fail closed). Anything else is
       // rethrown with the checkpoint untouched, so a resume retries the node.
       if (err instanceof ToolDeniedError && node !== 'review') return this.attention(state, 'tool_refused', { node, tool: err.tool, reason: errorMessage(err) });
+      // The review itself refused (e.g. the tenant's kill switch is engaged): the negotiation
+      // stays REQUIRES_ATTENTION for a human, with no case recorded and the refusal noted.
+      if (err instanceof ToolDeniedError) return this.reviewRefused(state, err);
       throw err;
     }
   }
@@ -318,6 +321,12 @@ export class Orchestrator {
    */
   private attention(state: NegotiationState, trigger: AttentionTrigger, details: Record<string, unknown>): NodeResult {
     return { state: { ...state, attention: { trigger, details, caseId: null, severity: null }, status: 'REQUIRES_ATTENTION', nextNode: 'review', reason: trigger }, note: `requires attention: ${trigger}` };
+  }
+
+  private reviewRefused(state: NegotiationState, err: ToolDeniedError): NodeResult {
+    const attention = state.attention!;
+    const refused = `compliance review refused: ${errorMessage(err)}`;
+    return { state: { ...state, attention: { ...attention, details: { ...attention.details, review: refused } }, nextNode: null }, note: `${refused}; left for a human` };
   }
 
   private async review(state: NegotiationState): Promise<NodeResult> {

@@ -1,7 +1,7 @@
 import type { BedrockRuntimeClient } from '@aws-sdk/client-bedrock-runtime';
 import { DEFAULT_SUPPLIER_CLIENT, serveProcurementTools, SupplierClient, type AgentManifestView, type ConfigStore, type SupplierClientOptions } from '../agents/index.js';
 import { InputError } from '../common/index.js';
-import { DecisionPath, DEFAULT_UPSTREAM_GUARD, UpstreamPool, type ApprovalStore, type UpstreamGuardOptions, type DecisionPathOptions, type DecisionSink } from '../gateway/index.js';
+import { DecisionPath, DEFAULT_UPSTREAM_GUARD, NO_KILL_SWITCHES, UpstreamPool, type ApprovalStore, type KillSwitchState, type UpstreamGuardOptions, type DecisionPathOptions, type DecisionSink } from '../gateway/index.js';
 import { startAgentProcesses, type AgentProcesses, type AgentProcessOptions } from './agent-processes.js';
 import type { EnforcementMode } from '../audit/index.js';
 import type { TrustedKeysFile } from '../signing/index.js';
@@ -21,6 +21,8 @@ export interface ProcurementStackOptions {
   audit: DecisionSink;
   approvals: ApprovalStore;
   config: ConfigStore;
+  /** Suspended tenants and agents (default: none, for stacks without a store, e.g. tests). */
+  killSwitches?: KillSwitchState;
   directory: SupplierDirectory;
   /** The suppliers' MCP server (e.g. SupplierNetwork.serve()). */
   supplierUrl: string;
@@ -61,7 +63,7 @@ export async function openProcurementStack(opts: ProcurementStackOptions): Promi
   const ledger = new OrchestratorLedger(store, opts.directory);
   const path = new DecisionPath({
     manifests: opts.manifests,
-    data: new NegotiationEntities(ledger, opts.config),
+    data: new NegotiationEntities(ledger, opts.config, opts.killSwitches ?? NO_KILL_SWITCHES),
     audit: opts.audit,
     approvals: opts.approvals,
     trustedKeys: opts.trustedKeys,

@@ -4,7 +4,7 @@ import type { Command } from 'commander';
 import { AGENT_NAMES, describeProducer, StaticConfigStore, type ConfigStore, type RunningServer } from '../../agents/index.js';
 import { openAuditLog, type AuditLog } from '../../audit/index.js';
 import { charterHome, errorMessage, FindingError, InputError, readJson, writeFileAtomic } from '../../common/index.js';
-import { ApprovalStore, type DecisionData } from '../../gateway/index.js';
+import { ApprovalStore, KillSwitchFile, type DecisionData } from '../../gateway/index.js';
 import { loadReleasedManifest, type ReleasedManifest } from '../../release-gates/index.js';
 import {
   exportAsl,
@@ -82,6 +82,7 @@ export async function openHomeStack(home: string, world: HomeWorld, extra: Parti
     audit,
     approvals,
     config,
+    killSwitches: KillSwitchFile.inHome(home),
     directory: w.directory,
     supplierUrl,
     warn: (m) => process.stderr.write(`charter: warning: ${m}\n`),
@@ -111,7 +112,7 @@ export function homeDecisionData(home: string): DecisionData {
   const world = referenceWorld({ tenants: config.tenants() });
   // Opened for the life of the command: release checks read it while they replay.
   const store = new NegotiationStore(join(home, 'orchestrator', 'negotiations.sqlite'));
-  return new NegotiationEntities(new OrchestratorLedger(store, world.directory), config);
+  return new NegotiationEntities(new OrchestratorLedger(store, world.directory), config, KillSwitchFile.inHome(home));
 }
 
 /** One progress line a node: what ran and what it decided. */

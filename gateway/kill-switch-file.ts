@@ -1,0 +1,109 @@
+import { existsSync, statSync } from 'node:fs';
+import { join } from 'node:path';
+import { stringify } from 'yaml';
+import { z } from 'zod';
+import { FindingError, readYaml, writeFileAtomic } from '../common/index.js';
+import { evidenceRecord, type EvidenceRecord } from '../audit/index.js';
+import { digestJson } from '../signing/index.js';
+
+export type SwitchKind = 'tenant' | 'agent';
+
+/**
+ * Where the decision path learns whether a tenant or an agent is suspended: `true` or `false`,
+ * or `undefined` when the state cannot be known (the gateway then denies: fail closed).
+ */
+export interface KillSwitchState {
+  suspended(kind: SwitchKind, id: string): boolean | undefined;
+}
+
+/** For stacks without a kill-switch store (tests, benches): nothing is suspended. */
+export const NO_KILL_SWITCHES: KillSwitchState = { suspended: () => false };
+
+const Engaged = z.strictObject({
+  reason: z.string().min(1),
+  by: z.string().min(1),
+  at: z.string().datetime(),
+});
+export type Engaged = z.infer<typeof Engaged>;
+
+export const KillSwitchDoc = z.strictObject({
+  tenants: z.record(z.string().min(1), Engaged).default({}),
+  agents: z.record(z.string().min(1), Engaged).default({}),
+});
+export type KillSwitchDoc = z.infer<typeof KillSwitchDoc>;
+
+const section = (kind: SwitchKind) => (kind === 'tenant' ? 'tenants' : 'agents');
+
+/**
+ * Kill switches kept in a YAML file of the Charter home (`kill-switches.yaml`): the engaged
+ * switches of tenants and agents, each with who engaged it, when and why. Read on every
+ * decision (re-parsed only when the file changes), so a switch takes effect on the next call
+ * without a restart. No file means nothing is engaged; a file that cannot be read or parsed
+ * makes every state unknown, and the gateway denies every call until it is fixed.
+ *
+ * Each engage or release also returns an evidence record for the audit trail; the CLI queues
+ * it for the gateway, the audit log's one writer.
+ */
+export class KillSwitchFile implements KillSwitchState {
+  private cache: { stamp: string; doc: KillSwitchDoc } | undefined;
+
+  constructor(readonly file: string) {}
+
+  /** The Charter home's kill switches (`<home>/kill-switches.yaml`). */
+  static inHome(home: string): KillSwitchFile {
+    return new KillSwitchFile(join(home, 'kill-switches.yaml'));
+  }
+
+  /** The file's switches; throws an InputError naming the file, line and field when it is malformed. */
+  read(): KillSwitchDoc {
+    if (!existsSync(this.file)) return { tenants: {}, agents: {} };
+    const st = statSync(this.file);
+    const stamp = `${st.ino}:${st.size}:${st.mtimeMs}`;
+    if (this.cache?.stamp !== stamp) this.cache = { stamp, doc: readYaml(this.file, KillSwitchDoc) };
+    return this.cache.doc;
+  }
+
+  suspended(kind: SwitchKind, id: string): boolean | undefined {
+    try {
+      return Object.hasOwn(this.read()[section(kind)], id);
+    } catch {
+      return undefined;
+    }
+  }
+
+  engage(kind: SwitchKind, id: string, by: string, reason: string, now = new Date()): EvidenceRecord {
+    const doc = this.read();
+    const current = doc[section(kind)][id];
+    if (current) throw new FindingError(`the kill switch of ${kind} '${id}' is already engaged (by ${current.by} at ${current.at}: ${current.reason})`);
+    const engaged = { reason, by, at: now.toISOString() };
+    this.write({ ...doc, [section(kind)]: { ...doc[section(kind)], [id]: engaged } });
+    return switchEvidence(kind, id, { action: 'engage', ...engaged });
+  }
+
+  release(kind: SwitchKind, id: string, by: string, reason: string, now = new Date()): EvidenceRecord {
+    const doc = this.read();
+    const current = doc[section(kind)][id];
+    if (!current) throw new FindingError(`the kill switch of ${kind} '${id}' is not engaged`);
+    const rest = Object.fromEntries(Object.entries(doc[section(kind)]).filter(([k]) => k !== id));
+    this.write({ ...doc, [section(kind)]: rest });
+    return switchEvidence(kind, id, { action: 'release', reason, by, at: now.toISOString(), engaged: current });
+  }
+
+  private write(doc: KillSwitchDoc): void {
+    writeFileAtomic(this.file, `# Engaged kill switches (charter killswitch engage|release); every change is in the audit trail.\n${stringify(doc)}`);
+  }
+}
+
+function switchEvidence(kind: SwitchKind, id: string, act: { action: 'engage' | 'release'; reason: string; by: string; at: string; engaged?: Engaged }): EvidenceRecord {
+  const document = { kind, id, ...act };
+  const verb = act.action === 'engage' ? 'engaged' : 'released';
+  return evidenceRecord({
+    evidenceType: 'kill-switch',
+    digest: digestJson(document),
+    subject: `kill-switch:${kind}:${id}`,
+    summary: `${act.by} ${verb} the kill switch of ${kind} '${id}': ${act.reason}`,
+    document,
+    runId: null,
+    tenantId: kind === 'tenant' ? id : null,
+  });
+}
