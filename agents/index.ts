@@ -8,7 +8,7 @@ export { AGENT_DEFINITIONS, AGENT_NAMES, type AgentName } from './definitions/in
 export { AttentionTrigger } from './definitions/compliance-review.js';
 export { AgentFactory, type AgentFactoryOptions } from './factory.js';
 export { mcpToolChannel, toolValue, type McpChannelOptions } from './mcp-channel.js';
-export { listenLoopback, type Listening as RunningServer } from './loopback-http.js';
+export { listenLoopback, type Listening as RunningServer } from '../common/index.js';
 export { serveMcpTools } from './mcp-tool-server.js';
 export { BedrockConverseProvider, modelForTier, type ModelAnswer, type ModelProvider, type ModelRequest, type ModelTier } from './model-provider.js';
 export { bidRef, entityRef, idempotencyKey, parseEntityRef, QUADRANT_CODE, QuotedBid, QuoteRound, Requisition, RequisitionLine, Supplier, type NegotiationStatusCode, type QuadrantCode } from './procurement.js';

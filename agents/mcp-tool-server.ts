@@ -4,8 +4,7 @@ import { Server } from '@modelcontextprotocol/sdk/server/index.js';
 import { StreamableHTTPServerTransport } from '@modelcontextprotocol/sdk/server/streamableHttp.js';
 import { CallToolRequestSchema, ListToolsRequestSchema, type CallToolResult } from '@modelcontextprotocol/sdk/types.js';
 import { z } from 'zod';
-import { errorMessage, formatFieldPath } from '../common/index.js';
-import { listenLoopback, type Listening } from './loopback-http.js';
+import { errorMessage, formatFieldPath, listenLoopback, type Listening } from '../common/index.js';
 
 /** One tool of a local MCP server: zod-checked arguments in, a JSON-able value out. */
 export interface ToolHandler<A = unknown> {

@@ -59,3 +59,16 @@ export class FindingError extends CharterError {
 export function errorMessage(err: unknown): string {
   return err instanceof Error ? err.message : String(err);
 }
+
+/**
+ * The message with its causes, for errors whose own message says little (undici's "fetch
+ * failed" keeps the socket error in `cause`): `fetch failed (other side closed)`.
+ */
+export function errorWithCauses(err: unknown): string {
+  const causes: string[] = [];
+  for (let c = err instanceof Error ? err.cause : undefined, depth = 0; c !== undefined && depth < 4; c = c instanceof Error ? c.cause : undefined, depth++) {
+    const code = typeof c === 'object' && c !== null && 'code' in c ? `${String((c as { code: unknown }).code)}: ` : '';
+    causes.push(code + errorMessage(c));
+  }
+  return causes.length ? `${errorMessage(err)} (${causes.join('; ')})` : errorMessage(err);
+}

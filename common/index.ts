@@ -1,4 +1,5 @@
-export { CharterError, ExitCode, FindingError, InputError, errorMessage, formatLocation, type SourceLocation } from './errors.js';
+export { CharterError, ExitCode, FindingError, InputError, errorMessage, errorWithCauses, formatLocation, type SourceLocation } from './errors.js';
 export { formatFieldPath, offsetToLineColumn, parseJson, parseYaml, readJson, readText, readYaml, validateWith } from './input.js';
 export { writeFileAtomic } from './files.js';
 export { charterHome, compiledManifestAgents, compiledManifestFile, compiledManifestsDir, contentPath, packageRoot } from './paths.js';
+export { listenLoopback, type Listening } from './loopback-http.js';

@@ -1,8 +1,7 @@
 import { createServer, type IncomingMessage, type ServerResponse } from 'node:http';
-import type { AddressInfo } from 'node:net';
 import type { Server } from '@modelcontextprotocol/sdk/server/index.js';
 import { StreamableHTTPServerTransport } from '@modelcontextprotocol/sdk/server/streamableHttp.js';
-import { errorMessage } from '../common/index.js';
+import { errorMessage, listenLoopback } from '../common/index.js';
 
 export interface LoopbackMcp {
   /** `http://127.0.0.1:<port>/mcp` */
@@ -51,17 +50,6 @@ export async function serveStatelessMcp(open: (req: IncomingMessage) => Promise<
       if (!res.headersSent) refuse(res, 500, errorMessage(err));
     });
   });
-  await new Promise<void>((resolve, fail) => {
-    http.once('error', fail);
-    http.listen(port, '127.0.0.1', () => resolve());
-  });
-  const { port: bound } = http.address() as AddressInfo;
-  return {
-    url: `http://127.0.0.1:${bound}/mcp`,
-    close: () =>
-      new Promise<void>((resolve) => {
-        http.closeAllConnections();
-        http.close(() => resolve());
-      }),
-  };
+  const listening = await listenLoopback(http, port);
+  return { url: `${listening.url}/mcp`, close: listening.close };
 }

@@ -5,7 +5,7 @@ import { Server } from '@modelcontextprotocol/sdk/server/index.js';
 import { CallToolRequestSchema, ListToolsRequestSchema, type CallToolResult } from '@modelcontextprotocol/sdk/types.js';
 import { AjvJsonSchemaValidator } from '@modelcontextprotocol/sdk/validation/ajv';
 import { z } from 'zod';
-import { errorMessage } from '../common/index.js';
+import { errorMessage, errorWithCauses } from '../common/index.js';
 import type { DecisionPath, GatewayDecision } from './decide.js';
 import type { CallerIdentity, IdentityVerifier } from './identity.js';
 import { HttpRefusal, serveStatelessMcp, type LoopbackMcp } from './loopback-mcp.js';
@@ -78,10 +78,10 @@ export function createGatewayServer(path: DecisionPath, upstreams: UpstreamPool,
       return { isError: true, content: [{ type: 'text', text }], _meta };
     }
     try {
-      const result = await upstreams.call(identity.tenantId, req.params.name, d.args);
+      const result = await upstreams.call(identity.tenantId, req.params.name, d.args, { idempotent: d.record.tier === 'read' });
       return { ...result, _meta: { ...result._meta, ..._meta } };
     } catch (err) {
-      return { isError: true, content: [{ type: 'text', text: `upstream failed: ${errorMessage(err)}` }], _meta };
+      return { isError: true, content: [{ type: 'text', text: `upstream failed: ${errorWithCauses(err)}` }], _meta };
     }
   });
   return server;

@@ -1,6 +1,8 @@
+import type { Client } from '@modelcontextprotocol/sdk/client/index.js';
 import { afterEach, describe, expect, test, vi } from 'vitest';
 import { startToolServer } from '../tests/servers/tool-server.js';
-import { DEFAULT_UPSTREAM_GUARD, UpstreamPool } from './upstreams.js';
+import { UpstreamGuard } from './breakers.js';
+import { DEFAULT_UPSTREAM_GUARD, guardedToolCall, UpstreamPool } from './upstreams.js';
 
 /** Lets real I/O (sockets) run while timers are fake. */
 async function untilTrue(check: () => boolean): Promise<void> {
@@ -33,5 +35,39 @@ describe('UpstreamPool deadlines', () => {
       await pool.close();
       await server.close();
     }
+  });
+});
+
+describe('guardedToolCall retries', () => {
+  /** A client whose first calls fail as undici does when the kept-alive socket closed under the request. */
+  const flaky = (failures: number, code = 'UND_ERR_SOCKET') => {
+    let calls = 0;
+    const client = {
+      callTool: async () => {
+        calls++;
+        if (calls <= failures) throw new TypeError('fetch failed', { cause: Object.assign(new Error('other side closed'), { code }) });
+        return { content: [{ type: 'text', text: 'ok' }] };
+      },
+    } as unknown as Client;
+    return { get: async () => client, calls: () => calls };
+  };
+  const guard = () => new UpstreamGuard({ ...DEFAULT_UPSTREAM_GUARD, failureThreshold: 100 });
+
+  test('an idempotent call whose connection broke is sent once more; a second break is the failure', async () => {
+    const once = flaky(1);
+    await expect(guardedToolCall(guard(), 'k', once.get, { name: 'get' }, { idempotent: true })).resolves.toMatchObject({ content: [{ text: 'ok' }] });
+    expect(once.calls()).toBe(2);
+    const twice = flaky(2);
+    await expect(guardedToolCall(guard(), 'k', twice.get, { name: 'get' }, { idempotent: true })).rejects.toThrow('fetch failed');
+    expect(twice.calls()).toBe(2);
+  });
+
+  test('a write is never resent, nor is a failure that is not a broken connection', async () => {
+    const write = flaky(1);
+    await expect(guardedToolCall(guard(), 'k', write.get, { name: 'issue' })).rejects.toThrow('fetch failed');
+    expect(write.calls()).toBe(1);
+    const other = flaky(1, 'UND_ERR_HEADERS_TIMEOUT');
+    await expect(guardedToolCall(guard(), 'k', other.get, { name: 'get' }, { idempotent: true })).rejects.toThrow('fetch failed');
+    expect(other.calls()).toBe(1);
   });
 });

@@ -9,13 +9,32 @@ export const DEFAULT_UPSTREAM_GUARD: UpstreamGuardOptions = { maxConcurrent: 16,
 /** Time the gateway may add around an upstream call: the decision, approval lookup and audit append. */
 const GATEWAY_OVERHEAD_MS = 5_000;
 
+/** Socket-level codes of a request that never got an answer (the connection broke or was refused). */
+const CONNECTION_FAILURES = new Set(['ECONNRESET', 'ECONNREFUSED', 'EPIPE', 'UND_ERR_SOCKET', 'UND_ERR_CLOSED']);
+
+/** Whether undici's "fetch failed" names a broken or refused connection as its cause. */
+export function isConnectionFailure(err: unknown): boolean {
+  const cause = err instanceof Error ? (err.cause as { code?: unknown } | undefined) : undefined;
+  return typeof cause?.code === 'string' && CONNECTION_FAILURES.has(cause.code);
+}
+
 /**
  * One MCP tool call under a guard. The guard owns the deadline; the SDK's own request timer
  * (60 s unless told otherwise) is set past it, so it can never cut a longer configured deadline
- * short and the caller sees the guard's reason.
+ * short and the caller sees the guard's reason. An `idempotent` call (a read-tier tool) whose
+ * connection broke is sent once more, within the same deadline: a kept-alive connection the
+ * server closed just as the request went out is a routine event, not an upstream failure.
  */
-export async function guardedToolCall(guard: UpstreamGuard, key: string, client: () => Promise<Client>, params: CallToolRequest['params']): Promise<CallToolResult> {
-  return guard.run(key, async (signal) => (await (await client()).callTool(params, undefined, { signal, timeout: guard.timeoutMs + 1_000 })) as CallToolResult);
+export async function guardedToolCall(guard: UpstreamGuard, key: string, client: () => Promise<Client>, params: CallToolRequest['params'], opts: { idempotent?: boolean } = {}): Promise<CallToolResult> {
+  return guard.run(key, async (signal) => {
+    const send = async () => (await (await client()).callTool(params, undefined, { signal, timeout: guard.timeoutMs + 1_000 })) as CallToolResult;
+    try {
+      return await send();
+    } catch (err) {
+      if (!opts.idempotent || !isConnectionFailure(err) || signal.aborted) throw err;
+      return send();
+    }
+  });
 }
 
 /** Parses `--upstream tool=URL` flags into a tool -> URL map. */
@@ -50,10 +69,11 @@ export class UpstreamPool {
     return Object.hasOwn(this.upstreams, tool);
   }
 
-  async call(tenant: string, tool: string, args: Record<string, unknown>): Promise<CallToolResult> {
+  /** `idempotent`: the tool only reads (its tier is `read`), so a broken connection is retried once. */
+  async call(tenant: string, tool: string, args: Record<string, unknown>, opts: { idempotent?: boolean } = {}): Promise<CallToolResult> {
     const url = this.upstreams[tool];
     if (!url) throw new Error(`no upstream tool server configured for '${tool}'`);
-    return guardedToolCall(this.guard, `${tenant}|${url}`, () => this.client(url), { name: tool, arguments: args });
+    return guardedToolCall(this.guard, `${tenant}|${url}`, () => this.client(url), { name: tool, arguments: args }, opts);
   }
 
   /**

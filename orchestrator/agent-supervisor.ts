@@ -1,7 +1,7 @@
 import { spawn, type ChildProcess } from 'node:child_process';
 import { performance } from 'node:perf_hooks';
 import { createInterface } from 'node:readline';
-import { errorMessage, FindingError, InputError } from '../common/index.js';
+import { errorMessage, errorWithCauses, FindingError, InputError } from '../common/index.js';
 
 export interface AgentSupervisorOptions {
   agents: readonly string[];
@@ -107,7 +107,7 @@ export class AgentSupervisor {
       // A reset connection usually arrives before the exit status: wait briefly for it.
       failure: async (cause) => {
         const how = await Promise.race([r.exited, new Promise<undefined>((res) => setTimeout(res, 1_000, undefined))]);
-        const detail = errorMessage(cause) + (cause instanceof Error && cause.cause ? ` (${errorMessage(cause.cause)})` : '');
+        const detail = errorWithCauses(cause);
         return new FindingError(how ? `agent process ${agent} (pid ${pid}) ${how} during the invocation: ${detail}` : `agent process ${agent} (pid ${pid}) did not answer the invocation: ${detail}`);
       },
     };

@@ -1,11 +1,10 @@
 import { join } from 'node:path';
 import type { BedrockRuntimeClient } from '@aws-sdk/client-bedrock-runtime';
-import { errorMessage } from '../../common/index.js';
+import { errorMessage, type Listening } from '../../common/index.js';
 import { HttpRefusal, LazyMcpClient, type CallerIdentity, type IdentityConfig, type IdentityVerifier } from '../../gateway/index.js';
 import type { AgentManifestView } from '../agent.js';
 import type { ConfigStore } from '../config.js';
 import { AgentFactory } from '../factory.js';
-import type { Listening } from '../loopback-http.js';
 import { mcpToolChannel } from '../mcp-channel.js';
 import type { ToolChannel } from '../toolbox.js';
 import { serveAgentCoreRuntime, IDENTITY_HEADER, type InvocationPayload } from './agentcore-server.js';

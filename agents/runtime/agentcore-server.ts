@@ -1,10 +1,9 @@
 import { createServer, type IncomingMessage, type ServerResponse } from 'node:http';
 import { z } from 'zod';
-import { CharterError, errorMessage } from '../../common/index.js';
+import { CharterError, errorMessage, listenLoopback, type Listening } from '../../common/index.js';
 import { HttpRefusal } from '../../gateway/index.js';
 import type { AgentOutput } from '../agent.js';
 import { ToolDeniedError } from '../toolbox.js';
-import { listenLoopback, type Listening } from '../loopback-http.js';
 
 export const SESSION_HEADER = 'x-amzn-bedrock-agentcore-runtime-session-id';
 /**

@@ -1,5 +1,5 @@
 import { z } from 'zod';
-import type { Listening } from '../loopback-http.js';
+import type { Listening } from '../../common/index.js';
 import { serveMcpTools, tool } from '../mcp-tool-server.js';
 import { RequisitionLine, Supplier, type QuotedBid } from '../procurement.js';
 

@@ -1,6 +1,5 @@
 import { z } from 'zod';
-import { errorMessage } from '../../common/index.js';
-import type { Listening } from '../loopback-http.js';
+import { errorMessage, type Listening } from '../../common/index.js';
 import { serveMcpTools, tool, type ToolTable } from '../mcp-tool-server.js';
 import { bidRef, entityRef, idempotencyKey, parseEntityRef, QUADRANT_CODE, QuotedBid, type QuoteRound } from '../procurement.js';
 import { KraljicQuadrant } from '../strategies/index.js';

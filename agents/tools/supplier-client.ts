@@ -27,7 +27,10 @@ export class SupplierClient {
   }
 
   async quote(tenantId: string, args: QuoteArgs): Promise<unknown> {
-    const result = await guardedToolCall(this.guard, `${tenantId}|${args.supplierId}`, () => this.client.get(), { name: 'quote', arguments: { ...args } });
+    const result = await guardedToolCall(this.guard, `${tenantId}|${args.supplierId}`, () => this.client.get(), { name: 'quote', arguments: { ...args } }, {
+      // A quote carries its idempotency key: asked twice, the supplier answers with the same bid.
+      idempotent: true,
+    });
     const value = toolValue(result);
     if (result.isError) throw new Error(typeof value === 'string' ? value : 'supplier error');
     return value;

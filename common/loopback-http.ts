@@ -7,7 +7,16 @@ export interface Listening {
   close(): Promise<void>;
 }
 
+/**
+ * Listens on loopback. Idle kept-alive connections are closed by the client only
+ * (`keepAliveTimeout = 0`, so no `Keep-Alive: timeout` hint either): a server that closes an
+ * idle connection races a client that has just sent a request on it, and that request fails
+ * with "fetch failed" (the socket closed under it). On a loaded machine the event loop lags
+ * past undici's one-second safety margin, and CI saw it. The clients here are Charter's own
+ * (undici drops an idle socket after 4 s).
+ */
 export async function listenLoopback(http: Server, port = 0, host = '127.0.0.1'): Promise<Listening> {
+  http.keepAliveTimeout = 0;
   await new Promise<void>((resolve, fail) => {
     http.once('error', fail);
     http.listen(port, host, () => resolve());
