@@ -43,7 +43,7 @@ export class ToolDeniedError extends FindingError {
 
 /**
  * A call the gateway allowed whose tool then failed (upstream down, timeout, a tool error). Not
- * a governance outcome: the orchestrator keeps its checkpoint and a resume retries the node.
+ * a governance outcome: the orchestrator retries the node (NodeRetry), then keeps its checkpoint for a resume.
  */
 export class ToolFailedError extends FindingError {
   constructor(

@@ -1,5 +1,6 @@
 import { createRequire } from 'node:module';
 import { FindingError } from '../common/index.js';
+import { NODE_RETRY } from './retry.js';
 
 /** asl-validator is CommonJS without types: one function, definition in, `{ isValid, errors }` out. */
 type AslValidator = (definition: unknown, opts?: { checkPaths?: boolean; checkArn?: boolean }) => { isValid: boolean; errors: Array<{ 'Error code': string; Message: string }> };
@@ -21,7 +22,16 @@ export interface AslDefinition {
   States: Record<string, Record<string, unknown>>;
 }
 
-const RETRY = [{ ErrorEquals: ['Lambda.ServiceException', 'Lambda.TooManyRequestsException', 'States.Timeout'], IntervalSeconds: 2, MaxAttempts: 3, BackoffRate: 2 }];
+// The embedded orchestrator's node retry, on Step Functions: a step invoker that fails with
+// ToolFailedError (a tool failed after the gateway allowed it) is retried like a Lambda fault.
+const RETRY = [
+  {
+    ErrorEquals: ['Lambda.ServiceException', 'Lambda.TooManyRequestsException', 'States.Timeout', 'ToolFailedError'],
+    IntervalSeconds: NODE_RETRY.intervalMs / 1000,
+    MaxAttempts: NODE_RETRY.maxAttempts,
+    BackoffRate: NODE_RETRY.backoffRate,
+  },
+];
 
 /**
  * The negotiation DAG as a Step Functions state machine, for when one machine is not enough.

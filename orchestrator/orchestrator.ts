@@ -6,6 +6,7 @@ import {
   Requisition,
   resolveAgentConfig,
   ToolDeniedError,
+  ToolFailedError,
   type AgentConfig,
   type AgentOutput,
   type AttentionTrigger,
@@ -16,6 +17,7 @@ import {
 } from '../agents/index.js';
 import type { ApprovalStore } from '../gateway/index.js';
 import { AdmissionDenied } from './errors.js';
+import { NODE_RETRY, type NodeRetry } from './retry.js';
 import { classificationCacheKey } from './semantic-cache.js';
 import { TERMINAL, type NegotiationState, type NodeName, type StrategyNode } from './state.js';
 import type { NegotiationStore } from './store.js';
@@ -48,6 +50,7 @@ export interface OrchestratorOptions {
   onEvent?: (e: NegotiationEvent) => void;
   /** Clock for approval deadlines (tests move it past 96 h). */
   now?: () => number;
+  retry?: NodeRetry;
 }
 
 const STRATEGY_BY_QUADRANT: Record<string, { node: StrategyNode; agent: string }> = {
@@ -132,7 +135,7 @@ export class Orchestrator {
       const node = state.nextNode;
       const version = this.opts.store.version(tenantId, negotiationId);
       const t0 = performance.now();
-      const { state: next, note } = await this.step(node, state);
+      const { state: next, note } = await this.stepWithRetry(node, state);
       state = this.save(next, version, node, t0, note);
       // A pending approval parks the negotiation; a later resume picks it up at the gate.
       if (state.status === 'AWAITING_APPROVAL') break;
@@ -147,6 +150,23 @@ export class Orchestrator {
     this.opts.store.addCost({ tenantId: state.tenantId, negotiationId: state.negotiationId, agent: 'orchestrator', model: '-', invocations: 1, modelCalls: 0, inputTokens: 0, outputTokens: 0, toolCalls: 0 });
     this.opts.onEvent?.({ tenantId: state.tenantId, negotiationId: state.negotiationId, node, status: next.status, note, ms });
     return next;
+  }
+
+  /** A node, retried after a failed tool call (NodeRetry); after the last retry the error stands and a resume can retry later. */
+  private async stepWithRetry(node: NodeName, state: NegotiationState): Promise<NodeResult> {
+    const retry = this.opts.retry ?? NODE_RETRY;
+    for (let attempt = 0; ; attempt++) {
+      const t0 = performance.now();
+      try {
+        return await this.step(node, state);
+      } catch (err) {
+        if (!(err instanceof ToolFailedError) || attempt >= retry.maxAttempts) throw err;
+        const waitMs = retry.intervalMs * retry.backoffRate ** attempt;
+        const note = `retry ${attempt + 1}/${retry.maxAttempts} in ${waitMs} ms after: ${errorMessage(err)}`;
+        this.opts.onEvent?.({ tenantId: state.tenantId, negotiationId: state.negotiationId, node, status: state.status, note, ms: performance.now() - t0 });
+        await new Promise((r) => setTimeout(r, waitMs));
+      }
+    }
   }
 
   private async step(node: NodeName, state: NegotiationState): Promise<NodeResult> {

@@ -9,6 +9,7 @@ import { NegotiationEntities } from './entities.js';
 import { OrchestratorLedger } from './ledger.js';
 import { LocalAgents } from './local-agents.js';
 import { Orchestrator, type AgentDispatcher, type NegotiationEvent, type SupplierDirectory } from './orchestrator.js';
+import type { NodeRetry } from './retry.js';
 import { NegotiationStore } from './store.js';
 
 export interface ProcurementStackOptions {
@@ -40,6 +41,8 @@ export interface ProcurementStackOptions {
   onEvent?: (e: NegotiationEvent) => void;
   warn?: (message: string) => void;
   now?: () => number;
+  /** Retries of a node whose allowed tool call failed (default NODE_RETRY, as the Step Functions export). */
+  retry?: NodeRetry;
 }
 
 export interface ProcurementStack {
@@ -102,6 +105,7 @@ export async function openProcurementStack(opts: ProcurementStackOptions): Promi
     suppliers: opts.directory,
     ...(opts.onEvent ? { onEvent: opts.onEvent } : {}),
     ...(opts.now ? { now: opts.now } : {}),
+    ...(opts.retry ? { retry: opts.retry } : {}),
   });
   return {
     orchestrator,

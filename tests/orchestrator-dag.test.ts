@@ -3,7 +3,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { BedrockRuntimeClient } from '@aws-sdk/client-bedrock-runtime';
-import { AGENT_NAMES, StaticConfigStore } from '../agents/index.js';
+import { AGENT_NAMES, StaticConfigStore, ToolFailedError } from '../agents/index.js';
 import { startConverseServer } from './servers/converse.js';
 import { openAuditLog, queryAudit, type AuditLog } from '../audit/index.js';
 import { contentPath } from '../common/index.js';
@@ -96,6 +96,47 @@ describe('negotiation DAG end to end through the gateway', () => {
       for (const t of ['record_classification', 'solicit_spot_bids', 'open_auction_round', 'compute_tco', 'propose_terms', 'record_evaluation', 'issue_purchase_order', 'send_supplier_notification']) expect(tools).toContain(t);
       const denied = records.filter((r) => r.kind === 'decision' && r.decision === 'deny');
       expect(denied.map((r) => (r.kind === 'decision' ? `${r.tool}: ${r.reasons.join('; ')}` : ''))).toEqual([]);
+    } finally {
+      await run.close();
+    }
+  });
+});
+
+describe('node retry', () => {
+  /** In-process agents whose `agent` fails its first `failures` invocations as a tool failure after an allow. */
+  const flaky = (agent: string, failures: number): Partial<ProcurementStackOptions> => ({
+    agents: (local) => {
+      let failed = 0;
+      return {
+        invoke: (name, tenantId, input, opts) => {
+          if (name === agent && failed < failures) {
+            failed++;
+            return Promise.reject(new ToolFailedError('record_classification', { decision: { outcome: 'allowed', decision: 'allow', recordId: 'r', reasons: [] }, isError: true, value: null, error: 'upstream failed: fetch failed (UND_ERR_SOCKET: other side closed)' }));
+          }
+          return local.invoke(name, tenantId, input, opts);
+        },
+      };
+    },
+  });
+
+  it('retries a node whose allowed tool call failed, as the Step Functions Retry does, and reports each retry', async () => {
+    const events: string[] = [];
+    const run = await open(home, 'retry', { tenants: ['acme'] }, { ...flaky('kraljic-classifier', 2), retry: { maxAttempts: 3, intervalMs: 10, backoffRate: 2 }, onEvent: (e) => events.push(`${e.node}: ${e.note}`) });
+    try {
+      const result = await run.stack.orchestrator.negotiate('acme', sampleRequisition('acme', 0));
+      expect(result.status, result.reason ?? '').toBe('AWARDED');
+      expect(events.filter((e) => e.includes('retry'))).toEqual([expect.stringMatching(/^classify: retry 1\/3 in 10 ms after: tool record_classification failed/), expect.stringMatching(/^classify: retry 2\/3 in 20 ms after/)]);
+      expect(result.history.filter((h) => h.node === 'classify')).toHaveLength(1);
+    } finally {
+      await run.close();
+    }
+  });
+
+  it('after the last retry the failure stands, with the checkpoint kept for a resume', async () => {
+    const run = await open(home, 'retry-out', { tenants: ['acme'] }, { ...flaky('kraljic-classifier', 5), retry: { maxAttempts: 1, intervalMs: 10, backoffRate: 2 } });
+    try {
+      await expect(run.stack.orchestrator.negotiate('acme', sampleRequisition('acme', 0))).rejects.toBeInstanceOf(ToolFailedError);
+      expect(run.stack.store.get('acme', sampleRequisition('acme', 0).negotiationId)).toMatchObject({ status: 'ACTIVE', nextNode: 'classify' });
     } finally {
       await run.close();
     }
