@@ -14,6 +14,7 @@ import { approvalFilesIn, loadReleaseApprovals, type VerifiedApproval } from './
 import type { SignedReleaseRecord } from './release-record.js';
 import { ReleaseStore } from './release-store.js';
 import { assessCanary, assessReplay, replayDecisions, type ReplayData, type ReplayResult } from './replay.js';
+import { checkPackVersions } from './pack-versions.js';
 import { checkSecrets } from './secret-scan.js';
 
 export interface ReleaseOptions {
@@ -196,6 +197,7 @@ export async function checkRelease(env: string, candidateFile: string, opts: Rel
 
   const gates: GateResult[] = [
     gateResult('promotion-order', 'required', promotionOrder(ctx, environment, candidate, current)),
+    gateResult('pack-versions', 'required', checkPackVersions(candidate.manifest, current?.manifest.manifest ?? null)),
     await run('tests', g.tests.enforcement, () => checkTests(candidate.manifest, { ...(opts.testReport ? { reportFile: opts.testReport } : {}), ...(opts.packsDir ? { packsDir: opts.packsDir } : {}), minCases: g.tests.minCases })),
     await run('secrets', g.secrets.enforcement, () => checkSecrets(candidate.manifest, scanPaths, g.secrets.minEntropy)),
     await run('cedar', g.cedar.enforcement, () => checkCedar(candidate.manifest)),

@@ -1,6 +1,6 @@
 import type { Enforcement } from './gate-definition.js';
 
-export type GateName = 'promotion-order' | 'tests' | 'secrets' | 'cedar' | 'dependencies' | 'evals' | 'replay' | 'canary' | 'approval';
+export type GateName = 'promotion-order' | 'pack-versions' | 'tests' | 'secrets' | 'cedar' | 'dependencies' | 'evals' | 'replay' | 'canary' | 'approval';
 
 /** What a check found: `not-run` means it could not be carried out (never counted as a pass). */
 export type CheckStatus = 'pass' | 'fail' | 'not-run';

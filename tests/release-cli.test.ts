@@ -87,6 +87,6 @@ describe('charter release', { timeout: 120_000 }, () => {
     expect(JSON.parse(dev.out)).toMatchObject({ ok: true, environment: 'dev', results: [{ agent: 'spot-bidding', manifestDigest: expect.stringMatching(/^sha256:/) }] });
     const stg = charter('release', 'check', '--env', 'stg', '--all', '--gates', off, '--json');
     expect(stg.code, stg.err).toBe(0);
-    expect(JSON.parse(stg.out)).toMatchObject({ ok: true, reports: [{ agent: 'spot-bidding', gates: [{ gate: 'promotion-order', status: 'pass' }, ...Array(8).fill({ status: 'not-run', blocking: false })] }] });
+    expect(JSON.parse(stg.out)).toMatchObject({ ok: true, reports: [{ agent: 'spot-bidding', gates: [{ gate: 'promotion-order', status: 'pass' }, { gate: 'pack-versions', status: 'pass' }, ...Array(8).fill({ status: 'not-run', blocking: false })] }] });
   });
 });

@@ -162,8 +162,19 @@ beforeAll(async () => {
     v1,
   );
   await compile(
+    'same-version',
+    packsWith('same-version', {
+      [`${INTENT}/pack.yaml`]: threshold,
+      [`${INTENT}/policies/spot-bidding.cedar`]: (t) => t + '\n// reworded, version left as it was\n',
+    }),
+    v1,
+  );
+  await compile('older', packsWith('older', { [`${INTENT}/pack.yaml`]: (t) => threshold(bump('0.9.0')(t)) }), v1);
+  await compile(
     'judged',
     packsWith('judged', {
+      // v1's base content again, as a new version: base-changed (1.0.1) is what dev serves by then.
+      'base/pack.yaml': bump('1.0.2'),
       [`${INTENT}/pack.yaml`]: (t) => threshold(bump('1.4.0')(t)) + '    - { suite: tool-call-safety, metric: judge_score, min: 0.8, bound: lower }\n',
     }),
     v1,
@@ -235,6 +246,15 @@ describe('release gates: dev -> stg -> prod', () => {
     const r = await checkRelease('stg', manifests.v2!.file, options());
     expect(gate(r, 'promotion-order')).toMatchObject({ status: 'fail', blocking: true });
     expect(gate(r, 'promotion-order').reasons[0]).toMatch(/stg needs a dev release of manifest sha256:\w+; dev's current release is sha256:/);
+  });
+
+  it('refuses a pack whose content changed under the same version, or whose version goes back', async () => {
+    const same = await checkRelease('dev', manifests['same-version']!.file, options());
+    expect(gate(same, 'pack-versions')).toMatchObject({ status: 'fail', blocking: true });
+    expect(gate(same, 'pack-versions').reasons).toEqual([expect.stringMatching(/^pack spot-bidding 1\.0\.0 changed without a version bump \(layer digest sha256:\w+… -> sha256:\w+…\): raise 'version' in its pack\.yaml$/)]);
+    const older = await checkRelease('dev', manifests.older!.file, options());
+    expect(gate(older, 'pack-versions').reasons).toEqual(['pack spot-bidding goes back from 1.0.0 to 0.9.0: a release moves versions forward (to go back, charter release rollback)']);
+    expect(gate(await checkRelease('dev', manifests.v2!.file, options()), 'pack-versions')).toMatchObject({ status: 'pass', summary: 'versions move forward: spot-bidding 1.0.0 -> 1.1.0' });
   });
 
   it('refuses a candidate whose eval report belongs to another manifest, saying so', async () => {
@@ -329,7 +349,7 @@ describe('release gates: dev -> stg -> prod', () => {
     const m = manifests.judged!;
     const held = gate(await checkRelease('dev', m.file, options()), 'evals');
     expect(held).toMatchObject({ status: 'not-run', blocking: true, unchecked: ['evals:tool-call-safety/judge_score'], waiver: null });
-    // dev serves the base-changed manifest and this one has v1's base: two approvers, as for the release itself.
+    // dev serves the base-changed manifest and this one has v1's base (as 1.0.2): two approvers, as for the release itself.
     expect(held.reasons).toEqual([
       'evals:tool-call-safety/judge_score: metric not run (no judge configured)',
       'not checked and not waived: evals:tool-call-safety/judge_score (0/2 approver waiver(s); charter release approve --waive evals:tool-call-safety/judge_score --note <why>)',
