@@ -9,6 +9,7 @@ import { sampleRequisition } from '../orchestrator/index.js';
 import { openHomeStack, type HomeStack } from '../cli/commands/negotiations.js';
 import { prepareRuntimeHome } from './runtime-home.js';
 import { startLocalAgentCore, type LocalAgentCore } from './servers/agentcore.js';
+import { KillSwitchFile } from '../gateway/index.js';
 
 /**
  * The agents behind the AgentCore Runtime contract, invoked through the real SDK
@@ -59,6 +60,18 @@ describe('agents on AgentCore Runtime', () => {
     expect(agentcore.calls.get(arn('spot-bidding'))).toBeUndefined();
   });
 
+  it('carries a tool refusal inside a runtime back as a refusal: the negotiation goes to compliance review, not to an error', async () => {
+    const switches = KillSwitchFile.inHome(home);
+    switches.engage('agent', 'kraljic-classifier', 'sec-oncall', 'under investigation');
+    try {
+      const refused = await h.stack.orchestrator.negotiate('globex', sampleRequisition('globex', 1));
+      expect(refused).toMatchObject({ status: 'REQUIRES_ATTENTION', attention: { trigger: 'tool_refused', caseId: expect.any(String), details: { node: 'classify', reason: expect.stringContaining('base.suspended-agent') } } });
+      expect(agentcore.calls.get(arn('compliance-review'))).toBe(1);
+    } finally {
+      switches.release('agent', 'kraljic-classifier', 'sec-oncall', 'cleared');
+    }
+  });
+
   it('answers /ping per the contract and keeps a session to one tenant', async () => {
     const rt = runtimes[0]!;
     expect(await (await fetch(`${rt.url}/ping`)).json()).toMatchObject({ status: 'Healthy' });
@@ -73,8 +86,9 @@ describe('agents on AgentCore Runtime', () => {
         }),
       );
     const status = (p: Promise<unknown>) => p.then(() => 200, (err: { $metadata?: { httpStatusCode?: number } }) => err.$metadata?.httpStatusCode);
-    // Nothing of acme's is named x: the classifier's first tool call is refused, the runtime answers 500.
-    expect(await status(call('acme'))).toBe(500);
+    // Nothing of acme's is named x: the classifier's first tool call is refused, and the runtime answers with the refusal.
+    const answer = await call('acme');
+    expect(JSON.parse((await answer.response!.transformToString()) as string)).toMatchObject({ refusedTool: { tool: expect.any(String), result: { decision: { decision: 'deny' } } } });
     // The session now belongs to acme: globex may not use it.
     expect(await status(call('globex'))).toBe(409);
   });

@@ -4,6 +4,7 @@ import { CharterError, errorMessage, listenLoopback, type Listening } from '../.
 import { HttpRefusal } from '../../gateway/index.js';
 import type { AgentOutput } from '../agent.js';
 import { ToolDeniedError } from '../toolbox.js';
+import { refusalAnswer } from './invocation.js';
 
 export const SESSION_HEADER = 'x-amzn-bedrock-agentcore-runtime-session-id';
 /**
@@ -96,13 +97,18 @@ export async function serveAgentCoreRuntime<A = InvocationRequest>(handler: Invo
         if (session.tenantId !== parsed.data.tenantId) return send(res, 409, { error: `session ${sessionId} belongs to tenant ${session.tenantId}` });
         if (sessionId) sessions.set(sessionId, session);
         session.invocations++;
-        const out = await handler(parsed.data, session, auth);
-        send(res, 200, out, sessionId ? { [SESSION_HEADER]: sessionId } : {});
+        const sessionHeaders: Record<string, string> = sessionId ? { [SESSION_HEADER]: sessionId } : {};
+        try {
+          send(res, 200, await handler(parsed.data, session, auth), sessionHeaders);
+        } catch (err) {
+          // A refused tool call is a governance outcome the orchestrator acts on (it routes the
+          // negotiation to a human): the agent's answer, so that it survives AgentCore's service.
+          if (!(err instanceof ToolDeniedError)) throw err;
+          send(res, 200, refusalAnswer(err), sessionHeaders);
+        }
       } catch (err) {
         const status = err instanceof HttpRefusal ? err.status : err instanceof CharterError && err.exitCode === 2 ? 400 : 500;
-        // A refused tool call is a governance outcome the orchestrator acts on (it routes the
-        // negotiation to a human): the refusal rides in the error body so a caller can rebuild it.
-        send(res, status, { error: errorMessage(err), ...(err instanceof ToolDeniedError ? { refusedTool: { tool: err.tool, result: err.result } } : {}) });
+        send(res, status, { error: errorMessage(err) });
       } finally {
         setBusy(-1);
       }

@@ -32,42 +32,51 @@ export function runtimeInvocation(agent: string, tenantId: string, input: unknow
 }
 
 /**
+ * A tool call the gateway refused inside the runtime. It is the agent's answer, not a failure
+ * (200, `{ error, refusedTool }`): a non-2xx body does not survive every path (AgentCore's
+ * service turns a runtime's error into its own exception), and the orchestrator must see the
+ * refusal to route the negotiation to a human.
+ */
+const RefusalAnswer = z.object({
+  error: z.string(),
+  refusedTool: z.object({
+    tool: z.string(),
+    result: z.object({ decision: z.object({ outcome: z.string(), decision: z.enum(['allow', 'deny']), recordId: z.string(), reasons: z.array(z.string()) }).passthrough().optional(), value: z.unknown(), isError: z.boolean(), error: z.string().optional() }),
+  }),
+});
+
+/** The answer the runtime sends for a refused tool call (see RefusalAnswer). */
+export function refusalAnswer(err: ToolDeniedError): { error: string; refusedTool: { tool: string; result: ToolResult } } {
+  return { error: err.message, refusedTool: { tool: err.tool, result: err.result } };
+}
+
+/**
  * Checks a runtime's 2xx answer like any untrusted input: its shape, and that it answers for
- * the agent and tenant invoked. `where` names the runtime in errors (e.g. "on AgentCore").
+ * the agent and tenant invoked; a refusal answer is thrown as the ToolDeniedError the agent
+ * raised, as in process. `where` names the runtime in errors (e.g. "on AgentCore").
  */
 export function parseAgentAnswer(agent: string, tenantId: string, text: string, where: string): AgentOutput {
   let parsed;
   try {
-    parsed = AgentAnswer.parse(JSON.parse(text));
+    const json: unknown = JSON.parse(text);
+    const refusal = RefusalAnswer.safeParse(json);
+    if (refusal.success) throw new ToolDeniedError(refusal.data.refusedTool.tool, refusal.data.refusedTool.result as ToolResult);
+    parsed = AgentAnswer.parse(json);
   } catch (err) {
+    if (err instanceof ToolDeniedError) throw err;
     throw new FindingError(`agent ${agent} ${where} answered malformed output: ${(err as Error).message.slice(0, 200)}`);
   }
   if (parsed.tenantId !== tenantId || parsed.agent !== agent) throw new FindingError(`agent ${agent} ${where} answered for ${parsed.agent}/${parsed.tenantId}, not ${agent}/${tenantId}`);
   return parsed as AgentOutput;
 }
 
-const ErrorAnswer = z.object({
-  error: z.string(),
-  refusedTool: z
-    .object({
-      tool: z.string(),
-      result: z.object({ decision: z.object({ outcome: z.string(), decision: z.enum(['allow', 'deny']), recordId: z.string(), reasons: z.array(z.string()) }).passthrough().optional(), value: z.unknown(), isError: z.boolean(), error: z.string().optional() }),
-    })
-    .optional(),
-});
-
-/**
- * The error a runtime's non-2xx answer stands for: a refused tool call comes back as the
- * ToolDeniedError the agent raised (the orchestrator routes it to a human, as in process);
- * anything else is a FindingError naming the agent, the status and the runtime's message.
- */
+/** The error a runtime's non-2xx answer stands for: a FindingError naming the agent, the status and the runtime's message. */
 export function agentAnswerError(agent: string, status: number, text: string, where: string): Error {
-  let body: z.infer<typeof ErrorAnswer> | undefined;
+  let message: string | undefined;
   try {
-    body = ErrorAnswer.parse(JSON.parse(text));
+    message = z.object({ error: z.string() }).parse(JSON.parse(text)).error;
   } catch {
-    body = undefined;
+    message = undefined;
   }
-  if (body?.refusedTool) return new ToolDeniedError(body.refusedTool.tool, body.refusedTool.result as ToolResult);
-  return new FindingError(`agent ${agent} ${where} failed (HTTP ${status}): ${body?.error ?? text.slice(0, 200)}`);
+  return new FindingError(`agent ${agent} ${where} failed (HTTP ${status}): ${message ?? text.slice(0, 200)}`);
 }
