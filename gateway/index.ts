@@ -19,7 +19,7 @@ export {
   type StageTimes,
 } from './decide.js';
 export { EntityDirectory } from './entities.js';
-export { KillSwitchDoc, KillSwitchFile, NO_KILL_SWITCHES, type KillSwitchState, type SwitchKind } from './kill-switch-file.js';
+export { KillSwitchDoc, KillSwitchFile, NO_KILL_SWITCHES, withKillSwitches, type KillSwitchState, type SwitchKind } from './kill-switch-file.js';
 export { AGENT_ENVELOPE_PAYLOAD_TYPE, AgentMessage, EnvelopeReceiver, NonceStore, sealAgentMessage, type ReceiverPolicy } from './envelopes.js';
 export { IdentityVerifier, type CallerIdentity, type IdentityConfig } from './identity.js';
 export { HttpRefusal, serveStatelessMcp, type LoopbackMcp } from './loopback-mcp.js';

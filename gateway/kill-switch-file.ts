@@ -5,6 +5,7 @@ import { z } from 'zod';
 import { FindingError, readYaml, writeFileAtomic } from '../common/index.js';
 import { evidenceRecord, type EvidenceRecord } from '../audit/index.js';
 import { digestJson } from '../signing/index.js';
+import type { DecisionData } from './decide.js';
 
 export type SwitchKind = 'tenant' | 'agent';
 
@@ -18,6 +19,29 @@ export interface KillSwitchState {
 
 /** For stacks without a kill-switch store (tests, benches): nothing is suspended. */
 export const NO_KILL_SWITCHES: KillSwitchState = { suspended: () => false };
+
+const SWITCHED: Readonly<Record<string, SwitchKind>> = { 'Charter::Tenant': 'tenant', 'Charter::Agent': 'agent' };
+
+/**
+ * Entity data with the kill switches laid over its tenants and agents: an engaged switch makes
+ * the entity `suspended: true`; a switch whose state is unknown (unreadable file) removes the
+ * attribute, which the gateway refuses (fail closed); otherwise the entity keeps its own state.
+ */
+export function withKillSwitches(data: DecisionData, switches: KillSwitchState): DecisionData {
+  return {
+    limits: (tenant) => data.limits(tenant),
+    resolve(uid) {
+      return data.resolve(uid)?.map((e) => {
+        const kind = SWITCHED[e.uid.type];
+        if (!kind) return e;
+        const state = switches.suspended(kind, e.uid.id);
+        if (state === false) return e;
+        const { suspended: _own, ...attrs } = e.attrs;
+        return { ...e, attrs: state ? { ...attrs, suspended: true } : attrs };
+      });
+    },
+  };
+}
 
 const Engaged = z.strictObject({
   reason: z.string().min(1),

@@ -6,6 +6,7 @@ import { ApprovalStore } from './approvals.js';
 import { RateLimiter, type RateLimit } from './breakers.js';
 import { DecisionPath, type DecisionSink } from './decide.js';
 import { EntityDirectory } from './entities.js';
+import { withKillSwitches, type KillSwitchState } from './kill-switch-file.js';
 
 export interface GatewayConfig {
   /** Signed agent manifests, one per agent. */
@@ -19,6 +20,8 @@ export interface GatewayConfig {
   /** Default `$CHARTER_HOME/approvals`. */
   approvalsDir?: string;
   rateLimit?: RateLimit;
+  /** Kill switches laid over the entities' own `suspended` states (e.g. the home's kill-switches.yaml). */
+  killSwitches?: KillSwitchState;
 }
 
 /**
@@ -39,7 +42,7 @@ export function openDecisionPath(config: GatewayConfig): DecisionPath {
   }
   return new DecisionPath({
     manifests,
-    data: EntityDirectory.load(config.entitiesFile),
+    data: config.killSwitches ? withKillSwitches(EntityDirectory.load(config.entitiesFile), config.killSwitches) : EntityDirectory.load(config.entitiesFile),
     audit: config.audit,
     approvals: new ApprovalStore(config.approvalsDir),
     trustedKeys: loadTrustedKeys(config.trustedKeysFile),

@@ -1,5 +1,5 @@
 import { entityRef, parseEntityRef, resolveAgentConfig, type ConfigStore } from '../agents/index.js';
-import type { DecisionData, KillSwitchState, SwitchKind } from '../gateway/index.js';
+import type { DecisionData } from '../gateway/index.js';
 import type { OrchestratorLedger } from './ledger.js';
 
 type Uid = { type: string; id: string };
@@ -7,6 +7,9 @@ type Entity = { uid: Uid; attrs: Record<string, unknown>; parents: Uid[] };
 
 const TENANT = 'Charter::Tenant';
 const ref = (uid: Uid) => ({ __entity: uid });
+// The negotiation state knows no kill switches: its tenants and agents state "not suspended",
+// and the stack lays the kill switches over them (withKillSwitches).
+const ACTIVE = { suspended: false };
 
 /**
  * The gateway's entity data, read live from the orchestrator's state: negotiations, bids and
@@ -19,7 +22,6 @@ export class NegotiationEntities implements DecisionData {
   constructor(
     private readonly ledger: OrchestratorLedger,
     private readonly config: ConfigStore,
-    private readonly switches: KillSwitchState,
   ) {}
 
   limits(tenant: string): Record<string, unknown> {
@@ -27,22 +29,12 @@ export class NegotiationEntities implements DecisionData {
   }
 
   resolve(uid: Uid): Entity[] | undefined {
-    if (uid.type === TENANT) return [this.switched(uid, 'tenant')];
-    if (uid.type === 'Charter::Agent') return [this.switched(uid, 'agent')];
+    if (uid.type === TENANT || uid.type === 'Charter::Agent') return [{ uid, attrs: ACTIVE, parents: [] }];
     const parsed = parseEntityRef(uid.id);
     if (!parsed) return undefined;
-    const tenant = this.switched({ type: TENANT, id: parsed.tenantId }, 'tenant');
+    const tenant: Entity = { uid: { type: TENANT, id: parsed.tenantId }, attrs: ACTIVE, parents: [] };
     const own = this.entity(uid, parsed.tenantId, parsed.parts);
     return own ? [...own, tenant] : undefined;
-  }
-
-  /**
-   * A tenant or agent with its kill switch; an unknown state leaves `suspended` out, which
-   * the gateway refuses (fail closed) rather than reading it as "not suspended".
-   */
-  private switched(uid: Uid, kind: SwitchKind): Entity {
-    const suspended = this.switches.suspended(kind, uid.id);
-    return { uid, attrs: suspended === undefined ? {} : { suspended }, parents: [] };
   }
 
   private entity(uid: Uid, tenantId: string, parts: string[]): Entity[] | undefined {

@@ -1,7 +1,7 @@
 import type { BedrockRuntimeClient } from '@aws-sdk/client-bedrock-runtime';
 import { DEFAULT_SUPPLIER_CLIENT, serveProcurementTools, SupplierClient, type AgentManifestView, type ConfigStore, type SupplierClientOptions } from '../agents/index.js';
 import { InputError } from '../common/index.js';
-import { DecisionPath, DEFAULT_UPSTREAM_GUARD, NO_KILL_SWITCHES, UpstreamPool, type ApprovalStore, type KillSwitchState, type UpstreamGuardOptions, type DecisionPathOptions, type DecisionSink } from '../gateway/index.js';
+import { DecisionPath, DEFAULT_UPSTREAM_GUARD, NO_KILL_SWITCHES, UpstreamPool, withKillSwitches, type ApprovalStore, type KillSwitchState, type UpstreamGuardOptions, type DecisionPathOptions, type DecisionSink } from '../gateway/index.js';
 import { startAgentProcesses, type AgentProcesses, type AgentProcessOptions } from './agent-processes.js';
 import type { EnforcementMode } from '../audit/index.js';
 import type { TrustedKeysFile } from '../signing/index.js';
@@ -66,7 +66,7 @@ export async function openProcurementStack(opts: ProcurementStackOptions): Promi
   const ledger = new OrchestratorLedger(store, opts.directory);
   const path = new DecisionPath({
     manifests: opts.manifests,
-    data: new NegotiationEntities(ledger, opts.config, opts.killSwitches ?? NO_KILL_SWITCHES),
+    data: withKillSwitches(new NegotiationEntities(ledger, opts.config), opts.killSwitches ?? NO_KILL_SWITCHES),
     audit: opts.audit,
     approvals: opts.approvals,
     trustedKeys: opts.trustedKeys,

@@ -103,7 +103,7 @@ describe('charter gateway serve', () => {
     expect(unreleased.json().error.message).toMatch(/spot-bidding has no release in stg: refusing to load an unreleased manifest/);
   }, 60_000);
 
-  test('serves MCP to an agent and stops cleanly on SIGTERM', async () => {
+  test('serves MCP to an agent, honours the home\'s kill switches without a restart, and stops cleanly on SIGTERM', async () => {
     const child = spawn(process.execPath, [CLI, ...serveArgs(h.manifestFile), '--json'], { env: { ...process.env, CHARTER_HOME: h.home } });
     try {
       // --json prints one (indented) JSON document once the gateway listens.
@@ -123,6 +123,12 @@ describe('charter gateway serve', () => {
       const r = (await client.callTool({ name: 'list_suppliers', arguments: {} })) as CallToolResult;
       expect(r.isError).toBeFalsy();
       expect(JSON.parse((r.content[0] as { text: string }).text).args.tenant_id).toBe('acme');
+      // The home's kill switch acts on the running gateway's next decision.
+      expect(charter('killswitch', 'engage', '--tenant', 'acme', '--as', 'sec-oncall', '--reason', 'incident').code).toBe(0);
+      const suspended = (await client.callTool({ name: 'list_suppliers', arguments: {} })) as CallToolResult;
+      expect(suspended).toMatchObject({ isError: true, content: [{ text: expect.stringContaining('base.suspended-tenant') }] });
+      expect(charter('killswitch', 'release', '--tenant', 'acme', '--as', 'sec-oncall', '--reason', 'resolved').code).toBe(0);
+      expect(((await client.callTool({ name: 'list_suppliers', arguments: {} })) as CallToolResult).isError).toBeFalsy();
       await client.close();
     } finally {
       const exited = new Promise<number | null>((resolve) => child.once('exit', resolve));

@@ -4,7 +4,7 @@ import { charterHome, FindingError, InputError } from '../../common/index.js';
 import { loadReleasedManifest, parseEnvironment, releaseContext, verifyReleasedManifestFile } from '../../release-gates/index.js';
 import { LocalKeySigner, loadPrivateKey } from '../../signing/index.js';
 import { EnforcementMode, openAuditLog } from '../../audit/index.js';
-import { IdentityVerifier, openDecisionPath, parseUpstreams, serveGatewayHttp, UpstreamPool } from '../../gateway/index.js';
+import { IdentityVerifier, KillSwitchFile, openDecisionPath, parseUpstreams, serveGatewayHttp, UpstreamPool } from '../../gateway/index.js';
 import { printJson, printLine } from '../output.js';
 import { action, withJson } from '../program.js';
 
@@ -82,6 +82,7 @@ export function registerGateway(program: Command): void {
           trustedKeysFile: opts.trustedKeys,
           entitiesFile: opts.entities,
           audit,
+          killSwitches: KillSwitchFile.inHome(charterHome()),
           mode: mode.data,
           ...(rate ? { rateLimit: { perSecond: rate, burst: 2 * rate } } : {}),
         });

@@ -4,7 +4,7 @@ import type { Command } from 'commander';
 import { AGENT_NAMES, describeProducer, StaticConfigStore, type ConfigStore, type RunningServer } from '../../agents/index.js';
 import { openAuditLog, type AuditLog } from '../../audit/index.js';
 import { charterHome, errorMessage, FindingError, InputError, readJson, writeFileAtomic } from '../../common/index.js';
-import { ApprovalStore, KillSwitchFile, type DecisionData } from '../../gateway/index.js';
+import { ApprovalStore, KillSwitchFile, withKillSwitches, type DecisionData } from '../../gateway/index.js';
 import { loadReleasedManifest, type ReleasedManifest } from '../../release-gates/index.js';
 import {
   exportAsl,
@@ -112,7 +112,7 @@ export function homeDecisionData(home: string): DecisionData {
   const world = referenceWorld({ tenants: config.tenants() });
   // Opened for the life of the command: release checks read it while they replay.
   const store = new NegotiationStore(join(home, 'orchestrator', 'negotiations.sqlite'));
-  return new NegotiationEntities(new OrchestratorLedger(store, world.directory), config, KillSwitchFile.inHome(home));
+  return withKillSwitches(new NegotiationEntities(new OrchestratorLedger(store, world.directory), config), KillSwitchFile.inHome(home));
 }
 
 /** One progress line a node: what ran and what it decided. */
