@@ -90,7 +90,11 @@ export class GovernedAgent<I = unknown, O = unknown> {
   async invoke(raw: unknown, opts: InvokeOptions = {}): Promise<AgentOutput<O>> {
     const input = validateWith(this.definition.input, raw, `${this.name} input`);
     const usage: AgentUsage = { modelCalls: 0, inputTokens: 0, outputTokens: 0, toolCalls: 0 };
-    const takesTenant = new Set(this.manifest.manifest.tools.filter((t) => Object.hasOwn((t.args.properties as object | undefined) ?? {}, 'tenant_id')).map((t) => t.name));
+    const takesTenant = new Set(
+      this.manifest.manifest.tools
+        .filter((t) => Object.hasOwn((t.args.properties as object | undefined) ?? {}, 'tenant_id'))
+        .map((t) => t.name),
+    );
     const tools = new Toolbox(this.channel, this.tenantId, this.name, takesTenant);
     const ctx: AgentContext = {
       tenantId: this.tenantId,
@@ -107,7 +111,12 @@ export class GovernedAgent<I = unknown, O = unknown> {
         return answer.text;
       },
     };
-    const tenantCtx = { tenantId: this.tenantId, agent: this.name, ...(opts.negotiationId ? { negotiationId: opts.negotiationId } : {}), ...(opts.traceId ? { traceId: opts.traceId } : {}) };
+    const tenantCtx = {
+      tenantId: this.tenantId,
+      agent: this.name,
+      ...(opts.negotiationId ? { negotiationId: opts.negotiationId } : {}),
+      ...(opts.traceId ? { traceId: opts.traceId } : {}),
+    };
     const result = await runWithTenant(tenantCtx, () => this.definition.run(input, ctx));
     usage.toolCalls = tools.calls.length;
     return {

@@ -5,7 +5,11 @@ const store = StaticConfigStore.of({
   defaults: { limits: { spendThresholdCents: 2_000_000 } },
   profiles: { enterprise: { limits: { spendThresholdCents: 10_000_000 }, auction: { maxRounds: 3 } } },
   tenants: {
-    acme: { profile: 'enterprise', config: { limits: { maxSpotBidCents: 99 } }, agents: { 'leverage-auction': { auction: { convergencePct: 5 } } } },
+    acme: {
+      profile: 'enterprise',
+      config: { limits: { maxSpotBidCents: 99 } },
+      agents: { 'leverage-auction': { auction: { convergencePct: 5 } } },
+    },
     globex: {},
   },
 });
@@ -14,7 +18,11 @@ describe('agent configuration', () => {
   it('resolves per-tenant override -> profile -> defaults, field by field', () => {
     const acme = resolveAgentConfig(store, 'acme', 'leverage-auction');
     expect(acme.sources).toEqual(['defaults', 'profile:enterprise', 'tenant:acme']);
-    expect(acme.config.limits).toMatchObject({ spendThresholdCents: 10_000_000, maxSpotBidCents: 99, maxAuctionRounds: SAFE_DEFAULTS.limits.maxAuctionRounds });
+    expect(acme.config.limits).toMatchObject({
+      spendThresholdCents: 10_000_000,
+      maxSpotBidCents: 99,
+      maxAuctionRounds: SAFE_DEFAULTS.limits.maxAuctionRounds,
+    });
     expect(acme.config.auction).toEqual({ maxRounds: 3, convergencePct: 5 });
     expect(resolveAgentConfig(store, 'acme', 'spot-bidding').config.auction.convergencePct).toBe(SAFE_DEFAULTS.auction.convergencePct);
     const globex = resolveAgentConfig(store, 'globex', 'leverage-auction');
@@ -23,7 +31,15 @@ describe('agent configuration', () => {
   });
 
   it('falls back to the safe defaults with a warning when the store fails or holds a bad value', () => {
-    const failing: ConfigStore = { ...store, defaults: () => store.defaults(), profileOf: () => 'enterprise', profile: () => { throw new Error('DynamoDB unreachable'); }, tenantOverride: () => ({}) };
+    const failing: ConfigStore = {
+      ...store,
+      defaults: () => store.defaults(),
+      profileOf: () => 'enterprise',
+      profile: () => {
+        throw new Error('DynamoDB unreachable');
+      },
+      tenantOverride: () => ({}),
+    };
     const r = resolveAgentConfig(failing, 'acme', 'bid-evaluation');
     expect(r.config).toEqual(SAFE_DEFAULTS);
     expect(r.sources).toEqual(['safe-defaults']);

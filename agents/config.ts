@@ -11,7 +11,11 @@ const sections = {
   /** Model ids per tier; an empty id means no model: the agent runs its deterministic strategy. */
   models: z.strictObject({ SimpleLLM: z.string(), DefaultLLM: z.string() }),
   kraljicThresholds: z.strictObject({ profitImpact: Unit, supplyRisk: Unit }),
-  admission: z.strictObject({ reservedSlots: z.number().int().nonnegative(), maxSlots: z.number().int().positive(), retryAfterSeconds: z.number().int().positive() }),
+  admission: z.strictObject({
+    reservedSlots: z.number().int().nonnegative(),
+    maxSlots: z.number().int().positive(),
+    retryAfterSeconds: z.number().int().positive(),
+  }),
   /** Leverage auctions stop after this many rounds or when the best price moves less than convergencePct. */
   auction: z.strictObject({ maxRounds: z.number().int().min(1).max(5), convergencePct: z.number().min(0).max(100) }),
   bidWeights: z.strictObject({ price: Unit, delivery: Unit, quality: Unit, risk: Unit }),
@@ -116,7 +120,11 @@ export function resolveAgentConfig(store: ConfigStore, tenantId: string, agent: 
     // The merged result is validated as a whole: a bad override is a store failure, not a crash.
     return { config: AgentConfig.parse(config), sources, warnings: [] };
   } catch (err) {
-    return { config: SAFE_DEFAULTS, sources: ['safe-defaults'], warnings: [`config store failed for tenant ${tenantId} (${errorMessage(err)}); using safe defaults`] };
+    return {
+      config: SAFE_DEFAULTS,
+      sources: ['safe-defaults'],
+      warnings: [`config store failed for tenant ${tenantId} (${errorMessage(err)}); using safe defaults`],
+    };
   }
 }
 
@@ -125,7 +133,10 @@ const ConfigFile = z.strictObject({
   defaults: Override.default({}),
   profiles: z.record(z.string(), Override).default({}),
   tenants: z
-    .record(z.string(), z.strictObject({ profile: z.string().optional(), config: Override.default({}), agents: z.record(z.string(), Override).default({}) }))
+    .record(
+      z.string(),
+      z.strictObject({ profile: z.string().optional(), config: Override.default({}), agents: z.record(z.string(), Override).default({}) }),
+    )
     .default({}),
 });
 export type ConfigFile = z.infer<typeof ConfigFile>;

@@ -27,11 +27,14 @@ export class AgentFactory {
   constructor(private readonly opts: AgentFactoryOptions) {}
 
   async create(name: string, tenantId: string): Promise<GovernedAgent> {
-    if (!Object.hasOwn(AGENT_DEFINITIONS, name)) throw new InputError(`unknown agent '${name}' (one of ${Object.keys(AGENT_DEFINITIONS).join(', ')})`, { field: 'agent' });
+    if (!Object.hasOwn(AGENT_DEFINITIONS, name))
+      throw new InputError(`unknown agent '${name}' (one of ${Object.keys(AGENT_DEFINITIONS).join(', ')})`, { field: 'agent' });
     const definition = AGENT_DEFINITIONS[name as AgentName];
     const manifest = this.opts.manifests.get(name);
-    if (!manifest) throw new FindingError(`agent ${name} has no verified manifest: compile and sign it first (charter packs compile --agent ${name})`);
-    if (manifest.manifest.agent.name !== name) throw new FindingError(`manifest for ${name} is the manifest of agent '${manifest.manifest.agent.name}'`);
+    if (!manifest)
+      throw new FindingError(`agent ${name} has no verified manifest: compile and sign it first (charter packs compile --agent ${name})`);
+    if (manifest.manifest.agent.name !== name)
+      throw new FindingError(`manifest for ${name} is the manifest of agent '${manifest.manifest.agent.name}'`);
     const resolved = resolveAgentConfig(this.opts.config, tenantId, name);
     for (const w of resolved.warnings) this.opts.warn?.(w);
     const model = modelForTier(resolved.config, manifest.manifest.agent.modelTier, this.opts.modelClient);

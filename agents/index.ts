@@ -2,23 +2,79 @@
 export * from './strategies/index.js';
 
 // The eight governed agents: definitions, factory, tenant context, config, models, tool path.
-export { describeProducer, GovernedAgent, type AgentContext, type AgentDefinition, type AgentManifestView, type AgentOutput, type AgentResult, type AgentUsage, type InvokeOptions, type ProducedBy } from './agent.js';
-export { AgentConfig, AgentConfigOverride, resolveAgentConfig, SAFE_DEFAULTS, StaticConfigStore, type ConfigFile, type ConfigStore, type ResolvedConfig } from './config.js';
+export {
+  describeProducer,
+  GovernedAgent,
+  type AgentContext,
+  type AgentDefinition,
+  type AgentManifestView,
+  type AgentOutput,
+  type AgentResult,
+  type AgentUsage,
+  type InvokeOptions,
+  type ProducedBy,
+} from './agent.js';
+export {
+  AgentConfig,
+  AgentConfigOverride,
+  resolveAgentConfig,
+  SAFE_DEFAULTS,
+  StaticConfigStore,
+  type ConfigFile,
+  type ConfigStore,
+  type ResolvedConfig,
+} from './config.js';
 export { AGENT_DEFINITIONS, AGENT_NAMES, type AgentName } from './definitions/index.js';
 export { AttentionTrigger } from './definitions/compliance-review.js';
 export { AgentFactory, type AgentFactoryOptions } from './factory.js';
 export { mcpToolChannel, toolValue, type McpChannelOptions } from './mcp-channel.js';
 export { listenLoopback, type Listening as RunningServer } from '../common/index.js';
 export { serveMcpTools } from './mcp-tool-server.js';
-export { BedrockConverseProvider, modelForTier, type ModelAnswer, type ModelProvider, type ModelRequest, type ModelTier } from './model-provider.js';
-export { bidRef, entityRef, idempotencyKey, parseEntityRef, QUADRANT_CODE, QuotedBid, QuoteRound, Requisition, RequisitionLine, Supplier, type NegotiationStatusCode, type QuadrantCode } from './procurement.js';
+export {
+  BedrockConverseProvider,
+  modelForTier,
+  type ModelAnswer,
+  type ModelProvider,
+  type ModelRequest,
+  type ModelTier,
+} from './model-provider.js';
+export {
+  bidRef,
+  entityRef,
+  idempotencyKey,
+  parseEntityRef,
+  QUADRANT_CODE,
+  QuotedBid,
+  QuoteRound,
+  Requisition,
+  RequisitionLine,
+  Supplier,
+  type NegotiationStatusCode,
+  type QuadrantCode,
+} from './procurement.js';
 export { SimulatedSupplier, SupplierNetwork, type SimulatedSupplierInput } from './suppliers/simulated-suppliers.js';
 export { currentTenant, runWithTenant, type TenantContext } from './tenant-context.js';
-export { ToolDeniedError, ToolFailedError, Toolbox, type ToolChannel, type ToolChannelFactory, type ToolDecision, type ToolResult } from './toolbox.js';
+export {
+  ToolDeniedError,
+  ToolFailedError,
+  Toolbox,
+  type ToolChannel,
+  type ToolChannelFactory,
+  type ToolDecision,
+  type ToolResult,
+} from './toolbox.js';
 export type { LedgerDocumentKind, NegotiationView, ProcurementLedger } from './tools/ledger.js';
 export { procurementTools, serveProcurementTools } from './tools/procurement-tools.js';
 export { DEFAULT_SUPPLIER_CLIENT, SupplierClient, type SupplierClientOptions } from './tools/supplier-client.js';
 export { AgentCoreAgents } from './runtime/agentcore-client.js';
-export { IDENTITY_HEADER, InvocationPayload, serveAgentCoreRuntime, SESSION_HEADER, type InvocationHandler, type InvocationRequest, type SessionState } from './runtime/agentcore-server.js';
+export {
+  IDENTITY_HEADER,
+  InvocationPayload,
+  serveAgentCoreRuntime,
+  SESSION_HEADER,
+  type InvocationHandler,
+  type InvocationRequest,
+  type SessionState,
+} from './runtime/agentcore-server.js';
 export { agentAnswerError, parseAgentAnswer, runtimeInvocation, type RuntimeInvocation } from './runtime/invocation.js';
 export { AGENT_IDENTITY, serveAgentHost, type AgentHostOptions } from './runtime/agent-host.js';

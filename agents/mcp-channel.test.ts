@@ -30,7 +30,10 @@ describe('mcpToolChannel', () => {
     await expect(patient).resolves.toMatchObject({ value: { done: true }, isError: false });
 
     const hasty = mcpToolChannel(client, { timeoutMs: 1_000 }).callTool('slow', { delayMs: 5_000 }, {});
-    const outcome = hasty.then(() => 'answered', (err: unknown) => String(err));
+    const outcome = hasty.then(
+      () => 'answered',
+      (err: unknown) => String(err),
+    );
     await vi.advanceTimersByTimeAsync(1_001);
     expect(await outcome).toContain('Request timed out');
     await client.close();

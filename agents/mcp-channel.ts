@@ -27,7 +27,9 @@ export interface McpChannelOptions {
 export function mcpToolChannel(client: Client, opts: McpChannelOptions): ToolChannel {
   return {
     async callTool(tool, args, meta) {
-      const result = (await client.callTool({ name: tool, arguments: args, _meta: meta }, undefined, { timeout: opts.timeoutMs })) as CallToolResult;
+      const result = (await client.callTool({ name: tool, arguments: args, _meta: meta }, undefined, {
+        timeout: opts.timeoutMs,
+      })) as CallToolResult;
       const decision = result._meta?.['charter/decision'] as ToolDecision | undefined;
       const value = toolValue(result);
       const out: ToolResult = { decision, value, isError: result.isError === true };

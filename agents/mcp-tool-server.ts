@@ -13,8 +13,6 @@ export interface ToolHandler<A = unknown> {
   run(args: A): Promise<unknown>;
 }
 
-
-
 // Handlers are stored type-erased; each validates its own arguments before running.
 export type ToolTable = Record<string, ToolHandler<never>>;
 
@@ -66,7 +64,9 @@ export async function serveMcpTools(name: string, tools: ToolTable, port = 0): P
     const known = typeof sessionId === 'string' ? sessions.get(sessionId) : undefined;
     if (known) return known.handleRequest(req, res);
     if (sessionId !== undefined) {
-      res.writeHead(404, { 'content-type': 'application/json' }).end(JSON.stringify({ jsonrpc: '2.0', error: { code: -32001, message: 'unknown session' }, id: null }));
+      res
+        .writeHead(404, { 'content-type': 'application/json' })
+        .end(JSON.stringify({ jsonrpc: '2.0', error: { code: -32001, message: 'unknown session' }, id: null }));
       return;
     }
     const transport: StreamableHTTPServerTransport = new StreamableHTTPServerTransport({

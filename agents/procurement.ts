@@ -49,10 +49,16 @@ export const Requisition = z.strictObject({
 export type Requisition = z.infer<typeof Requisition>;
 
 /** Negotiation status as the Procurement schema spells it (`Negotiation.status`). */
-export type NegotiationStatusCode = 'DRAFT' | 'ACTIVE' | 'AWAITING_APPROVAL' | 'AWARDED' | 'CANCELLED' | 'TERMINATED' | 'REQUIRES_ATTENTION';
+export type NegotiationStatusCode =
+  'DRAFT' | 'ACTIVE' | 'AWAITING_APPROVAL' | 'AWARDED' | 'CANCELLED' | 'TERMINATED' | 'REQUIRES_ATTENTION';
 
 /** The quadrant codes of the Procurement schema (`Negotiation.quadrant`, `record_classification`). */
-export const QUADRANT_CODE = { 'Non-Critical': 'NON_CRITICAL', Leverage: 'LEVERAGE', Bottleneck: 'BOTTLENECK', Strategic: 'STRATEGIC' } as const;
+export const QUADRANT_CODE = {
+  'Non-Critical': 'NON_CRITICAL',
+  Leverage: 'LEVERAGE',
+  Bottleneck: 'BOTTLENECK',
+  Strategic: 'STRATEGIC',
+} as const;
 export type QuadrantCode = (typeof QUADRANT_CODE)[keyof typeof QUADRANT_CODE] | 'UNCLASSIFIED';
 
 /**

@@ -9,9 +9,25 @@ function recordingChannel(): ToolChannel & { seen: Array<{ tool: string; args: R
     seen,
     async callTool(tool, args, meta) {
       seen.push({ tool, args, meta });
-      if (tool === 'broken') return { decision: { outcome: 'guarded', decision: 'allow', recordId: 'r', reasons: [] }, value: null, isError: true, error: 'upstream failed: fetch failed' };
+      if (tool === 'broken')
+        return {
+          decision: { outcome: 'guarded', decision: 'allow', recordId: 'r', reasons: [] },
+          value: null,
+          isError: true,
+          error: 'upstream failed: fetch failed',
+        };
       const denied = tool === 'forbidden';
-      return { decision: { outcome: denied ? 'denied' : 'allowed', decision: denied ? 'deny' : 'allow', recordId: 'r', reasons: denied ? ['no'] : [] }, value: { ok: !denied }, isError: denied, ...(denied ? { error: 'denied: no' } : {}) };
+      return {
+        decision: {
+          outcome: denied ? 'denied' : 'allowed',
+          decision: denied ? 'deny' : 'allow',
+          recordId: 'r',
+          reasons: denied ? ['no'] : [],
+        },
+        value: { ok: !denied },
+        isError: denied,
+        ...(denied ? { error: 'denied: no' } : {}),
+      };
     },
   };
 }
@@ -24,7 +40,11 @@ describe('tenant context on every tool call', () => {
       await tools.call('get_bids', { negotiationId: 'acme/n-1', tenant_id: 'globex' });
       await tools.call('no_tenant_arg', { x: 1 });
     });
-    expect(channel.seen[0]).toEqual({ tool: 'get_bids', args: { negotiationId: 'acme/n-1', tenant_id: 'acme' }, meta: { 'charter/traceId': 't-1', 'charter/runId': 'n-1' } });
+    expect(channel.seen[0]).toEqual({
+      tool: 'get_bids',
+      args: { negotiationId: 'acme/n-1', tenant_id: 'acme' },
+      meta: { 'charter/traceId': 't-1', 'charter/runId': 'n-1' },
+    });
     expect(channel.seen[1]!.args).toEqual({ x: 1 });
   });
 
@@ -32,14 +52,20 @@ describe('tenant context on every tool call', () => {
     const channel = recordingChannel();
     const tools = new Toolbox(channel, 'acme', 'spot-bidding', new Set());
     await expect(tools.call('get_bids', {})).rejects.toThrow(/no tenant context/);
-    await expect(runWithTenant({ tenantId: 'globex', agent: 'spot-bidding' }, () => tools.call('get_bids', {}))).rejects.toThrow(/tenant context violation/);
-    expect(() => runWithTenant({ tenantId: 'acme', agent: 'a' }, () => runWithTenant({ tenantId: 'globex', agent: 'a' }, () => 1))).toThrow(/inside a run of tenant 'acme'/);
+    await expect(runWithTenant({ tenantId: 'globex', agent: 'spot-bidding' }, () => tools.call('get_bids', {}))).rejects.toThrow(
+      /tenant context violation/,
+    );
+    expect(() => runWithTenant({ tenantId: 'acme', agent: 'a' }, () => runWithTenant({ tenantId: 'globex', agent: 'a' }, () => 1))).toThrow(
+      /inside a run of tenant 'acme'/,
+    );
     expect(channel.seen).toHaveLength(0);
   });
 
   it('turns a refused call into ToolDeniedError naming the tool and the reason', async () => {
     const tools = new Toolbox(recordingChannel(), 'acme', 'spot-bidding', new Set());
-    const err = await runWithTenant({ tenantId: 'acme', agent: 'spot-bidding' }, () => tools.call('forbidden', {})).catch((e: unknown) => e);
+    const err = await runWithTenant({ tenantId: 'acme', agent: 'spot-bidding' }, () => tools.call('forbidden', {})).catch(
+      (e: unknown) => e,
+    );
     expect(err).toBeInstanceOf(ToolDeniedError);
     expect((err as Error).message).toMatch(/tool forbidden was refused: denied: no/);
   });

@@ -79,7 +79,9 @@ export class Toolbox {
   async tryCall(tool: string, args: Record<string, unknown>, approvalTokens: string[] = []): Promise<ToolResult> {
     const ctx = currentTenant();
     if (ctx.tenantId !== this.tenantId) {
-      throw new FindingError(`tenant context violation: ${this.agent} bound to '${this.tenantId}' called ${tool} inside a run of '${ctx.tenantId}'`);
+      throw new FindingError(
+        `tenant context violation: ${this.agent} bound to '${this.tenantId}' called ${tool} inside a run of '${ctx.tenantId}'`,
+      );
     }
     const meta: Record<string, unknown> = {};
     if (ctx.traceId) meta['charter/traceId'] = ctx.traceId;
@@ -99,7 +101,10 @@ export class Toolbox {
    */
   async call<T = unknown>(tool: string, args: Record<string, unknown>): Promise<T> {
     const result = await this.tryCall(tool, args);
-    if (result.isError) throw !result.decision || REFUSED.has(result.decision.outcome) ? new ToolDeniedError(tool, result) : new ToolFailedError(tool, result);
+    if (result.isError)
+      throw !result.decision || REFUSED.has(result.decision.outcome)
+        ? new ToolDeniedError(tool, result)
+        : new ToolFailedError(tool, result);
     return result.value as T;
   }
 }

@@ -10,11 +10,14 @@ describe('canonicalBody', () => {
   it('gives the bytes of canonicalJson for decisions and evidence, shapes alternating', () => {
     const records: AuditRecord[] = [];
     for (let i = 0; i < 40; i++) {
-      records.push(exampleDecision(i, { reasons: i % 3 ? [] : ['quote " and \\ and \u2028 and \ud83d\ude00 and lone \ud800'], latencyMs: i / 7 }));
+      records.push(
+        exampleDecision(i, { reasons: i % 3 ? [] : ['quote " and \\ and \u2028 and \ud83d\ude00 and lone \ud800'], latencyMs: i / 7 }),
+      );
       records.push(
         exampleEvidence(i, {
           summary: `Überprüfung ${i}\n\t`,
-          document: i % 4 === 0 ? undefined : { z: [1, { b: 2, a: [null, true] }], é: 'x', e: -0, big: 1e21, small: 1e-7, [`k${i}`]: 'v', A: {} },
+          document:
+            i % 4 === 0 ? undefined : { z: [1, { b: 2, a: [null, true] }], é: 'x', e: -0, big: 1e21, small: 1e-7, [`k${i}`]: 'v', A: {} },
         }),
       );
     }

@@ -52,7 +52,8 @@ export function checkpointText(cp: Checkpoint): string {
 
 export function validateOrigin(origin: string): string {
   // An origin is one line; a space would break the signature line grammar when used as key name.
-  if (!/^[\x21-\x7e]+$/.test(origin)) throw new InputError(`invalid checkpoint origin '${origin}' (printable ASCII, no spaces)`, { field: 'origin' });
+  if (!/^[\x21-\x7e]+$/.test(origin))
+    throw new InputError(`invalid checkpoint origin '${origin}' (printable ASCII, no spaces)`, { field: 'origin' });
   return origin;
 }
 
@@ -89,7 +90,11 @@ function splitNote(note: string, where: string): { text: string; signatures: Arr
  * Opens a signed note: at least one signature line must carry the C2SP key id of a trusted
  * Ed25519 `audit-checkpoint` key under its name, and verify over the text.
  */
-export function openNote(note: string, trusted: TrustedKeysFile, where: string): { text: string; signedBy: TrustedKey; unknownSignatures: string[] } {
+export function openNote(
+  note: string,
+  trusted: TrustedKeysFile,
+  where: string,
+): { text: string; signedBy: TrustedKey; unknownSignatures: string[] } {
   const { text, signatures } = splitNote(note, where);
   const candidates = trusted.keys.filter((k) => k.algorithm === 'ed25519' && k.purposes.includes('audit-checkpoint'));
   const unknown: string[] = [];
@@ -105,7 +110,11 @@ export function openNote(note: string, trusted: TrustedKeysFile, where: string):
     }
     return { text, signedBy: key, unknownSignatures: unknown };
   }
-  throw new FindingError('note is not signed by any trusted audit-checkpoint key', { file: where }, unknown.map((l) => `untrusted signature: ${l}`));
+  throw new FindingError(
+    'note is not signed by any trusted audit-checkpoint key',
+    { file: where },
+    unknown.map((l) => `untrusted signature: ${l}`),
+  );
 }
 
 /** Opens a signed checkpoint and parses its text: origin, tree size, root hash. */

@@ -8,7 +8,19 @@ import { exampleDecision, LocalDirectorySink, queryAudit, verifyAuditLog, type D
 let t: TempLog;
 afterEach(() => t?.remove());
 
-const APPEND = (file: string) => ['audit', 'append', file, '--key', t.keyFile, '--origin', 'charter.test/audit', '--seal-every-records', '400', '--seal-every-ms', '50'];
+const APPEND = (file: string) => [
+  'audit',
+  'append',
+  file,
+  '--key',
+  t.keyFile,
+  '--origin',
+  'charter.test/audit',
+  '--seal-every-records',
+  '400',
+  '--seal-every-ms',
+  '50',
+];
 
 /** Runs `charter audit append` and SIGKILLs it once it has acknowledged `killAfter` records. */
 function appendUntilKilled(file: string, killAfter: number): Promise<Array<{ id: string; seq: number }>> {

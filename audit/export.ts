@@ -66,12 +66,17 @@ export function verifyEvidenceBundle(input: unknown, trusted: TrustedKeysFile | 
   const bundle = validateWith(EvidenceBundle, input, where);
   const keys = trusted ?? { keys: bundle.publicKeys };
   const cp = verifyCheckpoint(bundle.checkpoint, keys, where);
-  if (cp.treeSize !== bundle.treeSize || cp.origin !== bundle.origin) throw new InputError('bundle tree size or origin does not match its checkpoint', { file: where });
+  if (cp.treeSize !== bundle.treeSize || cp.origin !== bundle.origin)
+    throw new InputError('bundle tree size or origin does not match its checkpoint', { file: where });
   const findings: string[] = [];
   bundle.records.forEach(({ record, auditPath }, i) => {
     const at = `${where} records[${i}]`;
     try {
-      verifyInclusionProof({ format: 'charter.audit.inclusion-proof/v1', record, treeSize: bundle.treeSize, auditPath, checkpoint: bundle.checkpoint }, keys, at);
+      verifyInclusionProof(
+        { format: 'charter.audit.inclusion-proof/v1', record, treeSize: bundle.treeSize, auditPath, checkpoint: bundle.checkpoint },
+        keys,
+        at,
+      );
     } catch (err) {
       findings.push(errorMessage(err));
     }
@@ -80,5 +85,12 @@ export function verifyEvidenceBundle(input: unknown, trusted: TrustedKeysFile | 
       findings.push(`${at}: record ${record.id} is outside the bundle's filter (tenant ${tenant}, ${from ?? '-'} .. ${to ?? '-'})`);
     }
   });
-  return { ok: findings.length === 0, origin: cp.origin, treeSize: cp.treeSize, records: bundle.records.length, signedBy: [cp.signedBy.name], findings };
+  return {
+    ok: findings.length === 0,
+    origin: cp.origin,
+    treeSize: cp.treeSize,
+    records: bundle.records.length,
+    signedBy: [cp.signedBy.name],
+    findings,
+  };
 }

@@ -1,6 +1,5 @@
-import Database from 'better-sqlite3';
-import { mkdirSync } from 'node:fs';
-import { dirname } from 'node:path';
+import type { StatementSync } from 'node:sqlite';
+import { inTransaction, openSqlite, type SqliteDatabase } from '../common/index.js';
 import type { SealedRecord } from './record.js';
 
 /**
@@ -56,40 +55,36 @@ const COLUMNS: Record<keyof Omit<AuditQuery, 'from' | 'to' | 'limit'>, string> =
 };
 
 export class AuditIndex {
-  private readonly insertStmt: Database.Statement;
-  private readonly idStmt: Database.Statement;
+  private readonly insertStmt: StatementSync;
+  private readonly idStmt: StatementSync;
 
-  private constructor(private readonly db: Database.Database) {
+  private constructor(private readonly db: SqliteDatabase) {
     this.insertStmt = db.prepare(
       `INSERT OR IGNORE INTO records (seq, id, kind, time, tenant, agent, tool, decision, tier, trace_id, run_id, manifest_digest, hash, segment, line)
        VALUES (@seq, @id, @kind, @time, @tenant, @agent, @tool, @decision, @tier, @traceId, @runId, @manifestDigest, @hash, @segment, @line)`,
     );
-    this.idStmt = db.prepare('SELECT seq FROM records WHERE id = ?').pluck();
+    this.idStmt = db.prepare('SELECT seq FROM records WHERE id = ?');
   }
 
   static open(file: string): AuditIndex {
-    mkdirSync(dirname(file), { recursive: true });
-    const db = new Database(file);
-    db.pragma('journal_mode = WAL');
-    db.pragma('synchronous = NORMAL');
-    db.pragma('busy_timeout = 10000');
+    const db = openSqlite(file, { busyTimeoutMs: 10_000 });
     db.exec(SCHEMA);
     return new AuditIndex(db);
   }
 
   /** Tree size up to which the index holds every record (0 when empty). */
   syncedTreeSize(): number {
-    const v = this.db.prepare("SELECT value FROM state WHERE key = 'treeSize'").pluck().get() as number | undefined;
-    return v ?? 0;
+    const row = this.db.prepare("SELECT value FROM state WHERE key = 'treeSize'").get() as { value: number } | undefined;
+    return row?.value ?? 0;
   }
 
   seqOfId(id: string): number | undefined {
-    return this.idStmt.get(id) as number | undefined;
+    return (this.idStmt.get(id) as { seq: number } | undefined)?.seq;
   }
 
   /** Adds one sealed segment's records and advances the synced tree size, atomically. */
   addSegment(segment: string, records: Array<{ record: SealedRecord; line: string }>, treeSize: number): void {
-    this.db.transaction(() => {
+    inTransaction(this.db, () => {
       for (const { record: r, line } of records) {
         const d = r.kind === 'decision' ? r : undefined;
         this.insertStmt.run({
@@ -110,8 +105,10 @@ export class AuditIndex {
           line,
         });
       }
-      this.db.prepare("INSERT INTO state (key, value) VALUES ('treeSize', ?) ON CONFLICT(key) DO UPDATE SET value = MAX(value, excluded.value)").run(treeSize);
-    })();
+      this.db
+        .prepare("INSERT INTO state (key, value) VALUES ('treeSize', ?) ON CONFLICT(key) DO UPDATE SET value = MAX(value, excluded.value)")
+        .run(treeSize);
+    });
   }
 
   query(q: AuditQuery): IndexedRecord[] {
@@ -148,7 +145,9 @@ export class AuditIndex {
 
   /** Record hashes in seq order for the first `treeSize` records (the Merkle leaves' inputs). */
   hashes(treeSize: number): string[] {
-    return this.db.prepare('SELECT hash FROM records WHERE seq < ? ORDER BY seq').pluck().all(treeSize) as string[];
+    return (this.db.prepare('SELECT hash FROM records WHERE seq < ? ORDER BY seq').all(treeSize) as Array<{ hash: string }>).map(
+      (row) => row.hash,
+    );
   }
 
   /** Drops every row: the next sync rebuilds the index from the segments. */

@@ -18,7 +18,8 @@ export interface IndexJob {
 export function addSealedSegment(index: AuditIndex, job: IndexJob): void {
   const synced = index.syncedTreeSize();
   if (synced >= job.treeSize) return;
-  if (synced !== job.firstSeq) throw new FindingError(`index holds ${synced} records, not ${job.firstSeq}: it must be synced from the sink`);
+  if (synced !== job.firstSeq)
+    throw new FindingError(`index holds ${synced} records, not ${job.firstSeq}: it must be synced from the sink`);
   const rows = job.text.split('\n').map((line) => ({ record: JSON.parse(line) as SealedRecord, line }));
   index.addSegment(job.segment, rows, job.treeSize);
 }

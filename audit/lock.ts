@@ -26,7 +26,8 @@ export function lockLogDir(dir: string): () => void {
     } catch (err) {
       if ((err as NodeJS.ErrnoException).code !== 'EEXIST') throw err;
       const pid = Number(readFileSync(file, 'utf8').trim());
-      if (Number.isInteger(pid) && pid > 0 && alive(pid)) throw new InputError(`audit log is open in another process (pid ${pid})`, { file });
+      if (Number.isInteger(pid) && pid > 0 && alive(pid))
+        throw new InputError(`audit log is open in another process (pid ${pid})`, { file });
       rmSync(file, { force: true });
     }
   }

@@ -102,7 +102,10 @@ class FileAuditLog implements AuditLog {
   private closed = false;
 
   constructor(
-    private readonly opts: Required<Omit<AuditLogOptions, 'sink' | 'onSealError'>> & { onSealError?: (err: unknown) => void; unlock: () => void },
+    private readonly opts: Required<Omit<AuditLogOptions, 'sink' | 'onSealError'>> & {
+      onSealError?: (err: unknown) => void;
+      unlock: () => void;
+    },
     private readonly sink: SegmentSink,
     private readonly index: AuditIndex,
     private readonly indexer: WorkerPool<IndexJob, void>,
@@ -235,26 +238,28 @@ class FileAuditLog implements AuditLog {
       clearTimeout(this.sealTimer);
       this.sealTimer = null;
     }
-    const run = this.sealing.catch(() => undefined).then(async () => {
-      this.sealRequested = false;
-      if (this.current.length > 0) await this.rotate();
-      while (this.sealQueue.length > 0) {
-        const batch = this.sealQueue[0]!;
-        const { meta, state } = await sealBatch(
-          this.sink,
-          this.sealed,
-          { lines: batch.items.map((p) => p.line), hashes: batch.items.map((p) => p.hash), firstTime: batch.items[0]!.time },
-          this.opts.origin,
-          this.opts.signer,
-        );
-        const firstSeq = this.sealed.frontier.size;
-        this.sealed = state;
-        recordWitness(this.opts.dir, meta);
-        this.sendToIndex(batch.items, { segment: meta.segment.key, firstSeq, treeSize: meta.treeSize });
-        await removeWalFile(batch.walFile, this.walDir);
-        this.sealQueue.shift();
-      }
-    });
+    const run = this.sealing
+      .catch(() => undefined)
+      .then(async () => {
+        this.sealRequested = false;
+        if (this.current.length > 0) await this.rotate();
+        while (this.sealQueue.length > 0) {
+          const batch = this.sealQueue[0]!;
+          const { meta, state } = await sealBatch(
+            this.sink,
+            this.sealed,
+            { lines: batch.items.map((p) => p.line), hashes: batch.items.map((p) => p.hash), firstTime: batch.items[0]!.time },
+            this.opts.origin,
+            this.opts.signer,
+          );
+          const firstSeq = this.sealed.frontier.size;
+          this.sealed = state;
+          recordWitness(this.opts.dir, meta);
+          this.sendToIndex(batch.items, { segment: meta.segment.key, firstSeq, treeSize: meta.treeSize });
+          await removeWalFile(batch.walFile, this.walDir);
+          this.sealQueue.shift();
+        }
+      });
     this.sealing = run;
     return run;
   }
@@ -313,7 +318,10 @@ async function recoverWal(walDir: string, sealed: SealedState): Promise<Batch[]>
       if (r.seq < sealed.frontier.size) return;
       const check = checkLine(line);
       if (r.seq !== expectSeq || r.prevHash !== prevHash || !check || check.actual !== check.claimed || check.claimed !== r.hash) {
-        throw new FindingError(`WAL record seq ${r.seq} does not continue the log (expected seq ${expectSeq})`, { file: wal.file, line: i + 1 });
+        throw new FindingError(`WAL record seq ${r.seq} does not continue the log (expected seq ${expectSeq})`, {
+          file: wal.file,
+          line: i + 1,
+        });
       }
       items.push({ seq: r.seq, id: r.id, line, hash: r.hash, time: r.time });
       expectSeq++;
@@ -366,7 +374,14 @@ async function openLocked(
     const nextSeq = sealed.frontier.size + recovered.reduce((n, b) => n + b.items.length, 0);
     const writer = await WalWriter.create(walDir, nextSeq);
     const log = new FileAuditLog(
-      { dir: opts.dir, signer: opts.signer, origin: opts.origin, ...timing, unlock, ...(opts.onSealError ? { onSealError: opts.onSealError } : {}) },
+      {
+        dir: opts.dir,
+        signer: opts.signer,
+        origin: opts.origin,
+        ...timing,
+        unlock,
+        ...(opts.onSealError ? { onSealError: opts.onSealError } : {}),
+      },
       sink,
       index,
       indexer,

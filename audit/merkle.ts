@@ -218,7 +218,7 @@ export class MerkleTree {
 
   constructor(leaves: Buffer[]) {
     this.levels = [leaves];
-    for (let level = leaves; level.length > 1; ) {
+    for (let level = leaves; level.length > 1;) {
       const up: Buffer[] = [];
       for (let i = 0; i + 1 < level.length; i += 2) up.push(nodeHash(level[i]!, level[i + 1]!));
       this.levels.push(up);

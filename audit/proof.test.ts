@@ -14,7 +14,13 @@ describe('inclusion proofs and evidence bundles', () => {
       const proof = await proveInclusion({ dir: t.dir, recordId: id });
       expect(proof.treeSize).toBe(37);
       // a JSON round trip: what an auditor receives as a file
-      expect(verifyInclusionProof(JSON.parse(JSON.stringify(proof)), t.trusted)).toEqual({ recordId: id, seq, treeSize: 37, origin: 'charter.test/audit', signedBy: 'audit' });
+      expect(verifyInclusionProof(JSON.parse(JSON.stringify(proof)), t.trusted)).toEqual({
+        recordId: id,
+        seq,
+        treeSize: 37,
+        origin: 'charter.test/audit',
+        signedBy: 'audit',
+      });
     }
   });
 
@@ -22,7 +28,10 @@ describe('inclusion proofs and evidence bundles', () => {
     t = tempLog();
     const ids = await t.fill(9);
     const proof = await proveInclusion({ dir: t.dir, recordId: ids[4]! });
-    const modified = { ...proof, record: { ...proof.record, decision: proof.record.kind === 'decision' && proof.record.decision === 'allow' ? 'deny' : 'allow' } };
+    const modified = {
+      ...proof,
+      record: { ...proof.record, decision: proof.record.kind === 'decision' && proof.record.decision === 'allow' ? 'deny' : 'allow' },
+    };
     expect(() => verifyInclusionProof(modified, t.trusted)).toThrow(/does not match its hash: modified/);
     const moved = { ...proof, auditPath: [...proof.auditPath].reverse() };
     expect(() => verifyInclusionProof(moved, t.trusted)).toThrow(/not included/);
@@ -50,6 +59,8 @@ describe('inclusion proofs and evidence bundles', () => {
 
     const later = await exportEvidenceBundle({ dir: t.dir, tenant: 'globex', from: '2999-01-01T00:00:00Z', trustedKeys: t.trusted });
     expect(later.records).toEqual([]);
-    await expect(exportEvidenceBundle({ dir: t.dir, tenant: 'globex', from: 'yesterday', trustedKeys: t.trusted })).rejects.toThrow(/not a date\/time/);
+    await expect(exportEvidenceBundle({ dir: t.dir, tenant: 'globex', from: 'yesterday', trustedKeys: t.trusted })).rejects.toThrow(
+      /not a date\/time/,
+    );
   });
 });

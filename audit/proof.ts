@@ -34,7 +34,8 @@ export function treeAtLatest(reader: AuditReader): { tree: MerkleTree; note: str
   const latest = reader.latest;
   if (!latest) throw new InputError('the audit log has no sealed records yet', { file: reader.sink.location });
   const hashes = reader.index.hashes(latest.treeSize);
-  if (hashes.length !== latest.treeSize) throw new FindingError(`index holds ${hashes.length} of ${latest.treeSize} records: run charter audit reindex`);
+  if (hashes.length !== latest.treeSize)
+    throw new FindingError(`index holds ${hashes.length} of ${latest.treeSize} records: run charter audit reindex`);
   return { tree: new MerkleTree(hashes.map(recordLeaf)), note: latest.note };
 }
 
@@ -64,12 +65,17 @@ export async function proveInclusion(opts: AuditReadOptions & { recordId: string
 export function verifyInclusionProof(input: unknown, trusted: TrustedKeysFile, where = 'inclusion proof'): VerifiedInclusion {
   const proof = validateWith(InclusionProof, input, where);
   const { record } = proof;
-  if (recomputeHash(record) !== record.hash) throw new FindingError(`record ${record.id} (seq ${record.seq}) does not match its hash: modified`, { file: where });
+  if (recomputeHash(record) !== record.hash)
+    throw new FindingError(`record ${record.id} (seq ${record.seq}) does not match its hash: modified`, { file: where });
   const cp = verifyCheckpoint(proof.checkpoint, trusted, where);
-  if (cp.treeSize !== proof.treeSize) throw new FindingError(`proof is for tree size ${proof.treeSize}, checkpoint says ${cp.treeSize}`, { file: where });
+  if (cp.treeSize !== proof.treeSize)
+    throw new FindingError(`proof is for tree size ${proof.treeSize}, checkpoint says ${cp.treeSize}`, { file: where });
   const path = proof.auditPath.map((h) => Buffer.from(h, 'base64'));
   if (!verifyInclusion(record.seq, cp.treeSize, recordLeaf(record.hash), path, cp.rootHash)) {
-    throw new FindingError(`record ${record.id} (seq ${record.seq}) is not included in the checkpoint's tree: the audit path does not lead to its root`, { file: where });
+    throw new FindingError(
+      `record ${record.id} (seq ${record.seq}) is not included in the checkpoint's tree: the audit path does not lead to its root`,
+      { file: where },
+    );
   }
   return { recordId: record.id, seq: record.seq, treeSize: cp.treeSize, origin: cp.origin, signedBy: cp.signedBy.name };
 }

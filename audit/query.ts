@@ -15,7 +15,8 @@ export async function queryAudit(opts: AuditReadOptions & AuditQuery): Promise<S
   const { dir: _dir, sink: _sink, ...filter } = opts;
   if (filter.from !== undefined) filter.from = normaliseTime(filter.from, 'from');
   if (filter.to !== undefined) filter.to = normaliseTime(filter.to, 'to');
-  if (filter.limit !== undefined && (!Number.isInteger(filter.limit) || filter.limit < 1)) throw new InputError('limit must be a positive integer', { field: 'limit' });
+  if (filter.limit !== undefined && (!Number.isInteger(filter.limit) || filter.limit < 1))
+    throw new InputError('limit must be a positive integer', { field: 'limit' });
   const reader = await openReader(opts);
   try {
     return reader.index.query(filter).map((r) => r.record);

@@ -62,7 +62,10 @@ export async function sealBatch(
 export function stateFromCheckpoint(meta: CheckpointMeta | undefined, genesisHash: string): SealedState {
   if (!meta) return { frontier: MerkleFrontier.empty(), lastHash: genesisHash, previous: null };
   return {
-    frontier: MerkleFrontier.restore(meta.treeSize, meta.frontier.map((h) => Buffer.from(h, 'base64'))),
+    frontier: MerkleFrontier.restore(
+      meta.treeSize,
+      meta.frontier.map((h) => Buffer.from(h, 'base64')),
+    ),
     lastHash: meta.segment.lastHash,
     previous: { treeSize: meta.treeSize, rootHash: meta.rootHash },
   };

@@ -113,7 +113,12 @@ function isClean(entries: Entry[], firstSeq: number, lastSeq: number, head: stri
  * cover or a second record for a seq (inserted), a broken prevHash link (chain).
  * Returns the leaves to add to the tree, in seq order, as recomputed from content.
  */
-function checkSegmentRecords(buf: Buffer, entries: Entry[], job: SegmentJob, findings: VerifyFinding[]): { leaves: Buffer[]; head: string | undefined } {
+function checkSegmentRecords(
+  buf: Buffer,
+  entries: Entry[],
+  job: SegmentJob,
+  findings: VerifyFinding[],
+): { leaves: Buffer[]; head: string | undefined } {
   const { meta } = job;
   let { head } = job;
   const key = meta.segment.key;
@@ -143,7 +148,14 @@ function checkSegmentRecords(buf: Buffer, entries: Entry[], job: SegmentJob, fin
     if (e.seq === undefined) {
       findings.push({ kind: 'modified', key, line: e.line, message: `line ${e.line} of ${key} is not a sealed record (modified)` });
     } else if (e.seq < firstSeq || e.seq > lastSeq) {
-      findings.push({ kind: 'inserted', key, line: e.line, seq: e.seq, ...named(e), message: `record ${who(e)} at line ${e.line} of ${key} is outside the range ${firstSeq}..${lastSeq} its checkpoint covers (inserted)` });
+      findings.push({
+        kind: 'inserted',
+        key,
+        line: e.line,
+        seq: e.seq,
+        ...named(e),
+        message: `record ${who(e)} at line ${e.line} of ${key} is outside the range ${firstSeq}..${lastSeq} its checkpoint covers (inserted)`,
+      });
     } else {
       const list = bySeq.get(e.seq) ?? [];
       list.push(e);
@@ -166,20 +178,42 @@ function checkSegmentRecords(buf: Buffer, entries: Entry[], job: SegmentJob, fin
     const valid = candidates.filter((c) => c.hashOk);
     const linksBack = (c: Entry): boolean => head === undefined || c.prevHash === head;
     const genuine =
-      valid.find((c) => linksBack(c) && c.actual !== undefined && nextPrev.has(c.actual)) ?? valid.find(linksBack) ?? valid[0] ?? candidates[0]!;
+      valid.find((c) => linksBack(c) && c.actual !== undefined && nextPrev.has(c.actual)) ??
+      valid.find(linksBack) ??
+      valid[0] ??
+      candidates[0]!;
     for (const other of candidates) {
       if (other !== genuine) {
-        findings.push({ kind: 'inserted', key, line: other.line, seq, ...named(other), message: `record ${who(other)} at line ${other.line} of ${key} is a second record for seq ${seq} (inserted)` });
+        findings.push({
+          kind: 'inserted',
+          key,
+          line: other.line,
+          seq,
+          ...named(other),
+          message: `record ${who(other)} at line ${other.line} of ${key} is a second record for seq ${seq} (inserted)`,
+        });
       }
     }
     const where = () => ({ key, line: genuine.line, seq, ...named(genuine) });
     if (!genuine.hashOk) {
-      findings.push({ kind: 'modified', ...where(), message: `record ${who(genuine)} at line ${genuine.line} of ${key} was modified: its content does not match its hash` });
+      findings.push({
+        kind: 'modified',
+        ...where(),
+        message: `record ${who(genuine)} at line ${genuine.line} of ${key} was modified: its content does not match its hash`,
+      });
     } else if (head !== undefined && genuine.prevHash !== head) {
-      findings.push({ kind: 'chain', ...where(), message: `record ${who(genuine)} at line ${genuine.line} of ${key} does not chain to seq ${seq - 1}: one of them was modified (hash recomputed) or replaced` });
+      findings.push({
+        kind: 'chain',
+        ...where(),
+        message: `record ${who(genuine)} at line ${genuine.line} of ${key} does not chain to seq ${seq - 1}: one of them was modified (hash recomputed) or replaced`,
+      });
     }
     if (genuine.line < prevLine) {
-      findings.push({ kind: 'reordered', ...where(), message: `record ${who(genuine)} at line ${genuine.line} of ${key} comes before seq ${seq - 1} (reordered)` });
+      findings.push({
+        kind: 'reordered',
+        ...where(),
+        message: `record ${who(genuine)} at line ${genuine.line} of ${key} comes before seq ${seq - 1} (reordered)`,
+      });
     }
     prevLine = genuine.line;
     if (genuine.actual) leaves.push(recordLeaf(genuine.actual));
@@ -203,11 +237,18 @@ export function checkSegment(job: SegmentJob): SegmentResult {
   const { leaves, head } = checkSegmentRecords(text, entries, job, findings);
   let root: string | undefined;
   if (job.before.size === meta.segment.firstSeq) {
-    const tree = MerkleFrontier.restore(job.before.size, job.before.nodes.map((h) => Buffer.from(h, 'base64')));
+    const tree = MerkleFrontier.restore(
+      job.before.size,
+      job.before.nodes.map((h) => Buffer.from(h, 'base64')),
+    );
     for (const leaf of leaves) tree.push(leaf);
     root = tree.root().toString('base64');
     if (tree.size !== meta.treeSize || root !== meta.rootHash) {
-      findings.push({ kind: 'merkle', key: checkpointKey, message: `Merkle root recomputed from ${key} does not match the signed root of tree size ${meta.treeSize}` });
+      findings.push({
+        kind: 'merkle',
+        key: checkpointKey,
+        message: `Merkle root recomputed from ${key} does not match the signed root of tree size ${meta.treeSize}`,
+      });
     }
   }
   return { findings, records: entries.length, head, root };

@@ -24,7 +24,8 @@ const COMMA = 0x2c;
 export function checkLineBytes(buf: Buffer, start: number, end: number): { claimed: string; actual: string } | undefined {
   const suffixStart = end - SUFFIX_LENGTH;
   if (suffixStart <= start + 1 || buf[end - 1] !== CLOSE_BRACE || buf[end - 2] !== 0x22) return undefined;
-  if (buf.compare(SUFFIX_PREFIX_BYTES, 0, SUFFIX_PREFIX_BYTES.length, suffixStart, suffixStart + SUFFIX_PREFIX_BYTES.length) !== 0) return undefined;
+  if (buf.compare(SUFFIX_PREFIX_BYTES, 0, SUFFIX_PREFIX_BYTES.length, suffixStart, suffixStart + SUFFIX_PREFIX_BYTES.length) !== 0)
+    return undefined;
   const claimed = buf.toString('latin1', suffixStart + SUFFIX_PREFIX_BYTES.length, end - 2);
   buf[suffixStart] = CLOSE_BRACE;
   const actual = hash('sha256', buf.subarray(start, suffixStart + 1), 'hex');

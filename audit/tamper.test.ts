@@ -41,7 +41,11 @@ describe('tampering with a local segment is detected and named', () => {
     const lines = readLines();
     const original = JSON.parse(lines[2]!) as Record<string, unknown>;
     const { seq, prevHash, hash: _h, ...record } = original;
-    const forged = chainRecord({ ...(record as ReturnType<typeof exampleDecision>), decision: 'allow', reasons: ['forged'] }, seq as number, prevHash as string);
+    const forged = chainRecord(
+      { ...(record as ReturnType<typeof exampleDecision>), decision: 'allow', reasons: ['forged'] },
+      seq as number,
+      prevHash as string,
+    );
     lines[2] = forged.line;
     writeLines(lines);
     const report = await verify();
@@ -111,21 +115,32 @@ describe('tampering with a local segment is detected and named', () => {
     expect(truncated.findings).toContainEqual(expect.objectContaining({ kind: 'anchor' }));
   });
 
-  it('deleting the newest segment and its checkpoint is caught by the writer\'s witness, without an anchor', async () => {
+  it("deleting the newest segment and its checkpoint is caught by the writer's witness, without an anchor", async () => {
     // Where segments end depends on when the writer sealed them: read the sizes, do not assume them.
     const [before, newest] = readdirSync(join(t.dir, 'checkpoints')).sort().slice(-2);
-    const meta = (name: string) => JSON.parse(readFileSync(join(t.dir, 'checkpoints', name), 'utf8')) as { treeSize: number; segment: { key: string } };
+    const meta = (name: string) =>
+      JSON.parse(readFileSync(join(t.dir, 'checkpoints', name), 'utf8')) as { treeSize: number; segment: { key: string } };
     const full = meta(newest!);
     const shorter = meta(before!).treeSize;
-    expect(await verifyAuditLog({ sink: new LocalDirectorySink(t.dir), trustedKeys: t.trusted, stateDir: t.dir })).toMatchObject({ ok: true, treeSize: full.treeSize });
+    expect(await verifyAuditLog({ sink: new LocalDirectorySink(t.dir), trustedKeys: t.trusted, stateDir: t.dir })).toMatchObject({
+      ok: true,
+      treeSize: full.treeSize,
+    });
     rmSync(join(t.dir, 'checkpoints', newest!));
     rmSync(join(t.dir, ...full.segment.key.split('/')));
     // on its own the sink now looks like a shorter, valid log
     expect(await verify()).toMatchObject({ ok: true, treeSize: shorter });
     const report = await verifyAuditLog({ sink: new LocalDirectorySink(t.dir), trustedKeys: t.trusted, stateDir: t.dir });
     expect(report.ok).toBe(false);
-    expect(report.findings).toEqual([expect.objectContaining({ kind: 'anchor', message: expect.stringContaining(`latest-checkpoint, of tree size ${full.treeSize} (truncated or rewritten)`) })]);
+    expect(report.findings).toEqual([
+      expect.objectContaining({
+        kind: 'anchor',
+        message: expect.stringContaining(`latest-checkpoint, of tree size ${full.treeSize} (truncated or rewritten)`),
+      }),
+    ]);
     // the writer refuses to continue the shorter log, which would give the deleted seqs a second history
-    await expect(t.open()).rejects.toThrow(`ends at tree size ${shorter}, but this directory sealed a checkpoint of tree size ${full.treeSize}`);
+    await expect(t.open()).rejects.toThrow(
+      `ends at tree size ${shorter}, but this directory sealed a checkpoint of tree size ${full.treeSize}`,
+    );
   });
 });

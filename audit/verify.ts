@@ -10,7 +10,8 @@ import type { SegmentSink } from './sinks/sink.js';
 import { WorkerPool } from './threads.js';
 import { readWitness, witnessFile } from './witness.js';
 
-export type FindingKind = 'segment' | 'modified' | 'deleted' | 'reordered' | 'inserted' | 'chain' | 'merkle' | 'checkpoint' | 'consistency' | 'anchor';
+export type FindingKind =
+  'segment' | 'modified' | 'deleted' | 'reordered' | 'inserted' | 'chain' | 'merkle' | 'checkpoint' | 'consistency' | 'anchor';
 
 export interface VerifyFinding {
   kind: FindingKind;
@@ -104,7 +105,12 @@ export async function verifyAuditLog(opts: VerifyOptions): Promise<VerifyReport>
       return { key, error: errorMessage(err) };
     }
     const bytes = await sink.get(meta.segment.key);
-    const job = bytes && { bytes, checkpointKey: key, meta: { treeSize: meta.treeSize, rootHash: meta.rootHash, segment: meta.segment }, ...expected };
+    const job = bytes && {
+      bytes,
+      checkpointKey: key,
+      meta: { treeSize: meta.treeSize, rootHash: meta.rootHash, segment: meta.segment },
+      ...expected,
+    };
     expected = { head: hex(meta.segment.lastHash), before: { size: meta.treeSize, nodes: meta.frontier } };
     if (!job) return { key, meta };
     const result = pool.run(job);
@@ -138,35 +144,68 @@ export async function verifyAuditLog(opts: VerifyOptions): Promise<VerifyReport>
         const note = verifyCheckpoint(meta.note, opts.trustedKeys, cp.key);
         signedBy.add(note.signedBy.name);
         if (note.treeSize !== meta.treeSize || note.rootHash.toString('base64') !== meta.rootHash || note.origin !== meta.origin) {
-          findings.push({ kind: 'checkpoint', ...where, message: `${cp.key}: the signed note does not match the checkpoint's tree size, root or origin` });
+          findings.push({
+            kind: 'checkpoint',
+            ...where,
+            message: `${cp.key}: the signed note does not match the checkpoint's tree size, root or origin`,
+          });
         }
       } catch (err) {
         findings.push({ kind: 'checkpoint', ...where, message: errorMessage(err) });
       }
       origin ??= meta.origin;
-      if (meta.origin !== origin) findings.push({ kind: 'checkpoint', ...where, message: `${cp.key}: origin '${meta.origin}', expected '${origin}'` });
-      if (meta.treeSize !== cp.treeSize) findings.push({ kind: 'checkpoint', ...where, message: `${cp.key} holds tree size ${meta.treeSize}` });
-      if (MerkleFrontier.restore(meta.treeSize, meta.frontier.map((h) => Buffer.from(h, 'base64'))).root().toString('base64') !== meta.rootHash) {
+      if (meta.origin !== origin)
+        findings.push({ kind: 'checkpoint', ...where, message: `${cp.key}: origin '${meta.origin}', expected '${origin}'` });
+      if (meta.treeSize !== cp.treeSize)
+        findings.push({ kind: 'checkpoint', ...where, message: `${cp.key} holds tree size ${meta.treeSize}` });
+      if (
+        MerkleFrontier.restore(
+          meta.treeSize,
+          meta.frontier.map((h) => Buffer.from(h, 'base64')),
+        )
+          .root()
+          .toString('base64') !== meta.rootHash
+      ) {
         findings.push({ kind: 'checkpoint', ...where, message: `${cp.key}: stored frontier does not hash to the root` });
       }
       const expectedFirst = previous?.treeSize ?? 0;
       if (meta.segment.firstSeq > expectedFirst) {
-        findings.push({ kind: 'deleted', ...where, message: `records ${expectedFirst}..${meta.segment.firstSeq - 1} are missing before ${cp.key}: a checkpoint or segment was deleted` });
+        findings.push({
+          kind: 'deleted',
+          ...where,
+          message: `records ${expectedFirst}..${meta.segment.firstSeq - 1} are missing before ${cp.key}: a checkpoint or segment was deleted`,
+        });
       } else if (meta.segment.firstSeq < expectedFirst || meta.segment.lastSeq !== meta.treeSize - 1) {
-        findings.push({ kind: 'inserted', ...where, message: `${cp.key} covers seq ${meta.segment.firstSeq}..${meta.segment.lastSeq}, overlapping the log so far (ends at seq ${expectedFirst - 1})` });
+        findings.push({
+          kind: 'inserted',
+          ...where,
+          message: `${cp.key} covers seq ${meta.segment.firstSeq}..${meta.segment.lastSeq}, overlapping the log so far (ends at seq ${expectedFirst - 1})`,
+        });
       }
       if (JSON.stringify(meta.previous) !== JSON.stringify(previous)) {
-        findings.push({ kind: 'checkpoint', ...where, message: `${cp.key} does not link to the previous checkpoint (tree size ${previous?.treeSize ?? 'none'})` });
+        findings.push({
+          kind: 'checkpoint',
+          ...where,
+          message: `${cp.key} does not link to the previous checkpoint (tree size ${previous?.treeSize ?? 'none'})`,
+        });
       }
 
       covered.add(meta.segment.key);
       segments++;
       let root: string | undefined;
       if (!job) {
-        findings.push({ kind: 'deleted', key: meta.segment.key, message: `segment ${meta.segment.key} (records ${meta.segment.firstSeq}..${meta.segment.lastSeq}) is missing (deleted)` });
+        findings.push({
+          kind: 'deleted',
+          key: meta.segment.key,
+          message: `segment ${meta.segment.key} (records ${meta.segment.firstSeq}..${meta.segment.lastSeq}) is missing (deleted)`,
+        });
       } else {
         if (segmentDigest(job.bytes) !== meta.segment.sha256) {
-          findings.push({ kind: 'segment', key: meta.segment.key, message: `segment ${meta.segment.key} does not match the digest recorded in ${cp.key}` });
+          findings.push({
+            kind: 'segment',
+            key: meta.segment.key,
+            message: `segment ${meta.segment.key} does not match the digest recorded in ${cp.key}`,
+          });
         }
         const result: SegmentResult = job.head === head ? await loaded.result! : checkSegment({ ...job, head });
         findings.push(...result.findings);
@@ -182,7 +221,12 @@ export async function verifyAuditLog(opts: VerifyOptions): Promise<VerifyReport>
           Buffer.from(meta.rootHash, 'base64'),
           meta.consistencyProof.map((h) => Buffer.from(h, 'base64')),
         );
-        if (!ok) findings.push({ kind: 'consistency', ...where, message: `${cp.key}: no valid consistency proof from tree size ${previous.treeSize} to ${meta.treeSize}` });
+        if (!ok)
+          findings.push({
+            kind: 'consistency',
+            ...where,
+            message: `${cp.key}: no valid consistency proof from tree size ${previous.treeSize} to ${meta.treeSize}`,
+          });
       }
       // Continue from the signed state so one bad segment does not hide problems in later ones.
       if (root !== meta.rootHash) head = hex(meta.segment.lastHash);
@@ -195,7 +239,8 @@ export async function verifyAuditLog(opts: VerifyOptions): Promise<VerifyReport>
 
   for (const o of await sink.list(SEGMENTS_PREFIX)) {
     for (const w of o.warnings) warnings.push(`${o.key}: ${w}`);
-    if (!covered.has(o.key)) findings.push({ kind: 'inserted', key: o.key, message: `segment ${o.key} is not covered by any checkpoint (inserted)` });
+    if (!covered.has(o.key))
+      findings.push({ kind: 'inserted', key: o.key, message: `segment ${o.key} is not covered by any checkpoint (inserted)` });
   }
 
   const anchors: Array<{ note: string; from: string }> = [];
@@ -208,7 +253,10 @@ export async function verifyAuditLog(opts: VerifyOptions): Promise<VerifyReport>
       const match = checkpoints.find((c) => c.treeSize === anchor.treeSize);
       const meta = match ? await readCheckpointMeta(sink, match.key) : undefined;
       if (!meta || meta.rootHash !== anchor.rootHash.toString('base64')) {
-        findings.push({ kind: 'anchor', message: `the log no longer contains ${from}, of tree size ${anchor.treeSize} (truncated or rewritten)` });
+        findings.push({
+          kind: 'anchor',
+          message: `the log no longer contains ${from}, of tree size ${anchor.treeSize} (truncated or rewritten)`,
+        });
       }
     } catch (err) {
       findings.push({ kind: 'anchor', message: `${from}: ${errorMessage(err)}` });

@@ -17,11 +17,25 @@ const dir = mkdtempSync(join(tmpdir(), 'bench-audit-s3-'));
 const s3 = await startLocalObjectLockS3();
 try {
   await s3.createLockedBucket('audit', 1);
-  const sink = new S3ObjectLockSink({ bucket: 'audit', prefix: 'bench', retentionDays: 1, endpoint: s3.endpoint, credentials: s3.credentials });
+  const sink = new S3ObjectLockSink({
+    bucket: 'audit',
+    prefix: 'bench',
+    retentionDays: 1,
+    endpoint: s3.endpoint,
+    credentials: s3.credentials,
+  });
   const signer = new LocalKeySigner(generateKeyPairSync('ed25519').privateKey);
   const records = Array.from({ length: N }, (_, i) => exampleDecision(i, { tier: 'write-low' }));
   let sealErrors = 0;
-  const log = await openAuditLog({ dir, signer, origin: 'bench.local/audit', sink, sealEveryRecords: BATCH, sealEveryMs: 1_000, onSealError: () => sealErrors++ });
+  const log = await openAuditLog({
+    dir,
+    signer,
+    origin: 'bench.local/audit',
+    sink,
+    sealEveryRecords: BATCH,
+    sealEveryMs: 1_000,
+    onSealError: () => sealErrors++,
+  });
   const start = performance.now();
   await appendMany(log, records, { inFlight: IN_FLIGHT });
   await log.close(); // returns once the last segment and checkpoint are in the bucket

@@ -41,7 +41,11 @@ try {
 
   // Simulated latency: the same strategy behind a timer, at concurrency 1 and at the configured level.
   const strategy = strategyTarget('kraljic-classifier');
-  const slow: Target = { ...strategy, id: `${strategy.id}+${latencyMs}ms`, run: async (c, repeat) => (await sleep(latencyMs), strategy.run(c, repeat)) };
+  const slow: Target = {
+    ...strategy,
+    id: `${strategy.id}+${latencyMs}ms`,
+    run: async (c, repeat) => (await sleep(latencyMs), strategy.run(c, repeat)),
+  };
   const latencyCases = Math.min(cases, 200);
   const latencyRoot = join(home, 'datasets-latency');
   generateDataset('kraljic-classification', { root: latencyRoot, count: latencyCases, seed: 1 });
@@ -64,7 +68,13 @@ try {
       endToEndMs: Math.round(offlineMs),
       casesPerSecond: Math.round((cases / offlineMs) * 1000),
       verdict: offline.report.verdict,
-      simulatedLatency: { latencyMs, cases: latencyCases, serialMs: Math.round(serialMs), concurrentMs: Math.round(parallelMs), speedup: Math.round((serialMs / parallelMs) * 10) / 10 },
+      simulatedLatency: {
+        latencyMs,
+        cases: latencyCases,
+        serialMs: Math.round(serialMs),
+        concurrentMs: Math.round(parallelMs),
+        speedup: Math.round((serialMs / parallelMs) * 10) / 10,
+      },
       rssMB: Math.round(process.memoryUsage().rss / 2 ** 20),
       load1: Math.round(loadavg()[0]! * 100) / 100,
     }) + '\n',

@@ -20,7 +20,11 @@ import { FIXTURE_ENTITIES, openGatewayHarness } from '../tests/gateway-harness.j
 
 const identity = { principal: 'svc-spot-bidding', tenantId: 'acme', agentId: 'spot-bidding' };
 const READ: GatewayCall = { identity, tool: 'list_suppliers', args: { category: 'steel' } };
-const GUARDED: GatewayCall = { identity, tool: 'submit_bid', args: { negotiationId: 'acme-n1', supplierId: 'acme-s1', amountCents: 120_000, shippingCents: 500 } };
+const GUARDED: GatewayCall = {
+  identity,
+  tool: 'submit_bid',
+  args: { negotiationId: 'acme-n1', supplierId: 'acme-s1', amountCents: 120_000, shippingCents: 500 },
+};
 
 const round = (n: number) => Math.round(n * 1000) / 1000;
 
@@ -89,7 +93,11 @@ function wasmProfile(digest: string, schemaText: string) {
   if (cedar.preparseSchema(schemaName, schemaText).type !== 'success') throw new Error('profile schema does not parse');
   const tenant = { uid: { type: 'Charter::Tenant', id: 'acme' }, attrs: {}, parents: [] };
   const agent = { uid: { type: 'Charter::Agent', id: 'spot-bidding' }, attrs: {}, parents: [] };
-  const negotiation = (i: number) => ({ uid: { type: 'Procurement::Negotiation', id: `acme-n${i}` }, attrs: { status: 'open' }, parents: [tenant.uid] });
+  const negotiation = (i: number) => ({
+    uid: { type: 'Procurement::Negotiation', id: `acme-n${i}` },
+    attrs: { status: 'open' },
+    parents: [tenant.uid],
+  });
   const request = (entities: cedar.EntityJson[], validateRequest: boolean, schema: boolean): cedar.StatefulAuthorizationCall => ({
     principal: agent.uid,
     action: { type: 'Procurement::Action', id: 'submit_bid' },
@@ -166,9 +174,16 @@ async function workerMain(setup: WorkerSetup): Promise<void> {
   port.postMessage({ perSecond });
 }
 
-async function pool(setup: Omit<WorkerSetup, 'ms' | 'inFlight'>, audit: { append(r: AuditRecord): Promise<{ seq: number }> }, workers: number) {
+async function pool(
+  setup: Omit<WorkerSetup, 'ms' | 'inFlight'>,
+  audit: { append(r: AuditRecord): Promise<{ seq: number }> },
+  workers: number,
+) {
   const ms = 3000;
-  const threads = Array.from({ length: workers }, () => new Worker(new URL(import.meta.url), { workerData: { ...setup, ms, inFlight: 32 } }));
+  const threads = Array.from(
+    { length: workers },
+    () => new Worker(new URL(import.meta.url), { workerData: { ...setup, ms, inFlight: 32 } }),
+  );
   const ready = threads.map(
     (w) =>
       new Promise<void>((resolve, reject) => {
@@ -180,7 +195,10 @@ async function pool(setup: Omit<WorkerSetup, 'ms' | 'inFlight'>, audit: { append
       }),
   );
   await Promise.all(ready);
-  const results = threads.map((w) => new Promise<number>((resolve) => w.on('message', (m: { perSecond?: number }) => m.perSecond !== undefined && resolve(m.perSecond))));
+  const results = threads.map(
+    (w) =>
+      new Promise<number>((resolve) => w.on('message', (m: { perSecond?: number }) => m.perSecond !== undefined && resolve(m.perSecond))),
+  );
   threads.forEach((w) => w.postMessage({ go: true }));
   const perWorker = await Promise.all(results);
   await Promise.all(threads.map((w) => w.terminate()));

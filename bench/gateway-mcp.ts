@@ -38,11 +38,17 @@ const h = await openGatewayHarness();
 const idp = await startJwksServer();
 const upstream = await startToolServer(['list_suppliers', 'submit_bid']);
 const pool = new UpstreamPool({ list_suppliers: upstream.url, submit_bid: upstream.url });
-const gateway = await serveGatewayHttp(h.path, pool, IdentityVerifier.fromConfig({ jwks: idp.url, issuer: idp.issuer, audience: idp.audience }));
+const gateway = await serveGatewayHttp(
+  h.path,
+  pool,
+  IdentityVerifier.fromConfig({ jwks: idp.url, issuer: idp.issuer, audience: idp.audience }),
+);
 try {
   const token = await idp.issue({ sub: 'svc-spot-bidding', tenantId: 'acme', agentId: 'spot-bidding' });
   const http = new Client({ name: 'bench-agent', version: '1.0.0' });
-  await http.connect(new StreamableHTTPClientTransport(new URL(gateway.url), { requestInit: { headers: { authorization: `Bearer ${token}` } } }));
+  await http.connect(
+    new StreamableHTTPClientTransport(new URL(gateway.url), { requestInit: { headers: { authorization: `Bearer ${token}` } } }),
+  );
   const direct = new Client({ name: 'bench-direct', version: '1.0.0' });
   await direct.connect(new StreamableHTTPClientTransport(new URL(upstream.url)));
   const inProcess = await connectInProcess(h.path, pool, { principal: 'svc-spot-bidding', tenantId: 'acme', agentId: 'spot-bidding' });

@@ -26,7 +26,9 @@ const stack = await openProcurementStack({
 });
 
 const t0 = performance.now();
-const results = await Promise.all(tenants.flatMap((t) => Array.from({ length: PER_TENANT }, (_, i) => stack.orchestrator.negotiate(t, sampleRequisition(t, i)))));
+const results = await Promise.all(
+  tenants.flatMap((t) => Array.from({ length: PER_TENANT }, (_, i) => stack.orchestrator.negotiate(t, sampleRequisition(t, i)))),
+);
 const wallSeconds = (performance.now() - t0) / 1000;
 await audit.flush();
 const decisions = audit.size;
@@ -35,7 +37,12 @@ const perNode = new Map<NodeName, number[]>();
 for (const r of results) for (const h of r.history) perNode.set(h.node, [...(perNode.get(h.node) ?? []), h.ms]);
 const stats = (xs: number[]) => {
   const s = [...xs].sort((a, b) => a - b);
-  return { n: s.length, meanMs: Math.round(s.reduce((a, b) => a + b, 0) / s.length), p50Ms: Math.round(s[Math.floor(s.length / 2)]!), p95Ms: Math.round(s[Math.floor(s.length * 0.95)]!) };
+  return {
+    n: s.length,
+    meanMs: Math.round(s.reduce((a, b) => a + b, 0) / s.length),
+    p50Ms: Math.round(s[Math.floor(s.length / 2)]!),
+    p95Ms: Math.round(s[Math.floor(s.length * 0.95)]!),
+  };
 };
 const statuses: Record<string, number> = {};
 for (const r of results) statuses[r.status] = (statuses[r.status] ?? 0) + 1;

@@ -16,7 +16,21 @@ const LATENCY_MS = 50;
 const RUNS = 5;
 const tenant = 'bench';
 
-const server = spawn(process.execPath, [contentPath('dist', 'cli', 'main.js'), 'negotiations', 'suppliers', '--tenants', tenant, '--per-tenant', String(SUPPLIERS), '--latency', String(LATENCY_MS)], { stdio: ['ignore', 'pipe', 'inherit'] });
+const server = spawn(
+  process.execPath,
+  [
+    contentPath('dist', 'cli', 'main.js'),
+    'negotiations',
+    'suppliers',
+    '--tenants',
+    tenant,
+    '--per-tenant',
+    String(SUPPLIERS),
+    '--latency',
+    String(LATENCY_MS),
+  ],
+  { stdio: ['ignore', 'pipe', 'inherit'] },
+);
 const url = await new Promise<string>((resolve, reject) => {
   createInterface({ input: server.stdout! }).once('line', resolve);
   server.once('exit', (code) => reject(new Error(`supplier server exited ${code}`)));
@@ -34,9 +48,25 @@ let bids = 0;
 let unreachable = 0;
 for (let i = 0; i < RUNS + 1; i++) {
   const requisition = sampleRequisition(tenant, i * 4, { budgetCents: 1_000_000_000 });
-  store.createDraft({ tenantId: tenant, negotiationId: requisition.negotiationId, requisition, status: 'ACTIVE', nextNode: 'strategy', reason: null, pool, route: { node: '4a', agent: 'spot-bidding', eligible: pool, filtered: [] }, history: [] });
+  store.createDraft({
+    tenantId: tenant,
+    negotiationId: requisition.negotiationId,
+    requisition,
+    status: 'ACTIVE',
+    nextNode: 'strategy',
+    reason: null,
+    pool,
+    route: { node: '4a', agent: 'spot-bidding', eligible: pool, filtered: [] },
+    history: [],
+  });
   const t0 = performance.now();
-  const out = (await solicit.run({ tenant_id: tenant, negotiationId: `${tenant}/${requisition.negotiationId}`, supplierIds: pool.map((s) => `${tenant}/${s.supplierId}`), amountCents: 1_000_000_000, deadlineHours: 12 } as never)) as { bids: unknown[]; unreachable: unknown[] };
+  const out = (await solicit.run({
+    tenant_id: tenant,
+    negotiationId: `${tenant}/${requisition.negotiationId}`,
+    supplierIds: pool.map((s) => `${tenant}/${s.supplierId}`),
+    amountCents: 1_000_000_000,
+    deadlineHours: 12,
+  } as never)) as { bids: unknown[]; unreachable: unknown[] };
   // The first run opens the connections; it is reported apart.
   if (i > 0) {
     wall.push(performance.now() - t0);

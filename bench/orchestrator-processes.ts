@@ -8,7 +8,13 @@ import { join } from 'node:path';
 import { performance } from 'node:perf_hooks';
 import { openAuditLog } from '../audit/index.js';
 import { contentPath } from '../common/index.js';
-import { AgentSupervisor, openProcurementStack, referenceWorld, sampleRequisition, type ProcurementStackOptions } from '../orchestrator/index.js';
+import {
+  AgentSupervisor,
+  openProcurementStack,
+  referenceWorld,
+  sampleRequisition,
+  type ProcurementStackOptions,
+} from '../orchestrator/index.js';
 import { procurementHome } from '../tests/procurement-home.js';
 
 const TENANTS = ['acme', 'globex', 'initech'];
@@ -35,7 +41,11 @@ async function measure(mode: string, extra: Partial<ProcurementStackOptions>) {
   const openMs = performance.now() - t0;
   const batch = async (from: number) => {
     const t = performance.now();
-    const results = await Promise.all(TENANTS.flatMap((tenant) => Array.from({ length: PER_TENANT }, (_, i) => stack.orchestrator.negotiate(tenant, sampleRequisition(tenant, from + i)))));
+    const results = await Promise.all(
+      TENANTS.flatMap((tenant) =>
+        Array.from({ length: PER_TENANT }, (_, i) => stack.orchestrator.negotiate(tenant, sampleRequisition(tenant, from + i))),
+      ),
+    );
     const bad = results.filter((r) => r.status !== 'AWARDED');
     if (bad.length) throw new Error(`${mode}: ${bad.map((r) => `${r.negotiationId} ${r.status} ${r.reason}`).join('; ')}`);
     return performance.now() - t;
@@ -64,7 +74,20 @@ async function measure(mode: string, extra: Partial<ProcurementStackOptions>) {
 // One agent process alone: its start cost without seven others competing for the two cores.
 const solo = new AgentSupervisor({
   agents: ['kraljic-classifier'],
-  argv: (agent) => [process.execPath, contentPath('dist', 'cli', 'main.js'), 'agents', 'serve', '--agent', agent, '--gateway-url', 'http://127.0.0.1:9/mcp', '--home', home, '--manifest', join(home, 'orchestrator', 'agent-processes', `${agent}.manifest.json`)],
+  argv: (agent) => [
+    process.execPath,
+    contentPath('dist', 'cli', 'main.js'),
+    'agents',
+    'serve',
+    '--agent',
+    agent,
+    '--gateway-url',
+    'http://127.0.0.1:9/mcp',
+    '--home',
+    home,
+    '--manifest',
+    join(home, 'orchestrator', 'agent-processes', `${agent}.manifest.json`),
+  ],
 });
 
 const inProcess = await measure('in-process', {});

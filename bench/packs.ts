@@ -27,7 +27,10 @@ function timed<T>(fn: () => T): [T, Timing] {
 // The first one is cold: nothing of the YAML parser, Ajv or Cedar's wasm has been compiled yet.
 const [ws, loadCold] = timed(() => new Workspace(dir));
 const [manifests, compileOnlyCold] = timed(() => ws.catalog.agents().map((a) => compileManifest(ws, a)));
-const compileCold = { seconds: round(loadCold.seconds + compileOnlyCold.seconds), cpuSeconds: round(loadCold.cpuSeconds + compileOnlyCold.cpuSeconds) };
+const compileCold = {
+  seconds: round(loadCold.seconds + compileOnlyCold.seconds),
+  cpuSeconds: round(loadCold.cpuSeconds + compileOnlyCold.cpuSeconds),
+};
 const [report, corpus] = timed(() => runPackTests(new Workspace(dir)));
 // Again from a fresh load once everything is warm (a long-lived process, not a cold CLI).
 const [, compileWarm] = timed(() => {

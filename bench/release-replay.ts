@@ -32,7 +32,17 @@ const calls = [
 const records: DecisionRecord[] = Array.from({ length: RECORDS }, (_, i) => {
   const c = calls[i % calls.length]!;
   const tenant = i % 2 ? 'acme' : 'globex';
-  return exampleDecision(i, { agentId: 'spot-bidding', tenantId: tenant, tool: c.tool, action: `Procurement::Action::"${c.tool}"`, resource: c.resource(tenant), tier: c.tier, manifestDigest: current.digest, decision: c.tier === 'read' ? 'allow' : 'deny', approvals: [] });
+  return exampleDecision(i, {
+    agentId: 'spot-bidding',
+    tenantId: tenant,
+    tool: c.tool,
+    action: `Procurement::Action::"${c.tool}"`,
+    resource: c.resource(tenant),
+    tier: c.tier,
+    manifestDigest: current.digest,
+    decision: c.tier === 'read' ? 'allow' : 'deny',
+    approvals: [],
+  });
 });
 
 const t0 = performance.now();

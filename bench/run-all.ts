@@ -8,7 +8,9 @@ import { fileURLToPath } from 'node:url';
 const here = dirname(fileURLToPath(import.meta.url));
 const self = basename(fileURLToPath(import.meta.url));
 let failed = 0;
-for (const file of readdirSync(here).filter((f) => f.endsWith('.js') && f !== self).sort()) {
+for (const file of readdirSync(here)
+  .filter((f) => f.endsWith('.js') && f !== self)
+  .sort()) {
   const r = spawnSync(process.execPath, [join(here, file)], { encoding: 'utf8', stdio: ['ignore', 'pipe', 'inherit'] });
   for (const line of r.stdout.split('\n').filter((l) => l.trim().startsWith('{'))) process.stdout.write(line + '\n');
   if (r.status !== 0) {

@@ -28,7 +28,10 @@ export function reportError(err: unknown, json: boolean): number {
   const exitCode = err instanceof CharterError ? err.exitCode : ExitCode.usage;
   const details = err instanceof CharterError ? err.details : [];
   if (json) {
-    printJson({ ok: false, error: { message: errorMessage(err), details, ...(err instanceof CharterError && err.location ? { location: err.location } : {}) } });
+    printJson({
+      ok: false,
+      error: { message: errorMessage(err), details, ...(err instanceof CharterError && err.location ? { location: err.location } : {}) },
+    });
   } else {
     process.stderr.write(`charter: ${errorMessage(err)}\n`);
     for (const d of details) process.stderr.write(`  - ${d}\n`);

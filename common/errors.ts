@@ -66,7 +66,11 @@ export function errorMessage(err: unknown): string {
  */
 export function errorWithCauses(err: unknown): string {
   const causes: string[] = [];
-  for (let c = err instanceof Error ? err.cause : undefined, depth = 0; c !== undefined && depth < 4; c = c instanceof Error ? c.cause : undefined, depth++) {
+  for (
+    let c = err instanceof Error ? err.cause : undefined, depth = 0;
+    c !== undefined && depth < 4;
+    c = c instanceof Error ? c.cause : undefined, depth++
+  ) {
     const code = typeof c === 'object' && c !== null && 'code' in c ? `${String((c as { code: unknown }).code)}: ` : '';
     causes.push(code + errorMessage(c));
   }

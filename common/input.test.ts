@@ -2,7 +2,11 @@ import { describe, expect, it } from 'vitest';
 import { z } from 'zod';
 import { InputError, offsetToLineColumn, parseJson, parseYaml } from './index.js';
 
-const Pack = z.object({ name: z.string(), version: z.string().regex(/^\d+\.\d+\.\d+$/), tools: z.array(z.object({ tier: z.enum(['read', 'write-low']) })) });
+const Pack = z.object({
+  name: z.string(),
+  version: z.string().regex(/^\d+\.\d+\.\d+$/),
+  tools: z.array(z.object({ tier: z.enum(['read', 'write-low']) })),
+});
 
 describe('location-aware input', () => {
   it('names file, line and field for a schema violation in YAML', () => {

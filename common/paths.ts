@@ -44,5 +44,10 @@ export function compiledManifestFile(home: string, agent: string): string {
 /** The agents with a compiled manifest in a home, sorted. */
 export function compiledManifestAgents(home: string): string[] {
   const dir = compiledManifestsDir(home);
-  return existsSync(dir) ? readdirSync(dir).filter((f) => f.endsWith(COMPILED)).sort().map((f) => f.slice(0, -COMPILED.length)) : [];
+  return existsSync(dir)
+    ? readdirSync(dir)
+        .filter((f) => f.endsWith(COMPILED))
+        .sort()
+        .map((f) => f.slice(0, -COMPILED.length))
+    : [];
 }

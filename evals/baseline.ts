@@ -40,10 +40,30 @@ export function compareWithBaseline(
     if (binary) {
       const worse = ids.filter((_, i) => base[i] === 1 && cur[i] === 0).length;
       const better = ids.filter((_, i) => base[i] === 0 && cur[i] === 1).length;
-      tests.push({ metric: m.name, test: 'mcnemar-exact', pairs: ids.length, meanDiff: diff.estimate, low: diff.low, high: diff.high, worse, better, pValue: mcnemarExact(worse, better).pValue });
+      tests.push({
+        metric: m.name,
+        test: 'mcnemar-exact',
+        pairs: ids.length,
+        meanDiff: diff.estimate,
+        low: diff.low,
+        high: diff.high,
+        worse,
+        better,
+        pValue: mcnemarExact(worse, better).pValue,
+      });
     } else {
       const sign = signTest(cur.map((v, i) => v - base[i]!));
-      tests.push({ metric: m.name, test: 'paired-bootstrap+sign', pairs: ids.length, meanDiff: diff.estimate, low: diff.low, high: diff.high, worse: sign.negative, better: sign.positive, pValue: sign.pValue });
+      tests.push({
+        metric: m.name,
+        test: 'paired-bootstrap+sign',
+        pairs: ids.length,
+        meanDiff: diff.estimate,
+        low: diff.low,
+        high: diff.high,
+        worse: sign.negative,
+        better: sign.positive,
+        pValue: sign.pValue,
+      });
     }
   }
   regressions.sort((a, b) => a.metric.localeCompare(b.metric) || a.id.localeCompare(b.id));

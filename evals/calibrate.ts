@@ -2,7 +2,15 @@ import { existsSync } from 'node:fs';
 import { join } from 'node:path';
 import { charterHome, CharterError, readText, writeFileAtomic } from '../common/index.js';
 import { loadDataset, type Dataset } from '../datasets/index.js';
-import { canonicalJson, parseEnvelope, signEnvelope, verifyEnvelope, type DsseEnvelope, type Signer, type TrustedKeysFile } from '../signing/index.js';
+import {
+  canonicalJson,
+  parseEnvelope,
+  signEnvelope,
+  verifyEnvelope,
+  type DsseEnvelope,
+  type Signer,
+  type TrustedKeysFile,
+} from '../signing/index.js';
 import { z } from 'zod';
 import type { Judge } from './judge/grader.js';
 import { runSuite } from './run.js';
@@ -38,7 +46,12 @@ function calibrationFile(judgeDigest: string, home: string): string {
  * measures agreement. A judge error counts as its own label ("error"), so it lowers agreement
  * rather than being dropped.
  */
-export async function calibrateJudge(opts: { judge: Judge; datasetsRoot?: string; dataset?: string; concurrency?: number }): Promise<Calibration> {
+export async function calibrateJudge(opts: {
+  judge: Judge;
+  datasetsRoot?: string;
+  dataset?: string;
+  concurrency?: number;
+}): Promise<Calibration> {
   const ref = opts.dataset ?? DEFAULT_CALIBRATION_DATASET;
   const dataset: Dataset = loadDataset(ref, opts.datasetsRoot);
   const suite = Suite.parse({
@@ -48,7 +61,14 @@ export async function calibrateJudge(opts: { judge: Judge; datasetsRoot?: string
     dataset: ref,
     scorers: [{ name: 'judge', type: 'judge', rubric: { case: 'input.rubric' } }],
   });
-  const run = await runSuite({ suite, suiteFile: '(calibration)', dataset, target: datasetFieldTarget('output'), judge: opts.judge, concurrency: opts.concurrency ?? 4 });
+  const run = await runSuite({
+    suite,
+    suiteFile: '(calibration)',
+    dataset,
+    target: datasetFieldTarget('output'),
+    judge: opts.judge,
+    concurrency: opts.concurrency ?? 4,
+  });
   const pairs: Array<[string, string]> = [];
   const disagreements: Calibration['disagreements'] = [];
   let errors = 0;
@@ -114,5 +134,9 @@ export function judgeStanding(judge: Judge, trusted: TrustedKeysFile | null, hom
   if (calibration.kappa < judge.config.minKappa) {
     return { gating: false, note: `judge kappa ${calibration.kappa.toFixed(3)} < required ${judge.config.minKappa}`, calibration };
   }
-  return { gating: true, note: `calibrated: kappa ${calibration.kappa.toFixed(3)}, accuracy ${calibration.accuracy.toFixed(3)} on ${calibration.dataset.ref}`, calibration };
+  return {
+    gating: true,
+    note: `calibrated: kappa ${calibration.kappa.toFixed(3)}, accuracy ${calibration.accuracy.toFixed(3)} on ${calibration.dataset.ref}`,
+    calibration,
+  };
 }

@@ -3,7 +3,17 @@ import { join } from 'node:path';
 import { v4 as uuidv4 } from 'uuid';
 import { charterHome, FindingError, InputError, readText, writeFileAtomic } from '../common/index.js';
 import { loadDataset } from '../datasets/index.js';
-import { canonicalJson, digestOf, loadTrustedKeys, parseEnvelope, signEnvelope, verifyEnvelope, type DsseEnvelope, type Signer, type TrustedKeysFile } from '../signing/index.js';
+import {
+  canonicalJson,
+  digestOf,
+  loadTrustedKeys,
+  parseEnvelope,
+  signEnvelope,
+  verifyEnvelope,
+  type DsseEnvelope,
+  type Signer,
+  type TrustedKeysFile,
+} from '../signing/index.js';
 import { loadVerifiedManifest } from '../policy-packs/index.js';
 import { evidenceRecord, type EvidenceRecord } from '../audit/index.js';
 import { compareWithBaseline } from './baseline.js';
@@ -88,9 +98,11 @@ export async function runEval(opts: EvalRunOptions): Promise<EvalRunResult> {
   const dataset = loadDataset(suite.dataset, opts.datasetsRoot);
   const manifests = (opts.manifests?.files ?? []).map((f) => loadVerifiedManifest(f, opts.manifests!.trustedKeysFile));
   if (suite.target.kind === 'strategy') {
-    if (manifests.length > 1) throw new InputError(`a strategy target takes one manifest, got ${manifests.length}`, { field: '--manifest' });
+    if (manifests.length > 1)
+      throw new InputError(`a strategy target takes one manifest, got ${manifests.length}`, { field: '--manifest' });
     const named = manifests[0]?.manifest.agent.name;
-    if (named && named !== suite.target.agent) throw new InputError(`manifest is for agent '${named}', the suite targets '${suite.target.agent}'`, { field: '--manifest' });
+    if (named && named !== suite.target.agent)
+      throw new InputError(`manifest is for agent '${named}', the suite targets '${suite.target.agent}'`, { field: '--manifest' });
   }
   const target =
     opts.target ??
@@ -106,19 +118,25 @@ export async function runEval(opts: EvalRunOptions): Promise<EvalRunResult> {
   const trustedFile = opts.trustedKeysFile ?? join(home, 'keys', 'trusted-keys.json');
   const trusted = existsSync(trustedFile) ? loadTrustedKeys(trustedFile) : null;
   const standing = judge ? judgeStanding(judge, trusted, home) : null;
-  const baseline = opts.baseline ? { ...loadReport(opts.baseline.file, loadTrustedKeys(opts.baseline.trustedKeysFile)), file: opts.baseline.file } : null;
+  const baseline = opts.baseline
+    ? { ...loadReport(opts.baseline.file, loadTrustedKeys(opts.baseline.trustedKeysFile)), file: opts.baseline.file }
+    : null;
 
   const run = await runSuite({ suite, suiteFile, dataset, target, judge, concurrency: opts.concurrency ?? 4 });
   const metrics = computeMetrics(run, suite.repeats, standing ?? { gating: false, note: 'no judge configured' });
   const thresholds: Threshold[] = [
     ...suite.thresholds.map((t) => ({ ...t, source: 'suite' as const })),
     ...manifests.flatMap((m) =>
-      m.manifest.agent.evalThresholds.filter((t) => t.suite === suite.name).map((t) => ({ metric: t.metric, min: t.min, bound: t.bound, source: `manifest:${m.manifest.agent.name}` })),
+      m.manifest.agent.evalThresholds
+        .filter((t) => t.suite === suite.name)
+        .map((t) => ({ metric: t.metric, min: t.min, bound: t.bound, source: `manifest:${m.manifest.agent.name}` })),
     ),
   ];
   const verdicts = checkThresholds(thresholds, metrics);
   const judgeCalls = run.cases.map((c) => c.usage.judge).filter((u) => u !== null);
-  const costs = [...run.cases.map((c) => c.usage.target?.costUsd ?? null), ...judgeCalls.map((u) => u.costUsd)].filter((c): c is number => c !== null);
+  const costs = [...run.cases.map((c) => c.usage.target?.costUsd ?? null), ...judgeCalls.map((u) => u.costUsd)].filter(
+    (c): c is number => c !== null,
+  );
   const report: EvalReport = {
     apiVersion: 'charter.dev/v1',
     kind: 'EvalReport',
@@ -132,7 +150,15 @@ export async function runEval(opts: EvalRunOptions): Promise<EvalRunResult> {
       manifests: manifests.map((m) => ({ agent: m.manifest.agent.name, digest: m.digest })).sort((a, b) => a.agent.localeCompare(b.agent)),
     },
     datasets: [{ ref: suite.dataset, digest: dataset.digest, cases: dataset.cases.length }],
-    judge: judge ? { identity: judge.identity, digest: judge.digest, calibration: standing?.calibration ?? null, gating: standing?.gating ?? false, note: standing?.note ?? null } : null,
+    judge: judge
+      ? {
+          identity: judge.identity,
+          digest: judge.digest,
+          calibration: standing?.calibration ?? null,
+          gating: standing?.gating ?? false,
+          note: standing?.note ?? null,
+        }
+      : null,
     engine: engineVersions(),
     startedAt: startedAt.toISOString(),
     finishedAt: new Date().toISOString(),

@@ -38,7 +38,8 @@ export const DEFAULT_GATEWAY_ENTITIES = (): string[] => [
  * (the eval report itself is the evidence).
  */
 export function gatewayTarget(opts: GatewayTargetOptions): Target {
-  if (opts.manifestFiles.length === 0) throw new InputError('the gateway target needs the agents\' signed manifests (--manifest FILE...)', { field: '--manifest' });
+  if (opts.manifestFiles.length === 0)
+    throw new InputError("the gateway target needs the agents' signed manifests (--manifest FILE...)", { field: '--manifest' });
   const records: AuditRecord[] = [];
   const path = openDecisionPath({
     manifestFiles: opts.manifestFiles,
@@ -53,8 +54,19 @@ export function gatewayTarget(opts: GatewayTargetOptions): Target {
     manifestDigest: null,
     run: async (c: DatasetCase) => {
       const call = GatewayCase.parse(c.input);
-      const d = await path.decide({ identity: { principal: `eval:${call.agent}`, tenantId: call.tenant, agentId: call.agent }, tool: call.tool, args: call.args });
-      return { output: { decision: d.blocked ? 'deny' : 'allow', outcome: d.outcome, reasons: d.record.reasons, determiningPolicies: d.record.determiningPolicies } };
+      const d = await path.decide({
+        identity: { principal: `eval:${call.agent}`, tenantId: call.tenant, agentId: call.agent },
+        tool: call.tool,
+        args: call.args,
+      });
+      return {
+        output: {
+          decision: d.blocked ? 'deny' : 'allow',
+          outcome: d.outcome,
+          reasons: d.record.reasons,
+          determiningPolicies: d.record.determiningPolicies,
+        },
+      };
     },
   };
 }

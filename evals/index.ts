@@ -5,12 +5,29 @@
  */
 export { compareWithBaseline } from './baseline.js';
 export { ResponseCache } from './cache.js';
-export { CALIBRATION_PAYLOAD_TYPE, Calibration, DEFAULT_CALIBRATION_DATASET, calibrateJudge, judgeStanding, saveCalibration, type JudgeStanding } from './calibrate.js';
+export {
+  CALIBRATION_PAYLOAD_TYPE,
+  Calibration,
+  DEFAULT_CALIBRATION_DATASET,
+  calibrateJudge,
+  judgeStanding,
+  saveCalibration,
+  type JudgeStanding,
+} from './calibrate.js';
 export { loadReport, runEval, type EvalRunOptions, type EvalRunResult, type EvidenceSink } from './evaluate.js';
 export { DEFAULT_GATEWAY_ENTITIES, gatewayTarget, scratchApprovalsDir, type GatewayTargetOptions } from './gateway-target.js';
 export { JudgeConfig, ModelEndpoint, costOf, judgeIdentity, loadJudgeConfig } from './judge/config.js';
 export { ConverseModel, type ConverseModelOptions } from './judge/converse.js';
-export { Judge, JudgeVerdict, chatModelFor, parseJsonAnswer, parseVerdict, toChatRequest, type GraderProvider, type JudgeCall } from './judge/grader.js';
+export {
+  Judge,
+  JudgeVerdict,
+  chatModelFor,
+  parseJsonAnswer,
+  parseVerdict,
+  toChatRequest,
+  type GraderProvider,
+  type JudgeCall,
+} from './judge/grader.js';
 export { JudgeError, type ChatModel, type ChatRequest, type ChatResponse, type TokenUsage } from './judge/model.js';
 export { OpenAiModel, type OpenAiModelOptions } from './judge/openai.js';
 export { reportMarkdown } from './markdown.js';
@@ -21,7 +38,16 @@ export { runSuite, type CaseResult, type CaseScore, type RunOptions, type RunRes
 export { codeChecks } from './scorers/code-checks.js';
 export { exactMatch, jsonSchemaCheck, ndcg, numericMatch, setMatch, top1 } from './scorers/ground-truth.js';
 export type { ScoreResult } from './scorers/types.js';
-export { bootstrapMeanInterval, cohenKappa, mcnemarExact, pairedBootstrap, quantile, signTest, wilsonInterval, type Interval } from './stats.js';
+export {
+  bootstrapMeanInterval,
+  cohenKappa,
+  mcnemarExact,
+  pairedBootstrap,
+  quantile,
+  signTest,
+  wilsonInterval,
+  type Interval,
+} from './stats.js';
 export { Suite, ScorerSpec, TargetSpec, ThresholdSpec, defaultSuitesDir, getField, listSuites, loadSuite } from './suite.js';
 export { datasetFieldTarget, modelTarget, strategyTarget, targetFor, type Target, type TargetUsage } from './targets.js';
 export { checkThresholds, type Threshold, type ThresholdVerdict } from './thresholds.js';

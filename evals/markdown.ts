@@ -21,7 +21,8 @@ export function reportMarkdown(r: EvalReport, digest: string): string {
     '| metric | estimate | interval | method | n | errors | note |',
     '| --- | --- | --- | --- | --- | --- | --- |',
     ...r.metrics.map(
-      (m) => `| ${m.name} | ${num(m.estimate, m.kind)} | ${m.low === null ? 'n/a' : `${num(m.low, m.kind)} – ${num(m.high, m.kind)}`} | ${m.method ?? 'not run'} | ${m.n} | ${m.errors} | ${cell(m.note ?? '')} |`,
+      (m) =>
+        `| ${m.name} | ${num(m.estimate, m.kind)} | ${m.low === null ? 'n/a' : `${num(m.low, m.kind)} – ${num(m.high, m.kind)}`} | ${m.method ?? 'not run'} | ${m.n} | ${m.errors} | ${cell(m.note ?? '')} |`,
     ),
     '',
     '## Thresholds',
@@ -30,16 +31,29 @@ export function reportMarkdown(r: EvalReport, digest: string): string {
   if (r.thresholds.length === 0) lines.push('No thresholds: this report cannot gate anything.');
   else {
     lines.push('| metric | bound | min | observed | verdict | source | why |', '| --- | --- | --- | --- | --- | --- | --- |');
-    for (const t of r.thresholds) lines.push(`| ${t.metric} | ${t.bound} | ${t.min} | ${t.observed === null ? 'n/a' : t.observed.toFixed(4)} | **${t.verdict}** | ${t.source} | ${cell(t.reason)} |`);
+    for (const t of r.thresholds)
+      lines.push(
+        `| ${t.metric} | ${t.bound} | ${t.min} | ${t.observed === null ? 'n/a' : t.observed.toFixed(4)} | **${t.verdict}** | ${t.source} | ${cell(t.reason)} |`,
+      );
   }
   if (r.baseline) {
     const b = r.baseline;
-    lines.push('', '## Against the baseline', '', `Baseline \`${b.reportDigest}\`${b.datasetChanged ? ' (dataset changed since the baseline)' : ''}; ${b.regressions.length} regression(s), ${b.improvements} improvement(s), ${b.unpairedCases} unpaired case(s).`, '');
+    lines.push(
+      '',
+      '## Against the baseline',
+      '',
+      `Baseline \`${b.reportDigest}\`${b.datasetChanged ? ' (dataset changed since the baseline)' : ''}; ${b.regressions.length} regression(s), ${b.improvements} improvement(s), ${b.unpairedCases} unpaired case(s).`,
+      '',
+    );
     lines.push('| metric | test | pairs | mean diff (95% CI) | worse | better | p |', '| --- | --- | --- | --- | --- | --- | --- |');
-    for (const t of b.tests) lines.push(`| ${t.metric} | ${t.test} | ${t.pairs} | ${t.meanDiff.toFixed(4)} (${t.low.toFixed(4)} – ${t.high.toFixed(4)}) | ${t.worse} | ${t.better} | ${t.pValue.toPrecision(3)} |`);
+    for (const t of b.tests)
+      lines.push(
+        `| ${t.metric} | ${t.test} | ${t.pairs} | ${t.meanDiff.toFixed(4)} (${t.low.toFixed(4)} – ${t.high.toFixed(4)}) | ${t.worse} | ${t.better} | ${t.pValue.toPrecision(3)} |`,
+      );
     if (b.regressions.length) {
       lines.push('', '### Regressed cases', '', '| case | metric | baseline | now | why |', '| --- | --- | --- | --- | --- |');
-      for (const g of b.regressions.slice(0, 200)) lines.push(`| ${g.id} | ${g.metric} | ${g.baseline.toFixed(3)} | ${g.current.toFixed(3)} | ${cell(g.reason)} |`);
+      for (const g of b.regressions.slice(0, 200))
+        lines.push(`| ${g.id} | ${g.metric} | ${g.baseline.toFixed(3)} | ${g.current.toFixed(3)} | ${cell(g.reason)} |`);
       if (b.regressions.length > 200) lines.push('', `… and ${b.regressions.length - 200} more in the signed report.`);
     }
   }
@@ -48,7 +62,8 @@ export function reportMarkdown(r: EvalReport, digest: string): string {
   if (failing.length) {
     lines.push('| case | repeat | scorer | why |', '| --- | --- | --- | --- |');
     for (const c of failing.slice(0, 50)) {
-      for (const [name, s] of Object.entries(c.scores)) if (s.status !== 'not-run' && !s.pass) lines.push(`| ${c.id} | ${c.repeat} | ${name} | ${cell(s.reason)} |`);
+      for (const [name, s] of Object.entries(c.scores))
+        if (s.status !== 'not-run' && !s.pass) lines.push(`| ${c.id} | ${c.repeat} | ${name} | ${cell(s.reason)} |`);
     }
     if (failing.length > 50) lines.push('', `… and ${failing.length - 50} more in the signed report.`);
   }

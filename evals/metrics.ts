@@ -49,7 +49,17 @@ export function computeMetrics(run: RunResult, repeats: number, judgeGate: Judge
     const errors = run.cases.filter((c) => c.scores[name]?.status === 'error').length;
     const isJudge = type === 'judge';
     const base = { name, kind, n: values.length, errors, gating: isJudge ? judgeGate.gating : true, note: isJudge ? judgeGate.note : null };
-    if (values.length === 0) return { ...base, status: 'not-run', method: null, estimate: null, low: null, high: null, gating: false, note: isJudge ? 'no judge configured' : 'no observations' };
+    if (values.length === 0)
+      return {
+        ...base,
+        status: 'not-run',
+        method: null,
+        estimate: null,
+        low: null,
+        high: null,
+        gating: false,
+        note: isJudge ? 'no judge configured' : 'no observations',
+      };
     const interval =
       kind === 'rate' && repeats === 1
         ? wilsonInterval(values.filter((v) => v === 1).length, values.length)

@@ -75,7 +75,12 @@ export async function runSuite(opts: RunOptions): Promise<RunResult> {
       try {
         const { output, usage } = await target.run(tests[idx]!.testCase, tests[idx]!.repeat);
         outputs.set(idx, { output, usage: usage ?? null, latencyMs: performance.now() - t0, error: null });
-        return { output: JSON.stringify(output) ?? 'null', ...(usage ? { tokenUsage: { prompt: usage.inputTokens, completion: usage.outputTokens, total: usage.inputTokens + usage.outputTokens } } : {}) };
+        return {
+          output: JSON.stringify(output) ?? 'null',
+          ...(usage
+            ? { tokenUsage: { prompt: usage.inputTokens, completion: usage.outputTokens, total: usage.inputTokens + usage.outputTokens } }
+            : {}),
+        };
       } catch (err) {
         outputs.set(idx, { output: null, usage: null, latencyMs: performance.now() - t0, error: errorMessage(err) });
         return { error: errorMessage(err) };
@@ -101,7 +106,11 @@ export async function runSuite(opts: RunOptions): Promise<RunResult> {
     }
     localResults.set(idx, results);
     const all = Object.values(results).filter((r) => r.status !== 'not-run');
-    return { pass: all.every((r) => r.pass), score: all.length ? all.reduce((sum, r) => sum + r.value, 0) / all.length : 1, reason: all.map((r) => r.reason).join('; ') };
+    return {
+      pass: all.every((r) => r.pass),
+      score: all.length ? all.reduce((sum, r) => sum + r.value, 0) / all.length : 1,
+      reason: all.map((r) => r.reason).join('; '),
+    };
   };
 
   const pfTests = tests.map(({ testCase }, idx) => ({
@@ -111,7 +120,15 @@ export async function runSuite(opts: RunOptions): Promise<RunResult> {
       ...scorers.flatMap(({ spec }) => {
         if (spec.type !== 'judge' || !grader) return [];
         const rubric = 'text' in spec.rubric ? spec.rubric.text : String(getField(testCase, spec.rubric.case) ?? '');
-        return [{ type: 'llm-rubric', metric: spec.name, value: rubric, provider: grader, transform: () => judgeInput(outputs.get(idx)?.output, spec.output) }];
+        return [
+          {
+            type: 'llm-rubric',
+            metric: spec.name,
+            value: rubric,
+            provider: grader,
+            transform: () => judgeInput(outputs.get(idx)?.output, spec.output),
+          },
+        ];
       }),
     ],
   }));
@@ -120,7 +137,9 @@ export async function runSuite(opts: RunOptions): Promise<RunResult> {
   // promptfoo's TypeScript types want its full ApiProvider and assertion unions; these objects
   // implement the runtime contract it documents (id/callApi providers, javascript and llm-rubric assertions).
   const evalRecord = await promptfoo.evaluate(
-    { prompts: ['{{idx}}'], providers: [provider], tests: pfTests, writeLatestResults: false } as unknown as Parameters<typeof promptfoo.evaluate>[0],
+    { prompts: ['{{idx}}'], providers: [provider], tests: pfTests, writeLatestResults: false } as unknown as Parameters<
+      typeof promptfoo.evaluate
+    >[0],
     { maxConcurrency: opts.concurrency ?? 4, showProgressBar: false, cache: false },
   );
   const summary = await evalRecord.toEvaluateSummary();
@@ -150,7 +169,9 @@ export async function runSuite(opts: RunOptions): Promise<RunResult> {
         continue;
       }
       const c = components.find((x) => x.assertion?.metric === spec.name);
-      scores[spec.name] = c ? { status: 'ok', value: typeof c.score === 'number' ? c.score : c.pass ? 1 : 0, pass: c.pass, reason: c.reason ?? '' } : errored('judge produced no result');
+      scores[spec.name] = c
+        ? { status: 'ok', value: typeof c.score === 'number' ? c.score : c.pass ? 1 : 0, pass: c.pass, reason: c.reason ?? '' }
+        : errored('judge produced no result');
     }
     return {
       id: testCase.id,

@@ -81,7 +81,19 @@ describe("Cohen's kappa", () => {
     expect(k.kappa).toBeCloseTo(0.4, 12);
   });
   it('is 0 for a rater that always says the same thing, 1 for perfect agreement', () => {
-    expect(cohenKappa([['pass', 'pass'], ['fail', 'pass'], ['pass', 'pass'], ['fail', 'pass']]).kappa).toBe(0);
-    expect(cohenKappa([['pass', 'pass'], ['fail', 'fail']]).kappa).toBe(1);
+    expect(
+      cohenKappa([
+        ['pass', 'pass'],
+        ['fail', 'pass'],
+        ['pass', 'pass'],
+        ['fail', 'pass'],
+      ]).kappa,
+    ).toBe(0);
+    expect(
+      cohenKappa([
+        ['pass', 'pass'],
+        ['fail', 'fail'],
+      ]).kappa,
+    ).toBe(1);
   });
 });

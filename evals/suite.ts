@@ -9,7 +9,9 @@ import { ModelEndpoint } from './judge/config.js';
  * A dotted path into a JSON value: `quadrant`, `award.bidId`, `purchaseOrders[0].totalCents`,
  * or `excluded[*].bidId` (every element of a list).
  */
-const FieldPath = z.string().regex(/^[A-Za-z_$][\w$-]*(\[(\d+|\*)\]|\.[A-Za-z_$][\w$-]*)*$/, 'expected a field path like a.b[0].c or a[*].b');
+const FieldPath = z
+  .string()
+  .regex(/^[A-Za-z_$][\w$-]*(\[(\d+|\*)\]|\.[A-Za-z_$][\w$-]*)*$/, 'expected a field path like a.b[0].c or a[*].b');
 
 const Name = z.string().regex(/^[a-z0-9][a-z0-9_-]*$/, 'lowercase letters, digits, _ and -');
 
@@ -18,8 +20,20 @@ const ScorerBase = { name: Name, description: z.string().optional() };
 /** Ground truth, code-based and judge scorers. Each scorer is one metric of the same name. */
 export const ScorerSpec = z.discriminatedUnion('type', [
   z.strictObject({ ...ScorerBase, type: z.literal('exact'), output: FieldPath, expected: FieldPath }),
-  z.strictObject({ ...ScorerBase, type: z.literal('numeric'), output: FieldPath, expected: FieldPath, tolerance: z.number().nonnegative() }),
-  z.strictObject({ ...ScorerBase, type: z.literal('set'), output: FieldPath, expected: FieldPath, measure: z.enum(['jaccard', 'f1', 'equal']).default('jaccard') }),
+  z.strictObject({
+    ...ScorerBase,
+    type: z.literal('numeric'),
+    output: FieldPath,
+    expected: FieldPath,
+    tolerance: z.number().nonnegative(),
+  }),
+  z.strictObject({
+    ...ScorerBase,
+    type: z.literal('set'),
+    output: FieldPath,
+    expected: FieldPath,
+    measure: z.enum(['jaccard', 'f1', 'equal']).default('jaccard'),
+  }),
   z.strictObject({
     ...ScorerBase,
     type: z.literal('rank'),
@@ -29,7 +43,12 @@ export const ScorerSpec = z.discriminatedUnion('type', [
     /** Cut-off for nDCG@k; default the full expected ranking. */
     k: z.number().int().positive().optional(),
   }),
-  z.strictObject({ ...ScorerBase, type: z.literal('json-schema'), output: FieldPath.optional(), schema: z.record(z.string(), z.unknown()) }),
+  z.strictObject({
+    ...ScorerBase,
+    type: z.literal('json-schema'),
+    output: FieldPath.optional(),
+    schema: z.record(z.string(), z.unknown()),
+  }),
   z.strictObject({ ...ScorerBase, type: z.literal('code'), check: z.string().min(1) }),
   z.strictObject({
     ...ScorerBase,
@@ -53,7 +72,12 @@ export const TargetSpec = z.discriminatedUnion('kind', [
    * A model answering a prompt: `{{input}}` in the prompt is replaced by the case input as JSON;
    * the answer must be JSON (the output). Nondeterministic: use `repeats`.
    */
-  z.strictObject({ kind: z.literal('model'), endpoint: ModelEndpoint, system: z.string().min(1), prompt: z.string().includes('{{input}}', { message: 'prompt must contain {{input}}' }) }),
+  z.strictObject({
+    kind: z.literal('model'),
+    endpoint: ModelEndpoint,
+    system: z.string().min(1),
+    prompt: z.string().includes('{{input}}', { message: 'prompt must contain {{input}}' }),
+  }),
 ]);
 export type TargetSpec = z.infer<typeof TargetSpec>;
 
@@ -83,7 +107,8 @@ export const Suite = z
       names.add(sc.name);
     });
     s.thresholds.forEach((t, i) => {
-      if (!names.has(t.metric)) ctx.addIssue({ code: 'custom', path: ['thresholds', i, 'metric'], message: `no scorer named '${t.metric}'` });
+      if (!names.has(t.metric))
+        ctx.addIssue({ code: 'custom', path: ['thresholds', i, 'metric'], message: `no scorer named '${t.metric}'` });
     });
   });
 export type Suite = z.infer<typeof Suite>;

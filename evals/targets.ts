@@ -29,7 +29,8 @@ export interface Target {
  */
 export function strategyTarget(agent: string, config?: Record<string, unknown>): Target {
   const strategy = strategies[agent];
-  if (!strategy) throw new InputError(`no strategy for agent '${agent}' (one of ${Object.keys(strategies).join(', ')})`, { field: 'target.agent' });
+  if (!strategy)
+    throw new InputError(`no strategy for agent '${agent}' (one of ${Object.keys(strategies).join(', ')})`, { field: 'target.agent' });
   return {
     id: `strategy:${agent}${config ? '+config' : ''}`,
     manifestDigest: null,
@@ -45,20 +46,32 @@ export function datasetFieldTarget(field: string): Target {
  * A model behind a prompt. Answers are cached by the hash of (model identity, request, repeat):
  * a rerun reproduces the same answers at no cost, while repeats of one case stay independent calls.
  */
-export function modelTarget(spec: Extract<TargetSpec, { kind: 'model' }>, cache: ResponseCache | null, model: ChatModel = chatModelFor(spec.endpoint)): Target {
+export function modelTarget(
+  spec: Extract<TargetSpec, { kind: 'model' }>,
+  cache: ResponseCache | null,
+  model: ChatModel = chatModelFor(spec.endpoint),
+): Target {
   const identity = judgeIdentity(spec.endpoint);
   return {
     id: `model:${model.id}`,
     manifestDigest: null,
     run: async (c, repeat) => {
-      const request = { system: spec.system, messages: [{ role: 'user' as const, content: spec.prompt.replaceAll('{{input}}', JSON.stringify(c.input)) }] };
+      const request = {
+        system: spec.system,
+        messages: [{ role: 'user' as const, content: spec.prompt.replaceAll('{{input}}', JSON.stringify(c.input)) }],
+      };
       const key = ResponseCache.keyOf({ target: identity, request, repeat });
       const hit = cache?.get<{ text: string; usage: TokenUsage | null }>(key);
       const res = hit ?? (await model.complete(request));
       const output = parseJsonAnswer(res.text, 'target');
       if (!hit) cache?.set(key, { text: res.text, usage: res.usage });
       const u = res.usage;
-      return u ? { output, usage: { inputTokens: u.inputTokens, outputTokens: u.outputTokens, costUsd: hit ? 0 : costOf(spec.endpoint.pricing, u) } } : { output };
+      return u
+        ? {
+            output,
+            usage: { inputTokens: u.inputTokens, outputTokens: u.outputTokens, costUsd: hit ? 0 : costOf(spec.endpoint.pricing, u) },
+          }
+        : { output };
     },
   };
 }

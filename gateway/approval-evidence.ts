@@ -19,7 +19,17 @@ export function approvalEvidence(req: ApprovalRequest, act: ApprovalAct): Eviden
   const document = {
     approvalId: req.id,
     ...act,
-    request: { tenant: req.tenant, agent: req.agent, tool: req.tool, tier: req.tier, argsDigest: req.argsDigest, required: req.required, requestedBy: req.requestedBy, requestedAt: req.requestedAt, expiresAt: req.expiresAt },
+    request: {
+      tenant: req.tenant,
+      agent: req.agent,
+      tool: req.tool,
+      tier: req.tier,
+      argsDigest: req.argsDigest,
+      required: req.required,
+      requestedBy: req.requestedBy,
+      requestedAt: req.requestedAt,
+      expiresAt: req.expiresAt,
+    },
     statusAfter: req.status,
   };
   const verb = act.decision === 'approve' ? 'approved' : 'denied';

@@ -99,7 +99,8 @@ export async function verifyApprovalTokens(
       if (claims.sub !== keyName) throw new Error(`names approver '${claims.sub}' but is signed by the key of '${keyName}'`);
       if (ledger.isUsed(claims.jti)) throw new Error('already used');
       if (ledger.isWithdrawn(claims.approvalId)) throw new Error(`request ${claims.approvalId} was denied or expired`);
-      if (!byApprover.has(claims.sub)) byApprover.set(claims.sub, { use: { approvalId: claims.approvalId, approver: claims.sub }, tokenId: claims.jti });
+      if (!byApprover.has(claims.sub))
+        byApprover.set(claims.sub, { use: { approvalId: claims.approvalId, approver: claims.sub }, tokenId: claims.jti });
       else problems.push(`${label}: a second token of approver '${claims.sub}' (approvers must be distinct)`);
     } catch (err) {
       problems.push(`${label}: ${err instanceof Error ? err.message : String(err)}`);
@@ -108,4 +109,3 @@ export async function verifyApprovalTokens(
   const valid = [...byApprover.values()];
   return { approvals: valid.map((v) => v.use), tokenIds: valid.map((v) => v.tokenId), problems };
 }
-

@@ -31,7 +31,9 @@ test('approve signs a token that verifies for exactly this binding; critical nee
   const store = new ApprovalStore(dir);
   const alice = generateKeyPairSync('ed25519');
   const bob = generateKeyPairSync('ed25519');
-  const trusted = { keys: [trustedKeyFromPublicKey(alice.publicKey, 'alice', ['approval']), trustedKeyFromPublicKey(bob.publicKey, 'bob', ['approval'])] };
+  const trusted = {
+    keys: [trustedKeyFromPublicKey(alice.publicKey, 'alice', ['approval']), trustedKeyFromPublicKey(bob.publicKey, 'bob', ['approval'])],
+  };
   const req = request(store, Date.now(), 'critical');
   expect((await store.approve(req.id, 'alice', alice.privateKey)).status).toBe('pending');
   expect((await store.approve(req.id, 'bob', bob.privateKey)).status).toBe('approved');
@@ -68,7 +70,8 @@ test('requests expire: tokens stop counting and expire() records it', async () =
 
 test('a gated call reads one indexed request, not every file; a store without the index is indexed once', async () => {
   const store = new ApprovalStore(dir);
-  for (let i = 0; i < 50; i++) store.request({ ...binding, argsDigest: digestJson({ i }), tier: 'write-high', args: { i }, requestedBy: 'agent', ttlSeconds: 60 });
+  for (let i = 0; i < 50; i++)
+    store.request({ ...binding, argsDigest: digestJson({ i }), tier: 'write-high', args: { i }, requestedBy: 'agent', ttlSeconds: 60 });
   const alice = generateKeyPairSync('ed25519');
   const req = request(store);
   await store.approve(req.id, 'alice', alice.privateKey);

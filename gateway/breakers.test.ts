@@ -45,10 +45,14 @@ describe('UpstreamGuard', () => {
   test('a slow call times out and aborts; the bulkhead refuses calls beyond maxConcurrent for that key only', async () => {
     const guard = new UpstreamGuard(opts);
     let aborted = false;
-    const slow = guard.run('a', (signal) => new Promise((resolve) => {
-      signal.addEventListener('abort', () => (aborted = true));
-      setTimeout(resolve, 500);
-    }));
+    const slow = guard.run(
+      'a',
+      (signal) =>
+        new Promise((resolve) => {
+          signal.addEventListener('abort', () => (aborted = true));
+          setTimeout(resolve, 500);
+        }),
+    );
     await expect(guard.run('a', async () => 1)).rejects.toThrow(/1 calls in flight/);
     await expect(guard.run('b', async () => 2)).resolves.toBe(2);
     await expect(slow).rejects.toThrow(/did not answer within 50 ms/);

@@ -89,7 +89,8 @@ export class UpstreamGuard {
     const state = this.state(key);
     if (state === 'open') throw new UpstreamRefused(`circuit open for ${key} after ${s.failures} consecutive failures`);
     if (state === 'half-open' && s.probing) throw new UpstreamRefused(`circuit half-open for ${key}: a probe call is in flight`);
-    if (s.inFlight >= this.opts.maxConcurrent) throw new UpstreamRefused(`${key} has ${s.inFlight} calls in flight (limit ${this.opts.maxConcurrent})`);
+    if (s.inFlight >= this.opts.maxConcurrent)
+      throw new UpstreamRefused(`${key} has ${s.inFlight} calls in flight (limit ${this.opts.maxConcurrent})`);
     if (state === 'half-open') s.probing = true;
     s.inFlight++;
     const abort = new AbortController();

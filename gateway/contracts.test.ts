@@ -8,7 +8,12 @@ const tools = [
       type: 'object',
       required: ['negotiationId', 'amountCents'],
       additionalProperties: false,
-      properties: { tenant_id: { type: 'string' }, negotiationId: { type: 'string' }, amountCents: { type: 'integer', minimum: 0 }, due: { type: 'string', format: 'date' } },
+      properties: {
+        tenant_id: { type: 'string' },
+        negotiationId: { type: 'string' },
+        amountCents: { type: 'integer', minimum: 0 },
+        due: { type: 'string', format: 'date' },
+      },
     },
   },
 ];
@@ -19,7 +24,12 @@ test('valid arguments pass; each violation names its argument', () => {
   const bad = c.check('submit_bid', { amountCents: 1.5, due: 'tomorrow', extra: true });
   expect(bad.ok).toBe(false);
   expect(bad.errors).toEqual(
-    expect.arrayContaining(["args: must have required property 'negotiationId'", 'args.amountCents: must be integer', 'args.due: must match format "date"', "args: must NOT have additional properties 'extra'"]),
+    expect.arrayContaining([
+      "args: must have required property 'negotiationId'",
+      'args.amountCents: must be integer',
+      'args.due: must match format "date"',
+      "args: must NOT have additional properties 'extra'",
+    ]),
   );
 });
 

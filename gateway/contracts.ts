@@ -25,7 +25,10 @@ export class ToolContracts {
       try {
         this.validators.set(tool.name, ajv.compile(tool.args as object));
       } catch (err) {
-        throw new InputError(`argument contract does not compile: ${(err as Error).message}`, { file: source, field: `tools.${tool.name}.args` });
+        throw new InputError(`argument contract does not compile: ${(err as Error).message}`, {
+          file: source,
+          field: `tools.${tool.name}.args`,
+        });
       }
     }
   }

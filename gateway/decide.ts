@@ -182,7 +182,8 @@ export class DecisionPath {
       if (!policy) decision = deny([`agent '${identity.agentId}' has no verified manifest at this gateway`]);
       else if (!tool) decision = deny([`unknown tool '${call.tool}': not in the manifest of agent '${identity.agentId}'`]);
       else if (unknownSwitches.length > 0) decision = deny(unknownSwitches);
-      else if (this.opts.rateLimiter && !this.opts.rateLimiter.take(identity.tenantId)) decision = deny([`tenant '${identity.tenantId}' is over its call rate`]);
+      else if (this.opts.rateLimiter && !this.opts.rateLimiter.take(identity.tenantId))
+        decision = deny([`tenant '${identity.tenantId}' is over its call rate`]);
       else {
         const bound = bindTenant(call.args, identity.tenantId, tool.takesTenant);
         if (!bound.ok) decision = deny([bound.reason]);
@@ -246,15 +247,34 @@ export class DecisionPath {
               // Approvals are missing: deny even if the packs would allow, and open a request only
               // when approvals are what stands in the way.
               const wouldAllow = approversThatWouldAllow(approvals.map((a) => a.approver)) !== undefined;
-              decision = { ...decision, decision: 'deny', reasons: [...decision.reasons, `tier ${tool.tier} call needs ${needed} distinct approver(s), the call has ${approvals.length}`] };
+              decision = {
+                ...decision,
+                decision: 'deny',
+                reasons: [
+                  ...decision.reasons,
+                  `tier ${tool.tier} call needs ${needed} distinct approver(s), the call has ${approvals.length}`,
+                ],
+              };
               if (wouldAllow) {
-                const req = this.opts.approvals.request({ ...binding, tier: tool.tier, required: needed, args, requestedBy: identity.principal, ttlSeconds: this.opts.approvalTtlSeconds ?? 3600 });
+                const req = this.opts.approvals.request({
+                  ...binding,
+                  tier: tool.tier,
+                  required: needed,
+                  args,
+                  requestedBy: identity.principal,
+                  ttlSeconds: this.opts.approvalTtlSeconds ?? 3600,
+                });
                 pending = { id: req.id, required: req.required, approvers: approvals.length };
                 decision.reasons.push(`approval request ${req.id} is pending`);
               }
             } else if (decision.decision === 'allow' && tokenIds.length > 0) {
               const reused = tokenIds.filter((id) => !this.opts.approvals.consume(id));
-              if (reused.length > 0) decision = { ...decision, decision: 'deny', reasons: [...decision.reasons, `approval token(s) already used: ${reused.join(', ')}`] };
+              if (reused.length > 0)
+                decision = {
+                  ...decision,
+                  decision: 'deny',
+                  reasons: [...decision.reasons, `approval token(s) already used: ${reused.join(', ')}`],
+                };
             }
           }
         }

@@ -7,7 +7,9 @@ const UidText = z.string().refine((s) => parseUid(s) !== undefined, 'expected an
 
 /** The gateway's entity data file: the shape of a pack's tests/fixtures.yaml. */
 const EntityFile = z.strictObject({
-  entities: z.array(z.strictObject({ uid: UidText, parents: z.array(UidText).default([]), attrs: z.record(z.string(), z.unknown()).default({}) })).default([]),
+  entities: z
+    .array(z.strictObject({ uid: UidText, parents: z.array(UidText).default([]), attrs: z.record(z.string(), z.unknown()).default({}) }))
+    .default([]),
   tenants: z.record(z.string(), z.strictObject({ limits: z.record(z.string(), z.unknown()).default({}) })).default({}),
 });
 
@@ -22,7 +24,10 @@ export class EntityDirectory implements DecisionData {
   static load(files: string | readonly string[]): EntityDirectory {
     const loaded = (typeof files === 'string' ? [files] : files).map((file) => ({ file, data: readYaml(file, EntityFile) }));
     if (loaded.every((f) => f.data.entities.length === 0)) {
-      throw new InputError('no entities: the gateway could resolve no resource', { file: loaded.map((f) => f.file).join(', '), field: 'entities' });
+      throw new InputError('no entities: the gateway could resolve no resource', {
+        file: loaded.map((f) => f.file).join(', '),
+        field: 'entities',
+      });
     }
     return new EntityDirectory(FixtureStore.fromFiles(loaded));
   }

@@ -88,29 +88,40 @@ export class EnvelopeReceiver {
   receive(envelope: unknown, nowMs = Date.now()): AgentMessage {
     const env = DsseEnvelope.safeParse(envelope);
     if (!env.success) throw new FindingError('envelope refused: not a DSSE envelope');
-    const verified = verifyEnvelope(env.data, this.policy.trustedKeys, { payloadType: AGENT_ENVELOPE_PAYLOAD_TYPE, purpose: 'agent-envelope' });
+    const verified = verifyEnvelope(env.data, this.policy.trustedKeys, {
+      payloadType: AGENT_ENVELOPE_PAYLOAD_TYPE,
+      purpose: 'agent-envelope',
+    });
     let parsed: ReturnType<typeof AgentMessage.safeParse>;
     try {
       parsed = AgentMessage.safeParse(JSON.parse(verified.payload.toString('utf8')));
     } catch {
       throw new FindingError('envelope refused: payload is not JSON');
     }
-    if (!parsed.success) throw new FindingError(`envelope refused: payload ${parsed.error.issues[0]!.path.join('.')}: ${parsed.error.issues[0]!.message}`);
+    if (!parsed.success)
+      throw new FindingError(`envelope refused: payload ${parsed.error.issues[0]!.path.join('.')}: ${parsed.error.issues[0]!.message}`);
     const msg = parsed.data;
     if (!verified.signedBy.some((k) => k.name === msg.agent_id)) {
-      throw new FindingError(`envelope refused: claims agent '${msg.agent_id}' but is signed by ${verified.signedBy.map((k) => k.name).join(', ')}`);
+      throw new FindingError(
+        `envelope refused: claims agent '${msg.agent_id}' but is signed by ${verified.signedBy.map((k) => k.name).join(', ')}`,
+      );
     }
-    if (msg.tenant_id !== this.policy.tenant) throw new FindingError(`envelope refused: tenant '${msg.tenant_id}' crosses the boundary of tenant '${this.policy.tenant}'`);
+    if (msg.tenant_id !== this.policy.tenant)
+      throw new FindingError(`envelope refused: tenant '${msg.tenant_id}' crosses the boundary of tenant '${this.policy.tenant}'`);
     const sender = this.policy.senders[msg.agent_id];
     if (!sender) throw new FindingError(`envelope refused: agent '${msg.agent_id}' may not call this receiver`);
-    if (msg.policy_context !== sender.manifestDigest) throw new FindingError(`envelope refused: policy_context ${msg.policy_context} is not the current manifest of '${msg.agent_id}'`);
-    if (!sender.actions.includes(msg.action)) throw new FindingError(`envelope refused: action '${msg.action}' is not in the contract of '${msg.agent_id}'`);
-    if (msg.ttl > this.policy.maxTtlSeconds) throw new FindingError(`envelope refused: ttl ${msg.ttl}s exceeds ${this.policy.maxTtlSeconds}s`);
+    if (msg.policy_context !== sender.manifestDigest)
+      throw new FindingError(`envelope refused: policy_context ${msg.policy_context} is not the current manifest of '${msg.agent_id}'`);
+    if (!sender.actions.includes(msg.action))
+      throw new FindingError(`envelope refused: action '${msg.action}' is not in the contract of '${msg.agent_id}'`);
+    if (msg.ttl > this.policy.maxTtlSeconds)
+      throw new FindingError(`envelope refused: ttl ${msg.ttl}s exceeds ${this.policy.maxTtlSeconds}s`);
     const skew = (this.policy.skewSeconds ?? 5) * 1000;
     const expiresAt = (msg.iat + msg.ttl) * 1000;
     if (msg.iat * 1000 > nowMs + skew) throw new FindingError('envelope refused: issued in the future');
     if (expiresAt <= nowMs) throw new FindingError(`envelope refused: expired ${Math.round((nowMs - expiresAt) / 1000)}s ago`);
-    if (!this.nonces.remember(`${msg.agent_id}:${msg.nonce}`, expiresAt + skew, nowMs)) throw new FindingError(`envelope refused: nonce ${msg.nonce} replayed`);
+    if (!this.nonces.remember(`${msg.agent_id}:${msg.nonce}`, expiresAt + skew, nowMs))
+      throw new FindingError(`envelope refused: nonce ${msg.nonce} replayed`);
     return msg;
   }
 }

@@ -21,13 +21,20 @@ afterEach(() => rmSync(dir, { recursive: true, force: true }));
 test('a JWKS file verifies platform tokens; issuer, audience and claim shape are enforced', async () => {
   const verifier = IdentityVerifier.fromConfig({ jwks, issuer: 'https://idp', audience: 'gw' });
   const token = (claims: Record<string, unknown>, iss = 'https://idp') =>
-    new SignJWT(claims).setProtectedHeader({ alg: 'EdDSA', kid: 'k1' }).setIssuer(iss).setAudience('gw').setExpirationTime('5m').sign(privateKey);
+    new SignJWT(claims)
+      .setProtectedHeader({ alg: 'EdDSA', kid: 'k1' })
+      .setIssuer(iss)
+      .setAudience('gw')
+      .setExpirationTime('5m')
+      .sign(privateKey);
   await expect(verifier.verify(await token({ sub: 'u1', tenantId: 'acme', agentId: 'spot-bidding' }))).resolves.toEqual({
     principal: 'u1',
     tenantId: 'acme',
     agentId: 'spot-bidding',
   });
-  await expect(verifier.verify(await token({ sub: 'u1', tenantId: 'acme', agentId: 'a' }, 'https://evil'))).rejects.toThrow(/ERR_JWT_CLAIM_VALIDATION_FAILED/);
+  await expect(verifier.verify(await token({ sub: 'u1', tenantId: 'acme', agentId: 'a' }, 'https://evil'))).rejects.toThrow(
+    /ERR_JWT_CLAIM_VALIDATION_FAILED/,
+  );
   await expect(verifier.verify(await token({ sub: 'u1', agentId: 'a', 'custom:tenantId': 'acme' }))).rejects.toThrow(/tenantId/);
   expect(() => IdentityVerifier.fromConfig({ jwks: join(dir, 'missing.json'), issuer: 'i', audience: 'a' })).toThrow(/JWKS file not found/);
 });
@@ -36,7 +43,13 @@ test('a verified token is remembered until it expires; the cache is bounded; fai
   let now = Date.now();
   const verifier = IdentityVerifier.fromConfig({ jwks, issuer: 'https://idp', audience: 'gw', cacheSize: 2 }, () => now);
   const token = (sub: string, exp = Math.floor(now / 1000) + 60) =>
-    new SignJWT({ tenantId: 'acme', agentId: 'spot-bidding' }).setProtectedHeader({ alg: 'EdDSA', kid: 'k1' }).setSubject(sub).setIssuer('https://idp').setAudience('gw').setExpirationTime(exp).sign(privateKey);
+    new SignJWT({ tenantId: 'acme', agentId: 'spot-bidding' })
+      .setProtectedHeader({ alg: 'EdDSA', kid: 'k1' })
+      .setSubject(sub)
+      .setIssuer('https://idp')
+      .setAudience('gw')
+      .setExpirationTime(exp)
+      .sign(privateKey);
   const a = await token('a');
   expect((await verifier.verify(a)).principal).toBe('a');
   expect((await verifier.verify(a)).principal).toBe('a');
@@ -50,7 +63,11 @@ test('a verified token is remembered until it expires; the cache is bounded; fai
   for (const t of [b, c, d]) await verifier.verify(t);
   expect(verifier.rememberedTokens).toBe(2);
   const [head, payload, sig] = d.split('.');
-  const forged = [head, Buffer.from(JSON.stringify({ ...JSON.parse(Buffer.from(payload!, 'base64url').toString()), tenantId: 'globex' })).toString('base64url'), sig].join('.');
+  const forged = [
+    head,
+    Buffer.from(JSON.stringify({ ...JSON.parse(Buffer.from(payload!, 'base64url').toString()), tenantId: 'globex' })).toString('base64url'),
+    sig,
+  ].join('.');
   await expect(verifier.verify(forged)).rejects.toThrow(/token rejected/);
   await expect(verifier.verify(forged)).rejects.toThrow(/token rejected/);
   expect(verifier.rememberedTokens).toBe(2);

@@ -5,7 +5,13 @@
  * one audit record a decision. Also signed agent-to-agent envelopes and per-tenant breakers.
  */
 export { ApprovalRequest, ApprovalStore, requiredApprovals, type ApprovalBinding } from './approvals.js';
-export { signApprovalToken, verifyApprovalTokens, type SignedApprovalToken, type TokenLedger, type VerifiedApprovals } from './approval-tokens.js';
+export {
+  signApprovalToken,
+  verifyApprovalTokens,
+  type SignedApprovalToken,
+  type TokenLedger,
+  type VerifiedApprovals,
+} from './approval-tokens.js';
 export { RateLimiter, UpstreamGuard, UpstreamRefused, type RateLimit, type UpstreamGuardOptions } from './breakers.js';
 export { ToolContracts, type ContractCheck } from './contracts.js';
 export {
@@ -19,8 +25,22 @@ export {
   type StageTimes,
 } from './decide.js';
 export { EntityDirectory } from './entities.js';
-export { KillSwitchDoc, KillSwitchFile, NO_KILL_SWITCHES, withKillSwitches, type KillSwitchState, type SwitchKind } from './kill-switch-file.js';
-export { AGENT_ENVELOPE_PAYLOAD_TYPE, AgentMessage, EnvelopeReceiver, NonceStore, sealAgentMessage, type ReceiverPolicy } from './envelopes.js';
+export {
+  KillSwitchDoc,
+  KillSwitchFile,
+  NO_KILL_SWITCHES,
+  withKillSwitches,
+  type KillSwitchState,
+  type SwitchKind,
+} from './kill-switch-file.js';
+export {
+  AGENT_ENVELOPE_PAYLOAD_TYPE,
+  AgentMessage,
+  EnvelopeReceiver,
+  NonceStore,
+  sealAgentMessage,
+  type ReceiverPolicy,
+} from './envelopes.js';
 export { IdentityVerifier, type CallerIdentity, type IdentityConfig } from './identity.js';
 export { HttpRefusal, serveStatelessMcp, type LoopbackMcp } from './loopback-mcp.js';
 export { connectInProcess, createGatewayServer, serveGatewayHttp, type DecisionMeta } from './mcp-server.js';

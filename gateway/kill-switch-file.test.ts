@@ -8,7 +8,10 @@ import { unknownKillSwitches } from './kill-switches.js';
 
 const data: DecisionData = {
   limits: () => ({}),
-  resolve: (uid) => (uid.type === 'Charter::Tenant' || uid.type === 'Charter::Agent' ? [{ uid, attrs: { suspended: uid.id === 'umbrella' }, parents: [] }] : undefined),
+  resolve: (uid) =>
+    uid.type === 'Charter::Tenant' || uid.type === 'Charter::Agent'
+      ? [{ uid, attrs: { suspended: uid.id === 'umbrella' }, parents: [] }]
+      : undefined,
 };
 const suspended = (d: DecisionData, type: string, id: string) => d.resolve({ type, id })![0]!.attrs.suspended;
 
@@ -23,7 +26,11 @@ describe('withKillSwitches', () => {
     expect([suspended(d, 'Charter::Tenant', 'acme'), suspended(d, 'Charter::Tenant', 'umbrella')]).toEqual([false, true]);
     switches.engage('tenant', 'acme', 'ann', 'incident');
     switches.engage('agent', 'spot-bidding', 'ann', 'incident');
-    expect([suspended(d, 'Charter::Tenant', 'acme'), suspended(d, 'Charter::Agent', 'spot-bidding'), suspended(d, 'Charter::Agent', 'other')]).toEqual([true, true, false]);
+    expect([
+      suspended(d, 'Charter::Tenant', 'acme'),
+      suspended(d, 'Charter::Agent', 'spot-bidding'),
+      suspended(d, 'Charter::Agent', 'other'),
+    ]).toEqual([true, true, false]);
     switches.release('tenant', 'acme', 'ann', 'resolved');
     expect(suspended(d, 'Charter::Tenant', 'acme')).toBe(false);
 

@@ -98,7 +98,10 @@ export class KillSwitchFile implements KillSwitchState {
   engage(kind: SwitchKind, id: string, by: string, reason: string, now = new Date()): EvidenceRecord {
     const doc = this.read();
     const current = doc[section(kind)][id];
-    if (current) throw new FindingError(`the kill switch of ${kind} '${id}' is already engaged (by ${current.by} at ${current.at}: ${current.reason})`);
+    if (current)
+      throw new FindingError(
+        `the kill switch of ${kind} '${id}' is already engaged (by ${current.by} at ${current.at}: ${current.reason})`,
+      );
     const engaged = { reason, by, at: now.toISOString() };
     this.write({ ...doc, [section(kind)]: { ...doc[section(kind)], [id]: engaged } });
     return switchEvidence(kind, id, { action: 'engage', ...engaged });
@@ -114,11 +117,18 @@ export class KillSwitchFile implements KillSwitchState {
   }
 
   private write(doc: KillSwitchDoc): void {
-    writeFileAtomic(this.file, `# Engaged kill switches (charter killswitch engage|release); every change is in the audit trail.\n${stringify(doc)}`);
+    writeFileAtomic(
+      this.file,
+      `# Engaged kill switches (charter killswitch engage|release); every change is in the audit trail.\n${stringify(doc)}`,
+    );
   }
 }
 
-function switchEvidence(kind: SwitchKind, id: string, act: { action: 'engage' | 'release'; reason: string; by: string; at: string; engaged?: Engaged }): EvidenceRecord {
+function switchEvidence(
+  kind: SwitchKind,
+  id: string,
+  act: { action: 'engage' | 'release'; reason: string; by: string; at: string; engaged?: Engaged },
+): EvidenceRecord {
   const document = { kind, id, ...act };
   const verb = act.action === 'engage' ? 'engaged' : 'released';
   return evidenceRecord({

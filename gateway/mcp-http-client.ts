@@ -28,7 +28,10 @@ export class LazyMcpClient {
   get(): Promise<Client> {
     if (!this.pending) {
       const client = new Client({ name: this.name, version: '0.1.0' });
-      const transport = new StreamableHTTPClientTransport(new URL(this.url), { fetch: ownSignalFetch, ...(this.requestInit ? { requestInit: this.requestInit } : {}) });
+      const transport = new StreamableHTTPClientTransport(new URL(this.url), {
+        fetch: ownSignalFetch,
+        ...(this.requestInit ? { requestInit: this.requestInit } : {}),
+      });
       const pending = client.connect(transport).then(() => client);
       pending.catch(() => {
         if (this.pending === pending) this.pending = undefined;

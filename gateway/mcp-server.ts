@@ -51,7 +51,10 @@ function decisionMeta(d: GatewayDecision): DecisionMeta {
  * decision path, and forwards what is not blocked to the upstream tool server.
  */
 export function createGatewayServer(path: DecisionPath, upstreams: UpstreamPool, identity: CallerIdentity): Server {
-  const server = new Server({ name: 'charter-gateway', version: '0.1.0' }, { capabilities: { tools: {} }, jsonSchemaValidator: SCHEMA_VALIDATOR });
+  const server = new Server(
+    { name: 'charter-gateway', version: '0.1.0' },
+    { capabilities: { tools: {} }, jsonSchemaValidator: SCHEMA_VALIDATOR },
+  );
   server.setRequestHandler(ListToolsRequestSchema, async () => ({
     tools: path.toolsFor(identity.agentId).map((t) => ({
       name: t.name,
@@ -74,7 +77,8 @@ export function createGatewayServer(path: DecisionPath, upstreams: UpstreamPool,
     });
     const _meta = { 'charter/decision': decisionMeta(d) };
     if (d.blocked) {
-      const text = d.outcome === 'approval-pending' ? `approval pending (request ${d.approvalRequest!.id})` : `denied: ${d.record.reasons.join('; ')}`;
+      const text =
+        d.outcome === 'approval-pending' ? `approval pending (request ${d.approvalRequest!.id})` : `denied: ${d.record.reasons.join('; ')}`;
       return { isError: true, content: [{ type: 'text', text }], _meta };
     }
     try {
@@ -103,7 +107,12 @@ export async function connectInProcess(path: DecisionPath, upstreams: UpstreamPo
  * decide for); it is recorded as a deny without a verified tenant, rate-limited
  * (`DecisionPath.refusals`), and the count not yet recorded is written when the server closes.
  */
-export async function serveGatewayHttp(path: DecisionPath, upstreams: UpstreamPool, verifier: IdentityVerifier, port = 0): Promise<LoopbackMcp> {
+export async function serveGatewayHttp(
+  path: DecisionPath,
+  upstreams: UpstreamPool,
+  verifier: IdentityVerifier,
+  port = 0,
+): Promise<LoopbackMcp> {
   const refuse = async (why: string, req: IncomingMessage): Promise<never> => {
     await path.refusals.refused(why, req.socket.remoteAddress ?? 'unknown address');
     throw new HttpRefusal(401, why);

@@ -42,7 +42,9 @@ export function openDecisionPath(config: GatewayConfig): DecisionPath {
   }
   return new DecisionPath({
     manifests,
-    data: config.killSwitches ? withKillSwitches(EntityDirectory.load(config.entitiesFile), config.killSwitches) : EntityDirectory.load(config.entitiesFile),
+    data: config.killSwitches
+      ? withKillSwitches(EntityDirectory.load(config.entitiesFile), config.killSwitches)
+      : EntityDirectory.load(config.entitiesFile),
     audit: config.audit,
     approvals: new ApprovalStore(config.approvalsDir),
     trustedKeys: loadTrustedKeys(config.trustedKeysFile),

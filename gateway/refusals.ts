@@ -57,7 +57,8 @@ export class RefusalRecorder {
   private async write(reasons: string[], refusals: number, t0: number): Promise<void> {
     const carried = this.unrecorded;
     const since = this.unrecordedSince;
-    if (carried > 0) reasons.push(`${carried} more unauthenticated request(s) refused since ${since}, not recorded one by one (rate limit)`);
+    if (carried > 0)
+      reasons.push(`${carried} more unauthenticated request(s) refused since ${since}, not recorded one by one (rate limit)`);
     this.unrecorded = 0;
     this.unrecordedSince = null;
     const record: DecisionRecord = {

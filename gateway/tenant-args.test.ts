@@ -8,7 +8,10 @@ test('tenant_id is injected from the claim when the contract takes one, and left
 });
 
 test('a tenant_id other than the claim, at any depth, is refused with its path', () => {
-  expect(bindTenant({ tenant_id: 'globex' }, 'acme', true)).toEqual({ ok: false, reason: "tenant mismatch: args.tenant_id is 'globex', the caller's tenant is 'acme'" });
+  expect(bindTenant({ tenant_id: 'globex' }, 'acme', true)).toEqual({
+    ok: false,
+    reason: "tenant mismatch: args.tenant_id is 'globex', the caller's tenant is 'acme'",
+  });
   const nested = bindTenant({ lines: [{ x: 1 }, { meta: { tenant_id: 'globex' } }] }, 'acme', true);
   expect(nested.ok).toBe(false);
   expect(!nested.ok && nested.reason).toMatch(/args.lines\[1\].meta.tenant_id/);

@@ -26,7 +26,10 @@ describe('UpstreamPool deadlines', () => {
       await expect(slow).resolves.toMatchObject({ content: [{ type: 'text', text: expect.stringContaining('"ok":true') }] });
 
       const slower = pool.call('acme', 'quote', { delayMs: 500_000 });
-      const outcome = slower.then(() => 'answered', (err: unknown) => String(err));
+      const outcome = slower.then(
+        () => 'answered',
+        (err: unknown) => String(err),
+      );
       await untilTrue(() => server.received.length === 2);
       await vi.advanceTimersByTimeAsync(120_001);
       expect(await outcome).toContain('did not answer within 120000 ms');
@@ -55,7 +58,9 @@ describe('guardedToolCall retries', () => {
 
   test('an idempotent call whose connection broke is sent once more; a second break is the failure', async () => {
     const once = flaky(1);
-    await expect(guardedToolCall(guard(), 'k', once.get, { name: 'get' }, { idempotent: true })).resolves.toMatchObject({ content: [{ text: 'ok' }] });
+    await expect(guardedToolCall(guard(), 'k', once.get, { name: 'get' }, { idempotent: true })).resolves.toMatchObject({
+      content: [{ text: 'ok' }],
+    });
     expect(once.calls()).toBe(2);
     const twice = flaky(2);
     await expect(guardedToolCall(guard(), 'k', twice.get, { name: 'get' }, { idempotent: true })).rejects.toThrow('fetch failed');

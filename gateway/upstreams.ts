@@ -25,9 +25,16 @@ export function isConnectionFailure(err: unknown): boolean {
  * connection broke is sent once more, within the same deadline: a kept-alive connection the
  * server closed just as the request went out is a routine event, not an upstream failure.
  */
-export async function guardedToolCall(guard: UpstreamGuard, key: string, client: () => Promise<Client>, params: CallToolRequest['params'], opts: { idempotent?: boolean } = {}): Promise<CallToolResult> {
+export async function guardedToolCall(
+  guard: UpstreamGuard,
+  key: string,
+  client: () => Promise<Client>,
+  params: CallToolRequest['params'],
+  opts: { idempotent?: boolean } = {},
+): Promise<CallToolResult> {
   return guard.run(key, async (signal) => {
-    const send = async () => (await (await client()).callTool(params, undefined, { signal, timeout: guard.timeoutMs + 1_000 })) as CallToolResult;
+    const send = async () =>
+      (await (await client()).callTool(params, undefined, { signal, timeout: guard.timeoutMs + 1_000 })) as CallToolResult;
     try {
       return await send();
     } catch (err) {

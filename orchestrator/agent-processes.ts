@@ -32,7 +32,13 @@ export interface AgentProcesses {
  * gets the exact manifest envelope and trusted keys the gateway uses, written to
  * `<home>/orchestrator/agent-processes/`, and verifies them itself before serving.
  */
-export async function startAgentProcesses(path: DecisionPath, upstreams: UpstreamPool, manifests: DecisionPathOptions['manifests'], trustedKeys: TrustedKeysFile, opts: AgentProcessOptions): Promise<AgentProcesses> {
+export async function startAgentProcesses(
+  path: DecisionPath,
+  upstreams: UpstreamPool,
+  manifests: DecisionPathOptions['manifests'],
+  trustedKeys: TrustedKeysFile,
+  opts: AgentProcessOptions,
+): Promise<AgentProcesses> {
   const identity = await AgentIdentityIssuer.open(opts.home);
   const gateway = await serveGatewayHttp(path, upstreams, IdentityVerifier.fromConfig(AGENT_IDENTITY.config(opts.home)));
   const runDir = join(opts.home, 'orchestrator', 'agent-processes');
@@ -46,7 +52,24 @@ export async function startAgentProcesses(path: DecisionPath, upstreams: Upstrea
   const charter = opts.charter ?? [process.execPath, contentPath('dist', 'cli', 'main.js')];
   const supervisor = new AgentSupervisor({
     agents: AGENT_NAMES.filter((a) => digests.has(a)),
-    argv: (agent) => [...charter, 'agents', 'serve', '--agent', agent, '--gateway-url', gateway.url, '--home', opts.home, '--manifest', join(runDir, `${agent}.manifest.json`), '--trusted-keys', trustedFile, '--tool-timeout-ms', String(upstreams.callerTimeoutMs), '--supervised'],
+    argv: (agent) => [
+      ...charter,
+      'agents',
+      'serve',
+      '--agent',
+      agent,
+      '--gateway-url',
+      gateway.url,
+      '--home',
+      opts.home,
+      '--manifest',
+      join(runDir, `${agent}.manifest.json`),
+      '--trusted-keys',
+      trustedFile,
+      '--tool-timeout-ms',
+      String(upstreams.callerTimeoutMs),
+      '--supervised',
+    ],
     ...(opts.readyTimeoutMs ? { readyTimeoutMs: opts.readyTimeoutMs } : {}),
     ...(opts.maxRestarts !== undefined ? { maxRestarts: opts.maxRestarts } : {}),
     ...(opts.warn ? { warn: opts.warn } : {}),

@@ -10,7 +10,13 @@ async function crash(sup: AgentSupervisor): Promise<void> {
   const pid = sup.pid('a')!;
   process.kill(pid, 'SIGKILL');
   const end = Date.now() + 20_000;
-  while (sup.pid('a') === pid && !(await sup.endpoint('a').then(() => false, () => true))) {
+  while (
+    sup.pid('a') === pid &&
+    !(await sup.endpoint('a').then(
+      () => false,
+      () => true,
+    ))
+  ) {
     if (Date.now() > end) throw new Error('the supervisor did not react to the crash');
     await new Promise((r) => setTimeout(r, 20));
   }
@@ -23,8 +29,14 @@ describe('AgentSupervisor restarts', () => {
     try {
       await sup.start();
       for (let i = 0; i < 3; i++) await crash(sup);
-      expect(warnings.map((w) => w.replace(/.*; /, ''))).toEqual(['restarting (1/2)', 'restarting (2/2)', 'not restarting (2 restarts within 60 s used)']);
-      await expect(sup.endpoint('a')).rejects.toThrow(/agent process a is down: it was killed by SIGKILL and was restarted 2 time\(s\) within 60 s/);
+      expect(warnings.map((w) => w.replace(/.*; /, ''))).toEqual([
+        'restarting (1/2)',
+        'restarting (2/2)',
+        'not restarting (2 restarts within 60 s used)',
+      ]);
+      await expect(sup.endpoint('a')).rejects.toThrow(
+        /agent process a is down: it was killed by SIGKILL and was restarted 2 time\(s\) within 60 s/,
+      );
     } finally {
       await sup.close();
     }

@@ -108,7 +108,11 @@ export class AgentSupervisor {
       failure: async (cause) => {
         const how = await Promise.race([r.exited, new Promise<undefined>((res) => setTimeout(res, 1_000, undefined))]);
         const detail = errorWithCauses(cause);
-        return new FindingError(how ? `agent process ${agent} (pid ${pid}) ${how} during the invocation: ${detail}` : `agent process ${agent} (pid ${pid}) did not answer the invocation: ${detail}`);
+        return new FindingError(
+          how
+            ? `agent process ${agent} (pid ${pid}) ${how} during the invocation: ${detail}`
+            : `agent process ${agent} (pid ${pid}) did not answer the invocation: ${detail}`,
+        );
       },
     };
   }
@@ -154,10 +158,16 @@ export class AgentSupervisor {
           reject(new FindingError(`agent process ${agent} printed '${line.slice(0, 200)}' instead of its loopback URL${tail()}`));
           return;
         }
-        waitHealthy(url, deadline).then(() => resolve(url), (err: unknown) => reject(new FindingError(`agent process ${agent}: ${errorMessage(err)}${tail()}`)));
+        waitHealthy(url, deadline).then(
+          () => resolve(url),
+          (err: unknown) => reject(new FindingError(`agent process ${agent}: ${errorMessage(err)}${tail()}`)),
+        );
       });
       void exited.then((how) => reject(new FindingError(`agent process ${agent} ${how} before it was ready${tail()}`)));
-      setTimeout(() => reject(new FindingError(`agent process ${agent} was not ready within ${this.opts.readyTimeoutMs ?? 60_000} ms${tail()}`)), Math.max(0, deadline - Date.now())).unref();
+      setTimeout(
+        () => reject(new FindingError(`agent process ${agent} was not ready within ${this.opts.readyTimeoutMs ?? 60_000} ms${tail()}`)),
+        Math.max(0, deadline - Date.now()),
+      ).unref();
     });
     const running: Running = { child, ready, exited, stderr, startMs: t0 };
     ready.then(() => this.startMs.set(agent, performance.now() - t0)).catch(() => undefined);
@@ -174,7 +184,9 @@ export class AgentSupervisor {
     const max = this.opts.maxRestarts ?? 3;
     if (n > max) {
       this.down.set(agent, `it ${how} and was restarted ${max} time(s) within ${windowMs / 1000} s already${tail}`);
-      this.opts.warn?.(`agent process ${agent} (pid ${r.child.pid}) ${how}; not restarting (${max} restarts within ${windowMs / 1000} s used)`);
+      this.opts.warn?.(
+        `agent process ${agent} (pid ${r.child.pid}) ${how}; not restarting (${max} restarts within ${windowMs / 1000} s used)`,
+      );
       return;
     }
     this.restarts.set(agent, [...recent, now]);

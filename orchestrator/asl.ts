@@ -3,7 +3,10 @@ import { FindingError } from '../common/index.js';
 import { NODE_RETRY } from './retry.js';
 
 /** asl-validator is CommonJS without types: one function, definition in, `{ isValid, errors }` out. */
-type AslValidator = (definition: unknown, opts?: { checkPaths?: boolean; checkArn?: boolean }) => { isValid: boolean; errors: Array<{ 'Error code': string; Message: string }> };
+type AslValidator = (
+  definition: unknown,
+  opts?: { checkPaths?: boolean; checkArn?: boolean },
+) => { isValid: boolean; errors: Array<{ 'Error code': string; Message: string }> };
 const validator = createRequire(import.meta.url)('asl-validator') as AslValidator;
 
 export interface AslOptions {
@@ -56,12 +59,22 @@ export function exportAsl(opts: AslOptions = {}): AslDefinition {
   });
   const strategy = (node: string) => task(node, 'BidsReceived?');
   return {
-    Comment: 'Charter procurement negotiation: the seven-node DAG of the reference workload (checkpoint after every node, keyed tenant_id#negotiation_id).',
+    Comment:
+      'Charter procurement negotiation: the seven-node DAG of the reference workload (checkpoint after every node, keyed tenant_id#negotiation_id).',
     StartAt: 'IngestAndValidate',
     TimeoutSeconds: 7 * 24 * 3600,
     States: {
-      IngestAndValidate: task('ingest', 'Admitted?', { Catch: [{ ErrorEquals: ['AdmissionDenied'], ResultPath: '$.error', Next: 'AdmissionDenied' }, { ErrorEquals: ['States.ALL'], ResultPath: '$.error', Next: 'NodeFailed' }] }),
-      'Admitted?': { Type: 'Choice', Choices: [{ Variable: '$.status', StringEquals: 'TERMINATED', Next: 'Terminated' }], Default: 'KraljicClassify' },
+      IngestAndValidate: task('ingest', 'Admitted?', {
+        Catch: [
+          { ErrorEquals: ['AdmissionDenied'], ResultPath: '$.error', Next: 'AdmissionDenied' },
+          { ErrorEquals: ['States.ALL'], ResultPath: '$.error', Next: 'NodeFailed' },
+        ],
+      }),
+      'Admitted?': {
+        Type: 'Choice',
+        Choices: [{ Variable: '$.status', StringEquals: 'TERMINATED', Next: 'Terminated' }],
+        Default: 'KraljicClassify',
+      },
       KraljicClassify: task('classify', 'StrategyRouter'),
       StrategyRouter: task('route', 'Route'),
       Route: {
@@ -79,11 +92,23 @@ export function exportAsl(opts: AslOptions = {}): AslDefinition {
       LeverageAuction: strategy('leverage-auction'),
       BottleneckNegotiation: strategy('bottleneck-negotiation'),
       StrategicPartnership: strategy('strategic-partnership'),
-      'BidsReceived?': { Type: 'Choice', Choices: [{ Variable: '$.status', StringEquals: 'REQUIRES_ATTENTION', Next: 'ComplianceReview' }], Default: 'Evaluate' },
+      'BidsReceived?': {
+        Type: 'Choice',
+        Choices: [{ Variable: '$.status', StringEquals: 'REQUIRES_ATTENTION', Next: 'ComplianceReview' }],
+        Default: 'Evaluate',
+      },
       Evaluate: task('evaluate', 'Awardable?'),
-      'Awardable?': { Type: 'Choice', Choices: [{ Variable: '$.status', StringEquals: 'REQUIRES_ATTENTION', Next: 'ComplianceReview' }], Default: 'ApprovalGate' },
+      'Awardable?': {
+        Type: 'Choice',
+        Choices: [{ Variable: '$.status', StringEquals: 'REQUIRES_ATTENTION', Next: 'ComplianceReview' }],
+        Default: 'ApprovalGate',
+      },
       ApprovalGate: task('approve', 'ApprovalNeeded?'),
-      'ApprovalNeeded?': { Type: 'Choice', Choices: [{ Variable: '$.status', StringEquals: 'AWAITING_APPROVAL', Next: 'WaitForApproval' }], Default: 'Award' },
+      'ApprovalNeeded?': {
+        Type: 'Choice',
+        Choices: [{ Variable: '$.status', StringEquals: 'AWAITING_APPROVAL', Next: 'WaitForApproval' }],
+        Default: 'Award',
+      },
       WaitForApproval: {
         Type: 'Task',
         Resource: 'arn:aws:states:::lambda:invoke.waitForTaskToken',

@@ -52,7 +52,12 @@ export class NegotiationEntities implements DecisionData {
         const negotiation = this.negotiation(tenantId, bid.negotiationId);
         const supplier = this.supplier(tenantId, bid.supplierId);
         if (!negotiation || !supplier) return undefined;
-        const attrs = { negotiation: ref(negotiation[0]!.uid), supplier: ref(supplier[0]!.uid), amountCents: bid.priceCents, round: bid.round };
+        const attrs = {
+          negotiation: ref(negotiation[0]!.uid),
+          supplier: ref(supplier[0]!.uid),
+          amountCents: bid.priceCents,
+          round: bid.round,
+        };
         return [{ uid, attrs, parents: [negotiation[0]!.uid, supplier[0]!.uid] }, ...negotiation, ...supplier];
       }
       default:
@@ -64,13 +69,21 @@ export class NegotiationEntities implements DecisionData {
     const v = this.ledger.negotiation(tenantId, negotiationId);
     if (!v) return undefined;
     const attrs = { status: v.status, quadrant: v.quadrant, budgetCents: v.budgetCents, round: v.round, deliveryRegion: v.deliveryRegion };
-    return [{ uid: { type: 'Procurement::Negotiation', id: entityRef(tenantId, negotiationId) }, attrs, parents: [{ type: TENANT, id: tenantId }] }];
+    return [
+      {
+        uid: { type: 'Procurement::Negotiation', id: entityRef(tenantId, negotiationId) },
+        attrs,
+        parents: [{ type: TENANT, id: tenantId }],
+      },
+    ];
   }
 
   private supplier(tenantId: string, supplierId: string): Entity[] | undefined {
     const s = this.ledger.supplier(tenantId, supplierId);
     if (!s) return undefined;
     const attrs = { name: s.name, approved: true, blocked: s.blocked, deliveryRegions: s.regions };
-    return [{ uid: { type: 'Procurement::Supplier', id: entityRef(tenantId, supplierId) }, attrs, parents: [{ type: TENANT, id: tenantId }] }];
+    return [
+      { uid: { type: 'Procurement::Supplier', id: entityRef(tenantId, supplierId) }, attrs, parents: [{ type: TENANT, id: tenantId }] },
+    ];
   }
 }

@@ -12,7 +12,13 @@ export { startAgentProcesses, type AgentProcesses, type AgentProcessOptions } fr
 export { AgentSupervisor, type AgentEndpoint, type AgentSupervisorOptions } from './agent-supervisor.js';
 export { ProcessAgents } from './process-agents.js';
 export { NODE_RETRY, type NodeRetry } from './retry.js';
-export { Orchestrator, type AgentDispatcher, type NegotiationEvent, type OrchestratorOptions, type SupplierDirectory } from './orchestrator.js';
+export {
+  Orchestrator,
+  type AgentDispatcher,
+  type NegotiationEvent,
+  type OrchestratorOptions,
+  type SupplierDirectory,
+} from './orchestrator.js';
 export { classificationCacheKey } from './semantic-cache.js';
 export { openProcurementStack, type ProcurementStack, type ProcurementStackOptions } from './stack.js';
 export { NODE_LABEL, TERMINAL, type NegotiationState, type NegotiationStatus, type NodeName, type StrategyNode } from './state.js';

@@ -37,7 +37,11 @@ export class OrchestratorLedger implements ProcurementLedger {
     return this.directory.approvedSuppliers(tenantId).find((s) => s.supplierId === supplierId);
   }
 
-  recordClassification(tenantId: string, negotiationId: string, c: { quadrant: KraljicQuadrant; confidenceBp: number; rationale: string }): void {
+  recordClassification(
+    tenantId: string,
+    negotiationId: string,
+    c: { quadrant: KraljicQuadrant; confidenceBp: number; rationale: string },
+  ): void {
     this.store.setClassification(tenantId, negotiationId, c);
   }
 

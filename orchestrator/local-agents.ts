@@ -1,5 +1,12 @@
 import type { Client } from '@modelcontextprotocol/sdk/client/index.js';
-import { AgentFactory, mcpToolChannel, type AgentFactoryOptions, type AgentOutput, type GovernedAgent, type InvokeOptions } from '../agents/index.js';
+import {
+  AgentFactory,
+  mcpToolChannel,
+  type AgentFactoryOptions,
+  type AgentOutput,
+  type GovernedAgent,
+  type InvokeOptions,
+} from '../agents/index.js';
 import { connectInProcess, type DecisionPath, type UpstreamPool } from '../gateway/index.js';
 import type { AgentDispatcher } from './orchestrator.js';
 

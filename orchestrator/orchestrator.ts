@@ -98,10 +98,24 @@ export class Orchestrator {
     if (!state) {
       const pool = this.opts.suppliers.approvedSuppliers(tenantId);
       const problems = validationProblems(requisition, pool);
-      const draft: NegotiationState = { tenantId, negotiationId, requisition, status: 'DRAFT', nextNode: 'ingest', reason: null, pool, history: [] };
+      const draft: NegotiationState = {
+        tenantId,
+        negotiationId,
+        requisition,
+        status: 'DRAFT',
+        nextNode: 'ingest',
+        reason: null,
+        pool,
+        history: [],
+      };
       state = store.createDraft(draft);
       if (problems.length) {
-        const terminated: NegotiationState = { ...state, status: 'TERMINATED', nextNode: null, reason: `validation failed: ${problems.join('; ')} (PR cancelled)` };
+        const terminated: NegotiationState = {
+          ...state,
+          status: 'TERMINATED',
+          nextNode: null,
+          reason: `validation failed: ${problems.join('; ')} (PR cancelled)`,
+        };
         return this.save(terminated, store.version(tenantId, negotiationId), 'ingest', t0, terminated.reason!);
       }
     }
@@ -130,7 +144,8 @@ export class Orchestrator {
   async run(tenantId: string, negotiationId: string): Promise<NegotiationState> {
     let state = this.opts.store.get(tenantId, negotiationId);
     if (!state) throw new InputError(`no negotiation '${negotiationId}' for tenant '${tenantId}'`, { field: 'negotiationId' });
-    if (state.status === 'DRAFT') throw new InputError(`negotiation '${negotiationId}' was not admitted yet: submit it again`, { field: 'negotiationId' });
+    if (state.status === 'DRAFT')
+      throw new InputError(`negotiation '${negotiationId}' was not admitted yet: submit it again`, { field: 'negotiationId' });
     while (state.nextNode) {
       const node = state.nextNode;
       const version = this.opts.store.version(tenantId, negotiationId);
@@ -147,7 +162,17 @@ export class Orchestrator {
     const ms = performance.now() - t0;
     const next = { ...state, history: [...state.history, { node, at: new Date().toISOString(), ms, note }] };
     this.opts.store.checkpoint(next, version, node);
-    this.opts.store.addCost({ tenantId: state.tenantId, negotiationId: state.negotiationId, agent: 'orchestrator', model: '-', invocations: 1, modelCalls: 0, inputTokens: 0, outputTokens: 0, toolCalls: 0 });
+    this.opts.store.addCost({
+      tenantId: state.tenantId,
+      negotiationId: state.negotiationId,
+      agent: 'orchestrator',
+      model: '-',
+      invocations: 1,
+      modelCalls: 0,
+      inputTokens: 0,
+      outputTokens: 0,
+      toolCalls: 0,
+    });
     this.opts.onEvent?.({ tenantId: state.tenantId, negotiationId: state.negotiationId, node, status: next.status, note, ms });
     return next;
   }
@@ -163,7 +188,14 @@ export class Orchestrator {
         if (!(err instanceof ToolFailedError) || attempt >= retry.maxAttempts) throw err;
         const waitMs = retry.intervalMs * retry.backoffRate ** attempt;
         const note = `retry ${attempt + 1}/${retry.maxAttempts} in ${waitMs} ms after: ${errorMessage(err)}`;
-        this.opts.onEvent?.({ tenantId: state.tenantId, negotiationId: state.negotiationId, node, status: state.status, note, ms: performance.now() - t0 });
+        this.opts.onEvent?.({
+          tenantId: state.tenantId,
+          negotiationId: state.negotiationId,
+          node,
+          status: state.status,
+          note,
+          ms: performance.now() - t0,
+        });
         await new Promise((r) => setTimeout(r, waitMs));
       }
     }
@@ -193,7 +225,8 @@ export class Orchestrator {
       // A refused tool call is a governance outcome, not a transient failure: a retry would be
       // refused again, so the negotiation goes to a human (fail closed). Anything else is
       // rethrown with the checkpoint untouched, so a resume retries the node.
-      if (err instanceof ToolDeniedError && node !== 'review') return this.attention(state, 'tool_refused', { node, tool: err.tool, reason: errorMessage(err) });
+      if (err instanceof ToolDeniedError && node !== 'review')
+        return this.attention(state, 'tool_refused', { node, tool: err.tool, reason: errorMessage(err) });
       // The review itself refused (e.g. the tenant's kill switch is engaged): the negotiation
       // stays REQUIRES_ATTENTION for a human, with no case recorded and the refusal noted.
       if (err instanceof ToolDeniedError) return this.reviewRefused(state, err);
@@ -202,7 +235,10 @@ export class Orchestrator {
   }
 
   private async dispatch(agent: string, state: NegotiationState, input: unknown): Promise<AgentOutput> {
-    const out = await this.opts.agents.invoke(agent, state.tenantId, input, { negotiationId: state.negotiationId, traceId: `${state.tenantId}#${state.negotiationId}` });
+    const out = await this.opts.agents.invoke(agent, state.tenantId, input, {
+      negotiationId: state.negotiationId,
+      traceId: `${state.tenantId}#${state.negotiationId}`,
+    });
     this.opts.store.addCost({
       tenantId: state.tenantId,
       negotiationId: state.negotiationId,
@@ -228,14 +264,36 @@ export class Orchestrator {
     const thresholds = cfg.kraljicThresholds;
     const model = cfg.models.SimpleLLM || null;
     // The producer is part of the key: a rule answer cached before a model was configured must not stand in for the model.
-    const key = classificationCacheKey({ name: `${c.name} ${model ?? 'rules'}`, profitImpact: c.profitImpact, supplyRisk: c.supplyRisk, thresholds });
+    const key = classificationCacheKey({
+      name: `${c.name} ${model ?? 'rules'}`,
+      profitImpact: c.profitImpact,
+      supplyRisk: c.supplyRisk,
+      thresholds,
+    });
     const cached = this.opts.store.cachedClassification(state.tenantId, key);
-    const input = { negotiationId: state.negotiationId, categoryId: c.categoryId, name: c.name, profitImpact: c.profitImpact, supplyRisk: c.supplyRisk, thresholds, ...(cached ? { cached: { classification: cached, model: cached.method === 'model' ? model : null } } : {}) };
+    const input = {
+      negotiationId: state.negotiationId,
+      categoryId: c.categoryId,
+      name: c.name,
+      profitImpact: c.profitImpact,
+      supplyRisk: c.supplyRisk,
+      thresholds,
+      ...(cached ? { cached: { classification: cached, model: cached.method === 'model' ? model : null } } : {}),
+    };
     const out = await this.dispatch(agent, state, input);
     const output = out.output as KraljicClassification;
     if (!cached) this.opts.store.cacheClassification(state.tenantId, key, output);
-    const classification = { agent, producedBy: out.producedBy, output, warnings: out.warnings, cache: cached ? ('hit' as const) : ('miss' as const) };
-    return { state: { ...state, classification, nextNode: 'route' }, note: `${output.quadrant} (${cached ? 'cache hit, ' : ''}${describeProducer(out.producedBy)}, confidence ${output.confidence})` };
+    const classification = {
+      agent,
+      producedBy: out.producedBy,
+      output,
+      warnings: out.warnings,
+      cache: cached ? ('hit' as const) : ('miss' as const),
+    };
+    return {
+      state: { ...state, classification, nextNode: 'route' },
+      note: `${output.quadrant} (${cached ? 'cache hit, ' : ''}${describeProducer(out.producedBy)}, confidence ${output.confidence})`,
+    };
   }
 
   /** Node 3: deterministic branch on the quadrant, then the delivery gate on the candidate pool. */
@@ -248,16 +306,25 @@ export class Orchestrator {
     const filtered: Array<{ supplierId: string; reason: string }> = [];
     for (const s of [...state.pool].sort((a, b) => a.supplierId.localeCompare(b.supplierId))) {
       if (s.blocked) filtered.push({ supplierId: s.supplierId, reason: 'blocked by compliance' });
-      else if (!s.regions.includes(deliveryRegion)) filtered.push({ supplierId: s.supplierId, reason: `does not deliver to ${deliveryRegion}` });
-      else if (s.deliveryDays > maxDeliveryDays) filtered.push({ supplierId: s.supplierId, reason: `delivery ${s.deliveryDays} d > ${maxDeliveryDays} d` });
-      else if (eligible.length >= MAX_CANDIDATES) filtered.push({ supplierId: s.supplierId, reason: `over the ${MAX_CANDIDATES}-supplier fan-out limit` });
+      else if (!s.regions.includes(deliveryRegion))
+        filtered.push({ supplierId: s.supplierId, reason: `does not deliver to ${deliveryRegion}` });
+      else if (s.deliveryDays > maxDeliveryDays)
+        filtered.push({ supplierId: s.supplierId, reason: `delivery ${s.deliveryDays} d > ${maxDeliveryDays} d` });
+      else if (eligible.length >= MAX_CANDIDATES)
+        filtered.push({ supplierId: s.supplierId, reason: `over the ${MAX_CANDIDATES}-supplier fan-out limit` });
       else eligible.push(s);
     }
     const route = { ...target, eligible, filtered };
     if (eligible.length === 0) {
-      return { state: { ...state, route, status: 'CANCELLED', nextNode: null, reason: 'no_eligible_suppliers (PR cancelled)' }, note: `delivery gate emptied the pool (${filtered.length} filtered)` };
+      return {
+        state: { ...state, route, status: 'CANCELLED', nextNode: null, reason: 'no_eligible_suppliers (PR cancelled)' },
+        note: `delivery gate emptied the pool (${filtered.length} filtered)`,
+      };
     }
-    return { state: { ...state, route, nextNode: 'strategy' }, note: `${target.node} ${target.agent}, ${eligible.length} eligible, ${filtered.length} filtered` };
+    return {
+      state: { ...state, route, nextNode: 'strategy' },
+      note: `${target.node} ${target.agent}, ${eligible.length} eligible, ${filtered.length} filtered`,
+    };
   }
 
   /** Node 4a-4d: the routed agent collects bids through its tools. Zero bids: REQUIRES_ATTENTION (trigger 1). */
@@ -266,8 +333,12 @@ export class Orchestrator {
     const out = await this.dispatch(route.agent, state, { negotiationId: state.negotiationId });
     const output = out.output as NonNullable<NegotiationState['strategy']>['output'];
     const next = { ...state, strategy: { agent: route.agent, producedBy: out.producedBy, output, warnings: out.warnings } };
-    if (output.bids.length === 0) return this.attention(next, 'no_bids', { solicited: route.eligible.length, unreachable: output.unreachable.length });
-    return { state: { ...next, nextNode: 'evaluate' }, note: `${output.bids.length} bid(s) in ${output.rounds} round(s), ${output.unreachable.length} unreachable (${describeProducer(out.producedBy)})` };
+    if (output.bids.length === 0)
+      return this.attention(next, 'no_bids', { solicited: route.eligible.length, unreachable: output.unreachable.length });
+    return {
+      state: { ...next, nextNode: 'evaluate' },
+      note: `${output.bids.length} bid(s) in ${output.rounds} round(s), ${output.unreachable.length} unreachable (${describeProducer(out.producedBy)})`,
+    };
   }
 
   /** Node 5: the agent reads the bids back from state, never from the strategy agent. */
@@ -278,7 +349,10 @@ export class Orchestrator {
     const output = out.output as NonNullable<NegotiationState['evaluation']>['output'];
     const next = { ...state, evaluation: { agent: 'bid-evaluation', producedBy: out.producedBy, output, warnings: out.warnings } };
     if (!output.award) return this.attention(next, 'no_feasible_bid', { excluded: output.excluded.length });
-    return { state: { ...next, nextNode: 'approve' }, note: `award ${output.award.supplierId} at ${money(output.award.priceCents)} (${output.ranking.length} feasible, ${describeProducer(out.producedBy)})` };
+    return {
+      state: { ...next, nextNode: 'approve' },
+      note: `award ${output.award.supplierId} at ${money(output.award.priceCents)} (${output.ranking.length} feasible, ${describeProducer(out.producedBy)})`,
+    };
   }
 
   /**
@@ -294,29 +368,54 @@ export class Orchestrator {
     const threshold = cfg.limits.spendThresholdCents;
     const base = { totalCents: award.priceCents, thresholdCents: threshold };
     if (award.priceCents <= threshold) {
-      return { state: { ...state, approval: { mode: 'auto', status: 'approved', approvalId: null, deadline: null, ...base }, nextNode: 'award' }, note: `auto-approved (${money(award.priceCents)} <= threshold ${money(threshold)})` };
+      return {
+        state: { ...state, approval: { mode: 'auto', status: 'approved', approvalId: null, deadline: null, ...base }, nextNode: 'award' },
+        note: `auto-approved (${money(award.priceCents)} <= threshold ${money(threshold)})`,
+      };
     }
     const waiting = state.approval?.approvalId;
     if (!waiting) {
       const args = { tenant_id: state.tenantId, bidId: award.bidId, amountCents: award.priceCents };
       // issue_purchase_order is write-low; above the threshold the procurement pack demands one approver.
       const request = this.opts.approvals.request(
-        { tenant: state.tenantId, agent: 'award-communications', tool: 'issue_purchase_order', argsDigest: digestJson(args), tier: 'write-low', required: 1, args, requestedBy: state.requisition.requestedBy, ttlSeconds: cfg.approvalTimeoutSeconds },
+        {
+          tenant: state.tenantId,
+          agent: 'award-communications',
+          tool: 'issue_purchase_order',
+          argsDigest: digestJson(args),
+          tier: 'write-low',
+          required: 1,
+          args,
+          requestedBy: state.requisition.requestedBy,
+          ttlSeconds: cfg.approvalTimeoutSeconds,
+        },
         this.now(),
       );
       const approval = { mode: 'human' as const, status: 'pending' as const, approvalId: request.id, deadline: request.expiresAt, ...base };
-      return { state: { ...state, status: 'AWAITING_APPROVAL', approval, nextNode: 'approve' }, note: `${money(award.priceCents)} > threshold ${money(threshold)}: waiting for approval ${request.id}` };
+      return {
+        state: { ...state, status: 'AWAITING_APPROVAL', approval, nextNode: 'approve' },
+        note: `${money(award.priceCents)} > threshold ${money(threshold)}: waiting for approval ${request.id}`,
+      };
     }
     const request = this.opts.approvals.get(waiting, this.now());
     switch (request.status) {
       case 'approved':
-        return { state: { ...state, status: 'ACTIVE', approval: { ...state.approval!, status: 'approved' }, nextNode: 'award' }, note: `approved by ${request.approvals.map((a) => a.approver).join(', ')}` };
+        return {
+          state: { ...state, status: 'ACTIVE', approval: { ...state.approval!, status: 'approved' }, nextNode: 'award' },
+          note: `approved by ${request.approvals.map((a) => a.approver).join(', ')}`,
+        };
       case 'denied': {
         const reason = `award denied by ${request.denials.map((d) => `${d.approver} (${d.reason})`).join(', ')}`;
-        return { state: { ...state, approval: { ...state.approval!, status: 'denied' }, status: 'CANCELLED', nextNode: null, reason }, note: reason };
+        return {
+          state: { ...state, approval: { ...state.approval!, status: 'denied' }, status: 'CANCELLED', nextNode: null, reason },
+          note: reason,
+        };
       }
       case 'expired':
-        return this.attention({ ...state, approval: { ...state.approval!, status: 'expired' } }, 'approval_timeout', { approvalId: waiting, deadline: request.expiresAt });
+        return this.attention({ ...state, approval: { ...state.approval!, status: 'expired' } }, 'approval_timeout', {
+          approvalId: waiting,
+          deadline: request.expiresAt,
+        });
       case 'pending':
         return { state, note: `still waiting for approval ${waiting} (deadline ${request.expiresAt})` };
     }
@@ -326,9 +425,19 @@ export class Orchestrator {
   private async award(state: NegotiationState): Promise<NodeResult> {
     const { requisition } = state;
     const winner = state.evaluation!.output.award!;
-    const out = await this.dispatch('award-communications', state, { negotiationId: state.negotiationId, bidId: winner.bidId, buyerName: requisition.buyerName, currency: requisition.currency });
+    const out = await this.dispatch('award-communications', state, {
+      negotiationId: state.negotiationId,
+      bidId: winner.bidId,
+      buyerName: requisition.buyerName,
+      currency: requisition.currency,
+    });
     const output = out.output as NonNullable<NegotiationState['award']>['output'];
-    const award = { agent: 'award-communications', producedBy: out.producedBy, output: { purchaseOrders: output.purchaseOrders, notified: output.notified }, warnings: out.warnings };
+    const award = {
+      agent: 'award-communications',
+      producedBy: out.producedBy,
+      output: { purchaseOrders: output.purchaseOrders, notified: output.notified },
+      warnings: out.warnings,
+    };
     return {
       state: { ...state, award, status: 'AWARDED', nextNode: null, reason: null },
       note: `issued ${output.purchaseOrders.map((p) => p.poNumber).join(', ')}; notified ${output.notified} supplier(s)`,
@@ -340,20 +449,39 @@ export class Orchestrator {
    * negotiations in that status), then the review node records a finding for a human.
    */
   private attention(state: NegotiationState, trigger: AttentionTrigger, details: Record<string, unknown>): NodeResult {
-    return { state: { ...state, attention: { trigger, details, caseId: null, severity: null }, status: 'REQUIRES_ATTENTION', nextNode: 'review', reason: trigger }, note: `requires attention: ${trigger}` };
+    return {
+      state: {
+        ...state,
+        attention: { trigger, details, caseId: null, severity: null },
+        status: 'REQUIRES_ATTENTION',
+        nextNode: 'review',
+        reason: trigger,
+      },
+      note: `requires attention: ${trigger}`,
+    };
   }
 
   private reviewRefused(state: NegotiationState, err: ToolDeniedError): NodeResult {
     const attention = state.attention!;
     const refused = `compliance review refused: ${errorMessage(err)}`;
-    return { state: { ...state, attention: { ...attention, details: { ...attention.details, review: refused } }, nextNode: null }, note: `${refused}; left for a human` };
+    return {
+      state: { ...state, attention: { ...attention, details: { ...attention.details, review: refused } }, nextNode: null },
+      note: `${refused}; left for a human`,
+    };
   }
 
   private async review(state: NegotiationState): Promise<NodeResult> {
     const attention = state.attention!;
-    const out = await this.dispatch('compliance-review', state, { negotiationId: state.negotiationId, trigger: attention.trigger, details: attention.details });
+    const out = await this.dispatch('compliance-review', state, {
+      negotiationId: state.negotiationId,
+      trigger: attention.trigger,
+      details: attention.details,
+    });
     const review = out.output as { caseId: string; severity: string };
-    return { state: { ...state, attention: { ...attention, caseId: review.caseId, severity: review.severity }, nextNode: null }, note: `compliance finding ${review.caseId} (${review.severity}, ${describeProducer(out.producedBy)})` };
+    return {
+      state: { ...state, attention: { ...attention, caseId: review.caseId, severity: review.severity }, nextNode: null },
+      note: `compliance finding ${review.caseId} (${review.severity}, ${describeProducer(out.producedBy)})`,
+    };
   }
 }
 

@@ -1,4 +1,12 @@
-import { agentAnswerError, IDENTITY_HEADER, parseAgentAnswer, runtimeInvocation, SESSION_HEADER, type AgentOutput, type InvokeOptions } from '../agents/index.js';
+import {
+  agentAnswerError,
+  IDENTITY_HEADER,
+  parseAgentAnswer,
+  runtimeInvocation,
+  SESSION_HEADER,
+  type AgentOutput,
+  type InvokeOptions,
+} from '../agents/index.js';
 import { FindingError } from '../common/index.js';
 import type { AgentIdentityIssuer } from './agent-identity.js';
 import type { AgentSupervisor } from './agent-supervisor.js';
@@ -38,7 +46,10 @@ export class ProcessAgents implements AgentDispatcher {
     if (status < 200 || status > 299) throw agentAnswerError(agent, status, text, 'in its process');
     const out = parseAgentAnswer(agent, tenantId, text, 'in its process');
     const expected = this.digests.get(agent);
-    if (out.manifestDigest !== expected) throw new FindingError(`agent ${agent} in its process runs manifest ${out.manifestDigest}, the gateway enforces ${expected ?? 'none'}`);
+    if (out.manifestDigest !== expected)
+      throw new FindingError(
+        `agent ${agent} in its process runs manifest ${out.manifestDigest}, the gateway enforces ${expected ?? 'none'}`,
+      );
     return out;
   }
 }

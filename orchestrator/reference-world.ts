@@ -28,7 +28,12 @@ export interface ReferenceWorld {
 const REGIONS = ['eu-west', 'eu-central', 'us-east'];
 
 /** One tenant's simulated suppliers: varied price, speed, quality and risk, two of three regions each. */
-export function tenantSuppliers(tenantId: string, count: number, latencyMs: number, faults: WorldOptions['faults'] = {}): SimulatedSupplierInput[] {
+export function tenantSuppliers(
+  tenantId: string,
+  count: number,
+  latencyMs: number,
+  faults: WorldOptions['faults'] = {},
+): SimulatedSupplierInput[] {
   return Array.from({ length: count }, (_, i) => {
     const supplierId = `${tenantId}-s${String(i + 1).padStart(2, '0')}`;
     const fault = faults[supplierId];
@@ -56,21 +61,59 @@ export function referenceWorld(opts: WorldOptions): ReferenceWorld {
   for (const t of opts.tenants) {
     const sims = tenantSuppliers(t, opts.suppliersPerTenant ?? 8, opts.latencyMs ?? 20, opts.faults);
     all.push(...sims);
-    byTenant.set(t, sims.map(({ latencyMs: _l, fault: _f, priceFactor: _p, floorFactor: _fl, ...s }) => ({ relationshipScore: 0.5, innovationScore: 0.5, certifications: [], blocked: false, ...s })));
+    byTenant.set(
+      t,
+      sims.map(({ latencyMs: _l, fault: _f, priceFactor: _p, floorFactor: _fl, ...s }) => ({
+        relationshipScore: 0.5,
+        innovationScore: 0.5,
+        certifications: [],
+        blocked: false,
+        ...s,
+      })),
+    );
   }
   const admission = opts.admission ?? { reservedSlots: 2, maxSlots: 10 };
   const config = StaticConfigStore.of({
     defaults: { admission: { retryAfterSeconds: 5, ...admission } },
-    tenants: Object.fromEntries(opts.tenants.map((t) => [t, { config: { limits: { spendThresholdCents: opts.spendThresholdCents?.[t] ?? 5_000_000 } } }])),
+    tenants: Object.fromEntries(
+      opts.tenants.map((t) => [t, { config: { limits: { spendThresholdCents: opts.spendThresholdCents?.[t] ?? 5_000_000 } } }]),
+    ),
   });
   return { network: new SupplierNetwork(all), directory: { approvedSuppliers: (t) => byTenant.get(t) ?? [] }, config };
 }
 
 const CATEGORIES: Array<Requisition['category'] & { lines: Array<[string, number, number]> }> = [
-  { categoryId: 'office-supplies', name: 'Office supplies', profitImpact: 0.2, supplyRisk: 0.2, lines: [['Printer paper, A4 box', 40, 2_500], ['Toner cartridge', 10, 8_900]] },
-  { categoryId: 'steel-sheet', name: 'Cold-rolled steel sheet', profitImpact: 0.8, supplyRisk: 0.3, lines: [['Steel sheet 2 mm, tonne', 20, 95_000]] },
-  { categoryId: 'rare-earth-magnets', name: 'Rare-earth magnets', profitImpact: 0.3, supplyRisk: 0.85, lines: [['NdFeB magnet N52, 1k pcs', 5, 120_000]] },
-  { categoryId: 'ev-battery-cells', name: 'EV battery cells', profitImpact: 0.9, supplyRisk: 0.8, lines: [['Li-ion cell 21700, 10k pcs', 3, 450_000]] },
+  {
+    categoryId: 'office-supplies',
+    name: 'Office supplies',
+    profitImpact: 0.2,
+    supplyRisk: 0.2,
+    lines: [
+      ['Printer paper, A4 box', 40, 2_500],
+      ['Toner cartridge', 10, 8_900],
+    ],
+  },
+  {
+    categoryId: 'steel-sheet',
+    name: 'Cold-rolled steel sheet',
+    profitImpact: 0.8,
+    supplyRisk: 0.3,
+    lines: [['Steel sheet 2 mm, tonne', 20, 95_000]],
+  },
+  {
+    categoryId: 'rare-earth-magnets',
+    name: 'Rare-earth magnets',
+    profitImpact: 0.3,
+    supplyRisk: 0.85,
+    lines: [['NdFeB magnet N52, 1k pcs', 5, 120_000]],
+  },
+  {
+    categoryId: 'ev-battery-cells',
+    name: 'EV battery cells',
+    profitImpact: 0.9,
+    supplyRisk: 0.8,
+    lines: [['Li-ion cell 21700, 10k pcs', 3, 450_000]],
+  },
 ];
 
 /**
@@ -79,7 +122,12 @@ const CATEGORIES: Array<Requisition['category'] & { lines: Array<[string, number
  */
 export function sampleRequisition(tenantId: string, i: number, overrides: Partial<Requisition> = {}): Requisition {
   const cat = CATEGORIES[i % CATEGORIES.length]!;
-  const lines = cat.lines.map(([description, quantity, targetUnitPriceCents], j) => ({ lineId: `L${j + 1}`, description, quantity, targetUnitPriceCents }));
+  const lines = cat.lines.map(([description, quantity, targetUnitPriceCents], j) => ({
+    lineId: `L${j + 1}`,
+    description,
+    quantity,
+    targetUnitPriceCents,
+  }));
   const target = lines.reduce((s, l) => s + l.quantity * l.targetUnitPriceCents, 0);
   return {
     negotiationId: `${tenantId}-n${String(i + 1).padStart(3, '0')}`,

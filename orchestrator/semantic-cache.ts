@@ -16,7 +16,12 @@ function normaliseWord(w: string): string {
  * buckets, plus the side of each threshold (a bucket may straddle one); the tenant's
  * thresholds are part of the key because they change the answer.
  */
-export function classificationCacheKey(input: { name: string; profitImpact: number; supplyRisk: number; thresholds: { profitImpact: number; supplyRisk: number } }): string {
+export function classificationCacheKey(input: {
+  name: string;
+  profitImpact: number;
+  supplyRisk: number;
+  thresholds: { profitImpact: number; supplyRisk: number };
+}): string {
   const words = input.name
     .toLowerCase()
     .split(/[^a-z0-9]+/)
@@ -26,5 +31,7 @@ export function classificationCacheKey(input: { name: string; profitImpact: numb
   const bucket = (x: number) => Math.round(x / BUCKET);
   const t = input.thresholds;
   const sides = [input.profitImpact >= t.profitImpact, input.supplyRisk >= t.supplyRisk];
-  return sha256Hex(JSON.stringify([[...new Set(words)], bucket(input.profitImpact), bucket(input.supplyRisk), sides, t.profitImpact, t.supplyRisk]));
+  return sha256Hex(
+    JSON.stringify([[...new Set(words)], bucket(input.profitImpact), bucket(input.supplyRisk), sides, t.profitImpact, t.supplyRisk]),
+  );
 }

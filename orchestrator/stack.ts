@@ -1,7 +1,25 @@
 import type { BedrockRuntimeClient } from '@aws-sdk/client-bedrock-runtime';
-import { DEFAULT_SUPPLIER_CLIENT, serveProcurementTools, SupplierClient, type AgentManifestView, type ConfigStore, type SupplierClientOptions } from '../agents/index.js';
+import {
+  DEFAULT_SUPPLIER_CLIENT,
+  serveProcurementTools,
+  SupplierClient,
+  type AgentManifestView,
+  type ConfigStore,
+  type SupplierClientOptions,
+} from '../agents/index.js';
 import { InputError } from '../common/index.js';
-import { DecisionPath, DEFAULT_UPSTREAM_GUARD, NO_KILL_SWITCHES, UpstreamPool, withKillSwitches, type ApprovalStore, type KillSwitchState, type UpstreamGuardOptions, type DecisionPathOptions, type DecisionSink } from '../gateway/index.js';
+import {
+  DecisionPath,
+  DEFAULT_UPSTREAM_GUARD,
+  NO_KILL_SWITCHES,
+  UpstreamPool,
+  withKillSwitches,
+  type ApprovalStore,
+  type KillSwitchState,
+  type UpstreamGuardOptions,
+  type DecisionPathOptions,
+  type DecisionSink,
+} from '../gateway/index.js';
 import { startAgentProcesses, type AgentProcesses, type AgentProcessOptions } from './agent-processes.js';
 import type { EnforcementMode } from '../audit/index.js';
 import type { TrustedKeysFile } from '../signing/index.js';
@@ -61,7 +79,8 @@ export interface ProcurementStack {
  * agents reaching those tools only through the gateway.
  */
 export async function openProcurementStack(opts: ProcurementStackOptions): Promise<ProcurementStack> {
-  if (opts.agents && opts.agentProcesses) throw new InputError('give either agents or agentProcesses, not both', { field: 'agentProcesses' });
+  if (opts.agents && opts.agentProcesses)
+    throw new InputError('give either agents or agentProcesses, not both', { field: 'agentProcesses' });
   const store = new NegotiationStore(opts.dbFile, opts.capacity);
   const ledger = new OrchestratorLedger(store, opts.directory);
   const path = new DecisionPath({
@@ -91,7 +110,12 @@ export async function openProcurementStack(opts: ProcurementStackOptions): Promi
   });
   let processes: AgentProcesses | undefined;
   try {
-    processes = opts.agentProcesses ? await startAgentProcesses(path, upstreams, opts.manifests, opts.trustedKeys, { ...(opts.warn ? { warn: opts.warn } : {}), ...opts.agentProcesses }) : undefined;
+    processes = opts.agentProcesses
+      ? await startAgentProcesses(path, upstreams, opts.manifests, opts.trustedKeys, {
+          ...(opts.warn ? { warn: opts.warn } : {}),
+          ...opts.agentProcesses,
+        })
+      : undefined;
   } catch (err) {
     await Promise.allSettled([local.close(), suppliers.close(), tools.close()]);
     store.close();

@@ -53,10 +53,30 @@ export interface NegotiationState {
   pool: Supplier[];
   classification?: AgentStep<{ quadrant: string; confidence: number; method: string; warnings: string[] }> & { cache: 'hit' | 'miss' };
   route?: { node: StrategyNode; agent: string; eligible: Supplier[]; filtered: Array<{ supplierId: string; reason: string }> };
-  strategy?: AgentStep<{ bids: QuotedBid[]; unreachable: Array<{ supplierId: string; reason: string }>; rounds: number; rationale: string }>;
-  evaluation?: AgentStep<{ round: number; ranking: string[]; award: { bidId: string; supplierId: string; priceCents: number } | null; excluded: Array<{ bidId: string; reasons: string[] }> }>;
-  approval?: { mode: 'auto' | 'human'; status: 'approved' | 'pending' | 'denied' | 'expired'; approvalId: string | null; totalCents: number; thresholdCents: number; deadline: string | null };
-  award?: AgentStep<{ purchaseOrders: Array<{ poNumber: string; purchaseOrderId: string; supplierId: string; totalCents: number }>; notified: number }>;
+  strategy?: AgentStep<{
+    bids: QuotedBid[];
+    unreachable: Array<{ supplierId: string; reason: string }>;
+    rounds: number;
+    rationale: string;
+  }>;
+  evaluation?: AgentStep<{
+    round: number;
+    ranking: string[];
+    award: { bidId: string; supplierId: string; priceCents: number } | null;
+    excluded: Array<{ bidId: string; reasons: string[] }>;
+  }>;
+  approval?: {
+    mode: 'auto' | 'human';
+    status: 'approved' | 'pending' | 'denied' | 'expired';
+    approvalId: string | null;
+    totalCents: number;
+    thresholdCents: number;
+    deadline: string | null;
+  };
+  award?: AgentStep<{
+    purchaseOrders: Array<{ poNumber: string; purchaseOrderId: string; supplierId: string; totalCents: number }>;
+    notified: number;
+  }>;
   attention?: { trigger: AttentionTrigger; details: Record<string, unknown>; caseId: string | null; severity: string | null };
   history: NodeRun[];
 }

@@ -37,11 +37,16 @@ afterAll(() => rmSync(home, { recursive: true, force: true }));
 // Each case starts the built CLI (a few seconds on a loaded two-core machine).
 describe('bad input is named and exits 2', { timeout: 120_000 }, () => {
   it('malformed Cedar names file, line and column', () => {
-    const packs = packsWith({ 'intent/reader/policies/read.cedar': (t) => t + '\n@id("reader.broken")\npermit (principal, action, resource)\nwhen { 1 + };\n' });
+    const packs = packsWith({
+      'intent/reader/policies/read.cedar': (t) => t + '\n@id("reader.broken")\npermit (principal, action, resource)\nwhen { 1 + };\n',
+    });
     compileExpecting(packs, 'reader', 2, /intent\/reader\/policies\/read\.cedar:6:12: malformed Cedar: unexpected token `}`/);
   });
   it('a schema error names the fragment file, line and column', () => {
-    const packs = packsWith({ 'domain/shop/schema.cedarschema': (t) => t.replace('entity Item in [Charter::Tenant] = { priceCents: Long };', 'entity Item in [Charter::Tenant] = { priceCents: Lung };') });
+    const packs = packsWith({
+      'domain/shop/schema.cedarschema': (t) =>
+        t.replace('entity Item in [Charter::Tenant] = { priceCents: Long };', 'entity Item in [Charter::Tenant] = { priceCents: Lung };'),
+    });
     compileExpecting(packs, 'reader', 2, /domain\/shop\/schema\.cedarschema:2:\d+: invalid Cedar schema: .*Lung/);
   });
   it('unknown extends names the chain', () => {
@@ -51,18 +56,28 @@ describe('bad input is named and exits 2', { timeout: 120_000 }, () => {
   it('an extends cycle names the chain', () => {
     const packs = packsWith({
       'domain/shop/pack.yaml': (t) => t.replace('  base: ^1.0.0', '  base: ^1.0.0\n  shipping: ^1.0.0'),
-      'domain/shipping/pack.yaml': () => 'name: shipping\nlayer: domain\nversion: 1.0.0\nowner: t@example.com\ndescription: d\nextends:\n  shop: ^1.0.0\n',
+      'domain/shipping/pack.yaml': () =>
+        'name: shipping\nlayer: domain\nversion: 1.0.0\nowner: t@example.com\ndescription: d\nextends:\n  shop: ^1.0.0\n',
     });
     compileExpecting(packs, 'reader', 2, /extends cycle: reader@1\.0\.0 -> shop@1\.2\.0 -> shipping@1\.0\.0 -> shop \^1\.0\.0/);
   });
   it('a version conflict names every requirer', () => {
     const packs = packsWith({ 'intent/reader/pack.yaml': (t) => t.replace('  base: ^1.0.0', '  base: ^2.0.0') });
-    compileExpecting(packs, 'reader', 2, /version conflict for pack 'base': no version satisfies \^1\.0\.0 \(required by shop@1\.2\.0\) and \^2\.0\.0 \(required by reader@1\.0\.0\); available: 1\.0\.0/);
+    compileExpecting(
+      packs,
+      'reader',
+      2,
+      /version conflict for pack 'base': no version satisfies \^1\.0\.0 \(required by shop@1\.2\.0\) and \^2\.0\.0 \(required by reader@1\.0\.0\); available: 1\.0\.0/,
+    );
   });
   it('a test naming an unknown entity', () => {
-    const packs = packsWith({ 'intent/reader/tests/read.yaml': (t) => t.replace('args: { itemId: acme-widget, extra: ignored }', 'args: { itemId: no-such-item }') });
+    const packs = packsWith({
+      'intent/reader/tests/read.yaml': (t) => t.replace('args: { itemId: acme-widget, extra: ignored }', 'args: { itemId: no-such-item }'),
+    });
     const r = charter('packs', 'test', '--packs', packs);
-    expect(r.err).toMatch(/intent\/reader\/tests\/read\.yaml \(tests\["reads its tenant's item"\]\): test's arguments name unknown entity Shop::Item::"no-such-item"/);
+    expect(r.err).toMatch(
+      /intent\/reader\/tests\/read\.yaml \(tests\["reads its tenant's item"\]\): test's arguments name unknown entity Shop::Item::"no-such-item"/,
+    );
     expect(r.code).toBe(2);
   });
   it('a test naming an unknown tool (action)', () => {
@@ -88,7 +103,9 @@ describe('bad input is named and exits 2', { timeout: 120_000 }, () => {
     expect(existsSync(out)).toBe(false);
   });
   it('--all writes nothing when one agent fails', () => {
-    const packs = packsWith({ 'intent/reader/policies/read.cedar': (t) => t + '\n@id("reader.x") permit (principal, action, resource) when { context.nope };\n' });
+    const packs = packsWith({
+      'intent/reader/policies/read.cedar': (t) => t + '\n@id("reader.x") permit (principal, action, resource) when { context.nope };\n',
+    });
     const outDir = join(home, 'all-out');
     const r = charter('packs', 'compile', '--all', '--packs', packs, '--out-dir', outDir);
     expect(r.code).toBe(1);
@@ -98,8 +115,15 @@ describe('bad input is named and exits 2', { timeout: 120_000 }, () => {
 
 describe('composition rule violations are findings (exit 1) naming pack, file and policy', { timeout: 120_000 }, () => {
   it('duplicate policy ids name both places', () => {
-    const packs = packsWith({ 'intent/reader/policies/more.cedar': () => '@id("reader.read-items")\npermit (principal, action, resource);\n' });
-    compileExpecting(packs, 'reader', 1, /intent\/reader\/policies\/read\.cedar:1: duplicate policy id 'reader\.read-items' in pack reader: also in pack reader at intent\/reader\/policies\/more\.cedar:1/);
+    const packs = packsWith({
+      'intent/reader/policies/more.cedar': () => '@id("reader.read-items")\npermit (principal, action, resource);\n',
+    });
+    compileExpecting(
+      packs,
+      'reader',
+      1,
+      /intent\/reader\/policies\/read\.cedar:1: duplicate policy id 'reader\.read-items' in pack reader: also in pack reader at intent\/reader\/policies\/more\.cedar:1/,
+    );
   });
   it('an intent pack permitting a cross-tenant read is rejected naming the base test it breaks', () => {
     // Base guards reads by default deny only here, so the regression corpus is what catches the leak.
@@ -109,7 +133,12 @@ describe('composition rule violations are findings (exit 1) naming pack, file an
       'base/tests/isolation.yaml': () =>
         'tests:\n  - name: cross-tenant read is denied\n    tenant: acme\n    tool: { tier: read }\n    resource: { tenant: globex }\n    expect: deny\n    determining: []\n',
     });
-    compileExpecting(packs, 'reader', 1, /agent reader breaks 2 base\/domain test\(s\): base\/tests\/isolation\.yaml: test "cross-tenant read is denied" expects deny, agent reader allows get_item \(by reader\.read-items\)/);
+    compileExpecting(
+      packs,
+      'reader',
+      1,
+      /agent reader breaks 2 base\/domain test\(s\): base\/tests\/isolation\.yaml: test "cross-tenant read is denied" expects deny, agent reader allows get_item \(by reader\.read-items\)/,
+    );
     expect(charter('packs', 'test', '--packs', packs).code).toBe(1);
   });
 });
@@ -158,7 +187,10 @@ describe('signed manifests', { timeout: 120_000 }, () => {
   it('verify with --packs names a pack file changed on disk', () => {
     const packs = packsWith({});
     const { out } = compileExpecting(packs, 'reader', 0, /^$/);
-    writeFileSync(join(packs, 'intent/reader/policies/read.cedar'), readFileSync(join(packs, 'intent/reader/policies/read.cedar'), 'utf8') + '// edited\n');
+    writeFileSync(
+      join(packs, 'intent/reader/policies/read.cedar'),
+      readFileSync(join(packs, 'intent/reader/policies/read.cedar'), 'utf8') + '// edited\n',
+    );
     const r = charter('manifest', 'verify', out, '--trusted-keys', join(home, 'keys', 'trusted-keys.json'), '--packs', packs);
     expect(r.code).toBe(1);
     expect(r.err).toMatch(/intent\/reader\/policies\/read\.cedar: sha256 differs from the file/);
@@ -176,18 +208,44 @@ describe('signed manifests', { timeout: 120_000 }, () => {
   it('--previous sets baseChanged and previousManifestDigest', () => {
     const first = compileExpecting(GOOD, 'reader', 0, /^$/);
     const packs = packsWith({ 'base/policies/approvals.cedar': (t) => t + '\n// clarified\n' });
-    const r = charter('packs', 'compile', '--agent', 'reader', '--packs', packs, '--previous', first.out, '--out', join(home, 'second.json'), '--json');
+    const r = charter(
+      'packs',
+      'compile',
+      '--agent',
+      'reader',
+      '--packs',
+      packs,
+      '--previous',
+      first.out,
+      '--out',
+      join(home, 'second.json'),
+      '--json',
+    );
     expect(r.code).toBe(0);
     const m = JSON.parse(r.out).manifests[0];
     expect(m.baseChanged).toBe(true);
-    const same = charter('packs', 'compile', '--agent', 'reader', '--packs', GOOD, '--previous', first.out, '--out', join(home, 'third.json'), '--json');
+    const same = charter(
+      'packs',
+      'compile',
+      '--agent',
+      'reader',
+      '--packs',
+      GOOD,
+      '--previous',
+      first.out,
+      '--out',
+      join(home, 'third.json'),
+      '--json',
+    );
     expect(JSON.parse(same.out).manifests[0].baseChanged).toBe(false);
   });
 
   it('diff lists changed policies, tools and the corpus requests whose decision changes', () => {
     const packs = packsWith({
-      'intent/reader/policies/read.cedar': () => '@id("reader.read-items")\npermit (principal == Charter::Agent::"reader", action == Shop::Action::"get_item", resource)\nwhen { context.input has itemId && context.input.itemId != "acme-widget" };\n',
-      'intent/reader/tests/read.yaml': (t) => t.replace('expect: allow\n    determining: [reader.read-items]', 'expect: deny\n    determining: []'),
+      'intent/reader/policies/read.cedar': () =>
+        '@id("reader.read-items")\npermit (principal == Charter::Agent::"reader", action == Shop::Action::"get_item", resource)\nwhen { context.input has itemId && context.input.itemId != "acme-widget" };\n',
+      'intent/reader/tests/read.yaml': (t) =>
+        t.replace('expect: allow\n    determining: [reader.read-items]', 'expect: deny\n    determining: []'),
     });
     const r = charter('packs', 'diff', GOOD, packs, '--agent', 'reader', '--json');
     expect(r.code).toBe(0);
@@ -201,7 +259,10 @@ describe('signed manifests', { timeout: 120_000 }, () => {
   });
 
   it('packs test reports coverage and fails below the minimum', () => {
-    const packs = packsWith({ 'intent/reader/policies/more.cedar': () => '@id("reader.never")\npermit (principal, action == Shop::Action::"get_item", resource) when { context.input has itemId && context.input.itemId == "zzz" };\n' });
+    const packs = packsWith({
+      'intent/reader/policies/more.cedar': () =>
+        '@id("reader.never")\npermit (principal, action == Shop::Action::"get_item", resource) when { context.input has itemId && context.input.itemId == "zzz" };\n',
+    });
     const r = charter('packs', 'test', '--packs', packs, '--min-coverage', '100', '--json');
     const report = JSON.parse(r.out);
     expect(report.policies.find((p: { id: string }) => p.id === 'reader.never').hits).toBe(0);

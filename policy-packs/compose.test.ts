@@ -27,15 +27,23 @@ describe('composition and input checks', () => {
     expectFailure(() => compileManifest(new Workspace(packs), 'reader'), 2, /intent\/reader\/pack\.yaml:\d+ \(agent\.modelTier\)/);
   });
   it('a test naming an unknown entity type', () => {
-    const packs = packsWith({ 'domain/shop/tests/orders.yaml': (t) => t.replace('tool: get_item\n', 'tool: get_item\n    resource: \'Shop::Gadget::"x"\'\n') });
+    const packs = packsWith({
+      'domain/shop/tests/orders.yaml': (t) => t.replace('tool: get_item\n', 'tool: get_item\n    resource: \'Shop::Gadget::"x"\'\n'),
+    });
     expectFailure(() => runPackTests(new Workspace(packs)), 2, /test names entity type Shop::Gadget, which the schema does not declare/);
   });
   it('an unknown agent lists the agents', () => {
     expectFailure(() => compileManifest(new Workspace(GOOD_PACKS), 'nobody'), 2, /unknown agent 'nobody' \(agents in .*: buyer, reader\)/);
   });
   it('reusing a base policy id has its own message', () => {
-    const packs = packsWith({ 'intent/reader/policies/more.cedar': () => '@id("base.tenant-isolation")\npermit (principal, action, resource);\n' });
-    expectFailure(() => compileManifest(new Workspace(packs), 'reader'), 1, /pack reader reuses base policy id 'base\.tenant-isolation' \(defined by pack base at base\/policies\/isolation\.cedar:2\); base can only be extended, never overridden/);
+    const packs = packsWith({
+      'intent/reader/policies/more.cedar': () => '@id("base.tenant-isolation")\npermit (principal, action, resource);\n',
+    });
+    expectFailure(
+      () => compileManifest(new Workspace(packs), 'reader'),
+      1,
+      /pack reader reuses base policy id 'base\.tenant-isolation' \(defined by pack base at base\/policies\/isolation\.cedar:2\); base can only be extended, never overridden/,
+    );
   });
   it('policy ids must start with the pack name', () => {
     const packs = packsWith({ 'intent/reader/policies/more.cedar': () => '@id("shop.sneaky")\npermit (principal, action, resource);\n' });
@@ -43,26 +51,56 @@ describe('composition and input checks', () => {
   });
   it('a lower layer may not declare a namespace base owns', () => {
     const packs = packsWith({ 'domain/shop/schema.cedarschema': (t) => t + '\nnamespace Charter { entity Override; }\n' });
-    expectFailure(() => compileManifest(new Workspace(packs), 'reader'), 1, /domain\/shop\/schema\.cedarschema: pack shop declares namespace Charter, which pack base owns \(a domain pack may not change or remove base schema types\)/);
+    expectFailure(
+      () => compileManifest(new Workspace(packs), 'reader'),
+      1,
+      /domain\/shop\/schema\.cedarschema: pack shop declares namespace Charter, which pack base owns \(a domain pack may not change or remove base schema types\)/,
+    );
   });
   it('strict validation errors name policy id, pack, file, line and column', () => {
-    const packs = packsWith({ 'intent/reader/policies/read.cedar': (t) => t + '\n@id("reader.typo")\npermit (principal, action == Shop::Action::"get_item", resource)\nwhen { context.input.itemid == "x" };\n' });
-    expectFailure(() => compileManifest(new Workspace(packs), 'reader'), 1, /strict validation failed: policy reader\.typo \(pack reader, intent\/reader\/policies\/read\.cedar:6:8\):/);
+    const packs = packsWith({
+      'intent/reader/policies/read.cedar': (t) =>
+        t +
+        '\n@id("reader.typo")\npermit (principal, action == Shop::Action::"get_item", resource)\nwhen { context.input.itemid == "x" };\n',
+    });
+    expectFailure(
+      () => compileManifest(new Workspace(packs), 'reader'),
+      1,
+      /strict validation failed: policy reader\.typo \(pack reader, intent\/reader\/policies\/read\.cedar:6:8\):/,
+    );
   });
   it("one agent's strict-validation error does not fail another agent's set (policies are validated together per schema)", () => {
-    const packs = packsWith({ 'intent/reader/policies/read.cedar': (t) => t + '\n@id("reader.typo")\npermit (principal, action == Shop::Action::"get_item", resource)\nwhen { context.input.itemid == "x" };\n' });
+    const packs = packsWith({
+      'intent/reader/policies/read.cedar': (t) =>
+        t +
+        '\n@id("reader.typo")\npermit (principal, action == Shop::Action::"get_item", resource)\nwhen { context.input.itemid == "x" };\n',
+    });
     const ws = new Workspace(packs);
     expectFailure(() => compileManifest(ws, 'reader'), 1, /strict validation failed: policy reader\.typo/);
     expect(compileManifest(ws, 'buyer').manifest.agent.name).toBe('buyer');
-    expectFailure(() => compileManifest(ws, 'reader'), 1, /strict validation failed: policy reader\.typo \(pack reader, intent\/reader\/policies\/read\.cedar:6:8\)/);
+    expectFailure(
+      () => compileManifest(ws, 'reader'),
+      1,
+      /strict validation failed: policy reader\.typo \(pack reader, intent\/reader\/policies\/read\.cedar:6:8\)/,
+    );
   });
   it('a tool whose tier differs from its action tier group', () => {
     const packs = packsWith({ 'domain/shop/tools.yaml': (t) => t.replace('    tier: read\n', '    tier: write-low\n') });
-    expectFailure(() => compileManifest(new Workspace(packs), 'reader'), 1, /tool get_item has tier write-low but its action is a member of Charter::Action::"tier:read"/);
+    expectFailure(
+      () => compileManifest(new Workspace(packs), 'reader'),
+      1,
+      /tool get_item has tier write-low but its action is a member of Charter::Action::"tier:read"/,
+    );
   });
   it('an intent tool with a tier other than the catalog', () => {
-    const packs = packsWith({ 'intent/reader/pack.yaml': (t) => t.replace('{ name: get_item, tier: read }', '{ name: get_item, tier: write-low }') });
-    expectFailure(() => compileManifest(new Workspace(packs), 'reader'), 1, /intent pack reader: tool get_item declared with tier write-low, the catalog says read/);
+    const packs = packsWith({
+      'intent/reader/pack.yaml': (t) => t.replace('{ name: get_item, tier: read }', '{ name: get_item, tier: write-low }'),
+    });
+    expectFailure(
+      () => compileManifest(new Workspace(packs), 'reader'),
+      1,
+      /intent pack reader: tool get_item declared with tier write-low, the catalog says read/,
+    );
   });
   it('the good fixture composes every set', () => {
     const sets = new Workspace(GOOD_PACKS).composeAll();

@@ -38,7 +38,10 @@ type ComposedSchema = { text: string; json: cedar.SchemaJson<string>; namespaces
 const schemaCache = new Map<string, ComposedSchema>();
 
 function composeSchemaCached(packs: LoadedPack[], extra?: { pack: LoadedPack; source: SourceText }): ComposedSchema {
-  const key = JSON.stringify([...packs.filter((p) => p.schema).map((p) => [p.key, p.dir, p.schema!.text]), extra ? extra.source.text : null]);
+  const key = JSON.stringify([
+    ...packs.filter((p) => p.schema).map((p) => [p.key, p.dir, p.schema!.text]),
+    extra ? extra.source.text : null,
+  ]);
   let out = schemaCache.get(key);
   if (!out) {
     out = composeSchema(packs, extra);
@@ -72,7 +75,10 @@ function composeSchema(packs: LoadedPack[], extra?: { pack: LoadedPack; source: 
       if (dup && owner) {
         const ns = dup[1]!;
         const ownerLayer = packs.find((p) => p.meta.name === owner)?.meta.layer ?? 'base';
-        const why = LAYER_RANK[ownerLayer] < LAYER_RANK[pack.meta.layer] ? ` (a ${pack.meta.layer} pack may not change or remove ${ownerLayer} schema types)` : '';
+        const why =
+          LAYER_RANK[ownerLayer] < LAYER_RANK[pack.meta.layer]
+            ? ` (a ${pack.meta.layer} pack may not change or remove ${ownerLayer} schema types)`
+            : '';
         throw new FindingError(`pack ${pack.meta.name} declares namespace ${ns}, which pack ${owner} owns${why}`, { file: source.file });
       }
       const at = errors[0]?.sourceLocations?.[0]?.start;
@@ -97,12 +103,19 @@ function composePolicies(packs: LoadedPack[]): Map<string, PackPolicy> {
       const otherLayer = other && packs.find((b) => b.meta.name === other.pack)?.meta.layer;
       // Reuse of a base id gets its own message: it is an attempt to override base, not a typo.
       if (other && otherLayer === 'base' && pack.meta.layer !== 'base') {
-        throw new FindingError(`pack ${pack.meta.name} reuses base policy id '${p.id}' (defined by pack ${other.pack} at ${other.file}:${other.line}); base can only be extended, never overridden`, where);
+        throw new FindingError(
+          `pack ${pack.meta.name} reuses base policy id '${p.id}' (defined by pack ${other.pack} at ${other.file}:${other.line}); base can only be extended, never overridden`,
+          where,
+        );
       }
       if (!p.id.startsWith(`${pack.meta.name}.`)) {
         throw new FindingError(`policy id '${p.id}' must start with '${pack.meta.name}.' (pack ${pack.meta.name})`, where);
       }
-      if (other) throw new FindingError(`duplicate policy id '${p.id}' in pack ${pack.meta.name}: also in pack ${other.pack} at ${other.file}:${other.line}`, where);
+      if (other)
+        throw new FindingError(
+          `duplicate policy id '${p.id}' in pack ${pack.meta.name}: also in pack ${other.pack} at ${other.file}:${other.line}`,
+          where,
+        );
       policies.set(p.id, p);
     }
   }
@@ -111,7 +124,8 @@ function composePolicies(packs: LoadedPack[]): Map<string, PackPolicy> {
 
 function validateStrict(policies: Map<string, PackPolicy>, schemaText: string, packs: LoadedPack[], validator: PolicyValidator): void {
   const out = validator.check(schemaText, [...policies.values()]);
-  if (out.type === 'failure') throw new InputError(`cannot validate ${packs.map((p) => p.key).join(', ')}: ${cedarErrorText(out.errors).join('; ')}`);
+  if (out.type === 'failure')
+    throw new InputError(`cannot validate ${packs.map((p) => p.key).join(', ')}: ${cedarErrorText(out.errors).join('; ')}`);
   if (out.errors.length === 0) return;
   const lines = out.errors.map(({ policy: p, error }) => {
     const start = error.sourceLocations?.[0]?.start ?? 0;
@@ -131,24 +145,41 @@ function toolCatalog(packs: LoadedPack[], json: cedar.SchemaJson<string>, namesp
   for (const pack of packs) {
     if (!pack.tools) continue;
     const owned = [...namespaces].filter(([, owner]) => owner === pack.meta.name).map(([ns]) => ns);
-    if (owned.length !== 1) throw new FindingError(`pack ${pack.meta.name} must own exactly one namespace for its tools, owns ${owned.length}`, { file: pack.tools.file });
+    if (owned.length !== 1)
+      throw new FindingError(`pack ${pack.meta.name} must own exactly one namespace for its tools, owns ${owned.length}`, {
+        file: pack.tools.file,
+      });
     pack.tools.tools.forEach((tool, i) => {
       const where = { file: pack.tools!.file, field: `tools[${i}]` };
       const uid: EntityUid = { type: `${owned[0]}::Action`, id: tool.name };
       const action = `${uid.type}::${JSON.stringify(tool.name)}`;
       const info = actionInfo(json, uid);
-      if (!info) throw new FindingError(`tool ${tool.name}: action ${action} is not declared in the schema of pack ${pack.meta.name}`, where);
+      if (!info)
+        throw new FindingError(`tool ${tool.name}: action ${action} is not declared in the schema of pack ${pack.meta.name}`, where);
       const tiers = tierOf(info.memberOf);
       if (tiers.length !== 1 || tiers[0] !== tool.tier) {
-        throw new FindingError(`tool ${tool.name} has tier ${tool.tier} but its action is a member of ${tiers.length ? tiers.map((t) => TIER_GROUP(t)).join(', ') : 'no tier group'} (must be exactly ${TIER_GROUP(tool.tier)})`, where);
+        throw new FindingError(
+          `tool ${tool.name} has tier ${tool.tier} but its action is a member of ${tiers.length ? tiers.map((t) => TIER_GROUP(t)).join(', ') : 'no tier group'} (must be exactly ${TIER_GROUP(tool.tier)})`,
+          where,
+        );
       }
       const resourceType = 'tenant' in tool.resource ? TENANT_TYPE : tool.resource.type;
       if (!info.resourceTypes.includes(resourceType)) {
-        throw new FindingError(`tool ${tool.name}: resource type ${resourceType} is not among the action's resource types (${info.resourceTypes.join(', ') || 'none'})`, where);
+        throw new FindingError(
+          `tool ${tool.name}: resource type ${resourceType} is not among the action's resource types (${info.resourceTypes.join(', ') || 'none'})`,
+          where,
+        );
       }
       const other = catalog.get(tool.name);
       if (other) throw new FindingError(`tool ${tool.name} is declared twice in the catalog (also as ${other.action})`, where);
-      catalog.set(tool.name, { name: tool.name, tier: tool.tier, action, resource: tool.resource, description: tool.description, args: tool.args });
+      catalog.set(tool.name, {
+        name: tool.name,
+        tier: tool.tier,
+        action,
+        resource: tool.resource,
+        description: tool.description,
+        args: tool.args,
+      });
     });
   }
   return catalog;
@@ -188,10 +219,17 @@ export function composeSet(packs: LoadedPack[], opts: { withFixtureSchema?: bool
   let tools: ManifestTool[];
   if (intent?.meta.agent) {
     tools = intent.meta.agent.tools.map((t, i) => {
-      const where = { file: intent.files.find((f) => f.path.endsWith('pack.yaml'))?.path ?? `${intent.key} pack.yaml`, field: `agent.tools[${i}]` };
+      const where = {
+        file: intent.files.find((f) => f.path.endsWith('pack.yaml'))?.path ?? `${intent.key} pack.yaml`,
+        field: `agent.tools[${i}]`,
+      };
       const entry = catalog.get(t.name);
       if (!entry) throw new FindingError(`intent pack ${intent.meta.name}: tool ${t.name} is not in the tool catalog`, where);
-      if (entry.tier !== t.tier) throw new FindingError(`intent pack ${intent.meta.name}: tool ${t.name} declared with tier ${t.tier}, the catalog says ${entry.tier}`, where);
+      if (entry.tier !== t.tier)
+        throw new FindingError(
+          `intent pack ${intent.meta.name}: tool ${t.name} declared with tier ${t.tier}, the catalog says ${entry.tier}`,
+          where,
+        );
       return entry;
     });
   } else if (catalog.size > 0) tools = [...catalog.values()];

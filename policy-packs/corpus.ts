@@ -45,7 +45,14 @@ export function charterGroupsIn(schemas: ReadonlyArray<cedar.SchemaJson<string>>
     if (!cache.has(tool.action)) {
       const uid = parseUid(tool.action);
       const schema = uid && schemas.find((s) => actionInfo(s, uid));
-      cache.set(tool.action, schema ? actionGroups(schema, uid).filter((g) => g.startsWith(BASE_ACTION_GROUP)).join(' ') : undefined);
+      cache.set(
+        tool.action,
+        schema
+          ? actionGroups(schema, uid)
+              .filter((g) => g.startsWith(BASE_ACTION_GROUP))
+              .join(' ')
+          : undefined,
+      );
     }
     return cache.get(tool.action);
   };
@@ -61,7 +68,8 @@ function toolsFor(t: LoadedTest, ctx: ExpandContext): ManifestTool[] | string[] 
   const sel = t.test.tool;
   if (typeof sel !== 'string') {
     const matched = ctx.tools.filter((x) => x.tier === sel.tier);
-    if (matched.length === 0 && !ctx.regression) throw new InputError(`selector {tier: ${sel.tier}} matches no tool of the set under test`, where(t));
+    if (matched.length === 0 && !ctx.regression)
+      throw new InputError(`selector {tier: ${sel.tier}} matches no tool of the set under test`, where(t));
     return matched;
   }
   const inSet = ctx.tools.find((x) => x.name === sel);
@@ -123,8 +131,10 @@ export function expandTest(t: LoadedTest, ctx: ExpandContext, engine: PolicyEngi
     const resource = standInTenant ?? test.resource;
     if (typeof resource === 'string') {
       const uid = parseUid(resource)!;
-      if (!ctx.entityTypes.has(uid.type)) throw new InputError(`test names entity type ${uid.type}, which the schema does not declare`, where(t));
-      if (!resolver.has(uid) && uid.type !== TENANT_TYPE) throw new InputError(`test names unknown entity ${test.resource} (not in any fixtures.yaml nor the test's entities)`, where(t));
+      if (!ctx.entityTypes.has(uid.type))
+        throw new InputError(`test names entity type ${uid.type}, which the schema does not declare`, where(t));
+      if (!resolver.has(uid) && uid.type !== TENANT_TYPE)
+        throw new InputError(`test names unknown entity ${test.resource} (not in any fixtures.yaml nor the test's entities)`, where(t));
       call.resource = uid;
     } else if (resource && typeof tool !== 'string') {
       const type = 'tenant' in tool.resource ? TENANT_TYPE : tool.resource.type;
@@ -134,7 +144,10 @@ export function expandTest(t: LoadedTest, ctx: ExpandContext, engine: PolicyEngi
     } else if (typeof tool !== 'string') {
       const uid = engine.resourceOf(call);
       if (typeof uid !== 'string' && uid.type !== TENANT_TYPE && !resolver.has(uid)) {
-        throw new InputError(`test's arguments name unknown entity ${uidText(uid)} (not in any fixtures.yaml nor the test's entities)`, where(t));
+        throw new InputError(
+          `test's arguments name unknown entity ${uidText(uid)} (not in any fixtures.yaml nor the test's entities)`,
+          where(t),
+        );
       }
     }
     return { key: `${t.file}#${test.name}[${name}]`, source: t, call, resolver };

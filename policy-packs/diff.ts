@@ -35,9 +35,15 @@ export interface ManifestDiff {
 }
 
 function keyDiff<T>(a: Record<string, T>, b: Record<string, T>, same: (x: T, y: T) => boolean) {
-  const added = Object.keys(b).filter((k) => !(k in a)).sort();
-  const removed = Object.keys(a).filter((k) => !(k in b)).sort();
-  const changed = Object.keys(a).filter((k) => k in b && !same(a[k]!, b[k]!)).sort();
+  const added = Object.keys(b)
+    .filter((k) => !(k in a))
+    .sort();
+  const removed = Object.keys(a)
+    .filter((k) => !(k in b))
+    .sort();
+  const changed = Object.keys(a)
+    .filter((k) => k in b && !same(a[k]!, b[k]!))
+    .sort();
   return { added, removed, changed };
 }
 
@@ -46,10 +52,12 @@ function corpus(workspaces: Workspace[], sides: ManifestSide[], engine: PolicyEn
   const tools = new Map<string, ManifestTool>();
   for (const s of sides) for (const t of s.manifest.tools) tools.set(t.name, t);
   // The newer side first: its tools win above, so its schema answers for them.
-  const schemas = sides.flatMap((s) => {
-    const json = cedar.schemaToJsonWithResolvedTypes(s.manifest.schema.text);
-    return json.type === 'success' ? [json.json] : [];
-  }).reverse();
+  const schemas = sides
+    .flatMap((s) => {
+      const json = cedar.schemaToJsonWithResolvedTypes(s.manifest.schema.text);
+      return json.type === 'success' ? [json.json] : [];
+    })
+    .reverse();
   const types = new Set(schemas.flatMap((json) => [...entityTypes(json)]));
   const names = new Set(sides.flatMap((s) => s.manifest.layers.map((l) => l.name)));
   const out = new Map<string, CorpusCase>();
@@ -85,7 +93,13 @@ export function diffManifests(oldSide: ManifestSide, newSide: ManifestSide, work
   });
   const layerNames = [...new Set([...o.layers, ...n.layers].map((l) => l.name))].sort();
   const layers = layerNames
-    .map((name) => ({ name, old: o.layers.find((l) => l.name === name)?.version ?? null, new: n.layers.find((l) => l.name === name)?.version ?? null, od: o.layers.find((l) => l.name === name)?.digest, nd: n.layers.find((l) => l.name === name)?.digest }))
+    .map((name) => ({
+      name,
+      old: o.layers.find((l) => l.name === name)?.version ?? null,
+      new: n.layers.find((l) => l.name === name)?.version ?? null,
+      od: o.layers.find((l) => l.name === name)?.digest,
+      nd: n.layers.find((l) => l.name === name)?.digest,
+    }))
     .filter((l) => l.od !== l.nd)
     .map(({ name, old, new: nv }) => ({ name, old, new: nv }));
   // Distinct pre-parse ids: two manifests with the same digest are the same policy set anyway.

@@ -83,7 +83,8 @@ export class PolicyEngine {
     let json = source.schemaJson;
     if (!json) {
       const resolved = cedar.schemaToJsonWithResolvedTypes(source.schemaText);
-      if (resolved.type === 'failure') throw new FindingError(`schema of ${id} does not resolve: ${cedarErrorText(resolved.errors).join('; ')}`);
+      if (resolved.type === 'failure')
+        throw new FindingError(`schema of ${id} does not resolve: ${cedarErrorText(resolved.errors).join('; ')}`);
       json = resolved.json;
     }
     for (const tool of source.tools) {
@@ -119,7 +120,15 @@ export class PolicyEngine {
   authorizeCall(call: ToolCall, resolver: EntityResolver): CallDecision {
     const rt = this.tools.get(call.tool);
     if (!rt) {
-      return { decision: 'deny', tier: null, action: '', resource: '', determiningPolicies: [], reasons: [`unknown tool ${call.tool}: not in the agent's manifest`], errors: [] };
+      return {
+        decision: 'deny',
+        tier: null,
+        action: '',
+        resource: '',
+        determiningPolicies: [],
+        reasons: [`unknown tool ${call.tool}: not in the agent's manifest`],
+        errors: [],
+      };
     }
     const deny = (resource: string, reasons: string[], errors: string[] = [], determining: string[] = []): CallDecision => ({
       decision: 'deny',
@@ -163,7 +172,15 @@ export class PolicyEngine {
         return deny(resourceText, ['a policy errored during evaluation (fail closed)'], errors, determining);
       }
       const reasons = determining.length > 0 ? [`${decision} by ${determining.join(', ')}`] : ['no policy permits the call (default deny)'];
-      return { decision, tier: rt.tool.tier, action: rt.tool.action, resource: resourceText, determiningPolicies: determining, reasons, errors: [] };
+      return {
+        decision,
+        tier: rt.tool.tier,
+        action: rt.tool.action,
+        resource: resourceText,
+        determiningPolicies: determining,
+        reasons,
+        errors: [],
+      };
     } catch (err) {
       return deny(resourceText, ['the decision failed (fail closed)'], [errorMessage(err)]);
     }
@@ -180,7 +197,10 @@ function entitySlice(call: ToolCall, resource: EntityUid, resolver: EntityResolv
     if (!out.has(key)) out.set(key, { uid: e.uid, attrs: e.attrs as Record<string, cedar.CedarValueJson>, parents: e.parents });
   };
   resolved.forEach(add);
-  for (const uid of [{ type: TENANT_TYPE, id: call.tenant }, { type: AGENT_TYPE, id: call.agent }]) {
+  for (const uid of [
+    { type: TENANT_TYPE, id: call.tenant },
+    { type: AGENT_TYPE, id: call.agent },
+  ]) {
     if (out.has(uidText(uid))) continue;
     (resolver.resolve(uid) ?? [{ uid, attrs: {}, parents: [] }]).forEach(add);
   }

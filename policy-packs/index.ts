@@ -6,7 +6,15 @@ export { parseUid, uidText, type CedarEntity, type EntityUid } from './cedar.js'
 export { composeSet, type ComposedSet } from './compose.js';
 export { FIXTURE_AGENT, type CorpusCase } from './corpus.js';
 export { diffManifests, type DecisionChange, type ManifestDiff, type ManifestSide } from './diff.js';
-export { AGENT_TYPE, PolicyEngine, TENANT_TYPE, type CallDecision, type EntityResolver, type PolicySetSource, type ToolCall } from './engine.js';
+export {
+  AGENT_TYPE,
+  PolicyEngine,
+  TENANT_TYPE,
+  type CallDecision,
+  type EntityResolver,
+  type PolicySetSource,
+  type ToolCall,
+} from './engine.js';
 export { FixtureStore } from './fixtures.js';
 export { loadPacks, type LoadedPack } from './load.js';
 export { compileManifest, envelopeText, signManifest, type CompiledManifest } from './manifest.js';

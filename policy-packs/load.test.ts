@@ -32,7 +32,11 @@ describe('parsePolicyFile', () => {
   });
 
   it('a policy without an @id value names file and line', () => {
-    for (const source of ['permit (principal, action, resource);', '@id\npermit (principal, action, resource);', '@id("")\npermit (principal, action, resource);']) {
+    for (const source of [
+      'permit (principal, action, resource);',
+      '@id\npermit (principal, action, resource);',
+      '@id("")\npermit (principal, action, resource);',
+    ]) {
       let caught: unknown;
       try {
         ids(source);

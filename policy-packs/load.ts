@@ -157,7 +157,8 @@ function loadPack(root: string, dir: string): LoadedPack {
     }
   }
   if (pack.tools && meta.layer !== 'domain') throw new InputError('only domain packs have a tool catalog', { file: pack.tools.file });
-  if (pack.fixtureSchema && meta.layer !== 'base') throw new InputError('only the base pack has a fixture schema', { file: pack.fixtureSchema.file });
+  if (pack.fixtureSchema && meta.layer !== 'base')
+    throw new InputError('only the base pack has a fixture schema', { file: pack.fixtureSchema.file });
   return pack;
 }
 
@@ -168,7 +169,10 @@ export function loadPacks(root: string): LoadedPack[] {
   const seen = new Map<string, LoadedPack>();
   for (const p of packs) {
     const other = seen.get(p.key);
-    if (other) throw new InputError(`pack ${p.key} appears twice: ${posix(relative(root, other.dir))} and ${posix(relative(root, p.dir))}`, { file: root });
+    if (other)
+      throw new InputError(`pack ${p.key} appears twice: ${posix(relative(root, other.dir))} and ${posix(relative(root, p.dir))}`, {
+        file: root,
+      });
     seen.set(p.key, p);
   }
   if (packs.length === 0) throw new InputError('no packs (folders with pack.yaml) found', { file: root });

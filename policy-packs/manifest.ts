@@ -27,7 +27,9 @@ export function compileManifest(ws: Workspace, agent: string, previous?: { manif
   // Composition rule 1: no base or domain test's expected deny may become allow in this set.
   const broken = runRegression(ws, sut).filter((c) => !c.pass);
   if (broken.length > 0) {
-    const lines = broken.map((c) => `${c.file}: test "${c.test}" expects deny, agent ${agent} allows ${c.tool} (by ${c.determining.join(', ')})`);
+    const lines = broken.map(
+      (c) => `${c.file}: test "${c.test}" expects deny, agent ${agent} allows ${c.tool} (by ${c.determining.join(', ')})`,
+    );
     throw new FindingError(`agent ${agent} breaks ${broken.length} base/domain test(s): ${lines[0]}`, undefined, lines.slice(1));
   }
   const decl = set.agent!;
@@ -44,7 +46,13 @@ export function compileManifest(ws: Workspace, agent: string, previous?: { manif
   const manifest: Manifest = {
     apiVersion: 'charter.dev/v1',
     kind: 'AgentManifest',
-    agent: { name: decl.name, description: decl.description, dagNode: decl.dagNode, modelTier: decl.modelTier, evalThresholds: decl.evalThresholds },
+    agent: {
+      name: decl.name,
+      description: decl.description,
+      dagNode: decl.dagNode,
+      modelTier: decl.modelTier,
+      evalThresholds: decl.evalThresholds,
+    },
     tools: set.tools,
     layers,
     policies,

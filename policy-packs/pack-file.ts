@@ -42,10 +42,13 @@ export const PackFile = z
     agent: AgentDeclaration.optional(),
   })
   .superRefine((p, ctx) => {
-    if (p.layer === 'intent' && !p.agent) ctx.addIssue({ code: 'custom', path: ['agent'], message: 'intent packs must declare their agent' });
+    if (p.layer === 'intent' && !p.agent)
+      ctx.addIssue({ code: 'custom', path: ['agent'], message: 'intent packs must declare their agent' });
     if (p.layer !== 'intent' && p.agent) ctx.addIssue({ code: 'custom', path: ['agent'], message: 'only intent packs declare an agent' });
-    if (p.layer === 'base' && Object.keys(p.extends).length > 0) ctx.addIssue({ code: 'custom', path: ['extends'], message: 'base extends nothing' });
-    if (p.layer !== 'base' && Object.keys(p.extends).length === 0) ctx.addIssue({ code: 'custom', path: ['extends'], message: `a ${p.layer} pack must extend at least base` });
+    if (p.layer === 'base' && Object.keys(p.extends).length > 0)
+      ctx.addIssue({ code: 'custom', path: ['extends'], message: 'base extends nothing' });
+    if (p.layer !== 'base' && Object.keys(p.extends).length === 0)
+      ctx.addIssue({ code: 'custom', path: ['extends'], message: `a ${p.layer} pack must extend at least base` });
   });
 export type PackFile = z.infer<typeof PackFile>;
 
@@ -67,7 +70,9 @@ export type ToolDefinition = z.infer<typeof ToolDefinition>;
 export const ToolsFile = z.strictObject({ tools: z.array(ToolDefinition) });
 
 /** `Type::"id"` written as a string, the form tests and fixtures use. */
-export const EntityUidText = z.string().regex(/^[A-Za-z_][A-Za-z0-9_]*(::[A-Za-z_][A-Za-z0-9_]*)*::"[^"]*"$/, 'expected an entity uid like Type::"id"');
+export const EntityUidText = z
+  .string()
+  .regex(/^[A-Za-z_][A-Za-z0-9_]*(::[A-Za-z_][A-Za-z0-9_]*)*::"[^"]*"$/, 'expected an entity uid like Type::"id"');
 
 export const FixtureEntity = z.strictObject({
   uid: EntityUidText,

@@ -63,14 +63,20 @@ export function resolvePackSet(catalog: PackCatalog, root: LoadedPack): LoadedPa
         }
         const versions = catalog.versions(dep);
         if (versions.length === 0) {
-          throw new InputError(`unknown pack '${dep}' in extends (chain: ${path.join(' -> ')})`, { file: `${pack.key} pack.yaml`, field: `extends.${dep}` });
+          throw new InputError(`unknown pack '${dep}' in extends (chain: ${path.join(' -> ')})`, {
+            file: `${pack.key} pack.yaml`,
+            field: `extends.${dep}`,
+          });
         }
         const reqs = requirements.get(dep) ?? [];
         reqs.push({ range, by: pack.key });
         requirements.set(dep, reqs);
         const chosen = choice.get(dep) ?? versions.find((v) => semver.satisfies(v.meta.version, range)) ?? versions[0]!;
         if (LAYER_RANK[chosen.meta.layer] > LAYER_RANK[pack.meta.layer] || chosen.meta.layer === 'intent') {
-          throw new InputError(`a ${pack.meta.layer} pack cannot extend the ${chosen.meta.layer} pack ${dep}`, { file: `${pack.key} pack.yaml`, field: `extends.${dep}` });
+          throw new InputError(`a ${pack.meta.layer} pack cannot extend the ${chosen.meta.layer} pack ${dep}`, {
+            file: `${pack.key} pack.yaml`,
+            field: `extends.${dep}`,
+          });
         }
         reached.set(dep, chosen);
         visit(chosen, [...chain, chosen]);

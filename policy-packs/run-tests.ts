@@ -63,7 +63,10 @@ export function casesFor(sut: SetUnderTest, tests: LoadedTest[], ws: Workspace, 
 function judge(c: CorpusCase, d: CallDecision, run: CaseResult['run'], set: string): CaseResult {
   const expect = c.source.test.expect;
   const expectedDetermining = c.source.test.determining;
-  const pass = run === 'own' ? d.decision === expect && sameSet(d.determiningPolicies, expectedDetermining) : !(expect === 'deny' && d.decision === 'allow');
+  const pass =
+    run === 'own'
+      ? d.decision === expect && sameSet(d.determiningPolicies, expectedDetermining)
+      : !(expect === 'deny' && d.decision === 'allow');
   return {
     key: c.key,
     run,

@@ -16,7 +16,18 @@ export interface ActionInfo {
   input: InputShape;
 }
 
-const PRIMITIVES = new Set(['String', 'Long', 'Boolean', 'Set', 'Record', 'Entity', 'Extension', '__cedar::String', '__cedar::Long', '__cedar::Bool']);
+const PRIMITIVES = new Set([
+  'String',
+  'Long',
+  'Boolean',
+  'Set',
+  'Record',
+  'Entity',
+  'Extension',
+  '__cedar::String',
+  '__cedar::Long',
+  '__cedar::Bool',
+]);
 
 function splitName(name: string): [string, string] {
   const i = name.lastIndexOf('::');
@@ -28,7 +39,9 @@ function resolveCommon(schema: SchemaJson, type: CedarType, namespace: string, d
   const ref = (type as { type?: string }).type;
   if (depth > 32 || ref === undefined || PRIMITIVES.has(ref)) return type;
   const [ns, name] = splitName(ref);
-  const target = ref.includes('::') ? schema[ns]?.commonTypes?.[name] : (schema[namespace]?.commonTypes?.[name] ?? schema['']?.commonTypes?.[name]);
+  const target = ref.includes('::')
+    ? schema[ns]?.commonTypes?.[name]
+    : (schema[namespace]?.commonTypes?.[name] ?? schema['']?.commonTypes?.[name]);
   return target ? resolveCommon(schema, target, ref.includes('::') ? ns : namespace, depth + 1) : type;
 }
 
@@ -85,13 +98,15 @@ export function projectInput(value: unknown, shape: InputShape): unknown {
 /** Every entity type name the schema declares, fully qualified. */
 export function entityTypes(schema: SchemaJson): Set<string> {
   const out = new Set<string>();
-  for (const [ns, def] of Object.entries(schema)) for (const name of Object.keys(def.entityTypes ?? {})) out.add(ns ? `${ns}::${name}` : name);
+  for (const [ns, def] of Object.entries(schema))
+    for (const name of Object.keys(def.entityTypes ?? {})) out.add(ns ? `${ns}::${name}` : name);
   return out;
 }
 
 /** Every action the schema declares, as entity uids. */
 export function actions(schema: SchemaJson): EntityUid[] {
   const out: EntityUid[] = [];
-  for (const [ns, def] of Object.entries(schema)) for (const id of Object.keys(def.actions ?? {})) out.push({ type: ns ? `${ns}::Action` : 'Action', id });
+  for (const [ns, def] of Object.entries(schema))
+    for (const id of Object.keys(def.actions ?? {})) out.push({ type: ns ? `${ns}::Action` : 'Action', id });
   return out;
 }

@@ -1,7 +1,9 @@
 import { cedar } from './cedar.js';
 import type { PackPolicy } from './load.js';
 
-export type StrictValidation = { type: 'success'; errors: Array<{ policy: PackPolicy; error: cedar.DetailedError }> } | { type: 'failure'; errors: cedar.DetailedError[] };
+export type StrictValidation =
+  | { type: 'success'; errors: Array<{ policy: PackPolicy; error: cedar.DetailedError }> }
+  | { type: 'failure'; errors: cedar.DetailedError[] };
 
 /**
  * Cedar strict validation with answers kept per (schema text, policy). Cedar validates each
@@ -32,7 +34,10 @@ export class PolicyValidator {
   }
 }
 
-function validateAll(schemaText: string, policies: readonly PackPolicy[]): { type: 'success'; errors: Map<PackPolicy, cedar.DetailedError[]> } | { type: 'failure'; errors: cedar.DetailedError[] } {
+function validateAll(
+  schemaText: string,
+  policies: readonly PackPolicy[],
+): { type: 'success'; errors: Map<PackPolicy, cedar.DetailedError[]> } | { type: 'failure'; errors: cedar.DetailedError[] } {
   // Positional ids: several versions of a pack may share policy ids.
   const staticPolicies: Record<string, string> = {};
   policies.forEach((p, i) => (staticPolicies[`p${i}`] = p.text));

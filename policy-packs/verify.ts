@@ -1,7 +1,15 @@
 import { existsSync } from 'node:fs';
 import { join } from 'node:path';
 import { CharterError, FindingError, readText, validateWith } from '../common/index.js';
-import { canonicalJson, digestOf, loadTrustedKeys, parseEnvelope, verifyEnvelope, type DsseEnvelope, type TrustedKeysFile } from '../signing/index.js';
+import {
+  canonicalJson,
+  digestOf,
+  loadTrustedKeys,
+  parseEnvelope,
+  verifyEnvelope,
+  type DsseEnvelope,
+  type TrustedKeysFile,
+} from '../signing/index.js';
 import { layerDigest, Manifest, MANIFEST_PAYLOAD_TYPE } from './manifest-schema.js';
 
 export interface VerifiedManifest {
@@ -40,7 +48,11 @@ export function manifestDigestProblems(m: Manifest, packsDir?: string): string[]
  * that parses as a manifest, and every digest inside. Any failure is a FindingError (exit 1)
  * listing each failing check.
  */
-export function verifyManifestEnvelope(envelope: DsseEnvelope, trusted: TrustedKeysFile, opts: { packsDir?: string; file?: string } = {}): VerifiedManifest {
+export function verifyManifestEnvelope(
+  envelope: DsseEnvelope,
+  trusted: TrustedKeysFile,
+  opts: { packsDir?: string; file?: string } = {},
+): VerifiedManifest {
   const where = opts.file ?? 'manifest';
   const verified = verifyEnvelope(envelope, trusted, { payloadType: MANIFEST_PAYLOAD_TYPE, purpose: 'manifest' });
   const text = verified.payload.toString('utf8');

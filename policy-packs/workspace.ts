@@ -69,7 +69,10 @@ export class Workspace {
 
   agentSet(agent: string): SetUnderTest {
     const pack = this.catalog.agentPack(agent);
-    if (!pack) throw new InputError(`unknown agent '${agent}' (agents in ${this.dir}: ${this.catalog.agents().join(', ') || 'none'})`, { field: '--agent' });
+    if (!pack)
+      throw new InputError(`unknown agent '${agent}' (agents in ${this.dir}: ${this.catalog.agents().join(', ') || 'none'})`, {
+        field: '--agent',
+      });
     return this.setFor(pack);
   }
 
@@ -85,6 +88,9 @@ export class Workspace {
   }
 
   private knownSets(): SetUnderTest[] {
-    return this.catalog.latest().filter((p) => p.meta.layer !== 'intent').map((p) => this.setFor(p));
+    return this.catalog
+      .latest()
+      .filter((p) => p.meta.layer !== 'intent')
+      .map((p) => this.setFor(p));
   }
 }

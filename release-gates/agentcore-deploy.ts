@@ -37,7 +37,9 @@ export interface DeployOptions {
 }
 
 /** Collects every page of a paginated list call. */
-async function listAll<T>(page: (token: string | undefined) => Promise<{ items: T[] | undefined; nextToken?: string | undefined }>): Promise<T[]> {
+async function listAll<T>(
+  page: (token: string | undefined) => Promise<{ items: T[] | undefined; nextToken?: string | undefined }>,
+): Promise<T[]> {
   const out: T[] = [];
   let token: string | undefined;
   do {
@@ -52,13 +54,20 @@ async function listAll<T>(page: (token: string | undefined) => Promise<{ items: 
  * Waits until a resource is in its ready state; a failed state or the timeout is a finding that
  * quotes the service's status reasons, so a half-applied deploy is never reported as done.
  */
-async function waitReady(what: string, get: () => Promise<{ status?: string | undefined; statusReasons?: string[] | undefined }>, ready: string, opts: DeployOptions): Promise<void> {
+async function waitReady(
+  what: string,
+  get: () => Promise<{ status?: string | undefined; statusReasons?: string[] | undefined }>,
+  ready: string,
+  opts: DeployOptions,
+): Promise<void> {
   const deadline = Date.now() + (opts.timeoutMs ?? 600_000);
   for (;;) {
     const { status, statusReasons } = await get();
     if (status === ready) return;
-    if (status && /FAILED|UNSUCCESSFUL/.test(status)) throw new FindingError(`${what} is ${status}: ${(statusReasons ?? []).join('; ') || 'no reason given'}`);
-    if (Date.now() > deadline) throw new FindingError(`${what} is still ${status ?? 'unknown'} after ${Math.round((opts.timeoutMs ?? 600_000) / 1000)} s`);
+    if (status && /FAILED|UNSUCCESSFUL/.test(status))
+      throw new FindingError(`${what} is ${status}: ${(statusReasons ?? []).join('; ') || 'no reason given'}`);
+    if (Date.now() > deadline)
+      throw new FindingError(`${what} is still ${status ?? 'unknown'} after ${Math.round((opts.timeoutMs ?? 600_000) / 1000)} s`);
     await new Promise((r) => setTimeout(r, opts.pollMs ?? 2_000));
   }
 }
@@ -68,9 +77,15 @@ async function waitReady(what: string, get: () => Promise<{ status?: string | un
  * attached to, the agent's Cedar policies (stale ones of this agent removed) and the agent
  * runtime. Idempotent: running it twice with the same plan changes nothing the second time.
  */
-export async function deployToAgentCore(plan: AgentCorePlan, client: BedrockAgentCoreControlClient, opts: DeployOptions = {}): Promise<AgentCoreDeployment> {
+export async function deployToAgentCore(
+  plan: AgentCorePlan,
+  client: BedrockAgentCoreControlClient,
+  opts: DeployOptions = {},
+): Promise<AgentCoreDeployment> {
   // Policy engine, one per environment.
-  const engines = await listAll((nextToken) => client.send(new ListPolicyEnginesCommand({ nextToken })).then((r) => ({ items: r.policyEngines, nextToken: r.nextToken })));
+  const engines = await listAll((nextToken) =>
+    client.send(new ListPolicyEnginesCommand({ nextToken })).then((r) => ({ items: r.policyEngines, nextToken: r.nextToken })),
+  );
   let engine = engines.find((e) => e.name === plan.policyEngine.name);
   let engineAction: DeployAction = 'unchanged';
   if (!engine) {
@@ -78,7 +93,12 @@ export async function deployToAgentCore(plan: AgentCorePlan, client: BedrockAgen
     engineAction = 'created';
   }
   const engineId = engine.policyEngineId!;
-  await waitReady(`policy engine ${plan.policyEngine.name}`, () => client.send(new GetPolicyEngineCommand({ policyEngineId: engineId })), 'ACTIVE', opts);
+  await waitReady(
+    `policy engine ${plan.policyEngine.name}`,
+    () => client.send(new GetPolicyEngineCommand({ policyEngineId: engineId })),
+    'ACTIVE',
+    opts,
+  );
 
   // Gateway, with the policy engine attached in the environment's mode.
   const gatewayFields = {
@@ -87,16 +107,23 @@ export async function deployToAgentCore(plan: AgentCorePlan, client: BedrockAgen
     roleArn: plan.gateway.roleArn,
     protocolType: 'MCP' as const,
     authorizerType: 'CUSTOM_JWT' as const,
-    authorizerConfiguration: { customJWTAuthorizer: { discoveryUrl: plan.gateway.discoveryUrl, allowedAudience: plan.gateway.allowedAudience } },
+    authorizerConfiguration: {
+      customJWTAuthorizer: { discoveryUrl: plan.gateway.discoveryUrl, allowedAudience: plan.gateway.allowedAudience },
+    },
     policyEngineConfiguration: { arn: engine.policyEngineArn!, mode: plan.gateway.mode },
   };
-  const summaries = await listAll((nextToken) => client.send(new ListGatewaysCommand({ nextToken })).then((r) => ({ items: r.items, nextToken: r.nextToken })));
+  const summaries = await listAll((nextToken) =>
+    client.send(new ListGatewaysCommand({ nextToken })).then((r) => ({ items: r.items, nextToken: r.nextToken })),
+  );
   const existing = summaries.find((g) => g.name === plan.gateway.name);
   let gatewayAction: DeployAction;
   let gateway;
   if (existing) {
     const current = await client.send(new GetGatewayCommand({ gatewayIdentifier: existing.gatewayId! }));
-    const same = current.policyEngineConfiguration?.arn === gatewayFields.policyEngineConfiguration.arn && current.policyEngineConfiguration?.mode === plan.gateway.mode && current.roleArn === plan.gateway.roleArn;
+    const same =
+      current.policyEngineConfiguration?.arn === gatewayFields.policyEngineConfiguration.arn &&
+      current.policyEngineConfiguration?.mode === plan.gateway.mode &&
+      current.roleArn === plan.gateway.roleArn;
     gateway = same ? current : await client.send(new UpdateGatewayCommand({ gatewayIdentifier: existing.gatewayId!, ...gatewayFields }));
     gatewayAction = same ? 'unchanged' : 'updated';
   } else {
@@ -105,10 +132,19 @@ export async function deployToAgentCore(plan: AgentCorePlan, client: BedrockAgen
   }
   const gatewayId = gateway.gatewayId!;
   const gatewayArn = gateway.gatewayArn!;
-  await waitReady(`gateway ${plan.gateway.name}`, () => client.send(new GetGatewayCommand({ gatewayIdentifier: gatewayId })), 'READY', opts);
+  await waitReady(
+    `gateway ${plan.gateway.name}`,
+    () => client.send(new GetGatewayCommand({ gatewayIdentifier: gatewayId })),
+    'READY',
+    opts,
+  );
 
   // The agent's policies: create, update what differs, remove what the manifest no longer has.
-  const current = await listAll((nextToken) => client.send(new ListPoliciesCommand({ policyEngineId: engineId, nextToken })).then((r) => ({ items: r.policies, nextToken: r.nextToken })));
+  const current = await listAll((nextToken) =>
+    client
+      .send(new ListPoliciesCommand({ policyEngineId: engineId, nextToken }))
+      .then((r) => ({ items: r.policies, nextToken: r.nextToken })),
+  );
   const byName = new Map<string, Policy>(current.map((p) => [p.name!, p]));
   const policies: AgentCoreDeployment['policies'] = [];
   for (const planned of plan.policies) {
@@ -118,16 +154,46 @@ export async function deployToAgentCore(plan: AgentCorePlan, client: BedrockAgen
     let policyId: string;
     let action: DeployAction;
     if (!have) {
-      policyId = (await client.send(new CreatePolicyCommand({ policyEngineId: engineId, name: planned.name, description: planned.description, definition, validationMode: 'FAIL_ON_ANY_FINDINGS' }))).policyId!;
+      policyId = (
+        await client.send(
+          new CreatePolicyCommand({
+            policyEngineId: engineId,
+            name: planned.name,
+            description: planned.description,
+            definition,
+            validationMode: 'FAIL_ON_ANY_FINDINGS',
+          }),
+        )
+      ).policyId!;
       action = 'created';
-    } else if (have.definition && 'cedar' in have.definition && have.definition.cedar?.statement === statement && have.description === planned.description) {
+    } else if (
+      have.definition &&
+      'cedar' in have.definition &&
+      have.definition.cedar?.statement === statement &&
+      have.description === planned.description
+    ) {
       policyId = have.policyId!;
       action = 'unchanged';
     } else {
-      policyId = (await client.send(new UpdatePolicyCommand({ policyEngineId: engineId, policyId: have.policyId!, description: { optionalValue: planned.description }, definition, validationMode: 'FAIL_ON_ANY_FINDINGS' }))).policyId!;
+      policyId = (
+        await client.send(
+          new UpdatePolicyCommand({
+            policyEngineId: engineId,
+            policyId: have.policyId!,
+            description: { optionalValue: planned.description },
+            definition,
+            validationMode: 'FAIL_ON_ANY_FINDINGS',
+          }),
+        )
+      ).policyId!;
       action = 'updated';
     }
-    await waitReady(`policy ${planned.name}`, () => client.send(new GetPolicyCommand({ policyEngineId: engineId, policyId })), 'ACTIVE', opts);
+    await waitReady(
+      `policy ${planned.name}`,
+      () => client.send(new GetPolicyCommand({ policyEngineId: engineId, policyId })),
+      'ACTIVE',
+      opts,
+    );
     policies.push({ name: planned.name, id: policyId, action });
   }
   const wanted = new Set(plan.policies.map((p) => p.name));
@@ -139,7 +205,9 @@ export async function deployToAgentCore(plan: AgentCorePlan, client: BedrockAgen
   }
 
   // The agent runtime, pinned to the released manifest through its environment.
-  const runtimes = await listAll((nextToken) => client.send(new ListAgentRuntimesCommand({ nextToken })).then((r) => ({ items: r.agentRuntimes, nextToken: r.nextToken })));
+  const runtimes = await listAll((nextToken) =>
+    client.send(new ListAgentRuntimesCommand({ nextToken })).then((r) => ({ items: r.agentRuntimes, nextToken: r.nextToken })),
+  );
   const runtimeFields = {
     agentRuntimeArtifact: { containerConfiguration: { containerUri: plan.runtime.containerUri } },
     roleArn: plan.runtime.roleArn,
@@ -154,7 +222,9 @@ export async function deployToAgentCore(plan: AgentCorePlan, client: BedrockAgen
     const have = await client.send(new GetAgentRuntimeCommand({ agentRuntimeId: rt.agentRuntimeId! }));
     const same =
       have.roleArn === plan.runtime.roleArn &&
-      have.agentRuntimeArtifact !== undefined && 'containerConfiguration' in have.agentRuntimeArtifact && have.agentRuntimeArtifact.containerConfiguration?.containerUri === plan.runtime.containerUri &&
+      have.agentRuntimeArtifact !== undefined &&
+      'containerConfiguration' in have.agentRuntimeArtifact &&
+      have.agentRuntimeArtifact.containerConfiguration?.containerUri === plan.runtime.containerUri &&
       JSON.stringify(have.environmentVariables ?? {}) === JSON.stringify(plan.runtime.environmentVariables);
     runtime = same ? have : await client.send(new UpdateAgentRuntimeCommand({ agentRuntimeId: rt.agentRuntimeId!, ...runtimeFields }));
     runtimeAction = same ? 'unchanged' : 'updated';
@@ -163,7 +233,15 @@ export async function deployToAgentCore(plan: AgentCorePlan, client: BedrockAgen
     runtimeAction = 'created';
   }
   const runtimeId = runtime.agentRuntimeId!;
-  await waitReady(`agent runtime ${plan.runtime.name}`, () => client.send(new GetAgentRuntimeCommand({ agentRuntimeId: runtimeId })).then((r) => ({ status: r.status, statusReasons: r.failureReason ? [r.failureReason] : [] })), 'READY', opts);
+  await waitReady(
+    `agent runtime ${plan.runtime.name}`,
+    () =>
+      client
+        .send(new GetAgentRuntimeCommand({ agentRuntimeId: runtimeId }))
+        .then((r) => ({ status: r.status, statusReasons: r.failureReason ? [r.failureReason] : [] })),
+    'READY',
+    opts,
+  );
 
   return {
     policyEngine: { id: engineId, arn: engine.policyEngineArn!, action: engineAction },

@@ -54,7 +54,8 @@ function resourceName(parts: string[]): string {
  * and the agent runtime pinned to the manifest digest and its release record.
  */
 export function planAgentCore(released: ReleasedManifest, environment: string, settings: AgentCoreSettings): AgentCorePlan {
-  if (!/^[A-Za-z0-9_-]{1,64}$/.test(settings.targetName)) throw new InputError(`invalid gateway target name '${settings.targetName}'`, { field: 'targetName' });
+  if (!/^[A-Za-z0-9_-]{1,64}$/.test(settings.targetName))
+    throw new InputError(`invalid gateway target name '${settings.targetName}'`, { field: 'targetName' });
   const agent = released.manifest.agent.name;
   const digest = released.digest;
   const recordDigest = released.record.digest;
@@ -76,7 +77,10 @@ export function planAgentCore(released: ReleasedManifest, environment: string, s
     agent,
     manifestDigest: digest,
     recordDigest,
-    policyEngine: { name: resourceName(['charter', environment]), description: `Charter ${environment}: agent tool allow-lists from released manifests` },
+    policyEngine: {
+      name: resourceName(['charter', environment]),
+      description: `Charter ${environment}: agent tool allow-lists from released manifests`,
+    },
     gateway: {
       name: `charter-${environment}`,
       description: `Charter ${environment} tool gateway`,

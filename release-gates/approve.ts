@@ -12,13 +12,19 @@ import { signReleaseApproval, type ReleaseApproval } from './release-approval.js
 export async function approveRelease(
   env: string,
   manifestFile: string,
-  opts: Pick<ReleaseOptions, 'home' | 'trustedKeysFile'> & { signer: Signer; acceptReplayFlips?: string[]; waivers?: ReleaseApproval['waivers']; note?: string },
+  opts: Pick<ReleaseOptions, 'home' | 'trustedKeysFile'> & {
+    signer: Signer;
+    acceptReplayFlips?: string[];
+    waivers?: ReleaseApproval['waivers'];
+    note?: string;
+  },
 ): Promise<{ file: string; digest: string; approver: string; agent: string; manifestDigest: string }> {
   const environment = parseEnvironment(env);
   const ctx = releaseContext(opts);
   const manifest = verifyManifestEnvelope(parseEnvelope(readText(manifestFile), manifestFile), ctx.trusted, { file: manifestFile });
   const key = ctx.trusted.keys.find((k) => k.keyId === opts.signer.keyId);
-  if (!key?.purposes.includes('approval')) throw new InputError(`key ${opts.signer.keyId.slice(0, 16)}… is not a trusted approval key`, { field: '--key' });
+  if (!key?.purposes.includes('approval'))
+    throw new InputError(`key ${opts.signer.keyId.slice(0, 16)}… is not a trusted approval key`, { field: '--key' });
   const agent = manifest.manifest.agent.name;
   const written = await signReleaseApproval(
     {

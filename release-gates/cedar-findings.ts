@@ -18,9 +18,14 @@ function actionAncestors(schemaText: string): Map<string, Set<string>> {
   const json = cedar.schemaToJson(schemaText);
   if (json.type === 'failure') return new Map();
   const parents = new Map<string, string[]>();
-  for (const [ns, def] of Object.entries(json.json as Record<string, { actions?: Record<string, { memberOf?: Array<{ id: string; type?: string }> }> }>)) {
+  for (const [ns, def] of Object.entries(
+    json.json as Record<string, { actions?: Record<string, { memberOf?: Array<{ id: string; type?: string }> }> }>,
+  )) {
     for (const [id, action] of Object.entries(def.actions ?? {})) {
-      parents.set(actionKey(`${ns}::Action`, id), (action.memberOf ?? []).map((m) => actionKey(m.type ?? `${ns}::Action`, m.id)));
+      parents.set(
+        actionKey(`${ns}::Action`, id),
+        (action.memberOf ?? []).map((m) => actionKey(m.type ?? `${ns}::Action`, m.id)),
+      );
     }
   }
   const out = new Map<string, Set<string>>();
@@ -53,13 +58,20 @@ export function cedarFindings(manifest: Manifest): CedarFinding[] {
   for (const [id, policy] of Object.entries(manifest.policies)) {
     const parsed = cedar.policyToJson(policy.text);
     if (parsed.type === 'failure') {
-      findings.push({ policy: id, file: policy.file, rule: 'policy-does-not-parse', tools: [], message: parsed.errors.map((e) => e.message).join('; ') });
+      findings.push({
+        policy: id,
+        file: policy.file,
+        rule: 'policy-does-not-parse',
+        tools: [],
+        message: parsed.errors.map((e) => e.message).join('; '),
+      });
       continue;
     }
     const est = parsed.json as { effect: string; action: ActionScope; conditions: unknown[] };
     if (est.effect !== 'permit' || est.conditions.length > 0) continue;
     const scope = est.action;
-    const targets = scope.op === 'All' ? null : scope.op === '==' ? [scope.entity] : [...(scope.entity ? [scope.entity] : []), ...(scope.entities ?? [])];
+    const targets =
+      scope.op === 'All' ? null : scope.op === '==' ? [scope.entity] : [...(scope.entity ? [scope.entity] : []), ...(scope.entities ?? [])];
     const covered = highRisk.filter((t) => {
       if (targets === null) return true;
       const reach = new Set([t.action, ...(ancestors.get(t.action) ?? [])]);
@@ -67,7 +79,13 @@ export function cedarFindings(manifest: Manifest): CedarFinding[] {
     });
     if (covered.length > 0) {
       const names = covered.map((t) => `${t.name} (${t.tier})`);
-      findings.push({ policy: id, file: policy.file, rule: 'unconditional-permit-on-high-risk-tool', tools: covered.map((t) => t.name), message: `permit with no condition on ${names.join(', ')}` });
+      findings.push({
+        policy: id,
+        file: policy.file,
+        rule: 'unconditional-permit-on-high-risk-tool',
+        tools: covered.map((t) => t.name),
+        message: `permit with no condition on ${names.join(', ')}`,
+      });
     }
   }
   return findings;
@@ -77,5 +95,11 @@ export function checkCedar(manifest: Manifest): CheckOutcome {
   const findings = cedarFindings(manifest);
   const evidence = { policies: Object.keys(manifest.policies).length, findings };
   const summary = `${findings.length} finding(s) in ${Object.keys(manifest.policies).length} policies`;
-  return findings.length ? fail(summary, findings.map((f) => `${f.policy} (${f.file}): ${f.message}`), evidence) : pass(summary, evidence);
+  return findings.length
+    ? fail(
+        summary,
+        findings.map((f) => `${f.policy} (${f.file}): ${f.message}`),
+        evidence,
+      )
+    : pass(summary, evidence);
 }

@@ -20,7 +20,11 @@ export function discoverEvalReports(home: string): string[] {
   if (!existsSync(root)) return [];
   return readdirSync(root, { withFileTypes: true })
     .filter((d) => d.isDirectory())
-    .flatMap((d) => readdirSync(join(root, d.name)).filter((f) => f.endsWith('.dsse.json')).map((f) => join(root, d.name, f)))
+    .flatMap((d) =>
+      readdirSync(join(root, d.name))
+        .filter((f) => f.endsWith('.dsse.json'))
+        .map((f) => join(root, d.name, f)),
+    )
     .sort();
 }
 
@@ -31,7 +35,11 @@ export function discoverEvalReports(home: string): string[] {
  * the newest report of its suite for this manifest, and that report's own verdict must pass.
  * Metrics a report could not measure are `not-run` items (`evals:<suite>/<metric>`), never a pass.
  */
-export function checkEvals(manifest: Manifest, digest: string, opts: { explicit: string[]; discovered: string[]; trusted: TrustedKeysFile }): CheckOutcome {
+export function checkEvals(
+  manifest: Manifest,
+  digest: string,
+  opts: { explicit: string[]; discovered: string[]; trusted: TrustedKeysFile },
+): CheckOutcome {
   const reasons: string[] = [];
   const skipped: string[] = [];
   const mine: Array<{ report: EvalReport; evidence: EvalEvidence }> = [];
@@ -46,12 +54,23 @@ export function checkEvals(manifest: Manifest, digest: string, opts: { explicit:
     }
     const { report } = loaded;
     // A run over several agents' manifests (the gateway target) lists each; the one for this agent counts.
-    const evaluated = [...new Set([report.target.manifestDigest, ...report.target.manifests.filter((m) => m.agent === manifest.agent.name).map((m) => m.digest)].filter((d) => d !== null))];
+    const evaluated = [
+      ...new Set(
+        [
+          report.target.manifestDigest,
+          ...report.target.manifests.filter((m) => m.agent === manifest.agent.name).map((m) => m.digest),
+        ].filter((d) => d !== null),
+      ),
+    ];
     if (!evaluated.includes(digest)) {
-      if (explicit) reasons.push(`${file}: eval report belongs to manifest ${evaluated.join(', ') || '(none)'}, not the candidate ${digest}`);
+      if (explicit)
+        reasons.push(`${file}: eval report belongs to manifest ${evaluated.join(', ') || '(none)'}, not the candidate ${digest}`);
       return;
     }
-    mine.push({ report, evidence: { file, digest: loaded.digest, suite: report.suite.name, verdict: report.verdict, finishedAt: report.finishedAt } });
+    mine.push({
+      report,
+      evidence: { file, digest: loaded.digest, suite: report.suite.name, verdict: report.verdict, finishedAt: report.finishedAt },
+    });
   };
   opts.explicit.forEach((f) => load(f, true));
   opts.discovered.filter((f) => !opts.explicit.includes(f)).forEach((f) => load(f, false));
@@ -63,7 +82,8 @@ export function checkEvals(manifest: Manifest, digest: string, opts: { explicit:
   }
   const thresholds = manifest.agent.evalThresholds.map((t) => {
     const r = newest.get(t.suite);
-    if (!r) return { ...t, verdict: 'fail' as const, observed: null, reason: `no signed eval report of suite ${t.suite} for this manifest` };
+    if (!r)
+      return { ...t, verdict: 'fail' as const, observed: null, reason: `no signed eval report of suite ${t.suite} for this manifest` };
     const missing = unmeasured(r.report, t.metric);
     if (missing) return { ...t, verdict: 'not-run' as const, observed: null, reason: missing, report: r.evidence.digest };
     const [v] = checkThresholds([{ metric: t.metric, min: t.min, bound: t.bound, source: 'manifest' }], r.report.metrics);
@@ -71,7 +91,9 @@ export function checkEvals(manifest: Manifest, digest: string, opts: { explicit:
   });
   for (const t of thresholds) if (t.verdict === 'fail') reasons.push(`${t.suite}/${t.metric} >= ${t.min} (${t.bound}): ${t.reason}`);
   const used = [...newest.values()];
-  const unchecked = new Map(thresholds.flatMap((t) => (t.verdict === 'not-run' ? [[evalCheckKey(t.suite, t.metric), t.reason] as const] : [])));
+  const unchecked = new Map(
+    thresholds.flatMap((t) => (t.verdict === 'not-run' ? [[evalCheckKey(t.suite, t.metric), t.reason] as const] : [])),
+  );
   for (const r of used) {
     const failed = r.report.thresholds.filter((v) => v.verdict === 'fail');
     // A report that failed only on metrics it could not measure (a judge with no model) is not a
@@ -81,7 +103,8 @@ export function checkEvals(manifest: Manifest, digest: string, opts: { explicit:
       const missing = unmeasured(r.report, v.metric);
       if (missing) unchecked.set(evalCheckKey(r.report.suite.name, v.metric), missing);
     }
-    if (measured.length) reasons.push(`${r.evidence.file}: report verdict is fail (${measured.map((v) => `${v.metric}: ${v.reason}`).join('; ')})`);
+    if (measured.length)
+      reasons.push(`${r.evidence.file}: report verdict is fail (${measured.map((v) => `${v.metric}: ${v.reason}`).join('; ')})`);
   }
   if (used.length === 0) reasons.push(`no signed eval report for manifest ${digest}`);
 
@@ -89,7 +112,13 @@ export function checkEvals(manifest: Manifest, digest: string, opts: { explicit:
   const met = thresholds.filter((t) => t.verdict === 'pass').length;
   const summary = `${used.length} report(s) for this manifest, ${met}/${thresholds.length} manifest threshold(s) met${unchecked.size ? `, ${unchecked.size} metric(s) not measured` : ''}`;
   if (reasons.length) return fail(summary, reasons, evidence);
-  if (unchecked.size) return notRun(summary, [...unchecked].map(([k, why]) => `${k}: ${why}`), evidence, [...unchecked.keys()]);
+  if (unchecked.size)
+    return notRun(
+      summary,
+      [...unchecked].map(([k, why]) => `${k}: ${why}`),
+      evidence,
+      [...unchecked.keys()],
+    );
   return pass(summary, evidence);
 }
 

@@ -78,39 +78,68 @@ export function currentRelease(ctx: ReleaseContext, env: Environment, agent: str
 
 function promotionOrder(ctx: ReleaseContext, env: Environment, candidate: VerifiedManifest, current: CheckReport['current']): CheckOutcome {
   const agent = candidate.manifest.agent.name;
-  if (current?.record.record.manifestDigest === candidate.digest) return fail(`already the current release in ${env}`, [`${candidate.digest} is already released to ${env} (record ${current.record.digest})`]);
+  if (current?.record.record.manifestDigest === candidate.digest)
+    return fail(`already the current release in ${env}`, [
+      `${candidate.digest} is already released to ${env} (record ${current.record.digest})`,
+    ]);
   const lower = PROMOTION_ORDER[env];
   if (!lower) return pass(`${env} is the first environment`);
   const there = ctx.store.current(lower, agent, ctx.trusted);
-  if (there?.record.manifestDigest === candidate.digest) return pass(`current ${lower} release (record ${there.digest.slice(0, 19)}…)`, { environment: lower, recordDigest: there.digest });
-  return fail(`not released to ${lower}`, [`${env} needs a ${lower} release of manifest ${candidate.digest}; ${lower}'s current release is ${there ? there.record.manifestDigest : 'none'}`]);
+  if (there?.record.manifestDigest === candidate.digest)
+    return pass(`current ${lower} release (record ${there.digest.slice(0, 19)}…)`, { environment: lower, recordDigest: there.digest });
+  return fail(`not released to ${lower}`, [
+    `${env} needs a ${lower} release of manifest ${candidate.digest}; ${lower}'s current release is ${there ? there.record.manifestDigest : 'none'}`,
+  ]);
 }
 
 /** Distinct release approvers this candidate needs: the environment's minimum, two whenever the base pack changed. */
-function approversNeeded(def: GateDefinition, candidate: VerifiedManifest, current: CheckReport['current']): { required: number; baseReasons: string[] } {
+function approversNeeded(
+  def: GateDefinition,
+  candidate: VerifiedManifest,
+  current: CheckReport['current'],
+): { required: number; baseReasons: string[] } {
   const baseReasons = [
     ...(candidate.manifest.baseChanged === true ? ['the manifest records a base pack change (baseChanged)'] : []),
-    ...(current && current.manifest.manifest.baseDigest !== candidate.manifest.baseDigest ? [`the base digest differs from the current release's (${current.manifest.manifest.baseDigest.slice(0, 19)}…)`] : []),
+    ...(current && current.manifest.manifest.baseDigest !== candidate.manifest.baseDigest
+      ? [`the base digest differs from the current release's (${current.manifest.manifest.baseDigest.slice(0, 19)}…)`]
+      : []),
   ];
   return { required: baseReasons.length ? Math.max(2, def.gates.approval.min) : def.gates.approval.min, baseReasons };
 }
 
-function approvalsGate(def: GateDefinition, needed: ReturnType<typeof approversNeeded>, entitled: VerifiedApproval[], loaded: { approvals: VerifiedApproval[]; problems: string[] }): CheckOutcome {
+function approvalsGate(
+  def: GateDefinition,
+  needed: ReturnType<typeof approversNeeded>,
+  entitled: VerifiedApproval[],
+  loaded: { approvals: VerifiedApproval[]; problems: string[] },
+): CheckOutcome {
   const rule = def.gates.approval;
-  const notEntitled = loaded.approvals.filter((a) => !rule.approvers.includes(a.approver)).map((a) => `${a.file}: ${a.approver} does not hold the release approval right in ${def.environment}`);
+  const notEntitled = loaded.approvals
+    .filter((a) => !rule.approvers.includes(a.approver))
+    .map((a) => `${a.file}: ${a.approver} does not hold the release approval right in ${def.environment}`);
   // Distinct people, not keys: two keys filed under one approver's name count once.
   const distinct = [...new Set(entitled.map((a) => a.approver))];
   const { required, baseReasons } = needed;
-  const evidence = { approvers: distinct, required, baseChanged: baseReasons, entitled: rule.approvers, problems: [...loaded.problems, ...notEntitled] };
+  const evidence = {
+    approvers: distinct,
+    required,
+    baseChanged: baseReasons,
+    entitled: rule.approvers,
+    problems: [...loaded.problems, ...notEntitled],
+  };
   const summary = `${distinct.length}/${required} distinct approver(s)${distinct.length ? ` (${distinct.join(', ')})` : ''}${baseReasons.length ? ', base changed: two required' : ''}`;
   if (distinct.length >= required) return pass(summary, evidence);
-  return fail(summary, [
-    baseReasons.length
-      ? `base pack changed (${baseReasons.join('; ')}): ${required} distinct approvers required, ${distinct.length} approved`
-      : `${required} distinct approver(s) required, ${distinct.length} approved`,
-    ...loaded.problems,
-    ...notEntitled,
-  ], evidence);
+  return fail(
+    summary,
+    [
+      baseReasons.length
+        ? `base pack changed (${baseReasons.join('; ')}): ${required} distinct approvers required, ${distinct.length} approved`
+        : `${required} distinct approver(s) required, ${distinct.length} approved`,
+      ...loaded.problems,
+      ...notEntitled,
+    ],
+    evidence,
+  );
 }
 
 /**
@@ -135,11 +164,26 @@ function waiverFor(gate: GateName, outcome: CheckOutcome, entitled: VerifiedAppr
     return { check, by, people: new Set(by.map((b) => b.approver)).size };
   });
   const short = items.filter((i) => i.people < required);
-  if (short.length) return short.map((i) => `not checked and not waived: ${i.check} (${i.people}/${required} approver waiver(s); charter release approve --waive ${i.check} --note <why>)`);
-  return { approvers: [...new Set(items.flatMap((i) => i.by.map((b) => b.approver)))], items: items.map((i) => ({ check: i.check, reasons: i.by.map((b) => `${b.approver}: ${b.reason}`) })) };
+  if (short.length)
+    return short.map(
+      (i) =>
+        `not checked and not waived: ${i.check} (${i.people}/${required} approver waiver(s); charter release approve --waive ${i.check} --note <why>)`,
+    );
+  return {
+    approvers: [...new Set(items.flatMap((i) => i.by.map((b) => b.approver)))],
+    items: items.map((i) => ({ check: i.check, reasons: i.by.map((b) => `${b.approver}: ${b.reason}`) })),
+  };
 }
 
-async function loadReplay(ctx: ReleaseContext, env: Environment, candidate: VerifiedManifest, current: CheckReport['current'], opts: ReleaseOptions, lastN: number, accepted: Set<string>): Promise<ReplayResult | string> {
+async function loadReplay(
+  ctx: ReleaseContext,
+  env: Environment,
+  candidate: VerifiedManifest,
+  current: CheckReport['current'],
+  opts: ReleaseOptions,
+  lastN: number,
+  accepted: Set<string>,
+): Promise<ReplayResult | string> {
   const auditDir = opts.auditDir ?? join(ctx.home, 'audit');
   if (!opts.entitiesFile && !opts.replayData) return 'no entity data to evaluate replayed decisions over (give the gateway entities file)';
   if (!opts.auditSink && !existsSync(auditDir)) return `no audit trail at ${auditDir}`;
@@ -149,7 +193,8 @@ async function loadReplay(ctx: ReleaseContext, env: Environment, candidate: Veri
   const known = new Map<string, VerifiedManifest>([[candidate.digest, candidate]]);
   for (const e of Environment.options) {
     for (const h of ctx.store.history(e, agent, ctx.trusted)) {
-      if (!known.has(h.record.manifestDigest)) known.set(h.record.manifestDigest, ctx.store.loadManifest(e, agent, h.record.manifestDigest, ctx.trusted));
+      if (!known.has(h.record.manifestDigest))
+        known.set(h.record.manifestDigest, ctx.store.loadManifest(e, agent, h.record.manifestDigest, ctx.trusted));
     }
   }
   const data = opts.replayData ?? entitiesFromFile(opts.entitiesFile!);
@@ -171,34 +216,66 @@ export async function checkRelease(env: string, candidateFile: string, opts: Rel
   const def = loadGateDefinition(env, gatesDir);
   const environment = def.environment;
   const ctx = releaseContext(opts);
-  const candidate = { ...loadVerifiedManifest(candidateFile, opts.trustedKeysFile ?? join(ctx.home, 'keys', 'trusted-keys.json')), file: candidateFile };
+  const candidate = {
+    ...loadVerifiedManifest(candidateFile, opts.trustedKeysFile ?? join(ctx.home, 'keys', 'trusted-keys.json')),
+    file: candidateFile,
+  };
   const agent = candidate.manifest.agent.name;
   const current = currentRelease(ctx, environment, agent);
   const g = def.gates;
 
   const bind = { environment, agent, manifestDigest: candidate.digest };
-  const loaded = loadReleaseApprovals([...(opts.approvalFiles ?? []), ...approvalFilesIn(ctx.store.approvalsDir(environment, agent))], ctx.trusted, bind);
+  const loaded = loadReleaseApprovals(
+    [...(opts.approvalFiles ?? []), ...approvalFilesIn(ctx.store.approvalsDir(environment, agent))],
+    ctx.trusted,
+    bind,
+  );
   const entitled = loaded.approvals.filter((a) => g.approval.approvers.includes(a.approver));
   const accepted = new Set(entitled.flatMap((a) => a.approval.acceptReplayFlips));
   const needed = approversNeeded(def, candidate, current);
 
-  const run = async (name: GateName, enforcement: GateResult['enforcement'], fn: () => CheckOutcome | Promise<CheckOutcome>): Promise<GateResult> => {
+  const run = async (
+    name: GateName,
+    enforcement: GateResult['enforcement'],
+    fn: () => CheckOutcome | Promise<CheckOutcome>,
+  ): Promise<GateResult> => {
     if (enforcement === 'off') return gateResult(name, enforcement, notRun('off in this environment', []));
     const ran = await fn();
     const outcome = ran.status === 'not-run' ? { ...ran, unchecked: ran.unchecked ?? [name] } : ran;
     if (enforcement !== 'required' || outcome.status !== 'not-run') return gateResult(name, enforcement, outcome);
     const waiver = waiverFor(name, outcome, entitled, needed.required);
-    return Array.isArray(waiver) ? gateResult(name, enforcement, { ...outcome, reasons: [...outcome.reasons, ...waiver] }) : gateResult(name, enforcement, outcome, waiver);
+    return Array.isArray(waiver)
+      ? gateResult(name, enforcement, { ...outcome, reasons: [...outcome.reasons, ...waiver] })
+      : gateResult(name, enforcement, outcome, waiver);
   };
 
-  const scanPaths = [opts.packsDir ?? contentPath('policy-packs', 'packs'), contentPath('datasets'), gatesDir, ...(opts.entitiesFile ? [opts.entitiesFile] : []), ...(opts.scanPaths ?? [])];
-  const replay = g.replay.enforcement === 'off' && g.canary.enforcement === 'off' ? 'off' : await loadReplay(ctx, environment, candidate, current, opts, g.replay.lastN, accepted);
-  const evalCheck = checkEvals(candidate.manifest, candidate.digest, { explicit: opts.evalReports ?? [], discovered: discoverEvalReports(ctx.home), trusted: ctx.trusted });
+  const scanPaths = [
+    opts.packsDir ?? contentPath('policy-packs', 'packs'),
+    contentPath('datasets'),
+    gatesDir,
+    ...(opts.entitiesFile ? [opts.entitiesFile] : []),
+    ...(opts.scanPaths ?? []),
+  ];
+  const replay =
+    g.replay.enforcement === 'off' && g.canary.enforcement === 'off'
+      ? 'off'
+      : await loadReplay(ctx, environment, candidate, current, opts, g.replay.lastN, accepted);
+  const evalCheck = checkEvals(candidate.manifest, candidate.digest, {
+    explicit: opts.evalReports ?? [],
+    discovered: discoverEvalReports(ctx.home),
+    trusted: ctx.trusted,
+  });
 
   const gates: GateResult[] = [
     gateResult('promotion-order', 'required', promotionOrder(ctx, environment, candidate, current)),
     gateResult('pack-versions', 'required', checkPackVersions(candidate.manifest, current?.manifest.manifest ?? null)),
-    await run('tests', g.tests.enforcement, () => checkTests(candidate.manifest, { ...(opts.testReport ? { reportFile: opts.testReport } : {}), ...(opts.packsDir ? { packsDir: opts.packsDir } : {}), minCases: g.tests.minCases })),
+    await run('tests', g.tests.enforcement, () =>
+      checkTests(candidate.manifest, {
+        ...(opts.testReport ? { reportFile: opts.testReport } : {}),
+        ...(opts.packsDir ? { packsDir: opts.packsDir } : {}),
+        minCases: g.tests.minCases,
+      }),
+    ),
     await run('secrets', g.secrets.enforcement, () => checkSecrets(candidate.manifest, scanPaths, g.secrets.minEntropy)),
     await run('cedar', g.cedar.enforcement, () => checkCedar(candidate.manifest)),
     await run('dependencies', g.dependencies.enforcement, async () => assessNpmAudit(await runNpmAudit(), g.dependencies.failOn)),

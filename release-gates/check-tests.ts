@@ -12,7 +12,15 @@ const VitestReport = z.object({
   numPendingTests: z.number().int().default(0),
   numTodoTests: z.number().int().default(0),
   success: z.boolean(),
-  testResults: z.array(z.object({ name: z.string(), status: z.string(), assertionResults: z.array(z.object({ fullName: z.string(), status: z.string() })).default([]) })).default([]),
+  testResults: z
+    .array(
+      z.object({
+        name: z.string(),
+        status: z.string(),
+        assertionResults: z.array(z.object({ fullName: z.string(), status: z.string() })).default([]),
+      }),
+    )
+    .default([]),
 });
 
 /** `charter packs test --json`. */
@@ -32,8 +40,18 @@ export interface TestsEvidenceOptions {
 }
 
 function fromVitest(file: string, digest: string, r: z.infer<typeof VitestReport>, minCases: number): CheckOutcome {
-  const evidence = { source: 'vitest', file, digest, total: r.numTotalTests, passed: r.numPassedTests, failed: r.numFailedTests, skipped: r.numPendingTests + r.numTodoTests };
-  const failedNames = r.testResults.flatMap((f) => f.assertionResults.filter((a) => a.status === 'failed').map((a) => `${f.name}: ${a.fullName}`));
+  const evidence = {
+    source: 'vitest',
+    file,
+    digest,
+    total: r.numTotalTests,
+    passed: r.numPassedTests,
+    failed: r.numFailedTests,
+    skipped: r.numPendingTests + r.numTodoTests,
+  };
+  const failedNames = r.testResults.flatMap((f) =>
+    f.assertionResults.filter((a) => a.status === 'failed').map((a) => `${f.name}: ${a.fullName}`),
+  );
   const reasons = [
     ...(r.numFailedTests > 0 ? [`${r.numFailedTests} test(s) failed`, ...failedNames.slice(0, 10)] : []),
     ...(!r.success && r.numFailedTests === 0 ? ['the run did not succeed (a suite failed to load or errored)'] : []),
@@ -44,7 +62,14 @@ function fromVitest(file: string, digest: string, r: z.infer<typeof VitestReport
 }
 
 function fromPacks(source: string, digest: string | null, r: z.infer<typeof PacksTestReport>, minCases: number): CheckOutcome {
-  const evidence = { source: 'packs-test', file: source, digest, cases: r.cases, failed: r.failures.length, coveragePercent: r.coveragePercent };
+  const evidence = {
+    source: 'packs-test',
+    file: source,
+    digest,
+    cases: r.cases,
+    failed: r.failures.length,
+    coveragePercent: r.coveragePercent,
+  };
   const reasons = [
     ...(r.failures.length > 0 ? [`${r.failures.length} pack test(s) failed`, ...r.failures.slice(0, 10).map((f) => f.key)] : []),
     ...(!r.ok && r.failures.length === 0 ? ['the pack test run is not ok (coverage below its minimum)'] : []),
@@ -63,10 +88,27 @@ export function checkTests(manifest: Manifest, opts: TestsEvidenceOptions): Chec
   if (opts.packsDir) {
     const problems = manifestDigestProblems(manifest, opts.packsDir);
     if (problems.length > 0) {
-      outcomes.push(fail(`packs folder ${opts.packsDir} is not what the manifest was compiled from`, problems, { source: 'packs-test', packsDir: opts.packsDir }));
+      outcomes.push(
+        fail(`packs folder ${opts.packsDir} is not what the manifest was compiled from`, problems, {
+          source: 'packs-test',
+          packsDir: opts.packsDir,
+        }),
+      );
     } else {
       const report = runPackTests(new Workspace(opts.packsDir));
-      outcomes.push(fromPacks(opts.packsDir, null, { ok: report.failures.length === 0, cases: report.cases.length, failures: report.failures.map((f) => ({ key: `${f.run} [${f.set}] ${f.key}` })), coveragePercent: report.coveragePercent }, opts.minCases));
+      outcomes.push(
+        fromPacks(
+          opts.packsDir,
+          null,
+          {
+            ok: report.failures.length === 0,
+            cases: report.cases.length,
+            failures: report.failures.map((f) => ({ key: `${f.run} [${f.set}] ${f.key}` })),
+            coveragePercent: report.coveragePercent,
+          },
+          opts.minCases,
+        ),
+      );
     }
   }
   if (opts.reportFile) {
@@ -80,5 +122,11 @@ export function checkTests(manifest: Manifest, opts: TestsEvidenceOptions): Chec
   const failed = outcomes.filter((o) => o.status !== 'pass');
   const summary = outcomes.map((o) => o.summary).join('; ');
   const evidence = { runs: outcomes.map((o) => o.evidence) };
-  return failed.length ? fail(summary, failed.flatMap((o) => o.reasons), evidence) : pass(summary, evidence);
+  return failed.length
+    ? fail(
+        summary,
+        failed.flatMap((o) => o.reasons),
+        evidence,
+      )
+    : pass(summary, evidence);
 }

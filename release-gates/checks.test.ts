@@ -18,7 +18,8 @@ afterAll(() => rmSync(tmp, { recursive: true, force: true }));
 /** The fixture manifest with extra policies (as the intent pack would add them). */
 function withPolicies(extra: Record<string, string>): Manifest {
   const policies = { ...base.policies };
-  for (const [id, text] of Object.entries(extra)) policies[id] = { pack: 'spot-bidding', file: 'intent/spot-bidding/policies/extra.cedar', text, sha256: digestOf(text) };
+  for (const [id, text] of Object.entries(extra))
+    policies[id] = { pack: 'spot-bidding', file: 'intent/spot-bidding/policies/extra.cedar', text, sha256: digestOf(text) };
   return { ...base, policies };
 }
 
@@ -59,9 +60,17 @@ describe('secret scan', () => {
   it('scans the manifest and the given folders; the shipped packs and datasets are clean', () => {
     expect(checkSecrets(base, [contentPath('policy-packs', 'packs'), contentPath('datasets')], 4.5)).toMatchObject({ status: 'pass' });
     writeFileSync(join(tmp, 'leak.env'), 'GITHUB_TOKEN=ghp_R2x9Lm4Qp8Zt6Vw1Yb3Nc5Hd7Jf0Kg2Sa4Ue\n');
-    const leaked = checkSecrets(withPolicies({ 'spot-bidding.note': '// key AKIAQ3EGRT5XKJ7ZPW2M\n@id("spot-bidding.note")\nforbid (principal, action, resource) when { false };' }), [join(tmp, 'leak.env')], 4.5);
+    const leaked = checkSecrets(
+      withPolicies({
+        'spot-bidding.note': '// key AKIAQ3EGRT5XKJ7ZPW2M\n@id("spot-bidding.note")\nforbid (principal, action, resource) when { false };',
+      }),
+      [join(tmp, 'leak.env')],
+      4.5,
+    );
     expect(leaked.status).toBe('fail');
-    expect(leaked.reasons.join('\n')).toMatch(/manifest:policies\["spot-bidding\.note"\] \(intent\/spot-bidding\/policies\/extra\.cedar\):1: aws-access-key-id/);
+    expect(leaked.reasons.join('\n')).toMatch(
+      /manifest:policies\["spot-bidding\.note"\] \(intent\/spot-bidding\/policies\/extra\.cedar\):1: aws-access-key-id/,
+    );
     expect(leaked.reasons.join('\n')).toMatch(/leak\.env:1: github-token ghp_/);
   });
 });
@@ -77,7 +86,9 @@ describe('Cedar findings', () => {
     expect(found).toEqual({
       'spot-bidding.award': ['award_contract'],
       'spot-bidding.critical': ['terminate_supplier'],
-      'spot-bidding.anything': ['award_contract', 'terminate_supplier', 'update_tenant_config'].filter((t) => base.tools.some((x) => x.name === t)),
+      'spot-bidding.anything': ['award_contract', 'terminate_supplier', 'update_tenant_config'].filter((t) =>
+        base.tools.some((x) => x.name === t),
+      ),
     });
   });
 
@@ -85,7 +96,8 @@ describe('Cedar findings', () => {
     const m = withPolicies({
       'spot-bidding.read-all': 'permit (principal, action in Charter::Action::"tier:read", resource);',
       'spot-bidding.bids': 'permit (principal, action == Procurement::Action::"submit_bid", resource);',
-      'spot-bidding.award-approved': 'permit (principal, action == Procurement::Action::"award_contract", resource) when { context.approval.distinctApprovers >= 1 };',
+      'spot-bidding.award-approved':
+        'permit (principal, action == Procurement::Action::"award_contract", resource) when { context.approval.distinctApprovers >= 1 };',
       'spot-bidding.no-terminate': 'forbid (principal, action == Procurement::Action::"terminate_supplier", resource);',
     });
     expect(cedarFindings(m)).toEqual([]);
@@ -95,7 +107,10 @@ describe('Cedar findings', () => {
 
 describe('test evidence', () => {
   it('passes a green vitest report and fails a red one naming the failed test', () => {
-    expect(checkTests(base, { reportFile: join(FIXTURES, 'vitest-report-pass.json'), minCases: 1 })).toMatchObject({ status: 'pass', summary: 'vitest: 3/3 passed, 0 failed' });
+    expect(checkTests(base, { reportFile: join(FIXTURES, 'vitest-report-pass.json'), minCases: 1 })).toMatchObject({
+      status: 'pass',
+      summary: 'vitest: 3/3 passed, 0 failed',
+    });
     const red = checkTests(base, { reportFile: join(FIXTURES, 'vitest-report-fail.json'), minCases: 1 });
     expect(red.status).toBe('fail');
     expect(red.reasons).toEqual(['1 test(s) failed', '/repo/gateway/decide.test.ts: tenant forgery is denied']);
@@ -103,8 +118,21 @@ describe('test evidence', () => {
 
   it('reads `charter packs test --json` output, and fails with no evidence at all', () => {
     const file = join(tmp, 'packs-test.json');
-    writeFileSync(file, JSON.stringify({ ok: false, cases: 40, failures: [{ key: 'base/tests/tiers.yaml#3' }], coveragePercent: 91.5, packs: [], policies: [] }));
-    expect(checkTests(base, { reportFile: file, minCases: 1 })).toMatchObject({ status: 'fail', reasons: ['1 pack test(s) failed', 'base/tests/tiers.yaml#3'] });
+    writeFileSync(
+      file,
+      JSON.stringify({
+        ok: false,
+        cases: 40,
+        failures: [{ key: 'base/tests/tiers.yaml#3' }],
+        coveragePercent: 91.5,
+        packs: [],
+        policies: [],
+      }),
+    );
+    expect(checkTests(base, { reportFile: file, minCases: 1 })).toMatchObject({
+      status: 'fail',
+      reasons: ['1 pack test(s) failed', 'base/tests/tiers.yaml#3'],
+    });
     expect(checkTests(base, { minCases: 1 })).toMatchObject({ status: 'fail', summary: 'no test evidence' });
   });
 
@@ -122,7 +150,10 @@ describe('dependency audit', () => {
     const r = assessNpmAudit(run('npm-audit-405.json'), 'high');
     expect(r.status).toBe('not-run');
     expect(r.reasons[0]).toMatch(/405 Method Not Allowed/);
-    expect(assessNpmAudit({ stdout: '', stderr: '', error: 'spawn npm ENOENT' }, 'high')).toMatchObject({ status: 'not-run', reasons: ['spawn npm ENOENT'] });
+    expect(assessNpmAudit({ stdout: '', stderr: '', error: 'spawn npm ENOENT' }, 'high')).toMatchObject({
+      status: 'not-run',
+      reasons: ['spawn npm ENOENT'],
+    });
   });
 
   it('fails on vulnerabilities at or above the threshold and passes below it', () => {
@@ -130,6 +161,9 @@ describe('dependency audit', () => {
     const moderate = JSON.parse(readText(join(FIXTURES, 'npm-audit-findings.json')));
     delete moderate.vulnerabilities['event-stream'];
     moderate.metadata.vulnerabilities.critical = 0;
-    expect(assessNpmAudit({ stdout: JSON.stringify(moderate), stderr: '', error: null }, 'high')).toMatchObject({ status: 'pass', summary: 'npm audit: 1 moderate (fails on high and above)' });
+    expect(assessNpmAudit({ stdout: JSON.stringify(moderate), stderr: '', error: null }, 'high')).toMatchObject({
+      status: 'pass',
+      summary: 'npm audit: 1 moderate (fails on high and above)',
+    });
   });
 });

@@ -8,7 +8,9 @@ type Severity = (typeof SEVERITIES)[number];
 
 const AuditJson = z.object({
   auditReportVersion: z.number().optional(),
-  vulnerabilities: z.record(z.string(), z.object({ name: z.string(), severity: z.enum(SEVERITIES), isDirect: z.boolean().optional() })).default({}),
+  vulnerabilities: z
+    .record(z.string(), z.object({ name: z.string(), severity: z.enum(SEVERITIES), isDirect: z.boolean().optional() }))
+    .default({}),
   metadata: z.object({ vulnerabilities: z.record(z.string(), z.number()), dependencies: z.record(z.string(), z.number()).optional() }),
 });
 
@@ -55,14 +57,23 @@ export function assessNpmAudit(run: NpmAuditRun, failOn: Exclude<Severity, 'info
   const parsed = AuditJson.safeParse(value);
   if (!parsed.success) {
     const message = (value as { message?: unknown; error?: { summary?: unknown } } | null)?.message;
-    return notRun('the advisory database could not be asked', [typeof message === 'string' ? message : 'npm audit returned no vulnerability report']);
+    return notRun('the advisory database could not be asked', [
+      typeof message === 'string' ? message : 'npm audit returned no vulnerability report',
+    ]);
   }
   const counts = parsed.data.metadata.vulnerabilities;
   const threshold = SEVERITIES.indexOf(failOn);
   const blocking = Object.values(parsed.data.vulnerabilities).filter((v) => SEVERITIES.indexOf(v.severity) >= threshold);
   const evidence = { tool: 'npm audit', counts, failOn, blocking: blocking.map((v) => ({ name: v.name, severity: v.severity })) };
-  const summary = SEVERITIES.filter((s) => counts[s]).map((s) => `${counts[s]} ${s}`).join(', ') || 'no known vulnerabilities';
+  const summary =
+    SEVERITIES.filter((s) => counts[s])
+      .map((s) => `${counts[s]} ${s}`)
+      .join(', ') || 'no known vulnerabilities';
   return blocking.length
-    ? fail(`npm audit: ${summary}`, blocking.map((v) => `${v.name}: ${v.severity}`), evidence)
+    ? fail(
+        `npm audit: ${summary}`,
+        blocking.map((v) => `${v.name}: ${v.severity}`),
+        evidence,
+      )
     : pass(`npm audit: ${summary} (fails on ${failOn} and above)`, evidence);
 }

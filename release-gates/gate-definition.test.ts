@@ -35,7 +35,9 @@ describe('gate definitions', () => {
   });
 
   it('refuses a file whose environment is not the one asked for, and an unknown environment', () => {
-    expect(inputError(() => loadGateDefinition('dev', BAD)).message).toMatch(/gates-bad\/dev\.yaml \(environment\): environment is 'stg' but the file is for 'dev'/);
+    expect(inputError(() => loadGateDefinition('dev', BAD)).message).toMatch(
+      /gates-bad\/dev\.yaml \(environment\): environment is 'stg' but the file is for 'dev'/,
+    );
     expect(inputError(() => loadGateDefinition('qa')).message).toBe("(--env): unknown environment 'qa' (one of dev, stg, prod)");
   });
 });

@@ -59,6 +59,7 @@ export function loadGateDefinition(env: string, dir = defaultEnvironmentsDir()):
   parseEnvironment(env);
   const file = join(dir, `${env}.yaml`);
   const def = readYaml(file, GateDefinition);
-  if (def.environment !== env) throw new InputError(`environment is '${def.environment}' but the file is for '${env}'`, { file, field: 'environment' });
+  if (def.environment !== env)
+    throw new InputError(`environment is '${def.environment}' but the file is for '${env}'`, { file, field: 'environment' });
   return def;
 }

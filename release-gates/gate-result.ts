@@ -1,6 +1,7 @@
 import type { Enforcement } from './gate-definition.js';
 
-export type GateName = 'promotion-order' | 'pack-versions' | 'tests' | 'secrets' | 'cedar' | 'dependencies' | 'evals' | 'replay' | 'canary' | 'approval';
+export type GateName =
+  'promotion-order' | 'pack-versions' | 'tests' | 'secrets' | 'cedar' | 'dependencies' | 'evals' | 'replay' | 'canary' | 'approval';
 
 /** What a check found: `not-run` means it could not be carried out (never counted as a pass). */
 export type CheckStatus = 'pass' | 'fail' | 'not-run';
@@ -38,8 +39,18 @@ export function gateResult(gate: GateName, enforcement: Enforcement, outcome: Ch
   return { gate, enforcement, ...outcome, blocking: enforcement === 'required' && outcome.status !== 'pass' && waiver === null, waiver };
 }
 
-export const pass = (summary: string, evidence: Record<string, unknown> = {}): CheckOutcome => ({ status: 'pass', summary, reasons: [], evidence });
-export const fail = (summary: string, reasons: string[], evidence: Record<string, unknown> = {}): CheckOutcome => ({ status: 'fail', summary, reasons, evidence });
+export const pass = (summary: string, evidence: Record<string, unknown> = {}): CheckOutcome => ({
+  status: 'pass',
+  summary,
+  reasons: [],
+  evidence,
+});
+export const fail = (summary: string, reasons: string[], evidence: Record<string, unknown> = {}): CheckOutcome => ({
+  status: 'fail',
+  summary,
+  reasons,
+  evidence,
+});
 export const notRun = (summary: string, reasons: string[], evidence: Record<string, unknown> = {}, unchecked?: string[]): CheckOutcome => ({
   status: 'not-run',
   summary,

@@ -4,9 +4,23 @@
  * release records in the store and the audit plane, promotion and rollback, and deploy: the
  * local loader of released manifests, AgentCore control-plane deploy and Terraform.
  */
-export { checkRelease, currentRelease, releaseContext, type CheckReport, type ReleaseContext, type ReleaseOptions } from './check-release.js';
+export {
+  checkRelease,
+  currentRelease,
+  releaseContext,
+  type CheckReport,
+  type ReleaseContext,
+  type ReleaseOptions,
+} from './check-release.js';
 export { cedarFindings, type CedarFinding } from './cedar-findings.js';
-export { defaultEnvironmentsDir, Environment, GateDefinition, loadGateDefinition, parseEnvironment, PROMOTION_ORDER } from './gate-definition.js';
+export {
+  defaultEnvironmentsDir,
+  Environment,
+  GateDefinition,
+  loadGateDefinition,
+  parseEnvironment,
+  PROMOTION_ORDER,
+} from './gate-definition.js';
 export type { CheckOutcome, CheckStatus, GateName, GateResult, Waiver } from './gate-result.js';
 export { candidateFiles, candidateFromLowerEnvironment, promote, rollback, type ReleaseOutcome, type WriteOptions } from './promote.js';
 export { approveRelease } from './approve.js';

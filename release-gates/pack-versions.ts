@@ -18,14 +18,23 @@ export function checkPackVersions(candidate: Manifest, current: Manifest | null)
     if (!was) return { pack: l.name, version: l.version, was: null };
     const changed = was.digest !== l.digest;
     if (changed && l.version === was.version) {
-      problems.push(`pack ${l.name} ${l.version} changed without a version bump (layer digest ${was.digest.slice(0, 19)}… -> ${l.digest.slice(0, 19)}…): raise 'version' in its pack.yaml`);
+      problems.push(
+        `pack ${l.name} ${l.version} changed without a version bump (layer digest ${was.digest.slice(0, 19)}… -> ${l.digest.slice(0, 19)}…): raise 'version' in its pack.yaml`,
+      );
     } else if (semver.valid(l.version) && semver.valid(was.version) && semver.lt(l.version, was.version)) {
-      problems.push(`pack ${l.name} goes back from ${was.version} to ${l.version}: a release moves versions forward (to go back, charter release rollback)`);
+      problems.push(
+        `pack ${l.name} goes back from ${was.version} to ${l.version}: a release moves versions forward (to go back, charter release rollback)`,
+      );
     }
     return { pack: l.name, version: l.version, was: was.version, changed };
   });
   const evidence = { compared };
   if (problems.length) return fail(`${problems.length} pack version problem(s)`, problems, evidence);
   const bumped = compared.filter((c) => c.was !== null && c.version !== c.was);
-  return pass(bumped.length ? `versions move forward: ${bumped.map((c) => `${c.pack} ${c.was} -> ${c.version}`).join(', ')}` : 'same pack versions, same content', evidence);
+  return pass(
+    bumped.length
+      ? `versions move forward: ${bumped.map((c) => `${c.pack} ${c.was} -> ${c.version}`).join(', ')}`
+      : 'same pack versions, same content',
+    evidence,
+  );
 }

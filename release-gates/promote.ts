@@ -3,7 +3,14 @@ import { evidenceRecord } from '../audit/index.js';
 import { compiledManifestAgents, compiledManifestFile, compiledManifestsDir, FindingError, InputError } from '../common/index.js';
 import type { Signer, TrustedKeysFile } from '../signing/index.js';
 import type { EvidenceSink } from '../evals/index.js';
-import { checkRelease, currentRelease, releaseContext, type CheckReport, type ReleaseContext, type ReleaseOptions } from './check-release.js';
+import {
+  checkRelease,
+  currentRelease,
+  releaseContext,
+  type CheckReport,
+  type ReleaseContext,
+  type ReleaseOptions,
+} from './check-release.js';
 import { Environment, parseEnvironment, PROMOTION_ORDER } from './gate-definition.js';
 import { signReleaseRecord, type ReleaseRecord, type SignedReleaseRecord } from './release-record.js';
 
@@ -24,13 +31,20 @@ export interface ReleaseOutcome {
 function signerName(trusted: TrustedKeysFile, signer: Signer): string {
   const key = trusted.keys.find((k) => k.keyId === signer.keyId);
   if (!key?.purposes.includes('release-record')) {
-    throw new InputError(`signing key ${signer.keyId.slice(0, 16)}… is not trusted for release-record: nobody could verify the record`, { field: '--key' });
+    throw new InputError(`signing key ${signer.keyId.slice(0, 16)}… is not trusted for release-record: nobody could verify the record`, {
+      field: '--key',
+    });
   }
   return key.name;
 }
 
 /** Signs the record, appends it to the audit plane (durable), then writes it to the release store. */
-async function writeRecord(ctx: ReleaseContext, record: ReleaseRecord, manifest: Parameters<ReleaseContext['store']['write']>[1], opts: WriteOptions): Promise<ReleaseOutcome> {
+async function writeRecord(
+  ctx: ReleaseContext,
+  record: ReleaseRecord,
+  manifest: Parameters<ReleaseContext['store']['write']>[1],
+  opts: WriteOptions,
+): Promise<ReleaseOutcome> {
   const signed = await signReleaseRecord(record, opts.signer);
   const { seq } = await opts.audit.append(
     evidenceRecord({
@@ -50,11 +64,18 @@ async function writeRecord(ctx: ReleaseContext, record: ReleaseRecord, manifest:
  * manifests in `<home>/manifests` (where `charter packs compile` files them), further up the
  * current releases of the environment below.
  */
-export function candidateFiles(env: string, select: { agent: string } | { all: true }, opts: Pick<ReleaseOptions, 'home' | 'trustedKeysFile'> = {}): Array<{ agent: string; file: string }> {
+export function candidateFiles(
+  env: string,
+  select: { agent: string } | { all: true },
+  opts: Pick<ReleaseOptions, 'home' | 'trustedKeysFile'> = {},
+): Array<{ agent: string; file: string }> {
   const environment = parseEnvironment(env);
   const lower = PROMOTION_ORDER[environment];
   const ctx = releaseContext(opts);
-  const candidate = (agent: string) => ({ agent, file: lower ? candidateFromLowerEnvironment(environment, agent, opts) : compiledManifestFile(ctx.home, agent) });
+  const candidate = (agent: string) => ({
+    agent,
+    file: lower ? candidateFromLowerEnvironment(environment, agent, opts) : compiledManifestFile(ctx.home, agent),
+  });
   if ('agent' in select) return [candidate(select.agent)];
   if (lower) {
     const agents = ctx.store.agents(lower);
@@ -62,12 +83,19 @@ export function candidateFiles(env: string, select: { agent: string } | { all: t
     return agents.map(candidate);
   }
   const agents = compiledManifestAgents(ctx.home);
-  if (agents.length === 0) throw new InputError(`no compiled manifests in ${compiledManifestsDir(ctx.home)}: run charter packs compile --all`, { file: compiledManifestsDir(ctx.home) });
+  if (agents.length === 0)
+    throw new InputError(`no compiled manifests in ${compiledManifestsDir(ctx.home)}: run charter packs compile --all`, {
+      file: compiledManifestsDir(ctx.home),
+    });
   return agents.map(candidate);
 }
 
 /** The manifest file of an agent's current release in the environment below `env` (what `promote --agent` promotes). */
-export function candidateFromLowerEnvironment(env: string, agent: string, opts: Pick<ReleaseOptions, 'home' | 'trustedKeysFile'> = {}): string {
+export function candidateFromLowerEnvironment(
+  env: string,
+  agent: string,
+  opts: Pick<ReleaseOptions, 'home' | 'trustedKeysFile'> = {},
+): string {
   const environment = parseEnvironment(env);
   const lower = PROMOTION_ORDER[environment];
   if (!lower) throw new InputError(`${environment} is the first environment: name the candidate manifest`, { field: '--manifest' });
@@ -81,7 +109,11 @@ export function candidateFromLowerEnvironment(env: string, agent: string, opts: 
  * required gate blocks is a signed release record written (audit plane first, then the store),
  * linking manifest digest -> eval report digests -> approvals -> replay and canary results.
  */
-export async function promote(env: string, candidateFile: string, opts: ReleaseOptions & WriteOptions): Promise<ReleaseOutcome & { report: CheckReport }> {
+export async function promote(
+  env: string,
+  candidateFile: string,
+  opts: ReleaseOptions & WriteOptions,
+): Promise<ReleaseOutcome & { report: CheckReport }> {
   const report = await checkRelease(env, candidateFile, opts);
   const blocking = report.gates.filter((g) => g.blocking);
   if (blocking.length > 0) {
@@ -109,7 +141,14 @@ export async function promote(env: string, candidateFile: string, opts: ReleaseO
     approvals: report.approvals.map((a) => ({ approver: a.approver, keyId: a.keyId, digest: a.digest })),
     replay: report.replay ? { ...report.replay, canary: undefined } : null,
     canary: report.gates.find((g) => g.gate === 'canary')!.evidence,
-    gates: report.gates.map(({ gate, enforcement, status, summary, reasons, waiver }) => ({ gate, enforcement, status, summary, reasons, waiver })),
+    gates: report.gates.map(({ gate, enforcement, status, summary, reasons, waiver }) => ({
+      gate,
+      enforcement,
+      status,
+      summary,
+      reasons,
+      waiver,
+    })),
     reason: null,
     releasedAt: new Date().toISOString(),
     releasedBy: signerName(ctx.trusted, opts.signer),
@@ -121,7 +160,11 @@ export async function promote(env: string, candidateFile: string, opts: ReleaseO
  * Rolls an agent in an environment back to the release before the current one. The history is
  * a stack: a promotion pushes its manifest, a rollback pops one, so repeated rollbacks walk back.
  */
-export async function rollback(env: string, agent: string, opts: Pick<ReleaseOptions, 'home' | 'trustedKeysFile'> & WriteOptions & { reason: string }): Promise<ReleaseOutcome> {
+export async function rollback(
+  env: string,
+  agent: string,
+  opts: Pick<ReleaseOptions, 'home' | 'trustedKeysFile'> & WriteOptions & { reason: string },
+): Promise<ReleaseOutcome> {
   const environment = parseEnvironment(env);
   const ctx = releaseContext(opts);
   const history = ctx.store.history(environment, agent, ctx.trusted);

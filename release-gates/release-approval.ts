@@ -2,7 +2,15 @@ import { existsSync, readdirSync } from 'node:fs';
 import { join } from 'node:path';
 import { z } from 'zod';
 import { errorMessage, readText, validateWith, writeFileAtomic } from '../common/index.js';
-import { canonicalJson, digestOf, parseEnvelope, signEnvelope, verifyEnvelope, type Signer, type TrustedKeysFile } from '../signing/index.js';
+import {
+  canonicalJson,
+  digestOf,
+  parseEnvelope,
+  signEnvelope,
+  verifyEnvelope,
+  type Signer,
+  type TrustedKeysFile,
+} from '../signing/index.js';
 import { envelopeText } from '../policy-packs/index.js';
 import { Environment } from './gate-definition.js';
 
@@ -22,7 +30,14 @@ export const ReleaseApproval = z.strictObject({
   agent: z.string().min(1),
   manifestDigest: z.string().regex(/^sha256:[0-9a-f]{64}$/),
   acceptReplayFlips: z.array(z.string().min(1)).default([]),
-  waivers: z.array(z.strictObject({ check: z.string().regex(/^[a-z]+(:\S+)?$/, 'a gate name, or gate:item'), reason: z.string().min(1, 'a waiver needs its reason') })).default([]),
+  waivers: z
+    .array(
+      z.strictObject({
+        check: z.string().regex(/^[a-z]+(:\S+)?$/, 'a gate name, or gate:item'),
+        reason: z.string().min(1, 'a waiver needs its reason'),
+      }),
+    )
+    .default([]),
   note: z.string().default(''),
   approvedAt: z.string().datetime(),
 });
@@ -37,7 +52,11 @@ export interface VerifiedApproval {
   file: string;
 }
 
-export async function signReleaseApproval(approval: ReleaseApproval, signer: Signer, dir: string): Promise<{ file: string; digest: string }> {
+export async function signReleaseApproval(
+  approval: ReleaseApproval,
+  signer: Signer,
+  dir: string,
+): Promise<{ file: string; digest: string }> {
   const payload = Buffer.from(canonicalJson(ReleaseApproval.parse(approval)));
   const envelope = await signEnvelope(RELEASE_APPROVAL_PAYLOAD_TYPE, payload, [signer]);
   const file = join(dir, `${approval.manifestDigest.slice(7, 23)}-${signer.keyId.slice(0, 16)}.dsse.json`);
@@ -58,11 +77,16 @@ export function loadReleaseApprovals(
   const problems: string[] = [];
   for (const file of files) {
     try {
-      const { payload, signedBy } = verifyEnvelope(parseEnvelope(readText(file), file), trusted, { payloadType: RELEASE_APPROVAL_PAYLOAD_TYPE, purpose: 'approval' });
+      const { payload, signedBy } = verifyEnvelope(parseEnvelope(readText(file), file), trusted, {
+        payloadType: RELEASE_APPROVAL_PAYLOAD_TYPE,
+        purpose: 'approval',
+      });
       const approval = validateWith(ReleaseApproval, JSON.parse(payload.toString('utf8')), `${file} (payload)`);
       const mismatch = (['environment', 'agent', 'manifestDigest'] as const).filter((k) => approval[k] !== bind[k]);
       if (mismatch.length) {
-        problems.push(`${file}: approval is for ${mismatch.map((k) => `${k} ${approval[k]}`).join(', ')}, not ${mismatch.map((k) => bind[k]).join(', ')}`);
+        problems.push(
+          `${file}: approval is for ${mismatch.map((k) => `${k} ${approval[k]}`).join(', ')}, not ${mismatch.map((k) => bind[k]).join(', ')}`,
+        );
         continue;
       }
       for (const key of signedBy) approvals.push({ approval, approver: key.name, keyId: key.keyId, digest: digestOf(payload), file });
@@ -74,5 +98,10 @@ export function loadReleaseApprovals(
 }
 
 export function approvalFilesIn(dir: string): string[] {
-  return existsSync(dir) ? readdirSync(dir).filter((f) => f.endsWith('.dsse.json')).sort().map((f) => join(dir, f)) : [];
+  return existsSync(dir)
+    ? readdirSync(dir)
+        .filter((f) => f.endsWith('.dsse.json'))
+        .sort()
+        .map((f) => join(dir, f))
+    : [];
 }

@@ -1,5 +1,13 @@
 import { z } from 'zod';
-import { canonicalJson, digestOf, signEnvelope, verifyEnvelope, type DsseEnvelope, type Signer, type TrustedKeysFile } from '../signing/index.js';
+import {
+  canonicalJson,
+  digestOf,
+  signEnvelope,
+  verifyEnvelope,
+  type DsseEnvelope,
+  type Signer,
+  type TrustedKeysFile,
+} from '../signing/index.js';
 import { FindingError, validateWith } from '../common/index.js';
 import { Environment } from './gate-definition.js';
 
@@ -14,7 +22,10 @@ const GateSummary = z.object({
   summary: z.string(),
   reasons: z.array(z.string()),
   /** Who accepted that a required check could not run, item by item (absent in older records). */
-  waiver: z.strictObject({ approvers: z.array(z.string()), items: z.array(z.strictObject({ check: z.string(), reasons: z.array(z.string()) })) }).nullable().optional(),
+  waiver: z
+    .strictObject({ approvers: z.array(z.string()), items: z.array(z.strictObject({ check: z.string(), reasons: z.array(z.string()) })) })
+    .nullable()
+    .optional(),
 });
 
 /**

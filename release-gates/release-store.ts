@@ -33,7 +33,12 @@ export class ReleaseStore {
 
   agents(env: Environment): string[] {
     const dir = join(this.root, env);
-    return existsSync(dir) ? readdirSync(dir, { withFileTypes: true }).filter((d) => d.isDirectory()).map((d) => d.name).sort() : [];
+    return existsSync(dir)
+      ? readdirSync(dir, { withFileTypes: true })
+          .filter((d) => d.isDirectory())
+          .map((d) => d.name)
+          .sort()
+      : [];
   }
 
   /**
@@ -50,15 +55,22 @@ export class ReleaseStore {
         const file = join(dir, f);
         const signed = verifyReleaseRecord(parseEnvelope(readText(file), file), trusted, file);
         if (signed.record.environment !== env || signed.record.agent !== agent) {
-          throw new FindingError(`record is for ${signed.record.agent} in ${signed.record.environment}, found under ${env}/${agent}`, { file });
+          throw new FindingError(`record is for ${signed.record.agent} in ${signed.record.environment}, found under ${env}/${agent}`, {
+            file,
+          });
         }
         return signed;
       });
     const byPrevious = new Map(records.map((r) => [r.record.previousRecordDigest ?? 'genesis', r]));
-    if (byPrevious.size !== records.length) throw new FindingError(`release history of ${agent} in ${env} forks: two records name the same predecessor`, { file: dir });
+    if (byPrevious.size !== records.length)
+      throw new FindingError(`release history of ${agent} in ${env} forks: two records name the same predecessor`, { file: dir });
     const ordered: SignedReleaseRecord[] = [];
     for (let next = byPrevious.get('genesis'); next; next = byPrevious.get(next.digest)) ordered.push(next);
-    if (ordered.length !== records.length) throw new FindingError(`release history of ${agent} in ${env} is broken: ${records.length - ordered.length} record(s) are not on the chain`, { file: dir });
+    if (ordered.length !== records.length)
+      throw new FindingError(
+        `release history of ${agent} in ${env} is broken: ${records.length - ordered.length} record(s) are not on the chain`,
+        { file: dir },
+      );
     return ordered;
   }
 
@@ -70,7 +82,8 @@ export class ReleaseStore {
   loadManifest(env: Environment, agent: string, digest: string, trusted: TrustedKeysFile): VerifiedManifest & { file: string } {
     const file = this.manifestFile(env, agent, digest);
     const verified = verifyManifestEnvelope(parseEnvelope(readText(file), file), trusted, { file });
-    if (verified.digest !== digest) throw new FindingError(`released manifest has digest ${verified.digest}, the release record names ${digest}`, { file });
+    if (verified.digest !== digest)
+      throw new FindingError(`released manifest has digest ${verified.digest}, the release record names ${digest}`, { file });
     return { ...verified, file };
   }
 
@@ -80,7 +93,11 @@ export class ReleaseStore {
     const manifestFile = this.manifestFile(record.environment, record.agent, record.manifestDigest);
     if (!existsSync(manifestFile)) writeFileAtomic(manifestFile, envelopeText(manifest.envelope));
     const stamp = record.releasedAt.replace(/[:.]/g, '-');
-    const recordFile = join(this.agentDir(record.environment, record.agent), 'records', `${stamp}-${record.action}-${signed.digest.slice(7, 19)}.dsse.json`);
+    const recordFile = join(
+      this.agentDir(record.environment, record.agent),
+      'records',
+      `${stamp}-${record.action}-${signed.digest.slice(7, 19)}.dsse.json`,
+    );
     writeFileAtomic(recordFile, envelopeText(signed.envelope));
     return { recordFile, manifestFile };
   }

@@ -12,7 +12,11 @@ export type ReleasedManifest = VerifiedManifest & { file: string; record: Signed
  * that the current, signed and chain-verified release record names is returned; anything else
  * throws (FindingError), so a runtime that loads through here refuses to start unreleased policy.
  */
-export function loadReleasedManifest(env: string, agent: string, opts: Pick<ReleaseOptions, 'home' | 'trustedKeysFile'> = {}): ReleasedManifest {
+export function loadReleasedManifest(
+  env: string,
+  agent: string,
+  opts: Pick<ReleaseOptions, 'home' | 'trustedKeysFile'> = {},
+): ReleasedManifest {
   const environment = parseEnvironment(env);
   const current = currentRelease(releaseContext(opts), environment, agent);
   if (!current) throw new FindingError(`${agent} has no release in ${environment}: refusing to load an unreleased manifest`);
@@ -20,12 +24,19 @@ export function loadReleasedManifest(env: string, agent: string, opts: Pick<Rele
 }
 
 /** Checks that a given manifest file is the current release of its agent in the environment. */
-export function verifyReleasedManifestFile(env: string, file: string, opts: Pick<ReleaseOptions, 'home' | 'trustedKeysFile'> = {}): ReleasedManifest {
+export function verifyReleasedManifestFile(
+  env: string,
+  file: string,
+  opts: Pick<ReleaseOptions, 'home' | 'trustedKeysFile'> = {},
+): ReleasedManifest {
   const ctx = releaseContext(opts);
   const candidate = loadVerifiedManifest(file, opts.trustedKeysFile ?? join(ctx.home, 'keys', 'trusted-keys.json'));
   const released = loadReleasedManifest(env, candidate.manifest.agent.name, opts);
   if (released.digest !== candidate.digest) {
-    throw new FindingError(`manifest ${candidate.digest} is not the current ${env} release of ${candidate.manifest.agent.name} (that is ${released.digest})`, { file });
+    throw new FindingError(
+      `manifest ${candidate.digest} is not the current ${env} release of ${candidate.manifest.agent.name} (that is ${released.digest})`,
+      { file },
+    );
   }
   return { ...released, file };
 }

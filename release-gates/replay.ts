@@ -1,5 +1,12 @@
 import type { DecisionRecord } from '../audit/index.js';
-import { parseUid, PolicyEngine, type CallDecision, type EntityResolver, type ToolCall, type VerifiedManifest } from '../policy-packs/index.js';
+import {
+  parseUid,
+  PolicyEngine,
+  type CallDecision,
+  type EntityResolver,
+  type ToolCall,
+  type VerifiedManifest,
+} from '../policy-packs/index.js';
 import { fail, notRun, pass, type CheckOutcome } from './gate-result.js';
 
 /** Entities and tenant limits a replayed call is decided over (the gateway's entity data). */
@@ -32,7 +39,14 @@ export interface ReplayResult {
   /** Records that could not be reproduced (made by an unknown manifest, or decided by a gateway check outside Cedar). */
   unreproducible: number;
   flips: { denyToAllow: number; allowToDeny: number; list: ReplayFlip[] };
-  canary: { baseline: 'current-release' | 'recording-manifest'; requests: number; flips: number; errors: number; flipRate: number; errorRate: number };
+  canary: {
+    baseline: 'current-release' | 'recording-manifest';
+    requests: number;
+    flips: number;
+    errors: number;
+    flipRate: number;
+    errorRate: number;
+  };
 }
 
 const HIGH_RISK = new Set(['write-high', 'critical']);
@@ -45,7 +59,15 @@ const HIGH_RISK = new Set(['write-high', 'critical']);
 function replayedCall(r: DecisionRecord, data: ReplayData): ToolCall | null {
   const resource = parseUid(r.resource);
   if (!resource) return null;
-  return { agent: r.agentId, tenant: r.tenantId, tool: r.tool, args: {}, approvers: r.approvals.map((a) => a.approver), limits: data.limits(r.tenantId), resource };
+  return {
+    agent: r.agentId,
+    tenant: r.tenantId,
+    tool: r.tool,
+    args: {},
+    approvers: r.approvals.map((a) => a.approver),
+    limits: data.limits(r.tenantId),
+    resource,
+  };
 }
 
 export interface ReplayInput {
@@ -90,18 +112,38 @@ export function replayDecisions(input: ReplayInput): ReplayResult {
     if (next.errors.length > 0) canaryErrors++;
     const recorder = r.manifestDigest ? input.known.get(r.manifestDigest) : undefined;
     // Usually the candidate recorded the traffic itself (it serves the environment below): then its decision is the reproduction.
-    const reproduction = recorder ? (recorder.digest === input.candidate.digest ? next.decision : engineFor(recorder).authorizeCall(call, input.data).decision) : null;
+    const reproduction = recorder
+      ? recorder.digest === input.candidate.digest
+        ? next.decision
+        : engineFor(recorder).authorizeCall(call, input.data).decision
+      : null;
     // Both sides of the canary are decided on the same replayed request, so what the trail does
     // not keep (arguments) cannot show up as a flip. The current release usually recorded the
     // traffic itself: then its decision is the reproduction.
-    const baseline = current ? (recorder?.digest === input.current!.digest ? reproduction! : current.authorizeCall(call, input.data).decision) : (reproduction ?? r.decision);
+    const baseline = current
+      ? recorder?.digest === input.current!.digest
+        ? reproduction!
+        : current.authorizeCall(call, input.data).decision
+      : (reproduction ?? r.decision);
     if (baseline !== next.decision) canaryFlips++;
     if (reproduction !== r.decision) continue;
     reproduced++;
     if (next.decision === r.decision) continue;
     const tier = tierOf.get(r.tool) ?? r.tier;
     const highRisk = next.decision === 'allow' && [tier, r.tier].some((t) => t !== null && t !== undefined && HIGH_RISK.has(t));
-    list.push({ recordId: r.id, time: r.time, tenant: r.tenantId, tool: r.tool, tier: tier ?? null, resource: r.resource, from: r.decision, to: next.decision, determining: next.determiningPolicies, highRisk, accepted: input.accepted.has(r.id) });
+    list.push({
+      recordId: r.id,
+      time: r.time,
+      tenant: r.tenantId,
+      tool: r.tool,
+      tier: tier ?? null,
+      resource: r.resource,
+      from: r.decision,
+      to: next.decision,
+      determining: next.determiningPolicies,
+      highRisk,
+      accepted: input.accepted.has(r.id),
+    });
   }
   return {
     records: input.records.length,
@@ -130,21 +172,30 @@ export function assessReplay(result: ReplayResult | string): CheckOutcome {
   if (blocking.length === 0) return pass(summary, evidence);
   return fail(
     summary,
-    blocking.map((f) => `deny -> allow flip on ${f.tier} tool ${f.tool} (${f.tenant}, ${f.resource}, record ${f.recordId}) by ${f.determining.join(', ') || '(no policy)'}: not approved`),
+    blocking.map(
+      (f) =>
+        `deny -> allow flip on ${f.tier} tool ${f.tool} (${f.tenant}, ${f.resource}, record ${f.recordId}) by ${f.determining.join(', ') || '(no policy)'}: not approved`,
+    ),
     evidence,
   );
 }
 
 /** Canary gate: enough replayed requests, decision flips and errors within the environment's limits. */
-export function assessCanary(result: ReplayResult | string, limits: { minRequests: number; maxFlipRate: number; maxErrorRate: number }): CheckOutcome {
+export function assessCanary(
+  result: ReplayResult | string,
+  limits: { minRequests: number; maxFlipRate: number; maxErrorRate: number },
+): CheckOutcome {
   if (typeof result === 'string') return notRun('canary did not run', [result]);
   const c = result.canary;
   const evidence = { ...c, limits };
   const summary = `${c.requests} request(s) shadowed beside the ${c.baseline === 'current-release' ? 'current release' : 'recording manifests'}: flip rate ${(c.flipRate * 100).toFixed(1)}%, error rate ${(c.errorRate * 100).toFixed(1)}%`;
-  if (c.requests < limits.minRequests) return notRun(summary, [`${c.requests} replayed request(s), at least ${limits.minRequests} needed for a canary verdict`], evidence);
+  if (c.requests < limits.minRequests)
+    return notRun(summary, [`${c.requests} replayed request(s), at least ${limits.minRequests} needed for a canary verdict`], evidence);
   const reasons = [
     ...(c.flipRate > limits.maxFlipRate ? [`flip rate ${(c.flipRate * 100).toFixed(1)}% > ${(limits.maxFlipRate * 100).toFixed(1)}%`] : []),
-    ...(c.errorRate > limits.maxErrorRate ? [`error rate ${(c.errorRate * 100).toFixed(1)}% > ${(limits.maxErrorRate * 100).toFixed(1)}%`] : []),
+    ...(c.errorRate > limits.maxErrorRate
+      ? [`error rate ${(c.errorRate * 100).toFixed(1)}% > ${(limits.maxErrorRate * 100).toFixed(1)}%`]
+      : []),
   ];
   return reasons.length ? fail(summary, reasons, evidence) : pass(summary, evidence);
 }

@@ -25,7 +25,8 @@ const RULES: Array<{ rule: string; re: RegExp }> = [
 ];
 
 /** A value assigned to a credential-sounding name: `password: ...`, `"api_key": "..."`, `SECRET=...`. */
-const ASSIGNMENT = /(?:password|passwd|secret|token|api[_-]?key|access[_-]?key|private[_-]?key|client[_-]?secret)["']?\s*[:=]\s*["']?([^\s"'`,;}{]{8,})/gi;
+const ASSIGNMENT =
+  /(?:password|passwd|secret|token|api[_-]?key|access[_-]?key|private[_-]?key|client[_-]?secret)["']?\s*[:=]\s*["']?([^\s"'`,;}{]{8,})/gi;
 /** Long runs of base64/base62 characters, the raw material of generated secrets. */
 const TOKEN = /[A-Za-z0-9+/_=-]{24,}/g;
 /** Suppresses a finding on its line, for a reviewed false positive. */
@@ -104,7 +105,8 @@ function scanFile(file: string, minEntropy: number): SecretFinding[] {
  */
 export function checkSecrets(manifest: Manifest, paths: string[], minEntropy: number): CheckOutcome {
   const findings: SecretFinding[] = [];
-  for (const [id, p] of Object.entries(manifest.policies)) findings.push(...scanText(p.text, `manifest:policies["${id}"] (${p.file})`, minEntropy));
+  for (const [id, p] of Object.entries(manifest.policies))
+    findings.push(...scanText(p.text, `manifest:policies["${id}"] (${p.file})`, minEntropy));
   findings.push(...scanText(manifest.schema.text, 'manifest:schema', minEntropy));
   findings.push(...scanText(JSON.stringify(manifest.tools, null, 1), 'manifest:tools', minEntropy));
   let files = 0;
@@ -116,5 +118,11 @@ export function checkSecrets(manifest: Manifest, paths: string[], minEntropy: nu
   }
   const evidence = { scanned: { manifestPolicies: Object.keys(manifest.policies).length, paths, files }, minEntropy, findings };
   const summary = `${findings.length} secret(s) in ${Object.keys(manifest.policies).length} policies and ${files} file(s)`;
-  return findings.length ? fail(summary, findings.map((f) => `${f.file}:${f.line}: ${f.rule} ${f.redacted}`), evidence) : pass(summary, evidence);
+  return findings.length
+    ? fail(
+        summary,
+        findings.map((f) => `${f.file}:${f.line}: ${f.rule} ${f.redacted}`),
+        evidence,
+      )
+    : pass(summary, evidence);
 }

@@ -28,7 +28,10 @@ export function terraformForPlans(plans: AgentCorePlan[]): string {
     '',
     ...block('terraform', block('required_providers', ['aws = {', '  source  = "hashicorp/aws"', '  version = ">= 6.20"', '}'])),
     '',
-    ...block('resource "aws_bedrockagentcore_policy_engine" "charter"', [`name        = ${str(first.policyEngine.name)}`, `description = ${str(first.policyEngine.description)}`]),
+    ...block('resource "aws_bedrockagentcore_policy_engine" "charter"', [
+      `name        = ${str(first.policyEngine.name)}`,
+      `description = ${str(first.policyEngine.description)}`,
+    ]),
     '',
     ...block('resource "aws_bedrockagentcore_gateway" "charter"', [
       `name            = ${str(g.name)}`,
@@ -36,8 +39,17 @@ export function terraformForPlans(plans: AgentCorePlan[]): string {
       `role_arn        = ${str(g.roleArn)}`,
       `authorizer_type = "CUSTOM_JWT"`,
       `protocol_type   = "MCP"`,
-      ...block('authorizer_configuration', block('custom_jwt_authorizer', [`discovery_url    = ${str(g.discoveryUrl)}`, `allowed_audience = [${g.allowedAudience.map(str).join(', ')}]`])),
-      ...block('policy_engine_configuration', ['arn  = aws_bedrockagentcore_policy_engine.charter.policy_engine_arn', `mode = ${str(g.mode)}`]),
+      ...block(
+        'authorizer_configuration',
+        block('custom_jwt_authorizer', [
+          `discovery_url    = ${str(g.discoveryUrl)}`,
+          `allowed_audience = [${g.allowedAudience.map(str).join(', ')}]`,
+        ]),
+      ),
+      ...block('policy_engine_configuration', [
+        'arn  = aws_bedrockagentcore_policy_engine.charter.policy_engine_arn',
+        `mode = ${str(g.mode)}`,
+      ]),
     ]),
   ];
   for (const plan of plans) {
@@ -64,7 +76,9 @@ export function terraformForPlans(plans: AgentCorePlan[]): string {
         ...block('agent_runtime_artifact', block('container_configuration', [`container_uri = ${str(r.containerUri)}`])),
         ...block('network_configuration', ['network_mode = "PUBLIC"']),
         'environment_variables = {',
-        ...Object.entries(r.environmentVariables).map(([k, v], _, all) => `  ${k.padEnd(Math.max(...all.map(([key]) => key.length)))} = ${str(v)}`),
+        ...Object.entries(r.environmentVariables).map(
+          ([k, v], _, all) => `  ${k.padEnd(Math.max(...all.map(([key]) => key.length)))} = ${str(v)}`,
+        ),
         '}',
       ]),
     );

@@ -51,9 +51,7 @@ describe('DSSE', () => {
     const { signer, trusted } = keyPair();
     const env = await signEnvelope(TYPE, Buffer.from('{"amount":100}'), [signer]);
     const tampered = { ...env, payload: Buffer.from('{"amount":900}').toString('base64') };
-    expect(() => verifyEnvelope(tampered, { keys: [trusted] }, { payloadType: TYPE, purpose: 'manifest' })).toThrow(
-      /0 valid signature/,
-    );
+    expect(() => verifyEnvelope(tampered, { keys: [trusted] }, { payloadType: TYPE, purpose: 'manifest' })).toThrow(/0 valid signature/);
   });
 
   it('rejects an unknown key, a key trusted for another purpose, and a wrong payload type', async () => {

@@ -20,7 +20,10 @@ function charter(args: string[], env: Record<string, string> = {}): { code: numb
 
 beforeAll(() => {
   home = mkdtempSync(join(tmpdir(), 'charter-agents-cli-'));
-  for (const args of [['keys', 'generate', '--name', 'manifest-signer', '--purpose', 'manifest'], ['packs', 'compile', '--agent', 'kraljic-classifier']]) {
+  for (const args of [
+    ['keys', 'generate', '--name', 'manifest-signer', '--purpose', 'manifest'],
+    ['packs', 'compile', '--agent', 'kraljic-classifier'],
+  ]) {
     const r = charter(args);
     expect(r.code, r.stderr).toBe(0);
   }
@@ -33,19 +36,41 @@ describe('charter agents serve', () => {
   it('refuses bad input (exit 2 naming the flag or file) and an unreleased manifest (exit 1)', async () => {
     const serve = (...extra: string[]) => charter(['agents', 'serve', '--gateway-url', 'http://127.0.0.1:9/mcp', ...extra]);
     expect(serve('--agent', 'nope')).toMatchObject({ code: 2, stderr: expect.stringMatching(/\(--agent\): unknown agent 'nope'/) });
-    expect(charter(['agents', 'serve', '--agent', 'kraljic-classifier', '--gateway-url', 'not-a-url'])).toMatchObject({ code: 2, stderr: expect.stringMatching(/\(--gateway-url\)/) });
-    expect(serve('--agent', 'kraljic-classifier', '--port', '70000')).toMatchObject({ code: 2, stderr: expect.stringMatching(/\(--port\): --port must be 0-65535/) });
-    expect(serve('--agent', 'kraljic-classifier')).toMatchObject({ code: 2, stderr: expect.stringMatching(/\(--env\): give --env \(serve the released manifest\) or --manifest FILE/) });
-    expect(serve('--agent', 'spot-bidding', '--manifest', join(home, 'manifests', 'spot-bidding.manifest.json'))).toMatchObject({ code: 2, stderr: expect.stringMatching(/spot-bidding\.manifest\.json/) });
+    expect(charter(['agents', 'serve', '--agent', 'kraljic-classifier', '--gateway-url', 'not-a-url'])).toMatchObject({
+      code: 2,
+      stderr: expect.stringMatching(/\(--gateway-url\)/),
+    });
+    expect(serve('--agent', 'kraljic-classifier', '--port', '70000')).toMatchObject({
+      code: 2,
+      stderr: expect.stringMatching(/\(--port\): --port must be 0-65535/),
+    });
+    expect(serve('--agent', 'kraljic-classifier')).toMatchObject({
+      code: 2,
+      stderr: expect.stringMatching(/\(--env\): give --env \(serve the released manifest\) or --manifest FILE/),
+    });
+    expect(serve('--agent', 'spot-bidding', '--manifest', join(home, 'manifests', 'spot-bidding.manifest.json'))).toMatchObject({
+      code: 2,
+      stderr: expect.stringMatching(/spot-bidding\.manifest\.json/),
+    });
     // Nothing is released in this home: the runtime loads no unreleased manifest.
-    expect(serve('--agent', 'kraljic-classifier', '--env', 'prod')).toMatchObject({ code: 1, stderr: expect.stringMatching(/kraljic-classifier has no release in prod/) });
+    expect(serve('--agent', 'kraljic-classifier', '--env', 'prod')).toMatchObject({
+      code: 1,
+      stderr: expect.stringMatching(/kraljic-classifier has no release in prod/),
+    });
     // No identity JWKS yet: the orchestrator has never started agent processes in this home.
-    expect(serve('--agent', 'kraljic-classifier', '--manifest', manifest)).toMatchObject({ code: 2, stderr: expect.stringMatching(/agent-identity\.jwks\.json.*no agent identity JWKS/) });
+    expect(serve('--agent', 'kraljic-classifier', '--manifest', manifest)).toMatchObject({
+      code: 2,
+      stderr: expect.stringMatching(/agent-identity\.jwks\.json.*no agent identity JWKS/),
+    });
   }, 120_000);
 
   it('serves one agent: prints its URL, answers /ping, refuses an invocation without a valid token, stops on SIGTERM', async () => {
     const issuer = await AgentIdentityIssuer.open(home);
-    const child = spawn(process.execPath, [CLI, 'agents', 'serve', '--agent', 'kraljic-classifier', '--gateway-url', 'http://127.0.0.1:9/mcp', '--manifest', manifest], { env: { ...process.env, CHARTER_HOME: home }, stdio: ['ignore', 'pipe', 'pipe'] });
+    const child = spawn(
+      process.execPath,
+      [CLI, 'agents', 'serve', '--agent', 'kraljic-classifier', '--gateway-url', 'http://127.0.0.1:9/mcp', '--manifest', manifest],
+      { env: { ...process.env, CHARTER_HOME: home }, stdio: ['ignore', 'pipe', 'pipe'] },
+    );
     const exited = new Promise<number | null>((resolve) => child.once('exit', (code) => resolve(code)));
     try {
       const url = await new Promise<string>((resolve, reject) => {
@@ -55,7 +80,11 @@ describe('charter agents serve', () => {
       expect(url).toMatch(/^http:\/\/127\.0\.0\.1:\d+$/);
       expect(await (await fetch(`${url}/ping`)).json()).toMatchObject({ status: 'Healthy' });
       const invoke = (headers: Record<string, string>) =>
-        fetch(`${url}/invocations`, { method: 'POST', headers: { 'content-type': 'application/json', [SESSION_HEADER]: 'acme.n1.kraljic-classifier'.padEnd(33, '.'), ...headers }, body: JSON.stringify({ tenantId: 'acme', input: {} }) });
+        fetch(`${url}/invocations`, {
+          method: 'POST',
+          headers: { 'content-type': 'application/json', [SESSION_HEADER]: 'acme.n1.kraljic-classifier'.padEnd(33, '.'), ...headers },
+          body: JSON.stringify({ tenantId: 'acme', input: {} }),
+        });
       expect((await invoke({})).status).toBe(401);
       // Signed by a key the home's JWKS does not hold.
       const other = mkdtempSync(join(tmpdir(), 'charter-agents-cli-other-'));
@@ -79,7 +108,22 @@ describe('charter agents serve', () => {
 
   it('--supervised: stops when its stdin closes (the supervisor died), never left orphaned', async () => {
     await AgentIdentityIssuer.open(home);
-    const child = spawn(process.execPath, [CLI, 'agents', 'serve', '--agent', 'kraljic-classifier', '--gateway-url', 'http://127.0.0.1:9/mcp', '--manifest', manifest, '--supervised'], { env: { ...process.env, CHARTER_HOME: home }, stdio: ['pipe', 'pipe', 'pipe'] });
+    const child = spawn(
+      process.execPath,
+      [
+        CLI,
+        'agents',
+        'serve',
+        '--agent',
+        'kraljic-classifier',
+        '--gateway-url',
+        'http://127.0.0.1:9/mcp',
+        '--manifest',
+        manifest,
+        '--supervised',
+      ],
+      { env: { ...process.env, CHARTER_HOME: home }, stdio: ['pipe', 'pipe', 'pipe'] },
+    );
     const exited = new Promise<number | null>((resolve) => child.once('exit', (code) => resolve(code)));
     await new Promise((resolve) => createInterface({ input: child.stdout! }).once('line', resolve));
     child.stdin!.end();

@@ -7,7 +7,17 @@ import type { CallToolResult } from '@modelcontextprotocol/sdk/types.js';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { AGENT_NAMES, IDENTITY_HEADER, SESSION_HEADER, StaticConfigStore, type ToolDecision } from '../agents/index.js';
 import { openAuditLog, queryAudit, type AuditLog } from '../audit/index.js';
-import { AgentSupervisor, openProcurementStack, ORCHESTRATOR_PRINCIPAL, referenceWorld, sampleRequisition, type NegotiationState, type ProcurementStack, type ProcurementStackOptions, type ReferenceWorld } from '../orchestrator/index.js';
+import {
+  AgentSupervisor,
+  openProcurementStack,
+  ORCHESTRATOR_PRINCIPAL,
+  referenceWorld,
+  sampleRequisition,
+  type NegotiationState,
+  type ProcurementStack,
+  type ProcurementStackOptions,
+  type ReferenceWorld,
+} from '../orchestrator/index.js';
 import { procurementHome, type ProcurementHome } from './procurement-home.js';
 import { startConverseServer, type RunningJsonServer } from './servers/converse.js';
 
@@ -81,7 +91,12 @@ beforeAll(async () => {
   home = mkdtempSync(join(tmpdir(), 'charter-agent-processes-'));
   charter = await procurementHome(home);
   converse = await startConverseServer(() => ({ text: '{"quadrant": "Non-Critical", "confidence": 0.91}' }));
-  Object.assign(process.env, { AWS_ENDPOINT_URL_BEDROCK_RUNTIME: converse.url, AWS_REGION: 'us-east-1', AWS_ACCESS_KEY_ID: 'AKIDLOCAL', AWS_SECRET_ACCESS_KEY: 'local' });
+  Object.assign(process.env, {
+    AWS_ENDPOINT_URL_BEDROCK_RUNTIME: converse.url,
+    AWS_REGION: 'us-east-1',
+    AWS_ACCESS_KEY_ID: 'AKIDLOCAL',
+    AWS_SECRET_ACCESS_KEY: 'local',
+  });
   writeFileSync(join(home, 'tenants.yaml'), JSON.stringify({ tenants: umbrella }));
   procs = await open('processes', { agentProcesses: { home } });
 }, 180_000);
@@ -90,8 +105,9 @@ afterAll(async () => {
   const pids = AGENT_NAMES.map((a) => procs?.stack.processes?.supervisor.pid(a));
   await procs?.close();
   await converse?.close();
-  for (const k of AWS_ENV) if (savedEnv[k] === undefined) delete process.env[k];
-  else process.env[k] = savedEnv[k];
+  for (const k of AWS_ENV)
+    if (savedEnv[k] === undefined) delete process.env[k];
+    else process.env[k] = savedEnv[k];
   // close() stopped every agent process.
   for (const pid of pids) if (pid) expect(() => process.kill(pid, 0)).toThrow();
   rmSync(home, { recursive: true, force: true });
@@ -100,14 +116,25 @@ afterAll(async () => {
 /** An MCP client at the gateway over HTTP with a bearer token. */
 async function gatewayClient(token: string): Promise<Client> {
   const client = new Client({ name: 'agent-processes-test', version: '0' });
-  await client.connect(new StreamableHTTPClientTransport(new URL(procs.stack.processes!.gatewayUrl), { requestInit: { headers: { authorization: `Bearer ${token}` } } }));
+  await client.connect(
+    new StreamableHTTPClientTransport(new URL(procs.stack.processes!.gatewayUrl), {
+      requestInit: { headers: { authorization: `Bearer ${token}` } },
+    }),
+  );
   return client;
 }
 
 const requisitions = [...TENANTS.flatMap((t) => [0, 1, 2, 3].map((i) => ({ tenant: t, requisition: sampleRequisition(t, i) })))];
 
 function outcome(n: NegotiationState) {
-  return { quadrant: n.classification?.output.quadrant, route: n.route?.agent, bids: n.strategy?.output.bids.map((b) => [b.supplierId, b.round, b.priceCents]), award: n.evaluation?.output.award, pos: n.award?.output.purchaseOrders.length, status: n.status };
+  return {
+    quadrant: n.classification?.output.quadrant,
+    route: n.route?.agent,
+    bids: n.strategy?.output.bids.map((b) => [b.supplierId, b.round, b.priceCents]),
+    award: n.evaluation?.output.award,
+    pos: n.award?.output.purchaseOrders.length,
+    status: n.status,
+  };
 }
 
 describe('agents as their own processes', () => {
@@ -116,9 +143,13 @@ describe('agents as their own processes', () => {
     expect(new Set(pids).size).toBe(AGENT_NAMES.length);
     expect(pids).not.toContain(process.pid);
 
-    const results = await Promise.all(requisitions.map(({ tenant, requisition }) => procs.stack.orchestrator.negotiate(tenant, requisition)));
+    const results = await Promise.all(
+      requisitions.map(({ tenant, requisition }) => procs.stack.orchestrator.negotiate(tenant, requisition)),
+    );
     for (const r of results) expect(r.status, `${r.negotiationId}: ${r.reason}`).toBe('AWARDED');
-    expect(new Set(results.map((r) => r.route!.agent))).toEqual(new Set(['spot-bidding', 'leverage-auction', 'bottleneck-negotiation', 'strategic-partnership']));
+    expect(new Set(results.map((r) => r.route!.agent))).toEqual(
+      new Set(['spot-bidding', 'leverage-auction', 'bottleneck-negotiation', 'strategic-partnership']),
+    );
 
     await procs.audit.flush();
     const records = await queryAudit({ dir: procs.auditDir, kind: 'decision' });
@@ -148,7 +179,9 @@ describe('agents as their own processes', () => {
     // The same requisitions with the agents in process decide the same way.
     const inProcess = await open('in-process');
     try {
-      const local = await Promise.all(requisitions.map(({ tenant, requisition }) => inProcess.stack.orchestrator.negotiate(tenant, requisition)));
+      const local = await Promise.all(
+        requisitions.map(({ tenant, requisition }) => inProcess.stack.orchestrator.negotiate(tenant, requisition)),
+      );
       expect(local.map(outcome)).toEqual(results.map(outcome));
       const strip = (rows: typeof costs) => rows.filter((c) => c.agent !== 'orchestrator');
       expect(strip(inProcess.stack.store.costs())).toEqual(strip(costs));
@@ -160,9 +193,19 @@ describe('agents as their own processes', () => {
   it("attributes a model's tokens used in an agent process to tenant, negotiation, agent and model", async () => {
     const done = await procs.stack.orchestrator.negotiate('umbrella', sampleRequisition('umbrella', 0));
     expect(done.status, done.reason ?? '').toBe('AWARDED');
-    expect(done.classification).toMatchObject({ producedBy: { model: MODEL }, output: { quadrant: 'Non-Critical', confidence: 0.91, method: 'model' } });
+    expect(done.classification).toMatchObject({
+      producedBy: { model: MODEL },
+      output: { quadrant: 'Non-Critical', confidence: 0.91, method: 'model' },
+    });
     const costs = procs.stack.store.costs({ tenantId: 'umbrella' });
-    expect(costs.find((c) => c.agent === 'kraljic-classifier')).toMatchObject({ negotiationId: 'umbrella-n001', model: MODEL, invocations: 1, modelCalls: 1, inputTokens: 120, outputTokens: 30 });
+    expect(costs.find((c) => c.agent === 'kraljic-classifier')).toMatchObject({
+      negotiationId: 'umbrella-n001',
+      model: MODEL,
+      invocations: 1,
+      modelCalls: 1,
+      inputTokens: 120,
+      outputTokens: 30,
+    });
     // Every Converse call the processes made (the SimpleLLM spot-bidding agent asks too) is attributed.
     const calls = converse.requests.filter((r) => r.path.includes(encodeURIComponent(MODEL))).length;
     expect(calls).toBeGreaterThan(1);
@@ -174,11 +217,22 @@ describe('agents as their own processes', () => {
     const client = await gatewayClient(await procs.stack.processes!.identity.mint('acme', 'bid-evaluation'));
     try {
       const listed = (await client.listTools()).tools.map((t) => t.name).sort();
-      expect(listed).toEqual(['compute_tco', 'flag_requires_attention', 'get_bids', 'get_negotiation', 'get_supplier_profile', 'record_evaluation']);
+      expect(listed).toEqual([
+        'compute_tco',
+        'flag_requires_attention',
+        'get_bids',
+        'get_negotiation',
+        'get_supplier_profile',
+        'record_evaluation',
+      ]);
 
       const call = async (name: string, args: Record<string, unknown>) => {
         const res = (await client.callTool({ name, arguments: args })) as CallToolResult;
-        return { isError: res.isError === true, decision: res._meta?.['charter/decision'] as ToolDecision, text: JSON.stringify(res.content) };
+        return {
+          isError: res.isError === true,
+          decision: res._meta?.['charter/decision'] as ToolDecision,
+          text: JSON.stringify(res.content),
+        };
       };
       // tenant_id names globex: refused (the gateway does not rewrite a mismatch, it denies it).
       const forged = await call('get_bids', { tenant_id: 'globex', negotiationId: 'acme/acme-n001' });
@@ -200,7 +254,9 @@ describe('agents as their own processes', () => {
       expect(own.text).toMatch(/acme-s\d+/);
 
       await procs.audit.flush();
-      const refused = (await queryAudit({ dir: procs.auditDir, kind: 'decision', agent: 'bid-evaluation', decision: 'deny' })).filter((r) => r.traceId === null);
+      const refused = (await queryAudit({ dir: procs.auditDir, kind: 'decision', agent: 'bid-evaluation', decision: 'deny' })).filter(
+        (r) => r.traceId === null,
+      );
       expect(refused.map((r) => (r.kind === 'decision' ? [r.tenantId, r.agentId, r.tool] : []))).toEqual([
         ['acme', 'bid-evaluation', 'get_bids'],
         ['acme', 'bid-evaluation', 'get_bids'],
@@ -214,10 +270,16 @@ describe('agents as their own processes', () => {
   it('refuses an agent process that oversteps the tenant limits the platform enforces: the refusal crosses the runtime contract and the negotiation goes to compliance review', async () => {
     const done = await procs.stack.orchestrator.negotiate('initech', sampleRequisition('initech', 1));
     expect(done.status).toBe('REQUIRES_ATTENTION');
-    expect(done.attention).toMatchObject({ trigger: 'tool_refused', details: { node: 'strategy', tool: 'open_auction_round' }, severity: 'major' });
+    expect(done.attention).toMatchObject({
+      trigger: 'tool_refused',
+      details: { node: 'strategy', tool: 'open_auction_round' },
+      severity: 'major',
+    });
     expect(done.attention?.caseId).toBeTruthy();
     await procs.audit.flush();
-    const denied = (await queryAudit({ dir: procs.auditDir, kind: 'decision', tenant: 'initech', decision: 'deny' })).map((r) => (r.kind === 'decision' ? [r.agentId, r.tool, r.determiningPolicies] : []));
+    const denied = (await queryAudit({ dir: procs.auditDir, kind: 'decision', tenant: 'initech', decision: 'deny' })).map((r) =>
+      r.kind === 'decision' ? [r.agentId, r.tool, r.determiningPolicies] : [],
+    );
     expect(denied).toEqual([['leverage-auction', 'open_auction_round', ['procurement.auction-round-limit']]]);
   }, 60_000);
 
@@ -232,7 +294,10 @@ describe('agents as their own processes', () => {
       fetch(`${url}/invocations`, {
         method: 'POST',
         headers: { 'content-type': 'application/json', [SESSION_HEADER]: session, [IDENTITY_HEADER]: token },
-        body: JSON.stringify({ tenantId, input: { negotiationId: 'acme-n001', categoryId: 'office-supplies', profitImpact: 0.2, supplyRisk: 0.2 } }),
+        body: JSON.stringify({
+          tenantId,
+          input: { negotiationId: 'acme-n001', categoryId: 'office-supplies', profitImpact: 0.2, supplyRisk: 0.2 },
+        }),
       }).then(async (r) => ({ status: r.status, body: (await r.json()) as { error?: string } }));
     const stale = await invoke(expired, 'acme');
     expect(stale.status).toBe(401);
@@ -258,7 +323,11 @@ describe('agents as their own processes', () => {
     // Kill once node 4b has recorded a round of bids and is into the next one.
     const store = procs.stack.store;
     const until = Date.now() + 60_000;
-    while (!(store.get('acme', id)?.nextNode === 'strategy' && (store.toolColumns('acme', id)?.round ?? 0) >= 2 && store.bidsOf('acme', id).length > 0)) {
+    while (!(
+      store.get('acme', id)?.nextNode === 'strategy' &&
+      (store.toolColumns('acme', id)?.round ?? 0) >= 2 &&
+      store.bidsOf('acme', id).length > 0
+    )) {
       if (Date.now() > until) throw new Error('node 4 never got under way');
       await new Promise((r) => setTimeout(r, 20));
     }
@@ -271,7 +340,9 @@ describe('agents as their own processes', () => {
 
     await supervisor.endpoint('leverage-auction');
     expect(supervisor.pid('leverage-auction')).not.toBe(pid);
-    expect(procs.warnings.join('\n')).toMatch(new RegExp(`agent process leverage-auction \\(pid ${pid}\\) was killed by SIGKILL; restarting \\(1/3\\)`));
+    expect(procs.warnings.join('\n')).toMatch(
+      new RegExp(`agent process leverage-auction \\(pid ${pid}\\) was killed by SIGKILL; restarting \\(1/3\\)`),
+    );
 
     const done = await procs.stack.orchestrator.run('acme', id);
     expect(done.status, done.reason ?? '').toBe('AWARDED');
@@ -288,7 +359,12 @@ describe('agents as their own processes', () => {
 
 describe('agent supervisor', () => {
   it('reports an agent process that dies before it is ready, naming the agent and its stderr', async () => {
-    const supervisor = new AgentSupervisor({ agents: ['broken-agent'], argv: () => [process.execPath, '-e', 'console.error("manifest not found"); process.exit(2)'] });
-    await expect(supervisor.start()).rejects.toThrow(/agent process broken-agent exited with code 2 before it was ready; its stderr: manifest not found/);
+    const supervisor = new AgentSupervisor({
+      agents: ['broken-agent'],
+      argv: () => [process.execPath, '-e', 'console.error("manifest not found"); process.exit(2)'],
+    });
+    await expect(supervisor.start()).rejects.toThrow(
+      /agent process broken-agent exited with code 2 before it was ready; its stderr: manifest not found/,
+    );
   });
 });

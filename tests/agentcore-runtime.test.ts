@@ -27,18 +27,31 @@ beforeAll(async () => {
   home = mkdtempSync(join(tmpdir(), 'charter-agentcore-'));
   prepareRuntimeHome(home);
   agentcore = await startLocalAgentCore();
-  client = new BedrockAgentCoreClient({ region: 'us-east-1', endpoint: agentcore.endpoint, credentials: { accessKeyId: 'AKIDLOCAL', secretAccessKey: 'local-secret' } });
-  let local: LocalAgents | undefined;
-  h = await openHomeStack(home, { tenants: ['acme', 'globex'], env: 'dev' }, {
-    agents: (l) => {
-      local = l;
-      return new AgentCoreAgents(Object.fromEntries(AGENT_NAMES.map((a) => [a, arn(a)])), client);
-    },
+  client = new BedrockAgentCoreClient({
+    region: 'us-east-1',
+    endpoint: agentcore.endpoint,
+    credentials: { accessKeyId: 'AKIDLOCAL', secretAccessKey: 'local-secret' },
   });
+  let local: LocalAgents | undefined;
+  h = await openHomeStack(
+    home,
+    { tenants: ['acme', 'globex'], env: 'dev' },
+    {
+      agents: (l) => {
+        local = l;
+        return new AgentCoreAgents(Object.fromEntries(AGENT_NAMES.map((a) => [a, arn(a)])), client);
+      },
+    },
+  );
   // One runtime (HTTP server) per agent, each running only its own agent.
   runtimes = await Promise.all(
     AGENT_NAMES.map(async (agent) => {
-      const rt = await serveAgentCoreRuntime((p) => local!.invoke(agent, p.tenantId, p.input, { ...(p.negotiationId ? { negotiationId: p.negotiationId } : {}), ...(p.traceId ? { traceId: p.traceId } : {}) }));
+      const rt = await serveAgentCoreRuntime((p) =>
+        local!.invoke(agent, p.tenantId, p.input, {
+          ...(p.negotiationId ? { negotiationId: p.negotiationId } : {}),
+          ...(p.traceId ? { traceId: p.traceId } : {}),
+        }),
+      );
       agentcore.routes.set(arn(agent), rt.url);
       return rt;
     }),
@@ -56,7 +69,8 @@ describe('agents on AgentCore Runtime', () => {
   it('runs a negotiation whose every agent step is an InvokeAgentRuntime call', async () => {
     const done = await h.stack.orchestrator.negotiate('acme', sampleRequisition('acme', 1));
     expect(done.status, done.reason ?? '').toBe('AWARDED');
-    for (const agent of ['kraljic-classifier', 'leverage-auction', 'bid-evaluation', 'award-communications']) expect(agentcore.calls.get(arn(agent)), agent).toBe(1);
+    for (const agent of ['kraljic-classifier', 'leverage-auction', 'bid-evaluation', 'award-communications'])
+      expect(agentcore.calls.get(arn(agent)), agent).toBe(1);
     expect(agentcore.calls.get(arn('spot-bidding'))).toBeUndefined();
   });
 
@@ -65,7 +79,14 @@ describe('agents on AgentCore Runtime', () => {
     switches.engage('agent', 'kraljic-classifier', 'sec-oncall', 'under investigation');
     try {
       const refused = await h.stack.orchestrator.negotiate('globex', sampleRequisition('globex', 1));
-      expect(refused).toMatchObject({ status: 'REQUIRES_ATTENTION', attention: { trigger: 'tool_refused', caseId: expect.any(String), details: { node: 'classify', reason: expect.stringContaining('base.suspended-agent') } } });
+      expect(refused).toMatchObject({
+        status: 'REQUIRES_ATTENTION',
+        attention: {
+          trigger: 'tool_refused',
+          caseId: expect.any(String),
+          details: { node: 'classify', reason: expect.stringContaining('base.suspended-agent') },
+        },
+      });
       expect(agentcore.calls.get(arn('compliance-review'))).toBe(1);
     } finally {
       switches.release('agent', 'kraljic-classifier', 'sec-oncall', 'cleared');
@@ -82,18 +103,34 @@ describe('agents on AgentCore Runtime', () => {
           agentRuntimeArn: arn('kraljic-classifier'),
           runtimeSessionId: session,
           contentType: 'application/json',
-          payload: Buffer.from(JSON.stringify({ tenantId, input: { negotiationId: 'x', categoryId: 'c', profitImpact: 0.9, supplyRisk: 0.9 } })),
+          payload: Buffer.from(
+            JSON.stringify({ tenantId, input: { negotiationId: 'x', categoryId: 'c', profitImpact: 0.9, supplyRisk: 0.9 } }),
+          ),
         }),
       );
-    const status = (p: Promise<unknown>) => p.then(() => 200, (err: { $metadata?: { httpStatusCode?: number } }) => err.$metadata?.httpStatusCode);
+    const status = (p: Promise<unknown>) =>
+      p.then(
+        () => 200,
+        (err: { $metadata?: { httpStatusCode?: number } }) => err.$metadata?.httpStatusCode,
+      );
     // Nothing of acme's is named x: the classifier's first tool call is refused, and the runtime answers with the refusal.
     const answer = await call('acme');
-    expect(JSON.parse((await answer.response!.transformToString()) as string)).toMatchObject({ refusedTool: { tool: expect.any(String), result: { decision: { decision: 'deny' } } } });
+    expect(JSON.parse((await answer.response!.transformToString()) as string)).toMatchObject({
+      refusedTool: { tool: expect.any(String), result: { decision: { decision: 'deny' } } },
+    });
     // The session now belongs to acme: globex may not use it.
     expect(await status(call('globex'))).toBe(409);
   });
 
   it('surfaces an unknown runtime as ResourceNotFoundException through the SDK', async () => {
-    await expect(client.send(new InvokeAgentRuntimeCommand({ agentRuntimeArn: arn('no-such-agent'), runtimeSessionId: 'x'.repeat(33), payload: Buffer.from('{}') }))).rejects.toBeInstanceOf(ResourceNotFoundException);
+    await expect(
+      client.send(
+        new InvokeAgentRuntimeCommand({
+          agentRuntimeArn: arn('no-such-agent'),
+          runtimeSessionId: 'x'.repeat(33),
+          payload: Buffer.from('{}'),
+        }),
+      ),
+    ).rejects.toBeInstanceOf(ResourceNotFoundException);
   });
 });

@@ -71,7 +71,9 @@ describe('charter audit (end to end)', () => {
     const broken = await runCli(['audit', 'append', '--key', t.keyFile], t.home, `${good}\n{"kind":\n`);
     expect(broken.code).toBe(2);
     expect(broken.stderr).toMatch(/stdin:2.*invalid JSON/);
-    expect((await runCli(['audit', 'append', join(t.home, 'missing.jsonl'), '--key', t.keyFile], t.home)).stderr).toMatch(/missing.jsonl: file not found/);
+    expect((await runCli(['audit', 'append', join(t.home, 'missing.jsonl'), '--key', t.keyFile], t.home)).stderr).toMatch(
+      /missing.jsonl: file not found/,
+    );
     expect((await runCli(['audit', 'query', '--format', 'xml'], t.home)).code).toBe(2);
     expect((await runCli(['audit', 'query', '--from', 'soon'], t.home)).stderr).toMatch(/not a date\/time/);
     expect((await runCli(['audit', 'verify-proof', join(t.home, 'keys', 'trusted-keys.json')], t.home)).code).toBe(2);

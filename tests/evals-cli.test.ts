@@ -15,7 +15,11 @@ let userHome: string;
 let cwd: string;
 
 function charter(...args: string[]) {
-  const r = spawnSync(process.execPath, [CLI, ...args], { encoding: 'utf8', cwd, env: { ...process.env, CHARTER_HOME: home, HOME: userHome } });
+  const r = spawnSync(process.execPath, [CLI, ...args], {
+    encoding: 'utf8',
+    cwd,
+    env: { ...process.env, CHARTER_HOME: home, HOME: userHome },
+  });
   return { code: r.status, out: r.stdout, err: r.stderr };
 }
 
@@ -62,29 +66,50 @@ describe('charter evals', () => {
     expect(r.err).toContain('charter keys generate --name eval-report --purpose eval-report');
   });
 
-  it('run signs a report under CHARTER_HOME and writes nothing elsewhere; a degraded target exits 1 with its regressions', { timeout: 180_000 }, () => {
-    expect(charter('keys', 'generate', '--name', 'eval-report', '--purpose', 'eval-report').code).toBe(0);
-    const good = charter('evals', 'run', 'kraljic-classification', '--json');
-    expect(good.code).toBe(0);
-    const goodOut = JSON.parse(good.out) as { ok: boolean; files: { report: string; markdown: string }; report: { verdict: string } };
-    expect(goodOut).toMatchObject({ ok: true, report: { verdict: 'pass' } });
-    expect(goodOut.files.report.startsWith(join(home, 'reports', 'kraljic-classification'))).toBe(true);
-    expect(existsSync(goodOut.files.markdown)).toBe(true);
+  it(
+    'run signs a report under CHARTER_HOME and writes nothing elsewhere; a degraded target exits 1 with its regressions',
+    { timeout: 180_000 },
+    () => {
+      expect(charter('keys', 'generate', '--name', 'eval-report', '--purpose', 'eval-report').code).toBe(0);
+      const good = charter('evals', 'run', 'kraljic-classification', '--json');
+      expect(good.code).toBe(0);
+      const goodOut = JSON.parse(good.out) as { ok: boolean; files: { report: string; markdown: string }; report: { verdict: string } };
+      expect(goodOut).toMatchObject({ ok: true, report: { verdict: 'pass' } });
+      expect(goodOut.files.report.startsWith(join(home, 'reports', 'kraljic-classification'))).toBe(true);
+      expect(existsSync(goodOut.files.markdown)).toBe(true);
 
-    const degraded = charter('evals', 'run', join(packageRoot, 'evals', 'fixtures', 'kraljic-degraded.yaml'), '--baseline', goodOut.files.report);
-    expect(degraded.code).toBe(1);
-    expect(degraded.out).toContain('FAIL');
-    expect(degraded.out).toMatch(/regressed kc-\d{4} accuracy: 1 -> 0/);
+      const degraded = charter(
+        'evals',
+        'run',
+        join(packageRoot, 'evals', 'fixtures', 'kraljic-degraded.yaml'),
+        '--baseline',
+        goodOut.files.report,
+      );
+      expect(degraded.code).toBe(1);
+      expect(degraded.out).toContain('FAIL');
+      expect(degraded.out).toMatch(/regressed kc-\d{4} accuracy: 1 -> 0/);
 
-    // promptfoo's config, cache and logs live under CHARTER_HOME; HOME and cwd stay untouched.
-    expect(readdirSync(userHome)).toEqual([]);
-    expect(readdirSync(cwd)).toEqual([]);
-    expect(existsSync(join(home, 'promptfoo'))).toBe(true);
-  });
+      // promptfoo's config, cache and logs live under CHARTER_HOME; HOME and cwd stay untouched.
+      expect(readdirSync(userHome)).toEqual([]);
+      expect(readdirSync(cwd)).toEqual([]);
+      expect(existsSync(join(home, 'promptfoo'))).toBe(true);
+    },
+  );
 
   it('a malformed suite is exit 2 naming file, line and field', { timeout: 180_000 }, () => {
     const suite = join(root, 'bad-suite.yaml');
-    writeFileSync(suite, ['name: bad', 'description: bad suite', 'target: { kind: strategy, agent: kraljic-classifier }', 'dataset: kraljic-classification@v1', 'scorers:', '  - { name: accuracy, type: fuzzy }', ''].join('\n'));
+    writeFileSync(
+      suite,
+      [
+        'name: bad',
+        'description: bad suite',
+        'target: { kind: strategy, agent: kraljic-classifier }',
+        'dataset: kraljic-classification@v1',
+        'scorers:',
+        '  - { name: accuracy, type: fuzzy }',
+        '',
+      ].join('\n'),
+    );
     const r = charter('evals', 'run', suite);
     expect(r.code).toBe(2);
     expect(r.err).toContain(`${suite}:6`);

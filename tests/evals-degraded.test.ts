@@ -72,7 +72,8 @@ describe('signed reports', () => {
     expect(loaded.digest).toBe(baseline.digest);
     expect(loaded.report.datasets[0]).toMatchObject({ ref: 'kraljic-classification@v1', cases: 240 });
     expect(loaded.report.datasets[0]!.digest).toMatch(/^sha256:[0-9a-f]{64}$/);
-    expect(loaded.report.engine.promptfoo).toBe('0.121.20');
+    // The engine the report names is the promptfoo this run loaded, as the lock pins it.
+    expect(loaded.report.engine.promptfoo).toBe(installedPromptfooVersion());
   });
 
   it('a tampered report does not verify', () => {
@@ -85,7 +86,11 @@ describe('signed reports', () => {
 
   it('are appended to the audit log as evidence', { timeout: 180_000 }, async () => {
     const auditKey = generateEd25519Key(join(home, 'keys'), 'audit', ['audit-checkpoint']);
-    const audit = await openAuditLog({ dir: join(home, 'audit'), signer: new LocalKeySigner(loadPrivateKey(auditKey.privateKeyFile)), origin: 'charter.test/evals' });
+    const audit = await openAuditLog({
+      dir: join(home, 'audit'),
+      signer: new LocalKeySigner(loadPrivateKey(auditKey.privateKeyFile)),
+      origin: 'charter.test/evals',
+    });
     try {
       const r = await runEval({ suite: 'bid-evaluation', signer, home, audit });
       expect(r.auditSeq).toBe(0);
@@ -95,3 +100,11 @@ describe('signed reports', () => {
     }
   });
 });
+
+/** The promptfoo version package-lock.json pins (read independently of the code under test). */
+function installedPromptfooVersion(): string {
+  const lock = JSON.parse(readFileSync(join(packageRoot, 'package-lock.json'), 'utf8')) as {
+    packages: Record<string, { version: string }>;
+  };
+  return lock.packages['node_modules/promptfoo']!.version;
+}

@@ -38,7 +38,13 @@ beforeAll(() => {
 afterAll(() => rmSync(home, { recursive: true, force: true }));
 
 function converseJudge(url: string, extra: Partial<JudgeConfig> = {}, cache: ResponseCache | null = null): Judge {
-  const config = JudgeConfig.parse({ provider: 'bedrock-converse', model: 'anthropic.claude-3-5-haiku-20241022-v1:0', endpoint: url, maxAttempts: 3, ...extra });
+  const config = JudgeConfig.parse({
+    provider: 'bedrock-converse',
+    model: 'anthropic.claude-3-5-haiku-20241022-v1:0',
+    endpoint: url,
+    maxAttempts: 3,
+    ...extra,
+  });
   return new Judge(config, cache);
 }
 
@@ -49,33 +55,50 @@ function awardSubset(n: number): { dataset: Dataset; suite: ReturnType<typeof lo
 
 async function runAwardSuite(judge: Judge, n: number) {
   const { dataset, suite } = awardSubset(n);
-  return runSuite({ suite: suite.suite, suiteFile: suite.file, dataset, target: strategyTarget('award-communications'), judge, concurrency: 2 });
+  return runSuite({
+    suite: suite.suite,
+    suiteFile: suite.file,
+    dataset,
+    target: strategyTarget('award-communications'),
+    judge,
+    concurrency: 2,
+  });
 }
 
 describe('Bedrock Converse judge (real SDK client, local Converse server)', () => {
-  it('sends a well-formed Converse request, retries a ThrottlingException, and grades through promptfoo', { timeout: 180_000 }, async () => {
-    let calls = 0;
-    const script: ConverseScript = (call) => (++calls === 1 ? { throttle: true } : { text: verdict(call.userText.includes('PO-')) });
-    const server = await startConverseServer(script);
-    try {
-      const run = await runAwardSuite(converseJudge(server.url), 3);
-      expect(run.cases.map((c) => c.scores.judge_score)).toEqual(Array(3).fill({ status: 'ok', value: 1, pass: true, reason: 'scripted' }));
-      // 3 cases + 1 throttled attempt, every one shaped like the SDK's Converse call.
-      expect(server.requests).toHaveLength(4);
-      for (const r of server.requests) expect(converseShapeProblems(r)).toEqual([]);
-      const req = server.requests[1]!;
-      expect(req.path).toBe(`/model/${encodeURIComponent('anthropic.claude-3-5-haiku-20241022-v1:0')}/converse`);
-      const body = req.body as { system: Array<{ text: string }>; messages: Array<{ role: string; content: Array<{ text: string }> }>; inferenceConfig: Record<string, number> };
-      expect(body.system[0]!.text).toContain('rubric');
-      expect(body.messages[0]!.role).toBe('user');
-      expect(body.messages[0]!.content[0]!.text).toContain('procurement compliance reviewer');
-      expect(body.messages[0]!.content[0]!.text).toContain('Dear ');
-      expect(body.inferenceConfig).toEqual({ maxTokens: 512, temperature: 0 });
-      expect(run.cases[0]!.usage.judge).toMatchObject({ inputTokens: 120, outputTokens: 30, cached: false });
-    } finally {
-      await server.close();
-    }
-  });
+  it(
+    'sends a well-formed Converse request, retries a ThrottlingException, and grades through promptfoo',
+    { timeout: 180_000 },
+    async () => {
+      let calls = 0;
+      const script: ConverseScript = (call) => (++calls === 1 ? { throttle: true } : { text: verdict(call.userText.includes('PO-')) });
+      const server = await startConverseServer(script);
+      try {
+        const run = await runAwardSuite(converseJudge(server.url), 3);
+        expect(run.cases.map((c) => c.scores.judge_score)).toEqual(
+          Array(3).fill({ status: 'ok', value: 1, pass: true, reason: 'scripted' }),
+        );
+        // 3 cases + 1 throttled attempt, every one shaped like the SDK's Converse call.
+        expect(server.requests).toHaveLength(4);
+        for (const r of server.requests) expect(converseShapeProblems(r)).toEqual([]);
+        const req = server.requests[1]!;
+        expect(req.path).toBe(`/model/${encodeURIComponent('anthropic.claude-3-5-haiku-20241022-v1:0')}/converse`);
+        const body = req.body as {
+          system: Array<{ text: string }>;
+          messages: Array<{ role: string; content: Array<{ text: string }> }>;
+          inferenceConfig: Record<string, number>;
+        };
+        expect(body.system[0]!.text).toContain('rubric');
+        expect(body.messages[0]!.role).toBe('user');
+        expect(body.messages[0]!.content[0]!.text).toContain('procurement compliance reviewer');
+        expect(body.messages[0]!.content[0]!.text).toContain('Dear ');
+        expect(body.inferenceConfig).toEqual({ maxTokens: 512, temperature: 0 });
+        expect(run.cases[0]!.usage.judge).toMatchObject({ inputTokens: 120, outputTokens: 30, cached: false });
+      } finally {
+        await server.close();
+      }
+    },
+  );
 
   it('malformed judge output is a judge error, never a pass', async () => {
     const server = await startConverseServer(() => ({ text: 'Looks fine to me, I would pass it.' }));
@@ -135,13 +158,27 @@ describe('OpenAI-compatible judge (fetch, local chat completions server)', () =>
   it('authenticates from the named env var, honours Retry-After on 429, and grades', async () => {
     process.env.CHARTER_TEST_JUDGE_KEY = 'sk-local-test';
     let calls = 0;
-    const server = await startOpenAiServer((call) => (++calls === 1 ? { status: 429, retryAfter: '0' } : { text: '```json\n' + verdict(call.userText.includes('Dear')) + '\n```' }), { apiKey: 'sk-local-test' });
+    const server = await startOpenAiServer(
+      (call) =>
+        ++calls === 1 ? { status: 429, retryAfter: '0' } : { text: '```json\n' + verdict(call.userText.includes('Dear')) + '\n```' },
+      { apiKey: 'sk-local-test' },
+    );
     try {
-      const config = JudgeConfig.parse({ provider: 'openai', model: 'gpt-judge', baseUrl: `${server.url}/v1`, apiKeyEnv: 'CHARTER_TEST_JUDGE_KEY' });
+      const config = JudgeConfig.parse({
+        provider: 'openai',
+        model: 'gpt-judge',
+        baseUrl: `${server.url}/v1`,
+        apiKeyEnv: 'CHARTER_TEST_JUDGE_KEY',
+      });
       const run = await runAwardSuite(new Judge(config, null), 2);
       expect(run.cases.map((c) => c.scores.judge_score?.pass)).toEqual([true, true]);
       expect(server.requests).toHaveLength(3);
-      const body = server.requests[1]!.body as { model: string; temperature: number; max_tokens: number; messages: Array<{ role: string }> };
+      const body = server.requests[1]!.body as {
+        model: string;
+        temperature: number;
+        max_tokens: number;
+        messages: Array<{ role: string }>;
+      };
       expect(body).toMatchObject({ model: 'gpt-judge', temperature: 0, max_tokens: 512 });
       expect(body.messages.map((m) => m.role)).toEqual(['system', 'user']);
       expect(run.cases[0]!.usage.judge).toMatchObject({ inputTokens: 100, outputTokens: 20 });
@@ -156,7 +193,10 @@ describe('OpenAI-compatible judge (fetch, local chat completions server)', () =>
       const good = new Judge(JudgeConfig.parse({ provider: 'openai', model: 'm', baseUrl: `${server.url}/v1` }), null);
       await expect(good.grade('x', 'k')).rejects.toThrow(/HTTP 401/);
       process.env.CHARTER_TEST_JUDGE_KEY = 'right';
-      const keyed = new Judge(JudgeConfig.parse({ provider: 'openai', model: 'm', baseUrl: `${server.url}/v1`, apiKeyEnv: 'CHARTER_TEST_JUDGE_KEY' }), null);
+      const keyed = new Judge(
+        JudgeConfig.parse({ provider: 'openai', model: 'm', baseUrl: `${server.url}/v1`, apiKeyEnv: 'CHARTER_TEST_JUDGE_KEY' }),
+        null,
+      );
       await expect(keyed.grade('x', 'k')).rejects.toThrow(/malformed judge output/);
     } finally {
       await server.close();
@@ -167,7 +207,10 @@ describe('OpenAI-compatible judge (fetch, local chat completions server)', () =>
 describe('calibration and gating', () => {
   // A scripted oracle for the plumbing: it answers the human label of the letter it is shown,
   // looked up in the labelled set. It is not a model and measures nothing about any model.
-  const labelled = loadDataset('judge-calibration@v1').cases.map((c) => ({ text: (c.input as { output: string }).output, label: (c.expected as { label: string }).label }));
+  const labelled = loadDataset('judge-calibration@v1').cases.map((c) => ({
+    text: (c.input as { output: string }).output,
+    label: (c.expected as { label: string }).label,
+  }));
   const oracle: ConverseScript = (call) => {
     const hit = labelled.find((l) => call.userText.includes(l.text));
     return { text: verdict(hit ? hit.label === 'pass' : call.userText.includes('Dear ')) };
@@ -189,29 +232,36 @@ describe('calibration and gating', () => {
     }
   });
 
-  it('a calibrated judge gates the award-communications suite; without a judge the threshold fails closed', { timeout: 180_000 }, async () => {
-    const server = await startConverseServer(oracle);
-    try {
-      const judge = converseJudge(server.url, { model: 'oracle' });
-      const c = await calibrateJudge({ judge });
-      expect(c).toMatchObject({ accuracy: 1, kappa: 1, passed: true });
-      await saveCalibration(c, signer, home);
+  it(
+    'a calibrated judge gates the award-communications suite; without a judge the threshold fails closed',
+    { timeout: 180_000 },
+    async () => {
+      const server = await startConverseServer(oracle);
+      try {
+        const judge = converseJudge(server.url, { model: 'oracle' });
+        const c = await calibrateJudge({ judge });
+        expect(c).toMatchObject({ accuracy: 1, kappa: 1, passed: true });
+        await saveCalibration(c, signer, home);
 
-      const withJudge = await runEval({ suite: 'award-communications', judge, signer, home, audit: null });
-      const judgeMetric = withJudge.report.metrics.find((m) => m.name === 'judge_score')!;
-      expect(judgeMetric).toMatchObject({ status: 'ok', gating: true, n: 120, estimate: 1 });
-      expect(withJudge.report.thresholds.find((t) => t.metric === 'judge_score')).toMatchObject({ verdict: 'pass' });
-      expect(withJudge.report.judge).toMatchObject({ gating: true, digest: judge.digest });
-      expect(withJudge.report.verdict).toBe('pass');
+        const withJudge = await runEval({ suite: 'award-communications', judge, signer, home, audit: null });
+        const judgeMetric = withJudge.report.metrics.find((m) => m.name === 'judge_score')!;
+        expect(judgeMetric).toMatchObject({ status: 'ok', gating: true, n: 120, estimate: 1 });
+        expect(withJudge.report.thresholds.find((t) => t.metric === 'judge_score')).toMatchObject({ verdict: 'pass' });
+        expect(withJudge.report.judge).toMatchObject({ gating: true, digest: judge.digest });
+        expect(withJudge.report.verdict).toBe('pass');
 
-      const noJudge = await runEval({ suite: 'award-communications', judge: null, signer, home, audit: null });
-      expect(noJudge.report.metrics.find((m) => m.name === 'judge_score')).toMatchObject({ status: 'not-run', estimate: null });
-      expect(noJudge.report.thresholds.find((t) => t.metric === 'judge_score')).toMatchObject({ verdict: 'fail', reason: 'metric not run (no judge configured)' });
-      expect(noJudge.report.verdict).toBe('fail');
-    } finally {
-      await server.close();
-    }
-  });
+        const noJudge = await runEval({ suite: 'award-communications', judge: null, signer, home, audit: null });
+        expect(noJudge.report.metrics.find((m) => m.name === 'judge_score')).toMatchObject({ status: 'not-run', estimate: null });
+        expect(noJudge.report.thresholds.find((t) => t.metric === 'judge_score')).toMatchObject({
+          verdict: 'fail',
+          reason: 'metric not run (no judge configured)',
+        });
+        expect(noJudge.report.verdict).toBe('fail');
+      } finally {
+        await server.close();
+      }
+    },
+  );
 
   it('an uncalibrated judge is run and reported but may not gate', { timeout: 180_000 }, async () => {
     const server = await startConverseServer(() => ({ text: verdict(true) }));

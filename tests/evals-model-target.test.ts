@@ -35,48 +35,57 @@ const script: ConverseScript = (call) => {
 };
 
 describe('model target (Bedrock Converse through the SDK)', () => {
-  it('runs repeats as separate calls, records usage and cost, turns prose into target errors, and caches answers', { timeout: 180_000 }, async () => {
-    const server = await startConverseServer(script);
-    try {
-      const suite = join(home, 'kraljic-model.yaml');
-      writeFileAtomic(
-        suite,
-        stringify({
-          name: 'kraljic-model',
-          description: 'Kraljic classification by a model behind a prompt',
-          target: {
-            kind: 'model',
-            endpoint: { provider: 'bedrock-converse', model: 'amazon.nova-lite-v1:0', endpoint: server.url, pricing: { inputPer1k: 0.06, outputPer1k: 0.24 } },
-            system: 'Classify the category into a Kraljic quadrant. Answer JSON only.',
-            prompt: 'INPUT: {{input}}',
-          },
-          dataset: 'kraljic-classification@v1',
-          repeats: 2,
-          scorers: [{ name: 'accuracy', type: 'exact', output: 'quadrant', expected: 'expected.quadrant' }],
-        }),
-      );
-      const cache = new ResponseCache(join(home, 'cache', 'targets'));
-      const opts = { suite, datasetsRoot: join(home, 'datasets'), signer, home, audit: null, cache, concurrency: 1 };
-      const first = await runEval(opts);
-      expect(first.report.target.id).toBe('model:bedrock-converse:amazon.nova-lite-v1:0');
-      expect(server.requests).toHaveLength(40);
-      const m = first.report.metrics.find((x) => x.name === 'accuracy')!;
-      expect(m).toMatchObject({ n: 20, errors: 2, method: 'bootstrap' });
-      // kc-0001 errs on both repeats (0), kc-0002 is right once of twice (0.5), the rest right: (18 + 0.5) / 20.
-      expect(m.estimate).toBeCloseTo(18.5 / 20, 12);
-      const errored = first.report.cases.filter((c) => c.error !== null);
-      expect(errored.map((c) => c.id)).toEqual(['kc-0001', 'kc-0001']);
-      expect(errored[0]!.error).toContain('malformed target output');
-      const ok = first.report.cases.find((c) => c.id === 'kc-0003')!;
-      expect(ok.usage.target).toEqual({ inputTokens: 120, outputTokens: 30, costUsd: (120 / 1000) * 0.06 + (30 / 1000) * 0.24 });
-      expect(first.report.usage.targetTokens).toBe(38 * 150);
+  it(
+    'runs repeats as separate calls, records usage and cost, turns prose into target errors, and caches answers',
+    { timeout: 180_000 },
+    async () => {
+      const server = await startConverseServer(script);
+      try {
+        const suite = join(home, 'kraljic-model.yaml');
+        writeFileAtomic(
+          suite,
+          stringify({
+            name: 'kraljic-model',
+            description: 'Kraljic classification by a model behind a prompt',
+            target: {
+              kind: 'model',
+              endpoint: {
+                provider: 'bedrock-converse',
+                model: 'amazon.nova-lite-v1:0',
+                endpoint: server.url,
+                pricing: { inputPer1k: 0.06, outputPer1k: 0.24 },
+              },
+              system: 'Classify the category into a Kraljic quadrant. Answer JSON only.',
+              prompt: 'INPUT: {{input}}',
+            },
+            dataset: 'kraljic-classification@v1',
+            repeats: 2,
+            scorers: [{ name: 'accuracy', type: 'exact', output: 'quadrant', expected: 'expected.quadrant' }],
+          }),
+        );
+        const cache = new ResponseCache(join(home, 'cache', 'targets'));
+        const opts = { suite, datasetsRoot: join(home, 'datasets'), signer, home, audit: null, cache, concurrency: 1 };
+        const first = await runEval(opts);
+        expect(first.report.target.id).toBe('model:bedrock-converse:amazon.nova-lite-v1:0');
+        expect(server.requests).toHaveLength(40);
+        const m = first.report.metrics.find((x) => x.name === 'accuracy')!;
+        expect(m).toMatchObject({ n: 20, errors: 2, method: 'bootstrap' });
+        // kc-0001 errs on both repeats (0), kc-0002 is right once of twice (0.5), the rest right: (18 + 0.5) / 20.
+        expect(m.estimate).toBeCloseTo(18.5 / 20, 12);
+        const errored = first.report.cases.filter((c) => c.error !== null);
+        expect(errored.map((c) => c.id)).toEqual(['kc-0001', 'kc-0001']);
+        expect(errored[0]!.error).toContain('malformed target output');
+        const ok = first.report.cases.find((c) => c.id === 'kc-0003')!;
+        expect(ok.usage.target).toEqual({ inputTokens: 120, outputTokens: 30, costUsd: (120 / 1000) * 0.06 + (30 / 1000) * 0.24 });
+        expect(first.report.usage.targetTokens).toBe(38 * 150);
 
-      const second = await runEval(opts);
-      expect(server.requests).toHaveLength(40 + 2); // only the two prose answers (never cached) are asked again
-      expect(second.report.metrics.find((x) => x.name === 'accuracy')!.estimate).toBe(m.estimate);
-      expect(second.report.cases.find((c) => c.id === 'kc-0003')!.usage.target!.costUsd).toBe(0);
-    } finally {
-      await server.close();
-    }
-  });
+        const second = await runEval(opts);
+        expect(server.requests).toHaveLength(40 + 2); // only the two prose answers (never cached) are asked again
+        expect(second.report.metrics.find((x) => x.name === 'accuracy')!.estimate).toBe(m.estimate);
+        expect(second.report.cases.find((c) => c.id === 'kc-0003')!.usage.target!.costUsd).toBe(0);
+      } finally {
+        await server.close();
+      }
+    },
+  );
 });

@@ -36,34 +36,38 @@ function flakyTarget(): Target {
 }
 
 describe('repeats for nondeterministic targets', () => {
-  it('runs every case `repeats` times, averages per case and bootstraps over cases; usage and cost add up', { timeout: 180_000 }, async () => {
-    const suite = join(home, 'repeats.yaml');
-    writeFileAtomic(
-      suite,
-      [
-        'name: kraljic-repeats',
-        'description: three runs per case',
-        'target: { kind: strategy, agent: kraljic-classifier }',
-        'dataset: kraljic-classification@v1',
-        'repeats: 3',
-        'scorers:',
-        '  - { name: accuracy, type: exact, output: quadrant, expected: expected.quadrant }',
-        'thresholds:',
-        '  - { metric: accuracy, min: 0.6 }',
-        '  - { metric: accuracy, min: 0.9, bound: point }',
-        '',
-      ].join('\n'),
-    );
-    const r = await runEval({ suite, target: flakyTarget(), signer, home, audit: null, concurrency: 8 });
-    expect(r.report.cases).toHaveLength(240 * 3);
-    const m = r.report.metrics.find((x) => x.name === 'accuracy')!;
-    expect(m).toMatchObject({ method: 'bootstrap', n: 240 });
-    expect(m.estimate).toBeCloseTo(2 / 3, 12);
-    // Every case has the same per-case mean, so there is no between-case spread to resample.
-    expect(m.low).toBeCloseTo(2 / 3, 12);
-    expect(r.report.thresholds.map((t) => t.verdict)).toEqual(['pass', 'fail']);
-    expect(r.report.usage.targetTokens).toBe(240 * 3 * 60);
-    expect(r.report.usage.costUsd).toBeCloseTo(240 * 3 * 0.0001, 9);
-    expect(r.report.cases[0]!.usage.target).toEqual({ inputTokens: 50, outputTokens: 10, costUsd: 0.0001 });
-  });
+  it(
+    'runs every case `repeats` times, averages per case and bootstraps over cases; usage and cost add up',
+    { timeout: 180_000 },
+    async () => {
+      const suite = join(home, 'repeats.yaml');
+      writeFileAtomic(
+        suite,
+        [
+          'name: kraljic-repeats',
+          'description: three runs per case',
+          'target: { kind: strategy, agent: kraljic-classifier }',
+          'dataset: kraljic-classification@v1',
+          'repeats: 3',
+          'scorers:',
+          '  - { name: accuracy, type: exact, output: quadrant, expected: expected.quadrant }',
+          'thresholds:',
+          '  - { metric: accuracy, min: 0.6 }',
+          '  - { metric: accuracy, min: 0.9, bound: point }',
+          '',
+        ].join('\n'),
+      );
+      const r = await runEval({ suite, target: flakyTarget(), signer, home, audit: null, concurrency: 8 });
+      expect(r.report.cases).toHaveLength(240 * 3);
+      const m = r.report.metrics.find((x) => x.name === 'accuracy')!;
+      expect(m).toMatchObject({ method: 'bootstrap', n: 240 });
+      expect(m.estimate).toBeCloseTo(2 / 3, 12);
+      // Every case has the same per-case mean, so there is no between-case spread to resample.
+      expect(m.low).toBeCloseTo(2 / 3, 12);
+      expect(r.report.thresholds.map((t) => t.verdict)).toEqual(['pass', 'fail']);
+      expect(r.report.usage.targetTokens).toBe(240 * 3 * 60);
+      expect(r.report.usage.costUsd).toBeCloseTo(240 * 3 * 0.0001, 9);
+      expect(r.report.cases[0]!.usage.target).toEqual({ inputTokens: 50, outputTokens: 10, costUsd: 0.0001 });
+    },
+  );
 });

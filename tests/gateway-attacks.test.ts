@@ -48,7 +48,13 @@ function expectRefused(d: GatewayDecision, reason: RegExp): void {
   expect(d.record.reasons.join('\n')).toMatch(reason);
 }
 
-const bid = (over: Record<string, unknown> = {}) => ({ negotiationId: 'acme-n1', supplierId: 'acme-s1', amountCents: 1000, shippingCents: 50, ...over });
+const bid = (over: Record<string, unknown> = {}) => ({
+  negotiationId: 'acme-n1',
+  supplierId: 'acme-s1',
+  amountCents: 1000,
+  shippingCents: 50,
+  ...over,
+});
 const award = (supplierId = 'acme-s1') => ({ negotiationId: 'acme-n1', supplierId });
 
 describe('tenant isolation', () => {
@@ -148,7 +154,7 @@ describe('approvals', () => {
     expectRefused(d, /was denied or expired/);
   });
 
-  test("each approve and deny is evidence in the trail, before the decision that uses the approval", async () => {
+  test('each approve and deny is evidence in the trail, before the decision that uses the approval', async () => {
     const args = award('acme-s7');
     const pending = await h.path.decide({ identity: h.identity('acme'), tool: 'award_contract', args });
     const id = pending.approvalRequest!.id;
@@ -163,7 +169,9 @@ describe('approvals', () => {
     await h.path.recordApprovalEvidence();
 
     await h.audit.flush();
-    const evidence = (await queryAudit({ dir: join(h.home, 'audit'), kind: 'evidence', tenant: 'acme' })).flatMap((r) => (r.kind === 'evidence' ? [r] : []));
+    const evidence = (await queryAudit({ dir: join(h.home, 'audit'), kind: 'evidence', tenant: 'acme' })).flatMap((r) =>
+      r.kind === 'evidence' ? [r] : [],
+    );
     const act = (approvalId: string) => evidence.find((r) => r.subject === `approval:${approvalId}`)!;
     const approval = act(id);
     expect(approval).toMatchObject({ evidenceType: 'approval', tenantId: 'acme', digest: digestJson(approval.document) });
@@ -178,7 +186,13 @@ describe('approvals', () => {
     expect((approval.document as { token: string }).token).toBe(h.approvals.get(id).approvals[0]!.token);
     expect(approval.seq).toBeLessThan(used.seq!);
     expect(used.record.approvals).toEqual([{ approvalId: id, approver: 'alice' }]);
-    expect(act(denied.id).document).toMatchObject({ approvalId: denied.id, decision: 'deny', approver: 'bob', reason: 'not this supplier', statusAfter: 'denied' });
+    expect(act(denied.id).document).toMatchObject({
+      approvalId: denied.id,
+      decision: 'deny',
+      approver: 'bob',
+      reason: 'not this supplier',
+      statusAfter: 'denied',
+    });
   });
 
   test('two distinct approvers pass a critical tool', async () => {
@@ -225,7 +239,9 @@ describe('manifest and policy failures', () => {
   attack('arguments outside the tool contract are denied', async () => {
     const d = await decide({ tool: 'submit_bid', args: bid({ amountCents: -5, note: 'x' }) });
     expectRefused(d, /violate the contract/);
-    expect(d.record.errors).toEqual(expect.arrayContaining(['args.amountCents: must be >= 0', "args: must NOT have additional properties 'note'"]));
+    expect(d.record.errors).toEqual(
+      expect.arrayContaining(['args.amountCents: must be >= 0', "args: must NOT have additional properties 'note'"]),
+    );
   });
 
   attack('a guarded write over the tenant limit is denied', async () => {
@@ -252,7 +268,9 @@ describe('kill switches', () => {
   });
 
   attack('a tenant record without a suspended attribute is denied, even for a read', async () => {
-    const file = entitiesWith('tenant-unstated', (t) => t.replace(`'Charter::Tenant::"acme"', attrs: { suspended: false }`, `'Charter::Tenant::"acme"'`));
+    const file = entitiesWith('tenant-unstated', (t) =>
+      t.replace(`'Charter::Tenant::"acme"', attrs: { suspended: false }`, `'Charter::Tenant::"acme"'`),
+    );
     const d = await decide({ tool: 'list_suppliers', args: {} }, h.reopen({ entitiesFile: file }));
     expectRefused(d, /kill switch state of tenant 'acme' is unknown \(Charter::Tenant::"acme" has no boolean 'suspended' attribute\)/);
   });
@@ -270,7 +288,12 @@ describe('kill switches', () => {
   });
 
   attack('a suspended agent is denied by the packs', async () => {
-    const file = entitiesWith('agent-suspended', (t) => t.replace(`'Charter::Agent::"spot-bidding"', attrs: { suspended: false }`, `'Charter::Agent::"spot-bidding"', attrs: { suspended: true }`));
+    const file = entitiesWith('agent-suspended', (t) =>
+      t.replace(
+        `'Charter::Agent::"spot-bidding"', attrs: { suspended: false }`,
+        `'Charter::Agent::"spot-bidding"', attrs: { suspended: true }`,
+      ),
+    );
     const d = await decide({ tool: 'list_suppliers', args: {} }, h.reopen({ entitiesFile: file }));
     expectRefused(d, /deny by base.suspended-agent/);
   });
@@ -342,20 +365,31 @@ describe('agent-to-agent envelopes', () => {
   attack('a tampered envelope is refused', async () => {
     const env = await sealAgentMessage(message(), signer);
     const payload = JSON.parse(Buffer.from(env.payload, 'base64').toString('utf8')) as Record<string, unknown>;
-    const forged = { ...env, payload: Buffer.from(JSON.stringify({ ...payload, tenant_id: 'acme', body: { negotiationId: 'globex-n1' } })).toString('base64') };
+    const forged = {
+      ...env,
+      payload: Buffer.from(JSON.stringify({ ...payload, tenant_id: 'acme', body: { negotiationId: 'globex-n1' } })).toString('base64'),
+    };
     expect(() => receiver.receive(forged)).toThrow(/0 valid signature\(s\)/);
   });
 
   attack('an envelope for another tenant is refused', async () => {
-    await expect(sealAgentMessage({ ...message(), tenant_id: 'globex' }, signer).then((e) => receiver.receive(e))).rejects.toThrow(/crosses the boundary/);
+    await expect(sealAgentMessage({ ...message(), tenant_id: 'globex' }, signer).then((e) => receiver.receive(e))).rejects.toThrow(
+      /crosses the boundary/,
+    );
   });
 
   attack('an agent signing as another agent is refused', async () => {
-    await expect(sealAgentMessage(message(), impostor).then((e) => receiver.receive(e))).rejects.toThrow(/claims agent 'spot-bidding' but is signed by leverage-auction/);
+    await expect(sealAgentMessage(message(), impostor).then((e) => receiver.receive(e))).rejects.toThrow(
+      /claims agent 'spot-bidding' but is signed by leverage-auction/,
+    );
   });
 
   attack('an action outside the sender contract, or a stale policy_context, is refused', async () => {
-    await expect(sealAgentMessage({ ...message(), action: 'award_contract' }, signer).then((e) => receiver.receive(e))).rejects.toThrow(/not in the contract/);
-    await expect(sealAgentMessage({ ...message(), policy_context: digestJson('old') }, signer).then((e) => receiver.receive(e))).rejects.toThrow(/not the current manifest/);
+    await expect(sealAgentMessage({ ...message(), action: 'award_contract' }, signer).then((e) => receiver.receive(e))).rejects.toThrow(
+      /not in the contract/,
+    );
+    await expect(
+      sealAgentMessage({ ...message(), policy_context: digestJson('old') }, signer).then((e) => receiver.receive(e)),
+    ).rejects.toThrow(/not the current manifest/);
   });
 });

@@ -27,7 +27,18 @@ beforeAll(async () => {
   // is tested here), its record in an audit log of its own (the harness holds the home's).
   for (const args of [
     ['keys', 'generate', '--name', 'release-signer', '--purpose', 'release-record'],
-    ['release', 'promote', '--env', 'dev', '--manifest', h.manifestFile, '--gates', contentPath('release-gates', 'fixtures', 'gates-off'), '--audit-dir', join(h.home, 'release-audit')],
+    [
+      'release',
+      'promote',
+      '--env',
+      'dev',
+      '--manifest',
+      h.manifestFile,
+      '--gates',
+      contentPath('release-gates', 'fixtures', 'gates-off'),
+      '--audit-dir',
+      join(h.home, 'release-audit'),
+    ],
   ]) {
     const r = charter(...args);
     expect(r.code, r.stderr).toBe(0);
@@ -41,13 +52,32 @@ afterAll(async () => {
 
 function charter(...args: string[]) {
   const out = spawnSync(process.execPath, [CLI, ...args], { env: { ...process.env, CHARTER_HOME: h.home }, encoding: 'utf8' });
-  return { code: out.status, stdout: out.stdout, stderr: out.stderr, json: () => JSON.parse(out.stdout) as Record<string, any> };
+  return {
+    code: out.status,
+    stdout: out.stdout,
+    stderr: out.stderr, // eslint-disable-next-line @typescript-eslint/no-explicit-any -- assertions read arbitrary fields of the CLI's JSON
+    json: () => JSON.parse(out.stdout) as Record<string, any>,
+  };
 }
 
 describe('charter approvals', () => {
   test('request, approve, show, list, deny and expire, with --json and exit codes', () => {
     const args = JSON.stringify({ tenant_id: 'acme', negotiationId: 'acme-n1', supplierId: 'acme-s8' });
-    const req = charter('approvals', 'request', '--tenant', 'acme', '--agent', 'spot-bidding', '--tool', 'award_contract', '--tier', 'write-high', '--args', args, '--json');
+    const req = charter(
+      'approvals',
+      'request',
+      '--tenant',
+      'acme',
+      '--agent',
+      'spot-bidding',
+      '--tool',
+      'award_contract',
+      '--tier',
+      'write-high',
+      '--args',
+      args,
+      '--json',
+    );
     expect(req.code).toBe(0);
     const id = req.json().request.id as string;
     expect(req.json().request.status).toBe('pending');
@@ -62,29 +92,50 @@ describe('charter approvals', () => {
     expect(again.json().error.message).toMatch(/already approved/);
 
     expect(charter('approvals', 'show', id, '--json').json().request.approvals[0].approver).toBe('alice');
-    expect(charter('approvals', 'list', '--status', 'approved', '--json').json().requests.map((r: { id: string }) => r.id)).toContain(id);
+    expect(
+      charter('approvals', 'list', '--status', 'approved', '--json')
+        .json()
+        .requests.map((r: { id: string }) => r.id),
+    ).toContain(id);
     expect(charter('approvals', 'deny', id, '--as', 'bob', '--reason', 'wrong supplier', '--json').json().request.status).toBe('denied');
     expect(charter('approvals', 'expire', '--json').code).toBe(0);
 
     const unknown = charter('approvals', 'show', '01a20184-f26c-77ec-ba9a-62626ced6c81');
     expect(unknown.code).toBe(2);
     expect(unknown.stderr).toMatch(/no approval request/);
-    expect(charter('approvals', 'request', '--tenant', 'acme', '--agent', 'a', '--tool', 't', '--tier', 'write-high', '--args', '[1]').code).toBe(2);
-    expect(charter('approvals', 'request', '--tenant', 'acme', '--agent', 'a', '--tool', 't', '--tier', 'read', '--args', '{}').code).toBe(2);
+    expect(
+      charter('approvals', 'request', '--tenant', 'acme', '--agent', 'a', '--tool', 't', '--tier', 'write-high', '--args', '[1]').code,
+    ).toBe(2);
+    expect(charter('approvals', 'request', '--tenant', 'acme', '--agent', 'a', '--tool', 't', '--tier', 'read', '--args', '{}').code).toBe(
+      2,
+    );
   }, 180_000); // eleven CLI processes; each start loads every command group
 });
 
 describe('charter gateway serve', () => {
   const serveArgs = (manifest: string, extra: string[] = []) => [
-    'gateway', 'serve',
-    '--env', 'dev',
-    '--manifest', manifest,
-    '--trusted-keys', h.trustedKeysFile,
-    '--entities', FIXTURE_ENTITIES,
-    '--upstream', `list_suppliers=${upstream.url}`,
-    '--jwks', idp.url, '--issuer', idp.issuer, '--audience', idp.audience,
-    '--audit-dir', join(h.home, 'cli-audit'),
-    '--port', '0',
+    'gateway',
+    'serve',
+    '--env',
+    'dev',
+    '--manifest',
+    manifest,
+    '--trusted-keys',
+    h.trustedKeysFile,
+    '--entities',
+    FIXTURE_ENTITIES,
+    '--upstream',
+    `list_suppliers=${upstream.url}`,
+    '--jwks',
+    idp.url,
+    '--issuer',
+    idp.issuer,
+    '--audience',
+    idp.audience,
+    '--audit-dir',
+    join(h.home, 'cli-audit'),
+    '--port',
+    '0',
     ...extra,
   ];
 
@@ -103,7 +154,7 @@ describe('charter gateway serve', () => {
     expect(unreleased.json().error.message).toMatch(/spot-bidding has no release in stg: refusing to load an unreleased manifest/);
   }, 60_000);
 
-  test('serves MCP to an agent, honours the home\'s kill switches without a restart, and stops cleanly on SIGTERM', async () => {
+  test("serves MCP to an agent, honours the home's kill switches without a restart, and stops cleanly on SIGTERM", async () => {
     const child = spawn(process.execPath, [CLI, ...serveArgs(h.manifestFile), '--json'], { env: { ...process.env, CHARTER_HOME: h.home } });
     try {
       // --json prints one (indented) JSON document once the gateway listens.
@@ -119,7 +170,9 @@ describe('charter gateway serve', () => {
       const { url } = JSON.parse(started) as { url: string };
       const token = await idp.issue({ sub: 'svc', tenantId: 'acme', agentId: 'spot-bidding' });
       const client = new Client({ name: 'agent', version: '1.0.0' });
-      await client.connect(new StreamableHTTPClientTransport(new URL(url), { requestInit: { headers: { authorization: `Bearer ${token}` } } }));
+      await client.connect(
+        new StreamableHTTPClientTransport(new URL(url), { requestInit: { headers: { authorization: `Bearer ${token}` } } }),
+      );
       const r = (await client.callTool({ name: 'list_suppliers', arguments: {} })) as CallToolResult;
       expect(r.isError).toBeFalsy();
       expect(JSON.parse((r.content[0] as { text: string }).text).args.tenant_id).toBe('acme');

@@ -57,7 +57,11 @@ export async function openGatewayHarness(
   const envelope = await signManifest(compiled, new LocalKeySigner(loadPrivateKey(keyFiles['manifest-signer'])));
   const manifestFile = join(home, 'manifests', `${agent}.manifest.json`);
   writeFileAtomic(manifestFile, envelopeText(envelope));
-  const audit = await openAuditLog({ dir: join(home, 'audit'), signer: new LocalKeySigner(loadPrivateKey(keyFiles.audit)), origin: 'charter.test/gateway' });
+  const audit = await openAuditLog({
+    dir: join(home, 'audit'),
+    signer: new LocalKeySigner(loadPrivateKey(keyFiles.audit)),
+    origin: 'charter.test/gateway',
+  });
   const approvalsDir = join(home, 'approvals');
   const reopen = (o: { mode?: EnforcementMode; manifestFile?: string; entitiesFile?: string | string[] } = {}) =>
     openDecisionPath({

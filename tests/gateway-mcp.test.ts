@@ -22,8 +22,17 @@ beforeAll(async () => {
   idp = await startJwksServer();
   // The supplier system is slow for globex only (see the breaker test).
   upstream = await startToolServer(TOOLS, (args) => (args.tenant_id === 'globex' ? 3000 : 0));
-  pool = new UpstreamPool(Object.fromEntries(TOOLS.map((t) => [t, upstream.url])), { maxConcurrent: 2, timeoutMs: 1500, failureThreshold: 3, openMs: 60_000 });
-  gateway = await serveGatewayHttp(h.path, pool, IdentityVerifier.fromConfig({ jwks: idp.url, issuer: idp.issuer, audience: idp.audience }));
+  pool = new UpstreamPool(Object.fromEntries(TOOLS.map((t) => [t, upstream.url])), {
+    maxConcurrent: 2,
+    timeoutMs: 1500,
+    failureThreshold: 3,
+    openMs: 60_000,
+  });
+  gateway = await serveGatewayHttp(
+    h.path,
+    pool,
+    IdentityVerifier.fromConfig({ jwks: idp.url, issuer: idp.issuer, audience: idp.audience }),
+  );
 });
 
 afterAll(async () => {
@@ -37,7 +46,9 @@ afterAll(async () => {
 /** An agent: an MCP SDK client over Streamable HTTP carrying the platform-issued bearer token. */
 async function agent(token: string): Promise<Client> {
   const client = new Client({ name: 'spot-bidding-agent', version: '1.0.0' });
-  await client.connect(new StreamableHTTPClientTransport(new URL(gateway.url), { requestInit: { headers: { authorization: `Bearer ${token}` } } }));
+  await client.connect(
+    new StreamableHTTPClientTransport(new URL(gateway.url), { requestInit: { headers: { authorization: `Bearer ${token}` } } }),
+  );
   return client;
 }
 
@@ -65,13 +76,19 @@ describe('an agent calling tools through the gateway over Streamable HTTP', () =
     expect(meta(guarded).outcome).toBe('guarded');
     expect(guarded.isError).toBeFalsy();
 
-    const pending = (await client.callTool({ name: 'award_contract', arguments: { negotiationId: 'acme-n1', supplierId: 'acme-s1' } })) as CallToolResult;
+    const pending = (await client.callTool({
+      name: 'award_contract',
+      arguments: { negotiationId: 'acme-n1', supplierId: 'acme-s1' },
+    })) as CallToolResult;
     expect(pending.isError).toBe(true);
     expect(meta(pending).outcome).toBe('approval-pending');
     const requestId = meta(pending).approvalRequest!.id;
     expect(text(pending)).toContain(requestId);
 
-    const denied = (await client.callTool({ name: 'update_tenant_config', arguments: { key: 'maxBidCents', value: '1' } })) as CallToolResult;
+    const denied = (await client.callTool({
+      name: 'update_tenant_config',
+      arguments: { key: 'maxBidCents', value: '1' },
+    })) as CallToolResult;
     expect(denied.isError).toBe(true);
     expect(meta(denied).outcome).toBe('denied');
 
@@ -83,7 +100,10 @@ describe('an agent calling tools through the gateway over Streamable HTTP', () =
 
     // An approver signs; the agent retries the same call and it goes through.
     await h.approvals.approve(requestId, 'alice', h.key('alice'));
-    const approved = (await client.callTool({ name: 'award_contract', arguments: { negotiationId: 'acme-n1', supplierId: 'acme-s1' } })) as CallToolResult;
+    const approved = (await client.callTool({
+      name: 'award_contract',
+      arguments: { negotiationId: 'acme-n1', supplierId: 'acme-s1' },
+    })) as CallToolResult;
     expect(meta(approved).outcome).toBe('approved');
 
     // Six calls, six decision records plus the evidence of alice's approval; only the four
@@ -100,7 +120,11 @@ describe('an agent calling tools through the gateway over Streamable HTTP', () =
     const first = (await client.callTool({ name: 'award_contract', arguments: args })) as CallToolResult;
     const req = await h.approvals.approve(meta(first).approvalRequest!.id, 'bob', h.key('bob'));
     const tokens = req.approvals.map((a) => a.token);
-    const ok = (await client.callTool({ name: 'award_contract', arguments: args, _meta: { 'charter/approvalTokens': tokens, 'charter/traceId': 'trace-42' } })) as CallToolResult;
+    const ok = (await client.callTool({
+      name: 'award_contract',
+      arguments: args,
+      _meta: { 'charter/approvalTokens': tokens, 'charter/traceId': 'trace-42' },
+    })) as CallToolResult;
     expect(meta(ok).outcome).toBe('approved');
     await client.close();
   });
@@ -108,25 +132,52 @@ describe('an agent calling tools through the gateway over Streamable HTTP', () =
   test('a caller without a valid platform token reaches no tool decision; the refusal is recorded without a tenant', async () => {
     const size = h.audit.size;
     await expect(agent(await idp.forge({ sub: 'x', tenantId: 'acme', agentId: 'spot-bidding' }))).rejects.toThrow(/401|token rejected/);
-    await expect(agent(await idp.issue({ sub: 'x', tenantId: 'acme', agentId: 'spot-bidding' }, { audience: 'someone-else' }))).rejects.toThrow(/401|token rejected/);
-    await expect(agent(await idp.issue({ sub: 'x', tenantId: 'acme', agentId: 'spot-bidding' }, { expiresIn: '-1m' }))).rejects.toThrow(/401|token rejected/);
+    await expect(
+      agent(await idp.issue({ sub: 'x', tenantId: 'acme', agentId: 'spot-bidding' }, { audience: 'someone-else' })),
+    ).rejects.toThrow(/401|token rejected/);
+    await expect(agent(await idp.issue({ sub: 'x', tenantId: 'acme', agentId: 'spot-bidding' }, { expiresIn: '-1m' }))).rejects.toThrow(
+      /401|token rejected/,
+    );
     await expect(agent(await idp.issue({ sub: 'x', tenantId: 'Acme Corp', agentId: 'spot-bidding' }))).rejects.toThrow(/401|tenantId/);
     expect(h.audit.size).toBe(size + 4);
     await h.audit.flush();
     const refusals = await queryAudit({ dir: join(h.home, 'audit'), kind: 'decision', tenant: '(unauthenticated)' });
     expect(refusals).toHaveLength(4);
-    for (const r of refusals) expect(r).toMatchObject({ decision: 'deny', agentId: '(unauthenticated)', principal: '(unauthenticated)', tier: null, manifestDigest: null });
+    for (const r of refusals)
+      expect(r).toMatchObject({
+        decision: 'deny',
+        agentId: '(unauthenticated)',
+        principal: '(unauthenticated)',
+        tier: null,
+        manifestDigest: null,
+      });
     // The forged token claimed acme: the claim is not trusted, acme's trail holds none of these.
-    expect(refusals.map((r) => (r.kind === 'decision' ? r.reasons[0] : '')).join('\n')).toMatch(/ERR_JWS_SIGNATURE_VERIFICATION_FAILED[\s\S]*ERR_JWT_CLAIM_VALIDATION_FAILED[\s\S]*ERR_JWT_EXPIRED[\s\S]*tenantId/);
+    expect(refusals.map((r) => (r.kind === 'decision' ? r.reasons[0] : '')).join('\n')).toMatch(
+      /ERR_JWS_SIGNATURE_VERIFICATION_FAILED[\s\S]*ERR_JWT_CLAIM_VALIDATION_FAILED[\s\S]*ERR_JWT_EXPIRED[\s\S]*tenantId/,
+    );
     const acme = await queryAudit({ dir: join(h.home, 'audit'), kind: 'decision', tenant: 'acme' });
     expect(acme.filter((r) => r.kind === 'decision' && r.principal === 'x')).toEqual([]);
   });
 
   test('a flood of unauthenticated requests is counted, not recorded one by one', async () => {
-    const flooded = await serveGatewayHttp(h.reopen(), pool, IdentityVerifier.fromConfig({ jwks: idp.url, issuer: idp.issuer, audience: idp.audience }));
+    const flooded = await serveGatewayHttp(
+      h.reopen(),
+      pool,
+      IdentityVerifier.fromConfig({ jwks: idp.url, issuer: idp.issuer, audience: idp.audience }),
+    );
     const size = h.audit.size;
     const statuses = await Promise.all(
-      Array.from({ length: 100 }, async () => (await fetch(flooded.url, { method: 'POST', headers: { 'content-type': 'application/json', accept: 'application/json, text/event-stream' }, body: '{}' })).status),
+      Array.from(
+        { length: 100 },
+        async () =>
+          (
+            await fetch(flooded.url, {
+              method: 'POST',
+              headers: { 'content-type': 'application/json', accept: 'application/json, text/event-stream' },
+              body: '{}',
+            })
+          ).status,
+      ),
     );
     expect(new Set(statuses)).toEqual(new Set([401]));
     await flooded.close(); // writes the count not yet recorded

@@ -19,7 +19,11 @@ const agent = 'award-communications';
 const over = { bidId: 'acme-bid-lev', amountCents: 2_500_001 };
 
 test('at the threshold the purchase order is a guarded allow with no approval request', async () => {
-  const d = await h.path.decide({ identity: h.identity('acme', agent), tool: 'issue_purchase_order', args: { bidId: 'acme-bid-lev', amountCents: 2_500_000 } });
+  const d = await h.path.decide({
+    identity: h.identity('acme', agent),
+    tool: 'issue_purchase_order',
+    args: { bidId: 'acme-bid-lev', amountCents: 2_500_000 },
+  });
   expect(d.outcome).toBe('guarded');
   expect(d.approvalRequest).toBeUndefined();
 });
@@ -44,7 +48,11 @@ test('above the threshold it waits for one approver, then passes once with the a
 });
 
 test('an approval does not help a call the packs forbid for another reason (over the awarded bid)', async () => {
-  const d = await h.path.decide({ identity: h.identity('acme', agent), tool: 'issue_purchase_order', args: { bidId: 'acme-bid-lev', amountCents: 18_000_001 } });
+  const d = await h.path.decide({
+    identity: h.identity('acme', agent),
+    tool: 'issue_purchase_order',
+    args: { bidId: 'acme-bid-lev', amountCents: 18_000_001 },
+  });
   expect(d.outcome).toBe('denied');
   expect(d.approvalRequest).toBeUndefined();
   expect(d.record.determiningPolicies).toContain('procurement.purchase-order-not-above-bid');

@@ -17,14 +17,27 @@ beforeAll(async () => {
 afterAll(async () => h?.close());
 
 test('lists exactly the tools of the shipped spot-bidding manifest', () => {
-  expect(h.path.toolsFor('spot-bidding').map((t) => t.name).sort()).toEqual(['flag_requires_attention', 'get_bids', 'get_negotiation', 'list_eligible_suppliers', 'solicit_spot_bids']);
+  expect(
+    h.path
+      .toolsFor('spot-bidding')
+      .map((t) => t.name)
+      .sort(),
+  ).toEqual(['flag_requires_attention', 'get_bids', 'get_negotiation', 'list_eligible_suppliers', 'solicit_spot_bids']);
 });
 
 test('a read of its own tenant is allowed; the same read of another tenant is denied by base tenant isolation', async () => {
-  const own = await h.path.decide({ identity: h.identity('acme'), tool: 'list_eligible_suppliers', args: { negotiationId: 'acme-neg-spot' } });
+  const own = await h.path.decide({
+    identity: h.identity('acme'),
+    tool: 'list_eligible_suppliers',
+    args: { negotiationId: 'acme-neg-spot' },
+  });
   expect(own.outcome).toBe('allowed');
   expect(own.args.tenant_id).toBe('acme');
-  const cross = await h.path.decide({ identity: h.identity('acme'), tool: 'list_eligible_suppliers', args: { negotiationId: 'globex-neg-1' } });
+  const cross = await h.path.decide({
+    identity: h.identity('acme'),
+    tool: 'list_eligible_suppliers',
+    args: { negotiationId: 'globex-neg-1' },
+  });
   expect(cross.blocked).toBe(true);
   expect(cross.record.determiningPolicies).toContain('base.tenant-isolation');
 });

@@ -25,17 +25,25 @@ describe('kill switches in the negotiation path', () => {
     const world = referenceWorld({ tenants: ['acme', 'globex'] });
     const suppliers = await world.network.serve();
     const audit = await openAuditLog({ dir: join(dir, 'audit'), signer: home.auditSigner, origin: 'test/killswitch' });
-    const stack = await openProcurementStack({ ...home.stackOptions(join(dir, 'run'), world, suppliers.url, audit), killSwitches: switches });
+    const stack = await openProcurementStack({
+      ...home.stackOptions(join(dir, 'run'), world, suppliers.url, audit),
+      killSwitches: switches,
+    });
     const negotiate = (tenant: string, i: number) => stack.orchestrator.negotiate(tenant, sampleRequisition(tenant, i));
     const deniedReasons = async (tenant: string) => {
       await audit.flush();
-      return (await queryAudit({ dir: join(dir, 'audit'), tenant, kind: 'decision', decision: 'deny' })).flatMap((r) => (r.kind === 'decision' ? r.reasons : []));
+      return (await queryAudit({ dir: join(dir, 'audit'), tenant, kind: 'decision', decision: 'deny' })).flatMap((r) =>
+        r.kind === 'decision' ? r.reasons : [],
+      );
     };
     try {
       switches.engage('tenant', 'acme', 'sec-oncall', 'suspected credential leak');
       const [acme, globex] = await Promise.all([negotiate('acme', 0), negotiate('globex', 0)]);
       // Even the compliance review is refused for a suspended tenant: the case waits for a human.
-      expect(acme).toMatchObject({ status: 'REQUIRES_ATTENTION', attention: { trigger: 'tool_refused', caseId: null, details: { review: expect.stringContaining('base.suspended-tenant') } } });
+      expect(acme).toMatchObject({
+        status: 'REQUIRES_ATTENTION',
+        attention: { trigger: 'tool_refused', caseId: null, details: { review: expect.stringContaining('base.suspended-tenant') } },
+      });
       expect(globex.status, globex.reason ?? '').toBe('AWARDED');
       expect((await deniedReasons('acme')).join('\n')).toContain('base.suspended-tenant');
       expect(await deniedReasons('globex')).toEqual([]);
@@ -45,7 +53,10 @@ describe('kill switches in the negotiation path', () => {
 
       // Node 2's agent for every tenant.
       switches.engage('agent', 'kraljic-classifier', 'sec-oncall', 'prompt injection under investigation');
-      expect(await negotiate('globex', 1)).toMatchObject({ status: 'REQUIRES_ATTENTION', attention: { trigger: 'tool_refused', caseId: expect.any(String), details: { node: 'classify' } } });
+      expect(await negotiate('globex', 1)).toMatchObject({
+        status: 'REQUIRES_ATTENTION',
+        attention: { trigger: 'tool_refused', caseId: expect.any(String), details: { node: 'classify' } },
+      });
       expect((await deniedReasons('globex')).join('\n')).toContain('base.suspended-agent');
       switches.release('agent', 'kraljic-classifier', 'sec-oncall', 'fixed');
 
@@ -67,13 +78,24 @@ describe('charter killswitch', () => {
   };
 
   it('engages, lists and releases switches, queues each change as audit evidence, and refuses bad input with the exit code a CI can act on', () => {
-    expect(charter('engage', '--tenant', 'acme', '--agent', 'spot-bidding', '--as', 'ann', '--reason', 'x')).toMatchObject({ code: 2, stderr: expect.stringContaining('exactly one of --tenant or --agent') });
+    expect(charter('engage', '--tenant', 'acme', '--agent', 'spot-bidding', '--as', 'ann', '--reason', 'x')).toMatchObject({
+      code: 2,
+      stderr: expect.stringContaining('exactly one of --tenant or --agent'),
+    });
     expect(charter('engage', '--tenant', 'acme', '--as', 'ann', '--reason', 'incident 42').code).toBe(0);
-    expect(charter('engage', '--tenant', 'acme', '--as', 'bob', '--reason', 'again')).toMatchObject({ code: 1, stderr: expect.stringContaining("already engaged (by ann") });
-    const listed = JSON.parse(charter('list', '--json').stdout) as { engaged: Array<{ kind: string; id: string; by: string; reason: string }> };
+    expect(charter('engage', '--tenant', 'acme', '--as', 'bob', '--reason', 'again')).toMatchObject({
+      code: 1,
+      stderr: expect.stringContaining('already engaged (by ann'),
+    });
+    const listed = JSON.parse(charter('list', '--json').stdout) as {
+      engaged: Array<{ kind: string; id: string; by: string; reason: string }>;
+    };
     expect(listed.engaged).toEqual([expect.objectContaining({ kind: 'tenant', id: 'acme', by: 'ann', reason: 'incident 42' })]);
     expect(charter('release', '--tenant', 'acme', '--as', 'ann', '--reason', 'resolved').code).toBe(0);
-    expect(charter('release', '--tenant', 'acme', '--as', 'ann', '--reason', 'resolved')).toMatchObject({ code: 1, stderr: expect.stringContaining('is not engaged') });
+    expect(charter('release', '--tenant', 'acme', '--as', 'ann', '--reason', 'resolved')).toMatchObject({
+      code: 1,
+      stderr: expect.stringContaining('is not engaged'),
+    });
     const outbox = join(dir, 'cli', 'approvals', 'evidence');
     expect(existsSync(outbox) && readdirSync(outbox).filter((f) => f.endsWith('.json'))).toHaveLength(2);
 

@@ -3,7 +3,7 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { createInterface } from 'node:readline';
-import Database from 'better-sqlite3';
+import { DatabaseSync } from 'node:sqlite';
 import { Client } from '@modelcontextprotocol/sdk/client/index.js';
 import { StreamableHTTPClientTransport } from '@modelcontextprotocol/sdk/client/streamableHttp.js';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -30,7 +30,9 @@ beforeAll(async () => {
   home = mkdtempSync(join(tmpdir(), 'charter-crash-'));
   prepareRuntimeHome(home);
   // Slow suppliers (300 ms a quote) stretch the 5-round auction of node 4b over seconds.
-  suppliers = spawn(process.execPath, [CLI, 'negotiations', 'suppliers', '--tenants', 'acme', '--latency', '300'], { stdio: ['ignore', 'pipe', 'inherit'] });
+  suppliers = spawn(process.execPath, [CLI, 'negotiations', 'suppliers', '--tenants', 'acme', '--latency', '300'], {
+    stdio: ['ignore', 'pipe', 'inherit'],
+  });
   suppliersUrl = await new Promise<string>((resolve, reject) => {
     createInterface({ input: suppliers.stdout! }).once('line', resolve);
     suppliers.once('exit', (code) => reject(new Error(`supplier server exited ${code}`)));
@@ -54,15 +56,22 @@ async function waitFor<T>(probe: () => T | undefined, timeoutMs: number): Promis
 
 describe('crash during node 4 and resume', () => {
   it('resumes from the last checkpoint without a duplicated bid', async () => {
-    const run = spawn(process.execPath, [CLI, 'negotiations', 'run', '--tenant', 'acme', '--sample', '1', '--suppliers-url', suppliersUrl], { env: { ...process.env, CHARTER_HOME: home }, stdio: 'ignore' });
+    const run = spawn(
+      process.execPath,
+      [CLI, 'negotiations', 'run', '--tenant', 'acme', '--sample', '1', '--suppliers-url', suppliersUrl],
+      { env: { ...process.env, CHARTER_HOME: home }, stdio: 'ignore' },
+    );
     const dbFile = join(home, 'orchestrator', 'negotiations.sqlite');
     // Kill once node 4 is running and has recorded bids of a round, before its checkpoint.
     const atCrash = await waitFor(() => {
       try {
-        const db = new Database(dbFile, { readonly: true, fileMustExist: true });
+        const db = new DatabaseSync(dbFile, { readOnly: true });
         try {
-          const row = db.prepare("SELECT next_node AS node, round FROM negotiations WHERE pk = 'acme#acme-n002'").get() as { node: string; round: number } | undefined;
-          const bids = (db.prepare("SELECT COUNT(*) AS n FROM bids WHERE tenant_id = 'acme' AND negotiation_id = 'acme-n002'").get() as { n: number }).n;
+          const row = db.prepare("SELECT next_node AS node, round FROM negotiations WHERE pk = 'acme#acme-n002'").get() as
+            { node: string; round: number } | undefined;
+          const bids = (
+            db.prepare("SELECT COUNT(*) AS n FROM bids WHERE tenant_id = 'acme' AND negotiation_id = 'acme-n002'").get() as { n: number }
+          ).n;
           return row?.node === 'strategy' && row.round >= 2 && bids > 0 ? { ...row, bids } : undefined;
         } finally {
           db.close();
@@ -80,13 +89,19 @@ describe('crash during node 4 and resume', () => {
     expect(state.status).toBe('AWARDED');
     expect(state.history.filter((h: { node: string }) => h.node === 'strategy')).toHaveLength(1);
 
-    const db = new Database(dbFile, { readonly: true });
-    const ledger = db.prepare("SELECT supplier_id AS supplierId, round, bid FROM bids WHERE tenant_id = 'acme' AND negotiation_id = 'acme-n002' ORDER BY supplier_id, round").all() as Array<{ supplierId: string; round: number; bid: string }>;
+    const db = new DatabaseSync(dbFile, { readOnly: true });
+    const ledger = db
+      .prepare(
+        "SELECT supplier_id AS supplierId, round, bid FROM bids WHERE tenant_id = 'acme' AND negotiation_id = 'acme-n002' ORDER BY supplier_id, round",
+      )
+      .all() as Array<{ supplierId: string; round: number; bid: string }>;
     db.close();
     expect(ledger.length).toBeGreaterThan(atCrash.bids);
     const client = new Client({ name: 'crash-test', version: '0' });
     await client.connect(new StreamableHTTPClientTransport(new URL(suppliersUrl)));
-    const stats = toolValue((await client.callTool({ name: 'stats', arguments: { negotiationId: 'acme-n002' } })) as never) as { bids: Array<{ supplierId: string; round: number; priceCents: number }> };
+    const stats = toolValue((await client.callTool({ name: 'stats', arguments: { negotiationId: 'acme-n002' } })) as never) as {
+      bids: Array<{ supplierId: string; round: number; priceCents: number }>;
+    };
     await client.close();
     // One bid per supplier and round on both sides, and the same bids.
     const key = (b: { supplierId: string; round: number }) => `${b.supplierId}#${b.round}`;

@@ -8,9 +8,25 @@ import { startConverseServer } from './servers/converse.js';
 import { openAuditLog, queryAudit, type AuditLog } from '../audit/index.js';
 import { contentPath } from '../common/index.js';
 import { ApprovalStore } from '../gateway/index.js';
-import { AdmissionDenied, openProcurementStack, referenceWorld, sampleRequisition, type ProcurementStack, type ProcurementStackOptions, type ReferenceWorld, type WorldOptions } from '../orchestrator/index.js';
+import {
+  AdmissionDenied,
+  openProcurementStack,
+  referenceWorld,
+  sampleRequisition,
+  type ProcurementStack,
+  type ProcurementStackOptions,
+  type ReferenceWorld,
+  type WorldOptions,
+} from '../orchestrator/index.js';
 import { compileManifest, signManifest, verifyManifestEnvelope, Workspace, type VerifiedManifest } from '../policy-packs/index.js';
-import { addTrustedKeys, generateEd25519Key, loadPrivateKey, loadTrustedKeys, LocalKeySigner, type TrustedKeysFile } from '../signing/index.js';
+import {
+  addTrustedKeys,
+  generateEd25519Key,
+  loadPrivateKey,
+  loadTrustedKeys,
+  LocalKeySigner,
+  type TrustedKeysFile,
+} from '../signing/index.js';
 
 /** One throwaway Charter home: keys, the eight manifests compiled from the shipped packs, an audit log. */
 interface Home {
@@ -46,7 +62,11 @@ interface Run {
 async function open(home: Home, name: string, world: WorldOptions, extra: Partial<ProcurementStackOptions> = {}): Promise<Run> {
   const w = referenceWorld(world);
   const suppliers = await w.network.serve();
-  const audit = await openAuditLog({ dir: join(home.dir, name, 'audit'), signer: new LocalKeySigner(loadPrivateKey(join(home.dir, 'keys', 'audit.key.pem'))), origin: 'test/orchestrator' });
+  const audit = await openAuditLog({
+    dir: join(home.dir, name, 'audit'),
+    signer: new LocalKeySigner(loadPrivateKey(join(home.dir, 'keys', 'audit.key.pem'))),
+    origin: 'test/orchestrator',
+  });
   const approvals = new ApprovalStore(join(home.dir, name, 'approvals'));
   const stack = await openProcurementStack({
     dbFile: join(home.dir, name, 'orchestrator.sqlite'),
@@ -93,7 +113,17 @@ describe('negotiation DAG end to end through the gateway', () => {
       await run.audit.flush();
       const records = await queryAudit({ dir: join(home.dir, 'quadrants', 'audit'), tenant: 'acme', kind: 'decision' });
       const tools = new Set(records.map((r) => (r.kind === 'decision' ? r.tool : '')));
-      for (const t of ['record_classification', 'solicit_spot_bids', 'open_auction_round', 'compute_tco', 'propose_terms', 'record_evaluation', 'issue_purchase_order', 'send_supplier_notification']) expect(tools).toContain(t);
+      for (const t of [
+        'record_classification',
+        'solicit_spot_bids',
+        'open_auction_round',
+        'compute_tco',
+        'propose_terms',
+        'record_evaluation',
+        'issue_purchase_order',
+        'send_supplier_notification',
+      ])
+        expect(tools).toContain(t);
       const denied = records.filter((r) => r.kind === 'decision' && r.decision === 'deny');
       expect(denied.map((r) => (r.kind === 'decision' ? `${r.tool}: ${r.reasons.join('; ')}` : ''))).toEqual([]);
     } finally {
@@ -111,7 +141,14 @@ describe('node retry', () => {
         invoke: (name, tenantId, input, opts) => {
           if (name === agent && failed < failures) {
             failed++;
-            return Promise.reject(new ToolFailedError('record_classification', { decision: { outcome: 'allowed', decision: 'allow', recordId: 'r', reasons: [] }, isError: true, value: null, error: 'upstream failed: fetch failed (UND_ERR_SOCKET: other side closed)' }));
+            return Promise.reject(
+              new ToolFailedError('record_classification', {
+                decision: { outcome: 'allowed', decision: 'allow', recordId: 'r', reasons: [] },
+                isError: true,
+                value: null,
+                error: 'upstream failed: fetch failed (UND_ERR_SOCKET: other side closed)',
+              }),
+            );
           }
           return local.invoke(name, tenantId, input, opts);
         },
@@ -121,11 +158,23 @@ describe('node retry', () => {
 
   it('retries a node whose allowed tool call failed, as the Step Functions Retry does, and reports each retry', async () => {
     const events: string[] = [];
-    const run = await open(home, 'retry', { tenants: ['acme'] }, { ...flaky('kraljic-classifier', 2), retry: { maxAttempts: 3, intervalMs: 10, backoffRate: 2 }, onEvent: (e) => events.push(`${e.node}: ${e.note}`) });
+    const run = await open(
+      home,
+      'retry',
+      { tenants: ['acme'] },
+      {
+        ...flaky('kraljic-classifier', 2),
+        retry: { maxAttempts: 3, intervalMs: 10, backoffRate: 2 },
+        onEvent: (e) => events.push(`${e.node}: ${e.note}`),
+      },
+    );
     try {
       const result = await run.stack.orchestrator.negotiate('acme', sampleRequisition('acme', 0));
       expect(result.status, result.reason ?? '').toBe('AWARDED');
-      expect(events.filter((e) => e.includes('retry'))).toEqual([expect.stringMatching(/^classify: retry 1\/3 in 10 ms after: tool record_classification failed/), expect.stringMatching(/^classify: retry 2\/3 in 20 ms after/)]);
+      expect(events.filter((e) => e.includes('retry'))).toEqual([
+        expect.stringMatching(/^classify: retry 1\/3 in 10 ms after: tool record_classification failed/),
+        expect.stringMatching(/^classify: retry 2\/3 in 20 ms after/),
+      ]);
       expect(result.history.filter((h) => h.node === 'classify')).toHaveLength(1);
     } finally {
       await run.close();
@@ -133,10 +182,18 @@ describe('node retry', () => {
   });
 
   it('after the last retry the failure stands, with the checkpoint kept for a resume', async () => {
-    const run = await open(home, 'retry-out', { tenants: ['acme'] }, { ...flaky('kraljic-classifier', 5), retry: { maxAttempts: 1, intervalMs: 10, backoffRate: 2 } });
+    const run = await open(
+      home,
+      'retry-out',
+      { tenants: ['acme'] },
+      { ...flaky('kraljic-classifier', 5), retry: { maxAttempts: 1, intervalMs: 10, backoffRate: 2 } },
+    );
     try {
       await expect(run.stack.orchestrator.negotiate('acme', sampleRequisition('acme', 0))).rejects.toBeInstanceOf(ToolFailedError);
-      expect(run.stack.store.get('acme', sampleRequisition('acme', 0).negotiationId)).toMatchObject({ status: 'ACTIVE', nextNode: 'classify' });
+      expect(run.stack.store.get('acme', sampleRequisition('acme', 0).negotiationId)).toMatchObject({
+        status: 'ACTIVE',
+        nextNode: 'classify',
+      });
     } finally {
       await run.close();
     }
@@ -189,7 +246,10 @@ describe('approval gate (node 6)', () => {
 
 describe('admission control and tenant isolation', () => {
   it('answers 429 with Retry-After to a tenant at its max while other tenants are admitted', async () => {
-    const run = await open(home, 'admission', { tenants: ['acme', 'globex'], admission: { reservedSlots: 1, maxSlots: 2, retryAfterSeconds: 7 } });
+    const run = await open(home, 'admission', {
+      tenants: ['acme', 'globex'],
+      admission: { reservedSlots: 1, maxSlots: 2, retryAfterSeconds: 7 },
+    });
     try {
       const o = run.stack.orchestrator;
       o.submit('acme', sampleRequisition('acme', 0));
@@ -218,7 +278,9 @@ describe('admission control and tenant isolation', () => {
     try {
       const acme = await run.stack.orchestrator.negotiate('acme', sampleRequisition('acme', 0));
       expect(acme.status).toBe('AWARDED');
-      await expect(run.stack.orchestrator.run('globex', acme.negotiationId)).rejects.toThrow(/no negotiation 'acme-n001' for tenant 'globex'/);
+      await expect(run.stack.orchestrator.run('globex', acme.negotiationId)).rejects.toThrow(
+        /no negotiation 'acme-n001' for tenant 'globex'/,
+      );
       const d = await run.stack.path.decide({
         identity: { principal: 'test', tenantId: 'globex', agentId: 'bid-evaluation' },
         tool: 'get_bids',
@@ -259,7 +321,10 @@ describe('failure paths', () => {
     try {
       const o = run.stack.orchestrator;
       const first = await o.negotiate('acme', sampleRequisition('acme', 0));
-      const again = await o.negotiate('acme', sampleRequisition('acme', 4, { category: { ...sampleRequisition('acme', 0).category, name: 'office supply' } }));
+      const again = await o.negotiate(
+        'acme',
+        sampleRequisition('acme', 4, { category: { ...sampleRequisition('acme', 0).category, name: 'office supply' } }),
+      );
       const other = await o.negotiate('globex', sampleRequisition('globex', 0));
       expect([first.classification?.cache, again.classification?.cache, other.classification?.cache]).toEqual(['miss', 'hit', 'miss']);
       expect(again.status).toBe('AWARDED');
@@ -271,20 +336,37 @@ describe('failure paths', () => {
 
 describe('with a model (Bedrock Converse, local server)', () => {
   it('classifies with the model, says so, attributes its tokens, and falls back to rules on a bad answer', async () => {
-    const converse = await startConverseServer((call) => ({ text: call.userText.includes('Office supplies') ? 'Sure: {"quadrant": "Non-Critical", "confidence": 0.93}' : 'no idea' }));
-    const modelClient = new BedrockRuntimeClient({ region: 'us-east-1', endpoint: converse.url, credentials: { accessKeyId: 'AKIDLOCAL', secretAccessKey: 'local' } });
+    const converse = await startConverseServer((call) => ({
+      text: call.userText.includes('Office supplies') ? 'Sure: {"quadrant": "Non-Critical", "confidence": 0.93}' : 'no idea',
+    }));
+    const modelClient = new BedrockRuntimeClient({
+      region: 'us-east-1',
+      endpoint: converse.url,
+      credentials: { accessKeyId: 'AKIDLOCAL', secretAccessKey: 'local' },
+    });
     const config = StaticConfigStore.of({ defaults: { models: { SimpleLLM: 'amazon.nova-micro-v1:0', DefaultLLM: '' } } });
     const run = await open(home, 'model', { tenants: ['acme'] }, { config, modelClient });
     try {
       const office = await run.stack.orchestrator.negotiate('acme', sampleRequisition('acme', 0));
-      expect(office.classification).toMatchObject({ producedBy: { model: 'amazon.nova-micro-v1:0' }, output: { quadrant: 'Non-Critical', confidence: 0.93, method: 'model' } });
+      expect(office.classification).toMatchObject({
+        producedBy: { model: 'amazon.nova-micro-v1:0' },
+        output: { quadrant: 'Non-Critical', confidence: 0.93, method: 'model' },
+      });
       // Agents without a configured tier model (DefaultLLM: '') run their rules and say so.
       expect(office.evaluation?.producedBy).toEqual({ strategy: 'rules' });
       const steel = await run.stack.orchestrator.negotiate('acme', sampleRequisition('acme', 1));
-      expect(steel.classification).toMatchObject({ producedBy: { strategy: 'rules' }, output: { quadrant: 'Leverage', confidence: 0, method: 'rule-based' } });
+      expect(steel.classification).toMatchObject({
+        producedBy: { strategy: 'rules' },
+        output: { quadrant: 'Leverage', confidence: 0, method: 'rule-based' },
+      });
       expect(steel.classification?.warnings[0]).toMatch(/rule-based fallback/);
       const costs = run.stack.store.costs({ tenantId: 'acme' }).filter((c) => c.agent === 'kraljic-classifier');
-      expect(costs.find((c) => c.negotiationId === 'acme-n001')).toMatchObject({ model: 'amazon.nova-micro-v1:0', modelCalls: 1, inputTokens: 120, outputTokens: 30 });
+      expect(costs.find((c) => c.negotiationId === 'acme-n001')).toMatchObject({
+        model: 'amazon.nova-micro-v1:0',
+        modelCalls: 1,
+        inputTokens: 120,
+        outputTokens: 30,
+      });
       expect(costs.find((c) => c.negotiationId === 'acme-n002')).toMatchObject({ model: 'rules', modelCalls: 2 });
     } finally {
       await run.close();
@@ -299,16 +381,27 @@ describe('scale', () => {
     // Two shared cores run 100 negotiations here: supplier timeouts are set for load, not for latency.
     const supplierClient = { timeoutMs: 120_000, failureThreshold: 1_000, openMs: 1_000 };
     const upstreamGuard = { timeoutMs: 200_000, maxConcurrent: 1_000 };
-    const run = await open(home, 'scale', { tenants, latencyMs: 5, spendThresholdCents: Object.fromEntries(tenants.map((t) => [t, 1_000_000_000])) }, { supplierClient, upstreamGuard });
+    const run = await open(
+      home,
+      'scale',
+      { tenants, latencyMs: 5, spendThresholdCents: Object.fromEntries(tenants.map((t) => [t, 1_000_000_000])) },
+      { supplierClient, upstreamGuard },
+    );
     try {
-      const results = await Promise.all(tenants.flatMap((t) => Array.from({ length: 10 }, (_, i) => run.stack.orchestrator.negotiate(t, sampleRequisition(t, i)))));
-      expect(results.filter((r) => r.status !== 'AWARDED').map((r) => `${r.tenantId}/${r.negotiationId}: ${r.status} ${r.reason}`)).toEqual([]);
+      const results = await Promise.all(
+        tenants.flatMap((t) => Array.from({ length: 10 }, (_, i) => run.stack.orchestrator.negotiate(t, sampleRequisition(t, i)))),
+      );
+      expect(results.filter((r) => r.status !== 'AWARDED').map((r) => `${r.tenantId}/${r.negotiationId}: ${r.status} ${r.reason}`)).toEqual(
+        [],
+      );
       for (const t of tenants) {
         const mine = run.stack.store.list({ tenantId: t });
         expect(mine).toHaveLength(10);
         for (const n of mine) {
           expect(n.negotiationId.startsWith(`${t}-`)).toBe(true);
-          expect(run.stack.store.bidsOf(t, n.negotiationId).every((b) => b.supplierId.startsWith(`${t}-`) && b.bidId.startsWith(`${t}/`))).toBe(true);
+          expect(
+            run.stack.store.bidsOf(t, n.negotiationId).every((b) => b.supplierId.startsWith(`${t}-`) && b.bidId.startsWith(`${t}/`)),
+          ).toBe(true);
         }
         const costs = run.stack.store.costs({ tenantId: t });
         expect(new Set(costs.map((c) => c.negotiationId)).size).toBe(10);

@@ -17,7 +17,14 @@ let kms: KmsServer;
 let home: string;
 
 async function charter(...args: string[]) {
-  const env = { ...process.env, CHARTER_HOME: home, AWS_ENDPOINT_URL_KMS: kms.url, AWS_REGION: 'us-east-1', AWS_ACCESS_KEY_ID: 'local', AWS_SECRET_ACCESS_KEY: 'local' };
+  const env = {
+    ...process.env,
+    CHARTER_HOME: home,
+    AWS_ENDPOINT_URL_KMS: kms.url,
+    AWS_REGION: 'us-east-1',
+    AWS_ACCESS_KEY_ID: 'local',
+    AWS_SECRET_ACCESS_KEY: 'local',
+  };
   try {
     const r = await run(process.execPath, [CLI, ...args], { env, encoding: 'utf8' });
     return { code: 0, out: r.stdout, err: r.stderr };
@@ -40,7 +47,19 @@ afterAll(async () => {
 describe('manifest signing with AWS KMS', { timeout: 120_000 }, () => {
   it('signs with kms:<alias>, and the manifest verifies against the KMS public key', async () => {
     const out = join(home, 'reader.manifest.json');
-    const r = await charter('packs', 'compile', '--agent', 'reader', '--packs', PACKS, '--key', 'kms:alias/charter-manifest', '--out', out, '--json');
+    const r = await charter(
+      'packs',
+      'compile',
+      '--agent',
+      'reader',
+      '--packs',
+      PACKS,
+      '--key',
+      'kms:alias/charter-manifest',
+      '--out',
+      out,
+      '--json',
+    );
     expect(r.code, r.out + r.err).toBe(0);
     const targets = kms.requests.map((q) => q.headers['x-amz-target']);
     expect(targets).toEqual(['TrentService.GetPublicKey', 'TrentService.Sign']);

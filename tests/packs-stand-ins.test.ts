@@ -27,7 +27,8 @@ const CONFIG_STAND_IN = `
     appliesTo { principal: Charter::Agent, resource: Charter::Tenant, context: Context };
 }
 `;
-const NO_CONFIG_WRITES = '@id("base.no-config-writes")\nforbid (principal, action in Charter::Action::"category:config-write", resource);\n';
+const NO_CONFIG_WRITES =
+  '@id("base.no-config-writes")\nforbid (principal, action in Charter::Action::"category:config-write", resource);\n';
 const CONFIG_TEST = `tests:
   - { name: config write with two approvers, tenant: acme, tool: update_config, approvers: [alice, bob], expect: deny, determining: [base.no-config-writes] }
 `;
@@ -55,16 +56,28 @@ describe('regression stand-ins', { timeout: 240_000 }, () => {
       packsWith({
         ...withConfigRule,
         'domain/shop/schema.cedarschema': (t) =>
-          t.replace(/}\s*$/, '  action set_shop_config in [Charter::Action::"tier:critical", Charter::Action::"category:config-write"] appliesTo { principal: Charter::Agent, resource: Charter::Tenant, context: Context };\n}\n'),
-        'domain/shop/tools.yaml': (t) => t + '  - { name: set_shop_config, tier: critical, description: Change the shop settings., resource: { tenant: true }, args: { type: object } }\n',
-        'intent/buyer/pack.yaml': (t) => t.replace('    - { name: close_shop, tier: critical }', '    - { name: close_shop, tier: critical }\n    - { name: set_shop_config, tier: critical }'),
-        'intent/buyer/policies/configure.cedar': () => '@id("buyer.configure")\npermit (principal == Charter::Agent::"buyer", action == Shop::Action::"set_shop_config", resource);\n',
+          t.replace(
+            /}\s*$/,
+            '  action set_shop_config in [Charter::Action::"tier:critical", Charter::Action::"category:config-write"] appliesTo { principal: Charter::Agent, resource: Charter::Tenant, context: Context };\n}\n',
+          ),
+        'domain/shop/tools.yaml': (t) =>
+          t +
+          '  - { name: set_shop_config, tier: critical, description: Change the shop settings., resource: { tenant: true }, args: { type: object } }\n',
+        'intent/buyer/pack.yaml': (t) =>
+          t.replace(
+            '    - { name: close_shop, tier: critical }',
+            '    - { name: close_shop, tier: critical }\n    - { name: set_shop_config, tier: critical }',
+          ),
+        'intent/buyer/policies/configure.cedar': () =>
+          '@id("buyer.configure")\npermit (principal == Charter::Agent::"buyer", action == Shop::Action::"set_shop_config", resource);\n',
       }),
     );
     const report = runPackTests(ws);
     expect(report.failures).toEqual([]);
     const cases = baseRegression(report.cases, 'base/tests/config.yaml');
-    expect(cases.map((c) => [c.set, c.tool, c.decision, c.determining])).toEqual([['buyer', 'set_shop_config', 'deny', ['base.no-config-writes']]]);
+    expect(cases.map((c) => [c.set, c.tool, c.decision, c.determining])).toEqual([
+      ['buyer', 'set_shop_config', 'deny', ['base.no-config-writes']],
+    ]);
   });
 
   it('a stand-in resource named in the arguments becomes an entity of its tenant, not a missing argument', () => {
@@ -77,7 +90,9 @@ describe('regression stand-ins', { timeout: 240_000 }, () => {
     const report = runPackTests(ws);
     expect(report.failures).toEqual([]);
     const cases = baseRegression(report.cases, 'base/tests/args.yaml');
-    expect(cases.map((c) => [c.set, c.tool, c.decision, c.determining, c.errors])).toEqual([['buyer', 'buy_item', 'deny', ['base.write-high-needs-approval'], []]]);
+    expect(cases.map((c) => [c.set, c.tool, c.decision, c.determining, c.errors])).toEqual([
+      ['buyer', 'buy_item', 'deny', ['base.write-high-needs-approval'], []],
+    ]);
   });
 
   it('shipped packs: the base config-write tests stay denied when the first supplier of a tenant is blocked', () => {
@@ -86,7 +101,9 @@ describe('regression stand-ins', { timeout: 240_000 }, () => {
     // first fixture supplier was not blocked. A blocked supplier sorting first must change nothing.
     const blocked =
       '  - { uid: \'Procurement::Supplier::"initech-sup-0-blocked"\', parents: [\'Charter::Tenant::"initech"\'], attrs: { name: Blocked Parts, approved: true, blocked: true, deliveryRegions: [US] } }\n';
-    const dir = shippedWith('domain/procurement/tests/fixtures.yaml', (t) => t.replace(/^(\s*- \{ uid: 'Procurement::Supplier::"initech-sup-1"'.*\n)/m, `$1${blocked}`));
+    const dir = shippedWith('domain/procurement/tests/fixtures.yaml', (t) =>
+      t.replace(/^(\s*- \{ uid: 'Procurement::Supplier::"initech-sup-1"'.*\n)/m, `$1${blocked}`),
+    );
     const ws = new Workspace(dir);
     const report = runPackTests(ws);
     expect(report.failures.map((f) => `${f.set} ${f.key}: ${f.decision} by [${f.determining.join(', ')}]`)).toEqual([]);

@@ -5,7 +5,14 @@ import type { AuditLog } from '../audit/index.js';
 import { ApprovalStore } from '../gateway/index.js';
 import type { ProcurementStackOptions, ReferenceWorld } from '../orchestrator/index.js';
 import { compileManifest, signManifest, verifyManifestEnvelope, Workspace, type VerifiedManifest } from '../policy-packs/index.js';
-import { addTrustedKeys, generateEd25519Key, loadPrivateKey, loadTrustedKeys, LocalKeySigner, type TrustedKeysFile } from '../signing/index.js';
+import {
+  addTrustedKeys,
+  generateEd25519Key,
+  loadPrivateKey,
+  loadTrustedKeys,
+  LocalKeySigner,
+  type TrustedKeysFile,
+} from '../signing/index.js';
 
 /** A Charter home for the procurement reference, made in process: signing keys and the eight verified manifests. */
 export interface ProcurementHome {

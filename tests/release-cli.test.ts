@@ -21,7 +21,11 @@ function charter(...args: string[]) {
 beforeAll(() => {
   expect(existsSync(CLI), 'run `npx tsc -p tsconfig.json` first: the CLI is tested as built').toBe(true);
   home = mkdtempSync(join(tmpdir(), 'charter-release-cli-'));
-  for (const [name, purpose] of [['manifest-signer', 'manifest'], ['release-signer', 'release-record'], ['audit', 'audit-checkpoint']]) {
+  for (const [name, purpose] of [
+    ['manifest-signer', 'manifest'],
+    ['release-signer', 'release-record'],
+    ['audit', 'audit-checkpoint'],
+  ]) {
     expect(charter('keys', 'generate', '--name', name!, '--purpose', purpose!).code).toBe(0);
   }
   manifest = join(home, 'manifests', 'spot-bidding.manifest.json');
@@ -74,9 +78,21 @@ describe('charter release', { timeout: 120_000 }, () => {
   it('the runtime refuses unreleased manifests; --all releases every compiled manifest and stg takes what dev released', () => {
     const unreleased = charter('negotiations', 'run', '--tenant', 'acme', '--sample', '0');
     expect(unreleased.code).toBe(1);
-    expect(unreleased.err).toMatch(/the runtime loads only released manifests: .*spot-bidding has no release in dev: refusing to load an unreleased manifest.*\(charter release promote --env dev --all\)/);
+    expect(unreleased.err).toMatch(
+      /the runtime loads only released manifests: .*spot-bidding has no release in dev: refusing to load an unreleased manifest.*\(charter release promote --env dev --all\)/,
+    );
 
-    const waiver = charter('release', 'approve', '--env', 'dev', '--all', '--key', join(home, 'keys', 'manifest-signer.key.pem'), '--waive', 'dependencies');
+    const waiver = charter(
+      'release',
+      'approve',
+      '--env',
+      'dev',
+      '--all',
+      '--key',
+      join(home, 'keys', 'manifest-signer.key.pem'),
+      '--waive',
+      'dependencies',
+    );
     expect(waiver.code).toBe(2);
     expect(waiver.err).toMatch(/a waiver needs its reason: give --note/);
     expect(charter('release', 'promote', '--env', 'dev', '--agent', 'spot-bidding', '--all').code).toBe(2);
@@ -84,9 +100,25 @@ describe('charter release', { timeout: 120_000 }, () => {
     const off = contentPath('release-gates', 'fixtures', 'gates-off');
     const dev = charter('release', 'promote', '--env', 'dev', '--all', '--gates', off, '--json');
     expect(dev.code, dev.err).toBe(0);
-    expect(JSON.parse(dev.out)).toMatchObject({ ok: true, environment: 'dev', results: [{ agent: 'spot-bidding', manifestDigest: expect.stringMatching(/^sha256:/) }] });
+    expect(JSON.parse(dev.out)).toMatchObject({
+      ok: true,
+      environment: 'dev',
+      results: [{ agent: 'spot-bidding', manifestDigest: expect.stringMatching(/^sha256:/) }],
+    });
     const stg = charter('release', 'check', '--env', 'stg', '--all', '--gates', off, '--json');
     expect(stg.code, stg.err).toBe(0);
-    expect(JSON.parse(stg.out)).toMatchObject({ ok: true, reports: [{ agent: 'spot-bidding', gates: [{ gate: 'promotion-order', status: 'pass' }, { gate: 'pack-versions', status: 'pass' }, ...Array(8).fill({ status: 'not-run', blocking: false })] }] });
+    expect(JSON.parse(stg.out)).toMatchObject({
+      ok: true,
+      reports: [
+        {
+          agent: 'spot-bidding',
+          gates: [
+            { gate: 'promotion-order', status: 'pass' },
+            { gate: 'pack-versions', status: 'pass' },
+            ...Array(8).fill({ status: 'not-run', blocking: false }),
+          ],
+        },
+      ],
+    });
   });
 });

@@ -5,10 +5,27 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { contentPath, packageRoot, readText, writeFileAtomic } from '../common/index.js';
-import { addTrustedKeys, canonicalJson, digestOf, generateEd25519Key, loadPrivateKey, loadTrustedKeys, LocalKeySigner, signEnvelope, type KeyPurpose } from '../signing/index.js';
+import {
+  addTrustedKeys,
+  canonicalJson,
+  digestOf,
+  generateEd25519Key,
+  loadPrivateKey,
+  loadTrustedKeys,
+  LocalKeySigner,
+  signEnvelope,
+  type KeyPurpose,
+} from '../signing/index.js';
 import { openAuditLog, queryAudit, type AuditLog } from '../audit/index.js';
 import { EVAL_REPORT_PAYLOAD_TYPE, EvalReport } from '../evals/index.js';
-import { compileManifest, envelopeText, loadVerifiedManifest, signManifest, Workspace, type VerifiedManifest } from '../policy-packs/index.js';
+import {
+  compileManifest,
+  envelopeText,
+  loadVerifiedManifest,
+  signManifest,
+  Workspace,
+  type VerifiedManifest,
+} from '../policy-packs/index.js';
 import { ApprovalStore, DecisionPath, EntityDirectory } from '../gateway/index.js';
 import { BedrockAgentCoreControlClient } from '@aws-sdk/client-bedrock-agentcore-control';
 import { startAgentCoreControl, type AgentCoreControlServer } from './servers/agentcore-control.js';
@@ -52,7 +69,8 @@ const signer = (name: string) => new LocalKeySigner(loadPrivateKey(keys[name]!))
 function packsWith(name: string, edits: Record<string, (text: string) => string>): string {
   const dir = join(home, 'packs', name);
   cpSync(FIXTURE_PACKS, dir, { recursive: true });
-  for (const [rel, edit] of Object.entries(edits)) writeFileSync(join(dir, rel), edit(existsSync(join(dir, rel)) ? readFileSync(join(dir, rel), 'utf8') : ''));
+  for (const [rel, edit] of Object.entries(edits))
+    writeFileSync(join(dir, rel), edit(existsSync(join(dir, rel)) ? readFileSync(join(dir, rel), 'utf8') : ''));
   return dir;
 }
 
@@ -76,7 +94,13 @@ async function evalReport(manifestDigest: string, lowerBound = 0.95, reportsHome
     kind: 'EvalReport',
     id: randomUUID(),
     suite: { name: 'tool-call-safety', description: 'tool-call safety decisions', digest: digestOf('suite'), repeats: 1 },
-    target: { id: 'gateway', spec: { kind: 'custom' }, manifestDigest, agent: AGENT, manifests: [{ agent: AGENT, digest: manifestDigest }] },
+    target: {
+      id: 'gateway',
+      spec: { kind: 'custom' },
+      manifestDigest,
+      agent: AGENT,
+      manifests: [{ agent: AGENT, digest: manifestDigest }],
+    },
     datasets: [{ ref: 'tool-call-safety@v1', digest: digestOf('dataset'), cases: 200 }],
     judge: null,
     engine: { charter: '0.1.0', promptfoo: '0.121.0' },
@@ -85,24 +109,82 @@ async function evalReport(manifestDigest: string, lowerBound = 0.95, reportsHome
     durationMs: 1,
     usage: { targetTokens: 0, judgeTokens: 0, costUsd: null, judgeCacheHits: 0 },
     metrics: [
-      { name: 'decision_accuracy', kind: 'rate', status: 'ok', method: 'wilson', n: 200, errors: 0, estimate: lowerBound + 0.02, low: lowerBound, high: 0.995, gating: true, note: null },
-      ...(judge ? [{ name: 'judge_score', kind: 'mean' as const, status: 'not-run' as const, method: null, n: 0, errors: 0, estimate: null, low: null, high: null, gating: false, note: 'no judge configured' }] : []),
+      {
+        name: 'decision_accuracy',
+        kind: 'rate',
+        status: 'ok',
+        method: 'wilson',
+        n: 200,
+        errors: 0,
+        estimate: lowerBound + 0.02,
+        low: lowerBound,
+        high: 0.995,
+        gating: true,
+        note: null,
+      },
+      ...(judge
+        ? [
+            {
+              name: 'judge_score',
+              kind: 'mean' as const,
+              status: 'not-run' as const,
+              method: null,
+              n: 0,
+              errors: 0,
+              estimate: null,
+              low: null,
+              high: null,
+              gating: false,
+              note: 'no judge configured',
+            },
+          ]
+        : []),
     ],
     thresholds: [
-      { metric: 'decision_accuracy', min: 0.9, bound: 'lower', source: 'manifest', observed: lowerBound, verdict: lowerBound >= 0.9 ? 'pass' : 'fail', reason: `95% lower bound ${lowerBound}` },
-      ...(judge ? [{ metric: 'judge_score', min: 0.8, bound: 'lower' as const, source: 'suite', observed: null, verdict: 'fail' as const, reason: 'metric not run (no judge configured)' }] : []),
+      {
+        metric: 'decision_accuracy',
+        min: 0.9,
+        bound: 'lower',
+        source: 'manifest',
+        observed: lowerBound,
+        verdict: lowerBound >= 0.9 ? 'pass' : 'fail',
+        reason: `95% lower bound ${lowerBound}`,
+      },
+      ...(judge
+        ? [
+            {
+              metric: 'judge_score',
+              min: 0.8,
+              bound: 'lower' as const,
+              source: 'suite',
+              observed: null,
+              verdict: 'fail' as const,
+              reason: 'metric not run (no judge configured)',
+            },
+          ]
+        : []),
     ],
     verdict: pass ? 'pass' : 'fail',
     baseline: null,
     cases: [],
   };
-  const envelope = await signEnvelope(EVAL_REPORT_PAYLOAD_TYPE, Buffer.from(canonicalJson(EvalReport.parse(report))), [signer('eval-signer')]);
+  const envelope = await signEnvelope(EVAL_REPORT_PAYLOAD_TYPE, Buffer.from(canonicalJson(EvalReport.parse(report))), [
+    signer('eval-signer'),
+  ]);
   const file = join(reportsHome, 'reports', 'tool-call-safety', `${now.replace(/[:.]/g, '-')}-${randomUUID().slice(0, 8)}.dsse.json`);
   writeFileAtomic(file, JSON.stringify(envelope, null, 2));
   return file;
 }
 
-const options = (extra: ReleaseOptions = {}): ReleaseOptions => ({ home, trustedKeysFile, gatesDir, testReport: TEST_REPORT, entitiesFile: ENTITIES, auditDir: join(home, 'audit'), ...extra });
+const options = (extra: ReleaseOptions = {}): ReleaseOptions => ({
+  home,
+  trustedKeysFile,
+  gatesDir,
+  testReport: TEST_REPORT,
+  entitiesFile: ENTITIES,
+  auditDir: join(home, 'audit'),
+  ...extra,
+});
 const write = () => ({ signer: signer('release-signer'), audit });
 const gate = (r: CheckReport, name: string) => r.gates.find((g) => g.gate === name)!;
 const approve = (env: string, m: VerifiedManifest & { file: string }, approver: string, acceptReplayFlips: string[] = []) =>
@@ -129,9 +211,13 @@ beforeAll(async () => {
   // definition failing closed on that is tested below).
   gatesDir = join(home, 'gates');
   cpSync(contentPath('release-gates', 'environments'), gatesDir, { recursive: true });
-  writeFileSync(join(gatesDir, 'prod.yaml'), readText(join(gatesDir, 'prod.yaml')).replace('dependencies: { enforcement: required', 'dependencies: { enforcement: advisory'));
+  writeFileSync(
+    join(gatesDir, 'prod.yaml'),
+    readText(join(gatesDir, 'prod.yaml')).replace('dependencies: { enforcement: required', 'dependencies: { enforcement: advisory'),
+  );
 
-  const threshold = (t: string) => t + '  evalThresholds:\n    - { suite: tool-call-safety, metric: decision_accuracy, min: 0.9, bound: lower }\n';
+  const threshold = (t: string) =>
+    t + '  evalThresholds:\n    - { suite: tool-call-safety, metric: decision_accuracy, min: 0.9, bound: lower }\n';
   const bump = (v: string) => (t: string) => t.replace('version: 1.0.0', `version: ${v}`);
   const v1Packs = packsWith('v1', { [`${INTENT}/pack.yaml`]: threshold });
   const v1 = await compile('v1', v1Packs);
@@ -140,7 +226,8 @@ beforeAll(async () => {
     packsWith('v2', {
       [`${INTENT}/pack.yaml`]: (t) => threshold(bump('1.1.0')(t)),
       [`${INTENT}/policies/spot-bidding.cedar`]: (t) =>
-        t + '\n@id("spot-bidding.no-terminate-for-initech")\nforbid (principal, action == Procurement::Action::"terminate_supplier", resource)\nwhen { context.tenant == Charter::Tenant::"initech" };\n',
+        t +
+        '\n@id("spot-bidding.no-terminate-for-initech")\nforbid (principal, action == Procurement::Action::"terminate_supplier", resource)\nwhen { context.tenant == Charter::Tenant::"initech" };\n',
     }),
     v1,
   );
@@ -148,7 +235,8 @@ beforeAll(async () => {
     'risky',
     packsWith('risky', {
       [`${INTENT}/pack.yaml`]: (t) => threshold(bump('1.2.0')(t)),
-      [`${INTENT}/policies/spot-bidding.cedar`]: (t) => t + '\n@id("spot-bidding.award-freely")\npermit (principal, action == Procurement::Action::"award_contract", resource);\n',
+      [`${INTENT}/policies/spot-bidding.cedar`]: (t) =>
+        t + '\n@id("spot-bidding.award-freely")\npermit (principal, action == Procurement::Action::"award_contract", resource);\n',
     }),
     v1,
   );
@@ -156,7 +244,9 @@ beforeAll(async () => {
     'base-changed',
     packsWith('base-changed', {
       'base/pack.yaml': bump('1.0.1'),
-      'base/policies/base.cedar': (t) => t + '\n@id("base.initech-no-critical")\nforbid (principal, action in Charter::Action::"tier:critical", resource)\nwhen { context.tenant == Charter::Tenant::"initech" };\n',
+      'base/policies/base.cedar': (t) =>
+        t +
+        '\n@id("base.initech-no-critical")\nforbid (principal, action in Charter::Action::"tier:critical", resource)\nwhen { context.tenant == Charter::Tenant::"initech" };\n',
       [`${INTENT}/pack.yaml`]: (t) => threshold(bump('1.3.0')(t)),
     }),
     v1,
@@ -175,7 +265,8 @@ beforeAll(async () => {
     packsWith('judged', {
       // v1's base content again, as a new version: base-changed (1.0.1) is what dev serves by then.
       'base/pack.yaml': bump('1.0.2'),
-      [`${INTENT}/pack.yaml`]: (t) => threshold(bump('1.4.0')(t)) + '    - { suite: tool-call-safety, metric: judge_score, min: 0.8, bound: lower }\n',
+      [`${INTENT}/pack.yaml`]: (t) =>
+        threshold(bump('1.4.0')(t)) + '    - { suite: tool-call-safety, metric: judge_score, min: 0.8, bound: lower }\n',
     }),
     v1,
   );
@@ -184,11 +275,21 @@ beforeAll(async () => {
 
   // Production traffic recorded by the gateway's decision path under v1.
   audit = await openAuditLog({ dir: join(home, 'audit'), signer: signer('audit'), origin: 'charter.test/release' });
-  const path = new DecisionPath({ manifests: [v1], data: EntityDirectory.load(ENTITIES), audit, approvals: new ApprovalStore(join(home, 'approvals')), trustedKeys: loadTrustedKeys(trustedKeysFile) });
+  const path = new DecisionPath({
+    manifests: [v1],
+    data: EntityDirectory.load(ENTITIES),
+    audit,
+    approvals: new ApprovalStore(join(home, 'approvals')),
+    trustedKeys: loadTrustedKeys(trustedKeysFile),
+  });
   const identity = (tenantId: string) => ({ principal: `buyer@${tenantId}.example`, tenantId, agentId: AGENT });
   const calls = [
     { tenant: 'acme', tool: 'list_suppliers', args: { tenant_id: 'acme' } },
-    { tenant: 'acme', tool: 'submit_bid', args: { tenant_id: 'acme', negotiationId: 'acme-n1', supplierId: 'acme-s1', amountCents: 1000, shippingCents: 100 } },
+    {
+      tenant: 'acme',
+      tool: 'submit_bid',
+      args: { tenant_id: 'acme', negotiationId: 'acme-n1', supplierId: 'acme-s1', amountCents: 1000, shippingCents: 100 },
+    },
     { tenant: 'acme', tool: 'award_contract', args: { tenant_id: 'acme', negotiationId: 'acme-n1', supplierId: 'acme-s1' } },
     { tenant: 'acme', tool: 'award_contract', args: { tenant_id: 'acme', negotiationId: 'globex-n1', supplierId: 'acme-s1' } },
     { tenant: 'globex', tool: 'list_suppliers', args: { tenant_id: 'globex' } },
@@ -207,14 +308,23 @@ describe('release gates: dev -> stg -> prod', () => {
     const v1 = manifests.v1!;
     const dev = await promote('dev', v1.file, { ...options(), ...write() });
     expect(dev.report.ok).toBe(true);
-    expect(dev.signed.record).toMatchObject({ action: 'promote', environment: 'dev', manifestDigest: v1.digest, replaces: null, promotedFrom: null });
+    expect(dev.signed.record).toMatchObject({
+      action: 'promote',
+      environment: 'dev',
+      manifestDigest: v1.digest,
+      replaces: null,
+      promotedFrom: null,
+    });
     expect(dev.signed.record.evalReports).toHaveLength(1);
 
     // stg takes the dev release; the canary shadows the recorded v1 traffic.
     const stgCandidate = candidateFromLowerEnvironment('stg', AGENT, { home, trustedKeysFile });
     const stg = await promote('stg', stgCandidate, { ...options(), ...write() });
     expect(stg.signed.record.promotedFrom).toEqual({ environment: 'dev', recordDigest: dev.signed.digest });
-    expect(gate(stg.report, 'canary')).toMatchObject({ status: 'pass', evidence: { requests: 5, flips: 0, baseline: 'recording-manifest' } });
+    expect(gate(stg.report, 'canary')).toMatchObject({
+      status: 'pass',
+      evidence: { requests: 5, flips: 0, baseline: 'recording-manifest' },
+    });
     // The bid's arguments are not in the trail: v1 cannot reproduce that allow, so it is not compared.
     expect(gate(stg.report, 'replay').evidence).toMatchObject({ records: 5, replayed: 5, reproduced: 4, unreproducible: 1 });
 
@@ -222,7 +332,9 @@ describe('release gates: dev -> stg -> prod', () => {
     await approve('prod', v1, 'developer');
     const refused = await checkRelease('prod', v1.file, options());
     expect(refused.ok).toBe(false);
-    expect(gate(refused, 'approval').reasons.join('\n')).toMatch(/1 distinct approver\(s\) required, 0 approved[\s\S]*developer does not hold the release approval right in prod/);
+    expect(gate(refused, 'approval').reasons.join('\n')).toMatch(
+      /1 distinct approver\(s\) required, 0 approved[\s\S]*developer does not hold the release approval right in prod/,
+    );
 
     await approve('prod', v1, 'release-approver-1');
     const prod = await promote('prod', v1.file, { ...options(), ...write() });
@@ -234,35 +346,60 @@ describe('release gates: dev -> stg -> prod', () => {
     expect(r.gates.find((g) => g.gate === 'dependencies')).toMatchObject({ enforcement: 'advisory', status: 'not-run' });
 
     // Verified from the store, and present in the audit trail as evidence linked to the manifest.
-    const stored = verifyReleaseRecord(JSON.parse(readFileSync(prod.recordFile, 'utf8')), loadTrustedKeys(trustedKeysFile), prod.recordFile);
+    const stored = verifyReleaseRecord(
+      JSON.parse(readFileSync(prod.recordFile, 'utf8')),
+      loadTrustedKeys(trustedKeysFile),
+      prod.recordFile,
+    );
     expect(stored.digest).toBe(prod.signed.digest);
     await audit.flush();
-    const evidence = (await queryAudit({ dir: join(home, 'audit'), kind: 'evidence' })).filter((e) => e.kind === 'evidence' && e.evidenceType === 'release-record');
-    expect(evidence.map((e) => (e.kind === 'evidence' ? e.digest : ''))).toEqual([dev.signed.digest, stg.signed.digest, prod.signed.digest]);
+    const evidence = (await queryAudit({ dir: join(home, 'audit'), kind: 'evidence' })).filter(
+      (e) => e.kind === 'evidence' && e.evidenceType === 'release-record',
+    );
+    expect(evidence.map((e) => (e.kind === 'evidence' ? e.digest : ''))).toEqual([
+      dev.signed.digest,
+      stg.signed.digest,
+      prod.signed.digest,
+    ]);
     expect(loadReleasedManifest('prod', AGENT, { home, trustedKeysFile }).digest).toBe(v1.digest);
   });
 
   it('refuses to skip an environment', async () => {
     const r = await checkRelease('stg', manifests.v2!.file, options());
     expect(gate(r, 'promotion-order')).toMatchObject({ status: 'fail', blocking: true });
-    expect(gate(r, 'promotion-order').reasons[0]).toMatch(/stg needs a dev release of manifest sha256:\w+; dev's current release is sha256:/);
+    expect(gate(r, 'promotion-order').reasons[0]).toMatch(
+      /stg needs a dev release of manifest sha256:\w+; dev's current release is sha256:/,
+    );
   });
 
   it('refuses a pack whose content changed under the same version, or whose version goes back', async () => {
     const same = await checkRelease('dev', manifests['same-version']!.file, options());
     expect(gate(same, 'pack-versions')).toMatchObject({ status: 'fail', blocking: true });
-    expect(gate(same, 'pack-versions').reasons).toEqual([expect.stringMatching(/^pack spot-bidding 1\.0\.0 changed without a version bump \(layer digest sha256:\w+… -> sha256:\w+…\): raise 'version' in its pack\.yaml$/)]);
+    expect(gate(same, 'pack-versions').reasons).toEqual([
+      expect.stringMatching(
+        /^pack spot-bidding 1\.0\.0 changed without a version bump \(layer digest sha256:\w+… -> sha256:\w+…\): raise 'version' in its pack\.yaml$/,
+      ),
+    ]);
     const older = await checkRelease('dev', manifests.older!.file, options());
-    expect(gate(older, 'pack-versions').reasons).toEqual(['pack spot-bidding goes back from 1.0.0 to 0.9.0: a release moves versions forward (to go back, charter release rollback)']);
-    expect(gate(await checkRelease('dev', manifests.v2!.file, options()), 'pack-versions')).toMatchObject({ status: 'pass', summary: 'versions move forward: spot-bidding 1.0.0 -> 1.1.0' });
+    expect(gate(older, 'pack-versions').reasons).toEqual([
+      'pack spot-bidding goes back from 1.0.0 to 0.9.0: a release moves versions forward (to go back, charter release rollback)',
+    ]);
+    expect(gate(await checkRelease('dev', manifests.v2!.file, options()), 'pack-versions')).toMatchObject({
+      status: 'pass',
+      summary: 'versions move forward: spot-bidding 1.0.0 -> 1.1.0',
+    });
   });
 
   it('refuses a candidate whose eval report belongs to another manifest, saying so', async () => {
     const other = await evalReport(manifests.v1!.digest);
     const r = await checkRelease('dev', manifests.v2!.file, options({ evalReports: [other] }));
     expect(r.ok).toBe(false);
-    expect(gate(r, 'evals').reasons[0]).toBe(`${other}: eval report belongs to manifest ${manifests.v1!.digest}, not the candidate ${manifests.v2!.digest}`);
-    await expect(promote('dev', manifests.v2!.file, { ...options({ evalReports: [other] }), ...write() })).rejects.toThrow(/refused: evals fail \(.*belongs to manifest/);
+    expect(gate(r, 'evals').reasons[0]).toBe(
+      `${other}: eval report belongs to manifest ${manifests.v1!.digest}, not the candidate ${manifests.v2!.digest}`,
+    );
+    await expect(promote('dev', manifests.v2!.file, { ...options({ evalReports: [other] }), ...write() })).rejects.toThrow(
+      /refused: evals fail \(.*belongs to manifest/,
+    );
   });
 
   it('refuses a candidate whose eval metrics miss the manifest threshold', async () => {
@@ -271,7 +408,9 @@ describe('release gates: dev -> stg -> prod', () => {
     cpSync(join(home, 'keys'), join(lowHome, 'keys'), { recursive: true });
     const low = await evalReport(manifests.v2!.digest, 0.8, lowHome);
     const r = await checkRelease('dev', manifests.v2!.file, { ...rest, home: lowHome, trustedKeysFile, evalReports: [low] });
-    expect(gate(r, 'evals').reasons.join('\n')).toMatch(/tool-call-safety\/decision_accuracy >= 0\.9 \(lower\): 95% lower bound 0\.8000 < 0\.9/);
+    expect(gate(r, 'evals').reasons.join('\n')).toMatch(
+      /tool-call-safety\/decision_accuracy >= 0\.9 \(lower\): 95% lower bound 0\.8000 < 0\.9/,
+    );
     rmSync(lowHome, { recursive: true, force: true });
   });
 
@@ -286,10 +425,20 @@ describe('release gates: dev -> stg -> prod', () => {
     expect(loadReleasedManifest('prod', AGENT, { home, trustedKeysFile }).digest).toBe(v2.digest);
 
     const back = await rollback('prod', AGENT, { home, trustedKeysFile, ...write(), reason: 'incident 42: award latency' });
-    expect(back.signed.record).toMatchObject({ action: 'rollback', manifestDigest: manifests.v1!.digest, replaces: v2.digest, previousRecordDigest: prod.signed.digest, reason: 'incident 42: award latency' });
+    expect(back.signed.record).toMatchObject({
+      action: 'rollback',
+      manifestDigest: manifests.v1!.digest,
+      replaces: v2.digest,
+      previousRecordDigest: prod.signed.digest,
+      reason: 'incident 42: award latency',
+    });
     expect(loadReleasedManifest('prod', AGENT, { home, trustedKeysFile }).digest).toBe(manifests.v1!.digest);
-    expect(() => verifyReleasedManifestFile('prod', v2.file, { home, trustedKeysFile })).toThrow(/is not the current prod release of spot-bidding/);
-    await expect(rollback('prod', AGENT, { home, trustedKeysFile, ...write(), reason: 'again' })).rejects.toThrow(/no earlier release to roll back to/);
+    expect(() => verifyReleasedManifestFile('prod', v2.file, { home, trustedKeysFile })).toThrow(
+      /is not the current prod release of spot-bidding/,
+    );
+    await expect(rollback('prod', AGENT, { home, trustedKeysFile, ...write(), reason: 'again' })).rejects.toThrow(
+      /no earlier release to roll back to/,
+    );
   });
 
   it('refuses a base pack change in prod with one approver, and takes it with two', async () => {
@@ -317,7 +466,9 @@ describe('release gates: dev -> stg -> prod', () => {
     const replay = gate(r, 'replay');
     expect(replay).toMatchObject({ status: 'fail', blocking: true });
     expect(replay.reasons).toHaveLength(1);
-    expect(replay.reasons[0]).toMatch(/^deny -> allow flip on write-high tool award_contract \(acme, Procurement::Negotiation::"acme-n1", record [0-9a-f-]+\) by spot-bidding\.award-freely: not approved$/);
+    expect(replay.reasons[0]).toMatch(
+      /^deny -> allow flip on write-high tool award_contract \(acme, Procurement::Negotiation::"acme-n1", record [0-9a-f-]+\) by spot-bidding\.award-freely: not approved$/,
+    );
     expect(replay.evidence).toMatchObject({ flips: { denyToAllow: 1, allowToDeny: 0 } });
     // The static check sees the same permit.
     expect(gate(r, 'cedar').reasons[0]).toMatch(/spot-bidding\.award-freely .*permit with no condition on award_contract \(write-high\)/);
@@ -336,13 +487,42 @@ describe('release gates: dev -> stg -> prod', () => {
     expect(deps.enforcement).toBe('required');
     if (deps.status !== 'not-run') return expect(deps.evidence).toHaveProperty('counts');
     // prod serves the base-changed manifest, so v2 changes the base back: a waiver, like the release, needs two approvers.
-    expect(deps).toMatchObject({ blocking: true, waiver: null, reasons: expect.arrayContaining([expect.stringMatching(/^not checked and not waived: dependencies \(0\/2 approver waiver\(s\); charter release approve --waive dependencies/)]) });
-    const waive = (approver: string) => approveRelease('prod', manifests.v2!.file, { home, trustedKeysFile, signer: signer(approver), waivers: [{ check: 'dependencies', reason: 'advisory endpoint refuses (405); audited upstream' }] });
+    expect(deps).toMatchObject({
+      blocking: true,
+      waiver: null,
+      reasons: expect.arrayContaining([
+        expect.stringMatching(
+          /^not checked and not waived: dependencies \(0\/2 approver waiver\(s\); charter release approve --waive dependencies/,
+        ),
+      ]),
+    });
+    const waive = (approver: string) =>
+      approveRelease('prod', manifests.v2!.file, {
+        home,
+        trustedKeysFile,
+        signer: signer(approver),
+        waivers: [{ check: 'dependencies', reason: 'advisory endpoint refuses (405); audited upstream' }],
+      });
     await waive('release-approver-1');
     expect(gate(await checkRelease('prod', manifests.v2!.file, rest), 'dependencies').blocking).toBe(true);
     await waive('release-approver-2');
     const waived = gate(await checkRelease('prod', manifests.v2!.file, rest), 'dependencies');
-    expect(waived).toMatchObject({ status: 'not-run', blocking: false, waiver: { approvers: ['release-approver-1', 'release-approver-2'], items: [{ check: 'dependencies', reasons: ['release-approver-1: advisory endpoint refuses (405); audited upstream', 'release-approver-2: advisory endpoint refuses (405); audited upstream'] }] } });
+    expect(waived).toMatchObject({
+      status: 'not-run',
+      blocking: false,
+      waiver: {
+        approvers: ['release-approver-1', 'release-approver-2'],
+        items: [
+          {
+            check: 'dependencies',
+            reasons: [
+              'release-approver-1: advisory endpoint refuses (405); audited upstream',
+              'release-approver-2: advisory endpoint refuses (405); audited upstream',
+            ],
+          },
+        ],
+      },
+    });
   });
 
   it('holds a candidate whose judge metric was not measured until an entitled approver waives that metric by name', async () => {
@@ -355,7 +535,8 @@ describe('release gates: dev -> stg -> prod', () => {
       'not checked and not waived: evals:tool-call-safety/judge_score (0/2 approver waiver(s); charter release approve --waive evals:tool-call-safety/judge_score --note <why>)',
     ]);
     // Waivers by someone without the release right, or of another item, count for nothing.
-    const waive = (approver: string, check: string, reason: string) => approveRelease('dev', m.file, { home, trustedKeysFile, signer: signer(approver), waivers: [{ check, reason }] });
+    const waive = (approver: string, check: string, reason: string) =>
+      approveRelease('dev', m.file, { home, trustedKeysFile, signer: signer(approver), waivers: [{ check, reason }] });
     await waive('developer', 'evals:tool-call-safety/judge_score', 'no model on my laptop');
     await waive('release-approver-1', 'evals:tool-call-safety/decision_accuracy', 'wrong item');
     await waive('release-approver-1', 'evals:tool-call-safety/judge_score', 'offline: no judge model; judged before stg');
@@ -364,7 +545,15 @@ describe('release gates: dev -> stg -> prod', () => {
     const dev = await promote('dev', m.file, { ...options(), ...write() });
     expect(dev.signed.record.gates.find((g) => g.gate === 'evals')).toMatchObject({
       status: 'not-run',
-      waiver: { approvers: ['release-approver-1', 'release-approver-2'], items: [{ check: 'evals:tool-call-safety/judge_score', reasons: ['release-approver-1: offline: no judge model; judged before stg', 'release-approver-2: agreed'] }] },
+      waiver: {
+        approvers: ['release-approver-1', 'release-approver-2'],
+        items: [
+          {
+            check: 'evals:tool-call-safety/judge_score',
+            reasons: ['release-approver-1: offline: no judge model; judged before stg', 'release-approver-2: agreed'],
+          },
+        ],
+      },
     });
     expect([...new Set(dev.signed.record.approvals.map((a) => a.approver))].sort()).toEqual(['release-approver-1', 'release-approver-2']);
   });
@@ -373,7 +562,15 @@ describe('release gates: dev -> stg -> prod', () => {
     const m = manifests.judged!;
     const lowHome = mkdtempSync(join(tmpdir(), 'charter-release-low-'));
     const low = await evalReport(m.digest, 0.8, lowHome, true);
-    await approveRelease('stg', m.file, { home, trustedKeysFile, signer: signer('release-approver-1'), waivers: [{ check: 'evals:tool-call-safety/decision_accuracy', reason: 'ship it' }, { check: 'evals:tool-call-safety/judge_score', reason: 'no model' }] });
+    await approveRelease('stg', m.file, {
+      home,
+      trustedKeysFile,
+      signer: signer('release-approver-1'),
+      waivers: [
+        { check: 'evals:tool-call-safety/decision_accuracy', reason: 'ship it' },
+        { check: 'evals:tool-call-safety/judge_score', reason: 'no model' },
+      ],
+    });
     const evals = gate(await checkRelease('stg', m.file, options({ evalReports: [low] })), 'evals');
     expect(evals).toMatchObject({ status: 'fail', blocking: true, waiver: null });
     expect(evals.reasons.join('\n')).toMatch(/tool-call-safety\/decision_accuracy >= 0\.9 \(lower\): 95% lower bound 0\.8/);
@@ -392,9 +589,19 @@ describe('deploy: AgentCore through the real SDK against the local control plane
     targetName: 'charter',
     mode: 'ENFORCE' as const,
   };
-  const env = { AWS_ENDPOINT_URL_BEDROCK_AGENTCORE_CONTROL: '', AWS_REGION: 'us-east-1', AWS_ACCESS_KEY_ID: 'AKIALOCALTEST0000000', AWS_SECRET_ACCESS_KEY: 'local-test-secret' };
+  const env = {
+    AWS_ENDPOINT_URL_BEDROCK_AGENTCORE_CONTROL: '',
+    AWS_REGION: 'us-east-1',
+    AWS_ACCESS_KEY_ID: 'AKIALOCALTEST0000000',
+    AWS_SECRET_ACCESS_KEY: 'local-test-secret',
+  };
   const at = { home: '', trustedKeysFile: '', pollMs: 10 };
-  const client = () => new BedrockAgentCoreControlClient({ endpoint: server.endpoint, region: 'us-east-1', credentials: { accessKeyId: env.AWS_ACCESS_KEY_ID, secretAccessKey: env.AWS_SECRET_ACCESS_KEY } });
+  const client = () =>
+    new BedrockAgentCoreControlClient({
+      endpoint: server.endpoint,
+      region: 'us-east-1',
+      credentials: { accessKeyId: env.AWS_ACCESS_KEY_ID, secretAccessKey: env.AWS_SECRET_ACCESS_KEY },
+    });
 
   beforeAll(async () => {
     // A page size of 2 makes every list call page.
@@ -419,20 +626,42 @@ describe('deploy: AgentCore through the real SDK against the local control plane
     const { deployment: d } = await deployRelease('prod', AGENT, settings, at);
     expect([d.policyEngine.action, d.gateway.action, d.runtime.action]).toEqual(['created', 'created', 'created']);
     expect(d.policies.map((p) => p.action)).toEqual(released.manifest.tools.map(() => 'created'));
-    expect(server.state.gateways.get(d.gateway.id)).toMatchObject({ policyEngineConfiguration: { arn: d.policyEngine.arn, mode: 'ENFORCE' }, authorizerType: 'CUSTOM_JWT' });
-    const statements = [...server.state.policies.get(d.policyEngine.id)!.values()].map((p) => (p.definition as { cedar: { statement: string } }).cedar.statement);
+    expect(server.state.gateways.get(d.gateway.id)).toMatchObject({
+      policyEngineConfiguration: { arn: d.policyEngine.arn, mode: 'ENFORCE' },
+      authorizerType: 'CUSTOM_JWT',
+    });
+    const statements = [...server.state.policies.get(d.policyEngine.id)!.values()].map(
+      (p) => (p.definition as { cedar: { statement: string } }).cedar.statement,
+    );
     expect(statements).toHaveLength(released.manifest.tools.length);
-    expect(statements.find((t) => t.includes('AgentCore::Action::"charter___award_contract"'))).toContain(`resource == AgentCore::Gateway::"${d.gateway.arn}"`);
+    expect(statements.find((t) => t.includes('AgentCore::Action::"charter___award_contract"'))).toContain(
+      `resource == AgentCore::Gateway::"${d.gateway.arn}"`,
+    );
     expect(server.state.runtimes.get(d.runtime.id)).toMatchObject({
-      agentRuntimeArtifact: { containerConfiguration: { containerUri: '123456789012.dkr.ecr.us-east-1.amazonaws.com/charter/spot-bidding:1.0.0' } },
-      environmentVariables: { CHARTER_ENVIRONMENT: 'prod', CHARTER_MANIFEST_DIGEST: released.digest, CHARTER_RELEASE_RECORD_DIGEST: released.record.digest },
+      agentRuntimeArtifact: {
+        containerConfiguration: { containerUri: '123456789012.dkr.ecr.us-east-1.amazonaws.com/charter/spot-bidding:1.0.0' },
+      },
+      environmentVariables: {
+        CHARTER_ENVIRONMENT: 'prod',
+        CHARTER_MANIFEST_DIGEST: released.digest,
+        CHARTER_RELEASE_RECORD_DIGEST: released.record.digest,
+      },
     });
 
     const before = server.requests.length;
     const again = await deployRelease('prod', AGENT, settings, at);
-    expect([again.deployment.policyEngine.action, again.deployment.gateway.action, again.deployment.runtime.action, ...again.deployment.policies.map((p) => p.action)].every((a) => a === 'unchanged')).toBe(true);
+    expect(
+      [
+        again.deployment.policyEngine.action,
+        again.deployment.gateway.action,
+        again.deployment.runtime.action,
+        ...again.deployment.policies.map((p) => p.action),
+      ].every((a) => a === 'unchanged'),
+    ).toBe(true);
     // ListAgentRuntimes is a POST; nothing else may write.
-    expect(server.requests.slice(before).filter((r) => r.method !== 'GET' && !(r.method === 'POST' && r.path === '/runtimes/'))).toEqual([]);
+    expect(server.requests.slice(before).filter((r) => r.method !== 'GET' && !(r.method === 'POST' && r.path === '/runtimes/'))).toEqual(
+      [],
+    );
   });
 
   it('after a rollback, a redeploy moves the runtime and the policies to the new current release', async () => {
@@ -440,7 +669,10 @@ describe('deploy: AgentCore through the real SDK against the local control plane
     const { deployment: d } = await deployRelease('prod', AGENT, settings, at);
     expect(d.runtime).toMatchObject({ action: 'updated', version: '2' });
     expect(d.policies.every((p) => p.action === 'updated')).toBe(true);
-    expect(server.state.runtimes.get(d.runtime.id)!.environmentVariables).toMatchObject({ CHARTER_MANIFEST_DIGEST: back.signed.record.manifestDigest, CHARTER_RELEASE_RECORD_DIGEST: back.signed.digest });
+    expect(server.state.runtimes.get(d.runtime.id)!.environmentVariables).toMatchObject({
+      CHARTER_MANIFEST_DIGEST: back.signed.record.manifestDigest,
+      CHARTER_RELEASE_RECORD_DIGEST: back.signed.digest,
+    });
   });
 
   it('removes the policy of a tool the manifest no longer has', async () => {
@@ -451,16 +683,26 @@ describe('deploy: AgentCore through the real SDK against the local control plane
 
   it('reports a policy the service rejects with its reasons, and refuses an agent with no release', async () => {
     const plan = planAgentCore(loadReleasedManifest('prod', AGENT, at), 'prod', settings);
-    const foreign = { name: 'charter_spot_bidding_foreign', description: 'not in the gateway schema', statement: () => 'permit (principal, action == Charter::Action::"tier:read", resource);' };
-    await expect(deployToAgentCore({ ...plan, policies: [foreign] }, client(), { pollMs: 10 })).rejects.toThrow(/policy charter_spot_bidding_foreign is CREATE_FAILED: entity type Charter::Action is not in the gateway's schema/);
-    await expect(deployRelease('prod', 'kraljic-classifier', settings, at)).rejects.toThrow(/kraljic-classifier has no release in prod: refusing to load an unreleased manifest/);
+    const foreign = {
+      name: 'charter_spot_bidding_foreign',
+      description: 'not in the gateway schema',
+      statement: () => 'permit (principal, action == Charter::Action::"tier:read", resource);',
+    };
+    await expect(deployToAgentCore({ ...plan, policies: [foreign] }, client(), { pollMs: 10 })).rejects.toThrow(
+      /policy charter_spot_bidding_foreign is CREATE_FAILED: entity type Charter::Action is not in the gateway's schema/,
+    );
+    await expect(deployRelease('prod', 'kraljic-classifier', settings, at)).rejects.toThrow(
+      /kraljic-classifier has no release in prod: refusing to load an unreleased manifest/,
+    );
   });
 
   it('deploys, reports status and emits Terraform through the built CLI', async () => {
     // Asynchronous: the control-plane server runs in this process and must keep answering.
     const cli = (...args: string[]) =>
       new Promise<{ status: number | null; stdout: string; stderr: string }>((resolve) => {
-        const child = spawn(process.execPath, [join(packageRoot, 'dist', 'cli', 'main.js'), ...args], { env: { ...process.env, CHARTER_HOME: home } });
+        const child = spawn(process.execPath, [join(packageRoot, 'dist', 'cli', 'main.js'), ...args], {
+          env: { ...process.env, CHARTER_HOME: home },
+        });
         let stdout = '';
         let stderr = '';
         child.stdout.on('data', (d: Buffer) => (stdout += d.toString()));
@@ -470,7 +712,10 @@ describe('deploy: AgentCore through the real SDK against the local control plane
     const aws = ['--role-arn', settings.roleArn, '--container-uri', settings.containerUri, '--discovery-url', settings.discoveryUrl];
     const deployed = await cli('release', 'deploy', '--env', 'prod', '--agent', AGENT, ...aws, '--json');
     expect(deployed.status, deployed.stderr).toBe(0);
-    const out = JSON.parse(deployed.stdout) as { manifestDigest: string; deployment: { policies: Array<{ action: string }>; runtime: { action: string } } };
+    const out = JSON.parse(deployed.stdout) as {
+      manifestDigest: string;
+      deployment: { policies: Array<{ action: string }>; runtime: { action: string } };
+    };
     expect(out.manifestDigest).toBe(loadReleasedManifest('prod', AGENT, at).digest);
     // The policy removed two tests ago comes back, the rejected foreign one (this agent's prefix,
     // not in the plan) is removed, everything else is already in place.
@@ -479,7 +724,11 @@ describe('deploy: AgentCore through the real SDK against the local control plane
     const again = JSON.parse((await cli('release', 'deploy', '--env', 'prod', '--agent', AGENT, ...aws, '--json')).stdout) as typeof out;
     expect([again.deployment.runtime.action, ...again.deployment.policies.map((p) => p.action)].every((a) => a === 'unchanged')).toBe(true);
     const status = await cli('release', 'status', '--env', 'prod', '--json');
-    expect(JSON.parse(status.stdout)).toMatchObject({ ok: true, environment: 'prod', releases: [{ agent: AGENT, action: 'rollback', manifestDigest: out.manifestDigest }] });
+    expect(JSON.parse(status.stdout)).toMatchObject({
+      ok: true,
+      environment: 'prod',
+      releases: [{ agent: AGENT, action: 'rollback', manifestDigest: out.manifestDigest }],
+    });
     const tf = await cli('release', 'terraform', '--env', 'prod', ...aws, '--mode', 'LOG_ONLY');
     expect(tf.status).toBe(0);
     expect(tf.stdout).toContain('mode = "LOG_ONLY"');
@@ -507,7 +756,10 @@ describe('the release history is verified before anything is loaded', () => {
     cpSync(home, dir, { recursive: true });
     return { home: dir, trustedKeysFile: join(dir, 'keys', 'trusted-keys.json'), records: join(dir, 'releases', 'prod', AGENT, 'records') };
   };
-  const files = (dir: string) => readdirSync(dir).sort().map((f) => join(dir, f));
+  const files = (dir: string) =>
+    readdirSync(dir)
+      .sort()
+      .map((f) => join(dir, f));
 
   it('refuses a record whose payload was changed', () => {
     const c = copy();
@@ -524,11 +776,15 @@ describe('the release history is verified before anything is loaded', () => {
   it('refuses a history with a record removed, and a released manifest swapped for another', () => {
     const c = copy();
     rmSync(files(c.records)[1]!);
-    expect(() => loadReleasedManifest('prod', AGENT, c)).toThrow(/release history of spot-bidding in prod is broken: \d+ record\(s\) are not on the chain/);
+    expect(() => loadReleasedManifest('prod', AGENT, c)).toThrow(
+      /release history of spot-bidding in prod is broken: \d+ record\(s\) are not on the chain/,
+    );
     const d = copy();
     const current = loadReleasedManifest('prod', AGENT, d);
     cpSync(manifests.risky!.file, current.file);
-    expect(() => loadReleasedManifest('prod', AGENT, d)).toThrow(/released manifest has digest sha256:\w+, the release record names sha256:/);
+    expect(() => loadReleasedManifest('prod', AGENT, d)).toThrow(
+      /released manifest has digest sha256:\w+, the release record names sha256:/,
+    );
     rmSync(c.home, { recursive: true, force: true });
     rmSync(d.home, { recursive: true, force: true });
   });

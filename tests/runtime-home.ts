@@ -11,7 +11,11 @@ const CLI = contentPath('dist', 'cli', 'main.js');
  */
 export function prepareRuntimeHome(home: string, envs: Array<'dev' | 'stg' | 'prod'> = ['dev']): void {
   const steps = [
-    ...[['manifest-signer', 'manifest'], ['audit', 'audit-checkpoint'], ['release-signer', 'release-record']].map(([name, purpose]) => ['keys', 'generate', '--name', name!, '--purpose', purpose!]),
+    ...[
+      ['manifest-signer', 'manifest'],
+      ['audit', 'audit-checkpoint'],
+      ['release-signer', 'release-record'],
+    ].map(([name, purpose]) => ['keys', 'generate', '--name', name!, '--purpose', purpose!]),
     ['packs', 'compile', '--all'],
     ...envs.map((env) => ['release', 'promote', '--env', env, '--all', '--gates', contentPath('release-gates', 'fixtures', 'gates-off')]),
   ];

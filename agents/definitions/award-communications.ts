@@ -32,13 +32,21 @@ export const awardCommunications: AgentDefinition<z.infer<typeof AwardRequest>, 
   input: AwardRequest,
   async run(input, ctx) {
     const ref = negotiationRef(ctx, input.negotiationId);
-    const { lines } = parseAnswer(z.object({ lines: z.array(Line) }), 'get_negotiation', await ctx.tools.call('get_negotiation', { negotiationId: ref }));
+    const { lines } = parseAnswer(
+      z.object({ lines: z.array(Line) }),
+      'get_negotiation',
+      await ctx.tools.call('get_negotiation', { negotiationId: ref }),
+    );
     const { bids } = await readBids(ctx, ref);
     const winner = bids.find((b) => b.bidId === input.bidId);
     if (!winner) throw new Error(`bid ${input.bidId} is not a bid of negotiation ${ref}`);
     const names = new Map<string, string>();
     for (const supplierId of new Set(bids.map((b) => b.supplierId))) {
-      const profile = parseAnswer(SupplierProfile, 'get_supplier_profile', await ctx.tools.call('get_supplier_profile', { supplierId: entityRef(ctx.tenantId, supplierId) }));
+      const profile = parseAnswer(
+        SupplierProfile,
+        'get_supplier_profile',
+        await ctx.tools.call('get_supplier_profile', { supplierId: entityRef(ctx.tenantId, supplierId) }),
+      );
       names.set(supplierId, profile.name);
     }
     const award = issueAwards({
@@ -52,7 +60,9 @@ export const awardCommunications: AgentDefinition<z.infer<typeof AwardRequest>, 
         supplierId: winner.supplierId,
         supplierName: names.get(winner.supplierId)!,
       })),
-      unsuccessfulSuppliers: [...names].filter(([id]) => id !== winner.supplierId).map(([supplierId, supplierName]) => ({ supplierId, supplierName })),
+      unsuccessfulSuppliers: [...names]
+        .filter(([id]) => id !== winner.supplierId)
+        .map(([supplierId, supplierName]) => ({ supplierId, supplierName })),
     });
     const purchaseOrders: Array<PurchaseOrder & { purchaseOrderId: string }> = [];
     for (const po of award.purchaseOrders) {
@@ -61,10 +71,20 @@ export const awardCommunications: AgentDefinition<z.infer<typeof AwardRequest>, 
       purchaseOrders.push({ ...po, purchaseOrderId: issued.purchaseOrderId });
     }
     for (const letter of award.communications) {
-      await ctx.tools.call('send_supplier_notification', { negotiationId: ref, supplierId: entityRef(ctx.tenantId, letter.supplierId), template: letter.kind, message: letter.body });
+      await ctx.tools.call('send_supplier_notification', {
+        negotiationId: ref,
+        supplierId: entityRef(ctx.tenantId, letter.supplierId),
+        template: letter.kind,
+        message: letter.body,
+      });
     }
     const facts = { purchaseOrders: purchaseOrders.map((p) => p.poNumber), notified: award.communications.length };
-    const why = await explain(ctx, 'Write a one-paragraph award note for the negotiation file.', facts, `issued ${purchaseOrders.length} purchase order(s), notified ${award.communications.length} supplier(s)`);
+    const why = await explain(
+      ctx,
+      'Write a one-paragraph award note for the negotiation file.',
+      facts,
+      `issued ${purchaseOrders.length} purchase order(s), notified ${award.communications.length} supplier(s)`,
+    );
     return { output: { purchaseOrders, notified: award.communications.length, note: why.text }, producedBy: why.producedBy };
   },
 };

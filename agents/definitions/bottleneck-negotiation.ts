@@ -21,15 +21,29 @@ export const bottleneckNegotiation: AgentDefinition<StrategyInput, StrategyOutpu
     const offers = await readBids(ctx, ref);
     if (offers.bids.length === 0) await flagZeroBids(ctx, ref, 'no supplier offered');
     const tco: Record<string, number> = {};
-    for (const b of offers.bids) tco[b.bidId] = parseAnswer(Tco, 'compute_tco', await ctx.tools.call('compute_tco', { bidId: b.bidId })).tcoCents;
+    for (const b of offers.bids)
+      tco[b.bidId] = parseAnswer(Tco, 'compute_tco', await ctx.tools.call('compute_tco', { bidId: b.bidId })).tcoCents;
     const ranked = [...offers.bids].sort((a, b) => tco[a.bidId]! - tco[b.bidId]! || a.bidId.localeCompare(b.bidId));
     const best = ranked[0];
     if (best) {
-      await ctx.tools.call('propose_terms', { bidId: best.bidId, amountCents: best.priceCents, termMonths: ctx.config.limits.maxProposalTermMonths, leadTimeDays: best.deliveryDays });
+      await ctx.tools.call('propose_terms', {
+        bidId: best.bidId,
+        amountCents: best.priceCents,
+        termMonths: ctx.config.limits.maxProposalTermMonths,
+        leadTimeDays: best.deliveryDays,
+      });
     }
     const bids = best ? ranked.filter((b) => tco[b.bidId]! <= tco[best.bidId]! * TCO_BAND) : [];
     const facts = { offers: offers.bids.length, kept: bids.length, tcoCents: tco, termsProposedTo: best?.supplierId ?? null };
-    const why = await explain(ctx, 'Summarise this bottleneck negotiation, focusing on supply security.', facts, `bottleneck: ${bids.length} of ${offers.bids.length} offer(s) within 25% of the best TCO`);
-    return { output: { bids, unreachable: offers.unreachable, rounds: 1, rationale: why.text, analysis: facts }, producedBy: why.producedBy };
+    const why = await explain(
+      ctx,
+      'Summarise this bottleneck negotiation, focusing on supply security.',
+      facts,
+      `bottleneck: ${bids.length} of ${offers.bids.length} offer(s) within 25% of the best TCO`,
+    );
+    return {
+      output: { bids, unreachable: offers.unreachable, rounds: 1, rationale: why.text, analysis: facts },
+      producedBy: why.producedBy,
+    };
   },
 };

@@ -35,8 +35,17 @@ export const complianceReview: AgentDefinition<z.infer<typeof ComplianceRequest>
     const ref = negotiationRef(ctx, input.negotiationId);
     const severity = SEVERITY[input.trigger];
     await ctx.tools.call('get_negotiation', { negotiationId: ref });
-    const why = await explain(ctx, 'Summarise for a compliance reviewer why this negotiation needs attention.', { trigger: input.trigger, ...input.details }, `negotiation ${input.negotiationId} requires attention: ${input.trigger.replaceAll('_', ' ')} ${JSON.stringify(input.details)}`);
-    const opened = await ctx.tools.call<{ caseId: string }>('record_compliance_finding', { negotiationId: ref, severity, finding: why.text.slice(0, 4000) });
+    const why = await explain(
+      ctx,
+      'Summarise for a compliance reviewer why this negotiation needs attention.',
+      { trigger: input.trigger, ...input.details },
+      `negotiation ${input.negotiationId} requires attention: ${input.trigger.replaceAll('_', ' ')} ${JSON.stringify(input.details)}`,
+    );
+    const opened = await ctx.tools.call<{ caseId: string }>('record_compliance_finding', {
+      negotiationId: ref,
+      severity,
+      finding: why.text.slice(0, 4000),
+    });
     return { output: { caseId: opened.caseId, severity, summary: why.text }, producedBy: why.producedBy };
   },
 };

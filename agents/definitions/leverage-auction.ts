@@ -1,7 +1,16 @@
 import type { AgentDefinition } from '../agent.js';
 import { QuoteRound, type QuotedBid } from '../procurement.js';
 import { explain } from './rationale.js';
-import { flagZeroBids, lowestTotal, NegotiationAnswer, negotiationRef, parseAnswer, readBids, StrategyInput, type StrategyOutput } from './strategy-input.js';
+import {
+  flagZeroBids,
+  lowestTotal,
+  NegotiationAnswer,
+  negotiationRef,
+  parseAnswer,
+  readBids,
+  StrategyInput,
+  type StrategyOutput,
+} from './strategy-input.js';
 
 /** Each round's reserve is this much below the best total so far. */
 const ROUND_STEP = 0.02;
@@ -29,7 +38,11 @@ export const leverageAuction: AgentDefinition<StrategyInput, StrategyOutput> = {
     for (let round = negotiation.round + 1; round <= maxRounds && !converged; round++) {
       const previous = bestByRound.at(-1);
       const reserve = previous === undefined ? negotiation.budgetCents : Math.floor(previous * (1 - ROUND_STEP));
-      current = parseAnswer(QuoteRound, 'open_auction_round', await ctx.tools.call('open_auction_round', { negotiationId: ref, round, amountCents: reserve }));
+      current = parseAnswer(
+        QuoteRound,
+        'open_auction_round',
+        await ctx.tools.call('open_auction_round', { negotiationId: ref, round, amountCents: reserve }),
+      );
       const best = lowestTotal(current.bids);
       if (best === undefined) break;
       converged = previous !== undefined && ((previous - best) / previous) * 100 < ctx.config.auction.convergencePct;
@@ -38,7 +51,15 @@ export const leverageAuction: AgentDefinition<StrategyInput, StrategyOutput> = {
     const bids: QuotedBid[] = current.bids;
     if (bids.length === 0) await flagZeroBids(ctx, ref, `auction round ${bestByRound.length + 1} drew no bid`);
     const facts = { rounds: bestByRound.length, bestTotalByRound: bestByRound, converged, bidders: bids.length };
-    const why = await explain(ctx, 'Summarise this reverse auction for the buyer.', facts, `auction: ${bestByRound.length} round(s), best totals ${bestByRound.join(' -> ')}${converged ? ', converged' : ''}`);
-    return { output: { bids, unreachable: current.unreachable, rounds: bestByRound.length, rationale: why.text, analysis: facts }, producedBy: why.producedBy };
+    const why = await explain(
+      ctx,
+      'Summarise this reverse auction for the buyer.',
+      facts,
+      `auction: ${bestByRound.length} round(s), best totals ${bestByRound.join(' -> ')}${converged ? ', converged' : ''}`,
+    );
+    return {
+      output: { bids, unreachable: current.unreachable, rounds: bestByRound.length, rationale: why.text, analysis: facts },
+      producedBy: why.producedBy,
+    };
   },
 };

@@ -1,7 +1,15 @@
 import type { AgentDefinition } from '../agent.js';
 import { QuoteRound } from '../procurement.js';
 import { explain } from './rationale.js';
-import { eligibleSuppliers, flagZeroBids, lowestTotal, negotiationRef, parseAnswer, StrategyInput, type StrategyOutput } from './strategy-input.js';
+import {
+  eligibleSuppliers,
+  flagZeroBids,
+  lowestTotal,
+  negotiationRef,
+  parseAnswer,
+  StrategyInput,
+  type StrategyOutput,
+} from './strategy-input.js';
 
 /** Spot bids close well inside the seed's 24 h. */
 const DEADLINE_HOURS = 12;
@@ -28,8 +36,22 @@ export const spotBidding: AgentDefinition<StrategyInput, StrategyOutput> = {
     });
     const round = parseAnswer(QuoteRound, 'solicit_spot_bids', answer);
     if (round.bids.length === 0) await flagZeroBids(ctx, ref, `no bid from ${pool.length} solicited supplier(s)`);
-    const facts = { solicited: pool.length, ceilingCents: ceiling, bids: round.bids.length, unreachable: round.unreachable.length, lowestTotalCents: lowestTotal(round.bids) ?? null };
-    const why = await explain(ctx, 'Summarise this spot-bid round for the buyer.', facts, `spot round: ${round.bids.length} bid(s) from ${pool.length} supplier(s) under ${ceiling} cents, ${round.unreachable.length} unreachable`);
-    return { output: { bids: round.bids, unreachable: round.unreachable, rounds: 1, rationale: why.text, analysis: facts }, producedBy: why.producedBy };
+    const facts = {
+      solicited: pool.length,
+      ceilingCents: ceiling,
+      bids: round.bids.length,
+      unreachable: round.unreachable.length,
+      lowestTotalCents: lowestTotal(round.bids) ?? null,
+    };
+    const why = await explain(
+      ctx,
+      'Summarise this spot-bid round for the buyer.',
+      facts,
+      `spot round: ${round.bids.length} bid(s) from ${pool.length} supplier(s) under ${ceiling} cents, ${round.unreachable.length} unreachable`,
+    );
+    return {
+      output: { bids: round.bids, unreachable: round.unreachable, rounds: 1, rationale: why.text, analysis: facts },
+      producedBy: why.producedBy,
+    };
   },
 };

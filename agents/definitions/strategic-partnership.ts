@@ -1,7 +1,15 @@
 import type { AgentDefinition } from '../agent.js';
 import { entityRef } from '../procurement.js';
 import { explain } from './rationale.js';
-import { flagZeroBids, negotiationRef, parseAnswer, readBids, StrategyInput, SupplierProfile, type StrategyOutput } from './strategy-input.js';
+import {
+  flagZeroBids,
+  negotiationRef,
+  parseAnswer,
+  readBids,
+  StrategyInput,
+  SupplierProfile,
+  type StrategyOutput,
+} from './strategy-input.js';
 
 /** Proposals scoring below this partnership value are dropped unless none clears it. */
 const PARTNERSHIP_BAR = 0.5;
@@ -21,16 +29,39 @@ export const strategicPartnership: AgentDefinition<StrategyInput, StrategyOutput
     if (proposals.bids.length === 0) await flagZeroBids(ctx, ref, 'no strategic supplier proposed');
     const partnership: Record<string, number> = {};
     for (const b of proposals.bids) {
-      const profile = parseAnswer(SupplierProfile, 'get_supplier_profile', await ctx.tools.call('get_supplier_profile', { supplierId: entityRef(ctx.tenantId, b.supplierId) }));
-      partnership[b.bidId] = Math.round((0.4 * profile.relationshipScore + 0.4 * profile.innovationScore + 0.2 * b.qualityScore) * 1e4) / 1e4;
+      const profile = parseAnswer(
+        SupplierProfile,
+        'get_supplier_profile',
+        await ctx.tools.call('get_supplier_profile', { supplierId: entityRef(ctx.tenantId, b.supplierId) }),
+      );
+      partnership[b.bidId] =
+        Math.round((0.4 * profile.relationshipScore + 0.4 * profile.innovationScore + 0.2 * b.qualityScore) * 1e4) / 1e4;
     }
     const ranked = [...proposals.bids].sort((a, b) => partnership[b.bidId]! - partnership[a.bidId]! || a.bidId.localeCompare(b.bidId));
     const qualified = ranked.filter((b) => partnership[b.bidId]! >= PARTNERSHIP_BAR);
     const bids = qualified.length ? qualified : ranked;
     const best = bids[0];
-    if (best) await ctx.tools.call('propose_terms', { bidId: best.bidId, amountCents: best.priceCents, termMonths: ctx.config.limits.maxProposalTermMonths });
-    const facts = { proposals: proposals.bids.length, qualified: qualified.length, partnershipScores: partnership, termsProposedTo: best?.supplierId ?? null };
-    const why = await explain(ctx, 'Summarise these partnership proposals, focusing on relationship and innovation.', facts, `strategic: ${qualified.length} of ${proposals.bids.length} proposal(s) clear the partnership bar`);
-    return { output: { bids, unreachable: proposals.unreachable, rounds: 1, rationale: why.text, analysis: facts }, producedBy: why.producedBy };
+    if (best)
+      await ctx.tools.call('propose_terms', {
+        bidId: best.bidId,
+        amountCents: best.priceCents,
+        termMonths: ctx.config.limits.maxProposalTermMonths,
+      });
+    const facts = {
+      proposals: proposals.bids.length,
+      qualified: qualified.length,
+      partnershipScores: partnership,
+      termsProposedTo: best?.supplierId ?? null,
+    };
+    const why = await explain(
+      ctx,
+      'Summarise these partnership proposals, focusing on relationship and innovation.',
+      facts,
+      `strategic: ${qualified.length} of ${proposals.bids.length} proposal(s) clear the partnership bar`,
+    );
+    return {
+      output: { bids, unreachable: proposals.unreachable, rounds: 1, rationale: why.text, analysis: facts },
+      producedBy: why.producedBy,
+    };
   },
 };

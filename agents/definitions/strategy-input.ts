@@ -34,11 +34,19 @@ export const SupplierProfile = Supplier.extend({ supplierId: z.string().min(1) }
 export type SupplierProfile = z.infer<typeof SupplierProfile>;
 
 export async function eligibleSuppliers(ctx: AgentContext, ref: string): Promise<SupplierProfile[]> {
-  return parseAnswer(z.object({ suppliers: z.array(SupplierProfile) }), 'list_eligible_suppliers', await ctx.tools.call('list_eligible_suppliers', { negotiationId: ref })).suppliers;
+  return parseAnswer(
+    z.object({ suppliers: z.array(SupplierProfile) }),
+    'list_eligible_suppliers',
+    await ctx.tools.call('list_eligible_suppliers', { negotiationId: ref }),
+  ).suppliers;
 }
 
 export async function readBids(ctx: AgentContext, ref: string, round?: number): Promise<QuoteRound> {
-  return parseAnswer(QuoteRound, 'get_bids', await ctx.tools.call('get_bids', { negotiationId: ref, ...(round !== undefined ? { round } : {}) }));
+  return parseAnswer(
+    QuoteRound,
+    'get_bids',
+    await ctx.tools.call('get_bids', { negotiationId: ref, ...(round !== undefined ? { round } : {}) }),
+  );
 }
 
 /** Zero bids is the seed's REQUIRES_ATTENTION trigger 1: the agent flags it through its tool. */

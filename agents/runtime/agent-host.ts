@@ -19,7 +19,11 @@ export const AGENT_IDENTITY = {
   audience: 'charter-gateway',
   keyFile: (home: string) => join(home, 'keys', 'agent-identity.key.pem'),
   jwksFile: (home: string) => join(home, 'keys', 'agent-identity.jwks.json'),
-  config: (home: string): IdentityConfig => ({ jwks: AGENT_IDENTITY.jwksFile(home), issuer: AGENT_IDENTITY.issuer, audience: AGENT_IDENTITY.audience }),
+  config: (home: string): IdentityConfig => ({
+    jwks: AGENT_IDENTITY.jwksFile(home),
+    issuer: AGENT_IDENTITY.issuer,
+    audience: AGENT_IDENTITY.audience,
+  }),
 };
 
 export interface AgentHostOptions {
@@ -52,8 +56,10 @@ async function verifiedCaller(opts: AgentHostOptions, payload: InvocationPayload
   } catch (err) {
     throw new HttpRefusal(401, errorMessage(err));
   }
-  if (caller.agentId !== opts.agent) throw new HttpRefusal(403, `the identity token is for agent '${caller.agentId}', this process runs '${opts.agent}'`);
-  if (caller.tenantId !== payload.tenantId) throw new HttpRefusal(403, `the identity token is for tenant '${caller.tenantId}', the payload names '${payload.tenantId}'`);
+  if (caller.agentId !== opts.agent)
+    throw new HttpRefusal(403, `the identity token is for agent '${caller.agentId}', this process runs '${opts.agent}'`);
+  if (caller.tenantId !== payload.tenantId)
+    throw new HttpRefusal(403, `the identity token is for tenant '${caller.tenantId}', the payload names '${payload.tenantId}'`);
   return { caller, token };
 }
 
@@ -68,7 +74,10 @@ export function serveAgentHost(opts: AgentHostOptions): Promise<Listening> {
   const run = async (payload: InvocationPayload, { caller, token }: InvocationCaller) => {
     // Connected on the first tool call, so input the agent refuses costs no gateway session.
     const gateway = new LazyMcpClient(opts.gatewayUrl, `${opts.agent}-process`, { headers: { authorization: `Bearer ${token}` } });
-    const channel: ToolChannel = { callTool: async (tool, args, meta) => mcpToolChannel(await gateway.get(), { timeoutMs: opts.toolTimeoutMs }).callTool(tool, args, meta) };
+    const channel: ToolChannel = {
+      callTool: async (tool, args, meta) =>
+        mcpToolChannel(await gateway.get(), { timeoutMs: opts.toolTimeoutMs }).callTool(tool, args, meta),
+    };
     try {
       const factory = new AgentFactory({
         manifests: new Map([[opts.agent, opts.manifest]]),
@@ -78,7 +87,10 @@ export function serveAgentHost(opts: AgentHostOptions): Promise<Listening> {
         ...(opts.warn ? { warn: opts.warn } : {}),
       });
       const agent = await factory.create(opts.agent, caller.tenantId);
-      return await agent.invoke(payload.input, { ...(payload.negotiationId ? { negotiationId: payload.negotiationId } : {}), ...(payload.traceId ? { traceId: payload.traceId } : {}) });
+      return await agent.invoke(payload.input, {
+        ...(payload.negotiationId ? { negotiationId: payload.negotiationId } : {}),
+        ...(payload.traceId ? { traceId: payload.traceId } : {}),
+      });
     } finally {
       await gateway.close();
     }

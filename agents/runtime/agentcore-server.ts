@@ -65,7 +65,10 @@ async function readBody(req: IncomingMessage): Promise<string> {
  * crosses tenants. `authorize` and the handler refuse with HttpRefusal (e.g. 401 for a bad
  * identity token).
  */
-export async function serveAgentCoreRuntime<A = InvocationRequest>(handler: InvocationHandler<A>, opts: RuntimeServerOptions<A> = {}): Promise<Listening> {
+export async function serveAgentCoreRuntime<A = InvocationRequest>(
+  handler: InvocationHandler<A>,
+  opts: RuntimeServerOptions<A> = {},
+): Promise<Listening> {
   const authorize = opts.authorize ?? (async (_payload, request) => request as A);
   const sessions = new Map<string, SessionState>();
   let busy = 0;
@@ -77,7 +80,8 @@ export async function serveAgentCoreRuntime<A = InvocationRequest>(handler: Invo
   };
   const http = createServer((req, res) => {
     const path = new URL(req.url ?? '/', 'http://localhost').pathname;
-    if (req.method === 'GET' && path === '/ping') return send(res, 200, { status: busy > 0 ? 'HealthyBusy' : 'Healthy', time_of_last_update: lastChange });
+    if (req.method === 'GET' && path === '/ping')
+      return send(res, 200, { status: busy > 0 ? 'HealthyBusy' : 'Healthy', time_of_last_update: lastChange });
     if (req.method !== 'POST' || path !== '/invocations') return send(res, 404, { error: 'GET /ping or POST /invocations' });
     const sessionId = String(req.headers[SESSION_HEADER] ?? '');
     setBusy(1);
@@ -90,11 +94,13 @@ export async function serveAgentCoreRuntime<A = InvocationRequest>(handler: Invo
           return send(res, 400, { error: 'the payload is not JSON' });
         }
         const parsed = InvocationPayload.safeParse(raw);
-        if (!parsed.success) return send(res, 400, { error: `payload.${parsed.error.issues[0]!.path.join('.')}: ${parsed.error.issues[0]!.message}` });
+        if (!parsed.success)
+          return send(res, 400, { error: `payload.${parsed.error.issues[0]!.path.join('.')}: ${parsed.error.issues[0]!.message}` });
         const identity = req.headers[IDENTITY_HEADER];
         const auth = await authorize(parsed.data, { identityToken: typeof identity === 'string' ? identity : undefined });
         const session = sessions.get(sessionId) ?? { id: sessionId, tenantId: parsed.data.tenantId, invocations: 0 };
-        if (session.tenantId !== parsed.data.tenantId) return send(res, 409, { error: `session ${sessionId} belongs to tenant ${session.tenantId}` });
+        if (session.tenantId !== parsed.data.tenantId)
+          return send(res, 409, { error: `session ${sessionId} belongs to tenant ${session.tenantId}` });
         if (sessionId) sessions.set(sessionId, session);
         session.invocations++;
         const sessionHeaders: Record<string, string> = sessionId ? { [SESSION_HEADER]: sessionId } : {};

@@ -27,7 +27,12 @@ export interface RuntimeInvocation {
 export function runtimeInvocation(agent: string, tenantId: string, input: unknown, opts: InvokeOptions): RuntimeInvocation {
   // AgentCore session ids must be 33+ characters.
   const sessionId = `${tenantId}.${opts.negotiationId ?? 'adhoc'}.${agent}`.padEnd(33, '.');
-  const payload: InvocationPayload = { tenantId, input, ...(opts.negotiationId ? { negotiationId: opts.negotiationId } : {}), ...(opts.traceId ? { traceId: opts.traceId } : {}) };
+  const payload: InvocationPayload = {
+    tenantId,
+    input,
+    ...(opts.negotiationId ? { negotiationId: opts.negotiationId } : {}),
+    ...(opts.traceId ? { traceId: opts.traceId } : {}),
+  };
   return { sessionId, payload };
 }
 
@@ -41,7 +46,15 @@ const RefusalAnswer = z.object({
   error: z.string(),
   refusedTool: z.object({
     tool: z.string(),
-    result: z.object({ decision: z.object({ outcome: z.string(), decision: z.enum(['allow', 'deny']), recordId: z.string(), reasons: z.array(z.string()) }).passthrough().optional(), value: z.unknown(), isError: z.boolean(), error: z.string().optional() }),
+    result: z.object({
+      decision: z
+        .object({ outcome: z.string(), decision: z.enum(['allow', 'deny']), recordId: z.string(), reasons: z.array(z.string()) })
+        .passthrough()
+        .optional(),
+      value: z.unknown(),
+      isError: z.boolean(),
+      error: z.string().optional(),
+    }),
   }),
 });
 
@@ -66,7 +79,8 @@ export function parseAgentAnswer(agent: string, tenantId: string, text: string, 
     if (err instanceof ToolDeniedError) throw err;
     throw new FindingError(`agent ${agent} ${where} answered malformed output: ${(err as Error).message.slice(0, 200)}`);
   }
-  if (parsed.tenantId !== tenantId || parsed.agent !== agent) throw new FindingError(`agent ${agent} ${where} answered for ${parsed.agent}/${parsed.tenantId}, not ${agent}/${tenantId}`);
+  if (parsed.tenantId !== tenantId || parsed.agent !== agent)
+    throw new FindingError(`agent ${agent} ${where} answered for ${parsed.agent}/${parsed.tenantId}, not ${agent}/${tenantId}`);
   return parsed as AgentOutput;
 }
 

@@ -82,10 +82,16 @@ export function evaluateBids(raw: BidEvaluationInput): BidEvaluation {
   const w = input.weights;
   const scores: Record<string, number> = {};
   for (const b of feasible) {
-    const s = w.price * (bestPrice / b.priceCents) + w.delivery * (bestDays / b.deliveryDays) + w.quality * b.qualityScore + w.risk * (1 - b.riskScore);
+    const s =
+      w.price * (bestPrice / b.priceCents) +
+      w.delivery * (bestDays / b.deliveryDays) +
+      w.quality * b.qualityScore +
+      w.risk * (1 - b.riskScore);
     scores[b.bidId] = Math.round(s * 1e6) / 1e6;
   }
-  const ranked = [...feasible].sort((a, b) => scores[b.bidId]! - scores[a.bidId]! || a.priceCents - b.priceCents || a.bidId.localeCompare(b.bidId));
+  const ranked = [...feasible].sort(
+    (a, b) => scores[b.bidId]! - scores[a.bidId]! || a.priceCents - b.priceCents || a.bidId.localeCompare(b.bidId),
+  );
   const top = ranked[0];
   return {
     negotiationId: input.negotiationId,

@@ -12,5 +12,13 @@ export {
   type KraljicClassification,
 } from './kraljic.js';
 export { Bid, BidConstraints, BidEvaluationInput, BidWeights, evaluateBids, type BidEvaluation } from './bid-evaluation.js';
-export { AwardInput, AwardedLine, formatMoney, issueAwards, type AwardResult, type PurchaseOrder, type SupplierLetter } from './award-communications.js';
+export {
+  AwardInput,
+  AwardedLine,
+  formatMoney,
+  issueAwards,
+  type AwardResult,
+  type PurchaseOrder,
+  type SupplierLetter,
+} from './award-communications.js';
 export { strategies, type Strategy } from './registry.js';

@@ -70,7 +70,10 @@ export function resolveKraljicAnswer(input: KraljicInput, answer: unknown): Kral
   const parsed = KraljicModelAnswer.safeParse(answer);
   if (!parsed.success) {
     const fallback = classifyKraljic(input);
-    return { ...fallback, warnings: [`model answer failed the schema (${parsed.error.issues[0]?.message ?? 'invalid'}); rule-based fallback`] };
+    return {
+      ...fallback,
+      warnings: [`model answer failed the schema (${parsed.error.issues[0]?.message ?? 'invalid'}); rule-based fallback`],
+    };
   }
   const { quadrant, confidence } = parsed.data;
   const warnings = confidence < KRALJIC_MIN_CONFIDENCE ? [`low confidence ${confidence} < ${KRALJIC_MIN_CONFIDENCE}`] : [];

@@ -11,14 +11,24 @@ describe('Kraljic classification', () => {
   it("applies the tenant's thresholds per axis", () => {
     const t = { profitImpact: 0.6, supplyRisk: 0.4 };
     expect(kraljicQuadrant(0.55, 0.45, t)).toBe('Bottleneck');
-    expect(classifyKraljic({ categoryId: 'c', profitImpact: 0.55, supplyRisk: 0.45, thresholds: { supplyRisk: 0.5 } }).quadrant).toBe('Leverage');
+    expect(classifyKraljic({ categoryId: 'c', profitImpact: 0.55, supplyRisk: 0.45, thresholds: { supplyRisk: 0.5 } }).quadrant).toBe(
+      'Leverage',
+    );
   });
   it('rule-based answers carry confidence 0.0', () => {
-    expect(classifyKraljic({ categoryId: 'c', profitImpact: 0.9, supplyRisk: 0.9 })).toMatchObject({ confidence: 0, method: 'rule-based', warnings: [] });
+    expect(classifyKraljic({ categoryId: 'c', profitImpact: 0.9, supplyRisk: 0.9 })).toMatchObject({
+      confidence: 0,
+      method: 'rule-based',
+      warnings: [],
+    });
   });
   it('the confidence rule: keep a valid model answer, flag it under 0.8, fall back on a schema-invalid one', () => {
     const input = { categoryId: 'c', profitImpact: 0.9, supplyRisk: 0.1 };
-    expect(resolveKraljicAnswer(input, { quadrant: 'Strategic', confidence: 0.93 })).toMatchObject({ quadrant: 'Strategic', method: 'model', warnings: [] });
+    expect(resolveKraljicAnswer(input, { quadrant: 'Strategic', confidence: 0.93 })).toMatchObject({
+      quadrant: 'Strategic',
+      method: 'model',
+      warnings: [],
+    });
     const low = resolveKraljicAnswer(input, { quadrant: 'Strategic', confidence: 0.6 });
     expect(low).toMatchObject({ quadrant: 'Strategic', method: 'model', confidence: 0.6 });
     expect(low.warnings[0]).toContain('low confidence');
@@ -29,7 +39,14 @@ describe('Kraljic classification', () => {
 });
 
 describe('bid evaluation', () => {
-  const bid = (bidId: string, priceCents: number, deliveryDays: number, qualityScore: number, riskScore: number, certifications: string[] = []) => ({
+  const bid = (
+    bidId: string,
+    priceCents: number,
+    deliveryDays: number,
+    qualityScore: number,
+    riskScore: number,
+    certifications: string[] = [],
+  ) => ({
     bidId,
     supplierId: `s-${bidId}`,
     priceCents,
@@ -44,7 +61,12 @@ describe('bid evaluation', () => {
       negotiationId: 'n',
       constraints: { maxPriceCents: 1200, requiredCertifications: ['ISO9001'] },
       weights,
-      bids: [bid('a', 1000, 10, 0.8, 0.2, ['ISO9001']), bid('b', 900, 5, 0.6, 0.1, ['ISO9001']), bid('c', 1300, 2, 1, 0, ['ISO9001']), bid('d', 800, 3, 1, 0)],
+      bids: [
+        bid('a', 1000, 10, 0.8, 0.2, ['ISO9001']),
+        bid('b', 900, 5, 0.6, 0.1, ['ISO9001']),
+        bid('c', 1300, 2, 1, 0, ['ISO9001']),
+        bid('d', 800, 3, 1, 0),
+      ],
     });
     expect(out.excluded).toEqual([
       { bidId: 'c', reasons: ['price above maximum'] },
@@ -56,13 +78,30 @@ describe('bid evaluation', () => {
     expect(out.award).toEqual({ bidId: 'b', supplierId: 's-b', priceCents: 900 });
   });
   it('breaks score ties by price, then bid id; no feasible bid means no award', () => {
-    const tie = evaluateBids({ negotiationId: 'n', constraints: { requiredCertifications: [] }, weights: { price: 0, delivery: 0, quality: 1, risk: 0 }, bids: [bid('z', 500, 1, 0.5, 0), bid('y', 400, 1, 0.5, 0), bid('x', 400, 1, 0.5, 0)] });
+    const tie = evaluateBids({
+      negotiationId: 'n',
+      constraints: { requiredCertifications: [] },
+      weights: { price: 0, delivery: 0, quality: 1, risk: 0 },
+      bids: [bid('z', 500, 1, 0.5, 0), bid('y', 400, 1, 0.5, 0), bid('x', 400, 1, 0.5, 0)],
+    });
     expect(tie.ranking).toEqual(['x', 'y', 'z']);
-    const none = evaluateBids({ negotiationId: 'n', constraints: { maxDeliveryDays: 1, requiredCertifications: [] }, weights, bids: [bid('a', 1, 9, 1, 0)] });
+    const none = evaluateBids({
+      negotiationId: 'n',
+      constraints: { maxDeliveryDays: 1, requiredCertifications: [] },
+      weights,
+      bids: [bid('a', 1, 9, 1, 0)],
+    });
     expect(none).toMatchObject({ ranking: [], award: null });
   });
   it('rejects weights that do not sum to 1', () => {
-    expect(() => evaluateBids({ negotiationId: 'n', constraints: { requiredCertifications: [] }, weights: { price: 0.5, delivery: 0.5, quality: 0.5, risk: 0 }, bids: [] })).toThrow(/sum to 1/);
+    expect(() =>
+      evaluateBids({
+        negotiationId: 'n',
+        constraints: { requiredCertifications: [] },
+        weights: { price: 0.5, delivery: 0.5, quality: 0.5, risk: 0 },
+        bids: [],
+      }),
+    ).toThrow(/sum to 1/);
   });
 });
 
@@ -87,7 +126,11 @@ describe('award communications', () => {
   });
   it('writes award letters with PO and total, regret letters without names or prices of others', () => {
     const letters = issueAwards(input).communications;
-    expect(letters.map((l) => [l.supplierId, l.kind])).toEqual([['s-1', 'award'], ['s-2', 'award'], ['s-3', 'regret']]);
+    expect(letters.map((l) => [l.supplierId, l.kind])).toEqual([
+      ['s-1', 'award'],
+      ['s-2', 'award'],
+      ['s-3', 'regret'],
+    ]);
     expect(letters[1]!.body).toContain('PO-n-1-02');
     expect(letters[1]!.body).toContain('USD 55.00');
     expect(letters[1]!.body).not.toContain('Alpha');

@@ -70,7 +70,10 @@ export class SupplierNetwork {
     if (args.targetTotalCents !== undefined && total(lines) > args.targetTotalCents) {
       // Meet an auction target when it is above the floor, else quote the floor.
       const floor = args.lines.map((l) => Math.max(1, Math.round(l.targetUnitPriceCents * s.floorFactor)));
-      const scale = Math.max(args.targetTotalCents / total(lines), total(floor.map((u, i) => ({ lineId: '', unitPriceCents: u }))) / total(lines));
+      const scale = Math.max(
+        args.targetTotalCents / total(lines),
+        total(floor.map((u) => ({ lineId: '', unitPriceCents: u }))) / total(lines),
+      );
       lines = lines.map((l) => ({ lineId: l.lineId, unitPriceCents: Math.max(1, Math.round(l.unitPriceCents * scale)) }));
     }
     const bid: QuotedBid = {
@@ -93,13 +96,20 @@ export class SupplierNetwork {
     return serveMcpTools(
       'simulated-suppliers',
       {
-        quote: tool({ description: 'Ask one supplier for a quote on the requisition lines (idempotent per key).', args: QuoteArgs, run: (a) => this.quote(a) }),
+        quote: tool({
+          description: 'Ask one supplier for a quote on the requisition lines (idempotent per key).',
+          args: QuoteArgs,
+          run: (a) => this.quote(a),
+        }),
         stats: tool({
           description: 'Solicitations received and bids issued, per negotiation.',
           args: z.object({ negotiationId: z.string().optional() }),
           run: async (a) => {
             const bids = this.bidsIssued().filter((b) => !a.negotiationId || b.bidId.includes(a.negotiationId));
-            return { solicitations: this.solicitations, bids: bids.map((b) => ({ supplierId: b.supplierId, round: b.round, priceCents: b.priceCents })) };
+            return {
+              solicitations: this.solicitations,
+              bids: bids.map((b) => ({ supplierId: b.supplierId, round: b.round, priceCents: b.priceCents })),
+            };
           },
         }),
       },

@@ -18,7 +18,8 @@ export interface NegotiationView {
   classification: { quadrant: KraljicQuadrant; confidenceBp: number; rationale: string } | null;
 }
 
-export type LedgerDocumentKind = 'classification' | 'evaluation' | 'terms' | 'purchase-order' | 'notification' | 'attention-flag' | 'compliance-finding';
+export type LedgerDocumentKind =
+  'classification' | 'evaluation' | 'terms' | 'purchase-order' | 'notification' | 'attention-flag' | 'compliance-finding';
 
 /**
  * Where the procurement tools read negotiation state and keep what they write. The
@@ -29,7 +30,11 @@ export type LedgerDocumentKind = 'classification' | 'evaluation' | 'terms' | 'pu
 export interface ProcurementLedger {
   negotiation(tenantId: string, negotiationId: string): NegotiationView | undefined;
   supplier(tenantId: string, supplierId: string): Supplier | undefined;
-  recordClassification(tenantId: string, negotiationId: string, c: { quadrant: KraljicQuadrant; confidenceBp: number; rationale: string }): void;
+  recordClassification(
+    tenantId: string,
+    negotiationId: string,
+    c: { quadrant: KraljicQuadrant; confidenceBp: number; rationale: string },
+  ): void;
   /** Moves the negotiation's current round forward (never back). */
   openRound(tenantId: string, negotiationId: string, round: number): void;
   findBid(tenantId: string, key: string): QuotedBid | undefined;
@@ -37,5 +42,11 @@ export interface ProcurementLedger {
   recordBid(tenantId: string, negotiationId: string, key: string, bid: QuotedBid): { bid: QuotedBid; duplicate: boolean };
   bid(tenantId: string, bidId: string): (QuotedBid & { negotiationId: string }) | undefined;
   bidsOf(tenantId: string, negotiationId: string, round?: number): QuotedBid[];
-  recordDocument(tenantId: string, negotiationId: string, key: string, kind: LedgerDocumentKind, body: Record<string, unknown>): { id: string; duplicate: boolean };
+  recordDocument(
+    tenantId: string,
+    negotiationId: string,
+    key: string,
+    kind: LedgerDocumentKind,
+    body: Record<string, unknown>,
+  ): { id: string; duplicate: boolean };
 }

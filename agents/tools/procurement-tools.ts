@@ -59,7 +59,8 @@ export async function fanOutQuotes(req: QuoteFanOut, suppliers: SupplierClient, 
         if (Declined.safeParse(answer).success) return void unreachable.push({ supplierId, reason: 'declined to bid' });
         const quoted = QuotedBid.parse(answer);
         if (quoted.supplierId !== supplierId) throw new Error(`answered for supplier ${quoted.supplierId}`);
-        if (req.ceilingCents !== undefined && quoted.priceCents > req.ceilingCents) return void unreachable.push({ supplierId, reason: `bid above the ceiling` });
+        if (req.ceilingCents !== undefined && quoted.priceCents > req.ceilingCents)
+          return void unreachable.push({ supplierId, reason: `bid above the ceiling` });
         const bid = { ...quoted, bidId: bidRef(tenantId, negotiationId, supplierId, req.round), round: req.round };
         bids.push(ledger.recordBid(tenantId, negotiationId, key, bid).bid);
       } catch (err) {
@@ -85,7 +86,8 @@ export function procurementTools(suppliers: SupplierClient, ledger: ProcurementL
     return b;
   };
   type Kind = Parameters<ProcurementLedger['recordDocument']>[3];
-  const doc = (kind: Kind, tenantId: string, negotiationId: string, key: string, body: Record<string, unknown>) => ledger.recordDocument(tenantId, negotiationId, key, kind, body);
+  const doc = (kind: Kind, tenantId: string, negotiationId: string, key: string, body: Record<string, unknown>) =>
+    ledger.recordDocument(tenantId, negotiationId, key, kind, body);
   /** A document about a bid (terms, evaluation): one per bid and kind, the arguments are the body. */
   const bidDoc = (kind: Kind, a: { tenant_id: string; bidId: string } & Record<string, unknown>) => {
     const b = bidOf(a.tenant_id, a.bidId);
@@ -122,7 +124,9 @@ export function procurementTools(suppliers: SupplierClient, ledger: ProcurementL
     list_eligible_suppliers: tool({
       description: 'Suppliers of the pool that passed the delivery gate.',
       args: NegotiationArgs,
-      run: async (a) => ({ suppliers: view(a.tenant_id, a.negotiationId).eligible.map((s) => ({ ...s, supplierId: entityRef(a.tenant_id, s.supplierId) })) }),
+      run: async (a) => ({
+        suppliers: view(a.tenant_id, a.negotiationId).eligible.map((s) => ({ ...s, supplierId: entityRef(a.tenant_id, s.supplierId) })),
+      }),
     }),
     get_supplier_profile: tool({
       description: "A supplier's profile.",
@@ -134,7 +138,8 @@ export function procurementTools(suppliers: SupplierClient, ledger: ProcurementL
       },
     }),
     get_bids: tool({
-      description: 'Bids of a negotiation, optionally of one round. Bottleneck and strategic offers are requested from the eligible suppliers on first read.',
+      description:
+        'Bids of a negotiation, optionally of one round. Bottleneck and strategic offers are requested from the eligible suppliers on first read.',
       args: NegotiationArgs.extend({ round: z.number().int().optional() }),
       run: async (a) => {
         const v = view(a.tenant_id, a.negotiationId);
@@ -160,7 +165,11 @@ export function procurementTools(suppliers: SupplierClient, ledger: ProcurementL
     }),
     record_classification: tool({
       description: 'Record the Kraljic quadrant of the negotiation.',
-      args: NegotiationArgs.extend({ quadrant: z.enum(Object.values(QUADRANT_CODE)), confidenceBp: z.number().int(), rationale: z.string().default('') }),
+      args: NegotiationArgs.extend({
+        quadrant: z.enum(Object.values(QUADRANT_CODE)),
+        confidenceBp: z.number().int(),
+        rationale: z.string().default(''),
+      }),
       run: async (a) => {
         const v = view(a.tenant_id, a.negotiationId);
         const quadrant = KraljicQuadrant.options.find((q) => QUADRANT_CODE[q] === a.quadrant)!;
@@ -170,11 +179,19 @@ export function procurementTools(suppliers: SupplierClient, ledger: ProcurementL
     }),
     solicit_spot_bids: tool({
       description: 'Spot-bid round to up to 200 suppliers under a price ceiling (node 4a).',
-      args: NegotiationArgs.extend({ supplierIds: z.array(z.string()).min(1).max(200), amountCents: z.number().int(), deadlineHours: z.number().int() }),
+      args: NegotiationArgs.extend({
+        supplierIds: z.array(z.string()).min(1).max(200),
+        amountCents: z.number().int(),
+        deadlineHours: z.number().int(),
+      }),
       run: async (a) => {
         const v = view(a.tenant_id, a.negotiationId);
         const supplierIds = a.supplierIds.map((s) => local(a.tenant_id, s, 'supplierId'));
-        const round = await fanOutQuotes({ view: v, action: 'spot-bid', round: 1, supplierIds, ceilingCents: a.amountCents }, suppliers, ledger);
+        const round = await fanOutQuotes(
+          { view: v, action: 'spot-bid', round: 1, supplierIds, ceilingCents: a.amountCents },
+          suppliers,
+          ledger,
+        );
         ledger.openRound(a.tenant_id, v.negotiationId, 1);
         return round;
       },
@@ -184,14 +201,23 @@ export function procurementTools(suppliers: SupplierClient, ledger: ProcurementL
       args: NegotiationArgs.extend({ round: z.number().int().positive(), amountCents: z.number().int() }),
       run: async (a) => {
         const v = view(a.tenant_id, a.negotiationId);
-        const answer = await fanOutQuotes({ view: v, action: 'auction-bid', round: a.round, supplierIds: eligibleIds(v), targetTotalCents: a.amountCents }, suppliers, ledger);
+        const answer = await fanOutQuotes(
+          { view: v, action: 'auction-bid', round: a.round, supplierIds: eligibleIds(v), targetTotalCents: a.amountCents },
+          suppliers,
+          ledger,
+        );
         ledger.openRound(a.tenant_id, v.negotiationId, a.round);
         return answer;
       },
     }),
     propose_terms: tool({
       description: "Propose contract terms on a supplier's offer.",
-      args: BidArgs.extend({ amountCents: z.number().int(), termMonths: z.number().int(), volumeUnits: z.number().int().optional(), leadTimeDays: z.number().int().optional() }),
+      args: BidArgs.extend({
+        amountCents: z.number().int(),
+        termMonths: z.number().int(),
+        volumeUnits: z.number().int().optional(),
+        leadTimeDays: z.number().int().optional(),
+      }),
       run: async (a) => bidDoc('terms', a),
     }),
     record_evaluation: tool({
@@ -204,17 +230,31 @@ export function procurementTools(suppliers: SupplierClient, ledger: ProcurementL
       args: BidArgs.extend({ amountCents: z.number().int() }),
       run: async (a) => {
         const b = bidOf(a.tenant_id, a.bidId);
-        const saved = doc('purchase-order', a.tenant_id, b.negotiationId, idempotencyKey(b.negotiationId, b.supplierId, 'purchase-order', 1), { bidId: a.bidId, supplierId: b.supplierId, amountCents: a.amountCents, status: 'ISSUED' });
+        const saved = doc(
+          'purchase-order',
+          a.tenant_id,
+          b.negotiationId,
+          idempotencyKey(b.negotiationId, b.supplierId, 'purchase-order', 1),
+          { bidId: a.bidId, supplierId: b.supplierId, amountCents: a.amountCents, status: 'ISSUED' },
+        );
         return { purchaseOrderId: entityRef(a.tenant_id, b.negotiationId, `po-${saved.id}`), duplicate: saved.duplicate };
       },
     }),
     send_supplier_notification: tool({
       description: 'Send an award, regret or clarification message to a supplier.',
-      args: NegotiationArgs.extend({ supplierId: z.string(), template: z.enum(['award', 'regret', 'clarification']), message: z.string().optional() }),
+      args: NegotiationArgs.extend({
+        supplierId: z.string(),
+        template: z.enum(['award', 'regret', 'clarification']),
+        message: z.string().optional(),
+      }),
       run: async (a) => {
         const negotiationId = local(a.tenant_id, a.negotiationId, 'negotiationId');
         const supplierId = local(a.tenant_id, a.supplierId, 'supplierId');
-        return doc('notification', a.tenant_id, negotiationId, idempotencyKey(negotiationId, supplierId, `notify-${a.template}`, 1), { supplierId, template: a.template, message: a.message ?? '' });
+        return doc('notification', a.tenant_id, negotiationId, idempotencyKey(negotiationId, supplierId, `notify-${a.template}`, 1), {
+          supplierId,
+          template: a.template,
+          message: a.message ?? '',
+        });
       },
     }),
     flag_requires_attention: tool({
@@ -234,7 +274,11 @@ export function procurementTools(suppliers: SupplierClient, ledger: ProcurementL
 }
 
 /** Serves the procurement tools as the gateway's upstream MCP server; `tools` names what it serves. */
-export async function serveProcurementTools(suppliers: SupplierClient, ledger: ProcurementLedger, port = 0): Promise<Listening & { tools: string[] }> {
+export async function serveProcurementTools(
+  suppliers: SupplierClient,
+  ledger: ProcurementLedger,
+  port = 0,
+): Promise<Listening & { tools: string[] }> {
   const table = procurementTools(suppliers, ledger);
   return { ...(await serveMcpTools('charter-procurement-tools', table, port)), tools: Object.keys(table) };
 }

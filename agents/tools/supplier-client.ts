@@ -22,15 +22,26 @@ export class SupplierClient {
   private readonly guard: UpstreamGuard;
 
   constructor(url: string, opts: SupplierClientOptions = DEFAULT_SUPPLIER_CLIENT) {
-    this.guard = new UpstreamGuard({ maxConcurrent: 1_000, timeoutMs: opts.timeoutMs, failureThreshold: opts.failureThreshold, openMs: opts.openMs });
+    this.guard = new UpstreamGuard({
+      maxConcurrent: 1_000,
+      timeoutMs: opts.timeoutMs,
+      failureThreshold: opts.failureThreshold,
+      openMs: opts.openMs,
+    });
     this.client = new LazyMcpClient(url, 'charter-procurement-tools');
   }
 
   async quote(tenantId: string, args: QuoteArgs): Promise<unknown> {
-    const result = await guardedToolCall(this.guard, `${tenantId}|${args.supplierId}`, () => this.client.get(), { name: 'quote', arguments: { ...args } }, {
-      // A quote carries its idempotency key: asked twice, the supplier answers with the same bid.
-      idempotent: true,
-    });
+    const result = await guardedToolCall(
+      this.guard,
+      `${tenantId}|${args.supplierId}`,
+      () => this.client.get(),
+      { name: 'quote', arguments: { ...args } },
+      {
+        // A quote carries its idempotency key: asked twice, the supplier answers with the same bid.
+        idempotent: true,
+      },
+    );
     const value = toolValue(result);
     if (result.isError) throw new Error(typeof value === 'string' ? value : 'supplier error');
     return value;

@@ -61,7 +61,7 @@ export async function startLocalObjectLockS3(): Promise<LocalObjectLockS3> {
   } catch (err) {
     rmSync(dir, { recursive: true, force: true });
     const e = err as { stderr?: string; message: string };
-    throw new Error(`could not start the local Object Lock S3 (${script}): ${e.stderr?.trim() || e.message}`);
+    throw new Error(`could not start the local Object Lock S3 (${script}): ${e.stderr?.trim() || e.message}`, { cause: err });
   }
   const value = (name: string): string => {
     const m = new RegExp(`^${name}=(.*)$`, 'm').exec(stdout);

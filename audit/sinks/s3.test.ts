@@ -1,7 +1,23 @@
-import { CreateBucketCommand, DeleteObjectCommand, HeadObjectCommand, ListObjectVersionsCommand, PutObjectCommand, PutObjectLockConfigurationCommand, type S3Client } from '@aws-sdk/client-s3';
+import {
+  CreateBucketCommand,
+  DeleteObjectCommand,
+  HeadObjectCommand,
+  ListObjectVersionsCommand,
+  PutObjectCommand,
+  PutObjectLockConfigurationCommand,
+  type S3Client,
+} from '@aws-sdk/client-s3';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { tempLog, type TempLog } from '../fixtures/temp-log.js';
-import { exampleDecision, queryAudit, S3ObjectLockSink, s3ClientFor, startLocalObjectLockS3, verifyAuditLog, type LocalObjectLockS3 } from '../index.js';
+import {
+  exampleDecision,
+  queryAudit,
+  S3ObjectLockSink,
+  s3ClientFor,
+  startLocalObjectLockS3,
+  verifyAuditLog,
+  type LocalObjectLockS3,
+} from '../index.js';
 
 let s3: LocalObjectLockS3;
 let client: S3Client;
@@ -18,7 +34,8 @@ afterAll(async () => {
   await s3?.stop();
 });
 
-const sinkFor = (bucket: string, retentionDays = 1) => new S3ObjectLockSink({ bucket, prefix: 'audit/prod', retentionDays, endpoint: s3.endpoint, credentials: s3.credentials });
+const sinkFor = (bucket: string, retentionDays = 1) =>
+  new S3ObjectLockSink({ bucket, prefix: 'audit/prod', retentionDays, endpoint: s3.endpoint, credentials: s3.credentials });
 
 describe('S3 Object Lock sink against a local radosgw', () => {
   it('refuses buckets that do not enforce COMPLIANCE retention long enough', async () => {
@@ -31,7 +48,9 @@ describe('S3 Object Lock sink against a local radosgw', () => {
         ObjectLockConfiguration: { ObjectLockEnabled: 'Enabled', Rule: { DefaultRetention: { Mode: 'GOVERNANCE', Days: 30 } } },
       }),
     );
-    await expect(sinkFor('governance').open()).rejects.toThrow(/COMPLIANCE retention of at least 1 days \(found Enabled, GOVERNANCE, 30 days\)/);
+    await expect(sinkFor('governance').open()).rejects.toThrow(
+      /COMPLIANCE retention of at least 1 days \(found Enabled, GOVERNANCE, 30 days\)/,
+    );
     await s3.createLockedBucket('short', 1);
     await expect(sinkFor('short', 7).open()).rejects.toThrow(/at least 7 days/);
     await expect(t.open({ sink: sinkFor('plain') })).rejects.toThrow(/refusing/);
@@ -60,9 +79,13 @@ describe('S3 Object Lock sink against a local radosgw', () => {
     expect(head.ObjectLockRetainUntilDate!.getTime()).toBeGreaterThan(Date.now() + 23 * 3600_000);
 
     // the server refuses to delete the locked version, even with the governance bypass
-    await expect(client.send(new DeleteObjectCommand({ Bucket: 'audit', Key: segment.Key!, VersionId: segment.VersionId! }))).rejects.toMatchObject({ name: 'AccessDenied' });
     await expect(
-      client.send(new DeleteObjectCommand({ Bucket: 'audit', Key: segment.Key!, VersionId: segment.VersionId!, BypassGovernanceRetention: true })),
+      client.send(new DeleteObjectCommand({ Bucket: 'audit', Key: segment.Key!, VersionId: segment.VersionId! })),
+    ).rejects.toMatchObject({ name: 'AccessDenied' });
+    await expect(
+      client.send(
+        new DeleteObjectCommand({ Bucket: 'audit', Key: segment.Key!, VersionId: segment.VersionId!, BypassGovernanceRetention: true }),
+      ),
     ).rejects.toMatchObject({ name: 'AccessDenied' });
     // an overwrite only adds a version; a plain delete only adds a delete marker
     await client.send(new PutObjectCommand({ Bucket: 'audit', Key: segment.Key!, Body: 'forged segment' }));
@@ -73,7 +96,9 @@ describe('S3 Object Lock sink against a local radosgw', () => {
     expect(after.findings).toEqual([]);
     expect(after.records).toBe(46);
     const rel = segment.Key!.slice('audit/prod/'.length);
-    expect(after.warnings).toContainEqual(expect.stringMatching(new RegExp(`^${rel}: 2 versions: written again after sealing; the original version ${segment.VersionId!}`)));
+    expect(after.warnings).toContainEqual(
+      expect.stringMatching(new RegExp(`^${rel}: 2 versions: written again after sealing; the original version ${segment.VersionId!}`)),
+    );
     expect(after.warnings).toContainEqual(expect.stringContaining('delete marker'));
 
     // re-sealing after a crash stores the same bytes again: no new version; different bytes are refused

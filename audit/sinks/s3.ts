@@ -63,7 +63,8 @@ export class S3ObjectLockSink implements SegmentSink {
 
   constructor(private readonly opts: S3ObjectLockSinkOptions) {
     if (!opts.bucket) throw new InputError('S3 sink needs a bucket', { field: 'bucket' });
-    if (!Number.isInteger(opts.retentionDays) || opts.retentionDays < 1) throw new InputError('retentionDays must be a positive integer', { field: 'retentionDays' });
+    if (!Number.isInteger(opts.retentionDays) || opts.retentionDays < 1)
+      throw new InputError('retentionDays must be a positive integer', { field: 'retentionDays' });
     this.prefix = opts.prefix ? opts.prefix.replace(/^\/+/, '').replace(/\/*$/, '/') : '';
     this.client = opts.client ?? s3ClientFor(opts);
     this.location = `s3://${opts.bucket}/${this.prefix}`;
@@ -88,7 +89,8 @@ export class S3ObjectLockSink implements SegmentSink {
       );
     }
     const versioning = await this.client.send(new GetBucketVersioningCommand({ Bucket: this.opts.bucket }));
-    if (versioning.Status !== 'Enabled') throw new FindingError(`bucket versioning is ${versioning.Status ?? 'off'}; refusing to write audit segments`, where);
+    if (versioning.Status !== 'Enabled')
+      throw new FindingError(`bucket versioning is ${versioning.Status ?? 'off'}; refusing to write audit segments`, where);
   }
 
   async put(key: string, body: Uint8Array): Promise<void> {
@@ -131,8 +133,14 @@ export class S3ObjectLockSink implements SegmentSink {
       if (!first) continue;
       this.originals.set(key, first.versionId);
       const warnings: string[] = [];
-      if (versions.length > 1) warnings.push(`${versions.length} versions: written again after sealing; the original version ${first.versionId} is the one verified`);
-      if (deleteMarkers > 0) warnings.push(`${deleteMarkers} delete marker(s): a delete was attempted; the locked original version ${first.versionId} is still there`);
+      if (versions.length > 1)
+        warnings.push(
+          `${versions.length} versions: written again after sealing; the original version ${first.versionId} is the one verified`,
+        );
+      if (deleteMarkers > 0)
+        warnings.push(
+          `${deleteMarkers} delete marker(s): a delete was attempted; the locked original version ${first.versionId} is still there`,
+        );
       out.push({ key, warnings });
     }
     return out.sort((a, b) => (a.key < b.key ? -1 : a.key > b.key ? 1 : 0));
@@ -151,7 +159,12 @@ export class S3ObjectLockSink implements SegmentSink {
     let versionMarker: string | undefined;
     do {
       const page = await this.client.send(
-        new ListObjectVersionsCommand({ Bucket: this.opts.bucket, Prefix: fullPrefix, KeyMarker: keyMarker, VersionIdMarker: versionMarker }),
+        new ListObjectVersionsCommand({
+          Bucket: this.opts.bucket,
+          Prefix: fullPrefix,
+          KeyMarker: keyMarker,
+          VersionIdMarker: versionMarker,
+        }),
       );
       for (const v of page.Versions ?? []) {
         if (v.Key && v.VersionId) entry(v.Key).versions.push({ versionId: v.VersionId, lastModified: v.LastModified?.getTime() ?? 0 });

@@ -19,6 +19,7 @@ export function sinkFromUri(uri: string, opts: { retentionDays?: number; endpoin
       ...(opts.endpoint ? { endpoint: opts.endpoint } : {}),
     });
   }
-  if (/^[a-z][a-z0-9+.-]*:\/\//i.test(uri)) throw new InputError(`unsupported sink '${uri}' (use s3://bucket/prefix or a directory)`, { field: '--sink' });
+  if (/^[a-z][a-z0-9+.-]*:\/\//i.test(uri))
+    throw new InputError(`unsupported sink '${uri}' (use s3://bucket/prefix or a directory)`, { field: '--sink' });
   return new LocalDirectorySink(resolve(uri));
 }

@@ -37,13 +37,18 @@ async function agentManifest(opts: ServeOpts, home: string): Promise<VerifiedMan
   if (opts.env) {
     // Loaded only here: a supervised process, handed its manifest, does not pay for the release modules.
     const { loadReleasedManifest, verifyReleasedManifestFile } = await import('../../release-gates/index.js');
-    manifest = opts.manifest ? verifyReleasedManifestFile(opts.env, opts.manifest, { home, trustedKeysFile }) : loadReleasedManifest(opts.env, opts.agent, { home, trustedKeysFile });
+    manifest = opts.manifest
+      ? verifyReleasedManifestFile(opts.env, opts.manifest, { home, trustedKeysFile })
+      : loadReleasedManifest(opts.env, opts.agent, { home, trustedKeysFile });
   } else if (opts.manifest) {
     manifest = loadVerifiedManifest(opts.manifest, trustedKeysFile);
   } else {
     throw new InputError('give --env (serve the released manifest) or --manifest FILE', { field: '--env' });
   }
-  if (manifest.manifest.agent.name !== opts.agent) throw new FindingError(`${opts.manifest ?? 'the release'} is the manifest of agent '${manifest.manifest.agent.name}', not '${opts.agent}'`);
+  if (manifest.manifest.agent.name !== opts.agent)
+    throw new FindingError(
+      `${opts.manifest ?? 'the release'} is the manifest of agent '${manifest.manifest.agent.name}', not '${opts.agent}'`,
+    );
   return manifest;
 }
 
@@ -52,26 +57,43 @@ export function registerAgents(program: Command): void {
   withJson(
     agents
       .command('serve')
-      .description("serve one agent on loopback behind the AgentCore Runtime contract (POST /invocations, GET /ping); each invocation must carry the platform's identity token, and the agent's tool calls go to the gateway over MCP with it")
+      .description(
+        "serve one agent on loopback behind the AgentCore Runtime contract (POST /invocations, GET /ping); each invocation must carry the platform's identity token, and the agent's tool calls go to the gateway over MCP with it",
+      )
       .requiredOption('--agent <name>', `the agent (${AGENT_NAMES.join(', ')})`)
       .requiredOption('--gateway-url <url>', 'the gateway MCP endpoint (Streamable HTTP)')
       .option('--port <port>', 'loopback port (0 = any free port)', '0')
-      .option('--tool-timeout-ms <ms>', "how long one gateway tool call may take; set it above the gateway's upstream timeout (a supervisor passes the gateway's own)", '60000')
+      .option(
+        '--tool-timeout-ms <ms>',
+        "how long one gateway tool call may take; set it above the gateway's upstream timeout (a supervisor passes the gateway's own)",
+        '60000',
+      )
       .option('--home <dir>', 'Charter home: keys/agent-identity.jwks.json, releases, tenants.yaml (default $CHARTER_HOME)')
       .option('--env <env>', "serve the agent's manifest currently released there (dev, stg or prod)")
-      .option('--manifest <file>', "the agent's signed manifest; with --env it must be the current release there (a supervisor hands over the gateway's own)")
+      .option(
+        '--manifest <file>',
+        "the agent's signed manifest; with --env it must be the current release there (a supervisor hands over the gateway's own)",
+      )
       .option('--trusted-keys <file>', 'keys trusted for manifests (default <home>/keys/trusted-keys.json)')
       .option('--config <file>', 'tenant configuration YAML (default <home>/tenants.yaml when present, else the built-in defaults)')
       .option('--supervised', 'also stop when stdin closes (the supervising process died)'),
   ).action(
     action(async (opts: ServeOpts) => {
-      if (!(AGENT_NAMES as readonly string[]).includes(opts.agent)) throw new InputError(`unknown agent '${opts.agent}' (one of ${AGENT_NAMES.join(', ')})`, { field: '--agent' });
+      if (!(AGENT_NAMES as readonly string[]).includes(opts.agent))
+        throw new InputError(`unknown agent '${opts.agent}' (one of ${AGENT_NAMES.join(', ')})`, { field: '--agent' });
       const flags = ServeFlags.safeParse(opts);
-      if (!flags.success) throw new InputError(flags.error.issues[0]!.message, { field: `--${String(flags.error.issues[0]!.path[0]).replace(/[A-Z]/g, (c) => `-${c.toLowerCase()}`)}` });
+      if (!flags.success)
+        throw new InputError(flags.error.issues[0]!.message, {
+          field: `--${String(flags.error.issues[0]!.path[0]).replace(/[A-Z]/g, (c) => `-${c.toLowerCase()}`)}`,
+        });
       const home = opts.home ?? charterHome();
       const manifest = await agentManifest(opts, home);
       const jwks = AGENT_IDENTITY.jwksFile(home);
-      if (!existsSync(jwks)) throw new InputError('no agent identity JWKS in the Charter home: the orchestrator writes it when it starts agent processes (charter negotiations run --agent-processes)', { file: jwks });
+      if (!existsSync(jwks))
+        throw new InputError(
+          'no agent identity JWKS in the Charter home: the orchestrator writes it when it starts agent processes (charter negotiations run --agent-processes)',
+          { file: jwks },
+        );
       const configFile = opts.config ?? join(home, 'tenants.yaml');
       const config = opts.config || existsSync(configFile) ? StaticConfigStore.fromFile(configFile) : StaticConfigStore.of({});
       const server = await serveAgentHost({

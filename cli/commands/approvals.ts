@@ -17,7 +17,8 @@ const store = (opts: StoreOpts) => new ApprovalStore(opts.dir);
 function parseArgs(text: string): Record<string, unknown> {
   const [source, body] = text.startsWith('@') ? [text.slice(1), readText(text.slice(1))] : ['--args', text];
   const value = parseJson(body, source);
-  if (typeof value !== 'object' || value === null || Array.isArray(value)) throw new InputError('tool arguments must be a JSON object', { file: source });
+  if (typeof value !== 'object' || value === null || Array.isArray(value))
+    throw new InputError('tool arguments must be a JSON object', { file: source });
   return value as Record<string, unknown>;
 }
 
@@ -28,7 +29,9 @@ function summary(r: ApprovalRequest) {
 
 function print(r: ApprovalRequest, json: boolean | undefined): void {
   if (json) return printJson({ ok: true, request: summary(r) });
-  printLine(`${r.id}  ${r.status}  ${r.tenant}/${r.agent} ${r.tool} (${r.tier}, ${r.approvals.length}/${r.required} approvals)  expires ${r.expiresAt}`);
+  printLine(
+    `${r.id}  ${r.status}  ${r.tenant}/${r.agent} ${r.tool} (${r.tier}, ${r.approvals.length}/${r.required} approvals)  expires ${r.expiresAt}`,
+  );
   printLine(`  args ${JSON.stringify(r.args)}  (${r.argsDigest})`);
   for (const a of r.approvals) printLine(`  approved by ${a.approver} at ${a.at} (token ${a.tokenId})`);
   for (const d of r.denials) printLine(`  denied by ${d.approver} at ${d.at}: ${d.reason}`);
@@ -40,7 +43,9 @@ function evidenceQueued(json: boolean | undefined): void {
 }
 
 export function registerApprovals(program: Command): void {
-  const approvals = program.command('approvals').description('approval requests and signed, single-use approval tokens for write-high and critical tool calls');
+  const approvals = program
+    .command('approvals')
+    .description('approval requests and signed, single-use approval tokens for write-high and critical tool calls');
   const withDir = (cmd: Command) => withJson(cmd.option('--dir <dir>', 'approvals folder (default $CHARTER_HOME/approvals)'));
 
   withDir(
@@ -59,9 +64,19 @@ export function registerApprovals(program: Command): void {
       const tier = RiskTier.safeParse(opts.tier);
       if (!tier.success) throw new InputError(`unknown tier '${opts.tier}' (${RiskTier.options.join(', ')})`, { field: '--tier' });
       const ttlSeconds = Number(opts.ttl);
-      if (!Number.isInteger(ttlSeconds) || ttlSeconds < 1) throw new InputError('--ttl must be a positive number of seconds', { field: '--ttl' });
+      if (!Number.isInteger(ttlSeconds) || ttlSeconds < 1)
+        throw new InputError('--ttl must be a positive number of seconds', { field: '--ttl' });
       const args = parseArgs(opts.args);
-      const req = store(opts).request({ tenant: opts.tenant, agent: opts.agent, tool: opts.tool, tier: tier.data, args, argsDigest: digestJson(args), requestedBy: opts.as, ttlSeconds });
+      const req = store(opts).request({
+        tenant: opts.tenant,
+        agent: opts.agent,
+        tool: opts.tool,
+        tier: tier.data,
+        args,
+        argsDigest: digestJson(args),
+        requestedBy: opts.as,
+        ttlSeconds,
+      });
       print(req, opts.json);
     }),
   );
@@ -98,9 +113,13 @@ export function registerApprovals(program: Command): void {
     }),
   );
 
-  withDir(approvals.command('list').description('list requests').option('--status <status>', 'only pending, approved, denied or expired')).action(
+  withDir(
+    approvals.command('list').description('list requests').option('--status <status>', 'only pending, approved, denied or expired'),
+  ).action(
     action((opts: StoreOpts & { status?: string }) => {
-      const all = store(opts).list().filter((r) => !opts.status || r.status === opts.status);
+      const all = store(opts)
+        .list()
+        .filter((r) => !opts.status || r.status === opts.status);
       if (opts.json) return printJson({ ok: true, requests: all.map(summary) });
       printTable(
         ['id', 'status', 'tenant', 'agent', 'tool', 'tier', 'approvals', 'expires'],

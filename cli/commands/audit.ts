@@ -45,7 +45,13 @@ function store(opts: StoreOptions): { dir: string; sink?: SegmentSink } {
   const dir = opts.dir ?? defaultDir();
   if (!opts.sink) return { dir };
   const retentionDays = positiveInt(opts.retentionDays, '--retention-days');
-  return { dir, sink: sinkFromUri(opts.sink, { ...(retentionDays ? { retentionDays } : {}), ...(opts.s3Endpoint ? { endpoint: opts.s3Endpoint } : {}) }) };
+  return {
+    dir,
+    sink: sinkFromUri(opts.sink, {
+      ...(retentionDays ? { retentionDays } : {}),
+      ...(opts.s3Endpoint ? { endpoint: opts.s3Endpoint } : {}),
+    }),
+  };
 }
 
 function withStore(cmd: Command): Command {
@@ -87,30 +93,40 @@ export function registerAudit(program: Command): void {
         .option('--in-flight <n>', 'records appended concurrently (group commit)', '256'),
     ),
   ).action(
-    action(async (file: string | undefined, opts: StoreOptions & { key?: string; origin: string; sealEveryRecords: string; sealEveryMs: string; inFlight: string }) => {
-      if (file) readText(file);
-      const signer = await loadSigner(opts.key ?? join(charterHome(), 'keys', 'audit.key.pem'));
-      if (!(signer instanceof LocalKeySigner)) throw new InputError('audit checkpoints need a local Ed25519 key file', { field: '--key' });
-      const inFlight = positiveInt(opts.inFlight, '--in-flight')!;
-      const log = await openAuditLog({
-        ...store(opts),
-        signer,
-        origin: opts.origin,
-        sealEveryRecords: positiveInt(opts.sealEveryRecords, '--seal-every-records')!,
-        sealEveryMs: positiveInt(opts.sealEveryMs, '--seal-every-ms')!,
-      });
-      const where = file ?? 'stdin';
-      async function* validated(): AsyncGenerator<AuditRecord> {
-        for await (const { text, line } of jsonLines(file)) yield validateWith(AuditRecord, parseJson(text, `${where}:${line}`), where, () => line);
-      }
-      let appended: number;
-      try {
-        appended = await appendMany(log, validated(), { inFlight, onAck: (record, seq) => process.stdout.write(`${JSON.stringify({ id: record.id, seq })}\n`) });
-      } finally {
-        await log.close();
-      }
-      process.stderr.write(`charter: ${appended} record(s) acknowledged, log size ${log.size}\n`);
-    }),
+    action(
+      async (
+        file: string | undefined,
+        opts: StoreOptions & { key?: string; origin: string; sealEveryRecords: string; sealEveryMs: string; inFlight: string },
+      ) => {
+        if (file) readText(file);
+        const signer = await loadSigner(opts.key ?? join(charterHome(), 'keys', 'audit.key.pem'));
+        if (!(signer instanceof LocalKeySigner))
+          throw new InputError('audit checkpoints need a local Ed25519 key file', { field: '--key' });
+        const inFlight = positiveInt(opts.inFlight, '--in-flight')!;
+        const log = await openAuditLog({
+          ...store(opts),
+          signer,
+          origin: opts.origin,
+          sealEveryRecords: positiveInt(opts.sealEveryRecords, '--seal-every-records')!,
+          sealEveryMs: positiveInt(opts.sealEveryMs, '--seal-every-ms')!,
+        });
+        const where = file ?? 'stdin';
+        async function* validated(): AsyncGenerator<AuditRecord> {
+          for await (const { text, line } of jsonLines(file))
+            yield validateWith(AuditRecord, parseJson(text, `${where}:${line}`), where, () => line);
+        }
+        let appended: number;
+        try {
+          appended = await appendMany(log, validated(), {
+            inFlight,
+            onAck: (record, seq) => process.stdout.write(`${JSON.stringify({ id: record.id, seq })}\n`),
+          });
+        } finally {
+          await log.close();
+        }
+        process.stderr.write(`charter: ${appended} record(s) acknowledged, log size ${log.size}\n`);
+      },
+    ),
   );
 
   withJson(
@@ -134,9 +150,12 @@ export function registerAudit(program: Command): void {
   ).action(
     action(async (opts: StoreOptions & AuditQuery & { limit: string; format: string; json?: boolean }) => {
       const format = opts.json ? 'json' : opts.format;
-      if (!['table', 'json', 'csv'].includes(format)) throw new InputError(`unknown format '${format}' (table, json, csv)`, { field: '--format' });
-      if (opts.decision && !['allow', 'deny'].includes(opts.decision)) throw new InputError(`--decision must be allow or deny`, { field: '--decision' });
-      if (opts.kind && !['decision', 'evidence'].includes(opts.kind)) throw new InputError(`--kind must be decision or evidence`, { field: '--kind' });
+      if (!['table', 'json', 'csv'].includes(format))
+        throw new InputError(`unknown format '${format}' (table, json, csv)`, { field: '--format' });
+      if (opts.decision && !['allow', 'deny'].includes(opts.decision))
+        throw new InputError(`--decision must be allow or deny`, { field: '--decision' });
+      if (opts.kind && !['decision', 'evidence'].includes(opts.kind))
+        throw new InputError(`--kind must be decision or evidence`, { field: '--kind' });
       const filter: AuditQuery = {};
       for (const k of ['tenant', 'agent', 'tool', 'decision', 'tier', 'kind', 'traceId', 'manifestDigest', 'from', 'to'] as const) {
         if (opts[k] !== undefined) Object.assign(filter, { [k]: opts[k] });
@@ -152,8 +171,13 @@ export function registerAudit(program: Command): void {
     withStore(
       audit
         .command('verify')
-        .description('verify the whole log (hash chain, Merkle roots, signed checkpoints, consistency, seq gaps), or an evidence bundle offline')
-        .option('--trusted-keys <file>', 'trusted keys (default $CHARTER_HOME/keys/trusted-keys.json; for --bundle default: the keys in the bundle)')
+        .description(
+          'verify the whole log (hash chain, Merkle roots, signed checkpoints, consistency, seq gaps), or an evidence bundle offline',
+        )
+        .option(
+          '--trusted-keys <file>',
+          'trusted keys (default $CHARTER_HOME/keys/trusted-keys.json; for --bundle default: the keys in the bundle)',
+        )
         .option('--bundle <file>', 'verify an exported evidence bundle instead of the log')
         .option('--anchor <file>', 'a checkpoint saved earlier that the log must still contain (detects truncation)'),
     ),
@@ -164,7 +188,9 @@ export function registerAudit(program: Command): void {
         const report = verifyEvidenceBundle(parseJson(readText(opts.bundle), opts.bundle), trusted, opts.bundle);
         if (opts.json) printJson(report);
         else {
-          printLine(`${report.ok ? 'OK' : 'FAILED'}: ${report.records} record(s) of ${report.origin} proven against tree size ${report.treeSize}, signed by ${report.signedBy.join(', ')}${trusted ? '' : ' (key from the bundle: check its key id out of band)'}`);
+          printLine(
+            `${report.ok ? 'OK' : 'FAILED'}: ${report.records} record(s) of ${report.origin} proven against tree size ${report.treeSize}, signed by ${report.signedBy.join(', ')}${trusted ? '' : ' (key from the bundle: check its key id out of band)'}`,
+          );
           for (const f of report.findings) printLine(`  - ${f}`);
         }
         return report.ok ? ExitCode.ok : ExitCode.findings;
@@ -215,7 +241,10 @@ export function registerAudit(program: Command): void {
     action(async (file: string, opts: { trustedKeys?: string; json?: boolean }) => {
       const result = verifyInclusionProof(parseJson(readText(file), file), loadTrustedKeys(opts.trustedKeys ?? defaultTrustedKeys()), file);
       if (opts.json) printJson({ ok: true, ...result });
-      else printLine(`OK: record ${result.recordId} is leaf ${result.seq} of ${result.origin} at tree size ${result.treeSize}, checkpoint signed by ${result.signedBy}`);
+      else
+        printLine(
+          `OK: record ${result.recordId} is leaf ${result.seq} of ${result.origin} at tree size ${result.treeSize}, checkpoint signed by ${result.signedBy}`,
+        );
     }),
   );
 
@@ -231,18 +260,20 @@ export function registerAudit(program: Command): void {
         .option('--trusted-keys <file>', 'trusted keys (default $CHARTER_HOME/keys/trusted-keys.json)'),
     ),
   ).action(
-    action(async (opts: StoreOptions & { tenant: string; from?: string; to?: string; out: string; trustedKeys?: string; json?: boolean }) => {
-      const bundle = await exportEvidenceBundle({
-        ...store(opts),
-        tenant: opts.tenant,
-        ...(opts.from ? { from: opts.from } : {}),
-        ...(opts.to ? { to: opts.to } : {}),
-        trustedKeys: loadTrustedKeys(opts.trustedKeys ?? defaultTrustedKeys()),
-      });
-      writeFileAtomic(opts.out, JSON.stringify(bundle, null, 2) + '\n');
-      if (opts.json) printJson({ ok: true, out: opts.out, records: bundle.records.length, treeSize: bundle.treeSize });
-      else printLine(`wrote ${opts.out}: ${bundle.records.length} record(s) with proofs against tree size ${bundle.treeSize}`);
-    }),
+    action(
+      async (opts: StoreOptions & { tenant: string; from?: string; to?: string; out: string; trustedKeys?: string; json?: boolean }) => {
+        const bundle = await exportEvidenceBundle({
+          ...store(opts),
+          tenant: opts.tenant,
+          ...(opts.from ? { from: opts.from } : {}),
+          ...(opts.to ? { to: opts.to } : {}),
+          trustedKeys: loadTrustedKeys(opts.trustedKeys ?? defaultTrustedKeys()),
+        });
+        writeFileAtomic(opts.out, JSON.stringify(bundle, null, 2) + '\n');
+        if (opts.json) printJson({ ok: true, out: opts.out, records: bundle.records.length, treeSize: bundle.treeSize });
+        else printLine(`wrote ${opts.out}: ${bundle.records.length} record(s) with proofs against tree size ${bundle.treeSize}`);
+      },
+    ),
   );
 
   audit

@@ -17,13 +17,14 @@ export function registerDatasets(program: Command): void {
       .command('generate')
       .description(`generate a rule-labelled dataset deterministically (${Object.keys(generators).join(', ')})`)
       .argument('<name>', 'generator name')
-      .option('--seed <n>', 'seed (default: the generator\'s published seed)')
+      .option('--seed <n>', "seed (default: the generator's published seed)")
       .option('--count <n>', 'number of cases (default: the published count)')
       .option('--dataset-version <vN>', 'version folder to write (default: the published version)')
       .option('--root <dir>', 'datasets folder', undefined),
   ).action(
     action((name: string, opts: { seed?: string; count?: string; datasetVersion?: string; root?: string; json?: boolean }) => {
-      if (opts.datasetVersion !== undefined && !/^v\d+$/.test(opts.datasetVersion)) throw new InputError('--dataset-version must look like v1', { field: '--dataset-version' });
+      if (opts.datasetVersion !== undefined && !/^v\d+$/.test(opts.datasetVersion))
+        throw new InputError('--dataset-version must look like v1', { field: '--dataset-version' });
       const card = generateDataset(name, {
         ...(opts.seed !== undefined ? { seed: intOption(opts.seed, '--seed') } : {}),
         ...(opts.count !== undefined ? { count: intOption(opts.count, '--count') } : {}),
@@ -45,7 +46,11 @@ export function registerDatasets(program: Command): void {
       const checks = verifyDatasets(opts.root ?? defaultDatasetsRoot());
       const ok = checks.every((c) => c.ok);
       if (opts.json) printJson({ ok, datasets: checks });
-      else printTable(['dataset', 'ok', 'cases', 'digest / error'], checks.map((c) => [c.ref, c.ok ? 'ok' : 'FAIL', c.cases, c.ok ? c.digest : c.error]));
+      else
+        printTable(
+          ['dataset', 'ok', 'cases', 'digest / error'],
+          checks.map((c) => [c.ref, c.ok ? 'ok' : 'FAIL', c.cases, c.ok ? c.digest : c.error]),
+        );
       return ok ? 0 : 1;
     }),
   );

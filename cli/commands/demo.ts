@@ -63,13 +63,22 @@ function run(args: string[], env: NodeJS.ProcessEnv): Promise<{ code: number; st
  * Runs `charter ...` in a child process on the demo home; prints the command and its output.
  * Asynchronous on purpose: the demo's own process serves the gateway and the tools meanwhile.
  */
-async function charter(home: string, args: string[], opts: { tail?: number; allowFail?: boolean; quiet?: boolean } = {}): Promise<{ code: number; stdout: string }> {
+async function charter(
+  home: string,
+  args: string[],
+  opts: { tail?: number; allowFail?: boolean; quiet?: boolean } = {},
+): Promise<{ code: number; stdout: string }> {
   if (!opts.quiet) printLine(`  $ charter ${args.join(' ')}`);
   const r = await run([CLI, ...args], { ...process.env, CHARTER_HOME: home });
-  const lines = `${r.stdout}${r.stderr}`.trimEnd().split('\n').filter((l) => l !== '');
-  const shown = opts.tail !== undefined && lines.length > opts.tail ? [`… (${lines.length - opts.tail} lines)`, ...lines.slice(-opts.tail)] : lines;
+  const lines = `${r.stdout}${r.stderr}`
+    .trimEnd()
+    .split('\n')
+    .filter((l) => l !== '');
+  const shown =
+    opts.tail !== undefined && lines.length > opts.tail ? [`… (${lines.length - opts.tail} lines)`, ...lines.slice(-opts.tail)] : lines;
   if (!opts.quiet) for (const l of shown) printLine(`    ${l}`);
-  if (r.code !== 0 && !opts.allowFail) throw new FindingError(`charter ${args.join(' ')} exited ${r.code}${opts.quiet ? `: ${lines.slice(-3).join(' ')}` : ''}`);
+  if (r.code !== 0 && !opts.allowFail)
+    throw new FindingError(`charter ${args.join(' ')} exited ${r.code}${opts.quiet ? `: ${lines.slice(-3).join(' ')}` : ''}`);
   return { code: r.code, stdout: r.stdout };
 }
 
@@ -79,7 +88,15 @@ const CheckJson = z.object({
   reports: z.array(
     z.object({
       agent: z.string(),
-      gates: z.array(z.object({ gate: z.string(), status: z.string(), blocking: z.boolean(), reasons: z.array(z.string()), unchecked: z.array(z.string()).optional() })),
+      gates: z.array(
+        z.object({
+          gate: z.string(),
+          status: z.string(),
+          blocking: z.boolean(),
+          reasons: z.array(z.string()),
+          unchecked: z.array(z.string()).optional(),
+        }),
+      ),
     }),
   ),
 });
@@ -91,7 +108,11 @@ const CheckJson = z.object({
  * Anything else that blocks stops the demo at `promote`. `show` prints one agent's gate table first.
  */
 async function releaseTo(home: string, env: string, evidence: string[], opts: { approve: boolean; show?: string }): Promise<void> {
-  const check = CheckJson.parse(JSON.parse((await charter(home, ['release', 'check', '--env', env, '--all', ...evidence, '--json'], { quiet: true, allowFail: true })).stdout));
+  const check = CheckJson.parse(
+    JSON.parse(
+      (await charter(home, ['release', 'check', '--env', env, '--all', ...evidence, '--json'], { quiet: true, allowFail: true })).stdout,
+    ),
+  );
   // One approval per distinct set of waivers, for all the agents that need that set.
   const bySet = new Map<string, { agents: string[]; waive: string[]; why: string[] }>();
   for (const r of check.reports) {
@@ -106,7 +127,18 @@ async function releaseTo(home: string, env: string, evidence: string[], opts: { 
   for (const g of bySet.values()) {
     const note = g.waive.length ? `offline demo: ${g.why.join('; ').slice(0, 300)}` : `release to ${env}`;
     const who = g.agents.length === check.reports.length ? ['--all'] : ['--agent', ...g.agents];
-    await charter(home, ['release', 'approve', '--env', env, ...who, '--key', join(home, 'keys', `${RELEASE_APPROVER}.key.pem`), ...(g.waive.length ? ['--waive', ...g.waive] : []), '--note', note]);
+    await charter(home, [
+      'release',
+      'approve',
+      '--env',
+      env,
+      ...who,
+      '--key',
+      join(home, 'keys', `${RELEASE_APPROVER}.key.pem`),
+      ...(g.waive.length ? ['--waive', ...g.waive] : []),
+      '--note',
+      note,
+    ]);
   }
   // One agent's gate table with all its evidence (replay, canary, waivers), as the approver saw it.
   if (opts.show) await charter(home, ['release', 'check', '--env', env, '--agent', opts.show, ...evidence]);
@@ -129,7 +161,8 @@ export function registerDemo(program: Command): void {
     .action(
       action(async (opts: { home?: string }) => {
         const home = resolve(opts.home ?? join('.charter', `demo-${new Date().toISOString().replace(/[-:]/g, '').replace(/\..*/, '')}`));
-        if (existsSync(join(home, 'keys', 'manifest-signer.key.pem'))) throw new InputError('the demo needs a fresh home: this one already has keys', { file: home });
+        if (existsSync(join(home, 'keys', 'manifest-signer.key.pem')))
+          throw new InputError('the demo needs a fresh home: this one already has keys', { file: home });
         const STEPS = 9;
         const t0 = performance.now();
         let n = 0;
@@ -156,7 +189,9 @@ export function registerDemo(program: Command): void {
 
         step('eval suites (signed reports)');
         const manifest = (agent: string) => compiledManifestFile(home, agent);
-        const suites = z.object({ suites: z.array(z.string()) }).parse(JSON.parse((await charter(home, ['evals', 'list', '--json'], { tail: 0 })).stdout)).suites;
+        const suites = z
+          .object({ suites: z.array(z.string()) })
+          .parse(JSON.parse((await charter(home, ['evals', 'list', '--json'], { tail: 0 })).stdout)).suites;
         const evalResults: Array<[string, string]> = [];
         for (const suite of suites) {
           const { target } = readYaml(contentPath('evals', 'suites', `${suite}.yaml`), SuiteTarget);
@@ -186,16 +221,27 @@ export function registerDemo(program: Command): void {
         await releaseTo(home, 'prod', evidence, { approve: true, show: 'award-communications' });
         await charter(home, ['release', 'status', '--env', 'prod']);
 
-        step('negotiations on the production release, each agent its own process; a human approves the award above the threshold (charter approvals)');
+        step(
+          'negotiations on the production release, each agent its own process; a human approves the award above the threshold (charter approvals)',
+        );
         let approved: NegotiationState;
         // In prod each agent is its own process behind the AgentCore Runtime contract, reaching
         // tools through the gateway over HTTP with a per-invocation identity token.
         const prod = await openHomeStack(home, { ...world, env: 'prod' }, { ...onEvent, agentProcesses: { home } });
         try {
           const waiting = await prod.stack.orchestrator.negotiate('initech', sampleRequisition('initech', 0));
-          if (waiting.status !== 'AWAITING_APPROVAL') throw new FindingError(`initech's award did not wait for approval (${waiting.status}): the spend threshold did not apply`);
+          if (waiting.status !== 'AWAITING_APPROVAL')
+            throw new FindingError(`initech's award did not wait for approval (${waiting.status}): the spend threshold did not apply`);
           await charter(home, ['approvals', 'list', '--status', 'pending']);
-          await charter(home, ['approvals', 'approve', waiting.approval!.approvalId!, '--as', APPROVER, '--key', join(home, 'keys', `${APPROVER}.key.pem`)]);
+          await charter(home, [
+            'approvals',
+            'approve',
+            waiting.approval!.approvalId!,
+            '--as',
+            APPROVER,
+            '--key',
+            join(home, 'keys', `${APPROVER}.key.pem`),
+          ]);
           approved = await prod.stack.orchestrator.run(waiting.tenantId, waiting.negotiationId);
           results.push(approved, await prod.stack.orchestrator.negotiate('acme', sampleRequisition('acme', 4)));
         } finally {
@@ -211,9 +257,14 @@ export function registerDemo(program: Command): void {
         step('summary');
         printTable(SUMMARY_HEAD, results.map(summaryRow));
         printTable(['eval suite', 'result'], evalResults);
-        printLine(`\nhome: ${home}\n  inspect: charter negotiations list --tenant acme --env prod --home ${home}\n           CHARTER_HOME=${home} charter release status --env prod`);
+        printLine(
+          `\nhome: ${home}\n  inspect: charter negotiations list --tenant acme --env prod --home ${home}\n           CHARTER_HOME=${home} charter release status --env prod`,
+        );
         if (verify.code !== 0) throw new FindingError('the audit trail does not verify');
-        if (approved.status !== 'AWARDED') throw new FindingError(`the approved negotiation ${approved.negotiationId} ended ${approved.status} (${approved.reason ?? ''}), not AWARDED`);
+        if (approved.status !== 'AWARDED')
+          throw new FindingError(
+            `the approved negotiation ${approved.negotiationId} ended ${approved.status} (${approved.reason ?? ''}), not AWARDED`,
+          );
         return 0;
       }),
     );

@@ -33,19 +33,35 @@ function judgeFrom(file: string | undefined, noCache: boolean): Judge | null {
 async function signerFrom(ref: string | undefined) {
   const path = ref ?? join(charterHome(), 'keys', 'eval-report.key.pem');
   if (!ref && !existsSync(path)) {
-    throw new InputError(`no eval-report signing key at ${path} (create one: charter keys generate --name eval-report --purpose eval-report)`, { field: '--key' });
+    throw new InputError(
+      `no eval-report signing key at ${path} (create one: charter keys generate --name eval-report --purpose eval-report)`,
+      { field: '--key' },
+    );
   }
   return loadSigner(path);
 }
 
 function summarize(r: EvalRunResult): void {
   const { report } = r;
-  printLine(`${report.suite.name} on ${report.target.id}: ${report.verdict.toUpperCase()} (${report.datasets[0]!.cases} cases x ${report.suite.repeats})`);
+  printLine(
+    `${report.suite.name} on ${report.target.id}: ${report.verdict.toUpperCase()} (${report.datasets[0]!.cases} cases x ${report.suite.repeats})`,
+  );
   printTable(
     ['metric', 'estimate', '95% interval', 'method', 'n', 'errors'],
-    report.metrics.map((m) => [m.name, m.estimate?.toFixed(4) ?? 'not run', m.low === null ? '' : `${m.low.toFixed(4)} – ${m.high!.toFixed(4)}`, m.method ?? m.note, m.n, m.errors]),
+    report.metrics.map((m) => [
+      m.name,
+      m.estimate?.toFixed(4) ?? 'not run',
+      m.low === null ? '' : `${m.low.toFixed(4)} – ${m.high!.toFixed(4)}`,
+      m.method ?? m.note,
+      m.n,
+      m.errors,
+    ]),
   );
-  if (report.thresholds.length) printTable(['threshold', 'verdict', 'source', 'why'], report.thresholds.map((t) => [`${t.metric} >= ${t.min} (${t.bound})`, t.verdict, t.source, t.reason]));
+  if (report.thresholds.length)
+    printTable(
+      ['threshold', 'verdict', 'source', 'why'],
+      report.thresholds.map((t) => [`${t.metric} >= ${t.min} (${t.bound})`, t.verdict, t.source, t.reason]),
+    );
   if (report.baseline) {
     const b = report.baseline;
     printLine(`baseline ${b.reportDigest.slice(0, 19)}…: ${b.regressions.length} regression(s), ${b.improvements} improvement(s)`);
@@ -53,7 +69,9 @@ function summarize(r: EvalRunResult): void {
     for (const g of b.regressions.slice(0, 20)) printLine(`  regressed ${g.id} ${g.metric}: ${g.baseline} -> ${g.current} (${g.reason})`);
     if (b.regressions.length > 20) printLine(`  … ${b.regressions.length - 20} more in the report`);
   }
-  printLine(`report:   ${r.files.report}\nsummary:  ${r.files.markdown}\ndigest:   ${r.digest}${r.auditSeq !== null ? `\naudit:    evidence seq ${r.auditSeq}` : ''}`);
+  printLine(
+    `report:   ${r.files.report}\nsummary:  ${r.files.markdown}\ndigest:   ${r.digest}${r.auditSeq !== null ? `\naudit:    evidence seq ${r.auditSeq}` : ''}`,
+  );
 }
 
 interface RunOpts {
@@ -75,7 +93,9 @@ interface RunOpts {
 }
 
 export function registerEvals(program: Command): void {
-  const evals = program.command('evals').description('eval suites over versioned datasets: signed reports with intervals, judge calibration');
+  const evals = program
+    .command('evals')
+    .description('eval suites over versioned datasets: signed reports with intervals, judge calibration');
 
   withJson(evals.command('list').description('the shipped suites').option('--suites-dir <dir>', 'suites folder')).action(
     action((opts: { suitesDir?: string; json?: boolean }) => {
@@ -91,9 +111,15 @@ export function registerEvals(program: Command): void {
       .description('run a suite (name or YAML file) and write a signed report; exit 1 when a threshold fails')
       .argument('<suite>', 'suite name or file')
       .option('--baseline <report>', 'signed report to compare with (the last released one)')
-      .option('--manifest <file...>', "signed manifest(s): the target agent's (strategy suites) or every agent's (gateway suites); digests reported, evalThresholds applied")
+      .option(
+        '--manifest <file...>',
+        "signed manifest(s): the target agent's (strategy suites) or every agent's (gateway suites); digests reported, evalThresholds applied",
+      )
       .option('--entities <file>', "entities and tenant limits for the gateway target (default: the base and procurement packs' fixtures)")
-      .option('--trusted-keys <file>', 'trusted keys for the manifest, baseline and judge calibration (default $CHARTER_HOME/keys/trusted-keys.json)')
+      .option(
+        '--trusted-keys <file>',
+        'trusted keys for the manifest, baseline and judge calibration (default $CHARTER_HOME/keys/trusted-keys.json)',
+      )
       .option('--judge <file>', 'judge config YAML (default $CHARTER_HOME/judge.yaml when present; none: judge metrics not run)')
       .option('--no-cache', 'do not reuse cached model-target and judge answers')
       .option('--key <file|kms:id>', 'eval-report signing key (default $CHARTER_HOME/keys/eval-report.key.pem)')
@@ -108,13 +134,20 @@ export function registerEvals(program: Command): void {
     action(async (suite: string, opts: RunOpts) => {
       const home = charterHome();
       const trustedKeysFile = opts.trustedKeys ?? join(home, 'keys', 'trusted-keys.json');
-      if ((opts.manifest || opts.baseline) && !existsSync(trustedKeysFile)) throw new InputError('trusted keys file not found', { file: trustedKeysFile, field: '--trusted-keys' });
+      if ((opts.manifest || opts.baseline) && !existsSync(trustedKeysFile))
+        throw new InputError('trusted keys file not found', { file: trustedKeysFile, field: '--trusted-keys' });
       const signer = await signerFrom(opts.key);
       const judge = judgeFrom(opts.judge, opts.cache === false);
       // The audit plane is used when its key exists (or a folder/key was named explicitly, then it must work).
       const auditKey = opts.auditKey ?? join(home, 'keys', 'audit.key.pem');
       const useAudit = opts.audit !== false && (opts.auditKey !== undefined || opts.auditDir !== undefined || existsSync(auditKey));
-      const audit = useAudit ? await openAuditLog({ dir: opts.auditDir ?? join(home, 'audit'), signer: new LocalKeySigner(loadPrivateKey(auditKey)), origin: opts.auditOrigin }) : null;
+      const audit = useAudit
+        ? await openAuditLog({
+            dir: opts.auditDir ?? join(home, 'audit'),
+            signer: new LocalKeySigner(loadPrivateKey(auditKey)),
+            origin: opts.auditOrigin,
+          })
+        : null;
       try {
         const result = await runEval({
           suite,
@@ -133,7 +166,13 @@ export function registerEvals(program: Command): void {
         });
         if (opts.json) {
           const { cases: _cases, ...rest } = result.report;
-          printJson({ ok: result.report.verdict === 'pass', digest: result.digest, files: result.files, auditSeq: result.auditSeq, report: rest });
+          printJson({
+            ok: result.report.verdict === 'pass',
+            digest: result.digest,
+            files: result.files,
+            auditSeq: result.auditSeq,
+            report: rest,
+          });
         } else summarize(result);
         return result.report.verdict === 'pass' ? 0 : 1;
       } finally {
@@ -145,7 +184,9 @@ export function registerEvals(program: Command): void {
   withJson(
     evals
       .command('calibrate')
-      .description("measure the judge's agreement with the hand-labelled set (accuracy, Cohen's kappa); a judge under its minKappa cannot gate")
+      .description(
+        "measure the judge's agreement with the hand-labelled set (accuracy, Cohen's kappa); a judge under its minKappa cannot gate",
+      )
       .option('--judge <file>', 'judge config YAML (default $CHARTER_HOME/judge.yaml)')
       .option('--dataset <ref>', 'labelled dataset', DEFAULT_CALIBRATION_DATASET)
       .option('--no-cache', 'do not reuse cached judge answers')
@@ -153,19 +194,39 @@ export function registerEvals(program: Command): void {
       .option('--concurrency <n>', 'judge calls in flight', '4')
       .option('--datasets-root <dir>', 'datasets folder'),
   ).action(
-    action(async (opts: { judge?: string; dataset: string; cache?: boolean; key?: string; concurrency: string; datasetsRoot?: string; json?: boolean }) => {
-      const judge = judgeFrom(opts.judge, opts.cache === false);
-      if (!judge) throw new InputError(`no judge configured: pass --judge FILE or create ${join(charterHome(), 'judge.yaml')}`, { field: '--judge' });
-      const signer = await signerFrom(opts.key);
-      const c = await calibrateJudge({ judge, dataset: opts.dataset, concurrency: positiveInt(opts.concurrency, '--concurrency'), ...(opts.datasetsRoot ? { datasetsRoot: opts.datasetsRoot } : {}) });
-      const file = await saveCalibration(c, signer);
-      if (opts.json) printJson({ ok: c.passed, file, calibration: c });
-      else {
-        printLine(`judge ${String(c.judge.identity.provider)}:${String(c.judge.identity.model)} on ${c.dataset.ref}: accuracy ${c.accuracy.toFixed(3)}, kappa ${c.kappa.toFixed(3)} (min ${c.minKappa}), ${c.errors} error(s) -> ${c.passed ? 'MAY GATE' : 'MAY NOT GATE'}`);
-        for (const d of c.disagreements) printLine(`  ${d.id}: labelled ${d.expected}, judged ${d.judged} (${d.reason.slice(0, 100)})`);
-        printLine(`calibration: ${file}`);
-      }
-      return c.passed ? 0 : 1;
-    }),
+    action(
+      async (opts: {
+        judge?: string;
+        dataset: string;
+        cache?: boolean;
+        key?: string;
+        concurrency: string;
+        datasetsRoot?: string;
+        json?: boolean;
+      }) => {
+        const judge = judgeFrom(opts.judge, opts.cache === false);
+        if (!judge)
+          throw new InputError(`no judge configured: pass --judge FILE or create ${join(charterHome(), 'judge.yaml')}`, {
+            field: '--judge',
+          });
+        const signer = await signerFrom(opts.key);
+        const c = await calibrateJudge({
+          judge,
+          dataset: opts.dataset,
+          concurrency: positiveInt(opts.concurrency, '--concurrency'),
+          ...(opts.datasetsRoot ? { datasetsRoot: opts.datasetsRoot } : {}),
+        });
+        const file = await saveCalibration(c, signer);
+        if (opts.json) printJson({ ok: c.passed, file, calibration: c });
+        else {
+          printLine(
+            `judge ${String(c.judge.identity.provider)}:${String(c.judge.identity.model)} on ${c.dataset.ref}: accuracy ${c.accuracy.toFixed(3)}, kappa ${c.kappa.toFixed(3)} (min ${c.minKappa}), ${c.errors} error(s) -> ${c.passed ? 'MAY GATE' : 'MAY NOT GATE'}`,
+          );
+          for (const d of c.disagreements) printLine(`  ${d.id}: labelled ${d.expected}, judged ${d.judged} (${d.reason.slice(0, 100)})`);
+          printLine(`calibration: ${file}`);
+        }
+        return c.passed ? 0 : 1;
+      },
+    ),
   );
 }

@@ -41,7 +41,10 @@ function releasedManifestFiles(env: string, files: string[] | undefined, trusted
   if (files) return files.map((f) => verifyReleasedManifestFile(env, f, opts).file);
   const ctx = releaseContext(opts);
   const agents = ctx.store.agents(parseEnvironment(env));
-  if (agents.length === 0) throw new FindingError(`nothing is released to ${env}: the gateway loads only released manifests (charter release promote --env ${env} ...)`);
+  if (agents.length === 0)
+    throw new FindingError(
+      `nothing is released to ${env}: the gateway loads only released manifests (charter release promote --env ${env} ...)`,
+    );
   return agents.map((agent) => loadReleasedManifest(env, agent, opts).file);
 }
 
@@ -52,9 +55,15 @@ export function registerGateway(program: Command): void {
       .command('serve')
       .description('serve MCP (Streamable HTTP) on loopback: list permitted tools, decide and record every call, forward what is allowed')
       .requiredOption('--env <env>', 'the environment it serves: it loads only manifests currently released there (dev, stg or prod)')
-      .option('--manifest <file...>', 'signed agent manifests, each the current release of its agent in --env (default: every agent released there)')
+      .option(
+        '--manifest <file...>',
+        'signed agent manifests, each the current release of its agent in --env (default: every agent released there)',
+      )
       .requiredOption('--trusted-keys <file>', 'trusted keys: manifest signers and approvers')
-      .requiredOption('--entities <file...>', 'entities and tenant limits (fixtures.yaml shape; several files are merged); every tenant and agent states its kill switch')
+      .requiredOption(
+        '--entities <file...>',
+        'entities and tenant limits (fixtures.yaml shape; several files are merged); every tenant and agent states its kill switch',
+      )
       .option('--upstream <tool=url...>', 'upstream MCP tool server for a tool', [])
       .requiredOption('--jwks <url|file>', 'JWKS that signs caller tokens')
       .requiredOption('--issuer <iss>', 'expected token issuer')
@@ -92,7 +101,10 @@ export function registerGateway(program: Command): void {
         });
         const http = await serveGatewayHttp(path, upstreams, verifier, port);
         if (opts.json) printJson({ ok: true, url: http.url, mode: path.mode, environment: opts.env, manifests: files.length });
-        else printLine(`gateway listening on ${http.url} (${path.mode}, ${files.length} manifest(s) released to ${opts.env}); Ctrl-C stops it`);
+        else
+          printLine(
+            `gateway listening on ${http.url} (${path.mode}, ${files.length} manifest(s) released to ${opts.env}); Ctrl-C stops it`,
+          );
         await stopped;
         await http.close();
       } finally {

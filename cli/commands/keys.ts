@@ -20,15 +20,26 @@ export function registerKeys(program: Command): void {
     action((opts: { name: string; dir?: string; trustedKeys?: string; purpose: string[]; json?: boolean }) => {
       const purposes = opts.purpose.map((p) => {
         const parsed = KeyPurpose.safeParse(p);
-        if (!parsed.success) throw new InputError(`unknown purpose '${p}' (one of ${KeyPurpose.options.join(', ')})`, { field: '--purpose' });
+        if (!parsed.success)
+          throw new InputError(`unknown purpose '${p}' (one of ${KeyPurpose.options.join(', ')})`, { field: '--purpose' });
         return parsed.data;
       });
       const dir = opts.dir ?? join(charterHome(), 'keys');
       const trustedFile = opts.trustedKeys ?? join(dir, 'trusted-keys.json');
       const key = generateEd25519Key(dir, opts.name, purposes);
       addTrustedKeys(trustedFile, [key.trusted]);
-      if (opts.json) printJson({ ok: true, keyId: key.trusted.keyId, privateKeyFile: key.privateKeyFile, publicKeyFile: key.publicKeyFile, trustedKeysFile: trustedFile });
-      else printLine(`generated ${key.trusted.name} (${key.trusted.keyId.slice(0, 16)}…)\n  private: ${key.privateKeyFile}\n  public:  ${key.publicKeyFile}\n  trusted: ${trustedFile}`);
+      if (opts.json)
+        printJson({
+          ok: true,
+          keyId: key.trusted.keyId,
+          privateKeyFile: key.privateKeyFile,
+          publicKeyFile: key.publicKeyFile,
+          trustedKeysFile: trustedFile,
+        });
+      else
+        printLine(
+          `generated ${key.trusted.name} (${key.trusted.keyId.slice(0, 16)}…)\n  private: ${key.privateKeyFile}\n  public:  ${key.publicKeyFile}\n  trusted: ${trustedFile}`,
+        );
     }),
   );
 }

@@ -15,12 +15,17 @@ interface SwitchOpts {
 }
 
 function target(opts: SwitchOpts): { kind: SwitchKind; id: string } {
-  if (Boolean(opts.tenant) === Boolean(opts.agent)) throw new InputError('name exactly one of --tenant or --agent', { field: opts.tenant ? '--agent' : '--tenant' });
+  if (Boolean(opts.tenant) === Boolean(opts.agent))
+    throw new InputError('name exactly one of --tenant or --agent', { field: opts.tenant ? '--agent' : '--tenant' });
   return opts.tenant ? { kind: 'tenant', id: opts.tenant } : { kind: 'agent', id: opts.agent! };
 }
 
 export function registerKillSwitch(program: Command): void {
-  const ks = program.command('killswitch').description("suspend a tenant or an agent at once: every tool call for it is denied (base.suspended-tenant, base.suspended-agent) from the gateway's next decision");
+  const ks = program
+    .command('killswitch')
+    .description(
+      "suspend a tenant or an agent at once: every tool call for it is denied (base.suspended-tenant, base.suspended-agent) from the gateway's next decision",
+    );
   const change = (verb: 'engage' | 'release', description: string) =>
     withJson(
       ks
@@ -47,12 +52,19 @@ export function registerKillSwitch(program: Command): void {
   change('engage', 'engage the kill switch of a tenant or an agent');
   change('release', 'release an engaged kill switch');
 
-  withJson(ks.command('list').description('the engaged kill switches').option('--home <dir>', 'Charter home (default $CHARTER_HOME)')).action(
+  withJson(
+    ks.command('list').description('the engaged kill switches').option('--home <dir>', 'Charter home (default $CHARTER_HOME)'),
+  ).action(
     action((opts: { home?: string; json?: boolean }) => {
       const doc = KillSwitchFile.inHome(opts.home ?? charterHome()).read();
-      const rows = (['tenant', 'agent'] as const).flatMap((kind) => Object.entries(doc[kind === 'tenant' ? 'tenants' : 'agents']).map(([id, e]) => ({ kind, id, ...e })));
+      const rows = (['tenant', 'agent'] as const).flatMap((kind) =>
+        Object.entries(doc[kind === 'tenant' ? 'tenants' : 'agents']).map(([id, e]) => ({ kind, id, ...e })),
+      );
       if (opts.json) return printJson({ ok: true, engaged: rows });
-      printTable(['kind', 'id', 'since', 'by', 'reason'], rows.map((r) => [r.kind, r.id, r.at, r.by, r.reason]));
+      printTable(
+        ['kind', 'id', 'since', 'by', 'reason'],
+        rows.map((r) => [r.kind, r.id, r.at, r.by, r.reason]),
+      );
     }),
   );
 }

@@ -5,7 +5,11 @@ import { action, withJson } from '../program.js';
 
 export function registerManifest(program: Command): void {
   const manifest = program.command('manifest').description('signed agent manifests');
-  withJson(manifest.command('verify').description('verify signature, key id and purpose, and every digest inside a manifest; exit 1 naming each failing check'))
+  withJson(
+    manifest
+      .command('verify')
+      .description('verify signature, key id and purpose, and every digest inside a manifest; exit 1 naming each failing check'),
+  )
     .argument('<file>', 'signed manifest (DSSE envelope)')
     .requiredOption('--trusted-keys <file>', 'trusted-keys file')
     .option('--packs <dir>', 'also compare every layer file digest with the files in this packs folder')
@@ -13,8 +17,21 @@ export function registerManifest(program: Command): void {
       action((file: string, opts: { trustedKeys: string; packs?: string; json?: boolean }) => {
         const v = loadVerifiedManifest(file, opts.trustedKeys, opts.packs ? { packsDir: opts.packs } : {});
         const m = v.manifest;
-        if (opts.json) printJson({ ok: true, file, digest: v.digest, agent: m.agent.name, signedBy: v.signedBy, layers: m.layers.map((l) => `${l.name}@${l.version}`), policies: Object.keys(m.policies).length, tools: m.tools.length });
-        else printLine(`ok: ${file}\n  agent ${m.agent.name}, signed by ${v.signedBy.join(', ')}\n  digest ${v.digest}\n  layers ${m.layers.map((l) => `${l.name}@${l.version}`).join(', ')}`);
+        if (opts.json)
+          printJson({
+            ok: true,
+            file,
+            digest: v.digest,
+            agent: m.agent.name,
+            signedBy: v.signedBy,
+            layers: m.layers.map((l) => `${l.name}@${l.version}`),
+            policies: Object.keys(m.policies).length,
+            tools: m.tools.length,
+          });
+        else
+          printLine(
+            `ok: ${file}\n  agent ${m.agent.name}, signed by ${v.signedBy.join(', ')}\n  digest ${v.digest}\n  layers ${m.layers.map((l) => `${l.name}@${l.version}`).join(', ')}`,
+          );
         return 0;
       }),
     );

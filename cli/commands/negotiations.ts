@@ -57,7 +57,10 @@ function releasedManifests(home: string, env: string, trustedKeysFile: string): 
     }
   });
   const problems = loaded.filter((m): m is string => typeof m === 'string');
-  if (problems.length) throw new FindingError(`the runtime loads only released manifests: ${[...new Set(problems)].join('; ')} (charter release promote --env ${env} --all)`);
+  if (problems.length)
+    throw new FindingError(
+      `the runtime loads only released manifests: ${[...new Set(problems)].join('; ')} (charter release promote --env ${env} --all)`,
+    );
   return loaded as ReleasedManifest[];
 }
 
@@ -69,10 +72,18 @@ function releasedManifests(home: string, env: string, trustedKeysFile: string): 
 export async function openHomeStack(home: string, world: HomeWorld, extra: Partial<ProcurementStackOptions> = {}): Promise<HomeStack> {
   const trustedFile = join(home, 'keys', 'trusted-keys.json');
   const manifests = releasedManifests(home, world.env, trustedFile);
-  const w = referenceWorld({ tenants: world.tenants, ...(world.latencyMs !== undefined ? { latencyMs: world.latencyMs } : {}), ...(world.spendThresholdCents ? { spendThresholdCents: world.spendThresholdCents } : {}) });
+  const w = referenceWorld({
+    tenants: world.tenants,
+    ...(world.latencyMs !== undefined ? { latencyMs: world.latencyMs } : {}),
+    ...(world.spendThresholdCents ? { spendThresholdCents: world.spendThresholdCents } : {}),
+  });
   let suppliers: RunningServer | undefined;
   const supplierUrl = world.suppliersUrl ?? (suppliers = await w.network.serve()).url;
-  const audit = await openAuditLog({ dir: join(home, 'audit'), signer: new LocalKeySigner(loadPrivateKey(join(home, 'keys', 'audit.key.pem'))), origin: 'charter.local/audit' });
+  const audit = await openAuditLog({
+    dir: join(home, 'audit'),
+    signer: new LocalKeySigner(loadPrivateKey(join(home, 'keys', 'audit.key.pem'))),
+    origin: 'charter.local/audit',
+  });
   const approvals = new ApprovalStore(join(home, 'approvals'));
   const config: ConfigStore = existsSync(join(home, 'tenants.yaml')) ? StaticConfigStore.fromFile(join(home, 'tenants.yaml')) : w.config;
   const stack = await openProcurementStack({
@@ -107,7 +118,8 @@ export async function openHomeStack(home: string, world: HomeWorld, extra: Parti
  */
 export function homeDecisionData(home: string): DecisionData {
   const tenantsFile = join(home, 'tenants.yaml');
-  if (!existsSync(tenantsFile)) throw new InputError('no tenants.yaml in the Charter home: the negotiation world to replay over is unknown', { file: tenantsFile });
+  if (!existsSync(tenantsFile))
+    throw new InputError('no tenants.yaml in the Charter home: the negotiation world to replay over is unknown', { file: tenantsFile });
   const config = StaticConfigStore.fromFile(tenantsFile);
   const world = referenceWorld({ tenants: config.tenants() });
   // Opened for the life of the command: release checks read it while they replay.
@@ -146,7 +158,12 @@ const WorldFlags = z.object({
 function worldOf(opts: { tenant: string; latency?: string; suppliersUrl?: string; env: string }): HomeWorld {
   const flags = WorldFlags.safeParse(opts);
   if (!flags.success) throw new InputError(flags.error.issues[0]!.message, { field: `--${String(flags.error.issues[0]!.path[0])}` });
-  return { tenants: [flags.data.tenant], latencyMs: flags.data.latency, env: flags.data.env, ...(flags.data.suppliersUrl ? { suppliersUrl: flags.data.suppliersUrl } : {}) };
+  return {
+    tenants: [flags.data.tenant],
+    latencyMs: flags.data.latency,
+    env: flags.data.env,
+    ...(flags.data.suppliersUrl ? { suppliersUrl: flags.data.suppliersUrl } : {}),
+  };
 }
 
 function withWorld(cmd: Command): Command {
@@ -160,14 +177,26 @@ function withWorld(cmd: Command): Command {
   );
 }
 
-const AGENT_PROCESSES_HELP = 'run each agent as its own process (charter agents serve), calling the gateway over MCP with per-invocation tokens';
+const AGENT_PROCESSES_HELP =
+  'run each agent as its own process (charter agents serve), calling the gateway over MCP with per-invocation tokens';
 
-type HomeFlags = { tenant: string; home?: string; latency?: string; suppliersUrl?: string; env: string; agentProcesses?: boolean; json?: boolean };
+type HomeFlags = {
+  tenant: string;
+  home?: string;
+  latency?: string;
+  suppliersUrl?: string;
+  env: string;
+  agentProcesses?: boolean;
+  json?: boolean;
+};
 
 /** Opens the home's stack for one command and always closes it; progress lines unless --json. */
 async function onHome(opts: HomeFlags, fn: (h: HomeStack) => Promise<number> | number): Promise<number> {
   const home = opts.home ?? charterHome();
-  const h = await openHomeStack(home, worldOf(opts), { onEvent: (e) => !opts.json && printLine(progressLine(e)), ...(opts.agentProcesses ? { agentProcesses: { home } } : {}) });
+  const h = await openHomeStack(home, worldOf(opts), {
+    onEvent: (e) => !opts.json && printLine(progressLine(e)),
+    ...(opts.agentProcesses ? { agentProcesses: { home } } : {}),
+  });
   try {
     return await fn(h);
   } finally {
@@ -182,7 +211,9 @@ function report(state: NegotiationState, json: boolean | undefined): number {
 }
 
 export function registerNegotiations(program: Command): void {
-  const cmd = program.command('negotiations').description('the procurement reference: run, resume and inspect negotiations of the seven-node DAG');
+  const cmd = program
+    .command('negotiations')
+    .description('the procurement reference: run, resume and inspect negotiations of the seven-node DAG');
 
   withWorld(cmd.command('run').description('submit a requisition (JSON file, or --sample N) and run it through the DAG'))
     .option('--file <requisition.json>', 'the purchase requisition')
@@ -190,19 +221,25 @@ export function registerNegotiations(program: Command): void {
     .option('--agent-processes', AGENT_PROCESSES_HELP)
     .action(
       action(async (opts: HomeFlags & { file?: string; sample?: string }) => {
-        if (Boolean(opts.file) === Boolean(opts.sample)) throw new InputError('give exactly one of --file or --sample', { field: '--file' });
+        if (Boolean(opts.file) === Boolean(opts.sample))
+          throw new InputError('give exactly one of --file or --sample', { field: '--file' });
         const sample = z.coerce.number().int().nonnegative().safeParse(opts.sample);
-        if (opts.sample && !sample.success) throw new InputError(`--sample must be a non-negative integer, got '${opts.sample}'`, { field: '--sample' });
+        if (opts.sample && !sample.success)
+          throw new InputError(`--sample must be a non-negative integer, got '${opts.sample}'`, { field: '--sample' });
         const requisition = opts.file ? readJson(opts.file, z.unknown()) : sampleRequisition(opts.tenant, sample.data!);
         return onHome(opts, async (h) => report(await h.stack.orchestrator.negotiate(opts.tenant, requisition), opts.json));
       }),
     );
 
-  withWorld(cmd.command('resume').description('resume a negotiation from its last checkpoint (after a crash, or once an approval was given)'))
+  withWorld(
+    cmd.command('resume').description('resume a negotiation from its last checkpoint (after a crash, or once an approval was given)'),
+  )
     .requiredOption('--id <negotiationId>', 'the negotiation')
     .option('--agent-processes', AGENT_PROCESSES_HELP)
     .action(
-      action((opts: HomeFlags & { id: string }) => onHome(opts, async (h) => report(await h.stack.orchestrator.run(opts.tenant, opts.id), opts.json))),
+      action((opts: HomeFlags & { id: string }) =>
+        onHome(opts, async (h) => report(await h.stack.orchestrator.run(opts.tenant, opts.id), opts.json)),
+      ),
     );
 
   withWorld(cmd.command('list').description("a tenant's negotiations and their status")).action(
@@ -216,25 +253,41 @@ export function registerNegotiations(program: Command): void {
     ),
   );
 
-  withWorld(cmd.command('costs').description('cost attribution: invocations, model calls, tokens and tool calls per tenant, negotiation, agent and model')).action(
+  withWorld(
+    cmd
+      .command('costs')
+      .description('cost attribution: invocations, model calls, tokens and tool calls per tenant, negotiation, agent and model'),
+  ).action(
     action((opts: HomeFlags) =>
       onHome(opts, (h) => {
         const rows = h.stack.store.costs({ tenantId: opts.tenant });
         if (opts.json) printJson({ ok: true, costs: rows });
-        else printTable(['negotiation', 'agent', 'model', 'invocations', 'model calls', 'tokens in', 'tokens out', 'tool calls'], rows.map((r) => [r.negotiationId, r.agent, r.model, r.invocations, r.modelCalls, r.inputTokens, r.outputTokens, r.toolCalls]));
+        else
+          printTable(
+            ['negotiation', 'agent', 'model', 'invocations', 'model calls', 'tokens in', 'tokens out', 'tool calls'],
+            rows.map((r) => [r.negotiationId, r.agent, r.model, r.invocations, r.modelCalls, r.inputTokens, r.outputTokens, r.toolCalls]),
+          );
         return 0;
       }),
     ),
   );
 
-  withJson(cmd.command('suppliers').description('serve simulated suppliers of the given tenants over MCP until interrupted (prints the URL)'))
+  withJson(
+    cmd.command('suppliers').description('serve simulated suppliers of the given tenants over MCP until interrupted (prints the URL)'),
+  )
     .requiredOption('--tenants <ids>', 'comma-separated tenant ids')
     .option('--latency <ms>', 'quote latency of every supplier', '20')
     .option('--per-tenant <n>', 'suppliers per tenant', '8')
     .option('--port <port>', 'port (default: any free port)', '0')
     .action(
       action(async (opts: { tenants: string; latency: string; perTenant: string; port: string; json?: boolean }) => {
-        const n = z.object({ latency: z.coerce.number().int().nonnegative(), perTenant: z.coerce.number().int().min(1).max(500), port: z.coerce.number().int().min(0).max(65535) }).parse(opts);
+        const n = z
+          .object({
+            latency: z.coerce.number().int().nonnegative(),
+            perTenant: z.coerce.number().int().min(1).max(500),
+            port: z.coerce.number().int().min(0).max(65535),
+          })
+          .parse(opts);
         const world = referenceWorld({ tenants: opts.tenants.split(','), latencyMs: n.latency, suppliersPerTenant: n.perTenant });
         const server = await world.network.serve(n.port);
         if (opts.json) printJson({ ok: true, url: server.url });

@@ -11,7 +11,10 @@ const Pricing = z.strictObject({
 });
 
 /** USD for one call, when the endpoint has pricing and the provider reported usage. */
-export function costOf(pricing: z.infer<typeof Pricing> | undefined, usage: { inputTokens: number; outputTokens: number } | null): number | null {
+export function costOf(
+  pricing: z.infer<typeof Pricing> | undefined,
+  usage: { inputTokens: number; outputTokens: number } | null,
+): number | null {
   if (!pricing || !usage) return null;
   return (usage.inputTokens / 1000) * pricing.inputPer1k + (usage.outputTokens / 1000) * pricing.outputPer1k;
 }
@@ -43,7 +46,10 @@ function endpointOptions<E extends z.ZodRawShape>(extra: E) {
       /** Base URL up to and including `/v1`, e.g. `https://api.openai.com/v1`. */
       baseUrl: z.url(),
       /** Name of the environment variable holding the API key (never the key itself). */
-      apiKeyEnv: z.string().regex(/^[A-Z_][A-Z0-9_]*$/).optional(),
+      apiKeyEnv: z
+        .string()
+        .regex(/^[A-Z_][A-Z0-9_]*$/)
+        .optional(),
     }),
   ] as const;
 }
@@ -68,5 +74,11 @@ export function loadJudgeConfig(file?: string): { config: JudgeConfig; file: str
 
 /** A model's identity for reports, caches and calibration records: everything that changes its answers. */
 export function judgeIdentity(c: ModelEndpoint): Record<string, unknown> {
-  return { provider: c.provider, model: c.model, temperature: c.temperature, maxTokens: c.maxTokens, ...(c.provider === 'openai' ? { baseUrl: c.baseUrl } : { region: c.region }) };
+  return {
+    provider: c.provider,
+    model: c.model,
+    temperature: c.temperature,
+    maxTokens: c.maxTokens,
+    ...(c.provider === 'openai' ? { baseUrl: c.baseUrl } : { region: c.region }),
+  };
 }

@@ -40,7 +40,9 @@ export class ConverseModel implements ChatModel {
         }),
       );
     } catch (err) {
-      throw new JudgeError(`Converse ${this.opts.model}: ${(err as { name?: string }).name ?? 'Error'}: ${errorMessage(err)}`, { cause: err });
+      throw new JudgeError(`Converse ${this.opts.model}: ${(err as { name?: string }).name ?? 'Error'}: ${errorMessage(err)}`, {
+        cause: err,
+      });
     }
     const text = (out.output?.message?.content ?? []).map((c) => c.text ?? '').join('');
     if (!text) throw new JudgeError(`Converse ${this.opts.model}: no text in the response (stopReason ${out.stopReason ?? 'unknown'})`);

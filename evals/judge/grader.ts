@@ -20,7 +20,8 @@ export interface JudgeCall {
 
 export function chatModelFor(config: ModelEndpoint): ChatModel {
   const common = { model: config.model, temperature: config.temperature, maxTokens: config.maxTokens, maxAttempts: config.maxAttempts };
-  if (config.provider === 'bedrock-converse') return new ConverseModel({ ...common, region: config.region, ...(config.endpoint ? { endpoint: config.endpoint } : {}) });
+  if (config.provider === 'bedrock-converse')
+    return new ConverseModel({ ...common, region: config.region, ...(config.endpoint ? { endpoint: config.endpoint } : {}) });
   const apiKey = config.apiKeyEnv ? process.env[config.apiKeyEnv] : undefined;
   return new OpenAiModel({ ...common, baseUrl: config.baseUrl, ...(apiKey ? { apiKey } : {}) });
 }
@@ -59,15 +60,23 @@ export function toChatRequest(prompt: string): ChatRequest {
   } catch {
     messages = [{ role: 'user', content: prompt }];
   }
-  const system = messages.filter((m) => m.role === 'system').map((m) => m.content).join('\n\n');
-  const turns = messages.filter((m) => m.role !== 'system').map((m) => ({ role: m.role === 'assistant' ? ('assistant' as const) : ('user' as const), content: String(m.content) }));
+  const system = messages
+    .filter((m) => m.role === 'system')
+    .map((m) => m.content)
+    .join('\n\n');
+  const turns = messages
+    .filter((m) => m.role !== 'system')
+    .map((m) => ({ role: m.role === 'assistant' ? ('assistant' as const) : ('user' as const), content: String(m.content) }));
   return { system, messages: turns };
 }
 
 /** The promptfoo provider interface the grader implements (an object with id() and callApi()). */
 export interface GraderProvider {
   id(): string;
-  callApi(prompt: string, context?: { vars?: Record<string, unknown> }): Promise<{ output?: string; error?: string; tokenUsage?: Record<string, number>; cost?: number }>;
+  callApi(
+    prompt: string,
+    context?: { vars?: Record<string, unknown> },
+  ): Promise<{ output?: string; error?: string; tokenUsage?: Record<string, number>; cost?: number }>;
 }
 
 /**

@@ -22,7 +22,11 @@ export function buildScorer(spec: ScorerSpec, file: string, index: number): Buil
     case 'numeric':
       return { ...base, kind: 'rate', score: (o, c) => numericMatch(getField(o, spec.output), getField(c, spec.expected), spec.tolerance) };
     case 'set':
-      return { ...base, kind: spec.measure === 'equal' ? 'rate' : 'mean', score: (o, c) => setMatch(getField(o, spec.output), getField(c, spec.expected), spec.measure) };
+      return {
+        ...base,
+        kind: spec.measure === 'equal' ? 'rate' : 'mean',
+        score: (o, c) => setMatch(getField(o, spec.output), getField(c, spec.expected), spec.measure),
+      };
     case 'rank':
       return spec.measure === 'top1'
         ? { ...base, kind: 'rate', score: (o, c) => top1(getField(o, spec.output), getField(c, spec.expected)) }
@@ -38,7 +42,11 @@ export function buildScorer(spec: ScorerSpec, file: string, index: number): Buil
     }
     case 'code': {
       const check = codeChecks[spec.check];
-      if (!check) throw new InputError(`unknown code check '${spec.check}' (one of ${Object.keys(codeChecks).join(', ')})`, { file, field: `${field}.check` });
+      if (!check)
+        throw new InputError(`unknown code check '${spec.check}' (one of ${Object.keys(codeChecks).join(', ')})`, {
+          file,
+          field: `${field}.check`,
+        });
       return { ...base, kind: 'rate', score: check };
     }
     case 'judge':

@@ -26,9 +26,11 @@ function noCompetitorDisclosure(output: unknown, testCase: DatasetCase): ScoreRe
   const problems: string[] = [];
   for (const letter of letters) {
     const text = `${letter.subject}\n${letter.body}`;
-    for (const [id, name] of names) if (id !== letter.supplierId && text.includes(name)) problems.push(`letter to ${letter.supplierId} names ${name}`);
+    for (const [id, name] of names)
+      if (id !== letter.supplierId && text.includes(name)) problems.push(`letter to ${letter.supplierId} names ${name}`);
     const own = new Set(letter.kind === 'award' ? amountsOf(letter.supplierId) : []);
-    for (const amount of amountsOf(null)) if (!own.has(amount) && text.includes(amount)) problems.push(`letter to ${letter.supplierId} quotes ${amount}`);
+    for (const amount of amountsOf(null))
+      if (!own.has(amount) && text.includes(amount)) problems.push(`letter to ${letter.supplierId} quotes ${amount}`);
   }
   return problems.length ? fail(problems.slice(0, 3).join('; ')) : ok(`${letters.length} letters, no disclosure`);
 }
@@ -67,10 +69,13 @@ function poGrouping(output: unknown, testCase: DatasetCase): ScoreResult {
 function kraljicConfidenceRule(output: unknown): ScoreResult {
   const o = output as Partial<KraljicClassification> | null;
   if (!o || typeof o.confidence !== 'number' || !Array.isArray(o.warnings)) return fail('output lacks confidence or warnings');
-  if (o.method === 'rule-based') return o.confidence === 0 ? ok('rule-based with confidence 0.0') : fail(`rule-based answer claims confidence ${o.confidence}`);
+  if (o.method === 'rule-based')
+    return o.confidence === 0 ? ok('rule-based with confidence 0.0') : fail(`rule-based answer claims confidence ${o.confidence}`);
   if (o.method === 'model') {
     const low = o.confidence < KRALJIC_MIN_CONFIDENCE;
-    return low === o.warnings.length > 0 ? ok(low ? 'low confidence flagged' : 'confident') : fail(low ? 'low confidence not flagged' : 'warning without low confidence');
+    return low === o.warnings.length > 0
+      ? ok(low ? 'low confidence flagged' : 'confident')
+      : fail(low ? 'low confidence not flagged' : 'warning without low confidence');
   }
   return fail(`unknown method ${String(o.method)}`);
 }

@@ -12,7 +12,8 @@ export function exactMatch(actual: unknown, expected: unknown): ScoreResult {
 }
 
 export function numericMatch(actual: unknown, expected: unknown, tolerance: number): ScoreResult {
-  if (typeof actual !== 'number' || typeof expected !== 'number') return verdict(false, `got ${show(actual)}, expected the number ${show(expected)}`);
+  if (typeof actual !== 'number' || typeof expected !== 'number')
+    return verdict(false, `got ${show(actual)}, expected the number ${show(expected)}`);
   const diff = Math.abs(actual - expected);
   // A hair of slack so 0.81 vs 0.8 at tolerance 0.01 is not failed by binary rounding.
   return verdict(diff <= tolerance + 1e-12, `|${actual} - ${expected}| = ${diff.toPrecision(3)} (tolerance ${tolerance})`);
@@ -39,12 +40,14 @@ export function setMatch(actual: unknown, expected: unknown, measure: 'jaccard' 
  * An empty expected ranking is matched only by an empty answer.
  */
 export function ndcg(actual: unknown, expected: unknown, k?: number): ScoreResult {
-  if (!Array.isArray(actual) || !Array.isArray(expected)) return { value: 0, pass: false, reason: `got ${show(actual)}, expected a ranking` };
+  if (!Array.isArray(actual) || !Array.isArray(expected))
+    return { value: 0, pass: false, reason: `got ${show(actual)}, expected a ranking` };
   if (expected.length === 0) return verdict(actual.length === 0, actual.length === 0 ? 'both empty' : 'expected no ranking');
   const n = expected.length;
   const cut = k ?? n;
   const rel = new Map(expected.map((id, i) => [JSON.stringify(id), n - i]));
-  const dcg = (list: unknown[]) => list.slice(0, cut).reduce<number>((sum, id, j) => sum + (rel.get(JSON.stringify(id)) ?? 0) / Math.log2(j + 2), 0);
+  const dcg = (list: unknown[]) =>
+    list.slice(0, cut).reduce<number>((sum, id, j) => sum + (rel.get(JSON.stringify(id)) ?? 0) / Math.log2(j + 2), 0);
   const value = dcg(actual) / dcg(expected);
   return { value, pass: value >= 1 - 1e-12, reason: `nDCG@${cut} ${value.toFixed(4)}` };
 }

@@ -83,7 +83,8 @@ function validatePolicy(body: Json): { status: 'ok' } | { status: 'findings'; re
   const statement = ((body.definition as Json | undefined)?.cedar as Json | undefined)?.statement;
   if (typeof statement !== 'string') throw new ApiError(400, 'ValidationException', 'definition.cedar.statement is required');
   const parsed = cedar.policyToJson(statement);
-  if (parsed.type === 'failure') throw new ApiError(400, 'ValidationException', `invalid Cedar: ${parsed.errors.map((e) => e.message).join('; ')}`);
+  if (parsed.type === 'failure')
+    throw new ApiError(400, 'ValidationException', `invalid Cedar: ${parsed.errors.map((e) => e.message).join('; ')}`);
   const foreign = [...entityTypes(parsed.json)].filter((t) => !t.startsWith('AgentCore::'));
   if (foreign.length && body.validationMode !== 'IGNORE_ALL_FINDINGS') {
     return { status: 'findings', reasons: foreign.map((t) => `entity type ${t} is not in the gateway's schema (AgentCore namespace)`) };
@@ -108,15 +109,27 @@ function route(state: Stored, method: string, path: string, query: URLSearchPara
   }
   if (path === '/policy-engines' && method === 'POST') {
     requireFields(body, ['name']);
-    if (!NAME.test(String(body.name))) throw new ApiError(400, 'ValidationException', `name '${String(body.name)}' does not match ${NAME.source}`);
-    if ([...state.engines.values()].some((e) => e.name === body.name)) throw new ApiError(409, 'ConflictException', `policy engine ${String(body.name)} exists`);
+    if (!NAME.test(String(body.name)))
+      throw new ApiError(400, 'ValidationException', `name '${String(body.name)}' does not match ${NAME.source}`);
+    if ([...state.engines.values()].some((e) => e.name === body.name))
+      throw new ApiError(409, 'ConflictException', `policy engine ${String(body.name)} exists`);
     const id = newId(String(body.name));
-    const engine = { policyEngineId: id, name: body.name, description: body.description, policyEngineArn: arn('policy-engine', id), status: 'ACTIVE', statusReasons: [], createdAt: now(), updatedAt: now() };
+    const engine = {
+      policyEngineId: id,
+      name: body.name,
+      description: body.description,
+      policyEngineArn: arn('policy-engine', id),
+      status: 'ACTIVE',
+      statusReasons: [],
+      createdAt: now(),
+      updatedAt: now(),
+    };
     state.engines.set(id, engine);
     state.policies.set(id, new Map());
     return [202, engine];
   }
-  if ((m = /^\/policy-engines\/([^/]+)$/.exec(path)) && method === 'GET') return [200, need(state.engines.get(m[1]!), `policy engine ${m[1]}`)];
+  if ((m = /^\/policy-engines\/([^/]+)$/.exec(path)) && method === 'GET')
+    return [200, need(state.engines.get(m[1]!), `policy engine ${m[1]}`)];
   if ((m = /^\/policy-engines\/([^/]+)\/policies$/.exec(path))) {
     const engineId = m[1]!;
     need(state.engines.get(engineId), `policy engine ${engineId}`);
@@ -127,8 +140,10 @@ function route(state: Stored, method: string, path: string, query: URLSearchPara
     }
     if (method === 'POST') {
       requireFields(body, ['name', 'definition']);
-      if (!NAME.test(String(body.name))) throw new ApiError(400, 'ValidationException', `name '${String(body.name)}' does not match ${NAME.source}`);
-      if ([...policies.values()].some((p) => p.name === body.name)) throw new ApiError(409, 'ConflictException', `policy ${String(body.name)} exists`);
+      if (!NAME.test(String(body.name)))
+        throw new ApiError(400, 'ValidationException', `name '${String(body.name)}' does not match ${NAME.source}`);
+      if ([...policies.values()].some((p) => p.name === body.name))
+        throw new ApiError(409, 'ConflictException', `policy ${String(body.name)} exists`);
       const v = validatePolicy(body);
       const id = newId('policy');
       const policy = {
@@ -172,7 +187,16 @@ function route(state: Stored, method: string, path: string, query: URLSearchPara
   // Gateways
   if (path === '/gateways/' && method === 'GET') {
     const { items, nextToken } = page(
-      [...state.gateways.values()].map((g) => ({ gatewayId: g.gatewayId, name: g.name, status: g.status, description: g.description, createdAt: g.createdAt, updatedAt: g.updatedAt, authorizerType: g.authorizerType, protocolType: g.protocolType })),
+      [...state.gateways.values()].map((g) => ({
+        gatewayId: g.gatewayId,
+        name: g.name,
+        status: g.status,
+        description: g.description,
+        createdAt: g.createdAt,
+        updatedAt: g.updatedAt,
+        authorizerType: g.authorizerType,
+        protocolType: g.protocolType,
+      })),
       query,
       pageSize,
     );
@@ -180,10 +204,22 @@ function route(state: Stored, method: string, path: string, query: URLSearchPara
   }
   if (path === '/gateways/' && method === 'POST') {
     requireFields(body, ['name', 'roleArn', 'authorizerType']);
-    if (!GATEWAY_NAME.test(String(body.name))) throw new ApiError(400, 'ValidationException', `gateway name '${String(body.name)}' is invalid`);
-    if ([...state.gateways.values()].some((g) => g.name === body.name)) throw new ApiError(409, 'ConflictException', `gateway ${String(body.name)} exists`);
+    if (!GATEWAY_NAME.test(String(body.name)))
+      throw new ApiError(400, 'ValidationException', `gateway name '${String(body.name)}' is invalid`);
+    if ([...state.gateways.values()].some((g) => g.name === body.name))
+      throw new ApiError(409, 'ConflictException', `gateway ${String(body.name)} exists`);
     const id = newId(String(body.name));
-    const gw = { ...body, clientToken: undefined, gatewayId: id, gatewayArn: arn('gateway', id), gatewayUrl: `https://${id}.gateway.bedrock-agentcore.${REGION}.amazonaws.com/mcp`, status: 'READY', statusReasons: [], createdAt: now(), updatedAt: now() };
+    const gw = {
+      ...body,
+      clientToken: undefined,
+      gatewayId: id,
+      gatewayArn: arn('gateway', id),
+      gatewayUrl: `https://${id}.gateway.bedrock-agentcore.${REGION}.amazonaws.com/mcp`,
+      status: 'READY',
+      statusReasons: [],
+      createdAt: now(),
+      updatedAt: now(),
+    };
     attachEngine(state, body);
     state.gateways.set(id, gw);
     return [202, gw];
@@ -202,7 +238,15 @@ function route(state: Stored, method: string, path: string, query: URLSearchPara
   // Agent runtimes (note: List is POST /runtimes/, Create is PUT /runtimes/)
   if (path === '/runtimes/' && method === 'POST') {
     const { items, nextToken } = page(
-      [...state.runtimes.values()].map((r) => ({ agentRuntimeArn: r.agentRuntimeArn, agentRuntimeId: r.agentRuntimeId, agentRuntimeVersion: r.agentRuntimeVersion, agentRuntimeName: r.agentRuntimeName, description: r.description, lastUpdatedAt: r.lastUpdatedAt, status: r.status })),
+      [...state.runtimes.values()].map((r) => ({
+        agentRuntimeArn: r.agentRuntimeArn,
+        agentRuntimeId: r.agentRuntimeId,
+        agentRuntimeVersion: r.agentRuntimeVersion,
+        agentRuntimeName: r.agentRuntimeName,
+        description: r.description,
+        lastUpdatedAt: r.lastUpdatedAt,
+        status: r.status,
+      })),
       query,
       pageSize,
     );
@@ -210,10 +254,22 @@ function route(state: Stored, method: string, path: string, query: URLSearchPara
   }
   if (path === '/runtimes/' && method === 'PUT') {
     requireFields(body, ['agentRuntimeName', 'agentRuntimeArtifact', 'roleArn', 'networkConfiguration']);
-    if (!NAME.test(String(body.agentRuntimeName))) throw new ApiError(400, 'ValidationException', `agentRuntimeName '${String(body.agentRuntimeName)}' does not match ${NAME.source}`);
-    if ([...state.runtimes.values()].some((r) => r.agentRuntimeName === body.agentRuntimeName)) throw new ApiError(409, 'ConflictException', `agent runtime ${String(body.agentRuntimeName)} exists`);
+    if (!NAME.test(String(body.agentRuntimeName)))
+      throw new ApiError(400, 'ValidationException', `agentRuntimeName '${String(body.agentRuntimeName)}' does not match ${NAME.source}`);
+    if ([...state.runtimes.values()].some((r) => r.agentRuntimeName === body.agentRuntimeName))
+      throw new ApiError(409, 'ConflictException', `agent runtime ${String(body.agentRuntimeName)} exists`);
     const id = newId(String(body.agentRuntimeName));
-    const rt = { ...body, clientToken: undefined, agentRuntimeId: id, agentRuntimeArn: arn('runtime', id), agentRuntimeVersion: '1', status: 'READY', createdAt: now(), lastUpdatedAt: now(), lifecycleConfiguration: { idleRuntimeSessionTimeout: 900, maxLifetime: 28800 } };
+    const rt = {
+      ...body,
+      clientToken: undefined,
+      agentRuntimeId: id,
+      agentRuntimeArn: arn('runtime', id),
+      agentRuntimeVersion: '1',
+      status: 'READY',
+      createdAt: now(),
+      lastUpdatedAt: now(),
+      lifecycleConfiguration: { idleRuntimeSessionTimeout: 900, maxLifetime: 28800 },
+    };
     state.runtimes.set(id, rt);
     return [202, rt];
   }
@@ -222,7 +278,13 @@ function route(state: Stored, method: string, path: string, query: URLSearchPara
     if (method === 'GET') return [200, rt];
     if (method === 'PUT') {
       requireFields(body, ['agentRuntimeArtifact', 'roleArn']);
-      const next = { ...rt, ...body, clientToken: undefined, agentRuntimeVersion: String(Number(rt.agentRuntimeVersion) + 1), lastUpdatedAt: now() };
+      const next = {
+        ...rt,
+        ...body,
+        clientToken: undefined,
+        agentRuntimeVersion: String(Number(rt.agentRuntimeVersion) + 1),
+        lastUpdatedAt: now(),
+      };
       state.runtimes.set(m[1]!, next);
       return [202, next];
     }
@@ -234,8 +296,10 @@ function route(state: Stored, method: string, path: string, query: URLSearchPara
 function attachEngine(state: Stored, body: Json): void {
   const config = body.policyEngineConfiguration as Json | undefined;
   if (!config) return;
-  if (![...state.engines.values()].some((e) => e.policyEngineArn === config.arn)) throw new ApiError(400, 'ValidationException', `policy engine ${String(config.arn)} does not exist`);
-  if (config.mode !== 'ENFORCE' && config.mode !== 'LOG_ONLY') throw new ApiError(400, 'ValidationException', `mode must be ENFORCE or LOG_ONLY`);
+  if (![...state.engines.values()].some((e) => e.policyEngineArn === config.arn))
+    throw new ApiError(400, 'ValidationException', `policy engine ${String(config.arn)} does not exist`);
+  if (config.mode !== 'ENFORCE' && config.mode !== 'LOG_ONLY')
+    throw new ApiError(400, 'ValidationException', `mode must be ENFORCE or LOG_ONLY`);
 }
 
 async function readBody(req: IncomingMessage): Promise<Json> {
@@ -251,7 +315,11 @@ async function readBody(req: IncomingMessage): Promise<Json> {
 }
 
 function send(res: ServerResponse, status: number, body: Json, errorType?: string): void {
-  res.writeHead(status, { 'content-type': 'application/json', 'x-amzn-requestid': randomBytes(8).toString('hex'), ...(errorType ? { 'x-amzn-errortype': errorType } : {}) });
+  res.writeHead(status, {
+    'content-type': 'application/json',
+    'x-amzn-requestid': randomBytes(8).toString('hex'),
+    ...(errorType ? { 'x-amzn-errortype': errorType } : {}),
+  });
   res.end(JSON.stringify(body));
 }
 

@@ -34,22 +34,35 @@ export async function startLocalAgentCore(): Promise<LocalAgentCore> {
       const url = new URL(req.url ?? '/', 'http://localhost');
       const m = /^\/runtimes\/([^/]+)\/invocations$/.exec(url.pathname);
       if (req.method !== 'POST' || !m) {
-        res.writeHead(404, { 'content-type': 'application/json', 'x-amzn-errortype': 'UnknownOperationException' }).end('{"message":"unknown operation"}');
+        res
+          .writeHead(404, { 'content-type': 'application/json', 'x-amzn-errortype': 'UnknownOperationException' })
+          .end('{"message":"unknown operation"}');
         return;
       }
       const arn = decodeURIComponent(m[1]!);
       const target = routes.get(arn);
       if (!target) {
-        res.writeHead(404, { 'content-type': 'application/json', 'x-amzn-errortype': 'ResourceNotFoundException' }).end(JSON.stringify({ message: `runtime ${arn} not found` }));
+        res
+          .writeHead(404, { 'content-type': 'application/json', 'x-amzn-errortype': 'ResourceNotFoundException' })
+          .end(JSON.stringify({ message: `runtime ${arn} not found` }));
         return;
       }
       calls.set(arn, (calls.get(arn) ?? 0) + 1);
       const session = String(req.headers[SESSION] ?? '');
-      const upstream = await fetch(`${target}/invocations`, { method: 'POST', headers: { 'content-type': String(req.headers['content-type'] ?? 'application/json'), [SESSION]: session }, body: await body(req) });
+      const upstream = await fetch(`${target}/invocations`, {
+        method: 'POST',
+        headers: { 'content-type': String(req.headers['content-type'] ?? 'application/json'), [SESSION]: session },
+        body: await body(req),
+      });
       const answer = Buffer.from(await upstream.arrayBuffer());
-      res.writeHead(upstream.status, { 'content-type': upstream.headers.get('content-type') ?? 'application/json', [SESSION]: session }).end(answer);
+      res
+        .writeHead(upstream.status, { 'content-type': upstream.headers.get('content-type') ?? 'application/json', [SESSION]: session })
+        .end(answer);
     })().catch((err: unknown) => {
-      if (!res.headersSent) res.writeHead(500, { 'content-type': 'application/json', 'x-amzn-errortype': 'InternalServerException' }).end(JSON.stringify({ message: String(err) }));
+      if (!res.headersSent)
+        res
+          .writeHead(500, { 'content-type': 'application/json', 'x-amzn-errortype': 'InternalServerException' })
+          .end(JSON.stringify({ message: String(err) }));
     });
   });
   const listening = await listenLoopback(http);

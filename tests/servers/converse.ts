@@ -27,7 +27,10 @@ export interface RunningJsonServer {
  * and answers with whatever the route returns (a non-JSON body is answered as a 400).
  * `http2`: cleartext HTTP/2 (prior knowledge), which the Bedrock Runtime client speaks by default.
  */
-export async function startJsonServer(route: (req: RecordedRequest) => Reply | Promise<Reply>, opts: { http2?: boolean } = {}): Promise<RunningJsonServer> {
+export async function startJsonServer(
+  route: (req: RecordedRequest) => Reply | Promise<Reply>,
+  opts: { http2?: boolean } = {},
+): Promise<RunningJsonServer> {
   const requests: RecordedRequest[] = [];
   const handle = (req: IncomingMessage | Http2ServerRequest, res: ServerResponse | Http2ServerResponse) => {
     const chunks: Buffer[] = [];
@@ -35,7 +38,8 @@ export async function startJsonServer(route: (req: RecordedRequest) => Reply | P
     req.on('end', () => {
       void (async () => {
         const send = (status: number, headers: Record<string, string>, body: string) => {
-          res.writeHead(status, { 'content-type': 'application/json', ...headers });
+          // Both response kinds share this call shape; the union of their overloads does not type-check.
+          (res as ServerResponse).writeHead(status, { 'content-type': 'application/json', ...headers });
           res.end(body);
         };
         let body: unknown;
@@ -73,7 +77,9 @@ export interface ConverseCall {
   request: RecordedRequest;
 }
 
-export type ConverseScript = (call: ConverseCall) => { text: string } | { throttle: true } | { error: number; type: string; message: string };
+export type ConverseScript = (
+  call: ConverseCall,
+) => { text: string } | { throttle: true } | { error: number; type: string; message: string };
 
 export function converseReply(text: string, inputTokens = 120, outputTokens = 30): Reply {
   return {
@@ -94,32 +100,46 @@ function errorReply(status: number, type: string, message: string): Reply {
 /** Why a request does not look like a Converse call from the SDK (empty when it does). */
 export function converseShapeProblems(req: RecordedRequest): string[] {
   const problems: string[] = [];
-  const body = req.body as { messages?: Array<{ role?: string; content?: Array<{ text?: string }> }>; system?: Array<{ text?: string }>; inferenceConfig?: Record<string, unknown> } | null;
+  const body = req.body as {
+    messages?: Array<{ role?: string; content?: Array<{ text?: string }> }>;
+    system?: Array<{ text?: string }>;
+    inferenceConfig?: Record<string, unknown>;
+  } | null;
   if (req.method !== 'POST') problems.push(`method ${req.method}`);
   if (!/^\/model\/[^/]+\/converse$/.test(req.path)) problems.push(`path ${req.path}`);
   if (!String(req.headers.authorization ?? '').startsWith('AWS4-HMAC-SHA256 ')) problems.push('no SigV4 authorization');
   if (!Array.isArray(body?.messages) || body.messages.length === 0) problems.push('no messages');
-  else if (body.messages.some((m) => (m.role !== 'user' && m.role !== 'assistant') || !Array.isArray(m.content) || m.content.some((c) => typeof c.text !== 'string'))) problems.push('malformed messages');
-  if (body?.system !== undefined && (!Array.isArray(body.system) || body.system.some((s) => typeof s.text !== 'string'))) problems.push('malformed system');
+  else if (
+    body.messages.some(
+      (m) =>
+        (m.role !== 'user' && m.role !== 'assistant') || !Array.isArray(m.content) || m.content.some((c) => typeof c.text !== 'string'),
+    )
+  )
+    problems.push('malformed messages');
+  if (body?.system !== undefined && (!Array.isArray(body.system) || body.system.some((s) => typeof s.text !== 'string')))
+    problems.push('malformed system');
   if (body?.inferenceConfig !== undefined && typeof body.inferenceConfig !== 'object') problems.push('malformed inferenceConfig');
   return problems;
 }
 
 export async function startConverseServer(script: ConverseScript): Promise<RunningJsonServer> {
-  return startJsonServer((req) => {
-    const problems = converseShapeProblems(req);
-    if (problems.length) return errorReply(400, 'ValidationException', problems.join('; '));
-    const modelId = decodeURIComponent(req.path.split('/')[2]!);
-    const body = req.body as { messages: Array<{ content: Array<{ text: string }> }>; system?: Array<{ text: string }> };
-    const call: ConverseCall = {
-      modelId,
-      system: (body.system ?? []).map((s) => s.text).join('\n'),
-      userText: body.messages.map((m) => m.content.map((c) => c.text).join('')).join('\n'),
-      request: req,
-    };
-    const out = script(call);
-    if ('throttle' in out) return errorReply(429, 'ThrottlingException', 'Too many requests, please wait before trying again.');
-    if ('error' in out) return errorReply(out.error, out.type, out.message);
-    return converseReply(out.text);
-  }, { http2: true });
+  return startJsonServer(
+    (req) => {
+      const problems = converseShapeProblems(req);
+      if (problems.length) return errorReply(400, 'ValidationException', problems.join('; '));
+      const modelId = decodeURIComponent(req.path.split('/')[2]!);
+      const body = req.body as { messages: Array<{ content: Array<{ text: string }> }>; system?: Array<{ text: string }> };
+      const call: ConverseCall = {
+        modelId,
+        system: (body.system ?? []).map((s) => s.text).join('\n'),
+        userText: body.messages.map((m) => m.content.map((c) => c.text).join('')).join('\n'),
+        request: req,
+      };
+      const out = script(call);
+      if ('throttle' in out) return errorReply(429, 'ThrottlingException', 'Too many requests, please wait before trying again.');
+      if ('error' in out) return errorReply(out.error, out.type, out.message);
+      return converseReply(out.text);
+    },
+    { http2: true },
+  );
 }

@@ -40,13 +40,20 @@ export async function startKmsServer(keyIds: string[] = ['alias/charter-manifest
           SigningAlgorithms: ['ECDSA_SHA_256'],
         });
       case 'TrentService.Sign': {
-        if (body.SigningAlgorithm !== 'ECDSA_SHA_256') return kmsError('InvalidKeyUsageException', `unsupported algorithm ${body.SigningAlgorithm ?? ''}`);
+        if (body.SigningAlgorithm !== 'ECDSA_SHA_256')
+          return kmsError('InvalidKeyUsageException', `unsupported algorithm ${body.SigningAlgorithm ?? ''}`);
         const message = Buffer.from(body.Message ?? '', 'base64');
         // As in AWS: RAW messages are at most 4096 bytes; larger ones are sent as their SHA-256 DIGEST.
-        if (message.length > 4096) return kmsError('ValidationException', "1 validation error detected: Value at 'message' failed to satisfy constraint: Member must have length less than or equal to 4096");
+        if (message.length > 4096)
+          return kmsError(
+            'ValidationException',
+            "1 validation error detected: Value at 'message' failed to satisfy constraint: Member must have length less than or equal to 4096",
+          );
         const digestOnly = body.MessageType === 'DIGEST';
-        if (!digestOnly && body.MessageType !== undefined && body.MessageType !== 'RAW') return kmsError('ValidationException', `unknown MessageType ${body.MessageType}`);
-        if (digestOnly && message.length !== 32) return kmsError('ValidationException', 'a DIGEST message for ECDSA_SHA_256 must be 32 bytes');
+        if (!digestOnly && body.MessageType !== undefined && body.MessageType !== 'RAW')
+          return kmsError('ValidationException', `unknown MessageType ${body.MessageType}`);
+        if (digestOnly && message.length !== 32)
+          return kmsError('ValidationException', 'a DIGEST message for ECDSA_SHA_256 must be 32 bytes');
         // KMS returns a DER-encoded ECDSA signature over SHA-256 of the message (or over the given digest).
         const signature = digestOnly ? signDigest(message, privateKey) : sign('sha256', message, privateKey);
         return ok({ KeyId: arn, Signature: signature.toString('base64'), SigningAlgorithm: 'ECDSA_SHA_256' });

@@ -17,19 +17,32 @@ export type ChatScript = (call: ChatCall) => { text: string } | { status: number
 
 export async function startOpenAiServer(script: ChatScript, opts: { apiKey?: string } = {}): Promise<RunningJsonServer> {
   return startJsonServer((req): Reply => {
-    if (req.method !== 'POST' || req.path !== '/v1/chat/completions') return { status: 404, body: { error: { message: `no route ${req.method} ${req.path}` } } };
-    if (opts.apiKey && req.headers.authorization !== `Bearer ${opts.apiKey}`) return { status: 401, body: { error: { message: 'bad api key' } } };
+    if (req.method !== 'POST' || req.path !== '/v1/chat/completions')
+      return { status: 404, body: { error: { message: `no route ${req.method} ${req.path}` } } };
+    if (opts.apiKey && req.headers.authorization !== `Bearer ${opts.apiKey}`)
+      return { status: 401, body: { error: { message: 'bad api key' } } };
     const body = req.body as { model?: unknown; messages?: Array<{ role: string; content: string }> } | null;
     if (typeof body?.model !== 'string' || !Array.isArray(body.messages) || body.messages.some((m) => typeof m.content !== 'string')) {
       return { status: 400, body: { error: { message: 'malformed chat completion request' } } };
     }
     const out = script({
       model: body.model,
-      system: body.messages.filter((m) => m.role === 'system').map((m) => m.content).join('\n'),
-      userText: body.messages.filter((m) => m.role !== 'system').map((m) => m.content).join('\n'),
+      system: body.messages
+        .filter((m) => m.role === 'system')
+        .map((m) => m.content)
+        .join('\n'),
+      userText: body.messages
+        .filter((m) => m.role !== 'system')
+        .map((m) => m.content)
+        .join('\n'),
       request: req,
     });
-    if ('status' in out) return { status: out.status, headers: out.retryAfter ? { 'retry-after': out.retryAfter } : {}, body: { error: { message: 'scripted failure' } } };
+    if ('status' in out)
+      return {
+        status: out.status,
+        headers: out.retryAfter ? { 'retry-after': out.retryAfter } : {},
+        body: { error: { message: 'scripted failure' } },
+      };
     return {
       status: 200,
       body: {

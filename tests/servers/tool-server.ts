@@ -19,7 +19,10 @@ export interface ToolServer {
  * supplier system: each tool answers with what it was asked. `delayMsFor(args)` makes it slow
  * for chosen calls (e.g. one tenant), to exercise per-tenant breakers.
  */
-export async function startToolServer(tools: string[], delayMsFor: (args: Record<string, unknown>) => number = () => 0): Promise<ToolServer> {
+export async function startToolServer(
+  tools: string[],
+  delayMsFor: (args: Record<string, unknown>) => number = () => 0,
+): Promise<ToolServer> {
   const received: ReceivedCall[] = [];
   const http = await serveStatelessMcp(async () => {
     const server = new Server({ name: 'procurement-tools', version: '1.0.0' }, { capabilities: { tools: {} } });
