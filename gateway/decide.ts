@@ -5,7 +5,7 @@ import { errorMessage } from '../common/index.js';
 import { digestJson, type TrustedKeysFile } from '../signing/index.js';
 import type { ApprovalUse, AuditRecord, DecisionRecord, EnforcementMode } from '../audit/index.js';
 import { PolicyEngine, type CallDecision, type EntityResolver, type ManifestTool, type VerifiedManifest } from '../policy-packs/index.js';
-import { requiredApprovals, type ApprovalStore } from './approvals.js';
+import { requiredApprovals, type ApprovalBinding, type ApprovalStore } from './approvals.js';
 import { verifyApprovalTokens } from './approval-tokens.js';
 import type { RateLimiter } from './breakers.js';
 import { ToolContracts } from './contracts.js';
@@ -86,10 +86,10 @@ export interface StageTimes {
 const PENDING_APPROVERS = ['(pending approver 1)', '(pending approver 2)'];
 
 /**
- * The in-process decision path, the single enforcement point: identity -> manifest tool ->
- * tenant binding -> argument contract -> approvals -> Cedar (PolicyEngine) -> mode -> one
- * DecisionRecord appended before the caller may act. Every failure on the way is a deny with
- * a reason (fail closed); an audit write that fails blocks every tier above read.
+ * The in-process decision path, the single enforcement point. `decide` runs the stages in
+ * order (identify -> resolve -> Cedar -> approvals -> record, each a method below) and
+ * appends one DecisionRecord before the caller may act. Every failure on the way is a deny
+ * with a reason (fail closed); an audit write that fails blocks every tier above read.
  */
 export class DecisionPath {
   private readonly agents = new Map<string, AgentPolicy>();
@@ -139,165 +139,188 @@ export class DecisionPath {
     return this.recordingEvidence;
   }
 
+  /**
+   * Decides one call and records it. The stages read as the pipeline: identify (agent, tool,
+   * kill switches, rate) -> resolve (tenant binding, argument contract) -> Cedar (gathering
+   * approvals when the tier or the packs need them) -> approvals (missing approvers, single
+   * use) -> record. Any exception on the way is a deny (fail closed); the record is built from
+   * what the stages gathered, whichever one stopped the call.
+   */
   async decide(call: GatewayCall): Promise<GatewayDecision> {
     const t0 = performance.now();
-    // Evidence of a denial may be followed by no gated call, so any decision looks for waiting
-    // evidence, at most once a second and without waiting for it. A failure is retried: the
-    // next gated call waits for the drain and fails closed on it.
-    if (Date.now() - this.evidenceCheckedAt >= 1000) {
-      this.evidenceCheckedAt = Date.now();
-      this.recordApprovalEvidence().catch(() => undefined);
-    }
-    const { identity } = call;
-    const policy = this.agents.get(identity.agentId);
-    const tool = policy?.tools.get(call.tool);
-    const base = {
-      tenantId: identity.tenantId,
-      agentId: identity.agentId,
-      principal: identity.principal,
-      tool: call.tool,
-      traceId: call.traceId ?? null,
-      runId: call.runId ?? null,
-      manifestDigest: policy?.digest ?? null,
-    };
+    this.pollApprovalEvidence();
+    const s: CallState = { call, args: call.args, approvals: [], tokenIds: [], problems: [], gathered: false, cedarMs: 0 };
     let decision: CallDecision;
-    let args = call.args;
-    let argsDigest: string | undefined;
-    let approvals: z.infer<typeof ApprovalUse>[] = [];
-    let tokenIds: string[] = [];
-    let pending: GatewayDecision['approvalRequest'];
-    let cedarMs = 0;
-    const deny = (reasons: string[], errors: string[] = []): CallDecision => ({
-      decision: 'deny',
-      tier: tool?.tier ?? null,
-      action: tool?.action ?? '(none)',
-      resource: '(none)',
-      determiningPolicies: [],
-      reasons,
-      errors,
-    });
-
     try {
-      const unknownSwitches = unknownKillSwitches(this.opts.data, identity.tenantId, identity.agentId);
-      if (!policy) decision = deny([`agent '${identity.agentId}' has no verified manifest at this gateway`]);
-      else if (!tool) decision = deny([`unknown tool '${call.tool}': not in the manifest of agent '${identity.agentId}'`]);
-      else if (unknownSwitches.length > 0) decision = deny(unknownSwitches);
-      else if (this.opts.rateLimiter && !this.opts.rateLimiter.take(identity.tenantId))
-        decision = deny([`tenant '${identity.tenantId}' is over its call rate`]);
-      else {
-        const bound = bindTenant(call.args, identity.tenantId, tool.takesTenant);
-        if (!bound.ok) decision = deny([bound.reason]);
-        else {
-          args = bound.args;
-          const contract = policy.contracts.check(tool.name, args);
-          if (!contract.ok) decision = deny([`arguments violate the contract of '${tool.name}'`], contract.errors);
-          else {
-            argsDigest = digestJson(args);
-            const binding = { tenant: identity.tenantId, agent: identity.agentId, tool: tool.name, argsDigest };
-            const required = requiredApprovals(tool.tier);
-            const problems: string[] = [];
-            let gathered = false;
-            const gather = async (): Promise<void> => {
-              gathered = true;
-              // The approvals' evidence goes into the trail before any decision that uses them.
-              await this.recordApprovalEvidence();
-              const tokens = [...(call.approvalTokens ?? []), ...this.opts.approvals.tokensFor(binding)];
-              const verified = await verifyApprovalTokens([...new Set(tokens)], binding, this.opts.trustedKeys, this.opts.approvals);
-              ({ approvals, tokenIds } = verified);
-              problems.splice(0, problems.length, ...verified.problems);
-            };
-            if (required > 0 || (call.approvalTokens?.length ?? 0) > 0) await gather();
-            const toolCall = (approvers: string[]) => ({
-              agent: identity.agentId,
-              tenant: identity.tenantId,
-              tool: tool.name,
-              args,
-              approvers,
-              limits: this.opts.data.limits(identity.tenantId),
-            });
-            const authorize = (approvers: string[]): CallDecision => {
-              const c0 = performance.now();
-              const d = policy.engine.authorizeCall(toolCall(approvers), this.opts.data);
-              cedarMs += performance.now() - c0;
-              return d;
-            };
-            /** The fewest approvers (up to two) with which the packs would allow the call, if any. */
-            const approversThatWouldAllow = (have: string[]): number | undefined => {
-              for (let n = Math.max(have.length + 1, required); n <= PENDING_APPROVERS.length; n++) {
-                if (authorize([...have, ...PENDING_APPROVERS.slice(0, n - have.length)]).decision === 'allow') return n;
-              }
-              return undefined;
-            };
-            decision = authorize(approvals.map((a) => a.approver));
-            // The tier sets a minimum; the packs may demand approval beyond it (a purchase order
-            // above the tenant's spend threshold is write-low but needs an approver).
-            let needed = required;
-            if (decision.decision === 'deny' && tool.tier !== 'read') {
-              const packNeed = approversThatWouldAllow(approvals.map((a) => a.approver));
-              if (packNeed !== undefined) {
-                needed = Math.max(needed, packNeed);
-                if (!gathered) {
-                  await gather();
-                  decision = authorize(approvals.map((a) => a.approver));
-                }
-              }
-            }
-            decision = { ...decision, reasons: [...decision.reasons, ...problems] };
-            if (approvals.length < needed) {
-              // Approvals are missing: deny even if the packs would allow, and open a request only
-              // when approvals are what stands in the way.
-              const wouldAllow = approversThatWouldAllow(approvals.map((a) => a.approver)) !== undefined;
-              decision = {
-                ...decision,
-                decision: 'deny',
-                reasons: [
-                  ...decision.reasons,
-                  `tier ${tool.tier} call needs ${needed} distinct approver(s), the call has ${approvals.length}`,
-                ],
-              };
-              if (wouldAllow) {
-                const req = this.opts.approvals.request({
-                  ...binding,
-                  tier: tool.tier,
-                  required: needed,
-                  args,
-                  requestedBy: identity.principal,
-                  ttlSeconds: this.opts.approvalTtlSeconds ?? 3600,
-                });
-                pending = { id: req.id, required: req.required, approvers: approvals.length };
-                decision.reasons.push(`approval request ${req.id} is pending`);
-              }
-            } else if (decision.decision === 'allow' && tokenIds.length > 0) {
-              const reused = tokenIds.filter((id) => !this.opts.approvals.consume(id));
-              if (reused.length > 0)
-                decision = {
-                  ...decision,
-                  decision: 'deny',
-                  reasons: [...decision.reasons, `approval token(s) already used: ${reused.join(', ')}`],
-                };
-            }
-          }
+      decision = this.identify(s) ?? this.resolve(s) ?? (await this.approvalsNeeded(s, await this.decideWithCedar(s)));
+    } catch (err) {
+      decision = denial(s, ['the decision failed (fail closed)'], [errorMessage(err)]);
+    }
+    return this.record(s, decision, t0);
+  }
+
+  /**
+   * Evidence of a denial may be followed by no gated call, so any decision looks for waiting
+   * evidence, at most once a second and without waiting for it. A failure is retried: the
+   * next gated call waits for the drain and fails closed on it.
+   */
+  private pollApprovalEvidence(): void {
+    if (Date.now() - this.evidenceCheckedAt < 1000) return;
+    this.evidenceCheckedAt = Date.now();
+    this.recordApprovalEvidence().catch(() => undefined);
+  }
+
+  /** The caller's agent and its manifest tool, kill switches stated, call rate: a deny, or undefined to go on. */
+  private identify(s: CallState): CallDecision | undefined {
+    const { identity } = s.call;
+    s.policy = this.agents.get(identity.agentId);
+    s.tool = s.policy?.tools.get(s.call.tool);
+    const unknownSwitches = unknownKillSwitches(this.opts.data, identity.tenantId, identity.agentId);
+    if (!s.policy) return denial(s, [`agent '${identity.agentId}' has no verified manifest at this gateway`]);
+    if (!s.tool) return denial(s, [`unknown tool '${s.call.tool}': not in the manifest of agent '${identity.agentId}'`]);
+    if (unknownSwitches.length > 0) return denial(s, unknownSwitches);
+    if (this.opts.rateLimiter && !this.opts.rateLimiter.take(identity.tenantId))
+      return denial(s, [`tenant '${identity.tenantId}' is over its call rate`]);
+    return undefined;
+  }
+
+  /** The arguments bound to the caller's tenant and checked against the tool's contract: a deny, or undefined to go on. */
+  private resolve(s: CallState): CallDecision | undefined {
+    const tool = s.tool!;
+    const bound = bindTenant(s.call.args, s.call.identity.tenantId, tool.takesTenant);
+    if (!bound.ok) return denial(s, [bound.reason]);
+    s.args = bound.args;
+    const contract = s.policy!.contracts.check(tool.name, s.args);
+    if (!contract.ok) return denial(s, [`arguments violate the contract of '${tool.name}'`], contract.errors);
+    s.argsDigest = digestJson(s.args);
+    return undefined;
+  }
+
+  /**
+   * Cedar over the call with the approvals it carries. The tier sets a minimum of approvers;
+   * the packs may demand more (a purchase order above the tenant's spend threshold is
+   * write-low but needs an approver), found by asking Cedar with stand-in approvers.
+   */
+  private async decideWithCedar(s: CallState): Promise<{ decision: CallDecision; needed: number }> {
+    const tool = s.tool!;
+    const required = requiredApprovals(tool.tier);
+    if (required > 0 || (s.call.approvalTokens?.length ?? 0) > 0) await this.gatherApprovals(s);
+    let decision = this.authorize(s, this.approvers(s));
+    let needed = required;
+    if (decision.decision === 'deny' && tool.tier !== 'read') {
+      const packNeed = this.approversThatWouldAllow(s, required);
+      if (packNeed !== undefined) {
+        needed = Math.max(needed, packNeed);
+        if (!s.gathered) {
+          await this.gatherApprovals(s);
+          decision = this.authorize(s, this.approvers(s));
         }
       }
-    } catch (err) {
-      decision = deny(['the decision failed (fail closed)'], [errorMessage(err)]);
     }
+    return { decision: { ...decision, reasons: [...decision.reasons, ...s.problems] }, needed };
+  }
 
+  /**
+   * Fewer verified approvers than needed is a deny even if the packs would allow; a request is
+   * opened only when approvals are what stands in the way. An allowed call consumes its tokens
+   * (single use).
+   */
+  private async approvalsNeeded(s: CallState, { decision, needed }: { decision: CallDecision; needed: number }): Promise<CallDecision> {
+    const tool = s.tool!;
+    const { identity } = s.call;
+    if (s.approvals.length < needed) {
+      const wouldAllow = this.approversThatWouldAllow(s, requiredApprovals(tool.tier)) !== undefined;
+      const denied: CallDecision = {
+        ...decision,
+        decision: 'deny',
+        reasons: [...decision.reasons, `tier ${tool.tier} call needs ${needed} distinct approver(s), the call has ${s.approvals.length}`],
+      };
+      if (wouldAllow) {
+        const req = this.opts.approvals.request({
+          ...this.binding(s),
+          tier: tool.tier,
+          required: needed,
+          args: s.args,
+          requestedBy: identity.principal,
+          ttlSeconds: this.opts.approvalTtlSeconds ?? 3600,
+        });
+        s.pending = { id: req.id, required: req.required, approvers: s.approvals.length };
+        denied.reasons.push(`approval request ${req.id} is pending`);
+      }
+      return denied;
+    }
+    if (decision.decision === 'allow' && s.tokenIds.length > 0) {
+      const reused = s.tokenIds.filter((id) => !this.opts.approvals.consume(id));
+      if (reused.length > 0)
+        return { ...decision, decision: 'deny', reasons: [...decision.reasons, `approval token(s) already used: ${reused.join(', ')}`] };
+    }
+    return decision;
+  }
+
+  /** Approval tokens of the call and of an approved request for the same binding, verified. */
+  private async gatherApprovals(s: CallState): Promise<void> {
+    s.gathered = true;
+    // The approvals' evidence goes into the trail before any decision that uses them.
+    await this.recordApprovalEvidence();
+    const binding = this.binding(s);
+    const tokens = [...(s.call.approvalTokens ?? []), ...this.opts.approvals.tokensFor(binding)];
+    const verified = await verifyApprovalTokens([...new Set(tokens)], binding, this.opts.trustedKeys, this.opts.approvals);
+    s.approvals = verified.approvals;
+    s.tokenIds = verified.tokenIds;
+    s.problems = verified.problems;
+  }
+
+  private binding(s: CallState): ApprovalBinding {
+    const { identity } = s.call;
+    return { tenant: identity.tenantId, agent: identity.agentId, tool: s.tool!.name, argsDigest: s.argsDigest! };
+  }
+
+  private approvers(s: CallState): string[] {
+    return s.approvals.map((a) => a.approver);
+  }
+
+  private authorize(s: CallState, approvers: string[]): CallDecision {
+    const { identity } = s.call;
+    const c0 = performance.now();
+    const call = { agent: identity.agentId, tenant: identity.tenantId, tool: s.tool!.name, args: s.args, approvers };
+    const d = s.policy!.engine.authorizeCall({ ...call, limits: this.opts.data.limits(identity.tenantId) }, this.opts.data);
+    s.cedarMs += performance.now() - c0;
+    return d;
+  }
+
+  /** The fewest approvers (up to two) with which the packs would allow the call, if any. */
+  private approversThatWouldAllow(s: CallState, required: number): number | undefined {
+    const have = this.approvers(s);
+    for (let n = Math.max(have.length + 1, required); n <= PENDING_APPROVERS.length; n++) {
+      if (this.authorize(s, [...have, ...PENDING_APPROVERS.slice(0, n - have.length)]).decision === 'allow') return n;
+    }
+    return undefined;
+  }
+
+  /** One record, appended before the caller may act; a failed append blocks every tier above read. */
+  private async record(s: CallState, decision: CallDecision, t0: number): Promise<GatewayDecision> {
+    const { identity } = s.call;
     const record: DecisionRecord = {
       kind: 'decision',
       id: uuidv7(),
       time: new Date().toISOString(),
-      ...base,
+      tenantId: identity.tenantId,
+      agentId: identity.agentId,
+      principal: identity.principal,
+      tool: s.call.tool,
+      traceId: s.call.traceId ?? null,
+      runId: s.call.runId ?? null,
+      manifestDigest: s.policy?.digest ?? null,
       action: decision.action || '(none)',
       resource: decision.resource || '(none)',
       tier: decision.tier,
-      argsDigest: argsDigest ?? digestJson(args),
+      argsDigest: s.argsDigest ?? digestJson(s.args),
       decision: decision.decision,
       mode: this.mode,
       determiningPolicies: decision.determiningPolicies,
       reasons: decision.reasons,
       errors: decision.errors,
-      approvals,
+      approvals: s.approvals,
       latencyMs: performance.now() - t0,
     };
     const a0 = performance.now();
@@ -312,16 +335,50 @@ export class DecisionPath {
         record.reasons.push(`audit write failed, call blocked (fail closed): ${errorMessage(err)}`);
       }
     }
-    Object.assign(this.lastStages, { checks: record.latencyMs - cedarMs, cedar: cedarMs, audit: performance.now() - a0 });
-    const outcome: Outcome = pending
-      ? 'approval-pending'
-      : decision.decision === 'deny' || blocked
-        ? 'denied'
-        : decision.tier === 'read'
-          ? 'allowed'
-          : decision.tier === 'write-low'
-            ? 'guarded'
-            : 'approved';
-    return { outcome, blocked, args, record, seq, ...(pending ? { approvalRequest: pending } : {}) };
+    Object.assign(this.lastStages, { checks: record.latencyMs - s.cedarMs, cedar: s.cedarMs, audit: performance.now() - a0 });
+    const { pending } = s;
+    return {
+      outcome: outcomeOf(decision, blocked, pending),
+      blocked,
+      args: s.args,
+      record,
+      seq,
+      ...(pending ? { approvalRequest: pending } : {}),
+    };
   }
+}
+
+/** What one decision gathers on its way through the stages; the record is built from it. */
+interface CallState {
+  call: GatewayCall;
+  policy?: AgentPolicy;
+  tool?: ManifestTool & { takesTenant: boolean };
+  /** The arguments as decided: the caller's, then `tenant_id` rewritten from the claim. */
+  args: Record<string, unknown>;
+  argsDigest?: string;
+  approvals: z.infer<typeof ApprovalUse>[];
+  tokenIds: string[];
+  /** Why presented approval tokens did not count. */
+  problems: string[];
+  gathered: boolean;
+  pending?: GatewayDecision['approvalRequest'];
+  cedarMs: number;
+}
+
+function denial(s: CallState, reasons: string[], errors: string[] = []): CallDecision {
+  return {
+    decision: 'deny',
+    tier: s.tool?.tier ?? null,
+    action: s.tool?.action ?? '(none)',
+    resource: '(none)',
+    determiningPolicies: [],
+    reasons,
+    errors,
+  };
+}
+
+function outcomeOf(decision: CallDecision, blocked: boolean, pending: GatewayDecision['approvalRequest']): Outcome {
+  if (pending) return 'approval-pending';
+  if (decision.decision === 'deny' || blocked) return 'denied';
+  return decision.tier === 'read' ? 'allowed' : decision.tier === 'write-low' ? 'guarded' : 'approved';
 }
