@@ -33,6 +33,8 @@ export interface AuditLogOptions {
   readDurabilityMs?: number;
   /** Called when a background seal fails (records stay in the WAL and the seal is retried). */
   onSealError?: (err: unknown) => void;
+  /** Told what opening the log repaired by itself (a stale lock, power-loss leftovers). */
+  onRecovery?: (message: string) => void;
 }
 
 export interface AuditLog {
@@ -102,7 +104,7 @@ class FileAuditLog implements AuditLog {
   private closed = false;
 
   constructor(
-    private readonly opts: Required<Omit<AuditLogOptions, 'sink' | 'onSealError'>> & {
+    private readonly opts: Required<Omit<AuditLogOptions, 'sink' | 'onSealError' | 'onRecovery'>> & {
       onSealError?: (err: unknown) => void;
       unlock: () => void;
     },
@@ -342,7 +344,7 @@ export async function openAuditLog(opts: AuditLogOptions): Promise<AuditLog> {
   for (const [field, v] of Object.entries({ sealEveryRecords, sealEveryMs, readDurabilityMs })) {
     if (!Number.isInteger(v) || v < 1) throw new InputError(`${field} must be a positive integer`, { field });
   }
-  const unlock = lockLogDir(opts.dir);
+  const unlock = lockLogDir(opts.dir, opts.onRecovery);
   try {
     return await openLocked(opts, { sealEveryRecords, sealEveryMs, readDurabilityMs }, unlock);
   } catch (err) {

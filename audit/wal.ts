@@ -67,8 +67,18 @@ export class WalWriter {
     return new WalWriter(file, handle);
   }
 
+  /**
+   * Writes all of `data` or throws. A write can be short (file size limit, disk full): the
+   * rest is written again, and the error that the next write then meets (EFBIG, ENOSPC) fails
+   * the log before anything in `data` is acknowledged.
+   */
   async append(data: string): Promise<void> {
-    await this.handle.write(data);
+    const bytes = Buffer.from(data, 'utf8');
+    for (let at = 0; at < bytes.length;) {
+      const { bytesWritten } = await this.handle.write(bytes, at, bytes.length - at);
+      if (bytesWritten === 0) throw new Error(`${this.file}: write made no progress at byte ${at} of ${bytes.length}`);
+      at += bytesWritten;
+    }
   }
 
   async close(): Promise<void> {
