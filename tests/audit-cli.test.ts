@@ -71,6 +71,8 @@ describe('charter audit (end to end)', () => {
     const broken = await runCli(['audit', 'append', '--key', t.keyFile], t.home, `${good}\n{"kind":\n`);
     expect(broken.code).toBe(2);
     expect(broken.stderr).toMatch(/stdin:2.*invalid JSON/);
+    expect(broken.stdout).toBe(''); // line 1 was valid, but the input as a whole was not: nothing acknowledged
+    expect(JSON.parse((await runCli(['audit', 'query', '--format', 'json'], t.home)).stdout)).toEqual([]);
     expect((await runCli(['audit', 'append', join(t.home, 'missing.jsonl'), '--key', t.keyFile], t.home)).stderr).toMatch(
       /missing.jsonl: file not found/,
     );

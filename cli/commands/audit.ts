@@ -103,6 +103,11 @@ export function registerAudit(program: Command): void {
         if (!(signer instanceof LocalKeySigner))
           throw new InputError('audit checkpoints need a local Ed25519 key file', { field: '--key' });
         const inFlight = positiveInt(opts.inFlight, '--in-flight')!;
+        // All of the input is checked before the first append: a bad line appends nothing.
+        const where = file ?? 'stdin';
+        const records: AuditRecord[] = [];
+        for await (const { text, line } of jsonLines(file))
+          records.push(validateWith(AuditRecord, parseJson(text, `${where}:${line}`), where, () => line));
         const log = await openAuditLog({
           ...store(opts),
           signer,
@@ -110,14 +115,9 @@ export function registerAudit(program: Command): void {
           sealEveryRecords: positiveInt(opts.sealEveryRecords, '--seal-every-records')!,
           sealEveryMs: positiveInt(opts.sealEveryMs, '--seal-every-ms')!,
         });
-        const where = file ?? 'stdin';
-        async function* validated(): AsyncGenerator<AuditRecord> {
-          for await (const { text, line } of jsonLines(file))
-            yield validateWith(AuditRecord, parseJson(text, `${where}:${line}`), where, () => line);
-        }
         let appended: number;
         try {
-          appended = await appendMany(log, validated(), {
+          appended = await appendMany(log, records, {
             inFlight,
             onAck: (record, seq) => process.stdout.write(`${JSON.stringify({ id: record.id, seq })}\n`),
           });
