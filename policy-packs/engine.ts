@@ -117,23 +117,45 @@ export class PolicyEngine {
     return { type: mapping.type, id };
   }
 
+  /**
+   * The exact stateful Cedar call a tool call becomes (the benchmarks time the raw engine on
+   * it), or why there is none: an unknown tool, a resource that cannot be named or resolved.
+   */
+  cedarRequest(
+    call: ToolCall,
+    resolver: EntityResolver,
+  ): { request: cedar.StatefulAuthorizationCall; resource: string } | { refused: string; resource: string } {
+    const rt = this.tools.get(call.tool);
+    if (!rt) return { refused: `unknown tool ${call.tool}: not in the agent's manifest`, resource: '' };
+    const resource = this.resourceOf(call);
+    if (typeof resource === 'string') return { refused: resource, resource: '' };
+    const resourceText = uidText(resource);
+    const entities = entitySlice(call, resource, resolver);
+    if (typeof entities === 'string') return { refused: entities, resource: resourceText };
+    const request: cedar.StatefulAuthorizationCall = {
+      principal: { type: AGENT_TYPE, id: call.agent },
+      action: rt.action,
+      resource,
+      context: {
+        tenant: { __entity: { type: TENANT_TYPE, id: call.tenant } },
+        approval: { distinctApprovers: new Set(call.approvers).size },
+        input: projectInput(call.args, rt.input),
+        limits: call.limits,
+      } as cedar.Context,
+      preparsedPolicySetId: this.id,
+      preparsedSchemaName: this.schemaName,
+      validateRequest: true,
+      entities,
+    };
+    return { request, resource: resourceText };
+  }
+
   authorizeCall(call: ToolCall, resolver: EntityResolver): CallDecision {
     const rt = this.tools.get(call.tool);
-    if (!rt) {
-      return {
-        decision: 'deny',
-        tier: null,
-        action: '',
-        resource: '',
-        determiningPolicies: [],
-        reasons: [`unknown tool ${call.tool}: not in the agent's manifest`],
-        errors: [],
-      };
-    }
     const deny = (resource: string, reasons: string[], errors: string[] = [], determining: string[] = []): CallDecision => ({
       decision: 'deny',
-      tier: rt.tool.tier,
-      action: rt.tool.action,
+      tier: rt?.tool.tier ?? null,
+      action: rt?.tool.action ?? '',
       resource,
       determiningPolicies: determining,
       reasons,
@@ -141,26 +163,10 @@ export class PolicyEngine {
     });
     let resourceText = '';
     try {
-      const resource = this.resourceOf(call);
-      if (typeof resource === 'string') return deny('', [resource]);
-      resourceText = uidText(resource);
-      const entities = entitySlice(call, resource, resolver);
-      if (typeof entities === 'string') return deny(resourceText, [entities]);
-      const answer = cedar.statefulIsAuthorized({
-        principal: { type: AGENT_TYPE, id: call.agent },
-        action: rt.action,
-        resource,
-        context: {
-          tenant: { __entity: { type: TENANT_TYPE, id: call.tenant } },
-          approval: { distinctApprovers: new Set(call.approvers).size },
-          input: projectInput(call.args, rt.input),
-          limits: call.limits,
-        } as cedar.Context,
-        preparsedPolicySetId: this.id,
-        preparsedSchemaName: this.schemaName,
-        validateRequest: true,
-        entities,
-      });
+      const built = this.cedarRequest(call, resolver);
+      resourceText = built.resource;
+      if ('refused' in built) return deny(resourceText, [built.refused]);
+      const answer = cedar.statefulIsAuthorized(built.request);
       if (answer.type === 'failure') {
         const errors = cedarErrorText(answer.errors);
         return deny(resourceText, ['the request could not be evaluated (fail closed)'], errors);
@@ -174,8 +180,8 @@ export class PolicyEngine {
       const reasons = determining.length > 0 ? [`${decision} by ${determining.join(', ')}`] : ['no policy permits the call (default deny)'];
       return {
         decision,
-        tier: rt.tool.tier,
-        action: rt.tool.action,
+        tier: rt!.tool.tier,
+        action: rt!.tool.action,
         resource: resourceText,
         determiningPolicies: determining,
         reasons,
