@@ -25,7 +25,9 @@ export const EvidenceBundle = z.object({
 export type EvidenceBundle = z.infer<typeof EvidenceBundle>;
 
 export interface BundleReport {
+  /** No findings, and the checkpoint is signed by a key the verifier brought (not one from the bundle). */
   ok: boolean;
+  trusted: boolean;
   origin: string;
   treeSize: number;
   records: number;
@@ -58,9 +60,10 @@ export async function exportEvidenceBundle(
 }
 
 /**
- * Verifies a bundle offline: every record's inclusion proof against the bundle's checkpoint
- * and that every record matches the bundle's filter. Keys: `trusted` when given, else the
- * bundle's own public keys (the report names them).
+ * Verifies a bundle offline: every record's inclusion proof against the bundle's checkpoint,
+ * that every record matches the bundle's filter and that none appears twice. Keys: `trusted`
+ * when given; else the bundle's own public keys are used to report what they sign, but the
+ * result is untrusted (not ok): whoever made the bundle chose those keys.
  */
 export function verifyEvidenceBundle(input: unknown, trusted: TrustedKeysFile | undefined, where = 'evidence bundle'): BundleReport {
   const bundle = validateWith(EvidenceBundle, input, where);
@@ -69,8 +72,12 @@ export function verifyEvidenceBundle(input: unknown, trusted: TrustedKeysFile | 
   if (cp.treeSize !== bundle.treeSize || cp.origin !== bundle.origin)
     throw new InputError('bundle tree size or origin does not match its checkpoint', { file: where });
   const findings: string[] = [];
+  const seen = new Map<number, number>();
   bundle.records.forEach(({ record, auditPath }, i) => {
     const at = `${where} records[${i}]`;
+    const first = seen.get(record.seq);
+    if (first !== undefined) findings.push(`${at}: record seq ${record.seq} (id ${record.id}) appears again (first at records[${first}])`);
+    else seen.set(record.seq, i);
     try {
       verifyInclusionProof(
         { format: 'charter.audit.inclusion-proof/v1', record, treeSize: bundle.treeSize, auditPath, checkpoint: bundle.checkpoint },
@@ -86,7 +93,8 @@ export function verifyEvidenceBundle(input: unknown, trusted: TrustedKeysFile | 
     }
   });
   return {
-    ok: findings.length === 0,
+    ok: findings.length === 0 && trusted !== undefined,
+    trusted: trusted !== undefined,
     origin: cp.origin,
     treeSize: cp.treeSize,
     records: bundle.records.length,

@@ -83,11 +83,13 @@ export function treeSizeOfKey(key: string): number | undefined {
 }
 
 /** Checkpoint keys in log order. */
-export async function listCheckpointKeys(sink: SegmentSink): Promise<Array<{ key: string; treeSize: number; warnings: string[] }>> {
+export async function listCheckpointKeys(
+  sink: SegmentSink,
+): Promise<Array<{ key: string; treeSize: number; warnings: string[]; findings: string[] }>> {
   const out = [];
   for (const o of await sink.list(CHECKPOINTS_PREFIX)) {
     const treeSize = treeSizeOfKey(o.key);
-    if (treeSize !== undefined) out.push({ key: o.key, treeSize, warnings: o.warnings });
+    if (treeSize !== undefined) out.push({ key: o.key, treeSize, warnings: o.warnings, findings: o.findings ?? [] });
   }
   return out.sort((a, b) => a.treeSize - b.treeSize);
 }

@@ -11,7 +11,18 @@ import { WorkerPool } from './threads.js';
 import { readWitness, witnessFile } from './witness.js';
 
 export type FindingKind =
-  'segment' | 'modified' | 'deleted' | 'reordered' | 'inserted' | 'chain' | 'merkle' | 'checkpoint' | 'consistency' | 'anchor';
+  | 'segment'
+  | 'modified'
+  | 'deleted'
+  | 'reordered'
+  | 'inserted'
+  | 'chain'
+  | 'merkle'
+  | 'checkpoint'
+  | 'consistency'
+  | 'anchor'
+  | 'empty'
+  | 'store';
 
 export interface VerifyFinding {
   kind: FindingKind;
@@ -93,6 +104,9 @@ export async function verifyAuditLog(opts: VerifyOptions): Promise<VerifyReport>
   const covered = new Set<string>();
 
   const checkpoints = await listCheckpointKeys(sink);
+  // Nothing to verify is not a pass: a wrong path, a wiped directory or an emptied bucket looks just like this.
+  if (checkpoints.length === 0)
+    findings.push({ kind: 'empty', message: `${sink.location} holds no checkpoint: the log is empty, missing or was deleted` });
   const threads = Math.min(availableParallelism(), Math.max(1, checkpoints.length));
   const pool = new WorkerPool<SegmentJob, SegmentResult>('verify-worker.js', threads, checkSegment);
   // What the walk expects before each segment when nothing is wrong: the last readable checkpoint's state.
@@ -132,6 +146,7 @@ export async function verifyAuditLog(opts: VerifyOptions): Promise<VerifyReport>
     for (let i = 0; i < 2 * threads; i++) queue(i);
     for (const [i, cp] of checkpoints.entries()) {
       for (const w of cp.warnings) warnings.push(`${cp.key}: ${w}`);
+      for (const f of cp.findings) findings.push({ kind: 'store', key: cp.key, message: `${cp.key}: ${f}` });
       const loaded = await ahead.shift()!;
       queue(i + 2 * threads);
       if (!loaded.meta) {
@@ -239,6 +254,7 @@ export async function verifyAuditLog(opts: VerifyOptions): Promise<VerifyReport>
 
   for (const o of await sink.list(SEGMENTS_PREFIX)) {
     for (const w of o.warnings) warnings.push(`${o.key}: ${w}`);
+    for (const f of o.findings ?? []) findings.push({ kind: 'store', key: o.key, message: `${o.key}: ${f}` });
     if (!covered.has(o.key))
       findings.push({ kind: 'inserted', key: o.key, message: `segment ${o.key} is not covered by any checkpoint (inserted)` });
   }

@@ -21,7 +21,7 @@ const groups: Record<string, () => Promise<Register>> = {
   negotiations: async () => (await import('./commands/negotiations.js')).registerNegotiations,
   agents: async () => (await import('./commands/agents.js')).registerAgents,
   killswitch: async () => (await import('./commands/killswitch.js')).registerKillSwitch,
-  audit: async () => (await import('./commands/audit.js')).registerAudit,
+  audit: async () => (await import('./commands/audit/index.js')).registerAudit,
   demo: async () => (await import('./commands/demo.js')).registerDemo,
 };
 

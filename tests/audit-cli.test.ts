@@ -31,7 +31,7 @@ describe('charter audit (end to end)', () => {
     const json = await runCli(['audit', 'query', '--trace-id', 'trace-1', '--format', 'json'], t.home);
     expect((JSON.parse(json.stdout) as Array<{ seq: number }>).map((r) => r.seq)).toEqual([10, 11, 12, 13, 14, 15, 16, 17, 18, 19]);
 
-    const ok = await runCli(['audit', 'verify'], t.home);
+    const ok = await runCli(['audit', 'verify', '--trusted-keys', t.trustedFile], t.home);
     expect(ok.code, ok.stdout + ok.stderr).toBe(0);
     expect(ok.stdout).toMatch(/^OK: .* 40 record\(s\)/);
 
@@ -43,12 +43,12 @@ describe('charter audit (end to end)', () => {
     const bundleFile = join(t.home, 'bundle.json');
     const exported = await runCli(['audit', 'export', '--tenant', 'acme', '--from', '2000-01-01', '--out', bundleFile], t.home);
     expect(exported.code, exported.stderr).toBe(0);
-    const offline = await runCli(['audit', 'verify', '--bundle', bundleFile, '--json'], t.home);
+    const offline = await runCli(['audit', 'verify', '--bundle', bundleFile, '--json', '--trusted-keys', t.trustedFile], t.home);
     expect(JSON.parse(offline.stdout)).toMatchObject({ ok: true, records: 14 });
     const bundle = JSON.parse(readFileSync(bundleFile, 'utf8')) as { records: Array<{ record: { reasons: string[] } }> };
     bundle.records[0]!.record.reasons = ['edited'];
     writeFileSync(bundleFile, JSON.stringify(bundle));
-    const edited = await runCli(['audit', 'verify', '--bundle', bundleFile], t.home);
+    const edited = await runCli(['audit', 'verify', '--bundle', bundleFile, '--trusted-keys', t.trustedFile], t.home);
     expect(edited.code).toBe(1);
 
     // a tampered local segment fails verify, naming the record
@@ -56,7 +56,7 @@ describe('charter audit (end to end)', () => {
     const lines = gunzipSync(readFileSync(file)).toString().trimEnd().split('\n');
     lines[2] = lines[2]!.replace('"ENFORCE"', '"LOG_ONLY"');
     writeFileSync(file, gzipSync(lines.join('\n') + '\n'));
-    const bad = await runCli(['audit', 'verify'], t.home);
+    const bad = await runCli(['audit', 'verify', '--trusted-keys', t.trustedFile], t.home);
     expect(bad.code).toBe(1);
     expect(bad.stdout).toContain(`[modified] record seq 2 (id ${records[2]!.id}) at line 3`);
   }, 180_000);

@@ -8,6 +8,7 @@ import {
   type S3Client,
 } from '@aws-sdk/client-s3';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { runCli } from '../fixtures/cli.js';
 import { tempLog, type TempLog } from '../fixtures/temp-log.js';
 import {
   exampleDecision,
@@ -93,13 +94,29 @@ describe('S3 Object Lock sink against a local radosgw', () => {
     await client.send(new DeleteObjectCommand({ Bucket: 'audit', Key: cp.Key! }));
 
     const after = await verifyAuditLog({ sink: sinkFor('audit'), trustedKeys: t.trusted });
-    expect(after.findings).toEqual([]);
+    // the attempted delete is a finding (the lock kept the original, which still verifies)
+    const cpRel = cp.Key!.slice('audit/prod/'.length);
+    expect(after.findings).toEqual([
+      expect.objectContaining({
+        kind: 'store',
+        key: cpRel,
+        message: expect.stringMatching(/1 delete marker\(s\): a delete was attempted/),
+      }),
+    ]);
+    expect(after.ok).toBe(false);
     expect(after.records).toBe(46);
+    const cli = await runCli(
+      ['audit', 'verify', '--sink', 's3://audit/audit/prod', '--s3-endpoint', s3.endpoint, '--trusted-keys', t.trustedFile],
+      t.home,
+      undefined,
+      { AWS_ACCESS_KEY_ID: s3.credentials.accessKeyId, AWS_SECRET_ACCESS_KEY: s3.credentials.secretAccessKey, AWS_REGION: 'us-east-1' },
+    );
+    expect(cli.code, cli.stdout + cli.stderr).toBe(1);
+    expect(cli.stdout).toMatch(/\[store\] .*delete marker/);
     const rel = segment.Key!.slice('audit/prod/'.length);
     expect(after.warnings).toContainEqual(
       expect.stringMatching(new RegExp(`^${rel}: 2 versions: written again after sealing; the original version ${segment.VersionId!}`)),
     );
-    expect(after.warnings).toContainEqual(expect.stringContaining('delete marker'));
 
     // re-sealing after a crash stores the same bytes again: no new version; different bytes are refused
     const cpKey = cp.Key!.slice('audit/prod/'.length);

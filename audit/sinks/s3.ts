@@ -137,11 +137,12 @@ export class S3ObjectLockSink implements SegmentSink {
         warnings.push(
           `${versions.length} versions: written again after sealing; the original version ${first.versionId} is the one verified`,
         );
-      if (deleteMarkers > 0)
-        warnings.push(
-          `${deleteMarkers} delete marker(s): a delete was attempted; the locked original version ${first.versionId} is still there`,
-        );
-      out.push({ key, warnings });
+      // Someone with write access tried to delete sealed evidence: the lock kept it, but an auditor must hear of it.
+      const findings =
+        deleteMarkers > 0
+          ? [`${deleteMarkers} delete marker(s): a delete was attempted; the locked original version ${first.versionId} is still there`]
+          : [];
+      out.push({ key, warnings, findings });
     }
     return out.sort((a, b) => (a.key < b.key ? -1 : a.key > b.key ? 1 : 0));
   }

@@ -5,8 +5,10 @@
  */
 export interface SinkObject {
   key: string;
-  /** Anything odd the store reports about the object (extra versions, delete markers). */
+  /** Anything odd the store reports about the object that does not change what is verified (extra versions). */
   warnings: string[];
+  /** Signs of an attack on the object itself that verify reports as findings (a delete marker on a locked object). */
+  findings?: string[];
 }
 
 export interface SegmentSink {

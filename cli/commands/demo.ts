@@ -249,7 +249,11 @@ export function registerDemo(program: Command): void {
         }
 
         step('the audit trail: verify it, then sample queries (the award, the refused spot solicitation, the release records)');
-        const verify = await charter(home, ['audit', 'verify'], { tail: 8, allowFail: true });
+        // The demo plays writer and auditor at once, so it names the home's keys explicitly; a real auditor brings their own.
+        const verify = await charter(home, ['audit', 'verify', '--trusted-keys', join(home, 'keys', 'trusted-keys.json')], {
+          tail: 8,
+          allowFail: true,
+        });
         await charter(home, ['audit', 'query', '--tenant', approved.tenantId, '--tool', 'issue_purchase_order'], { tail: 10 });
         await charter(home, ['audit', 'query', '--tenant', 'globex', '--decision', 'deny'], { tail: 8 });
         await charter(home, ['audit', 'query', '--kind', 'evidence', '--limit', '40'], { tail: 12 });

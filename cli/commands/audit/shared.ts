@@ -1,0 +1,72 @@
+import { existsSync } from 'node:fs';
+import { join, relative, resolve, isAbsolute } from 'node:path';
+import type { Command } from 'commander';
+import { sinkFromUri, type SegmentSink } from '../../../audit/index.js';
+import { charterHome, InputError } from '../../../common/index.js';
+import { loadTrustedKeys, type TrustedKeysFile } from '../../../signing/index.js';
+
+/** Options every verb that reads or writes the trail takes. */
+export interface StoreOptions {
+  dir?: string;
+  sink?: string;
+  s3Endpoint?: string;
+  retentionDays?: string;
+}
+
+export const defaultDir = (): string => join(charterHome(), 'audit');
+/** The writer's own trusted keys: fine for the writer's checks, never what an auditor relies on. */
+export const homeTrustedKeys = (): string => join(charterHome(), 'keys', 'trusted-keys.json');
+
+/** Environment variable naming a pinned trusted-keys file outside the home, for auditors. */
+export const AUDITOR_KEYS_ENV = 'CHARTER_AUDIT_TRUSTED_KEYS';
+
+export function positiveInt(value: string | undefined, field: string): number | undefined {
+  if (value === undefined) return undefined;
+  if (!/^[1-9]\d*$/.test(value)) throw new InputError(`expected a positive integer, got '${value}'`, { field });
+  return Number(value);
+}
+
+export function store(opts: StoreOptions): { dir: string; sink?: SegmentSink } {
+  const dir = opts.dir ?? defaultDir();
+  if (!opts.sink) return { dir };
+  const retentionDays = positiveInt(opts.retentionDays, '--retention-days');
+  return {
+    dir,
+    sink: sinkFromUri(opts.sink, {
+      ...(retentionDays ? { retentionDays } : {}),
+      ...(opts.s3Endpoint ? { endpoint: opts.s3Endpoint } : {}),
+    }),
+  };
+}
+
+export function withStore(cmd: Command): Command {
+  return cmd
+    .option('--dir <dir>', 'local audit state (WAL, index; segments with the default sink)', undefined)
+    .option('--sink <uri>', 'where segments are: s3://bucket/prefix or a directory (default: --dir)', undefined)
+    .option('--s3-endpoint <url>', 'S3 endpoint (default: AWS settings, e.g. AWS_ENDPOINT_URL_S3)', undefined);
+}
+
+const inside = (dir: string, file: string): boolean => {
+  const rel = relative(resolve(dir), resolve(file));
+  return rel === '' || (!rel.startsWith('..') && !isAbsolute(rel));
+};
+
+export type AuditorKeys =
+  { trusted: true; file: string; keys: TrustedKeysFile } | { trusted: false; reason: string; keys: TrustedKeysFile };
+
+/**
+ * The keys an auditor verifies with. Trusted only when they come from outside the trail: the
+ * `--trusted-keys` flag, or a pinned file named by CHARTER_AUDIT_TRUSTED_KEYS that is not in
+ * the writer's home. Otherwise the home's own keys (if any) are used to report what they
+ * would say, marked untrusted: whoever can write the home can replace them with a forger's.
+ */
+export function auditorKeys(flag: string | undefined): AuditorKeys {
+  if (flag) return { trusted: true, file: flag, keys: loadTrustedKeys(flag) };
+  const pinned = process.env[AUDITOR_KEYS_ENV];
+  if (pinned && !inside(charterHome(), pinned)) return { trusted: true, file: pinned, keys: loadTrustedKeys(pinned) };
+  const reason = pinned
+    ? `${AUDITOR_KEYS_ENV} names ${pinned}, inside the writer's home ${charterHome()}`
+    : `no keys from outside the trail: pass --trusted-keys or set ${AUDITOR_KEYS_ENV} to a file outside ${charterHome()}`;
+  const home = homeTrustedKeys();
+  return { trusted: false, reason, keys: existsSync(home) ? loadTrustedKeys(home) : { keys: [] } };
+}

@@ -1,0 +1,71 @@
+import type { Command } from 'commander';
+import { sinkFromUri, verifyAuditLog, verifyEvidenceBundle } from '../../../audit/index.js';
+import { ExitCode, parseJson, readText } from '../../../common/index.js';
+import { printJson, printLine } from '../../output.js';
+import { action, withJson } from '../../program.js';
+import { auditorKeys, store, withStore, type AuditorKeys, type StoreOptions } from './shared.js';
+
+interface VerifyOptions extends StoreOptions {
+  trustedKeys?: string;
+  bundle?: string;
+  anchor?: string;
+  json?: boolean;
+}
+
+const untrustedLine = (keys: AuditorKeys): string => (keys.trusted ? '' : `UNTRUSTED: ${keys.reason}`);
+
+function verifyBundle(file: string, keys: AuditorKeys, json: boolean): number {
+  const report = verifyEvidenceBundle(parseJson(readText(file), file), keys.trusted ? keys.keys : undefined, file);
+  if (json) printJson(keys.trusted ? report : { ...report, untrusted: keys.reason });
+  else {
+    const status = report.findings.length > 0 ? 'FAILED' : report.ok ? 'OK' : 'UNTRUSTED';
+    printLine(
+      `${status}: ${report.records} record(s) of ${report.origin} proven against tree size ${report.treeSize}, signed by ${report.signedBy.join(', ')}${keys.trusted ? '' : ' (a key from the bundle itself)'}`,
+    );
+    for (const f of report.findings) printLine(`  - ${f}`);
+    if (!keys.trusted) printLine(untrustedLine(keys));
+  }
+  return report.ok ? ExitCode.ok : ExitCode.findings;
+}
+
+async function verifyLog(opts: VerifyOptions, keys: AuditorKeys): Promise<number> {
+  const { dir, sink } = store(opts);
+  const report = await verifyAuditLog({
+    sink: sink ?? sinkFromUri(dir),
+    trustedKeys: keys.keys,
+    stateDir: dir,
+    ...(opts.anchor ? { anchor: readText(opts.anchor) } : {}),
+  });
+  const ok = report.ok && keys.trusted;
+  if (opts.json) printJson({ ...report, ok, trusted: keys.trusted, ...(keys.trusted ? {} : { untrusted: keys.reason }) });
+  else {
+    const status = !report.ok ? 'FAILED' : keys.trusted ? 'OK' : 'UNTRUSTED';
+    printLine(
+      `${status}: ${report.location}: ${report.records} record(s) in ${report.segments} segment(s), tree size ${report.treeSize}, ${report.checkpoints} checkpoint(s) signed by ${report.signedBy.join(', ') || 'nobody trusted'} (${report.elapsedMs} ms)`,
+    );
+    for (const f of report.findings) printLine(`  - [${f.kind}] ${f.message}`);
+    for (const w of report.warnings) printLine(`  ! ${w}`);
+    if (!keys.trusted) printLine(untrustedLine(keys));
+  }
+  return ok ? ExitCode.ok : ExitCode.findings;
+}
+
+export function registerVerify(audit: Command): void {
+  withJson(
+    withStore(
+      audit
+        .command('verify')
+        .description(
+          'verify the whole log (hash chain, Merkle roots, signed checkpoints, consistency, seq gaps), or an evidence bundle offline',
+        )
+        .option('--trusted-keys <file>', 'trusted keys from outside the trail (default: the file named by $CHARTER_AUDIT_TRUSTED_KEYS)')
+        .option('--bundle <file>', 'verify an exported evidence bundle instead of the log')
+        .option('--anchor <file>', 'a checkpoint saved earlier that the log must still contain (detects truncation)'),
+    ),
+  ).action(
+    action(async (opts: VerifyOptions) => {
+      const keys = auditorKeys(opts.trustedKeys);
+      return opts.bundle ? verifyBundle(opts.bundle, keys, Boolean(opts.json)) : verifyLog(opts, keys);
+    }),
+  );
+}
