@@ -21,9 +21,12 @@ export interface Checkpoint {
   origin: string;
   treeSize: number;
   rootHash: Buffer;
+  /** C2SP extension lines after the root hash (signed with it), e.g. the segment directory line. */
+  extensions?: string[];
 }
 
 export interface VerifiedCheckpoint extends Checkpoint {
+  extensions: string[];
   /** The trusted key whose signature verified. */
   signedBy: TrustedKey;
   /** Signature lines by keys we do not trust (kept for the report, not an error). */
@@ -47,7 +50,7 @@ export function noteKeyId(name: string, publicKey: KeyObject): Buffer {
 }
 
 export function checkpointText(cp: Checkpoint): string {
-  return `${cp.origin}\n${cp.treeSize}\n${cp.rootHash.toString('base64')}\n`;
+  return `${cp.origin}\n${cp.treeSize}\n${cp.rootHash.toString('base64')}\n${(cp.extensions ?? []).map((l) => `${l}\n`).join('')}`;
 }
 
 export function validateOrigin(origin: string): string {
@@ -120,9 +123,29 @@ export function openNote(
 /** Opens a signed checkpoint and parses its text: origin, tree size, root hash. */
 export function verifyCheckpoint(note: string, trusted: TrustedKeysFile, where: string): VerifiedCheckpoint {
   const { text, signedBy, unknownSignatures } = openNote(note, trusted, where);
+  return { ...parseCheckpointText(text, where), signedBy, unknownSignatures };
+}
+
+/** The extension lines of a note's text, unverified (verify checks the signature separately). */
+export function noteExtensions(note: string): string[] {
+  const split = note.indexOf('\n\n');
+  return split < 0 ? [] : note.slice(0, split).split('\n').slice(3);
+}
+
+/** Origin, tree size, root hash and any non-empty extension lines of a checkpoint's note text. */
+export function parseCheckpointText(text: string, where: string): Checkpoint & { extensions: string[] } {
   const [origin, size, root, ...rest] = text.split('\n');
-  if (!origin || !size || !root || !/^[1-9]\d*$/.test(size) || !/^[A-Za-z0-9+/]{43}=$/.test(root) || rest.length !== 1) {
-    throw new FindingError('checkpoint text is not "<origin>\\n<tree size>\\n<base64 root hash>\\n"', { file: where });
+  const extensions = rest.slice(0, -1);
+  if (
+    !origin ||
+    !size ||
+    !root ||
+    !/^[1-9]\d*$/.test(size) ||
+    !/^[A-Za-z0-9+/]{43}=$/.test(root) ||
+    rest.at(-1) !== '' ||
+    extensions.some((l) => l === '')
+  ) {
+    throw new FindingError('checkpoint text is not "<origin>\\n<tree size>\\n<base64 root hash>\\n[extension lines]"', { file: where });
   }
-  return { origin, treeSize: Number(size), rootHash: Buffer.from(root, 'base64'), signedBy, unknownSignatures };
+  return { origin, treeSize: Number(size), rootHash: Buffer.from(root, 'base64'), extensions };
 }

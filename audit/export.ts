@@ -1,104 +1,303 @@
 import { z } from 'zod';
-import { errorMessage, InputError, validateWith } from '../common/index.js';
+import { errorMessage, FindingError, InputError, parseJson, validateWith } from '../common/index.js';
 import { TrustedKey, type TrustedKeysFile } from '../signing/index.js';
-import { verifyCheckpoint } from './checkpoint.js';
-import { verifyInclusionProof, treeAtLatest } from './proof.js';
+import { checkLine } from './chain.js';
+import { noteExtensions, verifyCheckpoint, type VerifiedCheckpoint } from './checkpoint.js';
+import {
+  directoryEntries,
+  entriesRoot,
+  overlaps,
+  parseDirectoryLine,
+  seqsHash,
+  tenantHash,
+  type DirectoryEntry,
+  type SignedSegment,
+} from './directory.js';
+import { MerkleFrontier } from './merkle.js';
 import { normaliseTime } from './query.js';
-import { SealedRecord } from './record.js';
-import { openReader, type AuditReadOptions } from './reader.js';
-import { Base64Hash } from './segment.js';
+import { decodeSegment, listCheckpointKeys, readCheckpointMeta, Base64Hash, type CheckpointMeta } from './segment.js';
+import { LocalDirectorySink } from './sinks/local.js';
+import type { SegmentSink } from './sinks/sink.js';
+import type { AuditReadOptions } from './reader.js';
+import { recordLeaf } from './stored-line.js';
 
 /**
- * An evidence bundle: one tenant's records over a time range, each with its inclusion proof
- * against one signed checkpoint, and the public key(s) that signed it. It verifies offline,
- * on its own; whoever receives it should check the key ids against ones they trust.
+ * An evidence bundle: every record of one tenant in a period, with what proves both that
+ * each is in the log and that none is missing. It lists every checkpoint of the log (each a
+ * signed C2SP note whose extension line gives the segment's seq range, time span and tenant
+ * directory root, see directory.ts). For each segment whose time span overlaps the period it
+ * carries the segment's record hashes (which, over the previous checkpoint's frontier, must
+ * give the signed root), the directory entries, the tenant's seq list there and the tenant's
+ * stored lines. It verifies offline; only keys the verifier brings make it trusted.
  */
 export const EvidenceBundle = z.object({
-  format: z.literal('charter.audit.evidence-bundle/v1'),
+  format: z.literal('charter.audit.evidence-bundle/v2'),
   origin: z.string().min(1),
   filter: z.object({ tenant: z.string().min(1), from: z.string().nullable(), to: z.string().nullable() }),
   treeSize: z.number().int().positive(),
-  checkpoint: z.string().min(1),
   publicKeys: z.array(TrustedKey).min(1),
-  records: z.array(z.object({ record: SealedRecord, auditPath: z.array(Base64Hash) })),
+  checkpoints: z.array(
+    z.object({
+      note: z.string().min(1),
+      segment: z
+        .object({
+          /** Frontier of the tree before the segment (the previous checkpoint's), base64 nodes. */
+          frontier: z.array(Base64Hash),
+          /** Base64 of the segment's record hashes (32 bytes each) in seq order. */
+          hashes: z.string(),
+          directory: z.array(z.tuple([Base64Hash, Base64Hash])),
+          /** The tenant's seqs in the segment, as its directory entry commits to them. */
+          seqs: z.array(z.number().int().nonnegative()),
+          /** The tenant's stored lines in the segment, in seq order. */
+          records: z.array(z.string()),
+        })
+        .optional(),
+    }),
+  ),
 });
 export type EvidenceBundle = z.infer<typeof EvidenceBundle>;
+type BundleSegment = NonNullable<EvidenceBundle['checkpoints'][number]['segment']>;
 
 export interface BundleReport {
-  /** No findings, and the checkpoint is signed by a key the verifier brought (not one from the bundle). */
+  /** No findings, and the checkpoints are signed by a key the verifier brought (not one from the bundle). */
   ok: boolean;
   trusted: boolean;
   origin: string;
   treeSize: number;
+  /** The tenant's records in the period. */
   records: number;
+  /** The tenant's records in the bundle: those of the period plus the rest of the segments that overlap it. */
+  recordsInSegments: number;
+  checkpoints: number;
   signedBy: string[];
   findings: string[];
 }
 
+/** A record of the bundle, for readers: the parsed stored line. */
+export function bundleRecords(bundle: EvidenceBundle): Array<{ seq: number; id: string; tenantId: string; time: string }> {
+  return bundle.checkpoints.flatMap((c) =>
+    (c.segment?.records ?? []).map((line) => JSON.parse(line) as { seq: number; id: string; tenantId: string; time: string }),
+  );
+}
+
+const checkpointOf = (meta: CheckpointMeta, where: string): SignedSegment => {
+  const signed = parseDirectoryLine(noteExtensions(meta.note));
+  if (!signed || !meta.directory)
+    throw new InputError(`${where} was sealed without a tenant directory: this log cannot prove a bundle complete`, { file: where });
+  return signed;
+};
+
+/** The bundle's part for one segment that overlaps the period: read from the sealed segment, not from the index. */
+async function segmentPart(
+  sink: SegmentSink,
+  meta: CheckpointMeta,
+  previous: CheckpointMeta | undefined,
+  tenant: string,
+): Promise<BundleSegment> {
+  const bytes = await sink.get(meta.segment.key);
+  if (!bytes) throw new FindingError('segment named by a checkpoint is missing: run charter audit verify', { file: meta.segment.key });
+  const lines = await decodeSegment(bytes, meta.segment.key);
+  const seqs = meta.directory!.tenants[tenant] ?? [];
+  const hashes = Buffer.alloc(32 * lines.length);
+  lines.forEach((line, i) => Buffer.from(line.slice(-66, -2), 'hex').copy(hashes, 32 * i));
+  return {
+    frontier: previous?.frontier ?? [],
+    hashes: hashes.toString('base64'),
+    directory: directoryEntries(meta.directory!),
+    seqs,
+    records: seqs.map((seq) => lines[seq - meta.segment.firstSeq] ?? ''),
+  };
+}
+
+/**
+ * Exports one tenant's records in a period from the sealed segments (the index is not
+ * consulted: an edited index cannot hide a record). Every checkpoint is checked against
+ * the exporter's trusted keys first.
+ */
 export async function exportEvidenceBundle(
   opts: AuditReadOptions & { tenant: string; from?: string; to?: string; trustedKeys: TrustedKeysFile },
 ): Promise<EvidenceBundle> {
   const from = opts.from !== undefined ? normaliseTime(opts.from, 'from') : null;
   const to = opts.to !== undefined ? normaliseTime(opts.to, 'to') : null;
-  const reader = await openReader(opts);
-  try {
-    const { tree, note } = treeAtLatest(reader);
-    const signer = verifyCheckpoint(note, opts.trustedKeys, reader.sink.location).signedBy;
-    const rows = reader.index.query({ tenant: opts.tenant, ...(from ? { from } : {}), ...(to ? { to } : {}) });
-    return {
-      format: 'charter.audit.evidence-bundle/v1',
-      origin: reader.latest!.origin,
-      filter: { tenant: opts.tenant, from, to },
-      treeSize: tree.size,
-      checkpoint: note,
-      publicKeys: [signer],
-      records: rows.map(({ record }) => ({ record, auditPath: tree.inclusionProof(record.seq).map((h) => h.toString('base64')) })),
-    };
-  } finally {
-    reader.close();
+  const sink = opts.sink ?? new LocalDirectorySink(opts.dir);
+  const keys = await listCheckpointKeys(sink);
+  if (keys.length === 0) throw new InputError('the audit log has no sealed records yet', { file: sink.location });
+  const metas = await Promise.all(keys.map((k) => readCheckpointMeta(sink, k.key)));
+  const signers = new Map<string, VerifiedCheckpoint['signedBy']>();
+  const checkpoints: EvidenceBundle['checkpoints'] = [];
+  for (const [i, meta] of metas.entries()) {
+    const signer = verifyCheckpoint(meta.note, opts.trustedKeys, keys[i]!.key).signedBy;
+    signers.set(signer.keyId, signer);
+    const span = checkpointOf(meta, keys[i]!.key);
+    checkpoints.push({
+      note: meta.note,
+      ...(overlaps(span, from, to) ? { segment: await segmentPart(sink, meta, metas[i - 1], opts.tenant) } : {}),
+    });
   }
+  const latest = metas.at(-1)!;
+  return {
+    format: 'charter.audit.evidence-bundle/v2',
+    origin: latest.origin,
+    filter: { tenant: opts.tenant, from, to },
+    treeSize: latest.treeSize,
+    publicKeys: [...signers.values()],
+    checkpoints,
+  };
+}
+
+interface SegmentCheck {
+  where: string;
+  tenant: string;
+  span: SignedSegment;
+  cp: VerifiedCheckpoint;
+  previous: { treeSize: number; rootHash: Buffer };
+  findings: string[];
+}
+
+/** The segment's record hashes, over the previous signed tree, must give this checkpoint's signed root. */
+function checkSegmentHashes(part: BundleSegment, c: SegmentCheck): Buffer | undefined {
+  const count = c.span.lastSeq - c.span.firstSeq + 1;
+  const hashes = Buffer.from(part.hashes, 'base64');
+  let frontier: MerkleFrontier;
+  try {
+    frontier = MerkleFrontier.restore(
+      c.previous.treeSize,
+      part.frontier.map((h) => Buffer.from(h, 'base64')),
+    );
+  } catch (err) {
+    c.findings.push(`${c.where}: ${errorMessage(err)}`);
+    return undefined;
+  }
+  if (!frontier.root().equals(c.previous.rootHash)) {
+    c.findings.push(`${c.where}: the frontier does not hash to the previous checkpoint's signed root`);
+    return undefined;
+  }
+  if (hashes.length !== 32 * count) {
+    c.findings.push(`${c.where}: ${hashes.length / 32} record hashes for the ${count} records the checkpoint signs`);
+    return undefined;
+  }
+  for (let i = 0; i < count; i++) frontier.push(recordLeaf(hashes.toString('hex', 32 * i, 32 * i + 32)));
+  if (!frontier.root().equals(c.cp.rootHash)) {
+    c.findings.push(`${c.where}: the record hashes do not lead to the signed root of tree size ${c.cp.treeSize}`);
+    return undefined;
+  }
+  return hashes;
+}
+
+/** The signed directory names the tenant's seqs in the segment: exactly those must be here. */
+function checkTenantSeqs(part: BundleSegment, c: SegmentCheck): void {
+  const entries = part.directory as DirectoryEntry[];
+  if (entriesRoot(entries) !== c.span.root) {
+    c.findings.push(`${c.where}: the tenant directory does not match the signed directory root`);
+    return;
+  }
+  const entry = entries.find(([t]) => t === tenantHash(c.tenant));
+  const expected = entry ? part.seqs : [];
+  if (entry ? seqsHash(part.seqs) !== entry[1] : part.seqs.length > 0) {
+    c.findings.push(`${c.where}: the tenant's seq list does not match the signed directory`);
+    return;
+  }
+  const present = new Set<number>();
+  for (const line of part.records) {
+    const seq = (JSON.parse(line) as { seq?: unknown }).seq;
+    if (typeof seq === 'number') present.add(seq);
+  }
+  const missing = expected.filter((s) => !present.has(s));
+  if (missing.length > 0)
+    c.findings.push(
+      `${c.where}: record(s) of tenant ${c.tenant} missing from the bundle: seq ${missing.slice(0, 20).join(', ')}${missing.length > 20 ? ', ...' : ''}`,
+    );
+  const extra = [...present].filter((s) => !expected.includes(s));
+  if (extra.length > 0) c.findings.push(`${c.where}: seq ${extra.join(', ')} are not the tenant's records in this segment`);
+}
+
+/** Every stored line: its content matches its hash, which is the segment's hash at its seq, for the tenant, once. */
+function checkRecords(
+  part: BundleSegment,
+  hashes: Buffer | undefined,
+  c: SegmentCheck,
+  filter: EvidenceBundle['filter'],
+  seen: Set<number>,
+): number {
+  let inPeriod = 0;
+  part.records.forEach((line, i) => {
+    const at = `${c.where} records[${i}]`;
+    const check = checkLine(line);
+    let record: { seq?: unknown; id?: unknown; tenantId?: unknown; time?: unknown };
+    try {
+      record = parseJson(line, at) as typeof record;
+    } catch (err) {
+      c.findings.push(errorMessage(err));
+      return;
+    }
+    const seq = typeof record.seq === 'number' ? record.seq : -1;
+    const who = `record seq ${seq} (id ${String(record.id)})`;
+    if (!check || check.claimed !== check.actual) c.findings.push(`${at}: ${who} does not match its hash: modified`);
+    else if (seq < c.span.firstSeq || seq > c.span.lastSeq)
+      c.findings.push(`${at}: ${who} is outside the segment's seqs ${c.span.firstSeq}..${c.span.lastSeq}`);
+    else if (hashes && hashes.toString('hex', 32 * (seq - c.span.firstSeq), 32 * (seq - c.span.firstSeq) + 32) !== check.actual.slice(7))
+      c.findings.push(`${at}: ${who} is not the record the log holds at seq ${seq}`);
+    if (seen.has(seq)) c.findings.push(`${at}: ${who} appears again`);
+    seen.add(seq);
+    if (record.tenantId !== filter.tenant)
+      c.findings.push(`${at}: ${who} belongs to tenant ${String(record.tenantId)}, not ${filter.tenant}`);
+    const time = String(record.time);
+    if ((filter.from === null || time >= filter.from) && (filter.to === null || time < filter.to)) inPeriod++;
+  });
+  return inPeriod;
 }
 
 /**
- * Verifies a bundle offline: every record's inclusion proof against the bundle's checkpoint,
- * that every record matches the bundle's filter and that none appears twice. Keys: `trusted`
- * when given; else the bundle's own public keys are used to report what they sign, but the
- * result is untrusted (not ok): whoever made the bundle chose those keys.
+ * Verifies a bundle offline: one signature check per checkpoint; the checkpoints cover the
+ * log from seq 0 to the bundle's tree size without a gap; every segment whose signed time
+ * span overlaps the period is present, its record hashes lead to its signed root, and its
+ * signed tenant directory names exactly the tenant's records the bundle holds there; every
+ * record matches its hash and appears once. Keys: `trusted` when given; else the bundle's own
+ * keys are used to report what they sign, but the result is untrusted (not ok).
  */
 export function verifyEvidenceBundle(input: unknown, trusted: TrustedKeysFile | undefined, where = 'evidence bundle'): BundleReport {
   const bundle = validateWith(EvidenceBundle, input, where);
   const keys = trusted ?? { keys: bundle.publicKeys };
-  const cp = verifyCheckpoint(bundle.checkpoint, keys, where);
-  if (cp.treeSize !== bundle.treeSize || cp.origin !== bundle.origin)
-    throw new InputError('bundle tree size or origin does not match its checkpoint', { file: where });
+  const { filter } = bundle;
   const findings: string[] = [];
-  const seen = new Map<number, number>();
-  bundle.records.forEach(({ record, auditPath }, i) => {
-    const at = `${where} records[${i}]`;
-    const first = seen.get(record.seq);
-    if (first !== undefined) findings.push(`${at}: record seq ${record.seq} (id ${record.id}) appears again (first at records[${first}])`);
-    else seen.set(record.seq, i);
-    try {
-      verifyInclusionProof(
-        { format: 'charter.audit.inclusion-proof/v1', record, treeSize: bundle.treeSize, auditPath, checkpoint: bundle.checkpoint },
-        keys,
-        at,
+  const signedBy = new Set<string>();
+  const seen = new Set<number>();
+  let previous = { treeSize: 0, rootHash: MerkleFrontier.empty().root() };
+  let records = 0;
+  for (const [i, { note, segment }] of bundle.checkpoints.entries()) {
+    const at = `${where} checkpoints[${i}]`;
+    const cp = verifyCheckpoint(note, keys, at);
+    signedBy.add(cp.signedBy.name);
+    const span = parseDirectoryLine(cp.extensions);
+    if (cp.origin !== bundle.origin) findings.push(`${at}: origin '${cp.origin}', expected '${bundle.origin}'`);
+    if (!span) throw new FindingError('checkpoint has no signed tenant directory: the bundle cannot prove completeness', { file: at });
+    if (span.firstSeq !== previous.treeSize || span.lastSeq !== cp.treeSize - 1)
+      findings.push(
+        `${at}: covers seq ${span.firstSeq}..${span.lastSeq}, but the log so far ends at seq ${previous.treeSize - 1} (a checkpoint is missing)`,
       );
-    } catch (err) {
-      findings.push(errorMessage(err));
+    const c: SegmentCheck = { where: at, tenant: filter.tenant, span, cp, previous, findings };
+    if (segment) {
+      const hashes = checkSegmentHashes(segment, c);
+      checkTenantSeqs(segment, c);
+      records += checkRecords(segment, hashes, c, filter, seen);
+    } else if (overlaps(span, filter.from, filter.to)) {
+      findings.push(
+        `${at}: records ${span.firstSeq}..${span.lastSeq} (${span.minTime} .. ${span.maxTime}) overlap the period, but the bundle leaves them out`,
+      );
     }
-    const { from, to, tenant } = bundle.filter;
-    if (record.tenantId !== tenant || (from && record.time < from) || (to && record.time >= to)) {
-      findings.push(`${at}: record ${record.id} is outside the bundle's filter (tenant ${tenant}, ${from ?? '-'} .. ${to ?? '-'})`);
-    }
-  });
+    previous = { treeSize: cp.treeSize, rootHash: cp.rootHash };
+  }
+  if (previous.treeSize !== bundle.treeSize)
+    findings.push(`${where}: the checkpoints end at tree size ${previous.treeSize}, not ${bundle.treeSize}`);
   return {
     ok: findings.length === 0 && trusted !== undefined,
     trusted: trusted !== undefined,
-    origin: cp.origin,
-    treeSize: cp.treeSize,
-    records: bundle.records.length,
-    signedBy: [cp.signedBy.name],
+    origin: bundle.origin,
+    treeSize: bundle.treeSize,
+    records,
+    recordsInSegments: seen.size,
+    checkpoints: bundle.checkpoints.length,
+    signedBy: [...signedBy].sort(),
     findings,
   };
 }

@@ -18,7 +18,7 @@ export { verifyAuditLog, type VerifyFinding, type VerifyOptions, type VerifyRepo
 export { queryAudit } from './query.js';
 export { openReader, rebuildIndex, type AuditReadOptions, type AuditReader } from './reader.js';
 export { InclusionProof, proveInclusion, verifyInclusionProof, type VerifiedInclusion } from './proof.js';
-export { EvidenceBundle, exportEvidenceBundle, verifyEvidenceBundle, type BundleReport } from './export.js';
+export { bundleRecords, EvidenceBundle, exportEvidenceBundle, verifyEvidenceBundle, type BundleReport } from './export.js';
 export { startLocalObjectLockS3, type LocalObjectLockS3 } from './object-lock-s3/server.js';
 export { exampleDecision, exampleEvidence } from './examples.js';
 export { sinkFromUri } from './sinks/uri.js';

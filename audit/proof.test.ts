@@ -1,7 +1,14 @@
 import { afterEach, describe, expect, it } from 'vitest';
 import { FindingError, InputError } from '../common/index.js';
 import { tempLog, type TempLog } from './fixtures/temp-log.js';
-import { exampleDecision, exportEvidenceBundle, proveInclusion, verifyEvidenceBundle, verifyInclusionProof } from './index.js';
+import {
+  bundleRecords,
+  exampleDecision,
+  exportEvidenceBundle,
+  proveInclusion,
+  verifyEvidenceBundle,
+  verifyInclusionProof,
+} from './index.js';
 
 let t: TempLog;
 afterEach(() => t?.remove());
@@ -44,22 +51,24 @@ describe('inclusion proofs and evidence bundles', () => {
     t = tempLog();
     await t.fill(30, { sealEveryRecords: 8 });
     const bundle = await exportEvidenceBundle({ dir: t.dir, tenant: 'globex', trustedKeys: t.trusted });
-    expect(bundle.records).toHaveLength(10);
-    expect(bundle.records.every((r) => r.record.tenantId === 'globex')).toBe(true);
+    expect(bundleRecords(bundle)).toHaveLength(10);
+    expect(bundleRecords(bundle).every((r) => r.tenantId === 'globex')).toBe(true);
     const offline = JSON.parse(JSON.stringify(bundle)) as unknown;
     // the bundle's own key shows who signed, but is no trust: only the auditor's keys make it ok
     expect(verifyEvidenceBundle(offline, undefined)).toMatchObject({ ok: false, trusted: false, findings: [], records: 10, treeSize: 30 });
-    expect(verifyEvidenceBundle(offline, t.trusted).ok).toBe(true);
+    expect(verifyEvidenceBundle(offline, t.trusted)).toMatchObject({ ok: true, records: 10, signedBy: ['audit'] });
 
     const edited = JSON.parse(JSON.stringify(bundle)) as typeof bundle;
-    edited.records[3]!.record.tenantId = 'acme';
-    const report = verifyEvidenceBundle(edited, undefined);
+    const part = edited.checkpoints.find((c) => c.segment && c.segment.records.length > 0)!.segment!;
+    part.records[0] = part.records[0]!.replace('"tenantId":"globex"', '"tenantId":"acme"');
+    const report = verifyEvidenceBundle(edited, t.trusted);
     expect(report.ok).toBe(false);
-    expect(report.findings.join('\n')).toMatch(/records\[3\]: record .* does not match its hash: modified/);
-    expect(report.findings.join('\n')).toMatch(/outside the bundle's filter/);
+    expect(report.findings.join('\n')).toMatch(/records\[0\]: record seq \d+ .* does not match its hash: modified/);
+    expect(report.findings.join('\n')).toMatch(/belongs to tenant acme, not globex/);
 
     const later = await exportEvidenceBundle({ dir: t.dir, tenant: 'globex', from: '2999-01-01T00:00:00Z', trustedKeys: t.trusted });
-    expect(later.records).toEqual([]);
+    expect(bundleRecords(later)).toEqual([]);
+    expect(verifyEvidenceBundle(later, t.trusted)).toMatchObject({ ok: true, records: 0 });
     await expect(exportEvidenceBundle({ dir: t.dir, tenant: 'globex', from: 'yesterday', trustedKeys: t.trusted })).rejects.toThrow(
       /not a date\/time/,
     );

@@ -1,5 +1,6 @@
 import type { LocalKeySigner } from '../signing/index.js';
 import { signCheckpoint } from './checkpoint.js';
+import { directoryLine, directoryOfLines } from './directory.js';
 import { recordLeaf } from './stored-line.js';
 import { consistencyProof, frontierRangeHasher, MerkleFrontier } from './merkle.js';
 import { checkpointKey, encodeSegment, segmentDigest, segmentKey, type CheckpointMeta } from './segment.js';
@@ -43,6 +44,8 @@ export async function sealBatch(
   const bytes = await encodeSegment(batch.lines);
   const key = segmentKey(firstSeq, lastSeq, batch.firstTime);
   const lastHash = batch.hashes[batch.hashes.length - 1]!;
+  // Sealed lines are the log's own output, so each has a tenant and a time.
+  const directory = directoryOfLines(batch.lines, firstSeq)!;
   const meta: CheckpointMeta = {
     format: 'charter.audit.checkpoint/v1',
     origin,
@@ -52,7 +55,8 @@ export async function sealBatch(
     previous: state.previous,
     consistencyProof: proof.map(b64),
     frontier: frontier.snapshot().map(b64),
-    note: signCheckpoint({ origin, treeSize: frontier.size, rootHash }, signer),
+    directory,
+    note: signCheckpoint({ origin, treeSize: frontier.size, rootHash, extensions: [directoryLine(firstSeq, lastSeq, directory)] }, signer),
   };
   await sink.put(key, bytes);
   await sink.put(checkpointKey(meta.treeSize), Buffer.from(JSON.stringify(meta, null, 2) + '\n', 'utf8'));

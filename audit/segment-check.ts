@@ -1,4 +1,5 @@
 import { gunzipSync } from 'node:zlib';
+import { DirectoryBuilder, directoryLine } from './directory.js';
 import { checkLineBytes, NOT_GZIP, recordLeaf, SUFFIX_LENGTH } from './stored-line.js';
 import { MerkleFrontier } from './merkle.js';
 import type { CheckpointMeta } from './segment.js';
@@ -20,6 +21,8 @@ export interface SegmentJob {
   head: string | undefined;
   /** The signed tree before this segment (previous checkpoint's frontier, base64 nodes). */
   before: { size: number; nodes: string[] };
+  /** The segment directory line signed in the checkpoint, if it has one (see directory.ts). */
+  directoryLine?: string;
 }
 
 export interface SegmentResult {
@@ -222,6 +225,26 @@ function checkSegmentRecords(
   return { leaves, head };
 }
 
+/**
+ * The tenant directory signed with the checkpoint must be the segment's own: otherwise a
+ * bundle could leave out a tenant's records and still prove itself complete. Checked only
+ * when the records themselves are intact (else those findings already name the damage).
+ */
+function checkDirectory(buf: Buffer, entries: Entry[], job: SegmentJob, findings: VerifyFinding[]): void {
+  if (job.directoryLine === undefined) return;
+  const builder = new DirectoryBuilder();
+  for (const e of entries) builder.addLine(buf, e.start, e.end, e.seq!);
+  const dir = builder.build();
+  const { firstSeq, lastSeq, key } = job.meta.segment;
+  if (!dir || directoryLine(firstSeq, lastSeq, dir) !== job.directoryLine) {
+    findings.push({
+      kind: 'directory',
+      key: job.checkpointKey,
+      message: `${job.checkpointKey}: the signed tenant directory does not match the records of ${key}`,
+    });
+  }
+}
+
 export function checkSegment(job: SegmentJob): SegmentResult {
   const { meta, checkpointKey } = job;
   const key = meta.segment.key;
@@ -235,6 +258,7 @@ export function checkSegment(job: SegmentJob): SegmentResult {
   }
   const entries = scanSegment(text);
   const { leaves, head } = checkSegmentRecords(text, entries, job, findings);
+  if (findings.length === 0) checkDirectory(text, entries, job, findings);
   let root: string | undefined;
   if (job.before.size === meta.segment.firstSeq) {
     const tree = MerkleFrontier.restore(

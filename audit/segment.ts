@@ -29,6 +29,12 @@ export const checkpointKey = (treeSize: number): string => `${CHECKPOINTS_PREFIX
 
 export const Base64Hash = z.string().regex(/^[A-Za-z0-9+/]{43}=$/, 'expected a base64 SHA-256 hash');
 
+const SegmentDirectory = z.object({
+  minTime: z.string().min(1),
+  maxTime: z.string().min(1),
+  tenants: z.record(z.string(), z.array(z.number().int().nonnegative())),
+});
+
 export const CheckpointMeta = z.object({
   format: z.literal('charter.audit.checkpoint/v1'),
   origin: z.string().min(1),
@@ -44,6 +50,8 @@ export const CheckpointMeta = z.object({
   previous: z.object({ treeSize: z.number().int().positive(), rootHash: Base64Hash }).nullable(),
   consistencyProof: z.array(Base64Hash),
   frontier: z.array(Base64Hash),
+  /** The segment's tenant directory; its root is in the note's extension line (absent in logs sealed before it existed). */
+  directory: SegmentDirectory.optional(),
   /** The signed note (C2SP checkpoint). */
   note: z.string().min(1),
 });

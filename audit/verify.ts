@@ -2,7 +2,8 @@ import { errorMessage } from '../common/index.js';
 import type { TrustedKeysFile } from '../signing/index.js';
 import { availableParallelism } from 'node:os';
 import { GENESIS_HASH } from './chain.js';
-import { verifyCheckpoint } from './checkpoint.js';
+import { noteExtensions, verifyCheckpoint } from './checkpoint.js';
+import { DIRECTORY_TAG } from './directory.js';
 import { MerkleFrontier, verifyConsistency } from './merkle.js';
 import { checkSegment, type SegmentJob, type SegmentResult } from './segment-check.js';
 import { listCheckpointKeys, readCheckpointMeta, SEGMENTS_PREFIX, segmentDigest, type CheckpointMeta } from './segment.js';
@@ -22,7 +23,8 @@ export type FindingKind =
   | 'consistency'
   | 'anchor'
   | 'empty'
-  | 'store';
+  | 'store'
+  | 'directory';
 
 export interface VerifyFinding {
   kind: FindingKind;
@@ -124,6 +126,7 @@ export async function verifyAuditLog(opts: VerifyOptions): Promise<VerifyReport>
       checkpointKey: key,
       meta: { treeSize: meta.treeSize, rootHash: meta.rootHash, segment: meta.segment },
       ...expected,
+      directoryLine: noteExtensions(meta.note).find((l) => l.startsWith(`${DIRECTORY_TAG} `)),
     };
     expected = { head: hex(meta.segment.lastHash), before: { size: meta.treeSize, nodes: meta.frontier } };
     if (!job) return { key, meta };

@@ -1,5 +1,5 @@
 import type { Command } from 'commander';
-import { exportEvidenceBundle } from '../../../audit/index.js';
+import { bundleRecords, exportEvidenceBundle } from '../../../audit/index.js';
 import { writeFileAtomic } from '../../../common/index.js';
 import { loadTrustedKeys } from '../../../signing/index.js';
 import { printJson, printLine } from '../../output.js';
@@ -20,7 +20,7 @@ export function registerExport(audit: Command): void {
     withStore(
       audit
         .command('export')
-        .description('evidence bundle for one tenant and time range: records, inclusion proofs, checkpoint, public key')
+        .description('evidence bundle for one tenant and time range: every record, with what proves each is in the log and none is missing')
         .requiredOption('--tenant <id>')
         .option('--from <time>', 'inclusive, ISO-8601')
         .option('--to <time>', 'exclusive, ISO-8601')
@@ -36,9 +36,13 @@ export function registerExport(audit: Command): void {
         ...(opts.to ? { to: opts.to } : {}),
         trustedKeys: loadTrustedKeys(opts.trustedKeys ?? homeTrustedKeys()),
       });
-      writeFileAtomic(opts.out, JSON.stringify(bundle, null, 2) + '\n');
-      if (opts.json) printJson({ ok: true, out: opts.out, records: bundle.records.length, treeSize: bundle.treeSize });
-      else printLine(`wrote ${opts.out}: ${bundle.records.length} record(s) with proofs against tree size ${bundle.treeSize}`);
+      writeFileAtomic(opts.out, JSON.stringify(bundle) + '\n');
+      const records = bundleRecords(bundle).length;
+      if (opts.json) printJson({ ok: true, out: opts.out, records, treeSize: bundle.treeSize });
+      else
+        printLine(
+          `wrote ${opts.out}: ${records} record(s) of ${opts.tenant} from the segments overlapping the period, complete against tree size ${bundle.treeSize}`,
+        );
     }),
   );
 }

@@ -20,7 +20,7 @@ function verifyBundle(file: string, keys: AuditorKeys, json: boolean): number {
   else {
     const status = report.findings.length > 0 ? 'FAILED' : report.ok ? 'OK' : 'UNTRUSTED';
     printLine(
-      `${status}: ${report.records} record(s) of ${report.origin} proven against tree size ${report.treeSize}, signed by ${report.signedBy.join(', ')}${keys.trusted ? '' : ' (a key from the bundle itself)'}`,
+      `${status}: ${report.records} record(s) in the period (${report.recordsInSegments} in the segments covering it) of ${report.origin}, complete against tree size ${report.treeSize} (${report.checkpoints} checkpoints), signed by ${report.signedBy.join(', ')}${keys.trusted ? '' : ' (a key from the bundle itself)'}`,
     );
     for (const f of report.findings) printLine(`  - ${f}`);
     if (!keys.trusted) printLine(untrustedLine(keys));
