@@ -4,7 +4,14 @@ import type { z } from 'zod';
 import { errorMessage } from '../common/index.js';
 import { digestJson, type TrustedKeysFile } from '../signing/index.js';
 import type { ApprovalUse, AuditRecord, DecisionRecord, EnforcementMode } from '../audit/index.js';
-import { PolicyEngine, type CallDecision, type EntityResolver, type ManifestTool, type VerifiedManifest } from '../policy-packs/index.js';
+import {
+  PolicyEngine,
+  type CallDecision,
+  type DecisionCacheOptions,
+  type EntityResolver,
+  type ManifestTool,
+  type VerifiedManifest,
+} from '../policy-packs/index.js';
 import { requiredApprovals, type ApprovalBinding, type ApprovalStore } from './approvals.js';
 import { verifyApprovalTokens } from './approval-tokens.js';
 import type { RateLimiter } from './breakers.js';
@@ -74,6 +81,12 @@ export interface DecisionPathOptions {
   rateLimiter?: RateLimiter;
   /** Lifetime of an approval request the gateway opens for a pending call. */
   approvalTtlSeconds?: number;
+  /**
+   * Cedar answers kept per manifest, keyed by the complete request (policy-packs
+   * DecisionCache: exact by construction, re-checked on a sample of hits, off on any
+   * disagreement). On by default; `false` asks Cedar every time.
+   */
+  decisionCache?: DecisionCacheOptions | false;
 }
 
 /** Stage timings of the last decision, in milliseconds (for benchmarks). */
@@ -108,7 +121,7 @@ export class DecisionPath {
       this.agents.set(name, {
         agent: name,
         digest,
-        engine: PolicyEngine.fromManifest(manifest, digest),
+        engine: PolicyEngine.fromManifest(manifest, digest, opts.decisionCache === false ? {} : { cache: opts.decisionCache ?? {} }),
         contracts: new ToolContracts(manifest.tools, `manifest of ${name}`),
         tools: new Map(manifest.tools.map((t) => [t.name, { ...t, takesTenant: ToolContracts.takesTenant(t.args) }])),
       });

@@ -47,8 +47,8 @@ function keyDiff<T>(a: Record<string, T>, b: Record<string, T>, same: (x: T, y: 
   return { added, removed, changed };
 }
 
-/** Corpus cases for two manifests: the tests of every pack either one composes, over both tool lists. */
-function corpus(workspaces: Workspace[], sides: ManifestSide[], engine: PolicyEngine): CorpusCase[] {
+/** Corpus cases for manifests: the tests of every pack any of them composes, over all their tool lists. */
+export function manifestCorpus(workspaces: Workspace[], sides: ManifestSide[], engine: PolicyEngine): CorpusCase[] {
   const tools = new Map<string, ManifestTool>();
   for (const s of sides) for (const t of s.manifest.tools) tools.set(t.name, t);
   // The newer side first: its tools win above, so its schema answers for them.
@@ -105,7 +105,7 @@ export function diffManifests(oldSide: ManifestSide, newSide: ManifestSide, work
   // Distinct pre-parse ids: two manifests with the same digest are the same policy set anyway.
   const oldEngine = PolicyEngine.fromManifest(o, `diff-old:${oldSide.digest}`);
   const newEngine = PolicyEngine.fromManifest(n, `diff-new:${newSide.digest}`);
-  const cases = corpus(workspaces, [oldSide, newSide], newEngine);
+  const cases = manifestCorpus(workspaces, [oldSide, newSide], newEngine);
   const decisions: DecisionChange[] = [];
   for (const c of cases) {
     const a = oldEngine.authorizeCall(c.call, c.resolver);

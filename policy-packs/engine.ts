@@ -4,6 +4,7 @@ import { cedar, cedarErrorText, parseUid, uidText, type CedarEntity, type Entity
 import type { Manifest, ManifestTool } from './manifest-schema.js';
 import type { RiskTier } from './pack-file.js';
 import { actionInfo, projectInput, type InputShape } from './schema-info.js';
+import { DecisionCache, type CachedAnswer, type DecisionCacheOptions } from './decision-cache.js';
 
 export const TENANT_TYPE = 'Charter::Tenant';
 export const AGENT_TYPE = 'Charter::Agent';
@@ -67,11 +68,16 @@ export class PolicyEngine {
   /** Pre-parsed schemas are named by their content digest, so sets with the same schema share one. */
   private readonly schemaName: string;
 
+  /** Cedar answers by complete request (see DecisionCache); only engines that ask for one have it. */
+  readonly cache: DecisionCache | undefined;
+
   constructor(
     /** Pre-parse cache key: the manifest digest (Cedar overwrites an id that is reused). */
     readonly id: string,
     source: PolicySetSource,
+    opts: { cache?: DecisionCacheOptions } = {},
   ) {
+    this.cache = opts.cache ? new DecisionCache(opts.cache) : undefined;
     const pset = cedar.preparsePolicySet(id, { staticPolicies: source.policies });
     if (pset.type === 'failure') throw new FindingError(`policy set ${id} does not parse: ${cedarErrorText(pset.errors).join('; ')}`);
     this.schemaName = `schema:${digestOf(source.schemaText)}`;
@@ -95,10 +101,10 @@ export class PolicyEngine {
     }
   }
 
-  static fromManifest(m: Manifest, digest: string): PolicyEngine {
+  static fromManifest(m: Manifest, digest: string, opts: { cache?: DecisionCacheOptions } = {}): PolicyEngine {
     const policies: Record<string, string> = {};
     for (const [id, p] of Object.entries(m.policies)) policies[id] = p.text;
-    return new PolicyEngine(digest, { policies, schemaText: m.schema.text, tools: m.tools });
+    return new PolicyEngine(digest, { policies, schemaText: m.schema.text, tools: m.tools }, opts);
   }
 
   toolNames(): string[] {
@@ -150,6 +156,11 @@ export class PolicyEngine {
     return { request, resource: resourceText };
   }
 
+  /**
+   * Decides a tool call: the request is built, answered from the decision cache when this
+   * engine has one (a sampled hit is re-asked and compared), else by Cedar. Any error on the
+   * way is a deny that says why (fail closed).
+   */
   authorizeCall(call: ToolCall, resolver: EntityResolver): CallDecision {
     const rt = this.tools.get(call.tool);
     const deny = (resource: string, reasons: string[], errors: string[] = [], determining: string[] = []): CallDecision => ({
@@ -166,31 +177,45 @@ export class PolicyEngine {
       const built = this.cedarRequest(call, resolver);
       resourceText = built.resource;
       if ('refused' in built) return deny(resourceText, [built.refused]);
+      const key = this.cache && DecisionCache.keyOf(built.request);
+      const cached = key ? this.cache!.lookup(key) : undefined;
+      if (cached?.hit && !cached.verify) return decided(rt!.tool, resourceText, cached.hit);
       const answer = cedar.statefulIsAuthorized(built.request);
       if (answer.type === 'failure') {
         const errors = cedarErrorText(answer.errors);
         return deny(resourceText, ['the request could not be evaluated (fail closed)'], errors);
       }
       const { decision, diagnostics } = answer.response;
-      const determining = [...diagnostics.reason].sort();
+      const fresh: CachedAnswer = { decision, determining: [...diagnostics.reason].sort() };
       if (diagnostics.errors.length > 0) {
         const errors = diagnostics.errors.map((e) => `policy ${e.policyId}: ${e.error.message}`);
-        return deny(resourceText, ['a policy errored during evaluation (fail closed)'], errors, determining);
+        return deny(resourceText, ['a policy errored during evaluation (fail closed)'], errors, fresh.determining);
       }
-      const reasons = determining.length > 0 ? [`${decision} by ${determining.join(', ')}`] : ['no policy permits the call (default deny)'];
-      return {
-        decision,
-        tier: rt!.tool.tier,
-        action: rt!.tool.action,
-        resource: resourceText,
-        determiningPolicies: determining,
-        reasons,
-        errors: [],
-      };
+      if (cached?.hit && !this.cache!.confirm(cached.hit, fresh))
+        return deny(
+          resourceText,
+          ['the decision cache disagreed with Cedar (fail closed; the cache is now off)'],
+          [this.cache!.disabledBecause!],
+        );
+      if (key) this.cache!.store(key, fresh);
+      return decided(rt!.tool, resourceText, fresh);
     } catch (err) {
       return deny(resourceText, ['the decision failed (fail closed)'], [errorMessage(err)]);
     }
   }
+}
+
+function decided(tool: ManifestTool, resource: string, answer: CachedAnswer): CallDecision {
+  const determining = [...answer.determining];
+  return {
+    decision: answer.decision,
+    tier: tool.tier,
+    action: tool.action,
+    resource,
+    determiningPolicies: determining,
+    reasons: determining.length > 0 ? [`${answer.decision} by ${determining.join(', ')}`] : ['no policy permits the call (default deny)'],
+    errors: [],
+  };
 }
 
 /** The entities a decision needs: resource with ancestors, the caller's tenant and the agent. */

@@ -5,7 +5,8 @@
 export { parseUid, uidText, type CedarEntity, type EntityUid } from './cedar.js';
 export { composeSet, type ComposedSet } from './compose.js';
 export { FIXTURE_AGENT, type CorpusCase } from './corpus.js';
-export { diffManifests, type DecisionChange, type ManifestDiff, type ManifestSide } from './diff.js';
+export { DecisionCache, type DecisionCacheOptions } from './decision-cache.js';
+export { diffManifests, manifestCorpus, type DecisionChange, type ManifestDiff, type ManifestSide } from './diff.js';
 export {
   AGENT_TYPE,
   PolicyEngine,
