@@ -1,3 +1,4 @@
+import type { StatementSync } from 'node:sqlite';
 import { v7 as uuidv7 } from 'uuid';
 import { FindingError, InputError, inTransaction, openSqlite, type SqliteDatabase } from '../common/index.js';
 import type { KraljicClassification, LedgerDocumentKind, NegotiationView, QuotedBid } from '../agents/index.js';
@@ -91,21 +92,28 @@ export class NegotiationStore {
     this.db.close();
   }
 
+  private readonly statements = new Map<string, StatementSync>();
+
+  /** The statement for `text`, prepared once per store: preparing costs more than most of these queries. */
+  private sql(text: string): StatementSync {
+    let statement = this.statements.get(text);
+    if (!statement) this.statements.set(text, (statement = this.db.prepare(text)));
+    return statement;
+  }
+
   /** Creates the DRAFT record; a repeated submit of the same negotiation returns the stored one. */
   createDraft(state: NegotiationState): NegotiationState {
     const pk = negotiationKey(state.tenantId, state.negotiationId);
     const now = new Date().toISOString();
-    this.db
-      .prepare(
-        'INSERT INTO negotiations (pk, tenant_id, negotiation_id, status, next_node, version, state, created_at, updated_at) VALUES (?, ?, ?, ?, ?, 0, ?, ?, ?) ON CONFLICT(pk) DO NOTHING',
-      )
-      .run(pk, state.tenantId, state.negotiationId, state.status, state.nextNode, JSON.stringify(state), now, now);
+    this.sql(
+      'INSERT INTO negotiations (pk, tenant_id, negotiation_id, status, next_node, version, state, created_at, updated_at) VALUES (?, ?, ?, ?, ?, 0, ?, ?, ?) ON CONFLICT(pk) DO NOTHING',
+    ).run(pk, state.tenantId, state.negotiationId, state.status, state.nextNode, JSON.stringify(state), now, now);
     return this.get(state.tenantId, state.negotiationId)!;
   }
 
   /** The negotiation of this tenant, or undefined (another tenant's id finds nothing). */
   get(tenantId: string, negotiationId: string): NegotiationState | undefined {
-    const row = this.db.prepare('SELECT * FROM negotiations WHERE pk = ?').get(negotiationKey(tenantId, negotiationId)) as
+    const row = this.sql('SELECT * FROM negotiations WHERE pk = ?').get(negotiationKey(tenantId, negotiationId)) as
       NegotiationRow | undefined;
     if (!row) return undefined;
     const state = JSON.parse(row.state) as NegotiationState;
@@ -116,27 +124,24 @@ export class NegotiationStore {
   }
 
   toolColumns(tenantId: string, negotiationId: string): ToolColumns | undefined {
-    const row = this.db
-      .prepare('SELECT classification, round FROM negotiations WHERE pk = ?')
-      .get(negotiationKey(tenantId, negotiationId)) as { classification: string | null; round: number } | undefined;
+    const row = this.sql('SELECT classification, round FROM negotiations WHERE pk = ?').get(negotiationKey(tenantId, negotiationId)) as
+      { classification: string | null; round: number } | undefined;
     return row
       ? { classification: row.classification ? (JSON.parse(row.classification) as ToolColumns['classification']) : null, round: row.round }
       : undefined;
   }
 
   setClassification(tenantId: string, negotiationId: string, c: NonNullable<ToolColumns['classification']>): void {
-    this.db
-      .prepare('UPDATE negotiations SET classification = ? WHERE pk = ?')
-      .run(JSON.stringify(c), negotiationKey(tenantId, negotiationId));
+    this.sql('UPDATE negotiations SET classification = ? WHERE pk = ?').run(JSON.stringify(c), negotiationKey(tenantId, negotiationId));
   }
 
   /** Moves the current round forward, never back (a replayed open of an old round changes nothing). */
   openRound(tenantId: string, negotiationId: string, round: number): void {
-    this.db.prepare('UPDATE negotiations SET round = MAX(round, ?) WHERE pk = ?').run(round, negotiationKey(tenantId, negotiationId));
+    this.sql('UPDATE negotiations SET round = MAX(round, ?) WHERE pk = ?').run(round, negotiationKey(tenantId, negotiationId));
   }
 
   version(tenantId: string, negotiationId: string): number {
-    const row = this.db.prepare('SELECT version FROM negotiations WHERE pk = ?').get(negotiationKey(tenantId, negotiationId)) as
+    const row = this.sql('SELECT version FROM negotiations WHERE pk = ?').get(negotiationKey(tenantId, negotiationId)) as
       { version: number } | undefined;
     if (!row) throw new InputError(`no negotiation ${negotiationId} for tenant ${tenantId}`, { field: 'negotiationId' });
     return row.version;
@@ -153,9 +158,9 @@ export class NegotiationStore {
       where.push('status = ?');
       args.push(filter.status);
     }
-    const rows = this.db
-      .prepare(`SELECT state FROM negotiations ${where.length ? 'WHERE ' + where.join(' AND ') : ''} ORDER BY created_at, pk`)
-      .all(...args) as Array<{ state: string }>;
+    const rows = this.sql(
+      `SELECT state FROM negotiations ${where.length ? 'WHERE ' + where.join(' AND ') : ''} ORDER BY created_at, pk`,
+    ).all(...args) as Array<{ state: string }>;
     return rows.map((r) => JSON.parse(r.state) as NegotiationState);
   }
 
@@ -169,16 +174,19 @@ export class NegotiationStore {
     const now = new Date().toISOString();
     const json = JSON.stringify(state);
     return inTransaction(this.db, () => {
-      const res = this.db
-        .prepare(
-          'UPDATE negotiations SET status = ?, next_node = ?, version = version + 1, state = ?, updated_at = ? WHERE pk = ? AND version = ? AND tenant_id = ?',
-        )
-        .run(state.status, state.nextNode, json, now, pk, expectedVersion, state.tenantId);
+      const res = this.sql(
+        'UPDATE negotiations SET status = ?, next_node = ?, version = version + 1, state = ?, updated_at = ? WHERE pk = ? AND version = ? AND tenant_id = ?',
+      ).run(state.status, state.nextNode, json, now, pk, expectedVersion, state.tenantId);
       if (res.changes !== 1)
         throw new FindingError(`checkpoint conflict on ${pk}: expected version ${expectedVersion} (another run changed it)`);
-      this.db
-        .prepare('INSERT INTO checkpoints (pk, version, node, status, state, at) VALUES (?, ?, ?, ?, ?, ?)')
-        .run(pk, expectedVersion + 1, node, state.status, json, now);
+      this.sql('INSERT INTO checkpoints (pk, version, node, status, state, at) VALUES (?, ?, ?, ?, ?, ?)').run(
+        pk,
+        expectedVersion + 1,
+        node,
+        state.status,
+        json,
+        now,
+      );
       return expectedVersion + 1;
     });
   }
@@ -191,26 +199,21 @@ export class NegotiationStore {
    */
   admit(state: NegotiationState, policy: SlotPolicy, expectedVersion: number): Admission {
     return inTransaction(this.db, (): Admission => {
-      this.db
-        .prepare(
-          'INSERT INTO tenant_slots (tenant_id, reserved, max) VALUES (?, ?, ?) ON CONFLICT(tenant_id) DO UPDATE SET reserved = excluded.reserved, max = excluded.max',
-        )
-        .run(state.tenantId, policy.reservedSlots, policy.maxSlots);
+      this.sql(
+        'INSERT INTO tenant_slots (tenant_id, reserved, max) VALUES (?, ?, ?) ON CONFLICT(tenant_id) DO UPDATE SET reserved = excluded.reserved, max = excluded.max',
+      ).run(state.tenantId, policy.reservedSlots, policy.maxSlots);
       const active = (tenant: string) =>
-        (this.db.prepare("SELECT COUNT(*) AS n FROM negotiations WHERE tenant_id = ? AND status = 'ACTIVE'").get(tenant) as { n: number })
-          .n;
+        (this.sql("SELECT COUNT(*) AS n FROM negotiations WHERE tenant_id = ? AND status = 'ACTIVE'").get(tenant) as { n: number }).n;
       const mine = active(state.tenantId);
       if (mine >= policy.maxSlots)
         return { admitted: false, reason: `tenant ${state.tenantId} has ${mine} active negotiation(s), its maximum is ${policy.maxSlots}` };
       if (mine >= policy.reservedSlots) {
-        const { reservedTotal } = this.db.prepare('SELECT COALESCE(SUM(reserved), 0) AS reservedTotal FROM tenant_slots').get() as {
+        const { reservedTotal } = this.sql('SELECT COALESCE(SUM(reserved), 0) AS reservedTotal FROM tenant_slots').get() as {
           reservedTotal: number;
         };
-        const { shared } = this.db
-          .prepare(
-            "SELECT COALESCE(SUM(MAX(0, n - reserved)), 0) AS shared FROM (SELECT s.reserved AS reserved, (SELECT COUNT(*) FROM negotiations g WHERE g.tenant_id = s.tenant_id AND g.status = 'ACTIVE') AS n FROM tenant_slots s)",
-          )
-          .get() as { shared: number };
+        const { shared } = this.sql(
+          "SELECT COALESCE(SUM(MAX(0, n - reserved)), 0) AS shared FROM (SELECT s.reserved AS reserved, (SELECT COUNT(*) FROM negotiations g WHERE g.tenant_id = s.tenant_id AND g.status = 'ACTIVE') AS n FROM tenant_slots s)",
+        ).get() as { shared: number };
         const pool = Math.max(0, this.capacity - reservedTotal);
         if (shared >= pool) return { admitted: false, reason: `shared capacity exhausted (${shared}/${pool} shared slots in use)` };
       }
@@ -221,41 +224,35 @@ export class NegotiationStore {
 
   /** Active negotiations of a tenant (admission accounting, tests). */
   activeCount(tenantId: string): number {
-    return (
-      this.db.prepare("SELECT COUNT(*) AS n FROM negotiations WHERE tenant_id = ? AND status = 'ACTIVE'").get(tenantId) as { n: number }
-    ).n;
+    return (this.sql("SELECT COUNT(*) AS n FROM negotiations WHERE tenant_id = ? AND status = 'ACTIVE'").get(tenantId) as { n: number }).n;
   }
 
   // Bids and documents the procurement tools write (see OrchestratorLedger).
 
   findBid(tenantId: string, key: string): QuotedBid | undefined {
-    const row = this.db.prepare('SELECT bid FROM bids WHERE tenant_id = ? AND idem_key = ?').get(tenantId, key) as
-      { bid: string } | undefined;
+    const row = this.sql('SELECT bid FROM bids WHERE tenant_id = ? AND idem_key = ?').get(tenantId, key) as { bid: string } | undefined;
     return row ? (JSON.parse(row.bid) as QuotedBid) : undefined;
   }
 
   recordBid(tenantId: string, negotiationId: string, key: string, bid: QuotedBid): { bid: QuotedBid; duplicate: boolean } {
-    const res = this.db
-      .prepare(
-        'INSERT INTO bids (tenant_id, idem_key, negotiation_id, supplier_id, round, bid_id, bid) VALUES (?, ?, ?, ?, ?, ?, ?) ON CONFLICT DO NOTHING',
-      )
-      .run(tenantId, key, negotiationId, bid.supplierId, bid.round, bid.bidId, JSON.stringify(bid));
+    const res = this.sql(
+      'INSERT INTO bids (tenant_id, idem_key, negotiation_id, supplier_id, round, bid_id, bid) VALUES (?, ?, ?, ?, ?, ?, ?) ON CONFLICT DO NOTHING',
+    ).run(tenantId, key, negotiationId, bid.supplierId, bid.round, bid.bidId, JSON.stringify(bid));
     return res.changes === 1 ? { bid, duplicate: false } : { bid: this.findBid(tenantId, key)!, duplicate: true };
   }
 
   bid(tenantId: string, bidId: string): (QuotedBid & { negotiationId: string }) | undefined {
-    const row = this.db
-      .prepare('SELECT negotiation_id AS negotiationId, bid FROM bids WHERE tenant_id = ? AND bid_id = ?')
-      .get(tenantId, bidId) as { negotiationId: string; bid: string } | undefined;
+    const row = this.sql('SELECT negotiation_id AS negotiationId, bid FROM bids WHERE tenant_id = ? AND bid_id = ?').get(
+      tenantId,
+      bidId,
+    ) as { negotiationId: string; bid: string } | undefined;
     return row ? { ...(JSON.parse(row.bid) as QuotedBid), negotiationId: row.negotiationId } : undefined;
   }
 
   bidsOf(tenantId: string, negotiationId: string, round?: number): QuotedBid[] {
-    const rows = this.db
-      .prepare(
-        `SELECT bid FROM bids WHERE tenant_id = ? AND negotiation_id = ? ${round !== undefined ? 'AND round = ?' : ''} ORDER BY supplier_id, round`,
-      )
-      .all(...[tenantId, negotiationId, ...(round !== undefined ? [round] : [])]) as Array<{ bid: string }>;
+    const rows = this.sql(
+      `SELECT bid FROM bids WHERE tenant_id = ? AND negotiation_id = ? ${round !== undefined ? 'AND round = ?' : ''} ORDER BY supplier_id, round`,
+    ).all(...[tenantId, negotiationId, ...(round !== undefined ? [round] : [])]) as Array<{ bid: string }>;
     return rows.map((r) => JSON.parse(r.bid) as QuotedBid);
   }
 
@@ -267,13 +264,11 @@ export class NegotiationStore {
     body: Record<string, unknown>,
   ): { id: string; duplicate: boolean } {
     const id = uuidv7();
-    const res = this.db
-      .prepare(
-        'INSERT INTO documents (tenant_id, idem_key, negotiation_id, kind, id, body) VALUES (?, ?, ?, ?, ?, ?) ON CONFLICT DO NOTHING',
-      )
-      .run(tenantId, key, negotiationId, kind, id, JSON.stringify(body));
+    const res = this.sql(
+      'INSERT INTO documents (tenant_id, idem_key, negotiation_id, kind, id, body) VALUES (?, ?, ?, ?, ?, ?) ON CONFLICT DO NOTHING',
+    ).run(tenantId, key, negotiationId, kind, id, JSON.stringify(body));
     if (res.changes === 1) return { id, duplicate: false };
-    const row = this.db.prepare('SELECT id FROM documents WHERE tenant_id = ? AND idem_key = ?').get(tenantId, key) as { id: string };
+    const row = this.sql('SELECT id FROM documents WHERE tenant_id = ? AND idem_key = ?').get(tenantId, key) as { id: string };
     return { id: row.id, duplicate: true };
   }
 
@@ -282,57 +277,55 @@ export class NegotiationStore {
     negotiationId: string,
     kind?: LedgerDocumentKind,
   ): Array<{ kind: LedgerDocumentKind; id: string; body: Record<string, unknown> }> {
-    const rows = this.db
-      .prepare(`SELECT kind, id, body FROM documents WHERE tenant_id = ? AND negotiation_id = ? ${kind ? 'AND kind = ?' : ''} ORDER BY id`)
-      .all(...[tenantId, negotiationId, ...(kind ? [kind] : [])]) as Array<{ kind: LedgerDocumentKind; id: string; body: string }>;
+    const rows = this.sql(
+      `SELECT kind, id, body FROM documents WHERE tenant_id = ? AND negotiation_id = ? ${kind ? 'AND kind = ?' : ''} ORDER BY id`,
+    ).all(...[tenantId, negotiationId, ...(kind ? [kind] : [])]) as Array<{ kind: LedgerDocumentKind; id: string; body: string }>;
     return rows.map((r) => ({ kind: r.kind, id: r.id, body: JSON.parse(r.body) as Record<string, unknown> }));
   }
 
   // Semantic cache of Kraljic classifications, per tenant (one tenant's answers never serve another).
 
   cachedClassification(tenantId: string, key: string): KraljicClassification | undefined {
-    const row = this.db.prepare('SELECT classification FROM kraljic_cache WHERE tenant_id = ? AND cache_key = ?').get(tenantId, key) as
+    const row = this.sql('SELECT classification FROM kraljic_cache WHERE tenant_id = ? AND cache_key = ?').get(tenantId, key) as
       { classification: string } | undefined;
     if (!row) return undefined;
-    this.db.prepare('UPDATE kraljic_cache SET hits = hits + 1 WHERE tenant_id = ? AND cache_key = ?').run(tenantId, key);
+    this.sql('UPDATE kraljic_cache SET hits = hits + 1 WHERE tenant_id = ? AND cache_key = ?').run(tenantId, key);
     return JSON.parse(row.classification) as KraljicClassification;
   }
 
   cacheClassification(tenantId: string, key: string, c: KraljicClassification): void {
-    this.db
-      .prepare('INSERT INTO kraljic_cache (tenant_id, cache_key, classification) VALUES (?, ?, ?) ON CONFLICT DO NOTHING')
-      .run(tenantId, key, JSON.stringify(c));
+    this.sql('INSERT INTO kraljic_cache (tenant_id, cache_key, classification) VALUES (?, ?, ?) ON CONFLICT DO NOTHING').run(
+      tenantId,
+      key,
+      JSON.stringify(c),
+    );
   }
 
   // Cost attribution: tenant x negotiation x agent x model.
 
   addCost(row: CostRow): void {
-    this.db
-      .prepare(
-        `INSERT INTO costs (tenant_id, negotiation_id, agent, model, invocations, model_calls, input_tokens, output_tokens, tool_calls) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)
+    this.sql(
+      `INSERT INTO costs (tenant_id, negotiation_id, agent, model, invocations, model_calls, input_tokens, output_tokens, tool_calls) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)
          ON CONFLICT DO UPDATE SET invocations = invocations + excluded.invocations, model_calls = model_calls + excluded.model_calls,
            input_tokens = input_tokens + excluded.input_tokens, output_tokens = output_tokens + excluded.output_tokens, tool_calls = tool_calls + excluded.tool_calls`,
-      )
-      .run(
-        row.tenantId,
-        row.negotiationId,
-        row.agent,
-        row.model,
-        row.invocations,
-        row.modelCalls,
-        row.inputTokens,
-        row.outputTokens,
-        row.toolCalls,
-      );
+    ).run(
+      row.tenantId,
+      row.negotiationId,
+      row.agent,
+      row.model,
+      row.invocations,
+      row.modelCalls,
+      row.inputTokens,
+      row.outputTokens,
+      row.toolCalls,
+    );
   }
 
   costs(filter: { tenantId?: string } = {}): CostRow[] {
-    const rows = this.db
-      .prepare(
-        `SELECT tenant_id AS tenantId, negotiation_id AS negotiationId, agent, model, invocations, model_calls AS modelCalls, input_tokens AS inputTokens,
+    const rows = this.sql(
+      `SELECT tenant_id AS tenantId, negotiation_id AS negotiationId, agent, model, invocations, model_calls AS modelCalls, input_tokens AS inputTokens,
            output_tokens AS outputTokens, tool_calls AS toolCalls FROM costs ${filter.tenantId ? 'WHERE tenant_id = ?' : ''} ORDER BY tenant_id, negotiation_id, agent, model`,
-      )
-      .all(...(filter.tenantId ? [filter.tenantId] : [])) as unknown as CostRow[];
+    ).all(...(filter.tenantId ? [filter.tenantId] : [])) as unknown as CostRow[];
     return rows;
   }
 }
