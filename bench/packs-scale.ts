@@ -1,0 +1,77 @@
+// Benchmark: the packs bench (compile every manifest, run the whole corpus) over a copy of the
+// shipped packs with SCALE times their policies, the size enterprises run. Each extra policy is
+// a copy of a shipped one confined to a tenant of its own (`when { context.tenant == ... }`),
+// so it is parsed, validated, composed and evaluated like the original while the corpus's
+// tenants decide as before: every test must still pass. Prints the packs bench's JSON line,
+// renamed, with the policy count.
+import { spawnSync } from 'node:child_process';
+import { cpSync, mkdtempSync, readdirSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { dirname, join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { contentPath } from '../common/index.js';
+
+const SCALE = Number(process.env.PACKS_SCALE ?? 10);
+
+/** The policies of a .cedar file, each from its `@id` line to the line ending its statement. */
+function policiesOf(text: string): string[] {
+  const lines = text.split('\n');
+  const starts = lines.flatMap((l, i) => (l.trimStart().startsWith('@id(') ? [i] : []));
+  return starts.map((start, n) => {
+    const chunk = lines.slice(start, starts[n + 1] ?? lines.length);
+    const end = chunk.findLastIndex((l) =>
+      l
+        .replace(/\/\/.*$/, '')
+        .trimEnd()
+        .endsWith(';'),
+    );
+    return chunk.slice(0, end + 1).join('\n');
+  });
+}
+
+/** A copy of `policy` with its own id that applies only to `tenant`. */
+function confinedCopy(policy: string, tenant: string): string {
+  const withId = policy.replace(/@id\("([^"]+)"\)/, (_, id: string) => `@id("${id}.${tenant}")`);
+  const semicolon = withId.lastIndexOf(';');
+  return `${withId.slice(0, semicolon)}\nwhen { context.tenant == Charter::Tenant::"${tenant}" };`;
+}
+
+function scaleFile(file: string): number {
+  const text = readFileSync(file, 'utf8');
+  const policies = policiesOf(text);
+  const copies = policies.flatMap((p) => Array.from({ length: SCALE - 1 }, (_, k) => confinedCopy(p, `scale-tenant-${k + 1}`)));
+  writeFileSync(file, `${text}\n${copies.join('\n\n')}\n`);
+  return policies.length * SCALE;
+}
+
+function scaleTree(dir: string): number {
+  let policies = 0;
+  for (const name of readdirSync(dir)) {
+    const path = join(dir, name);
+    if (statSync(path).isDirectory()) policies += scaleTree(path);
+    else if (name.endsWith('.cedar') && dirname(path).endsWith('policies')) policies += scaleFile(path);
+  }
+  return policies;
+}
+
+const dir = mkdtempSync(join(tmpdir(), `bench-packs-${SCALE}x-`));
+try {
+  cpSync(contentPath('policy-packs', 'packs'), dir, { recursive: true });
+  const policies = scaleTree(dir);
+  const packsBench = join(dirname(fileURLToPath(import.meta.url)), 'packs.js');
+  const r = spawnSync(process.execPath, [packsBench, dir], { encoding: 'utf8', stdio: ['ignore', 'pipe', 'inherit'] });
+  if (r.status !== 0) throw new Error(`packs bench over ${SCALE}x policies exited with ${r.status ?? r.signal}`);
+  const report = JSON.parse(r.stdout.trim().split('\n').pop()!) as Record<string, unknown>;
+  process.stdout.write(
+    JSON.stringify({
+      ...report,
+      bench: `packs-${SCALE}x`,
+      scale: SCALE,
+      policiesInPacks: policies,
+      packsDir: '(generated copy of the shipped packs)',
+      aims: { compileAllManifestsCpuSeconds: 5, corpusSeconds: 5, note: 'aims are for 100x; at 10x they are a tenth as hard' },
+    }) + '\n',
+  );
+} finally {
+  rmSync(dir, { recursive: true, force: true });
+}
