@@ -1,38 +1,51 @@
 #!/usr/bin/env node
 import { Command } from 'commander';
-import { configureExits } from './program.js';
+import { startCli } from './start.js';
+import { configureExits, reportError } from './program.js';
+import { GROUPS, isGroup, registerGroupStubs, type GroupName } from './groups.js';
 
-type Register = (program: Command) => void;
-
-/**
- * Command groups, each in cli/commands/<group>.ts calling only the public entry point of its
- * domain folder. A group is imported only when it is the one invoked: loading all of them
- * (Cedar, promptfoo, the AWS SDKs) costs seconds, which every CI step would pay.
- */
-const groups: Record<string, () => Promise<Register>> = {
-  packs: async () => (await import('./commands/packs.js')).registerPacks,
-  manifest: async () => (await import('./commands/manifest.js')).registerManifest,
-  keys: async () => (await import('./commands/keys.js')).registerKeys,
-  datasets: async () => (await import('./commands/datasets.js')).registerDatasets,
-  evals: async () => (await import('./commands/evals.js')).registerEvals,
-  release: async () => (await import('./commands/release.js')).registerRelease,
-  gateway: async () => (await import('./commands/gateway.js')).registerGateway,
-  approvals: async () => (await import('./commands/approvals.js')).registerApprovals,
-  negotiations: async () => (await import('./commands/negotiations.js')).registerNegotiations,
-  agents: async () => (await import('./commands/agents.js')).registerAgents,
-  killswitch: async () => (await import('./commands/killswitch.js')).registerKillSwitch,
-  audit: async () => (await import('./commands/audit/index.js')).registerAudit,
-  demo: async () => (await import('./commands/demo.js')).registerDemo,
-};
+// Before anything that may connect is imported: the home, --verbose and the egress guard.
+const argv = process.argv.slice(2);
+let start: Awaited<ReturnType<typeof startCli>>;
+try {
+  start = await startCli(argv);
+} catch (err) {
+  process.exit(reportError(err, argv.includes('--json')));
+}
 
 const program = new Command('charter')
   .description('Charter: layered Cedar policy packs, signed agent manifests, eval-gated releases and a verifiable decision trail')
-  .version(process.env.npm_package_version ?? '0.1.0');
-configureExits(program);
+  .version(process.env.npm_package_version ?? '0.1.0')
+  .option('--home <dir>', 'Charter home: keys, tenants, manifests, audit, reports (default $CHARTER_HOME, else ./.charter)')
+  .option('--verbose', 'say on stderr what the command does: home, files written, connections made')
+  .addHelpText(
+    'after',
+    `
+Examples:
+  $ charter init                                   # create a home in ./.charter
+  $ charter packs test                             # run the shipped pack tests
+  $ charter packs compile --all                    # sign every agent manifest into the home
+  $ charter release check --all --env dev          # the gate matrix of every agent
+  $ charter keys generate --name x --bogus --json  # every error is one JSON document with a code
+  $ charter completion bash > ~/.charter-completion.bash
 
-// The first non-option argument names the group; without one (top-level help), load them all.
-const invoked = process.argv.slice(2).find((a) => !a.startsWith('-'));
-const load = invoked && invoked in groups ? [groups[invoked]!] : Object.values(groups);
-for (const loader of load) (await loader())(program);
+Exit codes: 0 ok, 1 findings, 2 usage or input error. Error codes: see the README.`,
+  );
+configureExits(program, start.json);
+
+/**
+ * The first operand names the group (skipping the value of --home). Only that group is imported:
+ * loading all of them (Cedar, promptfoo, the AWS SDKs) costs seconds. Without one (top-level
+ * help, an unknown command) the groups are listed from their descriptions alone.
+ */
+function invokedGroup(args: string[]): GroupName | undefined {
+  const operands = args.filter((a, i) => !a.startsWith('-') && args[i - 1] !== '--home');
+  const first = operands[0] === 'help' ? operands[1] : operands[0];
+  return first !== undefined && isGroup(first) ? first : undefined;
+}
+
+const invoked = invokedGroup(argv);
+if (invoked) await GROUPS[invoked].load(program);
+else registerGroupStubs(program);
 
 await program.parseAsync(process.argv);

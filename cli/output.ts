@@ -14,3 +14,8 @@ export function printTable(head: string[], rows: Array<Array<string | number | b
   for (const row of rows) table.push(row.map((c) => (c === null || c === undefined ? '' : String(c))));
   printLine(table.toString());
 }
+
+/** With --verbose (CHARTER_VERBOSE=1): what the command is doing, on stderr. */
+export function verbose(text: string): void {
+  if (process.env.CHARTER_VERBOSE) process.stderr.write(`charter: ${text}\n`);
+}

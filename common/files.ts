@@ -12,6 +12,7 @@ export function writeFileAtomic(file: string, data: string | Uint8Array, mode?: 
   try {
     writeFileSync(tmp, data, mode !== undefined ? { mode } : undefined);
     renameSync(tmp, file);
+    if (process.env.CHARTER_VERBOSE) process.stderr.write(`charter: wrote ${file}\n`);
   } catch (err) {
     rmSync(tmp, { force: true });
     throw err;

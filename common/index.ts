@@ -1,5 +1,6 @@
 export {
   CharterError,
+  ErrorCode,
   ExitCode,
   FindingError,
   InputError,
@@ -13,3 +14,14 @@ export { writeFileAtomic } from './files.js';
 export { charterHome, compiledManifestAgents, compiledManifestFile, compiledManifestsDir, contentPath, packageRoot } from './paths.js';
 export { listenLoopback, type Listening } from './loopback-http.js';
 export { inTransaction, openSqlite, type OpenSqliteOptions, type SqliteDatabase } from './sqlite.js';
+export {
+  allowEgress,
+  egressDecision,
+  egressRules,
+  installEgressGuard,
+  isLoopbackHost,
+  parseEgressRule,
+  type EgressGuardOptions,
+  type EgressRule,
+} from './egress.js';
+export { DEFAULT_HOME_CONFIG, homeConfigFile, readHomeConfig, type HomeConfig } from './home-config.js';

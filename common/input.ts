@@ -2,7 +2,8 @@ import { readFileSync } from 'node:fs';
 import { parse as parseJsonc, printParseErrorCode, type ParseError } from 'jsonc-parser';
 import { LineCounter, parseDocument } from 'yaml';
 import type { z } from 'zod';
-import { InputError, type SourceLocation } from './errors.js';
+import { ErrorCode, InputError, type SourceLocation } from './errors.js';
+import { missingHomeFileHint } from './paths.js';
 
 /** Reads a file as UTF-8, turning a missing or unreadable file into an InputError that names it. */
 export function readText(file: string): string {
@@ -10,7 +11,18 @@ export function readText(file: string): string {
     return readFileSync(file, 'utf8');
   } catch (err) {
     const code = (err as NodeJS.ErrnoException).code;
-    throw new InputError(code === 'ENOENT' ? 'file not found' : `cannot read file (${code ?? 'unknown error'})`, { file });
+    if (code === 'ENOENT') {
+      const home = missingHomeFileHint(file);
+      if (home)
+        throw new InputError(
+          `file not found; ${home.hint}`,
+          { file },
+          undefined,
+          home.notInitialised ? ErrorCode.homeNotInitialised : ErrorCode.inputNotFound,
+        );
+      throw new InputError('file not found', { file }, undefined, ErrorCode.inputNotFound);
+    }
+    throw new InputError(`cannot read file (${code ?? 'unknown error'})`, { file }, undefined, ErrorCode.inputUnreadable);
   }
 }
 
@@ -46,7 +58,8 @@ export function parseYaml<T>(text: string, file: string, schema: z.ZodType<T>): 
   const syntax = doc.errors[0];
   if (syntax) {
     const pos = syntax.linePos?.[0];
-    throw new InputError(`invalid YAML: ${syntax.message.split('\n')[0]}`, { file, ...(pos ? { line: pos.line, column: pos.col } : {}) });
+    const where = { file, ...(pos ? { line: pos.line, column: pos.col } : {}) };
+    throw new InputError(`invalid YAML: ${yamlMessage(syntax.message)}`, where, undefined, ErrorCode.inputSyntax);
   }
   return validateWith(schema, doc.toJS(), file, (path) => {
     // Walk to the deepest node that exists so the line points at the nearest real context.
@@ -56,6 +69,14 @@ export function parseYaml<T>(text: string, file: string, schema: z.ZodType<T>): 
     }
     return undefined;
   });
+}
+
+/** The yaml library's first message line without its own " at line L, column C:" (the location is reported once, in front). */
+function yamlMessage(message: string): string {
+  return message
+    .split('\n')[0]!
+    .replace(/ at line \d+, column \d+:?$/, '')
+    .trim();
 }
 
 export function readYaml<T>(file: string, schema: z.ZodType<T>): T {
@@ -75,7 +96,12 @@ export function parseJson(text: string, file: string): unknown {
     parseJsonc(text, errors, { disallowComments: true, allowTrailingComma: false });
     const first = errors[0];
     const loc: SourceLocation = { file, ...(first ? offsetToLineColumn(text, first.offset) : {}) };
-    throw new InputError(`invalid JSON: ${first ? printParseErrorCode(first.error) : (err as Error).message}`, loc);
+    throw new InputError(
+      `invalid JSON: ${first ? printParseErrorCode(first.error) : (err as Error).message}`,
+      loc,
+      undefined,
+      ErrorCode.inputSyntax,
+    );
   }
 }
 

@@ -1,5 +1,5 @@
 import { existsSync, readdirSync } from 'node:fs';
-import { dirname, join, resolve } from 'node:path';
+import { dirname, isAbsolute, join, relative, resolve, sep } from 'node:path';
 import { fileURLToPath } from 'node:url';
 
 /**
@@ -50,4 +50,29 @@ export function compiledManifestAgents(home: string): string[] {
         .sort()
         .map((f) => f.slice(0, -COMPILED.length))
     : [];
+}
+
+/** Which command creates a home's files, by the first folder of their path in the home. */
+const CREATED_BY: Record<string, string> = {
+  keys: 'charter init (or charter keys generate --name NAME --purpose PURPOSE)',
+  'tenants.yaml': 'charter init',
+  'config.yaml': 'charter init',
+  manifests: 'charter packs compile --all',
+  releases: 'charter release promote --env ENV',
+  reports: 'charter evals run SUITE',
+  orchestrator: 'charter negotiations run',
+};
+
+/**
+ * For a file missing from the Charter home: the command that creates it. A home without
+ * config.yaml or keys was never set up, and the answer is `charter init` whatever the file.
+ */
+export function missingHomeFileHint(file: string): { hint: string; notInitialised: boolean } | undefined {
+  const home = charterHome();
+  const rel = relative(home, resolve(file));
+  if (rel.startsWith('..') || rel === '' || isAbsolute(rel)) return undefined;
+  if (!existsSync(join(home, 'keys')) && !existsSync(join(home, 'config.yaml')))
+    return { hint: `the Charter home ${home} is not set up: run \`charter init\` (or pass --home DIR)`, notInitialised: true };
+  const by = CREATED_BY[rel.split(sep)[0]!];
+  return by ? { hint: `create it with: ${by}`, notInitialised: false } : undefined;
 }

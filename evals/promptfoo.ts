@@ -31,9 +31,34 @@ export function promptfooEnvironment(home = charterHome()): Record<string, strin
 type Promptfoo = typeof import('promptfoo');
 let loaded: Promise<Promptfoo> | undefined;
 
+/**
+ * With telemetry disabled promptfoo still POSTs one "telemetry disabled" event to its vendor
+ * (upstream issue #9968): `recordTelemetryDisabled` sends unless its instance says it already
+ * did. The instance registers itself on `process[Symbol.for('promptfoo.telemetry.instance')]`
+ * when its module loads; catching that assignment marks it as sent, so the beacon never leaves.
+ * (The egress guard would refuse it anyway; this keeps it from being attempted.)
+ */
+function silencePromptfooBeacon(): void {
+  const key = Symbol.for('promptfoo.telemetry.instance');
+  let instance: unknown = (process as unknown as Record<symbol, unknown>)[key];
+  const markSent = (t: unknown) => {
+    if (t && typeof t === 'object') (t as { telemetryDisabledRecorded?: boolean }).telemetryDisabledRecorded = true;
+  };
+  markSent(instance);
+  Object.defineProperty(process, key, {
+    configurable: true,
+    get: () => instance,
+    set: (t: unknown) => {
+      markSent(t);
+      instance = t;
+    },
+  });
+}
+
 export function loadPromptfoo(): Promise<Promptfoo> {
   if (!loaded) {
     for (const [k, v] of Object.entries(promptfooEnvironment())) process.env[k] ??= v;
+    silencePromptfooBeacon();
     loaded = import('promptfoo');
   }
   return loaded;

@@ -41,19 +41,19 @@ describe('charter datasets', () => {
     cpSync(join(packageRoot, 'datasets', 'bid-evaluation'), join(bad, 'bid-evaluation'), { recursive: true });
     const data = join(bad, 'bid-evaluation', 'v1', 'data.jsonl');
     writeFileSync(data, readFileSync(data, 'utf8').replace('"be-0001"', '"be-9999"'));
-    const r = charter('datasets', 'verify', '--root', bad);
+    const r = charter('datasets', 'verify', '--datasets-dir', bad);
     expect(r.code).toBe(1);
     expect(r.out).toContain('does not match the data card');
   });
 
   it('generate is deterministic and refuses bad input with exit 2', { timeout: 180_000 }, () => {
     const out = join(root, 'gen');
-    expect(charter('datasets', 'generate', 'bid-evaluation', '--seed', '3', '--count', '20', '--root', out).code).toBe(0);
+    expect(charter('datasets', 'generate', 'bid-evaluation', '--seed', '3', '--count', '20', '--datasets-dir', out).code).toBe(0);
     const first = readFileSync(join(out, 'bid-evaluation', 'v1', 'data.jsonl'), 'utf8');
-    expect(charter('datasets', 'generate', 'bid-evaluation', '--seed', '3', '--count', '20', '--root', out).code).toBe(0);
+    expect(charter('datasets', 'generate', 'bid-evaluation', '--seed', '3', '--count', '20', '--datasets-dir', out).code).toBe(0);
     expect(readFileSync(join(out, 'bid-evaluation', 'v1', 'data.jsonl'), 'utf8')).toBe(first);
-    expect(charter('datasets', 'generate', 'no-such', '--root', out)).toMatchObject({ code: 2 });
-    const badSeed = charter('datasets', 'generate', 'bid-evaluation', '--seed', 'x', '--root', out);
+    expect(charter('datasets', 'generate', 'no-such', '--datasets-dir', out)).toMatchObject({ code: 2 });
+    const badSeed = charter('datasets', 'generate', 'bid-evaluation', '--seed', 'x', '--datasets-dir', out);
     expect(badSeed.code).toBe(2);
     expect(badSeed.err).toContain('--seed');
   });

@@ -68,7 +68,6 @@ export function registerAgents(program: Command): void {
         "how long one gateway tool call may take; set it above the gateway's upstream timeout (a supervisor passes the gateway's own)",
         '60000',
       )
-      .option('--home <dir>', 'Charter home: keys/agent-identity.jwks.json, releases, tenants.yaml (default $CHARTER_HOME)')
       .option('--env <env>', "serve the agent's manifest currently released there (dev, stg or prod)")
       .option(
         '--manifest <file>',

@@ -1,10 +1,11 @@
 import { spawn } from 'node:child_process';
-import { existsSync } from 'node:fs';
+import { appendFileSync, existsSync, mkdirSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import type { Command } from 'commander';
 import { z } from 'zod';
-import { compiledManifestFile, contentPath, FindingError, InputError, readYaml, writeFileAtomic } from '../../common/index.js';
+import { compiledManifestFile, contentPath, FindingError, InputError, readText, readYaml, writeFileAtomic } from '../../common/index.js';
+import { parseDocument } from 'yaml';
 import { AGENT_NAMES } from '../../agents/index.js';
 import { sampleRequisition, type NegotiationState } from '../../orchestrator/index.js';
 import { printLine, printTable } from '../output.js';
@@ -18,24 +19,16 @@ const APPROVER = 'alice';
 const RELEASE_APPROVER = 'release-approver-1';
 
 /**
- * The demo's world, written to the home as tenants.yaml (the config store the runtime reads).
- * initech's low spend threshold sends its award to a human. globex's spot-bidding agent is
- * misconfigured with a spot ceiling above the tenant's limit: the gateway, which decides on the
- * tenant's limits, refuses its solicitation and the negotiation goes to compliance review.
+ * The demo's world: `charter init`'s tenants.yaml (the config store the runtime reads), where
+ * initech's low spend threshold sends its award to a human, plus one misconfiguration: globex's
+ * spot-bidding agent gets a spot ceiling above the tenant's limit. The gateway, which decides on
+ * the tenant's limits, refuses its solicitation and the negotiation goes to compliance review.
  */
-const TENANTS_YAML = `# Tenant configuration of the Charter demo (per-tenant override -> profile -> defaults).
-defaults:
-  admission: { reservedSlots: 2, maxSlots: 10, retryAfterSeconds: 5 }
-tenants:
-  acme:
-    config: { limits: { spendThresholdCents: 5000000 } }
-  globex:
-    config: { limits: { spendThresholdCents: 5000000, maxSpotBidCents: 100000 } }
-    agents:
-      spot-bidding: { limits: { maxSpotBidCents: 10000000 } }
-  initech:
-    config: { limits: { spendThresholdCents: 150000 } }
-`;
+function misconfigureSpotBidding(tenantsFile: string): void {
+  const doc = parseDocument(readText(tenantsFile));
+  doc.setIn(['tenants', 'globex', 'agents'], doc.createNode({ 'spot-bidding': { limits: { maxSpotBidCents: 10000000 } } }));
+  writeFileAtomic(tenantsFile, doc.toString());
+}
 
 /** Traffic on the staging release: every agent acts at least once (the prod canary needs it). */
 function stagingPlan() {
@@ -59,6 +52,16 @@ function run(args: string[], env: NodeJS.ProcessEnv): Promise<{ code: number; st
   });
 }
 
+/** The demo's full log: every command with all its output. The screen shows each command's last lines. */
+function demoLog(home: string): string {
+  return join(home, 'logs', 'demo.log');
+}
+
+function appendToLog(home: string, text: string): void {
+  mkdirSync(join(home, 'logs'), { recursive: true });
+  appendFileSync(demoLog(home), text);
+}
+
 /**
  * Runs `charter ...` in a child process on the demo home; prints the command and its output.
  * Asynchronous on purpose: the demo's own process serves the gateway and the tools meanwhile.
@@ -70,6 +73,7 @@ async function charter(
 ): Promise<{ code: number; stdout: string }> {
   if (!opts.quiet) printLine(`  $ charter ${args.join(' ')}`);
   const r = await run([CLI, ...args], { ...process.env, CHARTER_HOME: home });
+  appendToLog(home, `$ charter ${args.join(' ')}  (exit ${r.code})\n${r.stdout}${r.stderr}\n`);
   const lines = `${r.stdout}${r.stderr}`
     .trimEnd()
     .split('\n')
@@ -157,30 +161,29 @@ export function registerDemo(program: Command): void {
   program
     .command('demo')
     .description('run the procurement reference end to end in a fresh Charter home (offline, no model needed)')
-    .option('--home <dir>', 'demo home (default .charter/demo-<timestamp>)')
+    .addHelpText(
+      'after',
+      '\nThe demo home is --home when given, else a new .charter/demo-<timestamp>.\n\nExamples:\n  $ charter demo\n  $ charter --home /tmp/charter-demo demo',
+    )
     .action(
-      action(async (opts: { home?: string }) => {
-        const home = resolve(opts.home ?? join('.charter', `demo-${new Date().toISOString().replace(/[-:]/g, '').replace(/\..*/, '')}`));
+      action(async (_opts: object, cmd: Command) => {
+        const home = resolve(
+          cmd.optsWithGlobals<{ home?: string }>().home ??
+            join('.charter', `demo-${new Date().toISOString().replace(/[-:]/g, '').replace(/\..*/, '')}`),
+        );
         if (existsSync(join(home, 'keys', 'manifest-signer.key.pem')))
           throw new InputError('the demo needs a fresh home: this one already has keys', { file: home });
         const STEPS = 9;
         const t0 = performance.now();
         let n = 0;
         const step = (title: string) => printLine(`\n== ${++n}/${STEPS} ${title} (at ${((performance.now() - t0) / 1000).toFixed(1)} s)`);
-        printLine(`Charter demo in ${home}`);
+        printLine(`Charter demo in ${home} (full log: ${demoLog(home)})`);
 
         step('signing keys (manifests, audit checkpoints, eval reports, release records, approvers) and the tenants');
-        const keys = [
-          ['manifest-signer', 'manifest'],
-          ['audit', 'audit-checkpoint'],
-          ['eval-report', 'eval-report'],
-          ['release-signer', 'release-record'],
-          [RELEASE_APPROVER, 'approval'],
-          [APPROVER, 'approval'],
-        ];
-        for (const [name, purpose] of keys) await charter(home, ['keys', 'generate', '--name', name!, '--purpose', purpose!]);
-        writeFileAtomic(join(home, 'tenants.yaml'), TENANTS_YAML);
-        printLine(`  wrote ${join(home, 'tenants.yaml')} (${TENANTS.join(', ')})`);
+        await charter(home, ['init']);
+        for (const name of [RELEASE_APPROVER, APPROVER]) await charter(home, ['keys', 'generate', '--name', name, '--purpose', 'approval']);
+        misconfigureSpotBidding(join(home, 'tenants.yaml'));
+        printLine(`  edited ${join(home, 'tenants.yaml')}: globex's spot-bidding agent gets a spot ceiling above the tenant's limit`);
 
         step('policy pack tests (kept as release evidence), then compile and sign every agent manifest');
         const testReport = join(home, 'evidence', 'pack-tests.json');

@@ -88,7 +88,7 @@ interface RunOpts {
   auditKey?: string;
   auditOrigin: string;
   suitesDir?: string;
-  datasetsRoot?: string;
+  datasetsDir?: string;
   json?: boolean;
 }
 
@@ -129,7 +129,7 @@ export function registerEvals(program: Command): void {
       .option('--audit-key <file>', 'audit checkpoint key (default $CHARTER_HOME/keys/audit.key.pem; absent: no audit record)')
       .option('--audit-origin <origin>', 'audit checkpoint origin', 'charter.local/audit')
       .option('--suites-dir <dir>', 'suites folder')
-      .option('--datasets-root <dir>', 'datasets folder'),
+      .option('--datasets-dir <dir>', 'datasets folder (default: the shipped datasets)'),
   ).action(
     action(async (suite: string, opts: RunOpts) => {
       const home = charterHome();
@@ -152,7 +152,7 @@ export function registerEvals(program: Command): void {
         const result = await runEval({
           suite,
           ...(opts.suitesDir ? { suitesDir: opts.suitesDir } : {}),
-          ...(opts.datasetsRoot ? { datasetsRoot: opts.datasetsRoot } : {}),
+          ...(opts.datasetsDir ? { datasetsRoot: opts.datasetsDir } : {}),
           judge,
           ...(opts.manifest ? { manifests: { files: opts.manifest, trustedKeysFile } } : {}),
           ...(opts.entities ? { entitiesFile: opts.entities } : {}),
@@ -192,7 +192,7 @@ export function registerEvals(program: Command): void {
       .option('--no-cache', 'do not reuse cached judge answers')
       .option('--key <file|kms:id>', 'signing key for the calibration record (default $CHARTER_HOME/keys/eval-report.key.pem)')
       .option('--concurrency <n>', 'judge calls in flight', '4')
-      .option('--datasets-root <dir>', 'datasets folder'),
+      .option('--datasets-dir <dir>', 'datasets folder (default: the shipped datasets)'),
   ).action(
     action(
       async (opts: {
@@ -201,7 +201,7 @@ export function registerEvals(program: Command): void {
         cache?: boolean;
         key?: string;
         concurrency: string;
-        datasetsRoot?: string;
+        datasetsDir?: string;
         json?: boolean;
       }) => {
         const judge = judgeFrom(opts.judge, opts.cache === false);
@@ -214,7 +214,7 @@ export function registerEvals(program: Command): void {
           judge,
           dataset: opts.dataset,
           concurrency: positiveInt(opts.concurrency, '--concurrency'),
-          ...(opts.datasetsRoot ? { datasetsRoot: opts.datasetsRoot } : {}),
+          ...(opts.datasetsDir ? { datasetsRoot: opts.datasetsDir } : {}),
         });
         const file = await saveCalibration(c, signer);
         if (opts.json) printJson({ ok: c.passed, file, calibration: c });

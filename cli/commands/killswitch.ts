@@ -34,8 +34,7 @@ export function registerKillSwitch(program: Command): void {
         .option('--tenant <tenant>', 'the tenant')
         .option('--agent <agent>', 'the agent')
         .requiredOption('--as <name>', 'who acts (recorded in the audit trail)')
-        .requiredOption('--reason <text>', 'why (recorded in the audit trail)')
-        .option('--home <dir>', 'Charter home (default $CHARTER_HOME)'),
+        .requiredOption('--reason <text>', 'why (recorded in the audit trail)'),
     ).action(
       action((opts: SwitchOpts) => {
         const { kind, id } = target(opts);
@@ -52,9 +51,7 @@ export function registerKillSwitch(program: Command): void {
   change('engage', 'engage the kill switch of a tenant or an agent');
   change('release', 'release an engaged kill switch');
 
-  withJson(
-    ks.command('list').description('the engaged kill switches').option('--home <dir>', 'Charter home (default $CHARTER_HOME)'),
-  ).action(
+  withJson(ks.command('list').description('the engaged kill switches')).action(
     action((opts: { home?: string; json?: boolean }) => {
       const doc = KillSwitchFile.inHome(opts.home ?? charterHome()).read();
       const rows = (['tenant', 'agent'] as const).flatMap((kind) =>

@@ -170,7 +170,6 @@ function withWorld(cmd: Command): Command {
   return withJson(
     cmd
       .requiredOption('--tenant <id>', 'the tenant (the validated tenant of every call)')
-      .option('--home <dir>', 'Charter home (default $CHARTER_HOME)')
       .option('--latency <ms>', 'simulated supplier latency', '20')
       .option('--suppliers-url <url>', 'an external supplier MCP server (charter negotiations suppliers)')
       .option('--env <env>', 'the environment whose released manifests serve (dev, stg or prod)', 'dev'),

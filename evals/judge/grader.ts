@@ -1,5 +1,5 @@
 import { z } from 'zod';
-import { errorMessage } from '../../common/index.js';
+import { allowEgress, errorMessage } from '../../common/index.js';
 import { digestJson } from '../../signing/index.js';
 import { ResponseCache } from '../cache.js';
 import { costOf, judgeIdentity, type JudgeConfig, type ModelEndpoint } from './config.js';
@@ -19,6 +19,10 @@ export interface JudgeCall {
 }
 
 export function chatModelFor(config: ModelEndpoint): ChatModel {
+  // The model endpoint is named by the configuration, so the egress allow-list admits it.
+  if (config.provider === 'bedrock-converse')
+    allowEgress(config.endpoint ?? `https://bedrock-runtime.${config.region}.amazonaws.com`, `${config.provider} model ${config.model}`);
+  else allowEgress(config.baseUrl, `openai-compatible model ${config.model}`);
   const common = { model: config.model, temperature: config.temperature, maxTokens: config.maxTokens, maxAttempts: config.maxAttempts };
   if (config.provider === 'bedrock-converse')
     return new ConverseModel({ ...common, region: config.region, ...(config.endpoint ? { endpoint: config.endpoint } : {}) });

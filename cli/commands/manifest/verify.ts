@@ -1,10 +1,10 @@
 import type { Command } from 'commander';
-import { loadVerifiedManifest } from '../../policy-packs/index.js';
-import { printJson, printLine } from '../output.js';
-import { action, withJson } from '../program.js';
+import { loadVerifiedManifest } from '../../../policy-packs/index.js';
+import { printJson, printLine } from '../../output.js';
+import { action, withJson } from '../../program.js';
 
-export function registerManifest(program: Command): void {
-  const manifest = program.command('manifest').description('signed agent manifests');
+/** `charter manifest verify FILE`: signature, key id and purpose, every digest inside. */
+export function registerManifestVerify(manifest: Command): void {
   withJson(
     manifest
       .command('verify')

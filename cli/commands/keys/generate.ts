@@ -1,13 +1,12 @@
 import { join } from 'node:path';
 import type { Command } from 'commander';
-import { charterHome } from '../../common/index.js';
-import { addTrustedKeys, generateEd25519Key, KeyPurpose } from '../../signing/index.js';
-import { printJson, printLine } from '../output.js';
-import { action, withJson } from '../program.js';
-import { InputError } from '../../common/index.js';
+import { addTrustedKeys, generateEd25519Key, KeyPurpose } from '../../../signing/index.js';
+import { printJson, printLine } from '../../output.js';
+import { action, withJson } from '../../program.js';
+import { charterHome, InputError } from '../../../common/index.js';
 
-export function registerKeys(program: Command): void {
-  const keys = program.command('keys').description('signing keys and the trusted-keys file');
+/** `charter keys generate`: an Ed25519 key pair, its public half added to a trusted-keys file. */
+export function registerKeysGenerate(keys: Command): void {
   withJson(
     keys
       .command('generate')
