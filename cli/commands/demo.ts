@@ -5,7 +5,7 @@ import { fileURLToPath } from 'node:url';
 import type { Command } from 'commander';
 import { z } from 'zod';
 import { compiledManifestFile, contentPath, FindingError, InputError, readYaml, writeFileAtomic } from '../../common/index.js';
-import { AGENT_NAMES } from '../../agents/index.js';
+import { AGENT_NAMES, INVOCATION_ENVELOPE } from '../../agents/index.js';
 import { sampleRequisition, type NegotiationState } from '../../orchestrator/index.js';
 import { printLine, printTable } from '../output.js';
 import { action } from '../program.js';
@@ -177,6 +177,7 @@ export function registerDemo(program: Command): void {
           ['release-signer', 'release-record'],
           [RELEASE_APPROVER, 'approval'],
           [APPROVER, 'approval'],
+          [INVOCATION_ENVELOPE.sender, 'agent-envelope'],
         ];
         for (const [name, purpose] of keys) await charter(home, ['keys', 'generate', '--name', name!, '--purpose', purpose!]);
         writeFileAtomic(join(home, 'tenants.yaml'), TENANTS_YAML);
