@@ -68,6 +68,7 @@ export { procurementTools, serveProcurementTools } from './tools/procurement-too
 export { DEFAULT_SUPPLIER_CLIENT, SupplierClient, type SupplierClientOptions } from './tools/supplier-client.js';
 export { AgentCoreAgents } from './runtime/agentcore-client.js';
 export {
+  ENVELOPE_HEADER,
   IDENTITY_HEADER,
   InvocationPayload,
   serveAgentCoreRuntime,
@@ -78,3 +79,10 @@ export {
 } from './runtime/agentcore-server.js';
 export { agentAnswerError, parseAgentAnswer, runtimeInvocation, type RuntimeInvocation } from './runtime/invocation.js';
 export { AGENT_IDENTITY, serveAgentHost, type AgentHostOptions } from './runtime/agent-host.js';
+export {
+  envelopeHeader,
+  INVOCATION_ENVELOPE,
+  InvocationGate,
+  sealInvocation,
+  type InvocationGateOptions,
+} from './runtime/invocation-envelope.js';

@@ -159,7 +159,7 @@ function rawCedarP50(engine: PolicyEngine, data: DecisionData, call: GatewayCall
       agent: call.identity.agentId,
       tenant: call.identity.tenantId,
       tool: call.tool,
-      args: call.args,
+      args: call.args as Record<string, unknown>,
       approvers: [],
       limits: data.limits(call.identity.tenantId),
     },

@@ -20,6 +20,7 @@ import { unknownKillSwitches } from './kill-switches.js';
 import { RefusalRecorder } from './refusals.js';
 import type { CallerIdentity } from './identity.js';
 import { bindTenant } from './tenant-args.js';
+import { readArguments, recordedToolName, toolNameProblem } from './call-bounds.js';
 
 /** Where decision records go: the audit log (`AuditLog.append`). Resolves once the record is durable or accepted. */
 export interface DecisionSink {
@@ -34,8 +35,15 @@ export interface DecisionData extends EntityResolver {
 export interface GatewayCall {
   /** The verified caller (see IdentityVerifier): tenant and agent come only from here. */
   identity: CallerIdentity;
+  /** As the caller named it; a name that is not a usable string is denied and recorded as `(none)`. */
   tool: string;
-  args: Record<string, unknown>;
+  /** As the caller sent them: read within ARGUMENT_BOUNDS into plain JSON data before any other stage. */
+  args: unknown;
+  /**
+   * Set by a transport that refuses the call before it could be decided (e.g. a malformed MCP
+   * request): the call is denied with this reason and recorded like any other.
+   */
+  refused?: string;
   /** Approval tokens presented with the call; tokens of an approved request for the same binding are added. */
   approvalTokens?: string[];
   traceId?: string | null;
@@ -100,7 +108,7 @@ const PENDING_APPROVERS = ['(pending approver 1)', '(pending approver 2)'];
 
 /**
  * The in-process decision path, the single enforcement point. `decide` runs the stages in
- * order (identify -> resolve -> Cedar -> approvals -> record, each a method below) and
+ * order (parse -> bound -> identify -> resolve -> Cedar -> approvals -> record, each a method below) and
  * appends one DecisionRecord before the caller may act. Every failure on the way is a deny
  * with a reason (fail closed); an audit write that fails blocks every tier above read.
  */
@@ -153,19 +161,27 @@ export class DecisionPath {
   }
 
   /**
-   * Decides one call and records it. The stages read as the pipeline: identify (agent, tool,
-   * kill switches, rate) -> resolve (tenant binding, argument contract) -> Cedar (gathering
-   * approvals when the tier or the packs need them) -> approvals (missing approvers, single
-   * use) -> record. Any exception on the way is a deny (fail closed); the record is built from
-   * what the stages gathered, whichever one stopped the call.
+   * Decides one call and records it. The stages read as the pipeline: parse (a transport's
+   * refusal, the tool name) -> bound (arguments read within ARGUMENT_BOUNDS) -> identify (agent,
+   * tool, kill switches, rate) -> resolve (tenant binding, argument contract) -> Cedar (gathering
+   * approvals when the tier or the packs need them) -> approvals (missing approvers, single use)
+   * -> record. Any exception on the way is a deny (fail closed). Everything the record needs is
+   * in the CallState from the start or set only by a stage that succeeded (the arguments are
+   * `{}` until read within bounds), so building it cannot fail: every call, however malformed,
+   * leaves exactly one record.
    */
   async decide(call: GatewayCall): Promise<GatewayDecision> {
     const t0 = performance.now();
     this.pollApprovalEvidence();
-    const s: CallState = { call, args: call.args, approvals: [], tokenIds: [], problems: [], gathered: false, cedarMs: 0 };
+    const s: CallState = { call, args: {}, approvals: [], tokenIds: [], problems: [], gathered: false, cedarMs: 0 };
     let decision: CallDecision;
     try {
-      decision = this.identify(s) ?? this.resolve(s) ?? (await this.approvalsNeeded(s, await this.decideWithCedar(s)));
+      decision =
+        this.parse(s) ??
+        this.bound(s) ??
+        this.identify(s) ??
+        this.resolve(s) ??
+        (await this.approvalsNeeded(s, await this.decideWithCedar(s)));
     } catch (err) {
       decision = denial(s, ['the decision failed (fail closed)'], [errorMessage(err)]);
     }
@@ -183,11 +199,30 @@ export class DecisionPath {
     this.recordApprovalEvidence().catch(() => undefined);
   }
 
+  /**
+   * What the call names (the caller's agent policy, the manifest tool), so that a record of any
+   * later deny carries them; a call the transport refused, or whose tool name names nothing, is
+   * a deny. Returns a deny, or undefined to go on.
+   */
+  private parse(s: CallState): CallDecision | undefined {
+    s.policy = this.agents.get(s.call.identity.agentId);
+    const problem = toolNameProblem(s.call.tool);
+    if (!problem) s.tool = s.policy?.tools.get(s.call.tool);
+    if (s.call.refused !== undefined) return denial(s, [s.call.refused]);
+    return problem ? denial(s, [problem]) : undefined;
+  }
+
+  /** The arguments read into plain JSON data within ARGUMENT_BOUNDS, before any stage walks them: a deny, or undefined to go on. */
+  private bound(s: CallState): CallDecision | undefined {
+    const read = readArguments(s.call.args);
+    if (!read.ok) return denial(s, [read.reason]);
+    s.args = read.args;
+    return undefined;
+  }
+
   /** The caller's agent and its manifest tool, kill switches stated, call rate: a deny, or undefined to go on. */
   private identify(s: CallState): CallDecision | undefined {
     const { identity } = s.call;
-    s.policy = this.agents.get(identity.agentId);
-    s.tool = s.policy?.tools.get(s.call.tool);
     const unknownSwitches = unknownKillSwitches(this.opts.data, identity.tenantId, identity.agentId);
     if (!s.policy) return denial(s, [`agent '${identity.agentId}' has no verified manifest at this gateway`]);
     if (!s.tool) return denial(s, [`unknown tool '${s.call.tool}': not in the manifest of agent '${identity.agentId}'`]);
@@ -200,7 +235,7 @@ export class DecisionPath {
   /** The arguments bound to the caller's tenant and checked against the tool's contract: a deny, or undefined to go on. */
   private resolve(s: CallState): CallDecision | undefined {
     const tool = s.tool!;
-    const bound = bindTenant(s.call.args, s.call.identity.tenantId, tool.takesTenant);
+    const bound = bindTenant(s.args, s.call.identity.tenantId, tool.takesTenant);
     if (!bound.ok) return denial(s, [bound.reason]);
     s.args = bound.args;
     const contract = s.policy!.contracts.check(tool.name, s.args);
@@ -320,9 +355,10 @@ export class DecisionPath {
       tenantId: identity.tenantId,
       agentId: identity.agentId,
       principal: identity.principal,
-      tool: s.call.tool,
-      traceId: s.call.traceId ?? null,
-      runId: s.call.runId ?? null,
+      tool: recordedToolName(s.call.tool),
+      // Empty ids would fail the record's schema, and a record that does not validate is not written.
+      traceId: s.call.traceId || null,
+      runId: s.call.runId || null,
       manifestDigest: s.policy?.digest ?? null,
       action: decision.action || '(none)',
       resource: decision.resource || '(none)',

@@ -39,6 +39,7 @@ export {
   EnvelopeReceiver,
   NonceStore,
   sealAgentMessage,
+  type ExpectedMessage,
   type ReceiverPolicy,
 } from './envelopes.js';
 export { IdentityVerifier, type CallerIdentity, type IdentityConfig } from './identity.js';

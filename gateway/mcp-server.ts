@@ -8,7 +8,8 @@ import { z } from 'zod';
 import { errorMessage, errorWithCauses } from '../common/index.js';
 import type { DecisionPath, GatewayDecision } from './decide.js';
 import type { CallerIdentity, IdentityVerifier } from './identity.js';
-import { HttpRefusal, serveStatelessMcp, type LoopbackMcp } from './loopback-mcp.js';
+import { HttpRefusal, serveStatelessMcp, type LoopbackMcp, type OpenedMcp } from './loopback-mcp.js';
+import { carriedCalls, readMcpBody, type CarriedCall } from './mcp-calls.js';
 import type { UpstreamPool } from './upstreams.js';
 
 /** Request `_meta` keys a caller may set: approval tokens and correlation ids. */
@@ -50,7 +51,13 @@ function decisionMeta(d: GatewayDecision): DecisionMeta {
  * permits (with their argument contracts as input schemas), decides every call on the
  * decision path, and forwards what is not blocked to the upstream tool server.
  */
-export function createGatewayServer(path: DecisionPath, upstreams: UpstreamPool, identity: CallerIdentity): Server {
+export function createGatewayServer(
+  path: DecisionPath,
+  upstreams: UpstreamPool,
+  identity: CallerIdentity,
+  /** Told the JSON-RPC id of every call decided (the HTTP server accounts for calls that never got here). */
+  onDecided?: (requestId: string | number) => void,
+): Server {
   const server = new Server(
     { name: 'charter-gateway', version: '0.1.0' },
     { capabilities: { tools: {} }, jsonSchemaValidator: SCHEMA_VALIDATOR },
@@ -64,17 +71,18 @@ export function createGatewayServer(path: DecisionPath, upstreams: UpstreamPool,
       _meta: { 'charter/tier': t.tier },
     })),
   }));
-  server.setRequestHandler(CallToolRequestSchema, async (req): Promise<CallToolResult> => {
+  server.setRequestHandler(CallToolRequestSchema, async (req, extra): Promise<CallToolResult> => {
     const meta = CallMeta.safeParse(req.params._meta);
     const m = meta.success ? meta.data : undefined;
     const d = await path.decide({
       identity,
       tool: req.params.name,
-      args: req.params.arguments ?? {},
+      args: req.params.arguments,
       approvalTokens: m?.['charter/approvalTokens'] ?? [],
       traceId: m?.['charter/traceId'] ?? null,
       runId: m?.['charter/runId'] ?? null,
     });
+    onDecided?.(extra.requestId);
     const _meta = { 'charter/decision': decisionMeta(d) };
     if (d.blocked) {
       const text =
@@ -100,12 +108,61 @@ export async function connectInProcess(path: DecisionPath, upstreams: UpstreamPo
   return client;
 }
 
+/** Denies and records calls that cannot be decided on their merits; the decisions' meta, for the caller. */
+async function refuseCalls(path: DecisionPath, identity: CallerIdentity, calls: CarriedCall[], why?: string): Promise<DecisionMeta[]> {
+  const metas: DecisionMeta[] = [];
+  for (const call of calls) {
+    const refused = call.problem ?? why ?? 'refused';
+    metas.push(decisionMeta(await path.decide({ identity, tool: call.tool, args: call.args, refused })));
+  }
+  return metas;
+}
+
+/**
+ * Opens the gateway's MCP server for one authenticated request, after reading its body (at
+ * most MAX_REQUEST_BYTES) and finding the tool calls it carries. Every call leaves exactly one
+ * decision record: a body the MCP layer would refuse before the handler (too large, not JSON,
+ * not JSON-RPC, a malformed `tools/call`) is answered here, each call in it denied and
+ * recorded; a well-formed call is decided by the handler, and one the transport still answers
+ * without reaching the handler (e.g. a wrong Accept header) is recorded as a deny once the
+ * transport has answered.
+ */
+async function openForCaller(
+  path: DecisionPath,
+  upstreams: UpstreamPool,
+  identity: CallerIdentity,
+  req: IncomingMessage,
+): Promise<OpenedMcp> {
+  const read = await readMcpBody(req);
+  if (!read.ok) {
+    const decisions = await refuseCalls(path, identity, [read.call]);
+    throw new HttpRefusal(read.status, read.call.problem!, { code: read.code, data: { 'charter/decisions': decisions } });
+  }
+  const calls = carriedCalls(read.body);
+  const malformed = calls.filter((c) => c.problem);
+  if (malformed.length > 0) {
+    const decisions = await refuseCalls(path, identity, calls, 'refused with a malformed message in the same batch');
+    throw new HttpRefusal(400, malformed.map((c) => c.problem).join('; '), { code: -32600, data: { 'charter/decisions': decisions } });
+  }
+  const decided = new Set<string | number>();
+  return {
+    server: createGatewayServer(path, upstreams, identity, (id) => decided.add(id)),
+    parsedBody: read.body,
+    settle: async (status) => {
+      const missed = calls.filter((c) => c.id === undefined || !decided.has(c.id));
+      await refuseCalls(path, identity, missed, `the MCP transport answered HTTP ${status} before the call was decided`);
+    },
+  };
+}
+
 /**
  * The gateway over Streamable HTTP on loopback, stateless: each POST to /mcp carries a bearer
  * JWT, verified (or found among tokens already verified) before any MCP message is read. A
  * request without a valid token gets 401 and reaches no tool decision (there is no tenant to
  * decide for); it is recorded as a deny without a verified tenant, rate-limited
  * (`DecisionPath.refusals`), and the count not yet recorded is written when the server closes.
+ * An authenticated request leaves one decision record per tool call it carries, however
+ * malformed (`openForCaller`).
  */
 export async function serveGatewayHttp(
   path: DecisionPath,
@@ -126,7 +183,7 @@ export async function serveGatewayHttp(
     } catch (err) {
       return refuse(errorMessage(err), req);
     }
-    return createGatewayServer(path, upstreams, identity);
+    return openForCaller(path, upstreams, identity, req);
   }, port);
   return {
     url: http.url,

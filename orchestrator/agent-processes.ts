@@ -1,8 +1,16 @@
 import { join } from 'node:path';
 import { AGENT_IDENTITY, AGENT_NAMES } from '../agents/index.js';
 import { contentPath, writeFileAtomic } from '../common/index.js';
-import { IdentityVerifier, serveGatewayHttp, type DecisionPath, type DecisionPathOptions, type UpstreamPool } from '../gateway/index.js';
-import type { TrustedKeysFile } from '../signing/index.js';
+import {
+  IdentityVerifier,
+  serveGatewayHttp,
+  type DecisionPath,
+  type DecisionPathOptions,
+  type DecisionSink,
+  type UpstreamPool,
+} from '../gateway/index.js';
+import { DecisionRecord } from '../audit/index.js';
+import type { Signer, TrustedKeysFile } from '../signing/index.js';
 import { AgentIdentityIssuer } from './agent-identity.js';
 import { AgentSupervisor } from './agent-supervisor.js';
 import { ProcessAgents } from './process-agents.js';
@@ -15,6 +23,14 @@ export interface AgentProcessOptions {
   readyTimeoutMs?: number;
   maxRestarts?: number;
   warn?: (message: string) => void;
+}
+
+/** What the agent processes need of the orchestrator beside the gateway: its envelope key and the audit log for their refusals. */
+export interface AgentProcessTrust {
+  trustedKeys: TrustedKeysFile;
+  /** The orchestrator's agent-envelope key (INVOCATION_ENVELOPE.sender). */
+  envelopes: Signer;
+  audit: DecisionSink;
 }
 
 export interface AgentProcesses {
@@ -36,7 +52,7 @@ export async function startAgentProcesses(
   path: DecisionPath,
   upstreams: UpstreamPool,
   manifests: DecisionPathOptions['manifests'],
-  trustedKeys: TrustedKeysFile,
+  { trustedKeys, envelopes, audit }: AgentProcessTrust,
   opts: AgentProcessOptions,
 ): Promise<AgentProcesses> {
   const identity = await AgentIdentityIssuer.open(opts.home);
@@ -73,6 +89,17 @@ export async function startAgentProcesses(
     ...(opts.readyTimeoutMs ? { readyTimeoutMs: opts.readyTimeoutMs } : {}),
     ...(opts.maxRestarts !== undefined ? { maxRestarts: opts.maxRestarts } : {}),
     ...(opts.warn ? { warn: opts.warn } : {}),
+    onRecord: (agent, record) => {
+      // A process speaks only for itself, and only to refuse.
+      const parsed = DecisionRecord.safeParse(record);
+      if (!parsed.success || parsed.data.agentId !== agent || parsed.data.decision !== 'deny') {
+        opts.warn?.(`agent process ${agent} printed a record that is not a refusal of its own; not recorded`);
+        return;
+      }
+      audit
+        .append(parsed.data)
+        .catch((err: unknown) => opts.warn?.(`recording a refusal of agent process ${agent} failed: ${String(err)}`));
+    },
   });
   try {
     await supervisor.start();
@@ -81,7 +108,7 @@ export async function startAgentProcesses(
     throw err;
   }
   return {
-    dispatcher: new ProcessAgents(supervisor, identity, digests),
+    dispatcher: new ProcessAgents(supervisor, identity, digests, envelopes),
     supervisor,
     identity,
     gatewayUrl: gateway.url,

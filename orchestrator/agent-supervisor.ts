@@ -1,6 +1,7 @@
 import { spawn, type ChildProcess } from 'node:child_process';
 import { performance } from 'node:perf_hooks';
 import { createInterface } from 'node:readline';
+import { INVOCATION_ENVELOPE } from '../agents/index.js';
 import { errorMessage, errorWithCauses, FindingError, InputError } from '../common/index.js';
 
 export interface AgentSupervisorOptions {
@@ -23,6 +24,11 @@ export interface AgentSupervisorOptions {
   restartWindowMs?: number;
   /** Crashes and restarts are reported here. */
   warn?: (message: string) => void;
+  /**
+   * A record an agent process printed after its URL (a line starting with
+   * INVOCATION_ENVELOPE.recordPrefix, JSON after it): what it refused, for the audit trail.
+   */
+  onRecord?: (agent: string, record: unknown) => void;
 }
 
 interface Running {
@@ -152,6 +158,7 @@ export class AgentSupervisor {
     const deadline = Date.now() + (this.opts.readyTimeoutMs ?? 60_000);
     const ready = new Promise<string>((resolve, reject) => {
       const lines = createInterface({ input: child.stdout! });
+      lines.on('line', (line) => this.recordLine(agent, line));
       lines.once('line', (line) => {
         const url = line.trim();
         if (!/^http:\/\/127\.0\.0\.1:\d+$/.test(url)) {
@@ -173,6 +180,15 @@ export class AgentSupervisor {
     ready.then(() => this.startMs.set(agent, performance.now() - t0)).catch(() => undefined);
     void exited.then((how) => this.onExit(agent, running, how, tail()));
     this.running.set(agent, running);
+  }
+
+  private recordLine(agent: string, line: string): void {
+    if (!line.startsWith(INVOCATION_ENVELOPE.recordPrefix)) return;
+    try {
+      this.opts.onRecord?.(agent, JSON.parse(line.slice(INVOCATION_ENVELOPE.recordPrefix.length)));
+    } catch (err) {
+      this.opts.warn?.(`agent process ${agent} printed a record that is not JSON: ${errorMessage(err)}`);
+    }
   }
 
   private onExit(agent: string, r: Running, how: string, tail: string): void {

@@ -22,7 +22,7 @@ import {
 } from '../gateway/index.js';
 import { startAgentProcesses, type AgentProcesses, type AgentProcessOptions } from './agent-processes.js';
 import type { EnforcementMode } from '../audit/index.js';
-import type { TrustedKeysFile } from '../signing/index.js';
+import type { Signer, TrustedKeysFile } from '../signing/index.js';
 import { NegotiationEntities } from './entities.js';
 import { OrchestratorLedger } from './ledger.js';
 import { LocalAgents } from './local-agents.js';
@@ -35,8 +35,13 @@ export interface ProcurementStackOptions {
   dbFile: string;
   /** Verified manifests of the eight agents (loadVerifiedManifest results). */
   manifests: DecisionPathOptions['manifests'];
-  /** Keys trusted for `approval` (approver keys). */
+  /** Keys trusted for `approval` (approver keys) and `agent-envelope` (the orchestrator's, named `charter-orchestrator`). */
   trustedKeys: TrustedKeysFile;
+  /**
+   * The orchestrator's `agent-envelope` key (INVOCATION_ENVELOPE.keyFile): every invocation of
+   * an agent, in process or in its own process, carries an envelope it signed.
+   */
+  envelopeSigner: Signer;
   audit: DecisionSink;
   approvals: ApprovalStore;
   config: ConfigStore;
@@ -104,6 +109,7 @@ export async function openProcurementStack(opts: ProcurementStackOptions): Promi
   const manifests = new Map<string, AgentManifestView>(opts.manifests.map((m) => [m.manifest.agent.name, m]));
   const local = new LocalAgents(path, upstreams, {
     manifests,
+    envelopes: { signer: opts.envelopeSigner, trustedKeys: opts.trustedKeys, audit: opts.audit },
     config: opts.config,
     ...(opts.modelClient ? { modelClient: opts.modelClient } : {}),
     ...(opts.warn ? { warn: opts.warn } : {}),
@@ -111,10 +117,16 @@ export async function openProcurementStack(opts: ProcurementStackOptions): Promi
   let processes: AgentProcesses | undefined;
   try {
     processes = opts.agentProcesses
-      ? await startAgentProcesses(path, upstreams, opts.manifests, opts.trustedKeys, {
-          ...(opts.warn ? { warn: opts.warn } : {}),
-          ...opts.agentProcesses,
-        })
+      ? await startAgentProcesses(
+          path,
+          upstreams,
+          opts.manifests,
+          { trustedKeys: opts.trustedKeys, envelopes: opts.envelopeSigner, audit: opts.audit },
+          {
+            ...(opts.warn ? { warn: opts.warn } : {}),
+            ...opts.agentProcesses,
+          },
+        )
       : undefined;
   } catch (err) {
     await Promise.allSettled([local.close(), suppliers.close(), tools.close()]);

@@ -5,7 +5,20 @@ import { Client } from '@modelcontextprotocol/sdk/client/index.js';
 import { StreamableHTTPClientTransport } from '@modelcontextprotocol/sdk/client/streamableHttp.js';
 import type { CallToolResult } from '@modelcontextprotocol/sdk/types.js';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { AGENT_NAMES, IDENTITY_HEADER, SESSION_HEADER, StaticConfigStore, type ToolDecision } from '../agents/index.js';
+import {
+  AGENT_NAMES,
+  ENVELOPE_HEADER,
+  envelopeHeader,
+  IDENTITY_HEADER,
+  INVOCATION_ENVELOPE,
+  sealInvocation,
+  SESSION_HEADER,
+  StaticConfigStore,
+  type InvocationPayload,
+  type ToolDecision,
+} from '../agents/index.js';
+import { sealAgentMessage } from '../gateway/index.js';
+import { digestJson, LocalKeySigner, generateEd25519Key, loadPrivateKey } from '../signing/index.js';
 import { openAuditLog, queryAudit, type AuditLog } from '../audit/index.js';
 import {
   AgentSupervisor,
@@ -123,6 +136,9 @@ async function gatewayClient(token: string): Promise<Client> {
   );
   return client;
 }
+
+/** The manifest digest the gateway enforces for an agent. */
+const digestOf = (agent: string) => charter.manifests.find((m) => m.manifest.agent.name === agent)!.digest;
 
 const requisitions = [...TENANTS.flatMap((t) => [0, 1, 2, 3].map((i) => ({ tenant: t, requisition: sampleRequisition(t, i) })))];
 
@@ -290,15 +306,20 @@ describe('agents as their own processes', () => {
 
     const { url } = await procs.stack.processes!.supervisor.endpoint('kraljic-classifier');
     const session = 'acme.adhoc.kraljic-classifier'.padEnd(33, '.');
-    const invoke = (token: string, tenantId: string) =>
-      fetch(`${url}/invocations`, {
+    const invoke = async (token: string, tenantId: string) => {
+      const payload = {
+        tenantId,
+        input: { negotiationId: 'acme-n001', categoryId: 'office-supplies', profitImpact: 0.2, supplyRisk: 0.2 },
+      };
+      const envelope = envelopeHeader(
+        await sealInvocation(charter.envelopeSigner, 'kraljic-classifier', digestOf('kraljic-classifier'), payload),
+      );
+      return fetch(`${url}/invocations`, {
         method: 'POST',
-        headers: { 'content-type': 'application/json', [SESSION_HEADER]: session, [IDENTITY_HEADER]: token },
-        body: JSON.stringify({
-          tenantId,
-          input: { negotiationId: 'acme-n001', categoryId: 'office-supplies', profitImpact: 0.2, supplyRisk: 0.2 },
-        }),
+        headers: { 'content-type': 'application/json', [SESSION_HEADER]: session, [IDENTITY_HEADER]: token, [ENVELOPE_HEADER]: envelope },
+        body: JSON.stringify(payload),
       }).then(async (r) => ({ status: r.status, body: (await r.json()) as { error?: string } }));
+    };
     const stale = await invoke(expired, 'acme');
     expect(stale.status).toBe(401);
     expect(stale.body.error).toMatch(/ERR_JWT_EXPIRED/);
@@ -311,6 +332,112 @@ describe('agents as their own processes', () => {
     const valid = await invoke(await issuer.mint('acme', 'kraljic-classifier'), 'acme');
     expect(valid, JSON.stringify(valid.body)).toMatchObject({ status: 200, body: { agent: 'kraljic-classifier', tenantId: 'acme' } });
   }, 60_000);
+
+  it('refuses, and records, an invocation whose envelope is missing, tampered, expired, for another agent or tenant, or replayed, also after the agent process restarted', async () => {
+    const agent = 'kraljic-classifier';
+    const supervisor = procs.stack.processes!.supervisor;
+    const issuer = procs.stack.processes!.identity;
+    const payload: InvocationPayload = {
+      tenantId: 'acme',
+      input: { negotiationId: 'acme-n001', categoryId: 'office-supplies', profitImpact: 0.2, supplyRisk: 0.2 },
+      traceId: 'envelope-attacks',
+    };
+    const session = `acme.adhoc.${agent}`.padEnd(33, '.');
+    const send = async (body: InvocationPayload, envelope: string | undefined, token?: string) => {
+      const { url } = await supervisor.endpoint(agent);
+      const headers: Record<string, string> = {
+        'content-type': 'application/json',
+        [SESSION_HEADER]: session,
+        [IDENTITY_HEADER]: token ?? (await issuer.mint(body.tenantId, agent)),
+        ...(envelope ? { [ENVELOPE_HEADER]: envelope } : {}),
+      };
+      const res = await fetch(`${url}/invocations`, { method: 'POST', headers, body: JSON.stringify(body) });
+      return { status: res.status, body: (await res.json()) as { error?: string; agent?: string } };
+    };
+    const seal = (over: Partial<Parameters<typeof sealAgentMessage>[0]> = {}, signer = charter.envelopeSigner, body = payload) =>
+      sealAgentMessage(
+        {
+          agent_id: INVOCATION_ENVELOPE.sender,
+          recipient: agent,
+          tenant_id: body.tenantId,
+          trace_id: 'envelope-attacks',
+          policy_context: digestOf(agent),
+          action: INVOCATION_ENVELOPE.action,
+          body: { payloadDigest: digestJson(body) },
+          ttl: INVOCATION_ENVELOPE.ttlSeconds,
+          ...over,
+        },
+        signer,
+      ).then(envelopeHeader);
+
+    // The orchestrator's own envelope works, once.
+    const good = await seal();
+    const first = await send(payload, good);
+    // Accepted: the agent ran (its answer, or its refused tool call when no such negotiation exists yet).
+    expect(first.status, JSON.stringify(first.body)).toBe(200);
+    expect(first.body.error ?? '').not.toMatch(/envelope/);
+
+    const rogue = generateEd25519Key(join(home, 'rogue-keys'), INVOCATION_ENVELOPE.sender, ['agent-envelope']);
+    const refusals: Array<[string, Promise<{ status: number; body: { error?: string } }>, RegExp]> = [
+      ['missing', send(payload, undefined), /carries none/],
+      [
+        'tampered payload',
+        send({ ...payload, input: { ...(payload.input as object), profitImpact: 0.9 } }, await seal()),
+        /body does not match/,
+      ],
+      [
+        'signed by an untrusted key',
+        send(payload, await seal({}, new LocalKeySigner(loadPrivateKey(rogue.privateKeyFile)))),
+        /0 valid signature/,
+      ],
+      ['expired', send(payload, await seal({ iat: Math.floor(Date.now() / 1000) - 120 })), /expired/],
+      [
+        'for another agent',
+        send(payload, await seal({ recipient: 'spot-bidding' })),
+        /addressed to 'spot-bidding', this receiver is 'kraljic-classifier'/,
+      ],
+      ['under another manifest', send(payload, await seal({ policy_context: digestOf('spot-bidding') })), /is not the expected manifest/],
+      [
+        'for another tenant than the token',
+        send(payload, await seal({ tenant_id: 'globex' })),
+        /tenant 'globex' crosses the boundary of tenant 'acme'/,
+      ],
+    ];
+    for (const [what, pending, reason] of refusals) {
+      const r = await pending;
+      expect(r.status, what).toBe(403);
+      expect(r.body.error, what).toMatch(reason);
+    }
+
+    // The process restarts (killed); the envelope it accepted before is still a replay.
+    const pid = supervisor.pid(agent)!;
+    process.kill(pid, 'SIGKILL');
+    const until = Date.now() + 30_000;
+    while (supervisor.pid(agent) === pid && Date.now() < until) await new Promise((r) => setTimeout(r, 20));
+    await supervisor.endpoint(agent);
+    expect(supervisor.pid(agent)).not.toBe(pid);
+    const replay = await send(payload, good);
+    expect(replay.status).toBe(403);
+    expect(replay.body.error).toMatch(/replayed/);
+
+    // Every refusal is in the trail, as a deny of this agent for the token's tenant.
+    const recorded = async () => {
+      await procs.audit.flush();
+      return (await queryAudit({ dir: procs.auditDir, kind: 'decision', tool: '(agent invocation)' })).filter(
+        (r) => r.traceId === 'envelope-attacks',
+      );
+    };
+    await expect.poll(async () => (await recorded()).length, { timeout: 10_000 }).toBe(refusals.length + 1);
+    for (const r of await recorded())
+      expect(r).toMatchObject({
+        decision: 'deny',
+        tenantId: 'acme',
+        agentId: agent,
+        principal: ORCHESTRATOR_PRINCIPAL,
+        manifestDigest: digestOf(agent),
+      });
+    expect((await recorded()).flatMap((r) => (r.kind === 'decision' ? r.reasons : [])).join('\n')).toMatch(/replayed/);
+  }, 120_000);
 
   it('fails the invocation with a clear error when an agent process is killed during node 4, restarts it, and resume awards without a duplicated bid', async () => {
     const supervisor = procs.stack.processes!.supervisor;

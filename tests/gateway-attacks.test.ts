@@ -3,19 +3,35 @@ import { readFileSync, writeFileSync } from 'node:fs';
 import { afterAll, beforeAll, describe, expect, test } from 'vitest';
 import { FindingError } from '../common/index.js';
 import { addTrustedKeys, digestJson, generateEd25519Key, LocalKeySigner, loadPrivateKey, loadTrustedKeys } from '../signing/index.js';
-import { queryAudit } from '../audit/index.js';
-import { EnvelopeReceiver, sealAgentMessage, signApprovalToken, type GatewayCall, type GatewayDecision } from '../gateway/index.js';
+import { queryAudit, type DecisionRecord } from '../audit/index.js';
+import {
+  EnvelopeReceiver,
+  IdentityVerifier,
+  NonceStore,
+  sealAgentMessage,
+  serveGatewayHttp,
+  signApprovalToken,
+  UpstreamPool,
+  type GatewayCall,
+  type GatewayDecision,
+  type LoopbackMcp,
+} from '../gateway/index.js';
 import { FIXTURE_ENTITIES, openGatewayHarness, type GatewayHarness } from './gateway-harness.js';
+import { startJwksServer, type JwksServer } from './servers/jwks.js';
+import { startToolServer, type ToolServer } from './servers/tool-server.js';
 
-let tried = 0;
-let refused = 0;
+/** Attacks tried and refused per class (the describe block), for the README's count. */
+const classes = new Map<string, { tried: number; refused: number }>();
 
 /** An attack passes only when every assertion that it was refused holds. */
 function attack(name: string, fn: () => Promise<void>): void {
   test(name, async () => {
-    tried++;
+    const cls = expect.getState().currentTestName?.split(' > ')[0] ?? '(none)';
+    const count = classes.get(cls) ?? { tried: 0, refused: 0 };
+    classes.set(cls, count);
+    count.tried++;
     await fn();
-    refused++;
+    count.refused++;
   });
 }
 
@@ -25,7 +41,12 @@ beforeAll(async () => {
 });
 afterAll(async () => {
   await h?.close();
-  console.log(`${tried} attacks tried, ${refused} refused`);
+  const all = [...classes.values()].reduce((a, c) => ({ tried: a.tried + c.tried, refused: a.refused + c.refused }), {
+    tried: 0,
+    refused: 0,
+  });
+  console.log(`${all.tried} attacks tried, ${all.refused} refused`);
+  for (const [cls, c] of classes) console.log(`  ${cls}: ${c.tried} tried, ${c.refused} refused`);
 });
 
 /** Decides one call and checks it produced exactly one durable audit record. */
@@ -324,6 +345,7 @@ describe('agent-to-agent envelopes', () => {
   const message = () => ({
     agent_id: 'spot-bidding',
     tenant_id: 'acme',
+    recipient: 'bid-evaluation',
     trace_id: 'trace-1',
     policy_context: h.manifestDigest,
     action: 'evaluate_bids',
@@ -338,28 +360,37 @@ describe('agent-to-agent envelopes', () => {
     addTrustedKeys(h.trustedKeysFile, [sender.trusted, other.trusted]);
     signer = new LocalKeySigner(loadPrivateKey(sender.privateKeyFile));
     impostor = new LocalKeySigner(loadPrivateKey(other.privateKeyFile));
-    receiver = new EnvelopeReceiver({
-      tenant: 'acme',
-      trustedKeys: loadTrustedKeys(h.trustedKeysFile),
-      senders: { 'spot-bidding': { manifestDigest: h.manifestDigest, actions: ['evaluate_bids'] } },
-      maxTtlSeconds: 60,
-    });
+    receiver = new EnvelopeReceiver(
+      {
+        recipient: 'bid-evaluation',
+        trustedKeys: loadTrustedKeys(h.trustedKeysFile),
+        senders: { 'spot-bidding': { actions: ['evaluate_bids'] } },
+        maxTtlSeconds: 60,
+      },
+      NonceStore.open(':memory:'),
+    );
+  });
+
+  /** The receiver expects acme's messages under the sender's current manifest. */
+  const expected = { tenant: 'acme', policyContext: '' };
+  beforeAll(() => {
+    expected.policyContext = h.manifestDigest;
   });
 
   test('a fresh envelope is accepted once', async () => {
-    const msg = receiver.receive(await sealAgentMessage(message(), signer));
+    const msg = receiver.receive(await sealAgentMessage(message(), signer), expected);
     expect(msg.agent_id).toBe('spot-bidding');
   });
 
   attack('a replayed envelope is refused', async () => {
     const env = await sealAgentMessage(message(), signer);
-    receiver.receive(env);
-    expect(() => receiver.receive(env)).toThrow(/replayed/);
+    receiver.receive(env, expected);
+    expect(() => receiver.receive(env, expected)).toThrow(/replayed/);
   });
 
   attack('an expired envelope is refused', async () => {
     const env = await sealAgentMessage({ ...message(), iat: Math.floor(Date.now() / 1000) - 120 }, signer);
-    expect(() => receiver.receive(env)).toThrow(/expired/);
+    expect(() => receiver.receive(env, expected)).toThrow(/expired/);
   });
 
   attack('a tampered envelope is refused', async () => {
@@ -369,27 +400,191 @@ describe('agent-to-agent envelopes', () => {
       ...env,
       payload: Buffer.from(JSON.stringify({ ...payload, tenant_id: 'acme', body: { negotiationId: 'globex-n1' } })).toString('base64'),
     };
-    expect(() => receiver.receive(forged)).toThrow(/0 valid signature\(s\)/);
+    expect(() => receiver.receive(forged, expected)).toThrow(/0 valid signature\(s\)/);
   });
 
   attack('an envelope for another tenant is refused', async () => {
-    await expect(sealAgentMessage({ ...message(), tenant_id: 'globex' }, signer).then((e) => receiver.receive(e))).rejects.toThrow(
-      /crosses the boundary/,
-    );
+    await expect(
+      sealAgentMessage({ ...message(), tenant_id: 'globex' }, signer).then((e) => receiver.receive(e, expected)),
+    ).rejects.toThrow(/crosses the boundary/);
   });
 
   attack('an agent signing as another agent is refused', async () => {
-    await expect(sealAgentMessage(message(), impostor).then((e) => receiver.receive(e))).rejects.toThrow(
+    await expect(sealAgentMessage(message(), impostor).then((e) => receiver.receive(e, expected))).rejects.toThrow(
       /claims agent 'spot-bidding' but is signed by leverage-auction/,
     );
   });
 
   attack('an action outside the sender contract, or a stale policy_context, is refused', async () => {
-    await expect(sealAgentMessage({ ...message(), action: 'award_contract' }, signer).then((e) => receiver.receive(e))).rejects.toThrow(
-      /not in the contract/,
-    );
     await expect(
-      sealAgentMessage({ ...message(), policy_context: digestJson('old') }, signer).then((e) => receiver.receive(e)),
-    ).rejects.toThrow(/not the current manifest/);
+      sealAgentMessage({ ...message(), action: 'award_contract' }, signer).then((e) => receiver.receive(e, expected)),
+    ).rejects.toThrow(/not in the contract/);
+    await expect(
+      sealAgentMessage({ ...message(), policy_context: digestJson('old') }, signer).then((e) => receiver.receive(e, expected)),
+    ).rejects.toThrow(/not the expected manifest/);
+  });
+
+  attack('an envelope addressed to another agent is refused', async () => {
+    await expect(
+      sealAgentMessage({ ...message(), recipient: 'award-communications' }, signer).then((e) => receiver.receive(e, expected)),
+    ).rejects.toThrow(/addressed to 'award-communications', this receiver is 'bid-evaluation'/);
+  });
+});
+
+describe('malformed calls over MCP HTTP', () => {
+  let idp: JwksServer;
+  let upstream: ToolServer;
+  let pool: UpstreamPool;
+  let gateway: LoopbackMcp;
+  let token: string;
+
+  beforeAll(async () => {
+    idp = await startJwksServer();
+    const tools = h.path.toolsFor('spot-bidding').map((t) => t.name);
+    upstream = await startToolServer(tools);
+    pool = new UpstreamPool(Object.fromEntries(tools.map((t) => [t, upstream.url])));
+    gateway = await serveGatewayHttp(
+      h.path,
+      pool,
+      IdentityVerifier.fromConfig({ jwks: idp.url, issuer: idp.issuer, audience: idp.audience }),
+    );
+    token = await idp.issue({ sub: 'svc-spot-bidding', tenantId: 'acme', agentId: 'spot-bidding' });
+  });
+  afterAll(async () => {
+    await gateway?.close();
+    await pool?.close();
+    await upstream?.close();
+    await idp?.close();
+  });
+
+  const MCP_HEADERS = { 'content-type': 'application/json', accept: 'application/json, text/event-stream' };
+  const rpc = (params: unknown, id: number | string = 1) => ({ jsonrpc: '2.0', id, method: 'tools/call', params });
+
+  /** POSTs a raw body as the authenticated agent and returns the decision records it left in the trail. */
+  async function post(body: string, headers: Record<string, string> = MCP_HEADERS): Promise<{ status: number; records: DecisionRecord[] }> {
+    await h.path.recordApprovalEvidence();
+    await h.audit.flush();
+    const before = h.audit.size;
+    const res = await fetch(gateway.url, { method: 'POST', headers: { ...headers, authorization: `Bearer ${token}` }, body });
+    await res.text();
+    // A call the transport answers before the handler is recorded right after the answer.
+    await expect.poll(() => h.audit.size, { timeout: 5000 }).toBeGreaterThan(before);
+    await h.audit.flush();
+    const records = (await queryAudit({ dir: join(h.home, 'audit'), kind: 'decision', tenant: 'acme' })).filter((r) => r.seq >= before);
+    expect(h.audit.size - before).toBe(records.length);
+    return { status: res.status, records: records as DecisionRecord[] };
+  }
+
+  /** Exactly one record, a deny of the acme caller whose reasons match. */
+  async function oneDeny(body: string, reason: RegExp, headers?: Record<string, string>): Promise<DecisionRecord> {
+    const { records } = await post(body, headers);
+    expect(records).toHaveLength(1);
+    const r = records[0]!;
+    expect(r).toMatchObject({ decision: 'deny', tenantId: 'acme', agentId: 'spot-bidding', principal: 'svc-spot-bidding' });
+    expect(r.reasons.join('\n')).toMatch(reason);
+    return r;
+  }
+
+  attack('20,000 nested arrays in the arguments: denied at the depth bound, one record', async () => {
+    // Too deep for JSON.stringify too: the body is written by hand.
+    const deep = '['.repeat(20_000) + ']'.repeat(20_000);
+    const body = `{"jsonrpc":"2.0","id":1,"method":"tools/call","params":{"name":"list_suppliers","arguments":{"category":${deep}}}}`;
+    const r = await oneDeny(body, /nest deeper than 32 levels \(maxDepth, at args.category(\[0\]){31}\)/);
+    expect(r).toMatchObject({ tool: 'list_suppliers', tier: 'read', argsDigest: digestJson({}) });
+  });
+
+  attack('arguments over the text bound: denied naming the bound, one record', async () => {
+    await oneDeny(JSON.stringify(rpc({ name: 'list_suppliers', arguments: { category: 'x'.repeat(300_000) } })), /maxTextChars/);
+  });
+
+  attack('arguments with more values than the bound: denied, one record', async () => {
+    await oneDeny(JSON.stringify(rpc({ name: 'list_suppliers', arguments: { category: Array(20_000).fill(0) } })), /maxValues/);
+  });
+
+  attack('a body over the size limit: refused unread (413), one record', async () => {
+    const { status, records } = await post(JSON.stringify(rpc({ name: 'list_suppliers', arguments: { category: 'x'.repeat(2_000_000) } })));
+    expect(status).toBe(413);
+    expect(records).toHaveLength(1);
+    expect(records[0]!.reasons[0]).toMatch(/exceeds 1048576 bytes/);
+  });
+
+  attack('arguments that are not an object (array, string, number, null): one record each', async () => {
+    for (const args of [[1, 2], 'x', 5, null]) {
+      const r = await oneDeny(JSON.stringify(rpc({ name: 'submit_bid', arguments: args })), /malformed tools\/call \(params.arguments/);
+      expect(r.tool).toBe('submit_bid');
+    }
+  });
+
+  attack('a missing, empty, non-string or huge tool name: one record each, the name cut or (none)', async () => {
+    expect((await oneDeny(JSON.stringify(rpc({ arguments: {} })), /malformed tools\/call \(params.name/)).tool).toBe('(none)');
+    expect((await oneDeny(JSON.stringify(rpc({ name: 7, arguments: {} })), /malformed tools\/call/)).tool).toBe('(none)');
+    expect((await oneDeny(JSON.stringify(rpc({ name: '', arguments: {} })), /tool name must be a non-empty string/)).tool).toBe('(none)');
+    const long = await oneDeny(JSON.stringify(rpc({ name: 'a'.repeat(100_000), arguments: {} })), /longer than 128 characters/);
+    expect(long.tool).toHaveLength(129);
+  });
+
+  attack('an unknown tool: one record', async () => {
+    await oneDeny(JSON.stringify(rpc({ name: 'update_tenant_config', arguments: {} })), /unknown tool 'update_tenant_config'/);
+  });
+
+  attack('a body that is not JSON, or JSON that is not JSON-RPC: one record each', async () => {
+    const { status } = await post('{"jsonrpc": "2.0", "method": "tools/call", ');
+    expect(status).toBe(400);
+    await oneDeny('{"jsonrpc": "2.0", "method": "tools/call", ', /not JSON/);
+    await oneDeny(JSON.stringify({ method: 'tools/call', params: { name: 'submit_bid', arguments: {} } }), /not a JSON-RPC 2.0 message/);
+    await oneDeny('[]', /empty JSON-RPC batch/);
+  });
+
+  attack('a batch with a malformed call refuses, and records, every call in it', async () => {
+    const body = JSON.stringify([rpc({ name: 'list_suppliers', arguments: {} }, 1), rpc({ name: 'list_suppliers', arguments: 'x' }, 2)]);
+    const reached = upstream.received.length;
+    const { records } = await post(body);
+    expect(records.map((r) => r.decision)).toEqual(['deny', 'deny']);
+    expect(records.map((r) => r.reasons[0]).join('\n')).toMatch(
+      /refused with a malformed message in the same batch[\s\S]*malformed tools\/call/,
+    );
+    expect(upstream.received.length).toBe(reached);
+  });
+
+  attack('a call the MCP transport refuses before the handler (no event-stream in Accept): one record', async () => {
+    await oneDeny(
+      JSON.stringify(rpc({ name: 'list_suppliers', arguments: {} })),
+      /MCP transport answered HTTP 406 before the call was decided/,
+      {
+        'content-type': 'application/json',
+        accept: 'application/json',
+      },
+    );
+  });
+
+  attack('arguments with a throwing getter or a class instance (in process): denied, one record', async () => {
+    const getter = Object.defineProperty({}, 'category', {
+      enumerable: true,
+      get() {
+        throw new Error('boom');
+      },
+    });
+    expectRefused(await decide({ tool: 'list_suppliers', args: getter }), /arguments could not be read: boom/);
+    expectRefused(
+      await decide({ tool: 'list_suppliers', args: { category: new Date(0) } }),
+      /args.category is not JSON data \(an object of class Date\)/,
+    );
+    expectRefused(await decide({ tool: 'list_suppliers', args: { category: NaN } }), /not a finite number/);
+    const d = await decide({ tool: '', args: {}, traceId: '' });
+    expectRefused(d, /tool name must be a non-empty string/);
+    expect(d.record.tool).toBe('(none)');
+  });
+
+  test('a well-formed call and a tools/list: one record for the call, none for the list', async () => {
+    const { records } = await post(JSON.stringify(rpc({ name: 'list_suppliers', arguments: { category: 'steel' } })));
+    expect(records.map((r) => r.decision)).toEqual(['allow']);
+    const before = h.audit.size;
+    const res = await fetch(gateway.url, {
+      method: 'POST',
+      headers: { ...MCP_HEADERS, authorization: `Bearer ${token}` },
+      body: JSON.stringify({ jsonrpc: '2.0', id: 9, method: 'tools/list', params: {} }),
+    });
+    expect(((await res.json()) as { result: { tools: unknown[] } }).result.tools.length).toBeGreaterThan(0);
+    expect(h.audit.size).toBe(before);
   });
 });

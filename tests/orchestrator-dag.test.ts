@@ -3,7 +3,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { BedrockRuntimeClient } from '@aws-sdk/client-bedrock-runtime';
-import { AGENT_NAMES, StaticConfigStore, ToolFailedError } from '../agents/index.js';
+import { AGENT_NAMES, INVOCATION_ENVELOPE, StaticConfigStore, ToolFailedError } from '../agents/index.js';
 import { startConverseServer } from './servers/converse.js';
 import { openAuditLog, queryAudit, type AuditLog } from '../audit/index.js';
 import { contentPath } from '../common/index.js';
@@ -34,6 +34,7 @@ interface Home {
   trusted: TrustedKeysFile;
   manifests: VerifiedManifest[];
   approverKey: string;
+  envelopeKey: string;
 }
 
 async function makeHome(): Promise<Home> {
@@ -42,13 +43,14 @@ async function makeHome(): Promise<Home> {
   const signerKey = generateEd25519Key(keys, 'manifest-signer', ['manifest']);
   const audit = generateEd25519Key(keys, 'audit', ['audit-checkpoint']);
   const alice = generateEd25519Key(keys, 'alice', ['approval']);
-  addTrustedKeys(join(keys, 'trusted-keys.json'), [signerKey.trusted, audit.trusted, alice.trusted]);
+  const envelopes = generateEd25519Key(keys, INVOCATION_ENVELOPE.sender, ['agent-envelope']);
+  addTrustedKeys(join(keys, 'trusted-keys.json'), [signerKey.trusted, audit.trusted, alice.trusted, envelopes.trusted]);
   const trusted = loadTrustedKeys(join(keys, 'trusted-keys.json'));
   const ws = new Workspace(contentPath('policy-packs', 'packs'));
   const signer = new LocalKeySigner(loadPrivateKey(signerKey.privateKeyFile));
   const manifests: VerifiedManifest[] = [];
   for (const agent of AGENT_NAMES) manifests.push(verifyManifestEnvelope(await signManifest(compileManifest(ws, agent), signer), trusted));
-  return { dir, trusted, manifests, approverKey: alice.privateKeyFile };
+  return { dir, trusted, manifests, approverKey: alice.privateKeyFile, envelopeKey: envelopes.privateKeyFile };
 }
 
 interface Run {
@@ -72,6 +74,7 @@ async function open(home: Home, name: string, world: WorldOptions, extra: Partia
     dbFile: join(home.dir, name, 'orchestrator.sqlite'),
     manifests: home.manifests,
     trustedKeys: home.trusted,
+    envelopeSigner: new LocalKeySigner(loadPrivateKey(home.envelopeKey)),
     audit,
     approvals,
     config: w.config,

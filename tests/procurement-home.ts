@@ -1,5 +1,5 @@
 import { join } from 'node:path';
-import { AGENT_NAMES } from '../agents/index.js';
+import { AGENT_NAMES, INVOCATION_ENVELOPE } from '../agents/index.js';
 import { contentPath } from '../common/index.js';
 import type { AuditLog } from '../audit/index.js';
 import { ApprovalStore } from '../gateway/index.js';
@@ -20,16 +20,19 @@ export interface ProcurementHome {
   manifests: VerifiedManifest[];
   /** Signs the audit checkpoints. */
   auditSigner: LocalKeySigner;
+  /** The orchestrator's agent-envelope key (signs every agent invocation). */
+  envelopeSigner: LocalKeySigner;
   /** Stack options for a run in `dir` (its own store and approvals) over the world and its served suppliers. */
   stackOptions(dir: string, world: ReferenceWorld, supplierUrl: string, audit: AuditLog): ProcurementStackOptions;
 }
 
-/** Generates the manifest and audit keys under `<dir>/keys` and compiles and signs every agent's manifest from the shipped packs. */
+/** Generates the manifest, audit and orchestrator envelope keys under `<dir>/keys` and compiles and signs every agent's manifest from the shipped packs. */
 export async function procurementHome(dir: string): Promise<ProcurementHome> {
   const keys = join(dir, 'keys');
   const manifestKey = generateEd25519Key(keys, 'manifest-signer', ['manifest']);
   const auditKey = generateEd25519Key(keys, 'audit', ['audit-checkpoint']);
-  addTrustedKeys(join(keys, 'trusted-keys.json'), [manifestKey.trusted, auditKey.trusted]);
+  const envelopeKey = generateEd25519Key(keys, INVOCATION_ENVELOPE.sender, ['agent-envelope']);
+  addTrustedKeys(join(keys, 'trusted-keys.json'), [manifestKey.trusted, auditKey.trusted, envelopeKey.trusted]);
   const trusted = loadTrustedKeys(join(keys, 'trusted-keys.json'));
   const ws = new Workspace(contentPath('policy-packs', 'packs'));
   const signer = new LocalKeySigner(loadPrivateKey(manifestKey.privateKeyFile));
@@ -39,10 +42,12 @@ export async function procurementHome(dir: string): Promise<ProcurementHome> {
     trusted,
     manifests,
     auditSigner: new LocalKeySigner(loadPrivateKey(auditKey.privateKeyFile)),
+    envelopeSigner: new LocalKeySigner(loadPrivateKey(envelopeKey.privateKeyFile)),
     stackOptions: (runDir, world, supplierUrl, audit) => ({
       dbFile: join(runDir, 'negotiations.sqlite'),
       manifests,
       trustedKeys: trusted,
+      envelopeSigner: new LocalKeySigner(loadPrivateKey(envelopeKey.privateKeyFile)),
       audit,
       approvals: new ApprovalStore(join(runDir, 'approvals')),
       config: world.config,

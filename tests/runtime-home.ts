@@ -1,4 +1,5 @@
 import { spawnSync } from 'node:child_process';
+import { INVOCATION_ENVELOPE } from '../agents/index.js';
 import { contentPath } from '../common/index.js';
 
 const CLI = contentPath('dist', 'cli', 'main.js');
@@ -15,6 +16,7 @@ export function prepareRuntimeHome(home: string, envs: Array<'dev' | 'stg' | 'pr
       ['manifest-signer', 'manifest'],
       ['audit', 'audit-checkpoint'],
       ['release-signer', 'release-record'],
+      [INVOCATION_ENVELOPE.sender, 'agent-envelope'],
     ].map(([name, purpose]) => ['keys', 'generate', '--name', name!, '--purpose', purpose!]),
     ['packs', 'compile', '--all'],
     ...envs.map((env) => ['release', 'promote', '--env', env, '--all', '--gates', contentPath('release-gates', 'fixtures', 'gates-off')]),

@@ -7,7 +7,8 @@ import type { ConfigStore } from '../config.js';
 import { AgentFactory } from '../factory.js';
 import { mcpToolChannel } from '../mcp-channel.js';
 import type { ToolChannel } from '../toolbox.js';
-import { serveAgentCoreRuntime, IDENTITY_HEADER, type InvocationPayload } from './agentcore-server.js';
+import { serveAgentCoreRuntime, IDENTITY_HEADER, type InvocationPayload, type InvocationRequest } from './agentcore-server.js';
+import { InvocationGate } from './invocation-envelope.js';
 
 /**
  * The identity the platform gives each invocation of an agent process: a short-lived JWT
@@ -35,6 +36,8 @@ export interface AgentHostOptions {
   config: ConfigStore;
   /** Verifies the invocation's identity token (the same issuer and keys the gateway trusts). */
   identity: IdentityVerifier;
+  /** Checks the invocation's signed envelope (after the token) before the agent acts. */
+  envelopes: InvocationGate;
   /** How long one gateway tool call may take (the gateway's upstream deadline plus its own work). */
   toolTimeoutMs: number;
   modelClient?: BedrockRuntimeClient;
@@ -48,7 +51,8 @@ interface InvocationCaller {
   token: string;
 }
 
-async function verifiedCaller(opts: AgentHostOptions, payload: InvocationPayload, token: string | undefined): Promise<InvocationCaller> {
+async function verifiedCaller(opts: AgentHostOptions, payload: InvocationPayload, request: InvocationRequest): Promise<InvocationCaller> {
+  const token = request.identityToken;
   if (!token) throw new HttpRefusal(401, `no identity token (header ${IDENTITY_HEADER})`);
   let caller: CallerIdentity;
   try {
@@ -60,12 +64,16 @@ async function verifiedCaller(opts: AgentHostOptions, payload: InvocationPayload
     throw new HttpRefusal(403, `the identity token is for agent '${caller.agentId}', this process runs '${opts.agent}'`);
   if (caller.tenantId !== payload.tenantId)
     throw new HttpRefusal(403, `the identity token is for tenant '${caller.tenantId}', the payload names '${payload.tenantId}'`);
+  // The platform's token says who may act; the orchestrator's envelope says this exact
+  // invocation was sent, to this agent, under this manifest, once.
+  await opts.envelopes.check(request.envelope, payload, caller);
   return { caller, token };
 }
 
 /**
  * One agent as its own runtime (AgentCore Runtime HTTP contract). Each invocation must carry
- * a platform-issued identity token naming this agent and the payload's tenant; the agent is
+ * a platform-issued identity token naming this agent and the payload's tenant, and the
+ * orchestrator's signed envelope for exactly this invocation (InvocationGate); the agent is
  * built for that tenant and its tool calls go to the gateway over MCP with that token as
  * bearer, for this invocation only. The gateway, not this process, decides tenant and agent
  * of every call from the verified token, so a compromised process cannot act for another.
@@ -97,7 +105,7 @@ export function serveAgentHost(opts: AgentHostOptions): Promise<Listening> {
   };
   return serveAgentCoreRuntime<InvocationCaller>((payload, _session, auth) => run(payload, auth), {
     // Verified before the session is bound: a bad token cannot claim a session for a tenant.
-    authorize: (payload, request) => verifiedCaller(opts, payload, request.identityToken),
+    authorize: (payload, request) => verifiedCaller(opts, payload, request),
     ...(opts.port !== undefined ? { port: opts.port } : {}),
   });
 }

@@ -12,6 +12,8 @@ export const SESSION_HEADER = 'x-amzn-bedrock-agentcore-runtime-session-id';
  * header of the runtime contract rather than in the tenant's payload.
  */
 export const IDENTITY_HEADER = 'x-amzn-bedrock-agentcore-runtime-custom-charter-identity';
+/** The signed invocation envelope (see invocation-envelope.ts), another custom header of the contract. */
+export const ENVELOPE_HEADER = 'x-amzn-bedrock-agentcore-runtime-custom-charter-envelope';
 
 /** What an invocation carries: the tenant, the agent's input and the correlation ids. */
 export const InvocationPayload = z.strictObject({
@@ -25,6 +27,8 @@ export type InvocationPayload = z.infer<typeof InvocationPayload>;
 /** What an invocation carries besides its payload (request headers of the runtime contract). */
 export interface InvocationRequest {
   identityToken: string | undefined;
+  /** The signed invocation envelope (INVOCATION_ENVELOPE.header). */
+  envelope: string | undefined;
 }
 
 /** Runs one invocation; `auth` is what the server's `authorize` returned (by default the request). */
@@ -96,8 +100,11 @@ export async function serveAgentCoreRuntime<A = InvocationRequest>(
         const parsed = InvocationPayload.safeParse(raw);
         if (!parsed.success)
           return send(res, 400, { error: `payload.${parsed.error.issues[0]!.path.join('.')}: ${parsed.error.issues[0]!.message}` });
-        const identity = req.headers[IDENTITY_HEADER];
-        const auth = await authorize(parsed.data, { identityToken: typeof identity === 'string' ? identity : undefined });
+        const header = (name: string) => {
+          const value = req.headers[name];
+          return typeof value === 'string' ? value : undefined;
+        };
+        const auth = await authorize(parsed.data, { identityToken: header(IDENTITY_HEADER), envelope: header(ENVELOPE_HEADER) });
         const session = sessions.get(sessionId) ?? { id: sessionId, tenantId: parsed.data.tenantId, invocations: 0 };
         if (session.tenantId !== parsed.data.tenantId)
           return send(res, 409, { error: `session ${sessionId} belongs to tenant ${session.tenantId}` });

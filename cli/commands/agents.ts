@@ -3,9 +3,10 @@ import { join } from 'node:path';
 import { BedrockRuntimeClient } from '@aws-sdk/client-bedrock-runtime';
 import type { Command } from 'commander';
 import { z } from 'zod';
-import { AGENT_IDENTITY, AGENT_NAMES, serveAgentHost, StaticConfigStore } from '../../agents/index.js';
+import { AGENT_IDENTITY, AGENT_NAMES, INVOCATION_ENVELOPE, InvocationGate, serveAgentHost, StaticConfigStore } from '../../agents/index.js';
 import { charterHome, FindingError, InputError } from '../../common/index.js';
-import { IdentityVerifier } from '../../gateway/index.js';
+import { IdentityVerifier, NonceStore } from '../../gateway/index.js';
+import { loadTrustedKeys } from '../../signing/index.js';
 import { loadVerifiedManifest, type VerifiedManifest } from '../../policy-packs/index.js';
 import { printJson, printLine } from '../output.js';
 import { action, withJson } from '../program.js';
@@ -93,6 +94,19 @@ export function registerAgents(program: Command): void {
           'no agent identity JWKS in the Charter home: the orchestrator writes it when it starts agent processes (charter negotiations run --agent-processes)',
           { file: jwks },
         );
+      const nonces = NonceStore.open(INVOCATION_ENVELOPE.nonceFile(home));
+      const envelopes = new InvocationGate({
+        agent: opts.agent,
+        manifestDigest: manifest.digest,
+        trustedKeys: loadTrustedKeys(opts.trustedKeys ?? join(home, 'keys', 'trusted-keys.json')),
+        nonces,
+        // A supervisor reads our stdout and appends these to the audit trail (it holds the log);
+        // unsupervised, they are reported on stderr only.
+        refused: (record) => {
+          if (opts.supervised) process.stdout.write(`${INVOCATION_ENVELOPE.recordPrefix}${JSON.stringify(record)}\n`);
+          else process.stderr.write(`charter: warning: invocation refused: ${record.reasons.join('; ')}\n`);
+        },
+      });
       const configFile = opts.config ?? join(home, 'tenants.yaml');
       const config = opts.config || existsSync(configFile) ? StaticConfigStore.fromFile(configFile) : StaticConfigStore.of({});
       const server = await serveAgentHost({
@@ -101,6 +115,7 @@ export function registerAgents(program: Command): void {
         manifest,
         config,
         identity: IdentityVerifier.fromConfig(AGENT_IDENTITY.config(home)),
+        envelopes,
         // One model client for the process (endpoint and credentials from the AWS settings).
         modelClient: new BedrockRuntimeClient({}),
         warn: (m) => process.stderr.write(`charter: warning: ${m}\n`),
@@ -117,6 +132,7 @@ export function registerAgents(program: Command): void {
       else printLine(server.url);
       await stopped;
       await server.close();
+      nonces.close();
       return 0;
     }),
   );

@@ -1,6 +1,7 @@
 import { existsSync, mkdirSync } from 'node:fs';
 import { join } from 'node:path';
 import type { Command } from 'commander';
+import { INVOCATION_ENVELOPE } from '../../agents/index.js';
 import { charterHome, DEFAULT_HOME_CONFIG, homeConfigFile, writeFileAtomic } from '../../common/index.js';
 import { addTrustedKeys, generateEd25519Key, type KeyPurpose } from '../../signing/index.js';
 import { printJson, printLine, verbose } from '../output.js';
@@ -12,6 +13,8 @@ const HOME_KEYS: Array<[name: string, purpose: KeyPurpose]> = [
   ['audit', 'audit-checkpoint'],
   ['eval-report', 'eval-report'],
   ['release-signer', 'release-record'],
+  // Signs every orchestrator -> agent invocation envelope (agents verify it before acting).
+  [INVOCATION_ENVELOPE.sender, 'agent-envelope'],
 ];
 
 /** A starting tenants.yaml: the reference's three tenants with their spend thresholds (edit to taste). */

@@ -1,7 +1,14 @@
 import { existsSync } from 'node:fs';
 import { join } from 'node:path';
 import type { Command } from 'commander';
-import { AGENT_NAMES, describeProducer, StaticConfigStore, type ConfigStore, type RunningServer } from '../../agents/index.js';
+import {
+  AGENT_NAMES,
+  describeProducer,
+  INVOCATION_ENVELOPE,
+  StaticConfigStore,
+  type ConfigStore,
+  type RunningServer,
+} from '../../agents/index.js';
 import { openAuditLog, type AuditLog } from '../../audit/index.js';
 import { charterHome, errorMessage, FindingError, InputError, readJson, writeFileAtomic } from '../../common/index.js';
 import { ApprovalStore, KillSwitchFile, withKillSwitches, type DecisionData } from '../../gateway/index.js';
@@ -72,6 +79,12 @@ function releasedManifests(home: string, env: string, trustedKeysFile: string): 
 export async function openHomeStack(home: string, world: HomeWorld, extra: Partial<ProcurementStackOptions> = {}): Promise<HomeStack> {
   const trustedFile = join(home, 'keys', 'trusted-keys.json');
   const manifests = releasedManifests(home, world.env, trustedFile);
+  const envelopeKey = INVOCATION_ENVELOPE.keyFile(home);
+  if (!existsSync(envelopeKey))
+    throw new InputError(
+      `no orchestrator envelope key: every agent invocation is signed with it (charter keys generate --name ${INVOCATION_ENVELOPE.sender} --purpose agent-envelope)`,
+      { file: envelopeKey },
+    );
   const w = referenceWorld({
     tenants: world.tenants,
     ...(world.latencyMs !== undefined ? { latencyMs: world.latencyMs } : {}),
@@ -90,6 +103,7 @@ export async function openHomeStack(home: string, world: HomeWorld, extra: Parti
     dbFile: join(home, 'orchestrator', 'negotiations.sqlite'),
     manifests,
     trustedKeys: loadTrustedKeys(trustedFile),
+    envelopeSigner: new LocalKeySigner(loadPrivateKey(envelopeKey)),
     audit,
     approvals,
     config,
