@@ -48,3 +48,23 @@ describe('parsePolicyFile', () => {
     }
   });
 });
+
+describe('parsePolicyFile on large files', () => {
+  // cedar-wasm returns policies sorted by its own ids (policy0, policy1, policy10, ...), not in
+  // source order: every line must still be right, and the pass over the file linear.
+  it('gives every one of 500 policies its own line, the last one included', () => {
+    let source = '';
+    for (let i = 0; i < 500; i++) source += `// policy ${i}\n@id("p.n${i}")\nforbid (principal, action, resource)\nwhen { false };\n\n`;
+    const parsed = parsePolicyFile('p', 'p/policies/x.cedar', source);
+    expect(parsed.map((p) => p.id)).toEqual(Array.from({ length: 500 }, (_, i) => `p.n${i}`));
+    expect(parsed.map((p) => p.line)).toEqual(Array.from({ length: 500 }, (_, i) => i * 5 + 2));
+    expect(parsed[499]!.offset).toBe(source.lastIndexOf('@id("p.n499")'));
+  });
+
+  it('a missing @id in the last of 500 policies names its line', () => {
+    let source = '';
+    for (let i = 0; i < 499; i++) source += `@id("p.n${i}")\nforbid (principal, action, resource);\n`;
+    source += '\n\npermit (principal, action, resource);\n';
+    expect(() => parsePolicyFile('p', 'p/policies/x.cedar', source)).toThrow(/p\/policies\/x\.cedar:1001: policy has no @id/);
+  });
+});

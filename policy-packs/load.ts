@@ -1,8 +1,8 @@
-import { existsSync, readdirSync, statSync } from 'node:fs';
+import { existsSync, lstatSync, readdirSync, readlinkSync, realpathSync, statSync, type Stats } from 'node:fs';
 import { join, relative, sep } from 'node:path';
 import { Ajv2020 } from 'ajv/dist/2020.js';
 import addFormats from 'ajv-formats';
-import { InputError, offsetToLineColumn, parseYaml, readText } from '../common/index.js';
+import { InputError, parseYaml, readText } from '../common/index.js';
 import { digestOf } from '../signing/index.js';
 import { cedar, cedarErrorText, cedarLocation } from './cedar.js';
 import { FixturesFile, PackFile, TestsFile, ToolsFile, type PackTest, type ToolDefinition } from './pack-file.js';
@@ -50,26 +50,55 @@ export interface LoadedPack {
 
 const posix = (p: string) => p.split(sep).join('/');
 
-function listFiles(dir: string, isRoot = true): string[] {
+/** Limits on what one pack file may hold: beyond them loading (Cedar's parse above all) stops scaling. */
+export const PACK_FILE_LIMITS = { bytes: 1024 * 1024, policiesPerFile: 1000 } as const;
+
+/**
+ * The entry's stat, refusing a symbolic link: a link could pull a file from outside the pack
+ * into what is compiled and signed, and a link inside the pack would count one file twice.
+ */
+function statInPack(full: string, root: string): Stats {
+  const stat = lstatSync(full);
+  if (stat.isSymbolicLink()) {
+    let target: string;
+    try {
+      target = realpathSync(full);
+    } catch {
+      target = readlinkSync(full);
+    }
+    const where = relative(root, target).startsWith('..') ? 'outside the packs folder' : 'inside the packs folder';
+    throw new InputError(`symbolic links are not allowed in packs: ${posix(relative(root, full))} -> ${target} (${where})`, { file: full });
+  }
+  return stat;
+}
+
+function listFiles(root: string, dir: string, isRoot = true): string[] {
   const out: string[] = [];
   for (const name of readdirSync(dir).sort()) {
     if (name.startsWith('.')) continue;
     const full = join(dir, name);
-    if (statSync(full).isDirectory()) {
+    const stat = statInPack(full, root);
+    if (stat.isDirectory()) {
       // A nested folder with its own pack.yaml is another pack, not part of this one.
-      if (!existsSync(join(full, 'pack.yaml'))) out.push(...listFiles(full, false));
-    } else if (isRoot || name !== 'pack.yaml') out.push(full);
+      if (!existsSync(join(full, 'pack.yaml'))) out.push(...listFiles(root, full, false));
+    } else if (isRoot || name !== 'pack.yaml') {
+      if (stat.size > PACK_FILE_LIMITS.bytes)
+        throw new InputError(`file is ${stat.size} bytes, more than the limit of ${PACK_FILE_LIMITS.bytes} for a pack file`, {
+          file: posix(relative(root, full)),
+        });
+      out.push(full);
+    }
   }
   return out;
 }
 
-function packDirs(dir: string): string[] {
+function packDirs(root: string, dir: string): string[] {
   const out: string[] = [];
   for (const name of readdirSync(dir).sort()) {
     const full = join(dir, name);
-    if (name.startsWith('.') || !statSync(full).isDirectory()) continue;
+    if (name.startsWith('.') || !statInPack(full, root).isDirectory()) continue;
     if (existsSync(join(full, 'pack.yaml'))) out.push(full);
-    out.push(...packDirs(full));
+    out.push(...packDirs(root, full));
   }
   return out;
 }
@@ -89,28 +118,64 @@ function leadingId(text: string): string | undefined {
   return undefined;
 }
 
+/**
+ * A parsed policy's effect, read after its leading annotations and comments; Cedar answers when
+ * that plain reading is not enough (an annotation with an escape or a comment inside it).
+ */
+export function effectOf(text: string): 'permit' | 'forbid' {
+  LEADING_TOKEN.lastIndex = 0;
+  let end = 0;
+  for (let m = LEADING_TOKEN.exec(text); m; m = LEADING_TOKEN.exec(text)) end = LEADING_TOKEN.lastIndex;
+  const plain = /^(permit|forbid)\s*\(/.exec(text.slice(end))?.[1];
+  if (plain === 'permit' || plain === 'forbid') return plain;
+  const json = cedar.policyToJson(text);
+  if (json.type === 'failure') throw new Error(`a policy Cedar parsed has no readable effect: ${cedarErrorText(json.errors).join('; ')}`);
+  return json.json.effect;
+}
+
 function idFromCedar(text: string): string | undefined {
   const json = cedar.policyToJson(text);
   return json.type === 'success' ? json.json.annotations?.['id'] : undefined;
 }
 
-/** Splits a Cedar file into policies, each with its @id; malformed Cedar is bad input at file:line:column. */
+/**
+ * The policies of a parsed file in source order. cedar-wasm names them policy0, policy1, ... in
+ * source order but returns them sorted by that name (policy0, policy1, policy10, policy11, ...,
+ * policy2), so the k-th in source order sits where `policy<k>` sorts.
+ */
+function inSourceOrder(policies: string[]): string[] {
+  const names = policies.map((_, k) => k).sort((a, b) => (`policy${a}` < `policy${b}` ? -1 : 1));
+  const out = new Array<string>(policies.length);
+  names.forEach((k, i) => (out[k] = policies[i]!));
+  return out;
+}
+
+/** Splits a Cedar file into policies, each with its @id and line; malformed Cedar is bad input at file:line:column. */
 export function parsePolicyFile(pack: string, file: string, source: string): PackPolicy[] {
   const parts = cedar.policySetTextToParts(source);
   if (parts.type === 'failure') {
     throw new InputError(`malformed Cedar: ${cedarErrorText(parts.errors).join('; ')}`, cedarLocation(file, source, parts.errors[0]));
   }
   if (parts.policy_templates.length > 0) throw new InputError('policy templates are not supported in packs', { file });
+  if (parts.policies.length > PACK_FILE_LIMITS.policiesPerFile)
+    throw new InputError(
+      `file holds ${parts.policies.length} policies, more than the limit of ${PACK_FILE_LIMITS.policiesPerFile} for one file (split it)`,
+      { file },
+    );
   const out: PackPolicy[] = [];
+  // One pass over the source: each policy is found after the previous one, and lines are
+  // counted only over the stretch between them.
   let cursor = 0;
-  for (const text of parts.policies) {
-    const found = source.indexOf(text, cursor);
-    const offset = found >= 0 ? found : cursor;
-    cursor = found >= 0 ? found + text.length : cursor;
-    const { line } = offsetToLineColumn(source, offset);
+  let line = 1;
+  for (const text of inSourceOrder(parts.policies)) {
+    const offset = source.indexOf(text, cursor);
+    if (offset < 0) throw new Error(`${file}: cedar-wasm returned a policy that is not in the source in order`);
+    for (let i = cursor; i < offset; i++) if (source.charCodeAt(i) === 10) line++;
     const id = leadingId(text) ?? idFromCedar(text);
     if (!id) throw new InputError('policy has no @id("...") annotation', { file, line });
     out.push({ id, pack, file, text, source, offset, line });
+    for (let i = offset; i < offset + text.length; i++) if (source.charCodeAt(i) === 10) line++;
+    cursor = offset + text.length;
   }
   return out;
 }
@@ -133,7 +198,7 @@ function loadTools(text: string, rel: string) {
 function loadPack(root: string, dir: string): LoadedPack {
   const rel = (f: string) => posix(relative(root, f));
   // Each file is read once: what is digested into manifests is exactly what was parsed.
-  const texts = new Map(listFiles(dir).map((f) => [f, readText(f)]));
+  const texts = new Map(listFiles(root, dir).map((f) => [f, readText(f)]));
   const metaFile = join(dir, 'pack.yaml');
   const meta = parseYaml(texts.get(metaFile)!, rel(metaFile), PackFile);
   const pack: LoadedPack = {
@@ -165,7 +230,7 @@ function loadPack(root: string, dir: string): LoadedPack {
 /** Loads every pack under `root` (any folder with a pack.yaml), sorted by name then version. */
 export function loadPacks(root: string): LoadedPack[] {
   if (!existsSync(root) || !statSync(root).isDirectory()) throw new InputError('packs folder not found', { file: root });
-  const packs = packDirs(root).map((d) => loadPack(root, d));
+  const packs = packDirs(root, root).map((d) => loadPack(root, d));
   const seen = new Map<string, LoadedPack>();
   for (const p of packs) {
     const other = seen.get(p.key);
