@@ -261,7 +261,7 @@ describe('signed manifests', { timeout: 120_000 }, () => {
   it('packs test reports coverage and fails below the minimum', () => {
     const packs = packsWith({
       'intent/reader/policies/more.cedar': () =>
-        '@id("reader.never")\npermit (principal, action == Shop::Action::"get_item", resource) when { context.input has itemId && context.input.itemId == "zzz" };\n',
+        '@id("reader.never")\npermit (principal == Charter::Agent::"reader", action == Shop::Action::"get_item", resource) when { context.input has itemId && context.input.itemId == "zzz" };\n',
     });
     const r = charter('packs', 'test', '--packs', packs, '--min-coverage', '100', '--json');
     const report = JSON.parse(r.out);

@@ -92,14 +92,18 @@ describe('composition and input checks', () => {
       /tool get_item has tier write-low but its action is a member of Charter::Action::"tier:read"/,
     );
   });
-  it('an intent tool with a tier other than the catalog', () => {
-    const packs = packsWith({
+  it('an intent tool may raise its tier (the manifest carries it), never lower it', () => {
+    const raised = packsWith({
       'intent/reader/pack.yaml': (t) => t.replace('{ name: get_item, tier: read }', '{ name: get_item, tier: write-low }'),
     });
+    expect(compileManifest(new Workspace(raised), 'reader').manifest.tools).toMatchObject([{ name: 'get_item', tier: 'write-low' }]);
+    const lowered = packsWith({
+      'intent/buyer/pack.yaml': (t) => t.replace('{ name: buy_item, tier: write-high }', '{ name: buy_item, tier: write-low }'),
+    });
     expectFailure(
-      () => compileManifest(new Workspace(packs), 'reader'),
+      () => compileManifest(new Workspace(lowered), 'buyer'),
       1,
-      /intent pack reader: tool get_item declared with tier write-low, the catalog says read/,
+      /intent pack buyer: tool buy_item declared with tier write-low, below tier write-high set by its owner, pack shop/,
     );
   });
   it('the good fixture composes every set', () => {

@@ -1,7 +1,7 @@
 import { FindingError, InputError, offsetToLineColumn } from '../common/index.js';
 import { cedar, cedarErrorText, type EntityUid } from './cedar.js';
-import { TENANT_TYPE } from './engine.js';
-import type { LoadedPack, PackPolicy, SourceText } from './load.js';
+import { AGENT_TYPE, TENANT_TYPE } from './engine.js';
+import { effectOf, type LoadedPack, type PackPolicy, type SourceText } from './load.js';
 import type { ManifestTool } from './manifest-schema.js';
 import { RiskTier, type AgentDeclaration } from './pack-file.js';
 import { LAYER_RANK } from './resolve.js';
@@ -206,6 +206,108 @@ function fixtureTools(json: cedar.SchemaJson<string>): ManifestTool[] {
   return out.sort((a, b) => a.name.localeCompare(b.name));
 }
 
+/**
+ * Every tool name has one owner across a packs folder: the domain pack whose tools.yaml declares
+ * it (any version of that pack). A second domain pack declaring the same name could give it
+ * another tier and action, so it is refused wherever the two packs sit.
+ */
+export function checkToolOwners(packs: LoadedPack[]): void {
+  const owners = new Map<string, { pack: string; file: string }>();
+  for (const pack of packs) {
+    for (const [i, tool] of (pack.tools?.tools ?? []).entries()) {
+      const owner = owners.get(tool.name);
+      if (owner && owner.pack !== pack.meta.name)
+        throw new FindingError(
+          `tool ${tool.name} is declared by domain packs ${owner.pack} (${owner.file}) and ${pack.meta.name}: every tool has one owner`,
+          { file: pack.tools!.file, field: `tools[${i}]` },
+        );
+      owners.set(tool.name, { pack: pack.meta.name, file: pack.tools!.file });
+    }
+  }
+}
+
+const TIER_RANK: Record<RiskTier, number> = { read: 0, 'write-low': 1, 'write-high': 2, critical: 3 };
+
+function packYamlOf(pack: LoadedPack): string {
+  return pack.files.find((f) => f.path.endsWith('/pack.yaml') || f.path === 'pack.yaml')?.path ?? `${pack.key} pack.yaml`;
+}
+
+/**
+ * The agent's tools, each the catalog entry of the domain pack that owns it. The agent may
+ * raise a tool's tier (the gateway then asks for the approvals of the higher tier), never lower it.
+ */
+function agentTools(intent: LoadedPack, catalog: Map<string, ManifestTool>, packs: LoadedPack[]): ManifestTool[] {
+  return intent.meta.agent!.tools.map((t, i) => {
+    const where = { file: packYamlOf(intent), field: `agent.tools[${i}]` };
+    const entry = catalog.get(t.name);
+    if (!entry) throw new FindingError(`intent pack ${intent.meta.name}: tool ${t.name} is not in the tool catalog`, where);
+    if (TIER_RANK[t.tier] < TIER_RANK[entry.tier]) {
+      const owner = packs.find((p) => p.tools?.tools.some((d) => d.name === t.name));
+      throw new FindingError(
+        `intent pack ${intent.meta.name}: tool ${t.name} declared with tier ${t.tier}, below tier ${entry.tier} set by its owner, pack ${owner?.meta.name ?? '?'} (a lower layer may raise a tier, never lower it)`,
+        where,
+      );
+    }
+    return { ...entry, tier: t.tier };
+  });
+}
+
+type ScopeEntity = { type: string; id: string };
+type PermitScope = { op: string; entity?: ScopeEntity; entities?: ScopeEntity[] };
+const scopeText = (e: ScopeEntity) => `${e.type}::${JSON.stringify(e.id)}`;
+
+/** What is wrong with one intent permit's scope, if anything: the guide's rule, enforced. */
+function permitProblem(agent: string, tools: ManifestTool[], principal: PermitScope, action: PermitScope): string | undefined {
+  const self = `${AGENT_TYPE}::${JSON.stringify(agent)}`;
+  if (principal.op !== '==' || !principal.entity || scopeText(principal.entity) !== self)
+    return `must name its own agent (principal == ${self})`;
+  if (action.op !== '==' || !action.entity)
+    return action.op === 'in'
+      ? `grants by action group ${[action.entity, ...(action.entities ?? [])].flatMap((e) => (e ? [scopeText(e)] : [])).join(', ')}: name one declared tool (action == ...)`
+      : 'grants every action: name one declared tool (action == ...)';
+  const target = scopeText(action.entity);
+  if (!tools.some((t) => t.action === target)) return `grants ${target}, which is not among the tools pack.yaml declares for ${agent}`;
+  return undefined;
+}
+
+/**
+ * An intent pack's permits and its pack.yaml tools must agree: every permit names the agent and
+ * exactly one declared tool, and every declared tool has a permit.
+ */
+/** Base and domain packs forbid; the only permits live in intent packs (one place per agent says what it may do). */
+function checkNoPermitsAbove(packs: LoadedPack[]): void {
+  for (const pack of packs) {
+    if (pack.meta.layer === 'intent') continue;
+    const p = pack.policies.find((q) => effectOf(q.text) === 'permit');
+    if (p)
+      throw new FindingError(`permit ${p.id} in ${pack.meta.layer} pack ${pack.meta.name}: only intent packs permit, for their own agent`, {
+        file: p.file,
+        line: p.line,
+      });
+  }
+}
+
+function checkIntentPermits(intent: LoadedPack, tools: ManifestTool[]): void {
+  const agent = intent.meta.agent!.name;
+  const granted = new Set<string>();
+  for (const p of intent.policies) {
+    if (effectOf(p.text) !== 'permit') continue;
+    const json = cedar.policyToJson(p.text);
+    if (json.type === 'failure')
+      throw new InputError(`malformed Cedar: ${cedarErrorText(json.errors).join('; ')}`, { file: p.file, line: p.line });
+    const est = json.json as unknown as { principal: PermitScope; action: PermitScope };
+    const problem = permitProblem(agent, tools, est.principal, est.action);
+    if (problem) throw new FindingError(`permit ${p.id} of intent pack ${intent.meta.name} ${problem}`, { file: p.file, line: p.line });
+    granted.add(scopeText(est.action.entity!));
+  }
+  const missing = tools.filter((t) => !granted.has(t.action));
+  if (missing.length > 0)
+    throw new FindingError(
+      `intent pack ${intent.meta.name} declares ${missing.map((t) => t.name).join(', ')} in pack.yaml but no permit grants ${missing.length > 1 ? 'them' : 'it'}`,
+      { file: packYamlOf(intent), field: 'agent.tools' },
+    );
+}
+
 /** Composes a resolved pack set (layer order), enforcing the composition rules of docs/architecture.md. */
 export function composeSet(packs: LoadedPack[], opts: { withFixtureSchema?: boolean; validator?: PolicyValidator } = {}): ComposedSet {
   const base = packs.find((p) => p.meta.layer === 'base');
@@ -214,24 +316,13 @@ export function composeSet(packs: LoadedPack[], opts: { withFixtureSchema?: bool
   const extra = opts.withFixtureSchema && base?.fixtureSchema ? { pack: base, source: base.fixtureSchema } : undefined;
   const schema = composeSchemaCached(packs, extra);
   const policies = composePolicies(packs);
+  checkNoPermitsAbove(packs);
   validateStrict(policies, schema.text, packs, opts.validator ?? new PolicyValidator());
   const catalog = toolCatalog(packs, schema.json, schema.namespaces);
   let tools: ManifestTool[];
   if (intent?.meta.agent) {
-    tools = intent.meta.agent.tools.map((t, i) => {
-      const where = {
-        file: intent.files.find((f) => f.path.endsWith('pack.yaml'))?.path ?? `${intent.key} pack.yaml`,
-        field: `agent.tools[${i}]`,
-      };
-      const entry = catalog.get(t.name);
-      if (!entry) throw new FindingError(`intent pack ${intent.meta.name}: tool ${t.name} is not in the tool catalog`, where);
-      if (entry.tier !== t.tier)
-        throw new FindingError(
-          `intent pack ${intent.meta.name}: tool ${t.name} declared with tier ${t.tier}, the catalog says ${entry.tier}`,
-          where,
-        );
-      return entry;
-    });
+    tools = agentTools(intent, catalog, packs);
+    checkIntentPermits(intent, tools);
   } else if (catalog.size > 0) tools = [...catalog.values()];
   else tools = extra ? fixtureTools(schema.json) : [];
   return {

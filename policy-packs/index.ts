@@ -17,11 +17,11 @@ export {
   type ToolCall,
 } from './engine.js';
 export { FixtureStore } from './fixtures.js';
-export { loadPacks, type LoadedPack } from './load.js';
+export { loadPacks, PACK_FILE_LIMITS, type LoadedPack } from './load.js';
 export { compileManifest, envelopeText, signManifest, type CompiledManifest } from './manifest.js';
 export { Manifest, MANIFEST_PAYLOAD_TYPE, ManifestLayer, ManifestPolicy, ManifestTool } from './manifest-schema.js';
 export { AgentDeclaration, EvalThreshold, FixturesFile, Layer, PackFile, RiskTier, ToolDefinition, ToolResource } from './pack-file.js';
 export { PackCatalog, resolvePackSet } from './resolve.js';
 export { runPackTests, type CaseResult, type PackCoverage, type PolicyCoverage, type TestReport } from './run-tests.js';
-export { loadVerifiedManifest, manifestDigestProblems, verifyManifestEnvelope, type VerifiedManifest } from './verify.js';
+export { loadVerifiedManifest, manifestSourceProblems, verifyManifestEnvelope, type VerifiedManifest } from './verify.js';
 export { Workspace, type SetUnderTest } from './workspace.js';

@@ -1,7 +1,7 @@
 import { InputError } from '../common/index.js';
 import type { cedar } from './cedar.js';
 import { digestJson } from '../signing/index.js';
-import { composeSet, type ComposedSet } from './compose.js';
+import { checkToolOwners, composeSet, type ComposedSet } from './compose.js';
 import { PolicyEngine } from './engine.js';
 import { FixtureStore } from './fixtures.js';
 import { loadPacks, type LoadedPack } from './load.js';
@@ -45,6 +45,7 @@ export class Workspace {
     readonly dir: string,
     packs: LoadedPack[] = loadPacks(dir),
   ) {
+    checkToolOwners(packs);
     this.catalog = new PackCatalog(packs);
     this.validator = new PolicyValidator(packs.flatMap((p) => p.policies));
   }

@@ -5,7 +5,7 @@ import { fail, pass, type CheckOutcome } from './gate-result.js';
 export interface CedarFinding {
   policy: string;
   file: string;
-  rule: 'unconditional-permit-on-high-risk-tool' | 'policy-does-not-parse';
+  rule: 'unconditional-permit-on-high-risk-tool' | 'constant-condition-permit-on-high-risk-tool' | 'policy-does-not-parse';
   tools: string[];
   message: string;
 }
@@ -43,13 +43,21 @@ function actionAncestors(schemaText: string): Map<string, Set<string>> {
   return out;
 }
 
+/** Whether a condition's expression reads the request at all (a `Var` or a template slot anywhere in its JSON). */
+function readsRequest(expr: unknown): boolean {
+  if (Array.isArray(expr)) return expr.some(readsRequest);
+  if (expr === null || typeof expr !== 'object') return false;
+  return Object.entries(expr).some(([k, v]) => k === 'Var' || k === 'Slot' || readsRequest(v));
+}
+
 type EntityRef = { type: string; id: string };
 type ActionScope = { op: 'All' } | { op: '=='; entity: EntityRef } | { op: 'in'; entity?: EntityRef; entities?: EntityRef[] };
 
 /**
  * Static findings over the candidate's Cedar policies (cedar-wasm has no linter, so the
- * policies are read through `policyToJson`): a `permit` with no `when`/`unless` condition whose
- * action scope reaches a write-high or critical tool grants that tool with no approval at all.
+ * policies are read through `policyToJson`): a `permit` with no `when`/`unless` condition, or
+ * only conditions that read nothing of the request, whose action scope reaches a write-high or
+ * critical tool grants that tool with no approval at all.
  */
 export function cedarFindings(manifest: Manifest): CedarFinding[] {
   const ancestors = actionAncestors(manifest.schema.text);
@@ -67,8 +75,12 @@ export function cedarFindings(manifest: Manifest): CedarFinding[] {
       });
       continue;
     }
-    const est = parsed.json as { effect: string; action: ActionScope; conditions: unknown[] };
-    if (est.effect !== 'permit' || est.conditions.length > 0) continue;
+    const est = parsed.json as { effect: string; action: ActionScope; conditions: Array<{ body: unknown }> };
+    // A condition that reads nothing of the request (`when { true }`, `unless { 1 == 2 }`) is
+    // the same for every call: such a permit is as unconditioned as one with no condition
+    // (or never applies, which a reviewer should see too).
+    const constant = est.conditions.length > 0 && est.conditions.every((c) => !readsRequest(c.body));
+    if (est.effect !== 'permit' || (est.conditions.length > 0 && !constant)) continue;
     const scope = est.action;
     const targets =
       scope.op === 'All' ? null : scope.op === '==' ? [scope.entity] : [...(scope.entity ? [scope.entity] : []), ...(scope.entities ?? [])];
@@ -82,9 +94,9 @@ export function cedarFindings(manifest: Manifest): CedarFinding[] {
       findings.push({
         policy: id,
         file: policy.file,
-        rule: 'unconditional-permit-on-high-risk-tool',
+        rule: constant ? 'constant-condition-permit-on-high-risk-tool' : 'unconditional-permit-on-high-risk-tool',
         tools: covered.map((t) => t.name),
-        message: `permit with no condition on ${names.join(', ')}`,
+        message: `permit ${constant ? 'whose condition is constant (reads nothing of the request)' : 'with no condition'} on ${names.join(', ')}`,
       });
     }
   }

@@ -83,6 +83,7 @@ describe('Cedar findings', () => {
       'spot-bidding.anything': 'permit (principal, action, resource is Procurement::Supplier);',
     });
     const found = Object.fromEntries(cedarFindings(m).map((f) => [f.policy, f.tools]));
+    expect(cedarFindings(m).every((f) => f.rule === 'unconditional-permit-on-high-risk-tool')).toBe(true);
     expect(found).toEqual({
       'spot-bidding.award': ['award_contract'],
       'spot-bidding.critical': ['terminate_supplier'],
@@ -90,6 +91,30 @@ describe('Cedar findings', () => {
         base.tools.some((x) => x.name === t),
       ),
     });
+  });
+
+  it('flags a permit whose conditions are constant, however they are written', () => {
+    const constant = {
+      'spot-bidding.when-true': 'permit (principal, action == Procurement::Action::"award_contract", resource) when { true };',
+      'spot-bidding.unless-false': 'permit (principal, action == Procurement::Action::"award_contract", resource) unless { false };',
+      'spot-bidding.arith':
+        'permit (principal, action == Procurement::Action::"terminate_supplier", resource) when { 1 + 1 == 2 } unless { "a" like "b*" };',
+      'spot-bidding.if':
+        'permit (principal, action in [Charter::Action::"tier:critical"], resource) when { if true then [1].contains(1) else false };',
+    };
+    const findings = cedarFindings(withPolicies(constant));
+    expect(findings.map((f) => [f.policy, f.rule]).sort()).toEqual(
+      Object.keys(constant)
+        .sort()
+        .map((id) => [id, 'constant-condition-permit-on-high-risk-tool']),
+    );
+    expect(findings[0]!.message).toMatch(/condition is constant/);
+    // One condition that reads the request is enough to make the permit conditional.
+    const mixed = withPolicies({
+      'spot-bidding.mixed':
+        'permit (principal, action == Procurement::Action::"award_contract", resource) when { true } when { context.approval.distinctApprovers >= 1 };',
+    });
+    expect(cedarFindings(mixed)).toEqual([]);
   });
 
   it('does not flag conditioned permits, forbids or permits on read and write-low tools', () => {
