@@ -10,7 +10,9 @@ import {
   type DsseEnvelope,
   type TrustedKeysFile,
 } from '../signing/index.js';
+import { compileManifest } from './manifest.js';
 import { layerDigest, Manifest, MANIFEST_PAYLOAD_TYPE } from './manifest-schema.js';
+import { Workspace } from './workspace.js';
 
 export interface VerifiedManifest {
   manifest: Manifest;
@@ -22,7 +24,7 @@ export interface VerifiedManifest {
 }
 
 /** Every internal digest check of a manifest; each entry names what differs. */
-export function manifestDigestProblems(m: Manifest, packsDir?: string): string[] {
+function internalDigestProblems(m: Manifest): string[] {
   const problems: string[] = [];
   for (const [id, p] of Object.entries(m.policies)) {
     if (digestOf(p.text) !== p.sha256) problems.push(`policies["${id}"].sha256 does not match its text`);
@@ -30,12 +32,6 @@ export function manifestDigestProblems(m: Manifest, packsDir?: string): string[]
   if (digestOf(m.schema.text) !== m.schema.sha256) problems.push('schema.sha256 does not match the schema text');
   for (const [i, layer] of m.layers.entries()) {
     if (layerDigest(layer) !== layer.digest) problems.push(`layers[${i}] (${layer.name}@${layer.version}).digest does not match its files`);
-    if (!packsDir) continue;
-    for (const f of layer.files) {
-      const onDisk = join(packsDir, f.path);
-      if (!existsSync(onDisk)) problems.push(`${f.path}: missing from ${packsDir}`);
-      else if (digestOf(readText(onDisk)) !== f.sha256) problems.push(`${f.path}: sha256 differs from the file in ${packsDir}`);
-    }
   }
   const base = m.layers.find((l) => l.layer === 'base');
   if (!base) problems.push('layers has no base layer');
@@ -43,9 +39,59 @@ export function manifestDigestProblems(m: Manifest, packsDir?: string): string[]
   return problems;
 }
 
+/** Each layer file of the manifest against the file of the same path in `packsDir`. */
+function layerFileProblems(m: Manifest, packsDir: string): string[] {
+  const problems: string[] = [];
+  for (const f of m.layers.flatMap((l) => l.files)) {
+    const onDisk = join(packsDir, f.path);
+    if (!existsSync(onDisk)) problems.push(`${f.path}: missing from ${packsDir}`);
+    else if (digestOf(readText(onDisk)) !== f.sha256) problems.push(`${f.path}: sha256 differs from the file in ${packsDir}`);
+  }
+  return problems;
+}
+
+/** The first place, in a reviewer's order (policies, schema, tools, then the rest), where two manifests differ. */
+function firstDifference(signed: Manifest, compiled: Manifest): string | undefined {
+  const ids = [...new Set([...Object.keys(signed.policies), ...Object.keys(compiled.policies)])].sort();
+  for (const id of ids) {
+    const [a, b] = [signed.policies[id], compiled.policies[id]];
+    if (!b) return `policy ${id} is in the manifest but not in the packs`;
+    if (!a) return `policy ${id} is in the packs but not in the manifest`;
+    if (canonicalJson(a) !== canonicalJson(b)) return `policy ${id} differs (${a.text === b.text ? 'pack or file' : 'text'})`;
+  }
+  if (signed.schema.text !== compiled.schema.text) return 'the schema differs';
+  const names = [...new Set([...signed.tools, ...compiled.tools].map((t) => t.name))].sort();
+  for (const name of names) {
+    const [a, b] = [signed.tools.find((t) => t.name === name), compiled.tools.find((t) => t.name === name)];
+    if (!a || !b || canonicalJson(a) !== canonicalJson(b))
+      return `tool ${name} ${!b ? 'is in the manifest but not in the packs' : !a ? 'is in the packs but not in the manifest' : 'differs'}`;
+  }
+  const field = (Object.keys(signed) as Array<keyof Manifest>).find((k) => canonicalJson(signed[k]) !== canonicalJson(compiled[k]));
+  return field ? `${field} differs` : undefined;
+}
+
+/**
+ * Whether the manifest is exactly what the compiler makes of `packsDir`: every layer file's
+ * digest, then a recompile that must give the same payload bytes (the compiler is deterministic).
+ * Only `baseChanged` and `previousManifestDigest` are taken from the manifest: they depend on the
+ * previous manifest, which is not an input here. A mismatch names the first policy, schema or
+ * tool that differs, so a re-signed manifest with altered text cannot pass as the packs' output.
+ */
+export function manifestSourceProblems(m: Manifest, packsDir: string, ws?: Workspace): string[] {
+  const files = layerFileProblems(m, packsDir);
+  if (files.length > 0) return files;
+  const compiled = compileManifest(ws ?? new Workspace(packsDir), m.agent.name).manifest;
+  const expected: Manifest = { ...compiled, baseChanged: m.baseChanged, previousManifestDigest: m.previousManifestDigest };
+  if (canonicalJson(expected) === canonicalJson(m)) return [];
+  return [
+    `recompiling agent ${m.agent.name} from ${packsDir} gives another manifest: ${firstDifference(m, expected) ?? 'the bytes differ'}`,
+  ];
+}
+
 /**
  * Verifies a manifest envelope: signature by a key trusted for `manifest`, a canonical payload
- * that parses as a manifest, and every digest inside. Any failure is a FindingError (exit 1)
+ * that parses as a manifest, every digest inside, and with `packsDir` that it is exactly what
+ * the compiler makes of that folder. Any failure is a FindingError (exit 1)
  * listing each failing check.
  */
 export function verifyManifestEnvelope(
@@ -63,8 +109,10 @@ export function verifyManifestEnvelope(
     throw new FindingError('signed payload is not JSON', { file: where });
   }
   const manifest = validateWith(Manifest, value, `${where} (payload)`);
-  const problems = manifestDigestProblems(manifest, opts.packsDir);
+  const problems = internalDigestProblems(manifest);
   if (canonicalJson(value) !== text) problems.unshift('payload is not canonical JSON (RFC 8785)');
+  // Recompiling is worth it only for a manifest whose signature and digests already hold.
+  if (problems.length === 0 && opts.packsDir) problems.push(...manifestSourceProblems(manifest, opts.packsDir));
   if (problems.length > 0) throw new FindingError(`manifest fails ${problems.length} check(s): ${problems[0]}`, { file: where }, problems);
   return { manifest, digest: digestOf(verified.payload), envelope, signedBy: verified.signedBy.map((k) => k.name) };
 }

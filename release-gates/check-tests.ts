@@ -1,7 +1,7 @@
 import { z } from 'zod';
 import { parseJson, readText, validateWith } from '../common/index.js';
 import { digestOf } from '../signing/index.js';
-import { manifestDigestProblems, runPackTests, Workspace, type Manifest } from '../policy-packs/index.js';
+import { manifestSourceProblems, runPackTests, Workspace, type Manifest } from '../policy-packs/index.js';
 import { fail, pass, type CheckOutcome } from './gate-result.js';
 
 /** `vitest run --reporter=json --outputFile=FILE` (the Jest-compatible summary). */
@@ -34,7 +34,7 @@ const PacksTestReport = z.object({
 export interface TestsEvidenceOptions {
   /** A vitest JSON report or `charter packs test --json` output. */
   reportFile?: string;
-  /** Run the pack tests here, after checking the folder holds exactly the manifest's layer files. */
+  /** Run the pack tests here, after checking the manifest is exactly what this folder compiles to. */
   packsDir?: string;
   minCases: number;
 }
@@ -81,12 +81,14 @@ function fromPacks(source: string, digest: string | null, r: z.infer<typeof Pack
 
 /**
  * Tests pass: either a report file (vitest JSON or `charter packs test --json`), or the pack
- * tests run here on a packs folder that must hold exactly the files the manifest was compiled from.
+ * tests run here on a packs folder the manifest must be exactly the compilation of.
  */
 export function checkTests(manifest: Manifest, opts: TestsEvidenceOptions): CheckOutcome {
   const outcomes: CheckOutcome[] = [];
   if (opts.packsDir) {
-    const problems = manifestDigestProblems(manifest, opts.packsDir);
+    // The tests say something about the candidate only if the candidate is what the folder compiles to.
+    const ws = new Workspace(opts.packsDir);
+    const problems = manifestSourceProblems(manifest, opts.packsDir, ws);
     if (problems.length > 0) {
       outcomes.push(
         fail(`packs folder ${opts.packsDir} is not what the manifest was compiled from`, problems, {
@@ -95,7 +97,7 @@ export function checkTests(manifest: Manifest, opts: TestsEvidenceOptions): Chec
         }),
       );
     } else {
-      const report = runPackTests(new Workspace(opts.packsDir));
+      const report = runPackTests(ws);
       outcomes.push(
         fromPacks(
           opts.packsDir,

@@ -47,6 +47,9 @@ afterAll(async () => {
 describe('manifest signing with AWS KMS', { timeout: 120_000 }, () => {
   it('signs with kms:<alias>, and the manifest verifies against the KMS public key', async () => {
     const out = join(home, 'reader.manifest.json');
+    // compile signs only with a key trusted for manifest: the KMS key's public half is trusted first.
+    const trusted = join(home, 'trusted-keys.json');
+    addTrustedKeys(trusted, [trustedKeyFromPublicKey(kms.publicKey, 'kms-manifest', ['manifest'])]);
     const r = await charter(
       'packs',
       'compile',
@@ -56,6 +59,8 @@ describe('manifest signing with AWS KMS', { timeout: 120_000 }, () => {
       PACKS,
       '--key',
       'kms:alias/charter-manifest',
+      '--trusted-keys',
+      trusted,
       '--out',
       out,
       '--json',
@@ -65,8 +70,6 @@ describe('manifest signing with AWS KMS', { timeout: 120_000 }, () => {
     expect(targets).toEqual(['TrentService.GetPublicKey', 'TrentService.Sign']);
     expect((kms.requests[1]!.body as { SigningAlgorithm: string }).SigningAlgorithm).toBe('ECDSA_SHA_256');
 
-    const trusted = join(home, 'trusted-keys.json');
-    addTrustedKeys(trusted, [trustedKeyFromPublicKey(kms.publicKey, 'kms-manifest', ['manifest'])]);
     const verified = await charter('manifest', 'verify', out, '--trusted-keys', trusted, '--json');
     expect(verified.code).toBe(0);
     expect(JSON.parse(verified.out).signedBy).toEqual(['kms-manifest']);

@@ -2,7 +2,7 @@ import { existsSync, statSync } from 'node:fs';
 import { join } from 'node:path';
 import type { Command } from 'commander';
 import { charterHome, compiledManifestFile, contentPath, InputError, writeFileAtomic } from '../../common/index.js';
-import { loadSigner } from '../../signing/index.js';
+import { loadSigner, loadTrustedKeys, type TrustedKeysFile } from '../../signing/index.js';
 import {
   compileManifest,
   diffManifests,
@@ -39,6 +39,17 @@ interface CompileOpts {
   json?: boolean;
 }
 
+/** A manifest nobody can verify, or one signed by a key trusted for something else, is refused before signing. */
+function requireManifestKey(keyId: string, trusted: TrustedKeysFile, file: string): void {
+  const key = trusted.keys.find((k) => k.keyId === keyId);
+  if (!key)
+    throw new InputError(`signing key ${keyId.slice(0, 16)}… is not in ${file}: nobody could verify the manifest`, { field: '--key' });
+  if (!key.purposes.includes('manifest'))
+    throw new InputError(`signing key ${key.name} (${keyId.slice(0, 16)}…) has purposes ${key.purposes.join(', ')}, not manifest`, {
+      field: '--key',
+    });
+}
+
 async function compile(opts: CompileOpts): Promise<number> {
   if (Boolean(opts.agent) === Boolean(opts.all)) throw new InputError('give exactly one of --agent NAME or --all', { field: '--agent' });
   if (opts.all && (opts.out || opts.previous))
@@ -46,8 +57,14 @@ async function compile(opts: CompileOpts): Promise<number> {
   if (opts.out && opts.outDir) throw new InputError('give --out or --out-dir, not both', { field: '--out' });
   const ws = new Workspace(opts.packs ?? defaultPacks());
   const agents = opts.all ? ws.catalog.agents() : [opts.agent!];
-  const previous = opts.previous ? loadVerifiedManifest(opts.previous, opts.trustedKeys ?? defaultTrusted()) : undefined;
+  const trustedKeys = opts.trustedKeys ?? defaultTrusted();
+  const previous = opts.previous ? loadVerifiedManifest(opts.previous, trustedKeys) : undefined;
+  if (previous && previous.manifest.agent.name !== opts.agent)
+    throw new InputError(`the previous manifest is of agent ${previous.manifest.agent.name}, not of ${opts.agent}`, {
+      field: '--previous',
+    });
   const signer = await loadSigner(opts.key ?? join(charterHome(), 'keys', 'manifest-signer.key.pem'));
+  requireManifestKey(signer.keyId, loadTrustedKeys(trustedKeys), trustedKeys);
   // Compile and sign everything before writing anything: a failure leaves no partial output.
   const outputs = [];
   for (const agent of agents) {
@@ -162,7 +179,10 @@ export function registerPacks(program: Command): void {
     .option('--packs <dir>', 'packs folder (default: the shipped packs)')
     .option('--key <file|kms:id>', 'signing key: PKCS#8 PEM file or kms:<key id> (default: $CHARTER_HOME/keys/manifest-signer.key.pem)')
     .option('--previous <file>', 'the previous signed manifest of this agent: sets baseChanged and previousManifestDigest')
-    .option('--trusted-keys <file>', 'trusted keys to verify --previous (default: $CHARTER_HOME/keys/trusted-keys.json)')
+    .option(
+      '--trusted-keys <file>',
+      'trusted keys: the signing key must be trusted there for manifest; they verify --previous (default: $CHARTER_HOME/keys/trusted-keys.json)',
+    )
     .option('--out <file>', 'output file (default: $CHARTER_HOME/manifests/<agent>.manifest.json)')
     .option('--out-dir <dir>', 'output folder for <agent>.manifest.json')
     .action(action((opts: CompileOpts) => compile(opts)));
