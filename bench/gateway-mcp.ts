@@ -9,7 +9,7 @@ import { performance } from 'node:perf_hooks';
 import { Client } from '@modelcontextprotocol/sdk/client/index.js';
 import { StreamableHTTPClientTransport } from '@modelcontextprotocol/sdk/client/streamableHttp.js';
 import type { CallToolResult } from '@modelcontextprotocol/sdk/types.js';
-import { connectInProcess, IdentityVerifier, serveGatewayHttp, UpstreamPool } from '../gateway/index.js';
+import { connectInProcess, IdentityVerifier, serveGatewayHttp, upstreamAction, UpstreamPool } from '../gateway/index.js';
 import { openGatewayHarness } from '../tests/gateway-harness.js';
 import { startJwksServer } from '../tests/servers/jwks.js';
 import { startToolServer } from '../tests/servers/tool-server.js';
@@ -37,7 +37,10 @@ async function measure(client: Client, name: string, args: Record<string, unknow
 const h = await openGatewayHarness();
 const idp = await startJwksServer();
 const upstream = await startToolServer(['list_suppliers', 'submit_bid']);
-const pool = new UpstreamPool({ list_suppliers: upstream.url, submit_bid: upstream.url });
+const pool = new UpstreamPool({
+  [upstreamAction('Procurement', 'list_suppliers')]: upstream.url,
+  [upstreamAction('Procurement', 'submit_bid')]: upstream.url,
+});
 const gateway = await serveGatewayHttp(
   h.path,
   pool,

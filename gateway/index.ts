@@ -48,4 +48,4 @@ export { connectInProcess, createGatewayServer, serveGatewayHttp, type DecisionM
 export { bindTenant, type TenantBinding } from './tenant-args.js';
 export { openDecisionPath, type GatewayConfig } from './open.js';
 export { LazyMcpClient } from './mcp-http-client.js';
-export { DEFAULT_UPSTREAM_GUARD, guardedToolCall, parseUpstreams, UpstreamPool } from './upstreams.js';
+export { DEFAULT_UPSTREAM_GUARD, guardedToolCall, parseUpstreams, upstreamAction, UpstreamPool } from './upstreams.js';

@@ -90,7 +90,9 @@ export function createGatewayServer(
       return { isError: true, content: [{ type: 'text', text }], _meta };
     }
     try {
-      const result = await upstreams.call(identity.tenantId, req.params.name, d.args, { idempotent: d.record.tier === 'read' });
+      // The upstream is the one bound to the manifest tool's action, never found by name alone.
+      const tool = { name: req.params.name, action: d.record.action };
+      const result = await upstreams.call(identity.tenantId, tool, d.args, { idempotent: d.record.tier === 'read' });
       return { ...result, _meta: { ...result._meta, ..._meta } };
     } catch (err) {
       return { isError: true, content: [{ type: 'text', text: `upstream failed: ${errorWithCauses(err)}` }], _meta };

@@ -2,7 +2,7 @@ import type { Client } from '@modelcontextprotocol/sdk/client/index.js';
 import { afterEach, describe, expect, test, vi } from 'vitest';
 import { startToolServer } from '../tests/servers/tool-server.js';
 import { UpstreamGuard } from './breakers.js';
-import { DEFAULT_UPSTREAM_GUARD, guardedToolCall, UpstreamPool } from './upstreams.js';
+import { DEFAULT_UPSTREAM_GUARD, guardedToolCall, upstreamAction, UpstreamPool } from './upstreams.js';
 
 /** Lets real I/O (sockets) run while timers are fake. */
 async function untilTrue(check: () => boolean): Promise<void> {
@@ -15,17 +15,17 @@ describe('UpstreamPool deadlines', () => {
 
   test("a call may take as long as the guard allows, past the MCP SDK's 60 s default, and fails with the guard's reason after it", async () => {
     const server = await startToolServer(['quote'], (args) => Number(args['delayMs']));
-    const pool = new UpstreamPool({ quote: server.url }, { ...DEFAULT_UPSTREAM_GUARD, timeoutMs: 120_000 });
+    const pool = new UpstreamPool({ [upstreamAction('Test', 'quote')]: server.url }, { ...DEFAULT_UPSTREAM_GUARD, timeoutMs: 120_000 });
     try {
       expect(pool.callerTimeoutMs).toBeGreaterThan(120_000);
       vi.useFakeTimers({ toFake: ['setTimeout', 'clearTimeout'] });
-      const slow = pool.call('acme', 'quote', { delayMs: 90_000 });
+      const slow = pool.call('acme', { name: 'quote', action: upstreamAction('Test', 'quote') }, { delayMs: 90_000 });
       await untilTrue(() => server.received.length === 1);
       await vi.advanceTimersByTimeAsync(61_000);
       await vi.advanceTimersByTimeAsync(30_000);
       await expect(slow).resolves.toMatchObject({ content: [{ type: 'text', text: expect.stringContaining('"ok":true') }] });
 
-      const slower = pool.call('acme', 'quote', { delayMs: 500_000 });
+      const slower = pool.call('acme', { name: 'quote', action: upstreamAction('Test', 'quote') }, { delayMs: 500_000 });
       const outcome = slower.then(
         () => 'answered',
         (err: unknown) => String(err),

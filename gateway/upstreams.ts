@@ -44,14 +44,28 @@ export async function guardedToolCall(
   });
 }
 
-/** Parses `--upstream tool=URL` flags into a tool -> URL map. */
+/**
+ * The Cedar action uid an upstream is bound to: `Procurement::Action::"submit_bid"` for
+ * namespace `Procurement` and tool `submit_bid`. A tool name alone is not enough: another domain
+ * pack could declare the same name with another tier.
+ */
+export function upstreamAction(namespace: string, tool: string): string {
+  return `${namespace}::Action::${JSON.stringify(tool)}`;
+}
+
+/** Parses `--upstream Namespace::tool=URL` flags into an action -> URL map. */
 export function parseUpstreams(specs: readonly string[]): Record<string, string> {
   const out: Record<string, string> = {};
   for (const spec of specs) {
-    const m = /^([a-z][a-z0-9_]*)=(https?:\/\/.+)$/.exec(spec);
-    if (!m) throw new InputError(`--upstream must be tool=http(s)://host:port/path, got '${spec}'`, { field: '--upstream' });
-    if (out[m[1]!]) throw new InputError(`--upstream names tool '${m[1]}' twice`, { field: '--upstream' });
-    out[m[1]!] = m[2]!;
+    const m = /^((?:[A-Za-z_][A-Za-z0-9_]*::)*[A-Za-z_][A-Za-z0-9_]*)::([a-z][a-z0-9_]*)=(https?:\/\/.+)$/.exec(spec);
+    if (!m)
+      throw new InputError(
+        `--upstream must be Namespace::tool=http(s)://host:port/path (an upstream is bound to the domain's action, not to a bare tool name), got '${spec}'`,
+        { field: '--upstream' },
+      );
+    const action = upstreamAction(m[1]!, m[2]!);
+    if (out[action]) throw new InputError(`--upstream names ${m[1]}::${m[2]} twice`, { field: '--upstream' });
+    out[action] = m[3]!;
   }
   return out;
 }
@@ -59,7 +73,9 @@ export function parseUpstreams(specs: readonly string[]): Record<string, string>
 /**
  * MCP clients to the upstream tool servers, one connection per server URL, each call passing
  * through the per-(tenant, upstream) guard so one tenant's slow or failing supplier cannot
- * exhaust another tenant's capacity.
+ * exhaust another tenant's capacity. Upstreams are bound to Cedar action uids (the manifest
+ * tool's `action`): a tool that another pack declared under the same name in its own namespace
+ * reaches no upstream.
  */
 export class UpstreamPool {
   private readonly clients = new Map<string, LazyMcpClient>();
@@ -72,15 +88,16 @@ export class UpstreamPool {
     this.guard = new UpstreamGuard(guard);
   }
 
-  has(tool: string): boolean {
-    return Object.hasOwn(this.upstreams, tool);
-  }
-
-  /** `idempotent`: the tool only reads (its tier is `read`), so a broken connection is retried once. */
-  async call(tenant: string, tool: string, args: Record<string, unknown>, opts: { idempotent?: boolean } = {}): Promise<CallToolResult> {
-    const url = this.upstreams[tool];
-    if (!url) throw new Error(`no upstream tool server configured for '${tool}'`);
-    return guardedToolCall(this.guard, `${tenant}|${url}`, () => this.client(url), { name: tool, arguments: args }, opts);
+  /** `tool.action` picks the upstream, `tool.name` is what the upstream is asked to run. `idempotent`: a read-tier tool, so a broken connection is retried once. */
+  async call(
+    tenant: string,
+    tool: { name: string; action: string },
+    args: Record<string, unknown>,
+    opts: { idempotent?: boolean } = {},
+  ): Promise<CallToolResult> {
+    const url = Object.hasOwn(this.upstreams, tool.action) ? this.upstreams[tool.action] : undefined;
+    if (!url) throw new Error(`no upstream tool server is bound to action ${tool.action}`);
+    return guardedToolCall(this.guard, `${tenant}|${url}`, () => this.client(url), { name: tool.name, arguments: args }, opts);
   }
 
   /**

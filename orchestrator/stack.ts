@@ -12,6 +12,7 @@ import {
   DecisionPath,
   DEFAULT_UPSTREAM_GUARD,
   NO_KILL_SWITCHES,
+  upstreamAction,
   UpstreamPool,
   withKillSwitches,
   type ApprovalStore,
@@ -100,7 +101,7 @@ export async function openProcurementStack(opts: ProcurementStackOptions): Promi
   const tools = await serveProcurementTools(suppliers, ledger);
   // One upstream serves every procurement tool, so a tenant's bulkhead covers all its
   // negotiations' calls at once (fan-out tools hold a slot while they gather quotes).
-  const upstreams = new UpstreamPool(Object.fromEntries(tools.tools.map((t) => [t, tools.url])), {
+  const upstreams = new UpstreamPool(Object.fromEntries(tools.tools.map((t) => [upstreamAction('Procurement', t), tools.url])), {
     ...DEFAULT_UPSTREAM_GUARD,
     maxConcurrent: 64,
     timeoutMs: 30_000,

@@ -125,7 +125,7 @@ describe('charter gateway serve', () => {
     '--entities',
     FIXTURE_ENTITIES,
     '--upstream',
-    `list_suppliers=${upstream.url}`,
+    `Procurement::list_suppliers=${upstream.url}`,
     '--jwks',
     idp.url,
     '--issuer',

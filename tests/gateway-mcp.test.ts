@@ -4,7 +4,7 @@ import { queryAudit } from '../audit/index.js';
 import { Client } from '@modelcontextprotocol/sdk/client/index.js';
 import { StreamableHTTPClientTransport } from '@modelcontextprotocol/sdk/client/streamableHttp.js';
 import type { CallToolResult } from '@modelcontextprotocol/sdk/types.js';
-import { IdentityVerifier, serveGatewayHttp, UpstreamPool, type DecisionMeta, type LoopbackMcp } from '../gateway/index.js';
+import { IdentityVerifier, serveGatewayHttp, upstreamAction, UpstreamPool, type DecisionMeta, type LoopbackMcp } from '../gateway/index.js';
 import { openGatewayHarness, type GatewayHarness } from './gateway-harness.js';
 import { startJwksServer, type JwksServer } from './servers/jwks.js';
 import { startToolServer, type ToolServer } from './servers/tool-server.js';
@@ -22,7 +22,7 @@ beforeAll(async () => {
   idp = await startJwksServer();
   // The supplier system is slow for globex only (see the breaker test).
   upstream = await startToolServer(TOOLS, (args) => (args.tenant_id === 'globex' ? 3000 : 0));
-  pool = new UpstreamPool(Object.fromEntries(TOOLS.map((t) => [t, upstream.url])), {
+  pool = new UpstreamPool(Object.fromEntries(TOOLS.map((t) => [upstreamAction('Procurement', t), upstream.url])), {
     maxConcurrent: 2,
     timeoutMs: 1500,
     failureThreshold: 3,

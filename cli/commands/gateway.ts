@@ -64,7 +64,11 @@ export function registerGateway(program: Command): void {
         '--entities <file...>',
         'entities and tenant limits (fixtures.yaml shape; several files are merged); every tenant and agent states its kill switch',
       )
-      .option('--upstream <tool=url...>', 'upstream MCP tool server for a tool', [])
+      .option(
+        '--upstream <Namespace::tool=url...>',
+        "upstream MCP tool server for a tool, bound to the domain's action (e.g. Procurement::get_bids=URL)",
+        [],
+      )
       .requiredOption('--jwks <url|file>', 'JWKS that signs caller tokens')
       .requiredOption('--issuer <iss>', 'expected token issuer')
       .requiredOption('--audience <aud>', 'expected token audience')
