@@ -9,10 +9,8 @@ import { performance } from 'node:perf_hooks';
 import { Client } from '@modelcontextprotocol/sdk/client/index.js';
 import { StreamableHTTPClientTransport } from '@modelcontextprotocol/sdk/client/streamableHttp.js';
 import type { CallToolResult } from '@modelcontextprotocol/sdk/types.js';
-import { connectInProcess, IdentityVerifier, serveGatewayHttp, upstreamAction, UpstreamPool } from '../gateway/index.js';
-import { openGatewayHarness } from '../tests/gateway-harness.js';
-import { startJwksServer } from '../tests/servers/jwks.js';
-import { startToolServer } from '../tests/servers/tool-server.js';
+import { connectInProcess } from '../gateway/index.js';
+import { openGatewayHarness, serveOverHttp } from '../tests/gateway-harness.js';
 
 const round = (n: number) => Math.round(n * 1000) / 1000;
 
@@ -35,17 +33,7 @@ async function measure(client: Client, name: string, args: Record<string, unknow
 }
 
 const h = await openGatewayHarness();
-const idp = await startJwksServer();
-const upstream = await startToolServer(['list_suppliers', 'submit_bid']);
-const pool = new UpstreamPool({
-  [upstreamAction('Procurement', 'list_suppliers')]: upstream.url,
-  [upstreamAction('Procurement', 'submit_bid')]: upstream.url,
-});
-const gateway = await serveGatewayHttp(
-  h.path,
-  pool,
-  IdentityVerifier.fromConfig({ jwks: idp.url, issuer: idp.issuer, audience: idp.audience }),
-);
+const { idp, upstream, pool, gateway, close: closeHttp } = await serveOverHttp(h, 'Procurement', ['list_suppliers', 'submit_bid']);
 try {
   const token = await idp.issue({ sub: 'svc-spot-bidding', tenantId: 'acme', agentId: 'spot-bidding' });
   const http = new Client({ name: 'bench-agent', version: '1.0.0' });
@@ -79,9 +67,6 @@ try {
   await direct.close();
   process.stdout.write(JSON.stringify(result) + '\n');
 } finally {
-  await gateway.close();
-  await pool.close();
-  await upstream.close();
-  await idp.close();
+  await closeHttp();
   await h.close();
 }

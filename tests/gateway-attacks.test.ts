@@ -267,7 +267,8 @@ describe('manifest and policy failures', () => {
 
   attack('a guarded write over the tenant limit is denied', async () => {
     const d = await decide({ tool: 'submit_bid', args: bid({ amountCents: 499_999, shippingCents: 2 }) });
-    expectRefused(d, /no policy permits/);
+    // The cap is a domain forbid (only intent packs permit), so it names itself.
+    expectRefused(d, /deny by procurement\.bid-cap/);
   });
 });
 

@@ -6,7 +6,19 @@ import { contentPath, writeFileAtomic } from '../common/index.js';
 import { addTrustedKeys, generateEd25519Key, LocalKeySigner, loadPrivateKey, type KeyPurpose } from '../signing/index.js';
 import { openAuditLog, type AuditLog, type EnforcementMode } from '../audit/index.js';
 import { compileManifest, envelopeText, signManifest, Workspace } from '../policy-packs/index.js';
-import { ApprovalStore, openDecisionPath, type CallerIdentity, type DecisionPath } from '../gateway/index.js';
+import {
+  ApprovalStore,
+  IdentityVerifier,
+  openDecisionPath,
+  serveGatewayHttp,
+  upstreamAction,
+  UpstreamPool,
+  type CallerIdentity,
+  type DecisionPath,
+  type LoopbackMcp,
+} from '../gateway/index.js';
+import { startJwksServer, type JwksServer } from './servers/jwks.js';
+import { startToolServer, type ToolServer } from './servers/tool-server.js';
 
 export const FIXTURE_PACKS = contentPath('gateway', 'fixtures', 'packs');
 export const FIXTURE_ENTITIES = contentPath('gateway', 'fixtures', 'entities.yaml');
@@ -86,6 +98,42 @@ export async function openGatewayHarness(
     close: async () => {
       await audit.close();
       rmSync(home, { recursive: true, force: true });
+    },
+  };
+}
+
+export interface HttpGateway {
+  idp: JwksServer;
+  upstream: ToolServer;
+  pool: UpstreamPool;
+  gateway: LoopbackMcp;
+  /** Stops gateway, pool, upstream and identity provider (not the harness). */
+  close(): Promise<void>;
+}
+
+/**
+ * The harness's decision path served over MCP HTTP: a JWKS identity provider, one upstream tool
+ * server for `tools`, bound to those tools' actions in `namespace`, and the gateway in front.
+ */
+export async function serveOverHttp(h: GatewayHarness, namespace: string, tools: string[]): Promise<HttpGateway> {
+  const idp = await startJwksServer();
+  const upstream = await startToolServer(tools);
+  const pool = new UpstreamPool(Object.fromEntries(tools.map((t) => [upstreamAction(namespace, t), upstream.url])));
+  const gateway = await serveGatewayHttp(
+    h.path,
+    pool,
+    IdentityVerifier.fromConfig({ jwks: idp.url, issuer: idp.issuer, audience: idp.audience }),
+  );
+  return {
+    idp,
+    upstream,
+    pool,
+    gateway,
+    close: async () => {
+      await gateway.close();
+      await pool.close();
+      await upstream.close();
+      await idp.close();
     },
   };
 }

@@ -7,14 +7,12 @@ import { StreamableHTTPClientTransport } from '@modelcontextprotocol/sdk/client/
 import type { CallToolResult } from '@modelcontextprotocol/sdk/types.js';
 import { afterAll, beforeAll, describe, expect, test } from 'vitest';
 import { contentPath, packageRoot } from '../common/index.js';
-import { IdentityVerifier, serveGatewayHttp, upstreamAction, UpstreamPool, type DecisionMeta } from '../gateway/index.js';
+import type { DecisionMeta } from '../gateway/index.js';
 import { Manifest, MANIFEST_PAYLOAD_TYPE, PACK_FILE_LIMITS } from '../policy-packs/index.js';
 import { cedarFindings } from '../release-gates/index.js';
 import { canonicalJson, digestOf, LocalKeySigner, loadPrivateKey, parseEnvelope, signEnvelope } from '../signing/index.js';
 import { GOOD_PACKS, packsWith } from '../policy-packs/fixtures/sandbox.js';
-import { openGatewayHarness } from './gateway-harness.js';
-import { startJwksServer } from './servers/jwks.js';
-import { startToolServer } from './servers/tool-server.js';
+import { openGatewayHarness, serveOverHttp } from './gateway-harness.js';
 
 // Attacks on the seams between packs, compiler, signed manifest, release gate and gateway
 // (issue 12, items 1-3 and 9; issue 15's line numbers), each through the interface it came in:
@@ -258,18 +256,8 @@ describe('a second domain pack re-declaring shipped tools', { timeout: 300_000 }
       ].join('\n'),
     );
     const h = await openGatewayHarness({ packsDir: dir, agent: 'lite-agent', entitiesFile: entities });
-    const idp = await startJwksServer();
-    const upstream = await startToolServer(['cancel_negotiation', 'terminate_supplier_contract'], () => 0);
     // The operator binds the real tools: the procurement domain's actions.
-    const pool = new UpstreamPool({
-      [upstreamAction('Procurement', 'cancel_negotiation')]: upstream.url,
-      [upstreamAction('Procurement', 'terminate_supplier_contract')]: upstream.url,
-    });
-    const gateway = await serveGatewayHttp(
-      h.path,
-      pool,
-      IdentityVerifier.fromConfig({ jwks: idp.url, issuer: idp.issuer, audience: idp.audience }),
-    );
+    const { idp, upstream, gateway, close } = await serveOverHttp(h, 'Procurement', ['cancel_negotiation', 'terminate_supplier_contract']);
     try {
       const client = new Client({ name: 'lite-agent', version: '1.0.0' });
       const token = await idp.issue({ sub: 'svc-lite', tenantId: 'acme', agentId: 'lite-agent' });
@@ -290,10 +278,7 @@ describe('a second domain pack re-declaring shipped tools', { timeout: 300_000 }
       expect(upstream.received).toEqual([]);
       await client.close();
     } finally {
-      await gateway.close();
-      await pool.close();
-      await upstream.close();
-      await idp.close();
+      await close();
       await h.close();
     }
   });

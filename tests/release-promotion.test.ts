@@ -236,7 +236,8 @@ beforeAll(async () => {
     packsWith('risky', {
       [`${INTENT}/pack.yaml`]: (t) => threshold(bump('1.2.0')(t)),
       [`${INTENT}/policies/spot-bidding.cedar`]: (t) =>
-        t + '\n@id("spot-bidding.award-freely")\npermit (principal, action == Procurement::Action::"award_contract", resource);\n',
+        t +
+        '\n@id("spot-bidding.award-freely")\npermit (principal == Charter::Agent::"spot-bidding", action == Procurement::Action::"award_contract", resource);\n',
     }),
     v1,
   );
