@@ -2,14 +2,14 @@ import type { CaseResult } from './run.js';
 import type { Metric } from './metrics.js';
 import { perCaseValues } from './metrics.js';
 import type { BaselineComparison, EvalReport } from './report-schema.js';
-import { mcnemarExact, pairedBootstrap, signTest } from './stats.js';
+import { mcnemarExact, pairedBootstrap, wilcoxonSignedRank } from './stats.js';
 import { BOOTSTRAP_SEED } from './metrics.js';
 
 /**
  * Compares a run with a baseline report case by case (matched on case id): every case whose
  * score dropped is listed as a regression, and each metric gets a paired test of the
- * difference: McNemar's exact test for pass/fail metrics, a paired bootstrap interval of the
- * mean difference plus an exact sign test for scores.
+ * difference: McNemar's exact test for pass/fail metrics, the Wilcoxon signed-rank test for
+ * scores and per-case means, and a paired bootstrap interval of the mean difference for both.
  */
 export function compareWithBaseline(
   current: { cases: readonly CaseResult[]; metrics: readonly Metric[]; datasetDigest: string },
@@ -50,19 +50,23 @@ export function compareWithBaseline(
         worse,
         better,
         pValue: mcnemarExact(worse, better).pValue,
+        pMethod: 'exact',
+        intervalMethod: 'paired-bootstrap',
       });
     } else {
-      const sign = signTest(cur.map((v, i) => v - base[i]!));
+      const w = wilcoxonSignedRank(cur.map((v, i) => v - base[i]!));
       tests.push({
         metric: m.name,
-        test: 'paired-bootstrap+sign',
+        test: 'wilcoxon-signed-rank',
         pairs: ids.length,
         meanDiff: diff.estimate,
         low: diff.low,
         high: diff.high,
-        worse: sign.negative,
-        better: sign.positive,
-        pValue: sign.pValue,
+        worse: w.negative,
+        better: w.positive,
+        pValue: w.pValue,
+        pMethod: w.method,
+        intervalMethod: 'paired-bootstrap',
       });
     }
   }

@@ -24,7 +24,7 @@ import { reportMarkdown } from './markdown.js';
 import { computeMetrics } from './metrics.js';
 import { EVAL_REPORT_PAYLOAD_TYPE, EvalReport } from './report-schema.js';
 import { runSuite } from './run.js';
-import { loadSuite } from './suite.js';
+import { checkCasePaths, loadSuite } from './suite.js';
 import { targetFor, type Target } from './targets.js';
 import { checkThresholds, type Threshold } from './thresholds.js';
 import { engineVersions } from './versions.js';
@@ -96,6 +96,7 @@ export async function runEval(opts: EvalRunOptions): Promise<EvalRunResult> {
   const startedAt = new Date();
   const { suite, file: suiteFile } = loadSuite(opts.suite, opts.suitesDir);
   const dataset = loadDataset(suite.dataset, opts.datasetsRoot);
+  checkCasePaths(suiteFile, dataset);
   const manifests = (opts.manifests?.files ?? []).map((f) => loadVerifiedManifest(f, opts.manifests!.trustedKeysFile));
   if (suite.target.kind === 'strategy') {
     if (manifests.length > 1)
@@ -123,7 +124,7 @@ export async function runEval(opts: EvalRunOptions): Promise<EvalRunResult> {
     : null;
 
   const run = await runSuite({ suite, suiteFile, dataset, target, judge, concurrency: opts.concurrency ?? 4 });
-  const metrics = computeMetrics(run, suite.repeats, standing ?? { gating: false, note: 'no judge configured' });
+  const metrics = computeMetrics(run, standing ?? { gating: false, note: 'no judge configured' });
   const thresholds: Threshold[] = [
     ...suite.thresholds.map((t) => ({ ...t, source: 'suite' as const })),
     ...manifests.flatMap((m) =>
@@ -133,7 +134,7 @@ export async function runEval(opts: EvalRunOptions): Promise<EvalRunResult> {
     ),
   ];
   const verdicts = checkThresholds(thresholds, metrics);
-  const judgeCalls = run.cases.map((c) => c.usage.judge).filter((u) => u !== null);
+  const judgeCalls = run.cases.flatMap((c) => Object.values(c.usage.judge));
   const costs = [...run.cases.map((c) => c.usage.target?.costUsd ?? null), ...judgeCalls.map((u) => u.costUsd)].filter(
     (c): c is number => c !== null,
   );
@@ -167,7 +168,9 @@ export async function runEval(opts: EvalRunOptions): Promise<EvalRunResult> {
       targetTokens: run.cases.reduce((s, c) => s + sumTokens(c.usage.target), 0),
       judgeTokens: judgeCalls.reduce((s, u) => s + sumTokens(u), 0),
       costUsd: costs.length ? costs.reduce((a, b) => a + b, 0) : null,
+      judgeCalls: judgeCalls.length,
       judgeCacheHits: judgeCalls.filter((u) => u.cached).length,
+      targetCacheHits: run.cases.filter((c) => c.usage.target?.cached).length,
     },
     metrics,
     thresholds: verdicts,

@@ -39,12 +39,13 @@ export { codeChecks } from './scorers/code-checks.js';
 export { exactMatch, jsonSchemaCheck, ndcg, numericMatch, setMatch, top1 } from './scorers/ground-truth.js';
 export type { ScoreResult } from './scorers/types.js';
 export {
-  bootstrapMeanInterval,
   cohenKappa,
+  kappaInterval,
   mcnemarExact,
   pairedBootstrap,
   quantile,
-  signTest,
+  wilcoxonSignedRank,
+  wilsonCaseMeans,
   wilsonInterval,
   type Interval,
 } from './stats.js';

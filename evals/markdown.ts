@@ -13,10 +13,12 @@ export function reportMarkdown(r: EvalReport, digest: string): string {
     `- dataset: ${r.datasets.map((d) => `\`${d.ref}\` (${d.cases} cases, \`${d.digest}\`)`).join(', ')}`,
     `- repeats: ${r.suite.repeats}; duration ${(r.durationMs / 1000).toFixed(2)} s; report digest \`${digest}\``,
     `- judge: ${r.judge ? `\`${String(r.judge.identity.provider)}:${String(r.judge.identity.model)}\` — ${r.judge.gating ? 'calibrated, may gate' : `may not gate (${r.judge.note ?? ''})`}` : 'none configured (judge metrics not run)'}`,
-    `- usage: target ${r.usage.targetTokens} tokens, judge ${r.usage.judgeTokens} tokens (${r.usage.judgeCacheHits} cache hits)${r.usage.costUsd !== null ? `, USD ${r.usage.costUsd.toFixed(4)}` : ''}`,
+    `- usage (new tokens only): target ${r.usage.targetTokens} tokens (${r.usage.targetCacheHits} cache hits), judge ${r.usage.judgeTokens} tokens over ${r.usage.judgeCalls} calls (${r.usage.judgeCacheHits} cache hits)${r.usage.costUsd !== null ? `, USD ${r.usage.costUsd.toFixed(4)}` : ''}`,
     `- engine: charter ${r.engine.charter}, promptfoo ${r.engine.promptfoo}`,
     '',
     '## Metrics (95% intervals)',
+    '',
+    'Intervals take cases as the unit: `wilson` is the Wilson score interval of one pass/fail outcome per case; `wilson-case-means` the same interval over per-case means in [0, 1] (a pass rate over repeats, or a score), conservative for scores and never a point at 0 or 1.',
     '',
     '| metric | estimate | interval | method | n | errors | note |',
     '| --- | --- | --- | --- | --- | --- | --- |',
@@ -45,10 +47,13 @@ export function reportMarkdown(r: EvalReport, digest: string): string {
       `Baseline \`${b.reportDigest}\`${b.datasetChanged ? ' (dataset changed since the baseline)' : ''}; ${b.regressions.length} regression(s), ${b.improvements} improvement(s), ${b.unpairedCases} unpaired case(s).`,
       '',
     );
-    lines.push('| metric | test | pairs | mean diff (95% CI) | worse | better | p |', '| --- | --- | --- | --- | --- | --- | --- |');
+    lines.push(
+      '| metric | test (p) | pairs | mean diff (95% CI, method) | worse | better | p |',
+      '| --- | --- | --- | --- | --- | --- | --- |',
+    );
     for (const t of b.tests)
       lines.push(
-        `| ${t.metric} | ${t.test} | ${t.pairs} | ${t.meanDiff.toFixed(4)} (${t.low.toFixed(4)} – ${t.high.toFixed(4)}) | ${t.worse} | ${t.better} | ${t.pValue.toPrecision(3)} |`,
+        `| ${t.metric} | ${t.test} (${t.pMethod}) | ${t.pairs} | ${t.meanDiff.toFixed(4)} (${t.low.toFixed(4)} – ${t.high.toFixed(4)}, ${t.intervalMethod}) | ${t.worse} | ${t.better} | ${t.pValue.toPrecision(3)} |`,
       );
     if (b.regressions.length) {
       lines.push('', '### Regressed cases', '', '| case | metric | baseline | now | why |', '| --- | --- | --- | --- | --- |');

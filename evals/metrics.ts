@@ -1,16 +1,22 @@
 import type { CaseResult, RunResult } from './run.js';
 import type { MetricKind } from './scorers/types.js';
-import { bootstrapMeanInterval, wilsonInterval } from './stats.js';
+import { wilsonCaseMeans } from './stats.js';
 
 export const BOOTSTRAP_SEED = 20240601;
+
+export type IntervalMethod = 'wilson' | 'wilson-case-means';
 
 export interface Metric {
   name: string;
   kind: MetricKind;
   /** `not-run`: no observations (e.g. no judge configured); its thresholds fail closed. */
   status: 'ok' | 'not-run';
-  /** `wilson` for pass rates over single runs; `bootstrap` (percentile, fixed seed) over per-case means otherwise. */
-  method: 'wilson' | 'bootstrap' | null;
+  /**
+   * How the interval was computed, cases always the unit: `wilson` when every case has one
+   * pass/fail outcome, `wilson-case-means` when per-case values are fractions (a pass rate over
+   * repeats, or a score in [0, 1]); see stats.ts `wilsonCaseMeans`.
+   */
+  method: IntervalMethod | null;
   /** Cases observed (repeats of one case count once). */
   n: number;
   /** Case runs that ended in a target or judge error (scored as failures). */
@@ -43,7 +49,7 @@ export interface JudgeGate {
 }
 
 /** Every scorer as a metric with a 95% interval. Errors count as failures (value 0), never as passes. */
-export function computeMetrics(run: RunResult, repeats: number, judgeGate: JudgeGate): Metric[] {
+export function computeMetrics(run: RunResult, judgeGate: JudgeGate): Metric[] {
   return run.scorers.map(({ name, kind, type }) => {
     const values = [...perCaseValues(run.cases, name).values()];
     const errors = run.cases.filter((c) => c.scores[name]?.status === 'error').length;
@@ -60,10 +66,7 @@ export function computeMetrics(run: RunResult, repeats: number, judgeGate: Judge
         gating: false,
         note: isJudge ? 'no judge configured' : 'no observations',
       };
-    const interval =
-      kind === 'rate' && repeats === 1
-        ? wilsonInterval(values.filter((v) => v === 1).length, values.length)
-        : bootstrapMeanInterval(values, { seed: BOOTSTRAP_SEED });
-    return { ...base, status: 'ok', method: kind === 'rate' && repeats === 1 ? 'wilson' : 'bootstrap', ...interval };
+    const method: IntervalMethod = values.every((v) => v === 0 || v === 1) ? 'wilson' : 'wilson-case-means';
+    return { ...base, status: 'ok', method, ...wilsonCaseMeans(values) };
   });
 }

@@ -5,7 +5,13 @@ export const EVAL_REPORT_PAYLOAD_TYPE = 'application/vnd.charter.eval-report+jso
 const Digest = z.string().regex(/^sha256:[0-9a-f]{64}$/);
 const Num = z.number().nullable();
 
-const CaseScore = z.object({ status: z.enum(['ok', 'error', 'not-run']), value: z.number(), pass: z.boolean(), reason: z.string() });
+const CaseScore = z.object({
+  status: z.enum(['ok', 'error', 'not-run']),
+  value: z.number(),
+  pass: z.boolean(),
+  reason: z.string(),
+  judgeScore: z.number().optional(),
+});
 const Usage = z.object({ inputTokens: z.number(), outputTokens: z.number(), costUsd: Num });
 
 export const CaseResultSchema = z.object({
@@ -15,14 +21,17 @@ export const CaseResultSchema = z.object({
   error: z.string().nullable(),
   scores: z.record(z.string(), CaseScore),
   latencyMs: z.number(),
-  usage: z.object({ target: Usage.nullable(), judge: Usage.extend({ cached: z.boolean() }).nullable() }),
+  usage: z.object({
+    target: Usage.extend({ cached: z.boolean().optional() }).nullable(),
+    judge: z.record(z.string(), Usage.extend({ cached: z.boolean() })),
+  }),
 });
 
 export const MetricSchema = z.object({
   name: z.string(),
   kind: z.enum(['rate', 'mean']),
   status: z.enum(['ok', 'not-run']),
-  method: z.enum(['wilson', 'bootstrap']).nullable(),
+  method: z.enum(['wilson', 'wilson-case-means']).nullable(),
   n: z.number(),
   errors: z.number(),
   estimate: Num,
@@ -46,7 +55,11 @@ export const Regression = z.object({ id: z.string(), metric: z.string(), baselin
 
 export const PairedTest = z.object({
   metric: z.string(),
-  test: z.enum(['mcnemar-exact', 'paired-bootstrap+sign']),
+  test: z.enum(['mcnemar-exact', 'wilcoxon-signed-rank']),
+  /** How the p-value was computed (`exact` enumeration or the `normal` approximation). */
+  pMethod: z.enum(['exact', 'normal']),
+  /** How the interval of meanDiff was computed. */
+  intervalMethod: z.literal('paired-bootstrap'),
   pairs: z.number(),
   /** Mean of current - baseline over paired cases, with its 95% interval. */
   meanDiff: z.number(),
@@ -98,7 +111,15 @@ export const EvalReport = z.object({
   startedAt: z.string(),
   finishedAt: z.string(),
   durationMs: z.number(),
-  usage: z.object({ targetTokens: z.number(), judgeTokens: z.number(), costUsd: Num, judgeCacheHits: z.number() }),
+  /** New tokens only: answers served from the cache count as hits, with no tokens and no cost. */
+  usage: z.object({
+    targetTokens: z.number(),
+    judgeTokens: z.number(),
+    costUsd: Num,
+    judgeCalls: z.number(),
+    judgeCacheHits: z.number(),
+    targetCacheHits: z.number(),
+  }),
   metrics: z.array(MetricSchema),
   thresholds: z.array(ThresholdVerdictSchema),
   verdict: z.enum(['pass', 'fail']),

@@ -1,7 +1,7 @@
 import { performance } from 'node:perf_hooks';
 import { errorMessage } from '../common/index.js';
 import type { Dataset, DatasetCase } from '../datasets/index.js';
-import type { Judge } from './judge/grader.js';
+import { judgeCallKey, verdictValue, type Judge } from './judge/grader.js';
 import { loadPromptfoo } from './promptfoo.js';
 import { buildScorer, type BuiltScorer } from './scorers/build.js';
 import type { MetricKind } from './scorers/types.js';
@@ -16,7 +16,12 @@ export interface CaseScore {
   value: number;
   pass: boolean;
   reason: string;
+  /** Judge scorers: the judge's own score, recorded but not counted (see verdictValue). */
+  judgeScore?: number;
 }
+
+/** Usage of one judge call (tokens 0 on a cache hit: nothing new was spent). */
+export type JudgeUsage = TargetUsage & { cached: boolean };
 
 export interface CaseResult {
   id: string;
@@ -26,7 +31,8 @@ export interface CaseResult {
   error: string | null;
   scores: Record<string, CaseScore>;
   latencyMs: number;
-  usage: { target: TargetUsage | null; judge: (TargetUsage & { cached: boolean }) | null };
+  /** Target usage, and one entry per judge scorer that called the judge for this case run. */
+  usage: { target: TargetUsage | null; judge: Record<string, JudgeUsage> };
 }
 
 export interface RunOptions {
@@ -48,6 +54,14 @@ export interface RunResult {
 
 const notRun = (reason: string): CaseScore => ({ status: 'not-run', value: 0, pass: false, reason });
 const errored = (reason: string): CaseScore => ({ status: 'error', value: 0, pass: false, reason });
+
+/** A judge scorer's result on one case run, from the judge's record of that call. */
+function judgeScore(call: ReturnType<Judge['calls']['get']>): CaseScore {
+  if (!call) return errored('judge produced no result');
+  if (call.error !== undefined || !call.verdict) return errored(`judge error: ${call.error ?? 'no verdict'}`);
+  const v = call.verdict;
+  return { status: 'ok', value: verdictValue(v), pass: v.pass, reason: v.reason, judgeScore: v.score };
+}
 
 function judgeInput(output: unknown, field: string | undefined): string {
   const v = field ? getField(output, field) : output;
@@ -87,7 +101,6 @@ export async function runSuite(opts: RunOptions): Promise<RunResult> {
       }
     },
   };
-  const grader = judge?.provider();
 
   // All local scorers of a case run inside one javascript assertion (one promptfoo assertion
   // per scorer costs ~1 ms each); their individual results are kept here by test index.
@@ -118,14 +131,14 @@ export async function runSuite(opts: RunOptions): Promise<RunResult> {
     assert: [
       ...(local.length ? [{ type: 'javascript', metric: 'ground-truth', value: () => scoreLocally(idx, testCase) }] : []),
       ...scorers.flatMap(({ spec }) => {
-        if (spec.type !== 'judge' || !grader) return [];
+        if (spec.type !== 'judge' || !judge) return [];
         const rubric = 'text' in spec.rubric ? spec.rubric.text : String(getField(testCase, spec.rubric.case) ?? '');
         return [
           {
             type: 'llm-rubric',
             metric: spec.name,
             value: rubric,
-            provider: grader,
+            provider: judge.provider(spec.name),
             transform: () => judgeInput(outputs.get(idx)?.output, spec.output),
           },
         ];
@@ -136,21 +149,18 @@ export async function runSuite(opts: RunOptions): Promise<RunResult> {
   const promptfoo = await loadPromptfoo();
   // promptfoo's TypeScript types want its full ApiProvider and assertion unions; these objects
   // implement the runtime contract it documents (id/callApi providers, javascript and llm-rubric assertions).
-  const evalRecord = await promptfoo.evaluate(
+  // Every score is read back from Charter's own records (outputs, localResults, judge.calls).
+  await promptfoo.evaluate(
     { prompts: ['{{idx}}'], providers: [provider], tests: pfTests, writeLatestResults: false } as unknown as Parameters<
       typeof promptfoo.evaluate
     >[0],
     { maxConcurrency: opts.concurrency ?? 4, showProgressBar: false, cache: false },
   );
-  const summary = await evalRecord.toEvaluateSummary();
-  const byIdx = new Map<number, (typeof summary.results)[number]>();
-  for (const r of summary.results) byIdx.set(r.testIdx, r);
 
   const cases: CaseResult[] = tests.map(({ testCase, repeat }, idx) => {
     const out = outputs.get(idx);
-    const components = byIdx.get(idx)?.gradingResult?.componentResults ?? [];
-    const judgeCall = judge?.calls.get(String(idx));
     const scores: Record<string, CaseScore> = {};
+    const judgeUsage: Record<string, JudgeUsage> = {};
     for (const { spec } of scorers) {
       if (!out || out.error !== null) {
         scores[spec.name] = errored(`target error: ${out?.error ?? 'no output'}`);
@@ -160,18 +170,16 @@ export async function runSuite(opts: RunOptions): Promise<RunResult> {
         scores[spec.name] = notRun('no judge configured');
         continue;
       }
-      if (spec.type === 'judge' && judgeCall?.error) {
-        scores[spec.name] = errored(`judge error: ${judgeCall.error}`);
-        continue;
-      }
       if (spec.type !== 'judge') {
         scores[spec.name] = localResults.get(idx)?.[spec.name] ?? errored('scorer produced no result');
         continue;
       }
-      const c = components.find((x) => x.assertion?.metric === spec.name);
-      scores[spec.name] = c
-        ? { status: 'ok', value: typeof c.score === 'number' ? c.score : c.pass ? 1 : 0, pass: c.pass, reason: c.reason ?? '' }
-        : errored('judge produced no result');
+      const call = judge?.calls.get(judgeCallKey(String(idx), spec.name));
+      if (call) {
+        const u = call.usage ?? { inputTokens: 0, outputTokens: 0 };
+        judgeUsage[spec.name] = { inputTokens: u.inputTokens, outputTokens: u.outputTokens, costUsd: call.costUsd, cached: call.cached };
+      }
+      scores[spec.name] = judgeScore(call);
     }
     return {
       id: testCase.id,
@@ -180,10 +188,7 @@ export async function runSuite(opts: RunOptions): Promise<RunResult> {
       error: out?.error ?? null,
       scores,
       latencyMs: Math.round((out?.latencyMs ?? 0) * 1000) / 1000,
-      usage: {
-        target: out?.usage ?? null,
-        judge: judgeCall?.usage ? { ...judgeCall.usage, costUsd: judgeCall.costUsd, cached: judgeCall.cached } : null,
-      },
+      usage: { target: out?.usage ?? null, judge: judgeUsage },
     };
   });
   return {

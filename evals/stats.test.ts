@@ -1,5 +1,15 @@
 import { describe, expect, it } from 'vitest';
-import { bootstrapMeanInterval, cohenKappa, mcnemarExact, pairedBootstrap, quantile, signTest, wilsonInterval } from './stats.js';
+import {
+  bootstrapMeanInterval,
+  cohenKappa,
+  kappaInterval,
+  mcnemarExact,
+  pairedBootstrap,
+  quantile,
+  wilcoxonSignedRank,
+  wilsonCaseMeans,
+  wilsonInterval,
+} from './stats.js';
 
 describe('wilsonInterval', () => {
   it('matches the textbook value for 8 of 10', () => {
@@ -32,10 +42,45 @@ describe('exact tests', () => {
   it('McNemar stays exact for large n', () => {
     expect(mcnemarExact(0, 40).pValue).toBeCloseTo(2 * 0.5 ** 40, 20);
   });
-  it('sign test drops ties', () => {
-    const s = signTest([0.2, 0.1, 0.3, 0.5, 0.4, -0.1, 0, 0]);
-    expect(s).toMatchObject({ positive: 5, negative: 1 });
-    expect(s.pValue).toBeCloseTo((2 * 7) / 64, 12);
+  it('Wilcoxon signed-rank: the Hollander & Wolfe depression example is exact p = 2 * 10 / 512', () => {
+    const x = [1.83, 0.5, 1.62, 2.48, 1.68, 1.88, 1.55, 3.06, 1.3];
+    const y = [0.878, 0.647, 0.598, 2.05, 1.06, 1.29, 1.06, 3.14, 1.29];
+    const w = wilcoxonSignedRank(x.map((v, i) => v - y[i]!));
+    expect(w).toMatchObject({ positive: 7, negative: 2, wPlus: 40, method: 'exact' });
+    expect(w.pValue).toBeCloseTo(20 / 512, 12);
+  });
+  it('Wilcoxon weighs magnitudes where the sign test cannot: small losses against one big gain', () => {
+    // Five cases drop by 0.01, one gains 0.5: the sign test sees 5 of 6 worse; the ranks see the big gain.
+    const w = wilcoxonSignedRank([-0.01, -0.01, -0.01, -0.01, -0.01, 0.5, 0, 0]);
+    expect(w).toMatchObject({ positive: 1, negative: 5, wPlus: 6 });
+    expect(w.pValue).toBeGreaterThan(0.4);
+    expect(wilcoxonSignedRank([0, 0]).pValue).toBe(1);
+  });
+  it('Wilcoxon switches to the tie-corrected normal approximation above 50 pairs', () => {
+    const w = wilcoxonSignedRank(Array.from({ length: 60 }, (_, i) => (i < 45 ? -0.1 : 0.1)));
+    expect(w.method).toBe('normal');
+    // 45 of 60 equal-magnitude drops: z = (W+ - mu) / sigma with all ranks tied.
+    expect(w.pValue).toBeGreaterThan(0.00005);
+    expect(w.pValue).toBeLessThan(0.001);
+  });
+});
+
+describe('intervals with cases as the unit', () => {
+  it('32 of 32 cases passing gives the same lower bound with 1 or 3 repeats (no collapse to [1, 1])', () => {
+    const once = wilsonInterval(32, 32);
+    const perCase = Array.from({ length: 32 }, () => (1 + 1 + 1) / 3);
+    expect(wilsonCaseMeans(perCase)).toEqual(once);
+    expect(once.low).toBeCloseTo(0.8928, 4);
+    // The percentile bootstrap it replaces collapses there.
+    expect(bootstrapMeanInterval(perCase)).toEqual({ estimate: 1, low: 1, high: 1 });
+  });
+  it('scores in [0, 1] at the boundary keep a width; values outside [0, 1] are refused', () => {
+    const m = wilsonCaseMeans([1, 1, 1, 1, 1]);
+    expect(m.low).toBeLessThan(0.6);
+    expect(m.high).toBe(1);
+    const mixed = wilsonCaseMeans([0.5, 0.75, 1, 0.25]);
+    expect(mixed.estimate).toBeCloseTo(0.625, 12);
+    expect(() => wilsonCaseMeans([1.5])).toThrow(RangeError);
   });
 });
 
@@ -69,6 +114,23 @@ describe('bootstrap', () => {
 });
 
 describe("Cohen's kappa", () => {
+  it('has an interval whose lower bound stays low on few rows: 0.75 on 24 rows does not clear 0.6', () => {
+    const pairs: Array<[string, string]> = [
+      ...Array.from({ length: 11 }, (): [string, string] => ['pass', 'pass']),
+      ...Array.from({ length: 10 }, (): [string, string] => ['fail', 'fail']),
+      ['pass', 'fail'],
+      ['fail', 'pass'],
+      ['pass', 'fail'],
+    ];
+    const k = kappaInterval(pairs);
+    expect(k.estimate).toBeCloseTo(0.75, 1);
+    expect(k.low).toBeLessThan(0.6);
+    expect(k.high).toBeGreaterThan(0.9);
+    const perfect = kappaInterval(Array.from({ length: 24 }, (_, i): [string, string] => (i % 2 ? ['pass', 'pass'] : ['fail', 'fail'])));
+    expect(perfect.estimate).toBe(1);
+    expect(perfect.low).toBeCloseTo((0.8621 - 0.5) / 0.5, 3);
+    expect(kappaInterval([['pass', 'pass']]).low).toBe(-1);
+  });
   it('matches the classic 2x2 example (po 0.7, pe 0.5 -> 0.4)', () => {
     const pairs: Array<[string, string]> = [
       ...Array.from({ length: 20 }, (): [string, string] => ['yes', 'yes']),

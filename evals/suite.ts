@@ -2,7 +2,7 @@ import { readdirSync } from 'node:fs';
 import { basename, join } from 'node:path';
 import { z } from 'zod';
 import { contentPath, readYaml } from '../common/index.js';
-import { parseDatasetRef } from '../datasets/index.js';
+import { parseDatasetRef, type Dataset } from '../datasets/index.js';
 import { ModelEndpoint } from './judge/config.js';
 
 /**
@@ -128,6 +128,34 @@ export function loadSuite(nameOrFile: string, suitesDir = defaultSuitesDir()): L
   const suite = readYaml(file, Suite);
   parseDatasetRef(suite.dataset);
   return { suite, file };
+}
+
+/** The field paths a suite reads from dataset cases (not from the target's output), with where they sit in the suite. */
+function casePaths(suite: Suite): Array<{ path: (string | number)[]; field: string }> {
+  const out: Array<{ path: (string | number)[]; field: string }> = [];
+  suite.scorers.forEach((sc, i) => {
+    if ('expected' in sc) out.push({ path: ['scorers', i, 'expected'], field: sc.expected });
+    if (sc.type === 'judge' && 'case' in sc.rubric) out.push({ path: ['scorers', i, 'rubric', 'case'], field: sc.rubric.case });
+  });
+  if (suite.target.kind === 'dataset-field') out.push({ path: ['target', 'field'], field: `input.${suite.target.field}` });
+  return out;
+}
+
+/**
+ * Re-reads a suite file checking that every field path it reads from the dataset resolves in at
+ * least one case: a typo such as `expected.priorty` would otherwise score 0 on every case. The
+ * error names the suite file, the line and the field.
+ */
+export function checkCasePaths(file: string, dataset: Dataset): void {
+  readYaml(
+    file,
+    Suite.superRefine((s, ctx) => {
+      for (const { path, field } of casePaths(s)) {
+        if (dataset.cases.some((c) => getField(c, field) !== undefined)) continue;
+        ctx.addIssue({ code: 'custom', path, message: `field path '${field}' resolves in no case of ${s.dataset}` });
+      }
+    }),
+  );
 }
 
 export function listSuites(suitesDir = defaultSuitesDir()): string[] {

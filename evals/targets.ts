@@ -11,6 +11,8 @@ export interface TargetUsage {
   inputTokens: number;
   outputTokens: number;
   costUsd: number | null;
+  /** True when the answer came from the response cache (then no tokens and no cost). */
+  cached?: boolean;
 }
 
 /** What a suite runs against: an agent's strategy, the gateway decision path, a dataset field. */
@@ -65,12 +67,11 @@ export function modelTarget(
       const res = hit ?? (await model.complete(request));
       const output = parseJsonAnswer(res.text, 'target');
       if (!hit) cache?.set(key, { text: res.text, usage: res.usage });
+      // A cached answer spent nothing new: no tokens, no cost, counted as a hit.
+      if (hit) return { output, usage: { inputTokens: 0, outputTokens: 0, costUsd: 0, cached: true } };
       const u = res.usage;
       return u
-        ? {
-            output,
-            usage: { inputTokens: u.inputTokens, outputTokens: u.outputTokens, costUsd: hit ? 0 : costOf(spec.endpoint.pricing, u) },
-          }
+        ? { output, usage: { inputTokens: u.inputTokens, outputTokens: u.outputTokens, costUsd: costOf(spec.endpoint.pricing, u) } }
         : { output };
     },
   };

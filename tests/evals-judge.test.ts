@@ -76,7 +76,7 @@ describe('Bedrock Converse judge (real SDK client, local Converse server)', () =
       try {
         const run = await runAwardSuite(converseJudge(server.url), 3);
         expect(run.cases.map((c) => c.scores.judge_score)).toEqual(
-          Array(3).fill({ status: 'ok', value: 1, pass: true, reason: 'scripted' }),
+          Array(3).fill({ status: 'ok', value: 1, pass: true, reason: 'scripted', judgeScore: 1 }),
         );
         // 3 cases + 1 throttled attempt, every one shaped like the SDK's Converse call.
         expect(server.requests).toHaveLength(4);
@@ -93,7 +93,7 @@ describe('Bedrock Converse judge (real SDK client, local Converse server)', () =
         expect(body.messages[0]!.content[0]!.text).toContain('procurement compliance reviewer');
         expect(body.messages[0]!.content[0]!.text).toContain('Dear ');
         expect(body.inferenceConfig).toEqual({ maxTokens: 512, temperature: 0 });
-        expect(run.cases[0]!.usage.judge).toMatchObject({ inputTokens: 120, outputTokens: 30, cached: false });
+        expect(run.cases[0]!.usage.judge.judge_score).toMatchObject({ inputTokens: 120, outputTokens: 30, cached: false });
       } finally {
         await server.close();
       }
@@ -181,7 +181,7 @@ describe('OpenAI-compatible judge (fetch, local chat completions server)', () =>
       };
       expect(body).toMatchObject({ model: 'gpt-judge', temperature: 0, max_tokens: 512 });
       expect(body.messages.map((m) => m.role)).toEqual(['system', 'user']);
-      expect(run.cases[0]!.usage.judge).toMatchObject({ inputTokens: 100, outputTokens: 20 });
+      expect(run.cases[0]!.usage.judge.judge_score).toMatchObject({ inputTokens: 100, outputTokens: 20 });
     } finally {
       await server.close();
     }

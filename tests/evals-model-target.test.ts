@@ -69,7 +69,7 @@ describe('model target (Bedrock Converse through the SDK)', () => {
         expect(first.report.target.id).toBe('model:bedrock-converse:amazon.nova-lite-v1:0');
         expect(server.requests).toHaveLength(40);
         const m = first.report.metrics.find((x) => x.name === 'accuracy')!;
-        expect(m).toMatchObject({ n: 20, errors: 2, method: 'bootstrap' });
+        expect(m).toMatchObject({ n: 20, errors: 2, method: 'wilson-case-means' });
         // kc-0001 errs on both repeats (0), kc-0002 is right once of twice (0.5), the rest right: (18 + 0.5) / 20.
         expect(m.estimate).toBeCloseTo(18.5 / 20, 12);
         const errored = first.report.cases.filter((c) => c.error !== null);
@@ -82,7 +82,14 @@ describe('model target (Bedrock Converse through the SDK)', () => {
         const second = await runEval(opts);
         expect(server.requests).toHaveLength(40 + 2); // only the two prose answers (never cached) are asked again
         expect(second.report.metrics.find((x) => x.name === 'accuracy')!.estimate).toBe(m.estimate);
-        expect(second.report.cases.find((c) => c.id === 'kc-0003')!.usage.target!.costUsd).toBe(0);
+        // Cached answers spent nothing new: no tokens, no cost, counted as hits.
+        expect(second.report.cases.find((c) => c.id === 'kc-0003')!.usage.target).toEqual({
+          inputTokens: 0,
+          outputTokens: 0,
+          costUsd: 0,
+          cached: true,
+        });
+        expect(second.report.usage).toMatchObject({ targetTokens: 0, targetCacheHits: 38 });
       } finally {
         await server.close();
       }

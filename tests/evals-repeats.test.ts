@@ -4,7 +4,7 @@ import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { classifyKraljic, KraljicInput } from '../agents/index.js';
 import { writeFileAtomic } from '../common/index.js';
-import { runEval, type Target } from '../evals/index.js';
+import { runEval, wilsonInterval, type Target } from '../evals/index.js';
 import { generateEd25519Key, loadPrivateKey, LocalKeySigner } from '../signing/index.js';
 
 let home: string;
@@ -60,10 +60,12 @@ describe('repeats for nondeterministic targets', () => {
       const r = await runEval({ suite, target: flakyTarget(), signer, home, audit: null, concurrency: 8 });
       expect(r.report.cases).toHaveLength(240 * 3);
       const m = r.report.metrics.find((x) => x.name === 'accuracy')!;
-      expect(m).toMatchObject({ method: 'bootstrap', n: 240 });
+      expect(m).toMatchObject({ method: 'wilson-case-means', n: 240 });
       expect(m.estimate).toBeCloseTo(2 / 3, 12);
-      // Every case has the same per-case mean, so there is no between-case spread to resample.
-      expect(m.low).toBeCloseTo(2 / 3, 12);
+      // Cases are the unit: the interval is Wilson's over 240 per-case means, not a point (a
+      // percentile bootstrap has no between-case spread to resample here and collapsed to 2/3).
+      expect(m.low).toBeCloseTo(wilsonInterval(160, 240).low, 12);
+      expect(m.low).toBeLessThan(0.61);
       expect(r.report.thresholds.map((t) => t.verdict)).toEqual(['pass', 'fail']);
       expect(r.report.usage.targetTokens).toBe(240 * 3 * 60);
       expect(r.report.usage.costUsd).toBeCloseTo(240 * 3 * 0.0001, 9);

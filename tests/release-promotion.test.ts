@@ -107,7 +107,7 @@ async function evalReport(manifestDigest: string, lowerBound = 0.95, reportsHome
     startedAt: now,
     finishedAt: now,
     durationMs: 1,
-    usage: { targetTokens: 0, judgeTokens: 0, costUsd: null, judgeCacheHits: 0 },
+    usage: { targetTokens: 0, judgeTokens: 0, costUsd: null, judgeCalls: 0, judgeCacheHits: 0, targetCacheHits: 0 },
     metrics: [
       {
         name: 'decision_accuracy',

@@ -23,8 +23,10 @@ const Common = {
   model: z.string().min(1),
   temperature: z.number().min(0).max(2).default(0),
   maxTokens: z.number().int().positive().default(512),
-  /** Attempts per call, retries included (throttling, 5xx). */
+  /** Attempts per call, retries included (throttling, 5xx, timeouts). */
   maxAttempts: z.number().int().positive().max(10).default(4),
+  /** Per attempt: a request with no complete answer by then is abandoned (and retried while attempts remain). */
+  timeoutMs: z.number().int().positive().max(600_000).default(60_000),
   pricing: Pricing.optional(),
 };
 

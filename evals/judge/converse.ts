@@ -9,6 +9,8 @@ export interface ConverseModelOptions {
   temperature: number;
   maxTokens: number;
   maxAttempts: number;
+  /** Per attempt: the SDK's request handler abandons a request with no answer by then (and retries). */
+  timeoutMs: number;
 }
 
 /**
@@ -24,6 +26,7 @@ export class ConverseModel implements ChatModel {
     this.client = new BedrockRuntimeClient({
       region: opts.region,
       maxAttempts: opts.maxAttempts,
+      requestHandler: { requestTimeout: opts.timeoutMs, connectionTimeout: opts.timeoutMs },
       ...(opts.endpoint ? { endpoint: opts.endpoint } : {}),
     });
   }

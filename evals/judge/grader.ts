@@ -11,19 +11,40 @@ import { OpenAiModel } from './openai.js';
 export const JudgeVerdict = z.strictObject({ pass: z.boolean(), score: z.number().min(0).max(1), reason: z.string() });
 export type JudgeVerdict = z.infer<typeof JudgeVerdict>;
 
+/**
+ * The one rule for what a verdict counts as, in runs and in calibration alike: `pass` decides
+ * (1 or 0). promptfoo's rubric prompt asks the judge whether the output passes the rubric and for
+ * a score; `score` is the judge's own confidence-like number, kept in the record and never
+ * counted, so `{pass: true, score: 0.9}` is a pass.
+ */
+export function verdictValue(v: Pick<JudgeVerdict, 'pass'>): 0 | 1 {
+  return v.pass ? 1 : 0;
+}
+
+/** One judge call: usage of this call (null on a cache hit: no new tokens), its cost, the validated verdict or the error. */
 export interface JudgeCall {
   usage: TokenUsage | null;
   costUsd: number | null;
   cached: boolean;
+  verdict?: JudgeVerdict;
   error?: string;
 }
+
+/** The key of one judge call: a test (promptfoo's caseKey var) and the judge scorer grading it. */
+export const judgeCallKey = (caseKey: string, scorer: string) => `${caseKey}/${scorer}`;
 
 export function chatModelFor(config: ModelEndpoint): ChatModel {
   // The model endpoint is named by the configuration, so the egress allow-list admits it.
   if (config.provider === 'bedrock-converse')
     allowEgress(config.endpoint ?? `https://bedrock-runtime.${config.region}.amazonaws.com`, `${config.provider} model ${config.model}`);
   else allowEgress(config.baseUrl, `openai-compatible model ${config.model}`);
-  const common = { model: config.model, temperature: config.temperature, maxTokens: config.maxTokens, maxAttempts: config.maxAttempts };
+  const common = {
+    model: config.model,
+    temperature: config.temperature,
+    maxTokens: config.maxTokens,
+    maxAttempts: config.maxAttempts,
+    timeoutMs: config.timeoutMs,
+  };
   if (config.provider === 'bedrock-converse')
     return new ConverseModel({ ...common, region: config.region, ...(config.endpoint ? { endpoint: config.endpoint } : {}) });
   const apiKey = config.apiKeyEnv ? process.env[config.apiKeyEnv] : undefined;
@@ -114,7 +135,7 @@ export class Judge {
     const key = ResponseCache.keyOf({ judge: this.identity, request });
     const hit = this.cache?.get<{ verdict: JudgeVerdict; usage: TokenUsage | null }>(key);
     if (hit && JudgeVerdict.safeParse(hit.verdict).success) {
-      this.calls.set(caseKey, { usage: hit.usage, costUsd: 0, cached: true });
+      this.calls.set(caseKey, { usage: null, costUsd: 0, cached: true, verdict: hit.verdict });
       return hit.verdict;
     }
     let usage: TokenUsage | null = null;
@@ -123,7 +144,7 @@ export class Judge {
       usage = res.usage;
       const verdict = parseVerdict(res.text);
       this.cache?.set(key, { verdict, usage });
-      this.calls.set(caseKey, { usage, costUsd: this.cost(usage), cached: false });
+      this.calls.set(caseKey, { usage, costUsd: this.cost(usage), cached: false, verdict });
       return verdict;
     } catch (err) {
       this.calls.set(caseKey, { usage, costUsd: this.cost(usage), cached: false, error: errorMessage(err) });
@@ -131,11 +152,12 @@ export class Judge {
     }
   }
 
-  provider(): GraderProvider {
+  /** The grader for one judge scorer: its calls are recorded under judgeCallKey(caseKey, scorer). */
+  provider(scorer: string): GraderProvider {
     return {
       id: () => `charter-judge:${this.model.id}`,
       callApi: async (prompt, context) => {
-        const caseKey = String(context?.vars?.caseKey ?? '');
+        const caseKey = judgeCallKey(String(context?.vars?.caseKey ?? ''), scorer);
         try {
           const verdict = await this.grade(prompt, caseKey);
           const u = this.calls.get(caseKey)?.usage;

@@ -10,6 +10,8 @@ export interface OpenAiModelOptions {
   temperature: number;
   maxTokens: number;
   maxAttempts: number;
+  /** Per attempt, the whole exchange (connect, headers, body). */
+  timeoutMs: number;
   /** First retry delay; doubles per attempt (a Retry-After header wins when present). */
   retryBaseMs?: number;
 }
@@ -40,14 +42,17 @@ export class OpenAiModel implements ChatModel {
     let last = '';
     for (let attempt = 1; attempt <= this.opts.maxAttempts; attempt++) {
       let res: Response;
+      let text: string;
       try {
-        res = await fetch(url, { method: 'POST', headers, body });
+        // One signal covers the headers and the body: a server that stalls mid-answer times out too.
+        res = await fetch(url, { method: 'POST', headers, body, signal: AbortSignal.timeout(this.opts.timeoutMs) });
+        text = await res.text();
       } catch (err) {
-        last = `request failed: ${errorMessage(err)}`;
+        last =
+          (err as Error).name === 'TimeoutError' ? `timed out after ${this.opts.timeoutMs} ms` : `request failed: ${errorMessage(err)}`;
         await this.backoff(attempt, null);
         continue;
       }
-      const text = await res.text();
       if (res.status === 429 || res.status >= 500) {
         last = `HTTP ${res.status}: ${text.slice(0, 200)}`;
         await this.backoff(attempt, res.headers.get('retry-after'));

@@ -28,10 +28,12 @@ export interface RunningJsonServer {
  * `http2`: cleartext HTTP/2 (prior knowledge), which the Bedrock Runtime client speaks by default.
  */
 export async function startJsonServer(
-  route: (req: RecordedRequest) => Reply | Promise<Reply>,
+  route: (req: RecordedRequest, closing: AbortSignal) => Reply | Promise<Reply>,
   opts: { http2?: boolean } = {},
 ): Promise<RunningJsonServer> {
   const requests: RecordedRequest[] = [];
+  // Aborted on close, so a route that stalls on purpose (a hung model) lets the server stop.
+  const closing = new AbortController();
   const handle = (req: IncomingMessage | Http2ServerRequest, res: ServerResponse | Http2ServerResponse) => {
     const chunks: Buffer[] = [];
     req.on('data', (c: Buffer) => chunks.push(c));
@@ -51,12 +53,15 @@ export async function startJsonServer(
         }
         const recorded = { method: req.method ?? '', path: req.url ?? '', headers: req.headers as IncomingHttpHeaders, body };
         requests.push(recorded);
-        const reply = await route(recorded);
+        const reply = await route(recorded, closing.signal);
+        if (closing.signal.aborted) return;
         send(reply.status, reply.headers ?? {}, typeof reply.body === 'string' ? reply.body : JSON.stringify(reply.body));
       })();
     });
   };
   const server = opts.http2 ? createH2Server(handle) : createServer(handle);
+  const sessions = new Set<{ destroy(): void }>();
+  server.on('session', (s: { destroy(): void }) => sessions.add(s));
   await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
   const { port } = server.address() as AddressInfo;
   return {
@@ -64,6 +69,8 @@ export async function startJsonServer(
     requests,
     close: () =>
       new Promise<void>((resolve, reject) => {
+        closing.abort();
+        for (const s of sessions) s.destroy();
         if ('closeAllConnections' in server) server.closeAllConnections();
         server.close((err) => (err ? reject(err) : resolve()));
       }),
@@ -79,7 +86,14 @@ export interface ConverseCall {
 
 export type ConverseScript = (
   call: ConverseCall,
-) => { text: string } | { throttle: true } | { error: number; type: string; message: string };
+) => { text: string } | { throttle: true } | { error: number; type: string; message: string } | { hang: true };
+
+/** A model that never answers: waits until the server closes. */
+export function hang(closing: AbortSignal): Promise<Reply> {
+  return new Promise((resolve) =>
+    closing.addEventListener('abort', () => resolve({ status: 503, body: { message: 'server closed' } }), { once: true }),
+  );
+}
 
 export function converseReply(text: string, inputTokens = 120, outputTokens = 30): Reply {
   return {
@@ -124,7 +138,7 @@ export function converseShapeProblems(req: RecordedRequest): string[] {
 
 export async function startConverseServer(script: ConverseScript): Promise<RunningJsonServer> {
   return startJsonServer(
-    (req) => {
+    (req, closing) => {
       const problems = converseShapeProblems(req);
       if (problems.length) return errorReply(400, 'ValidationException', problems.join('; '));
       const modelId = decodeURIComponent(req.path.split('/')[2]!);
@@ -136,6 +150,7 @@ export async function startConverseServer(script: ConverseScript): Promise<Runni
         request: req,
       };
       const out = script(call);
+      if ('hang' in out) return hang(closing);
       if ('throttle' in out) return errorReply(429, 'ThrottlingException', 'Too many requests, please wait before trying again.');
       if ('error' in out) return errorReply(out.error, out.type, out.message);
       return converseReply(out.text);

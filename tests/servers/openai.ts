@@ -1,4 +1,4 @@
-import { startJsonServer, type RecordedRequest, type Reply, type RunningJsonServer } from './converse.js';
+import { hang, startJsonServer, type RecordedRequest, type Reply, type RunningJsonServer } from './converse.js';
 
 /**
  * A local server speaking the OpenAI chat completions wire format:
@@ -13,10 +13,10 @@ export interface ChatCall {
   request: RecordedRequest;
 }
 
-export type ChatScript = (call: ChatCall) => { text: string } | { status: number; retryAfter?: string };
+export type ChatScript = (call: ChatCall) => { text: string } | { status: number; retryAfter?: string } | { hang: true };
 
 export async function startOpenAiServer(script: ChatScript, opts: { apiKey?: string } = {}): Promise<RunningJsonServer> {
-  return startJsonServer((req): Reply => {
+  return startJsonServer((req, closing): Reply | Promise<Reply> => {
     if (req.method !== 'POST' || req.path !== '/v1/chat/completions')
       return { status: 404, body: { error: { message: `no route ${req.method} ${req.path}` } } };
     if (opts.apiKey && req.headers.authorization !== `Bearer ${opts.apiKey}`)
@@ -37,6 +37,7 @@ export async function startOpenAiServer(script: ChatScript, opts: { apiKey?: str
         .join('\n'),
       request: req,
     });
+    if ('hang' in out) return hang(closing);
     if ('status' in out)
       return {
         status: out.status,
