@@ -99,14 +99,14 @@ export function loadDataset(ref: string | DatasetRef, root = defaultDatasetsRoot
   return { name, version, dir, card, schema, cases, digest: `sha256:${digest}` };
 }
 
-/** Every `<name>/<version>` folder under a datasets root that holds a card. */
+/** Every `<name>/<vN>` folder under a datasets root, with a card or not (verify reports those without). */
 export function listDatasets(root = defaultDatasetsRoot()): DatasetRef[] {
   const out: DatasetRef[] = [];
   for (const name of readdirSync(root).sort()) {
     const nameDir = join(root, name);
     if (!statSync(nameDir).isDirectory()) continue;
     for (const version of readdirSync(nameDir).sort()) {
-      if (/^v\d+$/.test(version) && existsSync(join(nameDir, version, 'card.yaml'))) out.push({ name, version });
+      if (/^v\d+$/.test(version) && statSync(join(nameDir, version)).isDirectory()) out.push({ name, version });
     }
   }
   return out;
@@ -118,18 +118,28 @@ export interface DatasetCheck {
   cases?: number;
   digest?: string;
   error?: string;
+  /** The CLI exit code this outcome calls for: 1 a finding (changed data, missing card), 2 bad input (a bad line). */
+  exitCode?: number;
 }
 
-/** `charter datasets verify`: loads every dataset, collecting each one's outcome. */
+/**
+ * `charter datasets verify`: loads every dataset version, collecting each one's outcome. A
+ * version folder without a card is a failure (an unpublished or half-written version), and so
+ * is a root with no dataset versions at all.
+ */
 export function verifyDatasets(root = defaultDatasetsRoot()): DatasetCheck[] {
-  return listDatasets(root).map(({ name, version }) => {
+  const refs = listDatasets(root);
+  if (refs.length === 0) return [{ ref: root, ok: false, error: 'no dataset versions (<name>/<vN>/) under this folder', exitCode: 1 }];
+  return refs.map(({ name, version }) => {
     const ref = `${name}@${version}`;
+    const cardFile = join(root, name, version, 'card.yaml');
+    if (!existsSync(cardFile)) return { ref, ok: false, error: `${cardFile}: no data card (card.yaml)`, exitCode: 1 };
     try {
       const d = loadDataset({ name, version }, root);
       return { ref, ok: true, cases: d.cases.length, digest: d.digest };
     } catch (err) {
       if (!(err instanceof CharterError)) throw err;
-      return { ref, ok: false, error: err.message };
+      return { ref, ok: false, error: err.message, exitCode: err.exitCode };
     }
   });
 }

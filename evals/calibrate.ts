@@ -1,6 +1,6 @@
 import { existsSync } from 'node:fs';
 import { join } from 'node:path';
-import { charterHome, CharterError, readText, writeFileAtomic } from '../common/index.js';
+import { charterHome, CharterError, InputError, readText, writeFileAtomic } from '../common/index.js';
 import { loadDataset, type Dataset } from '../datasets/index.js';
 import {
   canonicalJson,
@@ -14,8 +14,8 @@ import {
 import { z } from 'zod';
 import type { Judge } from './judge/grader.js';
 import { runSuite } from './run.js';
-import { cohenKappa } from './stats.js';
-import { Suite } from './suite.js';
+import { kappaInterval } from './stats.js';
+import { Suite, type JudgeCalibrationPin } from './suite.js';
 import { datasetFieldTarget } from './targets.js';
 
 export const CALIBRATION_PAYLOAD_TYPE = 'application/vnd.charter.judge-calibration+json';
@@ -30,6 +30,10 @@ export const Calibration = z.object({
   errors: z.number(),
   accuracy: z.number(),
   kappa: z.number(),
+  /** 95% interval of kappa (`kappaMethod`); the gate uses the lower bound. */
+  kappaLow: z.number(),
+  kappaHigh: z.number(),
+  kappaMethod: z.literal('wilson-agreement'),
   minKappa: z.number(),
   passed: z.boolean(),
   disagreements: z.array(z.object({ id: z.string(), expected: z.string(), judged: z.string(), reason: z.string() })),
@@ -37,8 +41,9 @@ export const Calibration = z.object({
 });
 export type Calibration = z.infer<typeof Calibration>;
 
-function calibrationFile(judgeDigest: string, home: string): string {
-  return join(home, 'calibration', `${judgeDigest.replace('sha256:', '')}.dsse.json`);
+/** One record per judge and labelled set: calibrating on another set never replaces the one a suite pins. */
+function calibrationFile(judgeDigest: string, datasetDigest: string, home: string): string {
+  return join(home, 'calibration', `${judgeDigest.replace('sha256:', '')}-${datasetDigest.replace('sha256:', '')}.dsse.json`);
 }
 
 /**
@@ -54,12 +59,19 @@ export async function calibrateJudge(opts: {
 }): Promise<Calibration> {
   const ref = opts.dataset ?? DEFAULT_CALIBRATION_DATASET;
   const dataset: Dataset = loadDataset(ref, opts.datasetsRoot);
+  // Labels derived from a rule (or from a judge's own answers) measure nothing about the judge.
+  if (dataset.card.labelledBy !== 'human')
+    throw new InputError(`${ref} is labelled by '${dataset.card.labelledBy}': a judge is calibrated only against human labels`, {
+      file: join(dataset.dir, 'card.yaml'),
+      field: 'labelledBy',
+    });
   const suite = Suite.parse({
     name: 'judge-calibration',
     description: 'judge agreement with human labels',
     target: { kind: 'dataset-field', field: 'output' },
     dataset: ref,
     scorers: [{ name: 'judge', type: 'judge', rubric: { case: 'input.rubric' } }],
+    judgeCalibration: { dataset: ref, digest: dataset.digest, minCases: dataset.cases.length },
   });
   const run = await runSuite({
     suite,
@@ -80,7 +92,7 @@ export async function calibrateJudge(opts: {
     pairs.push([expected, judged]);
     if (judged !== expected) disagreements.push({ id: c.id, expected, judged, reason: s.reason });
   }
-  const { accuracy, kappa, n } = cohenKappa(pairs);
+  const { accuracy, estimate: kappa, low: kappaLow, high: kappaHigh, n } = kappaInterval(pairs);
   const minKappa = opts.judge.config.minKappa;
   return {
     apiVersion: 'charter.dev/v1',
@@ -91,8 +103,11 @@ export async function calibrateJudge(opts: {
     errors,
     accuracy,
     kappa,
+    kappaLow,
+    kappaHigh,
+    kappaMethod: 'wilson-agreement',
     minKappa,
-    passed: kappa >= minKappa && errors === 0,
+    passed: kappaLow >= minKappa && errors === 0,
     disagreements,
     at: new Date().toISOString(),
   };
@@ -101,7 +116,7 @@ export async function calibrateJudge(opts: {
 /** Signs a calibration (key purpose `eval-report`) and stores it under $CHARTER_HOME/calibration/. */
 export async function saveCalibration(c: Calibration, signer: Signer, home = charterHome()): Promise<string> {
   const envelope = await signEnvelope(CALIBRATION_PAYLOAD_TYPE, Buffer.from(canonicalJson(c)), [signer]);
-  const file = calibrationFile(c.judge.digest, home);
+  const file = calibrationFile(c.judge.digest, c.dataset.digest, home);
   writeFileAtomic(file, JSON.stringify(envelope, null, 2) + '\n');
   return file;
 }
@@ -113,11 +128,17 @@ export interface JudgeStanding {
 }
 
 /**
- * Whether a judge may gate: a signed calibration for exactly this judge (same identity digest)
- * whose kappa reaches the judge's configured minimum and that had no judge errors.
+ * Whether a judge may gate a suite: a signed calibration for exactly this judge (same identity
+ * digest) on the labelled set the suite pins (same data digest, at least its minCases rows),
+ * with no judge errors and the lower bound of kappa's 95% interval at the judge's minimum.
  */
-export function judgeStanding(judge: Judge, trusted: TrustedKeysFile | null, home = charterHome()): JudgeStanding {
-  const file = calibrationFile(judge.digest, home);
+export function judgeStanding(
+  judge: Judge,
+  pin: JudgeCalibrationPin,
+  trusted: TrustedKeysFile | null,
+  home = charterHome(),
+): JudgeStanding {
+  const file = calibrationFile(judge.digest, pin.digest, home);
   if (!existsSync(file)) return { gating: false, note: 'judge not calibrated (run charter evals calibrate)', calibration: null };
   if (!trusted) return { gating: false, note: 'no trusted keys to verify the judge calibration', calibration: null };
   let calibration: Calibration;
@@ -130,13 +151,21 @@ export function judgeStanding(judge: Judge, trusted: TrustedKeysFile | null, hom
     return { gating: false, note: `judge calibration does not verify: ${err.message.split('\n')[0]}`, calibration: null };
   }
   if (calibration.judge.digest !== judge.digest) return { gating: false, note: 'calibration is for another judge', calibration };
+  if (calibration.dataset.digest !== pin.digest)
+    return {
+      gating: false,
+      note: `calibration is on ${calibration.dataset.digest}, the suite pins ${pin.dataset} ${pin.digest}`,
+      calibration,
+    };
+  if (calibration.n < pin.minCases)
+    return { gating: false, note: `calibration has ${calibration.n} rows, the suite requires ${pin.minCases}`, calibration };
   if (calibration.errors > 0) return { gating: false, note: `judge had ${calibration.errors} error(s) during calibration`, calibration };
-  if (calibration.kappa < judge.config.minKappa) {
-    return { gating: false, note: `judge kappa ${calibration.kappa.toFixed(3)} < required ${judge.config.minKappa}`, calibration };
-  }
+  const kappaText = `kappa ${calibration.kappa.toFixed(3)} (95% lower bound ${calibration.kappaLow.toFixed(3)})`;
+  if (calibration.kappaLow < judge.config.minKappa)
+    return { gating: false, note: `judge ${kappaText} < required ${judge.config.minKappa}`, calibration };
   return {
     gating: true,
-    note: `calibrated: kappa ${calibration.kappa.toFixed(3)}, accuracy ${calibration.accuracy.toFixed(3)} on ${calibration.dataset.ref}`,
+    note: `calibrated: ${kappaText}, accuracy ${calibration.accuracy.toFixed(3)} on ${calibration.dataset.ref} (${calibration.n} rows)`,
     calibration,
   };
 }

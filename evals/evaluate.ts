@@ -82,6 +82,23 @@ export function loadReport(file: string, trusted: TrustedKeysFile): { report: Ev
   return { report: parsed.data, digest: digestOf(payload), envelope };
 }
 
+/** What a manifest threshold pins for a suite: its file digest, its dataset's digest and case count. */
+export function suiteEvidence(
+  nameOrFile: string,
+  suitesDir?: string,
+  datasetsRoot?: string,
+): { suite: string; suiteDigest: string; dataset: string; datasetDigest: string; cases: number } {
+  const { suite, file } = loadSuite(nameOrFile, suitesDir);
+  const dataset = loadDataset(suite.dataset, datasetsRoot);
+  return {
+    suite: suite.name,
+    suiteDigest: digestOf(readText(file)),
+    dataset: suite.dataset,
+    datasetDigest: dataset.digest,
+    cases: dataset.cases.length,
+  };
+}
+
 function sumTokens(u: { inputTokens: number; outputTokens: number } | null): number {
   return u ? u.inputTokens + u.outputTokens : 0;
 }
@@ -118,10 +135,16 @@ export async function runEval(opts: EvalRunOptions): Promise<EvalRunResult> {
   const judge = opts.judge ?? null;
   const trustedFile = opts.trustedKeysFile ?? join(home, 'keys', 'trusted-keys.json');
   const trusted = existsSync(trustedFile) ? loadTrustedKeys(trustedFile) : null;
-  const standing = judge ? judgeStanding(judge, trusted, home) : null;
+  const standing = judge && suite.judgeCalibration ? judgeStanding(judge, suite.judgeCalibration, trusted, home) : null;
   const baseline = opts.baseline
     ? { ...loadReport(opts.baseline.file, loadTrustedKeys(opts.baseline.trustedKeysFile)), file: opts.baseline.file }
     : null;
+  // Cases of another suite share ids only by accident: comparing with them proves nothing.
+  if (baseline && baseline.report.suite.name !== suite.name)
+    throw new InputError(`baseline is a report of suite '${baseline.report.suite.name}', not '${suite.name}'`, {
+      file: baseline.file,
+      field: '--baseline',
+    });
 
   const run = await runSuite({ suite, suiteFile, dataset, target, judge, concurrency: opts.concurrency ?? 4 });
   const metrics = computeMetrics(run, standing ?? { gating: false, note: 'no judge configured' });
@@ -130,10 +153,17 @@ export async function runEval(opts: EvalRunOptions): Promise<EvalRunResult> {
     ...manifests.flatMap((m) =>
       m.manifest.agent.evalThresholds
         .filter((t) => t.suite === suite.name)
-        .map((t) => ({ metric: t.metric, min: t.min, bound: t.bound, source: `manifest:${m.manifest.agent.name}` })),
+        .map((t) => ({
+          metric: t.metric,
+          min: t.min,
+          bound: t.bound,
+          source: `manifest:${m.manifest.agent.name}`,
+          pin: { suiteDigest: t.suiteDigest, datasetDigest: t.datasetDigest, minCases: t.minCases },
+        })),
     ),
   ];
-  const verdicts = checkThresholds(thresholds, metrics);
+  const suiteDigest = digestOf(readText(suiteFile));
+  const verdicts = checkThresholds(thresholds, metrics, { suiteDigest, datasetDigest: dataset.digest });
   const judgeCalls = run.cases.flatMap((c) => Object.values(c.usage.judge));
   const costs = [...run.cases.map((c) => c.usage.target?.costUsd ?? null), ...judgeCalls.map((u) => u.costUsd)].filter(
     (c): c is number => c !== null,
@@ -142,7 +172,7 @@ export async function runEval(opts: EvalRunOptions): Promise<EvalRunResult> {
     apiVersion: 'charter.dev/v1',
     kind: 'EvalReport',
     id: uuidv4(),
-    suite: { name: suite.name, description: suite.description, digest: digestOf(readText(suiteFile)), repeats: suite.repeats },
+    suite: { name: suite.name, description: suite.description, digest: suiteDigest, repeats: suite.repeats },
     target: {
       id: target.id,
       spec: opts.target ? { kind: 'custom' } : suite.target,

@@ -14,7 +14,7 @@ export {
   saveCalibration,
   type JudgeStanding,
 } from './calibrate.js';
-export { loadReport, runEval, type EvalRunOptions, type EvalRunResult, type EvidenceSink } from './evaluate.js';
+export { loadReport, runEval, suiteEvidence, type EvalRunOptions, type EvalRunResult, type EvidenceSink } from './evaluate.js';
 export { DEFAULT_GATEWAY_ENTITIES, gatewayTarget, scratchApprovalsDir, type GatewayTargetOptions } from './gateway-target.js';
 export { JudgeConfig, ModelEndpoint, costOf, judgeIdentity, loadJudgeConfig } from './judge/config.js';
 export { ConverseModel, type ConverseModelOptions } from './judge/converse.js';
@@ -51,4 +51,4 @@ export {
 } from './stats.js';
 export { Suite, ScorerSpec, TargetSpec, ThresholdSpec, defaultSuitesDir, getField, listSuites, loadSuite } from './suite.js';
 export { datasetFieldTarget, modelTarget, strategyTarget, targetFor, type Target, type TargetUsage } from './targets.js';
-export { checkThresholds, type Threshold, type ThresholdVerdict } from './thresholds.js';
+export { checkThresholds, pinMismatch, type EvidencePin, type Threshold, type ThresholdVerdict } from './thresholds.js';

@@ -46,6 +46,7 @@ export const ThresholdVerdictSchema = z.object({
   min: z.number(),
   bound: z.enum(['lower', 'point']),
   source: z.string(),
+  pin: z.object({ suiteDigest: Digest, datasetDigest: Digest, minCases: z.number() }).optional(),
   observed: Num,
   verdict: z.enum(['pass', 'fail']),
   reason: z.string(),

@@ -89,18 +89,36 @@ export const ThresholdSpec = z.strictObject({
 });
 export type ThresholdSpec = z.infer<typeof ThresholdSpec>;
 
+const Digest = z.string().regex(/^sha256:[0-9a-f]{64}$/, 'expected sha256:<64 hex digits>');
+const DatasetRefText = z.string().refine((s) => /^[a-z0-9][a-z0-9-]*@v\d+$/.test(s), 'expected name@vN');
+
+/**
+ * The human-labelled set a judge must be calibrated on before its metrics may gate this suite,
+ * pinned by the sha256 of its data.jsonl, with the fewest rows a calibration may have.
+ */
+export const JudgeCalibrationPin = z.strictObject({ dataset: DatasetRefText, digest: Digest, minCases: z.number().int().positive() });
+export type JudgeCalibrationPin = z.infer<typeof JudgeCalibrationPin>;
+
 export const Suite = z
   .strictObject({
     name: Name,
     description: z.string().min(1),
     target: TargetSpec,
-    dataset: z.string().refine((s) => /^[a-z0-9][a-z0-9-]*@v\d+$/.test(s), 'expected name@vN'),
+    dataset: DatasetRefText,
     /** Runs per case; > 1 for nondeterministic targets. */
     repeats: z.number().int().positive().default(1),
     scorers: z.array(ScorerSpec).min(1),
     thresholds: z.array(ThresholdSpec).default([]),
+    /** Required when a scorer is a judge. */
+    judgeCalibration: JudgeCalibrationPin.optional(),
   })
   .superRefine((s, ctx) => {
+    if (s.scorers.some((sc) => sc.type === 'judge') && !s.judgeCalibration)
+      ctx.addIssue({
+        code: 'custom',
+        path: ['judgeCalibration'],
+        message: 'a suite with a judge scorer names its calibration set: { dataset: name@vN, digest: sha256:..., minCases: N }',
+      });
     const names = new Set<string>();
     s.scorers.forEach((sc, i) => {
       if (names.has(sc.name)) ctx.addIssue({ code: 'custom', path: ['scorers', i, 'name'], message: `duplicate scorer name '${sc.name}'` });

@@ -12,11 +12,21 @@ const PackName = z.string().regex(/^[a-z0-9][a-z0-9-]*$/, 'pack names are lower-
 const Version = z.string().refine((v) => semver.valid(v) === v, 'version must be an exact semver version, e.g. 1.2.0');
 const Range = z.string().refine((r) => semver.validRange(r) !== null, 'not a semver range, e.g. ^1.0.0');
 
+const Sha256 = z.string().regex(/^sha256:[0-9a-f]{64}$/, 'expected sha256:<64 hex digits>');
+
+/**
+ * A release threshold on an eval metric, pinned to the evidence that may satisfy it: the
+ * suite file's digest, the dataset's digest (sha256 of its data.jsonl) and the fewest cases
+ * the metric must have been measured on (`charter evals list --json` prints the pins).
+ */
 export const EvalThreshold = z.strictObject({
   suite: z.string().min(1),
   metric: z.string().min(1),
   min: z.number(),
   bound: z.enum(['lower', 'point']).default('lower'),
+  suiteDigest: Sha256,
+  datasetDigest: Sha256,
+  minCases: z.number().int().positive(),
 });
 export type EvalThreshold = z.infer<typeof EvalThreshold>;
 

@@ -2,7 +2,7 @@ import { existsSync, readdirSync } from 'node:fs';
 import { join } from 'node:path';
 import { errorMessage } from '../common/index.js';
 import type { TrustedKeysFile } from '../signing/index.js';
-import { checkThresholds, loadReport, type EvalReport } from '../evals/index.js';
+import { checkThresholds, loadReport, pinMismatch, type EvalReport } from '../evals/index.js';
 import type { Manifest } from '../policy-packs/index.js';
 import { fail, notRun, pass, type CheckOutcome } from './gate-result.js';
 
@@ -32,7 +32,9 @@ export function discoverEvalReports(home: string): string[] {
  * Eval thresholds met: every report is verified (signature by an `eval-report` key, schema);
  * a report named explicitly that belongs to another manifest is refused with that reason;
  * every threshold in the manifest's `agent.evalThresholds` is re-checked against the metrics of
- * the newest report of its suite for this manifest, and that report's own verdict must pass.
+ * the newest report for this manifest of the suite and dataset it pins (digests; a same-named
+ * copy over other data does not count) measured on at least its minCases cases, and that
+ * report's own verdict must pass.
  * Metrics a report could not measure are `not-run` items (`evals:<suite>/<metric>`), never a pass.
  */
 export function checkEvals(
@@ -75,22 +77,42 @@ export function checkEvals(
   opts.explicit.forEach((f) => load(f, true));
   opts.discovered.filter((f) => !opts.explicit.includes(f)).forEach((f) => load(f, false));
 
-  const newest = new Map<string, (typeof mine)[number]>();
-  for (const r of mine) {
-    const cur = newest.get(r.report.suite.name);
-    if (!cur || r.report.finishedAt > cur.report.finishedAt) newest.set(r.report.suite.name, r);
-  }
+  // Per threshold, the newest report of its suite that is the pinned evidence (suite and dataset digests).
+  const chosen = new Set<(typeof mine)[number]>();
   const thresholds = manifest.agent.evalThresholds.map((t) => {
-    const r = newest.get(t.suite);
-    if (!r)
-      return { ...t, verdict: 'fail' as const, observed: null, reason: `no signed eval report of suite ${t.suite} for this manifest` };
+    const pin = { suiteDigest: t.suiteDigest, datasetDigest: t.datasetDigest, minCases: t.minCases };
+    const named = mine.filter((r) => r.report.suite.name === t.suite);
+    const pinned = named.filter(
+      (r) =>
+        !pinMismatch(pin, { suiteDigest: r.report.suite.digest, datasetDigest: r.report.datasets[0]?.digest ?? null, metric: undefined }),
+    );
+    const r = pinned.reduce<(typeof mine)[number] | undefined>(
+      (a, b) => (!a || b.report.finishedAt > a.report.finishedAt ? b : a),
+      undefined,
+    );
+    if (!r) {
+      const other = named[0]?.report;
+      const why = other
+        ? `: ${pinMismatch(pin, { suiteDigest: other.suite.digest, datasetDigest: other.datasets[0]?.digest ?? null, metric: undefined })}`
+        : '';
+      return {
+        ...t,
+        verdict: 'fail' as const,
+        observed: null,
+        reason: `no signed eval report of the pinned suite ${t.suite} for this manifest${why}`,
+      };
+    }
+    chosen.add(r);
     const missing = unmeasured(r.report, t.metric);
     if (missing) return { ...t, verdict: 'not-run' as const, observed: null, reason: missing, report: r.evidence.digest };
-    const [v] = checkThresholds([{ metric: t.metric, min: t.min, bound: t.bound, source: 'manifest' }], r.report.metrics);
+    const [v] = checkThresholds([{ metric: t.metric, min: t.min, bound: t.bound, source: 'manifest', pin }], r.report.metrics, {
+      suiteDigest: r.report.suite.digest,
+      datasetDigest: r.report.datasets[0]?.digest ?? null,
+    });
     return { ...t, verdict: v!.verdict, observed: v!.observed, reason: v!.reason, report: r.evidence.digest };
   });
   for (const t of thresholds) if (t.verdict === 'fail') reasons.push(`${t.suite}/${t.metric} >= ${t.min} (${t.bound}): ${t.reason}`);
-  const used = [...newest.values()];
+  const used = [...chosen];
   const unchecked = new Map(
     thresholds.flatMap((t) => (t.verdict === 'not-run' ? [[evalCheckKey(t.suite, t.metric), t.reason] as const] : [])),
   );

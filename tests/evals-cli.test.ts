@@ -1,4 +1,5 @@
 import { spawnSync } from 'node:child_process';
+import { createHash } from 'node:crypto';
 import { cpSync, existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -59,6 +60,53 @@ describe('charter datasets', () => {
   });
 });
 
+describe('charter datasets: published versions and verification', () => {
+  it(
+    'generate never rewrites a published version: another seed is exit 2 asking for a new version, which it then writes',
+    { timeout: 180_000 },
+    () => {
+      const out = join(root, 'published');
+      expect(charter('datasets', 'generate', 'kraljic-classification', '--datasets-dir', out).code).toBe(0);
+      const data = join(out, 'kraljic-classification', 'v1', 'data.jsonl');
+      const published = readFileSync(data, 'utf8');
+      const r = charter('datasets', 'generate', 'kraljic-classification', '--seed', '2', '--datasets-dir', out);
+      expect(r.code).toBe(2);
+      expect(r.err).toContain('kraljic-classification@v1 is published and never rewritten');
+      expect(r.err).toContain('--dataset-version v2');
+      expect(readFileSync(data, 'utf8')).toBe(published);
+      expect(charter('datasets', 'generate', 'kraljic-classification', '--seed', '2', '--dataset-version', 'v2', '--datasets-dir', out).code).toBe(
+        0,
+      );
+      expect(readFileSync(join(out, 'kraljic-classification', 'v2', 'data.jsonl'), 'utf8')).not.toBe(published);
+    },
+  );
+
+  it('verify fails on a version folder without a card (exit 1) and on a bad line (exit 2), naming them', { timeout: 180_000 }, () => {
+    const noCard = join(root, 'no-card');
+    cpSync(join(packageRoot, 'datasets', 'bid-evaluation'), join(noCard, 'bid-evaluation'), { recursive: true });
+    rmSync(join(noCard, 'bid-evaluation', 'v1', 'card.yaml'));
+    const r = charter('datasets', 'verify', '--datasets-dir', noCard, '--json');
+    expect(r.code).toBe(1);
+    expect(JSON.parse(r.out)).toMatchObject({ ok: false, datasets: [{ ref: 'bid-evaluation@v1', ok: false }] });
+    expect(r.out).toContain('no data card');
+    expect(charter('datasets', 'verify', '--datasets-dir', join(root, 'empty-root-that-has-nothing')).code).not.toBe(0);
+
+    const badLine = join(root, 'bad-line');
+    cpSync(join(packageRoot, 'datasets', 'kraljic-classification'), join(badLine, 'kraljic-classification'), { recursive: true });
+    const dir = join(badLine, 'kraljic-classification', 'v1');
+    const lines = readFileSync(join(dir, 'data.jsonl'), 'utf8').split('\n');
+    lines[4] = lines[4]!.replace('"profitImpact":', '"profitImpact":"high","was":');
+    const text = lines.join('\n');
+    writeFileSync(join(dir, 'data.jsonl'), text);
+    // The card names the new bytes, so the line itself is what fails.
+    const sha = createHash('sha256').update(text).digest('hex');
+    writeFileSync(join(dir, 'card.yaml'), readFileSync(join(dir, 'card.yaml'), 'utf8').replace(/sha256: \w+/, `sha256: ${sha}`));
+    const bad = charter('datasets', 'verify', '--datasets-dir', badLine);
+    expect(bad.code).toBe(2);
+    expect(bad.out).toContain('data.jsonl:5');
+  });
+});
+
 describe('charter evals', () => {
   it('run without a signing key is a usage error naming the key to create', { timeout: 180_000 }, () => {
     const r = charter('evals', 'run', 'kraljic-classification');
@@ -114,6 +162,36 @@ describe('charter evals', () => {
     expect(r.code).toBe(2);
     expect(r.err).toContain(`${suite}:6`);
     expect(r.err).toContain('scorers[0].type');
+  });
+
+  it('verify checks a report signature and shows its evidence; a tampered or untrusted report exits 1', { timeout: 180_000 }, () => {
+    const run = charter('evals', 'run', 'bid-evaluation-heldout', '--json');
+    const file = (JSON.parse(run.out) as { files: { report: string } }).files.report;
+    const ok = charter('evals', 'verify', file, '--json');
+    expect(ok.code).toBe(0);
+    const list = JSON.parse(charter('evals', 'list', '--json').out) as {
+      suites: Array<{ suite: string; suiteDigest: string; datasetDigest: string; cases: number }>;
+    };
+    const pins = list.suites.find((x) => x.suite === 'bid-evaluation-heldout')!;
+    expect(JSON.parse(ok.out)).toMatchObject({
+      ok: true,
+      report: { suite: { name: 'bid-evaluation-heldout', digest: pins.suiteDigest }, dataset: { digest: pins.datasetDigest, cases: 24 } },
+    });
+    const envelope = JSON.parse(readFileSync(file, 'utf8')) as { payload: string };
+    const payload = JSON.parse(Buffer.from(envelope.payload, 'base64').toString('utf8')) as { verdict: string };
+    payload.verdict = payload.verdict === 'pass' ? 'fail' : 'pass';
+    envelope.payload = Buffer.from(JSON.stringify(payload)).toString('base64');
+    const tampered = join(root, 'tampered.dsse.json');
+    writeFileSync(tampered, JSON.stringify(envelope));
+    expect(charter('evals', 'verify', tampered).code).toBe(1);
+  });
+
+  it('refuses a baseline from another suite (exit 2)', { timeout: 180_000 }, () => {
+    const other = charter('evals', 'run', 'kraljic-classification-heldout', '--json');
+    const file = (JSON.parse(other.out) as { files: { report: string } }).files.report;
+    const r = charter('evals', 'run', 'kraljic-classification', '--baseline', file);
+    expect(r.code).toBe(2);
+    expect(r.err).toContain("baseline is a report of suite 'kraljic-classification-heldout', not 'kraljic-classification'");
   });
 
   it('calibrate without a judge is a usage error', { timeout: 180_000 }, () => {

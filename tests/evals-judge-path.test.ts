@@ -5,7 +5,18 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { stringify } from 'yaml';
 import { InputError, writeFileAtomic } from '../common/index.js';
 import { loadDataset } from '../datasets/index.js';
-import { calibrateJudge, Judge, JudgeConfig, JudgeError, ResponseCache, runEval, runSuite, strategyTarget, Suite } from '../evals/index.js';
+import {
+  calibrateJudge,
+  Judge,
+  JudgeConfig,
+  JudgeError,
+  ResponseCache,
+  loadSuite,
+  runEval,
+  runSuite,
+  strategyTarget,
+  Suite,
+} from '../evals/index.js';
 import { generateEd25519Key, loadPrivateKey, LocalKeySigner } from '../signing/index.js';
 import { startConverseServer } from './servers/converse.js';
 import { startOpenAiServer } from './servers/openai.js';
@@ -40,6 +51,7 @@ function twoJudgeSuite(): { file: string; suite: Suite } {
       { name: 'tone', type: 'judge', output: 'communications', rubric: { text: 'RUBRIC-TONE: letters are courteous' } },
       { name: 'facts', type: 'judge', output: 'communications', rubric: { text: 'RUBRIC-FACTS: letters state the PO total' } },
     ],
+    judgeCalibration: loadSuite('award-communications').suite.judgeCalibration,
   };
   const file = join(home, 'two-judges.yaml');
   writeFileAtomic(file, stringify(spec));

@@ -2,7 +2,7 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { loadDataset, type Dataset } from '../datasets/index.js';
+import { loadDataset, writeDatasetVersion, type Dataset } from '../datasets/index.js';
 import {
   calibrateJudge,
   Judge,
@@ -224,9 +224,10 @@ describe('calibration and gating', () => {
       expect(c).toMatchObject({ n: 24, accuracy: 0.5, kappa: 0, passed: false, errors: 0 });
       expect(c.disagreements).toHaveLength(12);
       await saveCalibration(c, signer, home);
-      const standing = judgeStanding(judge, loadTrustedKeys(join(home, 'keys', 'trusted-keys.json')), home);
+      const pin = loadSuite('award-communications').suite.judgeCalibration!;
+      const standing = judgeStanding(judge, pin, loadTrustedKeys(join(home, 'keys', 'trusted-keys.json')), home);
       expect(standing.gating).toBe(false);
-      expect(standing.note).toContain('kappa 0.000 < required 0.6');
+      expect(standing.note).toMatch(/kappa 0\.000 \(95% lower bound -?[\d.]+\) < required 0\.6/);
     } finally {
       await server.close();
     }
@@ -257,6 +258,48 @@ describe('calibration and gating', () => {
           reason: 'metric not run (no judge configured)',
         });
         expect(noJudge.report.verdict).toBe('fail');
+      } finally {
+        await server.close();
+      }
+    },
+  );
+
+  it(
+    'calibration is bound to the human-labelled set the suite pins: rule labels are refused, a small self-labelled set neither gates nor replaces the record',
+    { timeout: 180_000 },
+    async () => {
+      const server = await startConverseServer(oracle);
+      try {
+        const judge = converseJudge(server.url, { model: 'oracle-bound' });
+        // Labels made by a rule are refused outright.
+        await expect(calibrateJudge({ judge, dataset: 'kraljic-classification@v1' })).rejects.toThrow(/labelled by 'rule'/);
+
+        // Eight letters labelled with the judge's own answers: perfect agreement, but the record
+        // is stored apart from the pinned set's, and 8 rows leave kappa's lower bound under 0.6.
+        const root = join(home, 'self-labelled');
+        const src = loadDataset('judge-calibration@v1');
+        writeDatasetVersion(
+          root,
+          'judge-calibration',
+          'v1',
+          { ...src.card, generator: null, limitations: 'eight rows labelled from the judge under test' },
+          src.schema,
+          src.cases.slice(0, 8),
+        );
+        const small = await calibrateJudge({ judge, datasetsRoot: root });
+        expect(small).toMatchObject({ n: 8, kappa: 1, passed: false });
+        expect(small.kappaLow).toBeLessThan(0.6);
+        const smallFile = await saveCalibration(small, signer, home);
+        const trusted = loadTrustedKeys(join(home, 'keys', 'trusted-keys.json'));
+        const pin = loadSuite('award-communications').suite.judgeCalibration!;
+        expect(judgeStanding(judge, pin, trusted, home)).toMatchObject({ gating: false, note: expect.stringContaining('not calibrated') });
+
+        const full = await calibrateJudge({ judge });
+        const fullFile = await saveCalibration(full, signer, home);
+        expect(fullFile).not.toBe(smallFile);
+        expect(judgeStanding(judge, pin, trusted, home)).toMatchObject({ gating: true });
+        // A suite pinning more rows than the set has refuses the calibration.
+        expect(judgeStanding(judge, { ...pin, minCases: 50 }, trusted, home).note).toContain('the suite requires 50');
       } finally {
         await server.close();
       }

@@ -86,14 +86,20 @@ async function compile(name: string, packs: string, previous?: VerifiedManifest)
  * files them. With `judge`, it also has a judge metric that was not run (no model), as
  * `charter evals run` reports one.
  */
-async function evalReport(manifestDigest: string, lowerBound = 0.95, reportsHome = home, judge = false): Promise<string> {
+async function evalReport(
+  manifestDigest: string,
+  lowerBound = 0.95,
+  reportsHome = home,
+  judge = false,
+  evidence = { suite: 'suite', dataset: 'dataset', cases: 200 },
+): Promise<string> {
   const now = new Date().toISOString();
   const pass = lowerBound >= 0.9 && !judge;
   const report: EvalReport = {
     apiVersion: 'charter.dev/v1',
     kind: 'EvalReport',
     id: randomUUID(),
-    suite: { name: 'tool-call-safety', description: 'tool-call safety decisions', digest: digestOf('suite'), repeats: 1 },
+    suite: { name: 'tool-call-safety', description: 'tool-call safety decisions', digest: digestOf(evidence.suite), repeats: 1 },
     target: {
       id: 'gateway',
       spec: { kind: 'custom' },
@@ -101,7 +107,7 @@ async function evalReport(manifestDigest: string, lowerBound = 0.95, reportsHome
       agent: AGENT,
       manifests: [{ agent: AGENT, digest: manifestDigest }],
     },
-    datasets: [{ ref: 'tool-call-safety@v1', digest: digestOf('dataset'), cases: 200 }],
+    datasets: [{ ref: 'tool-call-safety@v1', digest: digestOf(evidence.dataset), cases: evidence.cases }],
     judge: null,
     engine: { charter: '0.1.0', promptfoo: '0.121.0' },
     startedAt: now,
@@ -114,7 +120,7 @@ async function evalReport(manifestDigest: string, lowerBound = 0.95, reportsHome
         kind: 'rate',
         status: 'ok',
         method: 'wilson',
-        n: 200,
+        n: evidence.cases,
         errors: 0,
         estimate: lowerBound + 0.02,
         low: lowerBound,
@@ -216,8 +222,10 @@ beforeAll(async () => {
     readText(join(gatesDir, 'prod.yaml')).replace('dependencies: { enforcement: required', 'dependencies: { enforcement: advisory'),
   );
 
+  // Manifest thresholds pin the suite and dataset digests of the evidence (evalReport's) and a minimum case count.
+  const pins = `suiteDigest: '${digestOf('suite')}', datasetDigest: '${digestOf('dataset')}', minCases: 200`;
   const threshold = (t: string) =>
-    t + '  evalThresholds:\n    - { suite: tool-call-safety, metric: decision_accuracy, min: 0.9, bound: lower }\n';
+    t + `  evalThresholds:\n    - { suite: tool-call-safety, metric: decision_accuracy, min: 0.9, bound: lower, ${pins} }\n`;
   const bump = (v: string) => (t: string) => t.replace('version: 1.0.0', `version: ${v}`);
   const v1Packs = packsWith('v1', { [`${INTENT}/pack.yaml`]: threshold });
   const v1 = await compile('v1', v1Packs);
@@ -267,7 +275,7 @@ beforeAll(async () => {
       // v1's base content again, as a new version: base-changed (1.0.1) is what dev serves by then.
       'base/pack.yaml': bump('1.0.2'),
       [`${INTENT}/pack.yaml`]: (t) =>
-        threshold(bump('1.4.0')(t)) + '    - { suite: tool-call-safety, metric: judge_score, min: 0.8, bound: lower }\n',
+        threshold(bump('1.4.0')(t)) + `    - { suite: tool-call-safety, metric: judge_score, min: 0.8, bound: lower, ${pins} }\n`,
     }),
     v1,
   );
@@ -413,6 +421,25 @@ describe('release gates: dev -> stg -> prod', () => {
       /tool-call-safety\/decision_accuracy >= 0\.9 \(lower\): 95% lower bound 0\.8000 < 0\.9/,
     );
     rmSync(lowHome, { recursive: true, force: true });
+  });
+
+  it('refuses eval evidence other than what the manifest pins: a same-named suite copy, another dataset, too few cases', async () => {
+    const { home: _h, ...rest } = options();
+    const cases: Array<[{ suite: string; dataset: string; cases: number }, RegExp]> = [
+      [{ suite: 'a copy of the suite', dataset: 'dataset', cases: 200 }, /suite digest sha256:\w+ is not the pinned/],
+      [{ suite: 'suite', dataset: 'one row', cases: 1 }, /dataset digest sha256:\w+ is not the pinned/],
+      [{ suite: 'suite', dataset: 'dataset', cases: 20 }, /measured on 20 cases, the pin requires 200/],
+    ];
+    for (const [evidence, why] of cases) {
+      const swapHome = mkdtempSync(join(tmpdir(), 'charter-release-swap-'));
+      cpSync(join(home, 'keys'), join(swapHome, 'keys'), { recursive: true });
+      // The report itself passes its own thresholds with a perfect lower bound.
+      const swapped = await evalReport(manifests.v2!.digest, 0.99, swapHome, false, evidence);
+      const r = await checkRelease('dev', manifests.v2!.file, { ...rest, home: swapHome, trustedKeysFile, evalReports: [swapped] });
+      expect(gate(r, 'evals').status).toBe('fail');
+      expect(gate(r, 'evals').reasons.join('\n')).toMatch(why);
+      rmSync(swapHome, { recursive: true, force: true });
+    }
   });
 
   it('promotes v2 to prod, then rolls prod back to v1 and the loader follows', async () => {

@@ -13,8 +13,11 @@ import {
   ResponseCache,
   runEval,
   saveCalibration,
+  suiteEvidence,
+  loadReport,
   type EvalRunResult,
 } from '../../evals/index.js';
+import { loadTrustedKeys } from '../../signing/index.js';
 import { printJson, printLine, printTable } from '../output.js';
 import { action, withJson } from '../program.js';
 
@@ -97,11 +100,67 @@ export function registerEvals(program: Command): void {
     .command('evals')
     .description('eval suites over versioned datasets: signed reports with intervals, judge calibration');
 
-  withJson(evals.command('list').description('the shipped suites').option('--suites-dir <dir>', 'suites folder')).action(
-    action((opts: { suitesDir?: string; json?: boolean }) => {
-      const names = listSuites(opts.suitesDir);
-      if (opts.json) printJson({ ok: true, suites: names });
-      else for (const n of names) printLine(n);
+  withJson(
+    evals
+      .command('list')
+      .description('the shipped suites with what a manifest threshold pins: suite digest, dataset digest, cases')
+      .option('--suites-dir <dir>', 'suites folder')
+      .option('--datasets-dir <dir>', 'datasets folder (default: the shipped datasets)'),
+  ).action(
+    action((opts: { suitesDir?: string; datasetsDir?: string; json?: boolean }) => {
+      const suites = listSuites(opts.suitesDir).map((n) => suiteEvidence(n, opts.suitesDir, opts.datasetsDir));
+      if (opts.json) printJson({ ok: true, suites });
+      else
+        printTable(
+          ['suite', 'suiteDigest', 'dataset', 'datasetDigest', 'cases'],
+          suites.map((s) => [s.suite, s.suiteDigest, s.dataset, s.datasetDigest, s.cases]),
+        );
+    }),
+  );
+
+  withJson(
+    evals
+      .command('verify')
+      .description(
+        'verify a signed eval report (signature by a trusted eval-report key, schema) and show its verdict; exit 1 when it does not verify',
+      )
+      .argument('<report>', 'report file (.dsse.json)')
+      .option('--trusted-keys <file>', 'trusted keys (default $CHARTER_HOME/keys/trusted-keys.json)'),
+  ).action(
+    action((file: string, opts: { trustedKeys?: string; json?: boolean }) => {
+      const trustedKeysFile = opts.trustedKeys ?? join(charterHome(), 'keys', 'trusted-keys.json');
+      if (!existsSync(trustedKeysFile))
+        throw new InputError('trusted keys file not found', { file: trustedKeysFile, field: '--trusted-keys' });
+      const { report, digest, envelope } = loadReport(file, loadTrustedKeys(trustedKeysFile));
+      const summary = {
+        digest,
+        keyIds: envelope.signatures.map((s) => s.keyid),
+        suite: report.suite,
+        dataset: report.datasets[0] ?? null,
+        target: { id: report.target.id, manifestDigest: report.target.manifestDigest },
+        verdict: report.verdict,
+        finishedAt: report.finishedAt,
+        metrics: report.metrics,
+        thresholds: report.thresholds,
+      };
+      if (opts.json) printJson({ ok: true, report: summary });
+      else {
+        printLine(`verified: ${file}\n  signed by ${summary.keyIds.join(', ')}; payload ${digest}`);
+        printLine(
+          `  suite ${report.suite.name} ${report.suite.digest}; dataset ${summary.dataset?.ref ?? '-'} ${summary.dataset?.digest ?? ''} (${summary.dataset?.cases ?? 0} cases)`,
+        );
+        printLine(`  verdict ${report.verdict.toUpperCase()} at ${report.finishedAt}`);
+        printTable(
+          ['metric', 'estimate', '95% interval', 'method', 'n'],
+          report.metrics.map((m) => [
+            m.name,
+            m.estimate?.toFixed(4) ?? 'not run',
+            m.low === null ? '' : `${m.low.toFixed(4)} – ${m.high!.toFixed(4)}`,
+            m.method ?? m.note,
+            m.n,
+          ]),
+        );
+      }
     }),
   );
 
