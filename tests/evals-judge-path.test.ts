@@ -58,6 +58,20 @@ function twoJudgeSuite(): { file: string; suite: Suite } {
   return { file, suite: Suite.parse(spec) };
 }
 
+/** The two-judge suite over the first `n` award cases, graded by `judge`. */
+async function runTwoJudges(judge: Judge, n: number) {
+  const { file, suite } = twoJudgeSuite();
+  const dataset = loadDataset('award-communications@v1');
+  return runSuite({
+    suite,
+    suiteFile: file,
+    dataset: { ...dataset, cases: dataset.cases.slice(0, n) },
+    target: strategyTarget('award-communications'),
+    judge,
+    concurrency: n,
+  });
+}
+
 describe('what a judge verdict counts as', () => {
   it(
     '{pass: true, score: 0.9} is a pass in runs and in calibration alike (pass decides, score is recorded)',
@@ -65,16 +79,7 @@ describe('what a judge verdict counts as', () => {
     async () => {
       const server = await startOpenAiServer(() => ({ text: JSON.stringify({ pass: true, score: 0.9, reason: 'good, not perfect' }) }));
       try {
-        const { file, suite } = twoJudgeSuite();
-        const dataset = loadDataset('award-communications@v1');
-        const run = await runSuite({
-          suite,
-          suiteFile: file,
-          dataset: { ...dataset, cases: dataset.cases.slice(0, 3) },
-          target: strategyTarget('award-communications'),
-          judge: openAiJudge(server.url),
-          concurrency: 2,
-        });
+        const run = await runTwoJudges(openAiJudge(server.url), 3);
         for (const c of run.cases)
           expect(c.scores.tone).toEqual({ status: 'ok', value: 1, pass: true, reason: 'good, not perfect', judgeScore: 0.9 });
         const c = await calibrateJudge({ judge: openAiJudge(server.url, { model: 'always-pass-0.9' }) });
@@ -99,16 +104,7 @@ describe('two judge scorers in one suite', () => {
           : { text: 'The facts look right.' },
       );
       try {
-        const { file, suite } = twoJudgeSuite();
-        const dataset = loadDataset('award-communications@v1');
-        const run = await runSuite({
-          suite,
-          suiteFile: file,
-          dataset: { ...dataset, cases: dataset.cases.slice(0, 4) },
-          target: strategyTarget('award-communications'),
-          judge: openAiJudge(server.url),
-          concurrency: 4,
-        });
+        const run = await runTwoJudges(openAiJudge(server.url), 4);
         expect(server.requests).toHaveLength(8);
         for (const c of run.cases) {
           expect(c.scores.tone).toMatchObject({ status: 'ok', pass: true, value: 1 });

@@ -44,11 +44,8 @@ async function signerFrom(ref: string | undefined) {
   return loadSigner(path);
 }
 
-function summarize(r: EvalRunResult): void {
-  const { report } = r;
-  printLine(
-    `${report.suite.name} on ${report.target.id}: ${report.verdict.toUpperCase()} (${report.datasets[0]!.cases} cases x ${report.suite.repeats})`,
-  );
+/** A report's metrics with their intervals and the method that produced each. */
+function printMetrics(report: EvalRunResult['report']): void {
   printTable(
     ['metric', 'estimate', '95% interval', 'method', 'n', 'errors'],
     report.metrics.map((m) => [
@@ -60,6 +57,14 @@ function summarize(r: EvalRunResult): void {
       m.errors,
     ]),
   );
+}
+
+function summarize(r: EvalRunResult): void {
+  const { report } = r;
+  printLine(
+    `${report.suite.name} on ${report.target.id}: ${report.verdict.toUpperCase()} (${report.datasets[0]!.cases} cases x ${report.suite.repeats})`,
+  );
+  printMetrics(report);
   if (report.thresholds.length)
     printTable(
       ['threshold', 'verdict', 'source', 'why'],
@@ -150,16 +155,7 @@ export function registerEvals(program: Command): void {
           `  suite ${report.suite.name} ${report.suite.digest}; dataset ${summary.dataset?.ref ?? '-'} ${summary.dataset?.digest ?? ''} (${summary.dataset?.cases ?? 0} cases)`,
         );
         printLine(`  verdict ${report.verdict.toUpperCase()} at ${report.finishedAt}`);
-        printTable(
-          ['metric', 'estimate', '95% interval', 'method', 'n'],
-          report.metrics.map((m) => [
-            m.name,
-            m.estimate?.toFixed(4) ?? 'not run',
-            m.low === null ? '' : `${m.low.toFixed(4)} – ${m.high!.toFixed(4)}`,
-            m.method ?? m.note,
-            m.n,
-          ]),
-        );
+        printMetrics(report);
       }
     }),
   );
