@@ -74,9 +74,9 @@ describe('charter datasets: published versions and verification', () => {
       expect(r.err).toContain('kraljic-classification@v1 is published and never rewritten');
       expect(r.err).toContain('--dataset-version v2');
       expect(readFileSync(data, 'utf8')).toBe(published);
-      expect(charter('datasets', 'generate', 'kraljic-classification', '--seed', '2', '--dataset-version', 'v2', '--datasets-dir', out).code).toBe(
-        0,
-      );
+      expect(
+        charter('datasets', 'generate', 'kraljic-classification', '--seed', '2', '--dataset-version', 'v2', '--datasets-dir', out).code,
+      ).toBe(0);
       expect(readFileSync(join(out, 'kraljic-classification', 'v2', 'data.jsonl'), 'utf8')).not.toBe(published);
     },
   );
