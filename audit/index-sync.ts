@@ -28,7 +28,7 @@ export async function syncIndex(sink: SegmentSink, index: AuditIndex): Promise<n
     const lines = await decodeSegment(bytes, meta.segment.key);
     index.addSegment(
       meta.segment.key,
-      lines.map((line, i) => ({ record: parseSealedLine(line, meta.segment.key, i + 1), line })),
+      lines.map((line, i) => ({ record: parseSealedLine(line, meta.segment.key, i + 1) })),
       treeSize,
     );
     synced = treeSize;

@@ -4,9 +4,11 @@ import type { TrustedKeysFile } from '../signing/index.js';
 import { recomputeHash } from './chain.js';
 import { recordLeaf } from './stored-line.js';
 import { verifyCheckpoint } from './checkpoint.js';
-import { MerkleTree, verifyInclusion } from './merkle.js';
+import { indexInclusionProof } from './index-tree.js';
+import { verifyInclusion } from './merkle.js';
+import { readSealed } from './query.js';
 import { SealedRecord } from './record.js';
-import { openReader, type AuditReader, type AuditReadOptions } from './reader.js';
+import { openReader, type AuditReadOptions } from './reader.js';
 import { Base64Hash } from './segment.js';
 
 /** An inclusion proof anyone can check offline with the log's public key. */
@@ -29,29 +31,24 @@ export interface VerifiedInclusion {
   signedBy: string;
 }
 
-/** Builds the Merkle tree of the newest checkpoint from the index (leaf inputs are record hashes). */
-export function treeAtLatest(reader: AuditReader): { tree: MerkleTree; note: string } {
-  const latest = reader.latest;
-  if (!latest) throw new InputError('the audit log has no sealed records yet', { file: reader.sink.location });
-  const hashes = reader.index.hashes(latest.treeSize);
-  if (hashes.length !== latest.treeSize)
-    throw new FindingError(`index holds ${hashes.length} of ${latest.treeSize} records: run charter audit reindex`);
-  return { tree: new MerkleTree(hashes.map(recordLeaf)), note: latest.note };
-}
-
-/** Proves that the record with `recordId` is in the log, against the newest checkpoint. */
+/** Proves that the record with `recordId` is in the log, against the newest checkpoint: the index's stored tree nodes, checked here against the signed root. */
 export async function proveInclusion(opts: AuditReadOptions & { recordId: string }): Promise<InclusionProof> {
   const reader = await openReader(opts);
   try {
     const found = reader.index.getById(opts.recordId);
     if (!found) throw new InputError(`no sealed record with id ${opts.recordId}`, { field: 'recordId' });
-    const { tree, note } = treeAtLatest(reader);
+    const latest = reader.latest;
+    if (!latest) throw new InputError('the audit log has no sealed records yet', { file: reader.sink.location });
+    const [record] = await readSealed(reader, [found]);
+    const auditPath = indexInclusionProof(reader.index.treeStore(), found.seq, latest.treeSize);
+    if (!verifyInclusion(found.seq, latest.treeSize, recordLeaf(record!.hash), auditPath, Buffer.from(latest.rootHash, 'base64')))
+      throw new FindingError(`the index's Merkle nodes do not lead to the root of tree size ${latest.treeSize}: run charter audit reindex`);
     return {
       format: 'charter.audit.inclusion-proof/v1',
-      record: found.record,
-      treeSize: tree.size,
-      auditPath: tree.inclusionProof(found.record.seq).map((h) => h.toString('base64')),
-      checkpoint: note,
+      record: record!,
+      treeSize: latest.treeSize,
+      auditPath: auditPath.map((h) => h.toString('base64')),
+      checkpoint: latest.note,
     };
   } finally {
     reader.close();

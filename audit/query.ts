@@ -1,7 +1,9 @@
-import { InputError } from '../common/index.js';
-import type { AuditQuery } from './index-db.js';
+import { FindingError, InputError } from '../common/index.js';
+import { checkLine } from './chain.js';
+import { FILTER_COLUMNS, filterValues, type AuditQuery, type IndexedRecord } from './index-db.js';
 import type { SealedRecord } from './record.js';
-import { openReader, type AuditReadOptions } from './reader.js';
+import { openReader, type AuditReadOptions, type AuditReader } from './reader.js';
+import { decodeSegment } from './segment.js';
 
 /** Normalises a CLI/API time bound to the ISO form records carry, so string order is time order. */
 export function normaliseTime(value: string, field: string): string {
@@ -10,7 +12,51 @@ export function normaliseTime(value: string, field: string): string {
   return t.toISOString();
 }
 
-/** Records matching every given filter, in time order, from the (synced) index. */
+const tampered = (row: IndexedRecord, why: string): FindingError =>
+  new FindingError(`the index row of seq ${row.seq} ${why}: the index was edited or is stale (charter audit verify, then reindex)`, {
+    file: row.segment,
+  });
+
+/**
+ * Reads the records the index names from their sealed segments (each segment once) and
+ * checks each against its row: the stored line matches its own hash and the row's, and the
+ * record matches every filter. What a query shows is therefore what is sealed; an edited row
+ * can at most make the query fail, and `verify` finds rows that hide a record.
+ */
+export async function readSealed(reader: AuditReader, rows: IndexedRecord[], filter: AuditQuery = {}): Promise<SealedRecord[]> {
+  const segments = new Map<string, Promise<string[]>>();
+  const linesOf = (segment: string): Promise<string[]> => {
+    let lines = segments.get(segment);
+    if (!lines) {
+      lines = reader.sink.get(segment).then((bytes) => {
+        if (!bytes) throw new FindingError('segment named by the index is missing', { file: segment });
+        return decodeSegment(bytes, segment);
+      });
+      segments.set(segment, lines);
+    }
+    return lines;
+  };
+  const out: SealedRecord[] = [];
+  for (const row of rows) {
+    const line = (await linesOf(row.segment))[row.seq - row.firstSeq];
+    const check = line === undefined ? undefined : checkLine(line);
+    if (!check || check.actual !== check.claimed || check.actual.slice(7) !== row.hash.toString('hex'))
+      throw tampered(row, `does not match the record sealed at line ${row.seq - row.firstSeq + 1} of ${row.segment}`);
+    const record = JSON.parse(line!) as SealedRecord;
+    if (record.seq !== row.seq) throw tampered(row, `points at seq ${record.seq}`);
+    const values = filterValues(record);
+    for (const key of FILTER_COLUMNS) {
+      if (filter[key] !== undefined && values[key] !== filter[key])
+        throw tampered(row, `claims ${key} ${filter[key]}, the sealed record has ${values[key]}`);
+    }
+    if ((filter.from !== undefined && record.time < filter.from) || (filter.to !== undefined && record.time >= filter.to))
+      throw tampered(row, `claims a time in the range, the sealed record has ${record.time}`);
+    out.push(record);
+  }
+  return out;
+}
+
+/** Records matching every given filter, in time order: located by the (synced) index, read from the sealed segments. */
 export async function queryAudit(opts: AuditReadOptions & AuditQuery): Promise<SealedRecord[]> {
   const { dir: _dir, sink: _sink, ...filter } = opts;
   if (filter.from !== undefined) filter.from = normaliseTime(filter.from, 'from');
@@ -19,7 +65,7 @@ export async function queryAudit(opts: AuditReadOptions & AuditQuery): Promise<S
     throw new InputError('limit must be a positive integer', { field: 'limit' });
   const reader = await openReader(opts);
   try {
-    return reader.index.query(filter).map((r) => r.record);
+    return await readSealed(reader, reader.index.query(filter), filter);
   } finally {
     reader.close();
   }

@@ -4,7 +4,7 @@ import { gunzipSync, gzipSync } from 'node:zlib';
 import { afterEach, describe, expect, it } from 'vitest';
 import { runCli } from '../audit/fixtures/cli.js';
 import { tempLog, type TempLog } from '../audit/fixtures/temp-log.js';
-import { exampleDecision } from '../audit/index.js';
+import { exampleDecision, type EvidenceBundle } from '../audit/index.js';
 
 let t: TempLog;
 afterEach(() => t?.remove());
@@ -45,8 +45,9 @@ describe('charter audit (end to end)', () => {
     expect(exported.code, exported.stderr).toBe(0);
     const offline = await runCli(['audit', 'verify', '--bundle', bundleFile, '--json', '--trusted-keys', t.trustedFile], t.home);
     expect(JSON.parse(offline.stdout)).toMatchObject({ ok: true, records: 14 });
-    const bundle = JSON.parse(readFileSync(bundleFile, 'utf8')) as { records: Array<{ record: { reasons: string[] } }> };
-    bundle.records[0]!.record.reasons = ['edited'];
+    const bundle = JSON.parse(readFileSync(bundleFile, 'utf8')) as EvidenceBundle;
+    const part = bundle.checkpoints.find((c) => c.segment?.records.length)!.segment!;
+    part.records[0] = part.records[0]!.replace('"reasons":[]', '"reasons":["edited"]');
     writeFileSync(bundleFile, JSON.stringify(bundle));
     const edited = await runCli(['audit', 'verify', '--bundle', bundleFile, '--trusted-keys', t.trustedFile], t.home);
     expect(edited.code).toBe(1);
