@@ -4,9 +4,11 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { createInterface } from 'node:readline';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { IDENTITY_HEADER, SESSION_HEADER } from '../agents/index.js';
+import { ENVELOPE_HEADER, envelopeHeader, IDENTITY_HEADER, INVOCATION_ENVELOPE, sealInvocation, SESSION_HEADER } from '../agents/index.js';
 import { contentPath } from '../common/index.js';
 import { AgentIdentityIssuer } from '../orchestrator/index.js';
+import { loadVerifiedManifest } from '../policy-packs/index.js';
+import { LocalKeySigner, loadPrivateKey } from '../signing/index.js';
 
 /** `charter agents serve` through the built CLI: bad input, and one agent process's life cycle. */
 const CLI = contentPath('dist', 'cli', 'main.js');
@@ -22,6 +24,7 @@ beforeAll(() => {
   home = mkdtempSync(join(tmpdir(), 'charter-agents-cli-'));
   for (const args of [
     ['keys', 'generate', '--name', 'manifest-signer', '--purpose', 'manifest'],
+    ['keys', 'generate', '--name', INVOCATION_ENVELOPE.sender, '--purpose', 'agent-envelope'],
     ['packs', 'compile', '--agent', 'kraljic-classifier'],
   ]) {
     const r = charter(args);
@@ -79,11 +82,12 @@ describe('charter agents serve', () => {
       });
       expect(url).toMatch(/^http:\/\/127\.0\.0\.1:\d+$/);
       expect(await (await fetch(`${url}/ping`)).json()).toMatchObject({ status: 'Healthy' });
+      const payload = { tenantId: 'acme', input: {} };
       const invoke = (headers: Record<string, string>) =>
         fetch(`${url}/invocations`, {
           method: 'POST',
           headers: { 'content-type': 'application/json', [SESSION_HEADER]: 'acme.n1.kraljic-classifier'.padEnd(33, '.'), ...headers },
-          body: JSON.stringify({ tenantId: 'acme', input: {} }),
+          body: JSON.stringify(payload),
         });
       expect((await invoke({})).status).toBe(401);
       // Signed by a key the home's JWKS does not hold.
@@ -96,8 +100,17 @@ describe('charter agents serve', () => {
       } finally {
         rmSync(other, { recursive: true, force: true });
       }
-      // A valid token gets past identity: the agent then validates its input (400 names the field).
-      const bad = await invoke({ [IDENTITY_HEADER]: await issuer.mint('acme', 'kraljic-classifier') });
+      // A valid token without the orchestrator's envelope is refused before the agent acts.
+      const unsealed = await invoke({ [IDENTITY_HEADER]: await issuer.mint('acme', 'kraljic-classifier') });
+      expect(unsealed.status).toBe(403);
+      expect(((await unsealed.json()) as { error: string }).error).toMatch(/envelope refused: the invocation carries none/);
+      // With both, the agent then validates its input (400 names the field).
+      const signer = new LocalKeySigner(loadPrivateKey(INVOCATION_ENVELOPE.keyFile(home)));
+      const digest = loadVerifiedManifest(manifest, join(home, 'keys', 'trusted-keys.json')).digest;
+      const bad = await invoke({
+        [IDENTITY_HEADER]: await issuer.mint('acme', 'kraljic-classifier'),
+        [ENVELOPE_HEADER]: envelopeHeader(await sealInvocation(signer, 'kraljic-classifier', digest, payload)),
+      });
       expect(bad.status).toBe(400);
       expect(((await bad.json()) as { error: string }).error).toMatch(/kraljic-classifier input \(categoryId\)/);
     } finally {

@@ -179,7 +179,7 @@ export function registerDemo(program: Command): void {
         const step = (title: string) => printLine(`\n== ${++n}/${STEPS} ${title} (at ${((performance.now() - t0) / 1000).toFixed(1)} s)`);
         printLine(`Charter demo in ${home} (full log: ${demoLog(home)})`);
 
-        step('signing keys (manifests, audit checkpoints, eval reports, release records, approvers) and the tenants');
+        step('signing keys (manifests, audit checkpoints, eval reports, release records, approvers, agent envelopes) and the tenants');
         await charter(home, ['init']);
         for (const name of [RELEASE_APPROVER, APPROVER]) await charter(home, ['keys', 'generate', '--name', name, '--purpose', 'approval']);
         misconfigureSpotBidding(join(home, 'tenants.yaml'));
