@@ -193,8 +193,9 @@ export function registerDemo(program: Command): void {
         step('eval suites (signed reports)');
         const manifest = (agent: string) => compiledManifestFile(home, agent);
         const suites = z
-          .object({ suites: z.array(z.string()) })
-          .parse(JSON.parse((await charter(home, ['evals', 'list', '--json'], { tail: 0 })).stdout)).suites;
+          .object({ suites: z.array(z.object({ suite: z.string() })) })
+          .parse(JSON.parse((await charter(home, ['evals', 'list', '--json'], { tail: 0 })).stdout))
+          .suites.map((s) => s.suite);
         const evalResults: Array<[string, string]> = [];
         for (const suite of suites) {
           const { target } = readYaml(contentPath('evals', 'suites', `${suite}.yaml`), SuiteTarget);
