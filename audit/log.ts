@@ -3,12 +3,12 @@ import { FindingError, InputError, validateWith } from '../common/index.js';
 import type { LocalKeySigner } from '../signing/index.js';
 import { chainRecord, checkLine, GENESIS_HASH } from './chain.js';
 import { validateOrigin } from './checkpoint.js';
-import { AuditIndex } from './index-db.js';
-import { parseSealedLine, syncIndex } from './index-sync.js';
+import type { AuditIndex } from './index-db.js';
+import { openIndex, parseSealedLine, syncIndex } from './index-sync.js';
 import { backgroundIndexer, type IndexJob } from './index-writer.js';
 import { AuditRecord, type SealedRecord } from './record.js';
 import { sealBatch, stateFromCheckpoint, type SealedState } from './seal.js';
-import { latestCheckpoint } from './segment.js';
+import { checkNewestSegment, newestOwnCheckpoint } from './resume.js';
 import { LocalDirectorySink } from './sinks/local.js';
 import type { SegmentSink } from './sinks/sink.js';
 import { lockLogDir } from './lock.js';
@@ -29,6 +29,12 @@ export interface AuditLogOptions {
   sealEveryRecords?: number;
   /** Seal records at most this long after they were accepted (default 1,000 ms). */
   sealEveryMs?: number;
+  /**
+   * Backpressure: appends wait while this many accepted records await their checkpoint
+   * (default twice sealEveryRecords, at least sealEveryRecords), so the seal lag is bounded
+   * under any load: at most this many records, and the time it takes to seal them.
+   */
+  maxUnsealedRecords?: number;
   /** A `read` decision is acknowledged at once and durable within this delay (default 20 ms). */
   readDurabilityMs?: number;
   /** Called when a background seal fails (records stay in the WAL and the seal is retried). */
@@ -72,6 +78,13 @@ interface Batch {
   items: Pending[];
 }
 
+/** A promise with its resolve function: settled with whether a seal attempt sealed anything. */
+function sealAttempt(): { promise: Promise<boolean>; resolve: (sealed: boolean) => void } {
+  let resolve!: (sealed: boolean) => void;
+  const promise = new Promise<boolean>((r) => (resolve = r));
+  return { promise, resolve };
+}
+
 const needsDurability = (r: AuditRecord): boolean => r.kind === 'evidence' || r.tier !== 'read';
 
 class FileAuditLog implements AuditLog {
@@ -101,6 +114,8 @@ class FileAuditLog implements AuditLog {
   private sealing: Promise<void> = Promise.resolve();
   private sealTimer: NodeJS.Timeout | null = null;
   private sealRequested = false;
+  /** Settles after every seal attempt: appends held by backpressure wait on it. */
+  private sealAttempt = sealAttempt();
   private closed = false;
 
   constructor(
@@ -136,6 +151,7 @@ class FileAuditLog implements AuditLog {
       await this.durable(existing);
       return { seq: existing };
     }
+    if (this.nextSeq - this.sealed.frontier.size >= this.opts.maxUnsealedRecords) return this.appendWhenSealed(record);
     const seq = this.nextSeq++;
     const prevHash = this.lastHash;
     const { line, hash } = chainRecord(record, seq, prevHash);
@@ -155,6 +171,17 @@ class FileAuditLog implements AuditLog {
     this.scheduleSeal();
     if (urgent) await this.durable(seq);
     return { seq };
+  }
+
+  /** Backpressure: waits until the unsealed backlog is under the bound, retrying a failed seal every sealEveryMs. */
+  private async appendWhenSealed(record: AuditRecord): Promise<{ seq: number }> {
+    while (this.nextSeq - this.sealed.frontier.size >= this.opts.maxUnsealedRecords) {
+      if (this.failure) throw this.failure;
+      this.backgroundSeal();
+      const sealed = await this.sealAttempt.promise;
+      if (!sealed) await new Promise((r) => setTimeout(r, this.opts.sealEveryMs));
+    }
+    return this.append(record);
   }
 
   private durable(seq: number): Promise<void> {
@@ -206,6 +233,7 @@ class FileAuditLog implements AuditLog {
   private fail(err: unknown): void {
     this.failure = new FindingError(`audit WAL write failed: ${err instanceof Error ? err.message : String(err)}`);
     for (const w of this.waiters.splice(0)) w.reject(this.failure);
+    this.settleSealAttempt(false);
   }
 
   /** Closes the current WAL file once its records are durable; later appends go to a new file. */
@@ -234,6 +262,11 @@ class FileAuditLog implements AuditLog {
     this.seal().catch((err) => this.opts.onSealError?.(err));
   }
 
+  private settleSealAttempt(sealed: boolean): void {
+    this.sealAttempt.resolve(sealed);
+    this.sealAttempt = sealAttempt();
+  }
+
   /** Seals everything accepted so far; seals run one at a time, in order. */
   private seal(): Promise<void> {
     if (this.sealTimer) {
@@ -260,8 +293,13 @@ class FileAuditLog implements AuditLog {
           this.sendToIndex(batch.items, { segment: meta.segment.key, firstSeq, treeSize: meta.treeSize });
           await removeWalFile(batch.walFile, this.walDir);
           this.sealQueue.shift();
+          this.settleSealAttempt(true);
         }
       });
+    run.then(
+      () => this.settleSealAttempt(true),
+      () => this.settleSealAttempt(false),
+    );
     this.sealing = run;
     return run;
   }
@@ -309,11 +347,11 @@ class FileAuditLog implements AuditLog {
  * dropped, the rest are checked (hash chain, contiguous seqs) and queued to be sealed
  * file by file, so no acknowledged record is lost and none is sealed twice.
  */
-async function recoverWal(walDir: string, sealed: SealedState): Promise<Batch[]> {
+async function recoverWal(walDir: string, sealed: SealedState, report: (message: string) => void): Promise<Batch[]> {
   const batches: Batch[] = [];
   let expectSeq = sealed.frontier.size;
   let prevHash = sealed.lastHash;
-  for (const wal of await readWalFiles(walDir)) {
+  for (const wal of await readWalFiles(walDir, report)) {
     const items: Pending[] = [];
     wal.lines.forEach((line, i) => {
       const r: SealedRecord = parseSealedLine(line, wal.file, i + 1);
@@ -341,12 +379,15 @@ export async function openAuditLog(opts: AuditLogOptions): Promise<AuditLog> {
   const sealEveryRecords = opts.sealEveryRecords ?? 10_000;
   const sealEveryMs = opts.sealEveryMs ?? 1_000;
   const readDurabilityMs = opts.readDurabilityMs ?? 20;
-  for (const [field, v] of Object.entries({ sealEveryRecords, sealEveryMs, readDurabilityMs })) {
+  const maxUnsealedRecords = opts.maxUnsealedRecords ?? 2 * sealEveryRecords;
+  for (const [field, v] of Object.entries({ sealEveryRecords, sealEveryMs, readDurabilityMs, maxUnsealedRecords })) {
     if (!Number.isInteger(v) || v < 1) throw new InputError(`${field} must be a positive integer`, { field });
   }
+  if (maxUnsealedRecords < sealEveryRecords)
+    throw new InputError('maxUnsealedRecords must be at least sealEveryRecords', { field: 'maxUnsealedRecords' });
   const unlock = lockLogDir(opts.dir, opts.onRecovery);
   try {
-    return await openLocked(opts, { sealEveryRecords, sealEveryMs, readDurabilityMs }, unlock);
+    return await openLocked(opts, { sealEveryRecords, sealEveryMs, readDurabilityMs, maxUnsealedRecords }, unlock);
   } catch (err) {
     unlock();
     throw err;
@@ -355,24 +396,26 @@ export async function openAuditLog(opts: AuditLogOptions): Promise<AuditLog> {
 
 async function openLocked(
   opts: AuditLogOptions,
-  timing: { sealEveryRecords: number; sealEveryMs: number; readDurabilityMs: number },
+  timing: { sealEveryRecords: number; sealEveryMs: number; readDurabilityMs: number; maxUnsealedRecords: number },
   unlock: () => void,
 ): Promise<AuditLog> {
+  const report = opts.onRecovery ?? (() => undefined);
   const sink = opts.sink ?? new LocalDirectorySink(opts.dir);
   await sink.open();
-  const latest = await latestCheckpoint(sink);
+  const latest = await newestOwnCheckpoint(sink, opts.signer, report);
   if (latest && latest.origin !== opts.origin) {
     throw new InputError(`log in ${sink.location} has origin '${latest.origin}', not '${opts.origin}'`, { field: 'origin' });
   }
-  checkWitness(opts.dir, latest, sink.location);
+  checkWitness(opts.dir, latest, sink.location, report);
+  await checkNewestSegment(sink, latest);
   const sealed = stateFromCheckpoint(latest, GENESIS_HASH);
   const indexFile = join(opts.dir, 'index.sqlite');
-  const index = AuditIndex.open(indexFile);
+  const index = openIndex(indexFile, report);
   const indexer = backgroundIndexer(indexFile, index);
   try {
     await syncIndex(sink, index);
     const walDir = join(opts.dir, 'wal');
-    const recovered = await recoverWal(walDir, sealed);
+    const recovered = await recoverWal(walDir, sealed, report);
     const nextSeq = sealed.frontier.size + recovered.reduce((n, b) => n + b.items.length, 0);
     const writer = await WalWriter.create(walDir, nextSeq);
     const log = new FileAuditLog(

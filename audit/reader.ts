@@ -1,7 +1,7 @@
 import { join } from 'node:path';
-import { AuditIndex } from './index-db.js';
-import { syncIndex } from './index-sync.js';
-import { latestCheckpoint, type CheckpointMeta } from './segment.js';
+import type { AuditIndex } from './index-db.js';
+import { openIndex, syncIndex } from './index-sync.js';
+import { checkpointKey, readCheckpointMeta, type CheckpointMeta } from './segment.js';
 import { LocalDirectorySink } from './sinks/local.js';
 import type { SegmentSink } from './sinks/sink.js';
 
@@ -22,10 +22,11 @@ export interface AuditReader {
 /** Opens the index and brings it up to the newest checkpoint in the sink. */
 export async function openReader(opts: AuditReadOptions): Promise<AuditReader> {
   const sink = opts.sink ?? new LocalDirectorySink(opts.dir);
-  const index = AuditIndex.open(join(opts.dir, 'index.sqlite'));
+  const index = openIndex(join(opts.dir, 'index.sqlite'));
   try {
-    await syncIndex(sink, index);
-    const latest = await latestCheckpoint(sink);
+    // the newest checkpoint of the log, not merely the highest key (foreign objects are skipped)
+    const synced = await syncIndex(sink, index);
+    const latest = synced > 0 ? await readCheckpointMeta(sink, checkpointKey(synced)) : undefined;
     return { index, sink, latest, close: () => index.close() };
   } catch (err) {
     index.close();
@@ -33,10 +34,10 @@ export async function openReader(opts: AuditReadOptions): Promise<AuditReader> {
   }
 }
 
-/** Rebuilds the index from the segments alone. Returns the tree size it covers. */
+/** Rebuilds the index from the segments alone (an unreadable index file is replaced). Returns the tree size it covers. */
 export async function rebuildIndex(opts: AuditReadOptions): Promise<number> {
   const sink = opts.sink ?? new LocalDirectorySink(opts.dir);
-  const index = AuditIndex.open(join(opts.dir, 'index.sqlite'));
+  const index = openIndex(join(opts.dir, 'index.sqlite'));
   try {
     index.reset();
     return await syncIndex(sink, index);

@@ -27,20 +27,38 @@ export async function syncDir(dir: string): Promise<void> {
 }
 
 /**
- * Reads every WAL file in order. A torn last line (a write cut short by a power loss) was
- * never acknowledged, because acknowledgement waits for fdatasync of the whole batch: it is
- * cut off the file.
+ * Where the acknowledged part of a WAL file ends. A write is acknowledged only once all of it
+ * is on disk, and the next write starts only then, so a power loss can only damage the last
+ * write: a torn last line, or (on file systems that extend the file before its data lands)
+ * NUL bytes, possibly followed by lines of that same write. JSON text never holds a raw NUL,
+ * so everything from the line holding the first NUL on was never acknowledged.
  */
-export async function readWalFiles(walDir: string): Promise<WalFile[]> {
+function acknowledgedEnd(bytes: Buffer): { end: number; why?: string } {
+  const nul = bytes.indexOf(0);
+  if (nul >= 0) return { end: bytes.lastIndexOf(0x0a, nul) + 1, why: `NUL bytes from offset ${nul} (a write cut by a power loss)` };
+  const end = bytes.lastIndexOf(0x0a) + 1;
+  return end < bytes.length ? { end, why: 'a torn last line' } : { end };
+}
+
+/**
+ * Reads every WAL file in order, cutting off what a crash left of a write that was never
+ * acknowledged (see acknowledgedEnd); anything more than a torn last line is reported.
+ */
+export async function readWalFiles(walDir: string, report: (message: string) => void = () => undefined): Promise<WalFile[]> {
   mkdirSync(walDir, { recursive: true });
   const names = (await readdir(walDir)).filter((n) => /^\d{12}\.wal$/.test(n)).sort();
   const out: WalFile[] = [];
   for (const name of names) {
     const file = join(walDir, name);
-    const text = await readFile(file, 'utf8');
-    const end = text.lastIndexOf('\n') + 1;
-    if (end < text.length) await truncate(file, Buffer.byteLength(text.slice(0, end)));
-    out.push({ file, firstSeq: Number(name.slice(0, 12)), lines: end === 0 ? [] : text.slice(0, end - 1).split('\n') });
+    const bytes = await readFile(file);
+    const { end, why } = acknowledgedEnd(bytes);
+    if (end < bytes.length) {
+      await truncate(file, end);
+      if (why !== 'a torn last line')
+        report(`${file}: ${why}: cut at byte ${end}, ${bytes.length - end} bytes of a write that was never acknowledged dropped`);
+    }
+    const text = bytes.subarray(0, end).toString('utf8');
+    out.push({ file, firstSeq: Number(name.slice(0, 12)), lines: end === 0 ? [] : text.slice(0, -1).split('\n') });
   }
   return out;
 }

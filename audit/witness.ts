@@ -1,4 +1,4 @@
-import { existsSync, readFileSync } from 'node:fs';
+import { existsSync, readFileSync, rmSync } from 'node:fs';
 import { join } from 'node:path';
 import { FindingError, writeFileAtomic } from '../common/index.js';
 import type { CheckpointMeta } from './segment.js';
@@ -28,12 +28,26 @@ export function recordWitness(dir: string, meta: CheckpointMeta): void {
  * The writer's check at open: the sink must still hold the witness's tree (same size, same
  * root) or a larger one. The signature is checked by verify; here the file is our own.
  */
-export function checkWitness(dir: string, latest: CheckpointMeta | undefined, location: string): void {
+export function checkWitness(
+  dir: string,
+  latest: CheckpointMeta | undefined,
+  location: string,
+  onRecovery: (message: string) => void = () => undefined,
+): void {
   const note = readWitness(dir);
   if (note === undefined) return;
   const [, size, root] = note.split('\n');
   const treeSize = Number(size);
-  if (!Number.isInteger(treeSize) || treeSize < 1 || !root) throw new FindingError('not a checkpoint note', { file: witnessFile(dir) });
+  if (!Number.isInteger(treeSize) || treeSize < 1 || !root) {
+    // What a power loss leaves of an unsynced rewrite (older versions did not fsync it). It
+    // protects nothing in this state; deleting it would have the same effect.
+    onRecovery(
+      `${witnessFile(dir)}: ${note === '' ? 'empty' : 'not a checkpoint note'} (a torn write): replaced by the sink's newest checkpoint (tree size ${latest?.treeSize ?? 0}); truncation before this moment cannot be detected from it`,
+    );
+    if (latest) recordWitness(dir, latest);
+    else rmSync(witnessFile(dir), { force: true });
+    return;
+  }
   const have = latest?.treeSize ?? 0;
   if (have < treeSize || (have === treeSize && latest?.rootHash !== root)) {
     throw new FindingError(

@@ -1,10 +1,11 @@
 import { spawn } from 'node:child_process';
-import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { mkdirSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
-import { cliPath } from './fixtures/cli.js';
+import { chainRecord, GENESIS_HASH } from './chain.js';
+import { cliPath, runCli } from './fixtures/cli.js';
 import { tempLog, type TempLog } from './fixtures/temp-log.js';
-import { exampleDecision, queryAudit } from './index.js';
+import { appendMany, exampleDecision, LocalDirectorySink, queryAudit, verifyAuditLog, type SegmentSink } from './index.js';
 
 let t: TempLog;
 afterEach(() => t?.remove());
@@ -93,4 +94,125 @@ describe('the writer lock', () => {
       holder.kill();
     }
   });
+});
+
+describe('power-loss leftovers are recovered by the writer, each reported', () => {
+  const opened = async (opts: Parameters<TempLog['open']>[0] = {}) => {
+    const recovered: string[] = [];
+    const log = await t.open({ ...opts, onRecovery: (m) => recovered.push(m) });
+    return { log, recovered };
+  };
+
+  it('an empty latest-checkpoint (a rename that reached the disk before the data)', async () => {
+    t = tempLog();
+    await t.fill(30, { sealEveryRecords: 10 });
+    writeFileSync(join(t.dir, 'latest-checkpoint'), '');
+    const { log, recovered } = await opened();
+    expect(recovered).toEqual([
+      expect.stringMatching(/latest-checkpoint: empty \(a torn write\): replaced by the sink's newest checkpoint \(tree size 30\)/),
+    ]);
+    expect(readFileSync(join(t.dir, 'latest-checkpoint'), 'utf8')).toMatch(/^charter\.test\/audit\n30\n/);
+    await log.append(exampleDecision(30));
+    await log.close();
+    expect(await queryAudit({ dir: t.dir })).toHaveLength(31);
+  });
+
+  it('a NUL page followed by a complete WAL line: cut at the first NUL, the acknowledged lines before it sealed', async () => {
+    t = tempLog();
+    const records = [0, 1, 2].map((i) => exampleDecision(i, { tier: 'write-high' }));
+    const first = chainRecord(records[0]!, 0, GENESIS_HASH);
+    const second = chainRecord(records[1]!, 1, first.hash);
+    const third = chainRecord(records[2]!, 2, second.hash);
+    mkdirSync(join(t.dir, 'wal'), { recursive: true });
+    const walFile = join(t.dir, 'wal', '000000000000.wal');
+    writeFileSync(
+      walFile,
+      Buffer.concat([Buffer.from(`${first.line}\n${second.line}\n`), Buffer.alloc(4096), Buffer.from(`${third.line}\n`)]),
+    );
+    const { log, recovered } = await opened();
+    expect(recovered).toEqual([
+      expect.stringMatching(
+        /000000000000\.wal: NUL bytes from offset \d+ .*: cut at byte \d+, \d+ bytes of a write that was never acknowledged dropped/,
+      ),
+    ]);
+    expect(log.size).toBe(2);
+    await log.close();
+    expect((await queryAudit({ dir: t.dir })).map((r) => r.id)).toEqual([records[0]!.id, records[1]!.id]);
+    expect((await verifyAuditLog({ sink: new LocalDirectorySink(t.dir), trustedKeys: t.trusted })).findings).toEqual([]);
+  });
+
+  it('a garbage index.sqlite: the writer, query and reindex rebuild it from the segments', async () => {
+    t = tempLog();
+    await t.fill(30, { sealEveryRecords: 10 });
+    const garbage = () => {
+      for (const f of ['index.sqlite-wal', 'index.sqlite-shm']) rmSync(join(t.dir, f), { force: true });
+      writeFileSync(join(t.dir, 'index.sqlite'), Buffer.alloc(8192, 0x5a));
+    };
+    garbage();
+    const { log, recovered } = await opened();
+    expect(recovered).toEqual([
+      expect.stringMatching(/index\.sqlite: not a readable SQLite database .*: deleted, rebuilt from the sealed segments/),
+    ]);
+    await log.close();
+    expect(await queryAudit({ dir: t.dir })).toHaveLength(30);
+    garbage();
+    const reindex = await runCli(['audit', 'reindex'], t.home);
+    expect(reindex.code, reindex.stderr).toBe(0);
+    expect(reindex.stdout).toMatch(/index rebuilt: 30 record/);
+    garbage();
+    expect(await queryAudit({ dir: t.dir })).toHaveLength(30);
+  });
+
+  it('refuses to append on top of a torn newest sealed segment', async () => {
+    t = tempLog();
+    await t.fill(30, { sealEveryRecords: 10 });
+    const day = join(t.dir, 'segments', readdirSync(join(t.dir, 'segments'))[0]!);
+    const newest = join(day, readdirSync(day).sort().at(-1)!);
+    const bytes = readFileSync(newest);
+    writeFileSync(newest, bytes.subarray(0, bytes.length >> 1));
+    await expect(t.open()).rejects.toThrow(/refusing to append: the newest sealed segment \(seqs \d+-29\) is torn or missing/);
+    writeFileSync(newest, bytes); // restored: the writer continues
+    await (await t.open()).close();
+  });
+
+  it('an object in checkpoints/ that the writer did not write is passed over and reported, not a denial of service', async () => {
+    t = tempLog();
+    await t.fill(30, { sealEveryRecords: 10 });
+    writeFileSync(join(t.dir, 'checkpoints', '000000999999.json'), '{"planted": true}\n');
+    const { log, recovered } = await opened();
+    expect(recovered).toEqual([
+      expect.stringMatching(/checkpoints\/000000999999\.json in .*: passed over, not a checkpoint this writer sealed/),
+    ]);
+    expect(log.size).toBe(30);
+    await log.append(exampleDecision(30));
+    await log.close();
+    expect(await queryAudit({ dir: t.dir })).toHaveLength(31);
+  });
+});
+
+describe('seal lag under load', () => {
+  it('backpressure bounds the acknowledged records awaiting a checkpoint, however slow the sink', async () => {
+    t = tempLog();
+    const local = new LocalDirectorySink(t.dir);
+    let sealedSize = 0;
+    // a sink that takes 40 ms per object: appends outrun it by far
+    const slow: SegmentSink = {
+      location: local.location,
+      open: () => local.open(),
+      get: (k) => local.get(k),
+      list: (p) => local.list(p),
+      async put(key, body) {
+        await new Promise((r) => setTimeout(r, 40));
+        await local.put(key, body);
+        if (key.startsWith('checkpoints/')) sealedSize = Math.max(sealedSize, Number(key.slice(12, 24)));
+      },
+    };
+    const log = await t.open({ sink: slow, sealEveryRecords: 50, maxUnsealedRecords: 120, sealEveryMs: 10 });
+    let worst = 0;
+    const records = Array.from({ length: 3000 }, (_, i) => exampleDecision(i, { tier: 'write-high' }));
+    await appendMany(log, records, { inFlight: 500, onAck: (_, seq) => (worst = Math.max(worst, seq + 1 - sealedSize)) });
+    await log.close();
+    expect(worst).toBeGreaterThan(50); // the bound was reached...
+    expect(worst).toBeLessThanOrEqual(120); // ...and held
+  }, 60_000);
 });
