@@ -24,3 +24,15 @@ export { exampleDecision, exampleEvidence } from './examples.js';
 export { sinkFromUri } from './sinks/uri.js';
 export { AuditIndex } from './index-db.js';
 export { appendMany } from './append-many.js';
+export {
+  AuditConfig,
+  auditSettings,
+  homeAuditDir,
+  homeAuditStore,
+  homeConfigFile,
+  openHomeAuditLog,
+  sinkOf,
+  writeAuditSettings,
+  type AuditOverrides,
+  type HomeAuditOptions,
+} from './home.js';

@@ -1,8 +1,8 @@
 import { existsSync } from 'node:fs';
-import { join } from 'node:path';
+import { join, resolve } from 'node:path';
 import { charterHome, contentPath, readText, readYaml } from '../common/index.js';
 import { digestOf, loadTrustedKeys, type TrustedKeysFile } from '../signing/index.js';
-import { queryAudit, type DecisionRecord, type SegmentSink } from '../audit/index.js';
+import { homeAuditDir, homeAuditStore, queryAudit, type DecisionRecord, type SegmentSink } from '../audit/index.js';
 import { FixtureStore, FixturesFile, loadVerifiedManifest, type VerifiedManifest } from '../policy-packs/index.js';
 import { checkCedar } from './cedar-findings.js';
 import { checkEvals, discoverEvalReports } from './check-evals.js';
@@ -184,11 +184,14 @@ async function loadReplay(
   lastN: number,
   accepted: Set<string>,
 ): Promise<ReplayResult | string> {
-  const auditDir = opts.auditDir ?? join(ctx.home, 'audit');
   if (!opts.entitiesFile && !opts.replayData) return 'no entity data to evaluate replayed decisions over (give the gateway entities file)';
-  if (!opts.auditSink && !existsSync(auditDir)) return `no audit trail at ${auditDir}`;
+  // the home's trail, on the sink its config.yaml names, unless the caller names one
+  const store = opts.auditSink
+    ? { dir: opts.auditDir ?? homeAuditDir(ctx.home), sink: opts.auditSink }
+    : homeAuditStore(ctx.home, opts.auditDir);
+  if (store.sink.location === resolve(store.dir) && !existsSync(store.dir)) return `no audit trail at ${store.dir}`;
   const agent = candidate.manifest.agent.name;
-  const all = await queryAudit({ dir: auditDir, ...(opts.auditSink ? { sink: opts.auditSink } : {}), kind: 'decision', agent });
+  const all = await queryAudit({ ...store, kind: 'decision', agent });
   const records: DecisionRecord[] = all.flatMap((r) => (r.kind === 'decision' ? [r] : [])).slice(-lastN);
   const known = new Map<string, VerifiedManifest>([[candidate.digest, candidate]]);
   for (const e of Environment.options) {

@@ -10,11 +10,15 @@ import { s3ClientFor } from '../sinks/s3.js';
 
 export interface LocalObjectLockS3 {
   endpoint: string;
+  /** The cluster's state directory. */
+  dir: string;
   credentials: { accessKeyId: string; secretAccessKey: string };
   /** Creates a bucket with Object Lock, COMPLIANCE default retention of `days` days. */
   createLockedBucket(name: string, days: number): Promise<void>;
-  /** Kills the daemons and deletes the cluster's state directory. */
+  /** Kills the daemons and deletes the cluster's state directory; with `keep`, stops them cleanly and keeps it. */
   stop(): Promise<void>;
+  /** The shell command that starts this (kept) cluster again on the same ports. */
+  restartCommand: string;
 }
 
 const run = promisify(execFile);
@@ -42,16 +46,19 @@ async function freePortPair(): Promise<number> {
 }
 
 /**
- * Starts a throw-away single-node Ceph radosgw (memstore) with the project's script, on
- * free loopback ports in a fresh directory, so tests and benchmarks can run side by side.
- * Throws (never skips) when it cannot start: run audit/object-lock-s3/install.sh first.
+ * Starts a single-node Ceph radosgw (memstore) with the project's script, on free loopback
+ * ports, so tests and benchmarks can run side by side. By default it is throw-away: a fresh
+ * temp directory, deleted by stop(). With `keep`, the cluster lives in that directory and
+ * stop() shuts it down cleanly (memstore writes its data out), so `restartCommand` brings the
+ * same objects back. Throws (never skips) when it cannot start: run audit/object-lock-s3/install.sh first.
  */
-export async function startLocalObjectLockS3(): Promise<LocalObjectLockS3> {
-  const dir = mkdtempSync(join(tmpdir(), 'charter-ols3-'));
+export async function startLocalObjectLockS3(opts: { keep?: string } = {}): Promise<LocalObjectLockS3> {
+  const dir = opts.keep ?? mkdtempSync(join(tmpdir(), 'charter-ols3-'));
+  const port = String(await freePortPair());
   const env = {
     ...process.env,
-    OLS3_DIR: join(dir, 'cluster'),
-    OLS3_PORT: String(await freePortPair()),
+    OLS3_DIR: opts.keep ?? join(dir, 'cluster'),
+    OLS3_PORT: port,
     OLS3_MON_PORT: String(await freePortPair()),
     OLS3_MEM_BYTES: String(1024 ** 3),
   };
@@ -59,7 +66,7 @@ export async function startLocalObjectLockS3(): Promise<LocalObjectLockS3> {
   try {
     ({ stdout } = await run('bash', [script, 'fresh'], { env, timeout: 120_000 }));
   } catch (err) {
-    rmSync(dir, { recursive: true, force: true });
+    if (!opts.keep) rmSync(dir, { recursive: true, force: true });
     const e = err as { stderr?: string; message: string };
     throw new Error(`could not start the local Object Lock S3 (${script}): ${e.stderr?.trim() || e.message}`, { cause: err });
   }
@@ -73,7 +80,9 @@ export async function startLocalObjectLockS3(): Promise<LocalObjectLockS3> {
   const client = s3ClientFor({ endpoint, credentials });
   return {
     endpoint,
+    dir: env.OLS3_DIR,
     credentials,
+    restartCommand: `OLS3_DIR=${env.OLS3_DIR} OLS3_PORT=${port} bash ${script} start`,
     async createLockedBucket(name, days) {
       await client.send(new CreateBucketCommand({ Bucket: name, ObjectLockEnabledForBucket: true }));
       await client.send(
@@ -85,6 +94,7 @@ export async function startLocalObjectLockS3(): Promise<LocalObjectLockS3> {
     },
     async stop() {
       client.destroy();
+      if (opts.keep) return void (await run('bash', [script, 'stop'], { env, timeout: 90_000 }));
       await run('bash', [script, 'kill'], { env, timeout: 60_000 });
       rmSync(dir, { recursive: true, force: true });
     },

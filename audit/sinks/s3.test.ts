@@ -7,16 +7,21 @@ import {
   PutObjectLockConfigurationCommand,
   type S3Client,
 } from '@aws-sdk/client-s3';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { createHash } from 'node:crypto';
+import { existsSync } from 'node:fs';
+import { join } from 'node:path';
+import { afterAll, beforeAll, describe, expect, it, onTestFinished } from 'vitest';
 import { runCli } from '../fixtures/cli.js';
 import { tempLog, type TempLog } from '../fixtures/temp-log.js';
 import {
   exampleDecision,
+  openHomeAuditLog,
   queryAudit,
   S3ObjectLockSink,
   s3ClientFor,
   startLocalObjectLockS3,
   verifyAuditLog,
+  writeAuditSettings,
   type LocalObjectLockS3,
 } from '../index.js';
 
@@ -130,4 +135,79 @@ describe('S3 Object Lock sink against a local radosgw', () => {
     const acme = await queryAudit({ dir: `${t.home}/reader`, sink: sinkFor('audit'), tenant: 'acme' });
     expect(acme).toHaveLength(16);
   });
+});
+
+describe('the S3 writer and the home setting', () => {
+  it('an object it did not write, locked for a year at checkpoints/000000999999.json, is passed over and reported', async () => {
+    await s3.createLockedBucket('planted', 1);
+    const sink = () => sinkFor('planted');
+    const t = tempLog(); // a writer of its own (the shared one's state belongs to the 'audit' bucket)
+    onTestFinished(() => t.remove());
+    const first = await t.open({ sink: sink(), sealEveryRecords: 10 });
+    for (let i = 0; i < 25; i++) await first.append(exampleDecision(i));
+    await first.close();
+    await client.send(
+      new PutObjectCommand({
+        Bucket: 'planted',
+        Key: 'audit/prod/checkpoints/000000999999.json',
+        Body: '{"format":"charter.audit.checkpoint/v1"}',
+        ContentMD5: createHash('md5').update('{"format":"charter.audit.checkpoint/v1"}').digest('base64'),
+        ObjectLockMode: 'COMPLIANCE',
+        ObjectLockRetainUntilDate: new Date(Date.now() + 365 * 86_400_000),
+      }),
+    );
+    const recovered: string[] = [];
+    const again = await t.open({ sink: sink(), onRecovery: (m) => recovered.push(m) });
+    expect(recovered).toEqual([expect.stringMatching(/^checkpoints\/000000999999\.json in s3:\/\/planted\/audit\/prod\/: passed over/)]);
+    expect(again.size).toBe(25);
+    await again.append(exampleDecision(25));
+    await again.close();
+    expect(await queryAudit({ dir: `${t.home}/planted-reader`, sink: sink() })).toHaveLength(26);
+  });
+
+  it('every writer and reader of a home follows its config.yaml; the environment and --sink override it', async () => {
+    await s3.createLockedBucket('home-trail', 2);
+    const home = tempLog();
+    try {
+      writeAuditSettings(home.home, {
+        sink: 's3://home-trail/charter',
+        endpoint: s3.endpoint,
+        retentionDays: 2,
+        credentials: s3.credentials,
+      });
+      const input = [0, 1, 2].map((i) => JSON.stringify(exampleDecision(i))).join('\n') + '\n';
+      const append = await runCli(['audit', 'append', '--key', home.keyFile, '--origin', 'charter.test/audit'], home.home, input);
+      expect(append.code, append.stderr).toBe(0);
+      const listed = await client.send(new ListObjectVersionsCommand({ Bucket: 'home-trail', Prefix: 'charter/segments/' }));
+      expect(listed.Versions).toHaveLength(1);
+      expect(existsSync(join(home.dir, 'segments'))).toBe(false); // nothing in the development directory sink
+
+      // a writer opened through the home (as the gateway, negotiations, evals and releases open it)
+      const log = await openHomeAuditLog({ home: home.home, signer: home.signer, origin: 'charter.test/audit' });
+      expect(log.size).toBe(3);
+      await log.append(exampleDecision(3));
+      await log.close();
+
+      const verify = await runCli(['audit', 'verify', '--trusted-keys', home.trustedFile], home.home);
+      expect(verify.code, verify.stdout + verify.stderr).toBe(0);
+      expect(verify.stdout).toMatch(/^OK: s3:\/\/home-trail\/charter\/: 4 record\(s\)/);
+      const where = JSON.parse((await runCli(['audit', 'sink', '--json'], home.home)).stdout) as Record<string, unknown>;
+      expect(where).toMatchObject({
+        location: 's3://home-trail/charter/',
+        kind: 's3-object-lock',
+        lock: { objectLock: 'Enabled', defaultMode: 'COMPLIANCE', defaultRetentionDays: 2, versioning: 'Enabled' },
+      });
+
+      process.env.CHARTER_AUDIT_SINK = 'local';
+      try {
+        expect((await runCli(['audit', 'sink'], home.home)).stdout).toMatch(/local directory sink \(for development/);
+      } finally {
+        delete process.env.CHARTER_AUDIT_SINK;
+      }
+      const flag = await runCli(['audit', 'sink', '--sink', 'local', '--json'], home.home);
+      expect(JSON.parse(flag.stdout)).toMatchObject({ location: home.dir, kind: 'local-directory' });
+    } finally {
+      home.remove();
+    }
+  }, 180_000);
 });

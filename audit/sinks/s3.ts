@@ -37,11 +37,23 @@ export function s3ClientFor(opts: Pick<S3ObjectLockSinkOptions, 'endpoint' | 're
     responseChecksumValidation: 'WHEN_REQUIRED',
   };
   if (opts.endpoint) config.endpoint = opts.endpoint;
-  if (opts.credentials) config.credentials = opts.credentials;
+  // a copy: the SDK marks the object it is given (a `$source` field)
+  if (opts.credentials)
+    config.credentials = { accessKeyId: opts.credentials.accessKeyId, secretAccessKey: opts.credentials.secretAccessKey };
   return new S3Client(config);
 }
 
 const DAY_MS = 86_400_000;
+
+export interface BucketLock {
+  bucket: string;
+  objectLock: string;
+  defaultMode: string;
+  defaultRetentionDays: number;
+  versioning: string;
+  /** The retention this sink sets on every object it puts. */
+  retentionDaysPerObject: number;
+}
 
 interface Version {
   versionId: string;
@@ -70,27 +82,41 @@ export class S3ObjectLockSink implements SegmentSink {
     this.location = `s3://${opts.bucket}/${this.prefix}`;
   }
 
-  /** Refuses to run unless versioning is on and the default retention is COMPLIANCE for at least retentionDays. */
-  async open(): Promise<void> {
-    const where = { file: this.location };
+  /** The bucket's Object Lock configuration and versioning, as the server reports them. */
+  async lockConfiguration(): Promise<BucketLock> {
     let lock;
     try {
       lock = await this.client.send(new GetObjectLockConfigurationCommand({ Bucket: this.opts.bucket }));
     } catch (err) {
-      throw new FindingError(`bucket has no Object Lock configuration; refusing to write audit segments (${errorMessage(err)})`, where);
+      throw new FindingError(`bucket has no Object Lock configuration; refusing to write audit segments (${errorMessage(err)})`, {
+        file: this.location,
+      });
     }
     const cfg = lock.ObjectLockConfiguration;
     const rule = cfg?.Rule?.DefaultRetention;
-    const days = (rule?.Days ?? 0) + (rule?.Years ?? 0) * 365;
-    if (cfg?.ObjectLockEnabled !== 'Enabled' || rule?.Mode !== 'COMPLIANCE' || days < this.opts.retentionDays) {
+    const versioning = await this.client.send(new GetBucketVersioningCommand({ Bucket: this.opts.bucket }));
+    return {
+      bucket: this.opts.bucket,
+      objectLock: cfg?.ObjectLockEnabled ?? 'disabled',
+      defaultMode: rule?.Mode ?? 'none',
+      defaultRetentionDays: (rule?.Days ?? 0) + (rule?.Years ?? 0) * 365,
+      versioning: versioning.Status ?? 'off',
+      retentionDaysPerObject: this.opts.retentionDays,
+    };
+  }
+
+  /** Refuses to run unless versioning is on and the default retention is COMPLIANCE for at least retentionDays. */
+  async open(): Promise<void> {
+    const where = { file: this.location };
+    const lock = await this.lockConfiguration();
+    if (lock.objectLock !== 'Enabled' || lock.defaultMode !== 'COMPLIANCE' || lock.defaultRetentionDays < this.opts.retentionDays) {
       throw new FindingError(
-        `bucket Object Lock must default to COMPLIANCE retention of at least ${this.opts.retentionDays} days (found ${cfg?.ObjectLockEnabled ?? 'disabled'}, ${rule?.Mode ?? 'no default mode'}, ${days} days); refusing to write audit segments`,
+        `bucket Object Lock must default to COMPLIANCE retention of at least ${this.opts.retentionDays} days (found ${lock.objectLock}, ${lock.defaultMode === 'none' ? 'no default mode' : lock.defaultMode}, ${lock.defaultRetentionDays} days); refusing to write audit segments`,
         where,
       );
     }
-    const versioning = await this.client.send(new GetBucketVersioningCommand({ Bucket: this.opts.bucket }));
-    if (versioning.Status !== 'Enabled')
-      throw new FindingError(`bucket versioning is ${versioning.Status ?? 'off'}; refusing to write audit segments`, where);
+    if (lock.versioning !== 'Enabled')
+      throw new FindingError(`bucket versioning is ${lock.versioning}; refusing to write audit segments`, where);
   }
 
   async put(key: string, body: Uint8Array): Promise<void> {

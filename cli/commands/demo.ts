@@ -4,10 +4,20 @@ import { join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import type { Command } from 'commander';
 import { z } from 'zod';
-import { compiledManifestFile, contentPath, FindingError, InputError, readText, readYaml, writeFileAtomic } from '../../common/index.js';
+import {
+  compiledManifestFile,
+  contentPath,
+  errorMessage,
+  FindingError,
+  InputError,
+  readText,
+  readYaml,
+  writeFileAtomic,
+} from '../../common/index.js';
 import { parseDocument } from 'yaml';
 import { AGENT_NAMES } from '../../agents/index.js';
 import { sampleRequisition, type NegotiationState } from '../../orchestrator/index.js';
+import { homeConfigFile, startLocalObjectLockS3, writeAuditSettings, type LocalObjectLockS3 } from '../../audit/index.js';
 import { printLine, printTable } from '../output.js';
 import { action } from '../program.js';
 import { openHomeStack, progressLine, SUMMARY_HEAD, summaryRow } from './negotiations.js';
@@ -17,6 +27,39 @@ const CLI = fileURLToPath(new URL('../main.js', import.meta.url));
 const TENANTS = ['acme', 'globex', 'initech'];
 const APPROVER = 'alice';
 const RELEASE_APPROVER = 'release-approver-1';
+const AUDIT_BUCKET = 'charter-demo';
+
+/**
+ * The demo's audit trail: S3 Object Lock (COMPLIANCE) on the project's local radosgw, whose
+ * state is kept in the home (`object-lock-s3/`), recorded in the home's config.yaml so every
+ * writer and reader uses it. Where the server is not installed (no root, not Debian) the demo
+ * says so and records the local directory sink instead; any other failure to start stops it.
+ */
+async function startAuditSink(home: string): Promise<LocalObjectLockS3 | null> {
+  let s3: LocalObjectLockS3;
+  try {
+    s3 = await startLocalObjectLockS3({ keep: join(home, 'object-lock-s3') });
+  } catch (err) {
+    const message = errorMessage(err);
+    if (!/ is missing: run /.test(message)) throw err;
+    printLine(
+      `  the local S3 Object Lock server is not installed here (${/(\S+ is missing)/.exec(message)![1]}; scripts/setup.sh installs it where it has root and apt): the trail goes to the local directory sink (development only: tamper-evident, not WORM)`,
+    );
+    writeAuditSettings(home, { sink: 'local' });
+    return null;
+  }
+  await s3.createLockedBucket(AUDIT_BUCKET, 1);
+  writeAuditSettings(home, {
+    sink: `s3://${AUDIT_BUCKET}/audit`,
+    endpoint: s3.endpoint,
+    region: 'us-east-1',
+    retentionDays: 1,
+    credentials: s3.credentials,
+    localServer: s3.dir,
+  });
+  printLine(`  local S3 Object Lock server (Ceph radosgw) at ${s3.endpoint}, state in ${s3.dir}; wrote ${homeConfigFile(home)}`);
+  return s3;
+}
 
 /**
  * The demo's world: `charter init`'s tenants.yaml (the config store the runtime reads), where
@@ -173,107 +216,124 @@ export function registerDemo(program: Command): void {
         );
         if (existsSync(join(home, 'keys', 'manifest-signer.key.pem')))
           throw new InputError('the demo needs a fresh home: this one already has keys', { file: home });
-        const STEPS = 9;
+        const STEPS = 11;
         const t0 = performance.now();
         let n = 0;
         const step = (title: string) => printLine(`\n== ${++n}/${STEPS} ${title} (at ${((performance.now() - t0) / 1000).toFixed(1)} s)`);
         printLine(`Charter demo in ${home} (full log: ${demoLog(home)})`);
-
-        step('signing keys (manifests, audit checkpoints, eval reports, release records, approvers, agent envelopes) and the tenants');
-        await charter(home, ['init']);
-        for (const name of [RELEASE_APPROVER, APPROVER]) await charter(home, ['keys', 'generate', '--name', name, '--purpose', 'approval']);
-        misconfigureSpotBidding(join(home, 'tenants.yaml'));
-        printLine(`  edited ${join(home, 'tenants.yaml')}: globex's spot-bidding agent gets a spot ceiling above the tenant's limit`);
-
-        step('policy pack tests (kept as release evidence), then compile and sign every agent manifest');
-        const testReport = join(home, 'evidence', 'pack-tests.json');
-        await charter(home, ['packs', 'test', '--report', testReport], { tail: 3 });
-        await charter(home, ['packs', 'compile', '--all'], { tail: 16 });
-
-        step('eval suites (signed reports)');
-        const manifest = (agent: string) => compiledManifestFile(home, agent);
-        const suites = z
-          .object({ suites: z.array(z.object({ suite: z.string() })) })
-          .parse(JSON.parse((await charter(home, ['evals', 'list', '--json'], { tail: 0 })).stdout))
-          .suites.map((s) => s.suite);
-        const evalResults: Array<[string, string]> = [];
-        for (const suite of suites) {
-          const { target } = readYaml(contentPath('evals', 'suites', `${suite}.yaml`), SuiteTarget);
-          const manifests = target.agent ? [manifest(target.agent)] : AGENT_NAMES.map(manifest);
-          const r = await charter(home, ['evals', 'run', suite, '--manifest', ...manifests], { tail: 4, allowFail: true });
-          evalResults.push([suite, r.code === 0 ? 'pass' : `fail (exit ${r.code})`]);
-        }
-
-        const evidence = ['--test-report', testReport, '--live-entities'];
-        step('release gates: dev, then stg (a check first: what blocks, and why)');
-        await charter(home, ['release', 'check', '--env', 'dev', '--all', ...evidence], { allowFail: true });
-        await releaseTo(home, 'dev', evidence, { approve: false });
-        await releaseTo(home, 'stg', evidence, { approve: false });
-
-        const world = { tenants: TENANTS, latencyMs: 20 };
-        const onEvent = { onEvent: (e: Parameters<typeof progressLine>[0]) => printLine(progressLine(e)) };
-        step('negotiations on the staging release (progress per node)');
-        let results: NegotiationState[];
-        const stg = await openHomeStack(home, { ...world, env: 'stg' }, onEvent);
+        step('the audit trail: an S3 bucket with Object Lock in COMPLIANCE mode (every writer below seals into it)');
+        const s3 = await startAuditSink(home);
         try {
-          results = await Promise.all(stagingPlan().map((r) => stg.stack.orchestrator.negotiate(r.negotiationId.split('-')[0]!, r)));
+          await charter(home, ['audit', 'sink']);
+          await runDemo(home, step);
         } finally {
-          await stg.close();
+          await s3?.stop();
         }
-
-        step('release gates: prod (decision replay and canary over the staging traffic, a release approver signs)');
-        await releaseTo(home, 'prod', evidence, { approve: true, show: 'award-communications' });
-        await charter(home, ['release', 'status', '--env', 'prod']);
-
-        step(
-          'negotiations on the production release, each agent its own process; a human approves the award above the threshold (charter approvals)',
-        );
-        let approved: NegotiationState;
-        // In prod each agent is its own process behind the AgentCore Runtime contract, reaching
-        // tools through the gateway over HTTP with a per-invocation identity token.
-        const prod = await openHomeStack(home, { ...world, env: 'prod' }, { ...onEvent, agentProcesses: { home } });
-        try {
-          const waiting = await prod.stack.orchestrator.negotiate('initech', sampleRequisition('initech', 0));
-          if (waiting.status !== 'AWAITING_APPROVAL')
-            throw new FindingError(`initech's award did not wait for approval (${waiting.status}): the spend threshold did not apply`);
-          await charter(home, ['approvals', 'list', '--status', 'pending']);
-          await charter(home, [
-            'approvals',
-            'approve',
-            waiting.approval!.approvalId!,
-            '--as',
-            APPROVER,
-            '--key',
-            join(home, 'keys', `${APPROVER}.key.pem`),
-          ]);
-          approved = await prod.stack.orchestrator.run(waiting.tenantId, waiting.negotiationId);
-          results.push(approved, await prod.stack.orchestrator.negotiate('acme', sampleRequisition('acme', 4)));
-        } finally {
-          await prod.close();
-        }
-
-        step('the audit trail: verify it, then sample queries (the award, the refused spot solicitation, the release records)');
-        // The demo plays writer and auditor at once, so it names the home's keys explicitly; a real auditor brings their own.
-        const verify = await charter(home, ['audit', 'verify', '--trusted-keys', join(home, 'keys', 'trusted-keys.json')], {
-          tail: 8,
-          allowFail: true,
-        });
-        await charter(home, ['audit', 'query', '--tenant', approved.tenantId, '--tool', 'issue_purchase_order'], { tail: 10 });
-        await charter(home, ['audit', 'query', '--tenant', 'globex', '--decision', 'deny'], { tail: 8 });
-        await charter(home, ['audit', 'query', '--kind', 'evidence', '--limit', '40'], { tail: 12 });
-
-        step('summary');
-        printTable(SUMMARY_HEAD, results.map(summaryRow));
-        printTable(['eval suite', 'result'], evalResults);
-        printLine(
-          `\nhome: ${home}\n  inspect: charter negotiations list --tenant acme --env prod --home ${home}\n           CHARTER_HOME=${home} charter release status --env prod`,
-        );
-        if (verify.code !== 0) throw new FindingError('the audit trail does not verify');
-        if (approved.status !== 'AWARDED')
-          throw new FindingError(
-            `the approved negotiation ${approved.negotiationId} ended ${approved.status} (${approved.reason ?? ''}), not AWARDED`,
+        if (s3)
+          printLine(
+            `\naudit trail: s3://${AUDIT_BUCKET}/audit on the local Object Lock server, stopped now with its data kept in ${s3.dir} (config.yaml names it);\n  verify it again: ${s3.restartCommand} && CHARTER_HOME=${home} charter audit verify --trusted-keys ${join(home, 'keys', 'trusted-keys.json')}`,
           );
         return 0;
       }),
     );
+}
+
+/** The demo from the keys to the summary, on a home whose audit sink is set. */
+async function runDemo(home: string, step: (title: string) => void): Promise<void> {
+  step('signing keys (manifests, audit checkpoints, eval reports, release records, approvers, agent envelopes) and the tenants');
+  await charter(home, ['init']);
+  for (const name of [RELEASE_APPROVER, APPROVER]) await charter(home, ['keys', 'generate', '--name', name, '--purpose', 'approval']);
+  misconfigureSpotBidding(join(home, 'tenants.yaml'));
+  printLine(`  edited ${join(home, 'tenants.yaml')}: globex's spot-bidding agent gets a spot ceiling above the tenant's limit`);
+
+  step('policy pack tests (kept as release evidence), then compile and sign every agent manifest');
+  const testReport = join(home, 'evidence', 'pack-tests.json');
+  await charter(home, ['packs', 'test', '--report', testReport], { tail: 3 });
+  await charter(home, ['packs', 'compile', '--all'], { tail: 16 });
+
+  step('eval suites (signed reports)');
+  const manifest = (agent: string) => compiledManifestFile(home, agent);
+  const suites = z
+    .object({ suites: z.array(z.object({ suite: z.string() })) })
+    .parse(JSON.parse((await charter(home, ['evals', 'list', '--json'], { tail: 0 })).stdout))
+    .suites.map((s) => s.suite);
+  const evalResults: Array<[string, string]> = [];
+  for (const suite of suites) {
+    const { target } = readYaml(contentPath('evals', 'suites', `${suite}.yaml`), SuiteTarget);
+    const manifests = target.agent ? [manifest(target.agent)] : AGENT_NAMES.map(manifest);
+    const r = await charter(home, ['evals', 'run', suite, '--manifest', ...manifests], { tail: 4, allowFail: true });
+    evalResults.push([suite, r.code === 0 ? 'pass' : `fail (exit ${r.code})`]);
+  }
+
+  const evidence = ['--test-report', testReport, '--live-entities'];
+  step('release gates: dev, then stg (a check first: what blocks, and why)');
+  await charter(home, ['release', 'check', '--env', 'dev', '--all', ...evidence], { allowFail: true });
+  await releaseTo(home, 'dev', evidence, { approve: false });
+  await releaseTo(home, 'stg', evidence, { approve: false });
+
+  const world = { tenants: TENANTS, latencyMs: 20 };
+  const onEvent = { onEvent: (e: Parameters<typeof progressLine>[0]) => printLine(progressLine(e)) };
+  step('negotiations on the staging release (progress per node)');
+  let results: NegotiationState[];
+  const stg = await openHomeStack(home, { ...world, env: 'stg' }, onEvent);
+  try {
+    results = await Promise.all(stagingPlan().map((r) => stg.stack.orchestrator.negotiate(r.negotiationId.split('-')[0]!, r)));
+  } finally {
+    await stg.close();
+  }
+
+  step('release gates: prod (decision replay and canary over the staging traffic, a release approver signs)');
+  await releaseTo(home, 'prod', evidence, { approve: true, show: 'award-communications' });
+  await charter(home, ['release', 'status', '--env', 'prod']);
+
+  step(
+    'negotiations on the production release, each agent its own process; a human approves the award above the threshold (charter approvals)',
+  );
+  let approved: NegotiationState;
+  // In prod each agent is its own process behind the AgentCore Runtime contract, reaching
+  // tools through the gateway over HTTP with a per-invocation identity token.
+  const prod = await openHomeStack(home, { ...world, env: 'prod' }, { ...onEvent, agentProcesses: { home } });
+  try {
+    const waiting = await prod.stack.orchestrator.negotiate('initech', sampleRequisition('initech', 0));
+    if (waiting.status !== 'AWAITING_APPROVAL')
+      throw new FindingError(`initech's award did not wait for approval (${waiting.status}): the spend threshold did not apply`);
+    await charter(home, ['approvals', 'list', '--status', 'pending']);
+    await charter(home, [
+      'approvals',
+      'approve',
+      waiting.approval!.approvalId!,
+      '--as',
+      APPROVER,
+      '--key',
+      join(home, 'keys', `${APPROVER}.key.pem`),
+    ]);
+    approved = await prod.stack.orchestrator.run(waiting.tenantId, waiting.negotiationId);
+    results.push(approved, await prod.stack.orchestrator.negotiate('acme', sampleRequisition('acme', 4)));
+  } finally {
+    await prod.close();
+  }
+
+  step('the audit trail: sample queries (the award, the refused spot solicitation, the release records)');
+  await charter(home, ['audit', 'query', '--tenant', approved.tenantId, '--tool', 'issue_purchase_order'], { tail: 10 });
+  await charter(home, ['audit', 'query', '--tenant', 'globex', '--decision', 'deny'], { tail: 8 });
+  await charter(home, ['audit', 'query', '--kind', 'evidence', '--limit', '40'], { tail: 12 });
+
+  step('summary');
+  printTable(SUMMARY_HEAD, results.map(summaryRow));
+  printTable(['eval suite', 'result'], evalResults);
+  printLine(
+    `\nhome: ${home}\n  inspect: charter negotiations list --tenant acme --env prod --home ${home}\n           CHARTER_HOME=${home} charter release status --env prod`,
+  );
+  if (approved.status !== 'AWARDED')
+    throw new FindingError(
+      `the approved negotiation ${approved.negotiationId} ended ${approved.status} (${approved.reason ?? ''}), not AWARDED`,
+    );
+
+  step('the audit trail: verify every segment and signed checkpoint where it is stored');
+  // The demo plays writer and auditor at once, so it names the home's keys explicitly; a real auditor brings their own.
+  const verify = await charter(home, ['audit', 'verify', '--trusted-keys', join(home, 'keys', 'trusted-keys.json')], {
+    tail: 8,
+    allowFail: true,
+  });
+  if (verify.code !== 0) throw new FindingError('the audit trail does not verify');
 }

@@ -3,7 +3,7 @@ import { join } from 'node:path';
 import type { Command } from 'commander';
 import { charterHome, InputError } from '../../common/index.js';
 import { loadPrivateKey, loadSigner, LocalKeySigner } from '../../signing/index.js';
-import { openAuditLog } from '../../audit/index.js';
+import { openHomeAuditLog } from '../../audit/index.js';
 import {
   calibrateJudge,
   DEFAULT_CALIBRATION_DATASET,
@@ -197,8 +197,9 @@ export function registerEvals(program: Command): void {
       const auditKey = opts.auditKey ?? join(home, 'keys', 'audit.key.pem');
       const useAudit = opts.audit !== false && (opts.auditKey !== undefined || opts.auditDir !== undefined || existsSync(auditKey));
       const audit = useAudit
-        ? await openAuditLog({
-            dir: opts.auditDir ?? join(home, 'audit'),
+        ? await openHomeAuditLog({
+            home,
+            dir: opts.auditDir,
             signer: new LocalKeySigner(loadPrivateKey(auditKey)),
             origin: opts.auditOrigin,
           })

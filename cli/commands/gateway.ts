@@ -3,7 +3,7 @@ import type { Command } from 'commander';
 import { charterHome, FindingError, InputError } from '../../common/index.js';
 import { loadReleasedManifest, parseEnvironment, releaseContext, verifyReleasedManifestFile } from '../../release-gates/index.js';
 import { LocalKeySigner, loadPrivateKey } from '../../signing/index.js';
-import { EnforcementMode, openAuditLog } from '../../audit/index.js';
+import { EnforcementMode, openHomeAuditLog } from '../../audit/index.js';
 import { IdentityVerifier, KillSwitchFile, openDecisionPath, parseUpstreams, serveGatewayHttp, UpstreamPool } from '../../gateway/index.js';
 import { printJson, printLine } from '../output.js';
 import { action, withJson } from '../program.js';
@@ -74,7 +74,7 @@ export function registerGateway(program: Command): void {
       .requiredOption('--audience <aud>', 'expected token audience')
       .option('--port <port>', 'loopback port (0 = any free port)', '8931')
       .option('--mode <mode>', 'ENFORCE (default) or LOG_ONLY (decide and record, never block)', 'ENFORCE')
-      .option('--audit-dir <dir>', 'audit log folder (default $CHARTER_HOME/audit)')
+      .option('--audit-dir <dir>', 'audit state folder (default $CHARTER_HOME/audit; the sink is set in $CHARTER_HOME/config.yaml)')
       .option('--audit-key <file>', 'Ed25519 key that signs audit checkpoints (default $CHARTER_HOME/keys/audit.key.pem)')
       .option('--audit-origin <origin>', 'audit checkpoint origin', 'charter.local/audit')
       .option('--rate <perSecond>', 'per-tenant call rate limit (burst = 2 x rate)'),
@@ -88,7 +88,7 @@ export function registerGateway(program: Command): void {
       const upstreams = new UpstreamPool(parseUpstreams(opts.upstream));
       const verifier = IdentityVerifier.fromConfig({ jwks: opts.jwks, issuer: opts.issuer, audience: opts.audience });
       const signer = new LocalKeySigner(loadPrivateKey(opts.auditKey ?? join(charterHome(), 'keys', 'audit.key.pem')));
-      const audit = await openAuditLog({ dir: opts.auditDir ?? join(charterHome(), 'audit'), signer, origin: opts.auditOrigin });
+      const audit = await openHomeAuditLog({ home: charterHome(), dir: opts.auditDir, signer, origin: opts.auditOrigin });
       try {
         const path = openDecisionPath({
           manifestFiles: files,

@@ -9,7 +9,7 @@ import {
   type ConfigStore,
   type RunningServer,
 } from '../../agents/index.js';
-import { openAuditLog, type AuditLog } from '../../audit/index.js';
+import { openHomeAuditLog, type AuditLog } from '../../audit/index.js';
 import { charterHome, errorMessage, FindingError, InputError, readJson, writeFileAtomic } from '../../common/index.js';
 import { ApprovalStore, KillSwitchFile, withKillSwitches, type DecisionData } from '../../gateway/index.js';
 import { loadReleasedManifest, type ReleasedManifest } from '../../release-gates/index.js';
@@ -92,8 +92,8 @@ export async function openHomeStack(home: string, world: HomeWorld, extra: Parti
   });
   let suppliers: RunningServer | undefined;
   const supplierUrl = world.suppliersUrl ?? (suppliers = await w.network.serve()).url;
-  const audit = await openAuditLog({
-    dir: join(home, 'audit'),
+  const audit = await openHomeAuditLog({
+    home,
     signer: new LocalKeySigner(loadPrivateKey(join(home, 'keys', 'audit.key.pem'))),
     origin: 'charter.local/audit',
   });

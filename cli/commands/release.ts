@@ -2,7 +2,7 @@ import { join } from 'node:path';
 import type { Command } from 'commander';
 import { charterHome, errorMessage, InputError, writeFileAtomic } from '../../common/index.js';
 import { LocalKeySigner, loadPrivateKey, loadSigner } from '../../signing/index.js';
-import { openAuditLog } from '../../audit/index.js';
+import { openHomeAuditLog, type AuditLog } from '../../audit/index.js';
 import {
   approveRelease,
   candidateFiles,
@@ -171,13 +171,14 @@ function reportJson(report: CheckReport) {
 /** Runs `fn` with the release signer and an open audit log, closing the log whatever happens. */
 async function withWriter<T>(
   o: WriteOpts,
-  fn: (w: { signer: Awaited<ReturnType<typeof loadSigner>>; audit: Awaited<ReturnType<typeof openAuditLog>> }) => Promise<T>,
+  fn: (w: { signer: Awaited<ReturnType<typeof loadSigner>>; audit: AuditLog }) => Promise<T>,
   auditDir?: string,
 ): Promise<T> {
   const keys = join(charterHome(), 'keys');
   const signer = await loadSigner(o.key ?? join(keys, 'release-signer.key.pem'));
-  const audit = await openAuditLog({
-    dir: auditDir ?? join(charterHome(), 'audit'),
+  const audit = await openHomeAuditLog({
+    home: charterHome(),
+    dir: auditDir,
     signer: new LocalKeySigner(loadPrivateKey(o.auditKey ?? join(keys, 'audit.key.pem'))),
     origin: o.auditOrigin,
   });

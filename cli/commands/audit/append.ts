@@ -2,11 +2,11 @@ import { createReadStream } from 'node:fs';
 import { join } from 'node:path';
 import { createInterface } from 'node:readline';
 import type { Command } from 'commander';
-import { appendMany, AuditRecord, openAuditLog } from '../../../audit/index.js';
+import { appendMany, AuditRecord, openHomeAuditLog } from '../../../audit/index.js';
 import { charterHome, InputError, parseJson, readText, validateWith } from '../../../common/index.js';
 import { loadSigner, LocalKeySigner } from '../../../signing/index.js';
 import { action, withJson } from '../../program.js';
-import { positiveInt, store, withStore, type StoreOptions } from './shared.js';
+import { overrides, positiveInt, withStore, type StoreOptions } from './shared.js';
 
 async function* jsonLines(file: string | undefined): AsyncGenerator<{ text: string; line: number }> {
   const input = file ? createReadStream(file) : process.stdin;
@@ -34,7 +34,7 @@ export function registerAppend(audit: Command): void {
         .argument('[file]', 'JSONL file of audit records (default stdin)')
         .option('--key <ref>', 'audit-checkpoint signing key (Ed25519 PEM file)', undefined)
         .option('--origin <origin>', 'checkpoint origin line', 'charter.local/audit')
-        .option('--retention-days <n>', 'S3 Object Lock retention the bucket must enforce', '365')
+        .option('--retention-days <n>', 'S3 Object Lock retention the bucket must enforce (default: config.yaml, else 365)')
         .option('--seal-every-records <n>', 'seal after this many records', '10000')
         .option('--seal-every-ms <n>', 'seal at least this often', '1000')
         .option('--in-flight <n>', 'records appended concurrently (group commit)', '256'),
@@ -50,8 +50,10 @@ export function registerAppend(audit: Command): void {
       const records: AuditRecord[] = [];
       for await (const { text, line } of jsonLines(file))
         records.push(validateWith(AuditRecord, parseJson(text, `${where}:${line}`), where, () => line));
-      const log = await openAuditLog({
-        ...store(opts),
+      const log = await openHomeAuditLog({
+        home: charterHome(),
+        dir: opts.dir,
+        overrides: overrides(opts),
         signer,
         origin: opts.origin,
         sealEveryRecords: positiveInt(opts.sealEveryRecords, '--seal-every-records')!,

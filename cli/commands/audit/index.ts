@@ -5,6 +5,7 @@ import { registerProve } from './prove.js';
 import { registerQuery } from './query.js';
 import { registerReindex } from './reindex.js';
 import { registerSchema } from './schema.js';
+import { registerSink } from './sink.js';
 import { registerVerifyProof } from './verify-proof.js';
 import { registerVerify } from './verify.js';
 
@@ -20,6 +21,7 @@ export function registerAudit(program: Command): void {
     registerExport,
     registerSchema,
     registerReindex,
+    registerSink,
   ])
     register(audit);
 }

@@ -1,7 +1,7 @@
 import { existsSync } from 'node:fs';
 import { join, relative, resolve, isAbsolute } from 'node:path';
 import type { Command } from 'commander';
-import { sinkFromUri, type SegmentSink } from '../../../audit/index.js';
+import { homeAuditStore, type AuditOverrides, type SegmentSink } from '../../../audit/index.js';
 import { charterHome, InputError } from '../../../common/index.js';
 import { loadTrustedKeys, type TrustedKeysFile } from '../../../signing/index.js';
 
@@ -26,24 +26,29 @@ export function positiveInt(value: string | undefined, field: string): number | 
   return Number(value);
 }
 
-export function store(opts: StoreOptions): { dir: string; sink?: SegmentSink } {
-  const dir = opts.dir ?? defaultDir();
-  if (!opts.sink) return { dir };
-  const retentionDays = positiveInt(opts.retentionDays, '--retention-days');
-  return {
-    dir,
-    sink: sinkFromUri(opts.sink, {
-      ...(retentionDays ? { retentionDays } : {}),
-      ...(opts.s3Endpoint ? { endpoint: opts.s3Endpoint } : {}),
-    }),
-  };
-}
+/** Flags over the home's audit setting ($CHARTER_HOME/config.yaml, then the environment). */
+export const overrides = (opts: StoreOptions): AuditOverrides => ({
+  sink: opts.sink,
+  endpoint: opts.s3Endpoint,
+  retentionDays: positiveInt(opts.retentionDays, '--retention-days'),
+});
+
+/** The home's audit store: state directory and the sink that config.yaml, the environment or --sink names. */
+export const store = (opts: StoreOptions): { dir: string; sink: SegmentSink } => homeAuditStore(charterHome(), opts.dir, overrides(opts));
 
 export function withStore(cmd: Command): Command {
   return cmd
-    .option('--dir <dir>', 'local audit state (WAL, index; segments with the default sink)', undefined)
-    .option('--sink <uri>', 'where segments are: s3://bucket/prefix or a directory (default: --dir)', undefined)
-    .option('--s3-endpoint <url>', 'S3 endpoint (default: AWS settings, e.g. AWS_ENDPOINT_URL_S3)', undefined);
+    .option('--dir <dir>', 'local audit state (WAL, index, latest-checkpoint; the segments too with the local sink)', undefined)
+    .option(
+      '--sink <uri>',
+      's3://bucket/prefix, local (the --dir, for development) or a directory (default: CHARTER_AUDIT_SINK, then audit.sink in $CHARTER_HOME/config.yaml, then local)',
+      undefined,
+    )
+    .option(
+      '--s3-endpoint <url>',
+      'S3 endpoint (default: CHARTER_AUDIT_S3_ENDPOINT, audit.endpoint in config.yaml, AWS settings such as AWS_ENDPOINT_URL_S3)',
+      undefined,
+    );
 }
 
 const inside = (dir: string, file: string): boolean => {

@@ -1,5 +1,5 @@
 import type { Command } from 'commander';
-import { sinkFromUri, verifyAuditLog, verifyEvidenceBundle } from '../../../audit/index.js';
+import { verifyAuditLog, verifyEvidenceBundle } from '../../../audit/index.js';
 import { ExitCode, parseJson, readText } from '../../../common/index.js';
 import { printJson, printLine } from '../../output.js';
 import { action, withJson } from '../../program.js';
@@ -31,7 +31,7 @@ function verifyBundle(file: string, keys: AuditorKeys, json: boolean): number {
 async function verifyLog(opts: VerifyOptions, keys: AuditorKeys): Promise<number> {
   const { dir, sink } = store(opts);
   const report = await verifyAuditLog({
-    sink: sink ?? sinkFromUri(dir),
+    sink,
     trustedKeys: keys.keys,
     stateDir: dir,
     ...(opts.anchor ? { anchor: readText(opts.anchor) } : {}),
