@@ -1,9 +1,12 @@
 #!/usr/bin/env bash
 # Brings a fresh checkout to a runnable state; safe to run again (it does nothing when
 # everything is already in place).
-#   scripts/setup.sh              the pinned Node, npm dependencies, the `charter` command
-#   scripts/setup.sh --for-tests  also the Debian packages of the local S3 Object Lock server
-#                                 and of Chromium (browser tests)
+#   scripts/setup.sh              the pinned Node, npm dependencies, the `charter` command, and
+#                                 the local S3 Object Lock server the demo's audit trail goes to
+#                                 when it can be installed (root and apt); otherwise one line says
+#                                 so and the demo uses the local directory sink
+#   scripts/setup.sh --for-tests  the same, the Object Lock server required (tests fail without
+#                                 it), and the Debian packages of Chromium (browser tests)
 set -euo pipefail
 cd "$(dirname "$0")/.."
 source scripts/node-env.sh
@@ -21,4 +24,7 @@ bash scripts/link-charter.sh
 if [ "${1:-}" = "--for-tests" ]; then
   bash audit/object-lock-s3/install.sh
   bash scripts/install-chromium.sh
+elif ! bash audit/object-lock-s3/install.sh 2>/tmp/charter-setup-ols3.$$; then
+  echo "setup: the local S3 Object Lock server cannot be installed here ($(tail -1 /tmp/charter-setup-ols3.$$)); the demo will use the local directory sink" >&2
 fi
+rm -f /tmp/charter-setup-ols3.$$
