@@ -1,8 +1,8 @@
 import { existsSync } from 'node:fs';
 import { join } from 'node:path';
-import { stringify } from 'yaml';
+import { parseDocument } from 'yaml';
 import { z } from 'zod';
-import { readYaml, writeFileAtomic } from '../common/index.js';
+import { homeConfigFile, readText, readYaml, writeFileAtomic } from '../common/index.js';
 import { openAuditLog, type AuditLog, type AuditLogOptions } from './log.js';
 import type { SegmentSink } from './sinks/sink.js';
 import { sinkFromUri } from './sinks/uri.js';
@@ -41,8 +41,6 @@ export type AuditConfig = z.infer<typeof AuditConfig>;
 /** Other sections of the file belong to other parts of Charter. */
 const HomeConfig = z.object({ audit: AuditConfig.optional() }).passthrough();
 
-export const homeConfigFile = (home: string): string => join(home, 'config.yaml');
-
 /** Flag values that override the home's setting. */
 export interface AuditOverrides {
   sink?: string | undefined;
@@ -65,11 +63,12 @@ export function auditSettings(home: string, overrides: AuditOverrides = {}): Aud
   };
 }
 
-/** Records the audit setting in the home's config.yaml, keeping the file's other sections. */
+/** Records the audit setting in the home's config.yaml, keeping the file's other sections and comments. */
 export function writeAuditSettings(home: string, audit: Partial<AuditConfig>): void {
   const file = homeConfigFile(home);
-  const rest = existsSync(file) ? readYaml(file, HomeConfig) : {};
-  writeFileAtomic(file, stringify({ ...rest, audit: AuditConfig.parse(audit) }));
+  const doc = parseDocument(existsSync(file) ? readText(file) : '');
+  doc.set('audit', doc.createNode(AuditConfig.parse(audit)));
+  writeFileAtomic(file, doc.toString());
 }
 
 /**

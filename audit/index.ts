@@ -29,7 +29,6 @@ export {
   auditSettings,
   homeAuditDir,
   homeAuditStore,
-  homeConfigFile,
   openHomeAuditLog,
   sinkOf,
   writeAuditSettings,

@@ -25,6 +25,8 @@ export async function readHomeConfig(home: string): Promise<HomeConfig> {
   const { z } = await import('zod');
   const schema = z.strictObject({
     egress: z.strictObject({ allow: z.array(z.string().min(1)).default([]) }).default({ allow: [] }),
+    // where the audit trail goes: checked by audit/home.ts, which owns that section
+    audit: z.unknown().optional(),
   });
   return readYaml(file, schema);
 }

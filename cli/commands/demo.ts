@@ -8,6 +8,7 @@ import {
   compiledManifestFile,
   contentPath,
   errorMessage,
+  homeConfigFile,
   FindingError,
   InputError,
   readText,
@@ -17,7 +18,7 @@ import {
 import { parseDocument } from 'yaml';
 import { AGENT_NAMES } from '../../agents/index.js';
 import { sampleRequisition, type NegotiationState } from '../../orchestrator/index.js';
-import { homeConfigFile, startLocalObjectLockS3, writeAuditSettings, type LocalObjectLockS3 } from '../../audit/index.js';
+import { startLocalObjectLockS3, writeAuditSettings, type LocalObjectLockS3 } from '../../audit/index.js';
 import { printLine, printTable } from '../output.js';
 import { action } from '../program.js';
 import { openHomeStack, progressLine, SUMMARY_HEAD, summaryRow } from './negotiations.js';
