@@ -66,7 +66,8 @@ export type DecisionRecord = z.infer<typeof DecisionRecord>;
  */
 export const EvidenceRecord = RecordBase.extend({
   kind: z.literal('evidence'),
-  evidenceType: z.enum(['eval-report', 'release-record', 'approval', 'manifest', 'kill-switch']),
+  /** `refused-evidence`: an evidence file the gateway would not append (unsigned or badly signed), and why. */
+  evidenceType: z.enum(['eval-report', 'release-record', 'approval', 'manifest', 'kill-switch', 'refused-evidence']),
   /** Digest of the evidence document (e.g. the DSSE payload). */
   digest: Digest,
   /** What the evidence is about, usually a manifest digest. */

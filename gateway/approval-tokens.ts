@@ -2,16 +2,21 @@ import { createPublicKey, type KeyObject } from 'node:crypto';
 import { jwtVerify, SignJWT, type JWTHeaderParameters } from 'jose';
 import { v7 as uuidv7 } from 'uuid';
 import { z } from 'zod';
-import { keyIdOf, publicKeyFromPem, type TrustedKeysFile } from '../signing/index.js';
+import { FindingError } from '../common/index.js';
+import { keyIdOf, publicKeyFromPem, type KeyPurpose, type TrustedKeysFile } from '../signing/index.js';
 import type { ApprovalUse } from '../audit/index.js';
 import type { ApprovalBinding } from './approvals.js';
 
 const ISSUER = 'charter-approvals';
+const APPROVAL_TYP = 'charter-approval+jwt';
+const DENIAL_TYP = 'charter-denial+jwt';
 
 const TokenClaims = z.object({
   jti: z.string().uuid(),
   sub: z.string().min(1),
   approvalId: z.string().uuid(),
+  /** Who asked for the approval: never the approver. */
+  requestedBy: z.string().min(1),
   tenant: z.string().min(1),
   agent: z.string().min(1),
   tool: z.string().min(1),
@@ -25,29 +30,74 @@ export interface SignedApprovalToken {
   keyId: string;
 }
 
+/** An approver: a private key and the name the trusted-keys file gives it for the `approval` purpose. */
+export interface ApproverKey {
+  name: string;
+  keyId: string;
+  key: KeyObject;
+}
+
 /**
- * An approval token is a JWT signed by the approver's own key (EdDSA for Ed25519, ES256 for
- * P-256), bound to tenant, agent, tool, the digest of the exact arguments, the approver and an
- * expiry; `jti` makes it single-use.
+ * Who a key is, as an approver: its entry in the trusted-keys file, which must trust it for
+ * `approval` (or another of `purposes`: an operator engaging a kill switch). The name comes from
+ * that entry, never from the person at the keyboard.
  */
-export async function signApprovalToken(
-  req: ApprovalBinding & { id: string },
-  approver: string,
-  key: KeyObject,
-  expiresAtMs: number,
-): Promise<SignedApprovalToken> {
+export function approverKey(key: KeyObject, trusted: TrustedKeysFile, purposes: KeyPurpose[] = ['approval']): ApproverKey {
   const keyId = keyIdOf(createPublicKey(key));
+  const entry = trusted.keys.find((k) => k.keyId === keyId);
+  if (!entry) throw new FindingError(`key ${keyId.slice(0, 16)}… is not in the trusted-keys file: it vouches for nothing`);
+  if (!entry.purposes.some((p) => purposes.includes(p)))
+    throw new FindingError(
+      `key '${entry.name}' (${keyId.slice(0, 16)}…) is trusted for ${entry.purposes.join(', ')}, not for ${purposes.join(' or ')}`,
+    );
+  return { name: entry.name, keyId, key };
+}
+
+type ActRequest = ApprovalBinding & { id: string; requestedBy: string };
+
+async function signAct(
+  typ: string,
+  req: ActRequest,
+  approver: ApproverKey,
+  expiresAtMs: number,
+  extra: Record<string, string> = {},
+): Promise<SignedApprovalToken> {
   const tokenId = uuidv7();
-  const alg = key.asymmetricKeyType === 'ed25519' ? 'EdDSA' : 'ES256';
-  const token = await new SignJWT({ approvalId: req.id, tenant: req.tenant, agent: req.agent, tool: req.tool, argsDigest: req.argsDigest })
-    .setProtectedHeader({ alg, kid: keyId, typ: 'charter-approval+jwt' })
+  const alg = approver.key.asymmetricKeyType === 'ed25519' ? 'EdDSA' : 'ES256';
+  const claims = {
+    approvalId: req.id,
+    requestedBy: req.requestedBy,
+    tenant: req.tenant,
+    agent: req.agent,
+    tool: req.tool,
+    argsDigest: req.argsDigest,
+  };
+  const token = await new SignJWT({ ...claims, ...extra })
+    .setProtectedHeader({ alg, kid: approver.keyId, typ })
     .setIssuer(ISSUER)
-    .setSubject(approver)
+    .setSubject(approver.name)
     .setJti(tokenId)
     .setIssuedAt()
     .setExpirationTime(Math.floor(expiresAtMs / 1000))
-    .sign(key);
-  return { token, tokenId, keyId };
+    .sign(approver.key);
+  return { token, tokenId, keyId: approver.keyId };
+}
+
+/**
+ * An approval token is a JWT signed by the approver's own key (EdDSA for Ed25519, ES256 for
+ * P-256), bound to tenant, agent, tool, the digest of the exact arguments, the requester, the
+ * approver and an expiry; `jti` makes it single-use.
+ */
+export function signApprovalToken(req: ActRequest, approver: ApproverKey, expiresAtMs: number): Promise<SignedApprovalToken> {
+  return signAct(APPROVAL_TYP, req, approver, expiresAtMs);
+}
+
+/**
+ * A denial is signed like an approval (its own `typ`, so it can never pass as one) and carries
+ * the reason: the trail shows who refused, provably.
+ */
+export function signDenialToken(req: ActRequest, approver: ApproverKey, reason: string, expiresAtMs: number): Promise<SignedApprovalToken> {
+  return signAct(DENIAL_TYP, req, approver, expiresAtMs, { reason });
 }
 
 /** What a token store must answer for verification (ApprovalStore does). */
@@ -67,14 +117,16 @@ export interface VerifiedApprovals {
 /**
  * Verifies approval tokens for one call. A token counts only when it verifies with a key the
  * trusted-keys file trusts for `approval`, the key's name is the approver it names (so one key
- * cannot pose as two approvers), it binds exactly this tenant, agent, tool and argument digest,
- * it has not expired, was not used, and its request was not denied.
+ * cannot pose as two approvers), the approver is neither the request's requester nor the caller
+ * (`requester`, the verified principal of the call), it binds exactly this tenant, agent, tool
+ * and argument digest, it has not expired, was not used, and its request was not denied.
  */
 export async function verifyApprovalTokens(
   tokens: readonly string[],
   binding: ApprovalBinding,
   trusted: TrustedKeysFile,
   ledger: TokenLedger,
+  requester: string,
   nowMs = Date.now(),
 ): Promise<VerifiedApprovals> {
   const byApprover = new Map<string, { use: z.infer<typeof ApprovalUse>; tokenId: string }>();
@@ -91,12 +143,20 @@ export async function verifyApprovalTokens(
           keyName = key.name;
           return publicKeyFromPem(key.publicKeyPem, `trusted key ${key.name}`);
         },
-        { issuer: ISSUER, algorithms: ['EdDSA', 'ES256'], currentDate: new Date(nowMs), requiredClaims: ['exp', 'jti', 'sub'] },
+        {
+          issuer: ISSUER,
+          typ: APPROVAL_TYP,
+          algorithms: ['EdDSA', 'ES256'],
+          currentDate: new Date(nowMs),
+          requiredClaims: ['exp', 'jti', 'sub'],
+        },
       );
       const claims = TokenClaims.parse(payload);
       const mismatch = (['tenant', 'agent', 'tool', 'argsDigest'] as const).find((f) => claims[f] !== binding[f]);
       if (mismatch) throw new Error(`bound to ${mismatch} '${claims[mismatch]}', this call has '${binding[mismatch]}'`);
       if (claims.sub !== keyName) throw new Error(`names approver '${claims.sub}' but is signed by the key of '${keyName}'`);
+      for (const asker of new Set([claims.requestedBy, requester]))
+        if (claims.sub === asker) throw new Error(`approver '${claims.sub}' is the requester: no one approves their own call`);
       if (ledger.isUsed(claims.jti)) throw new Error('already used');
       if (ledger.isWithdrawn(claims.approvalId)) throw new Error(`request ${claims.approvalId} was denied or expired`);
       if (!byApprover.has(claims.sub))

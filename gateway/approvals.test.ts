@@ -3,9 +3,10 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { generateKeyPairSync } from 'node:crypto';
 import { afterEach, beforeEach, expect, test } from 'vitest';
-import { digestJson, trustedKeyFromPublicKey } from '../signing/index.js';
+import type { EvidenceRecord } from '../audit/index.js';
+import { digestJson, trustedKeyFromPublicKey, type TrustedKeysFile } from '../signing/index.js';
 import { ApprovalStore } from './approvals.js';
-import { verifyApprovalTokens } from './approval-tokens.js';
+import { approverKey, verifyApprovalTokens, type ApproverKey } from './approval-tokens.js';
 
 let dir: string;
 beforeEach(() => {
@@ -15,6 +16,13 @@ afterEach(() => rmSync(dir, { recursive: true, force: true }));
 
 const args = { negotiationId: 'n1', supplierId: 's1' };
 const binding = { tenant: 'acme', agent: 'spot-bidding', tool: 'award_contract', argsDigest: digestJson(args) };
+/** Approval keys and the trusted-keys file that names them. */
+function approvers(...names: string[]): { trusted: TrustedKeysFile; as: (name: string) => ApproverKey } {
+  const pairs = new Map(names.map((n) => [n, generateKeyPairSync('ed25519')]));
+  const trusted = { keys: [...pairs].map(([n, k]) => trustedKeyFromPublicKey(k.publicKey, n, ['approval'])) };
+  return { trusted, as: (name) => approverKey(pairs.get(name)!.privateKey, trusted) };
+}
+
 const request = (store: ApprovalStore, now = Date.now(), tier: 'write-high' | 'critical' = 'write-high') =>
   store.request({ ...binding, tier, args, requestedBy: 'agent', ttlSeconds: 60 }, now);
 
@@ -29,52 +37,46 @@ test('a retried call reuses the live request; read and write-low tools need none
 
 test('approve signs a token that verifies for exactly this binding; critical needs two approvers', async () => {
   const store = new ApprovalStore(dir);
-  const alice = generateKeyPairSync('ed25519');
-  const bob = generateKeyPairSync('ed25519');
-  const trusted = {
-    keys: [trustedKeyFromPublicKey(alice.publicKey, 'alice', ['approval']), trustedKeyFromPublicKey(bob.publicKey, 'bob', ['approval'])],
-  };
+  const { trusted, as } = approvers('alice', 'bob');
   const req = request(store, Date.now(), 'critical');
-  expect((await store.approve(req.id, 'alice', alice.privateKey)).status).toBe('pending');
-  expect((await store.approve(req.id, 'bob', bob.privateKey)).status).toBe('approved');
+  expect((await store.approve(req.id, as('alice'))).status).toBe('pending');
+  expect((await store.approve(req.id, as('bob'))).status).toBe('approved');
   const tokens = store.tokensFor(binding);
   expect(tokens.length).toBe(2);
-  const ok = await verifyApprovalTokens(tokens, binding, trusted, store);
+  const ok = await verifyApprovalTokens(tokens, binding, trusted, store, 'agent');
   expect(ok.approvals.map((a) => a.approver).sort()).toEqual(['alice', 'bob']);
   expect(ok.problems).toEqual([]);
-  const other = await verifyApprovalTokens(tokens, { ...binding, tenant: 'globex' }, trusted, store);
+  const other = await verifyApprovalTokens(tokens, { ...binding, tenant: 'globex' }, trusted, store, 'agent');
   expect(other.approvals).toEqual([]);
   expect(other.problems[0]).toMatch(/bound to tenant 'acme', this call has 'globex'/);
   // Consumption is single-use, also across store instances (processes share the folder).
   expect(store.consume(ok.tokenIds[0]!)).toBe(true);
   expect(new ApprovalStore(dir).consume(ok.tokenIds[0]!)).toBe(false);
-  expect((await verifyApprovalTokens(tokens, binding, trusted, store)).problems[0]).toMatch(/already used/);
+  expect((await verifyApprovalTokens(tokens, binding, trusted, store, 'agent')).problems[0]).toMatch(/already used/);
 });
 
 test('requests expire: tokens stop counting and expire() records it', async () => {
   const store = new ApprovalStore(dir);
-  const alice = generateKeyPairSync('ed25519');
-  const trusted = { keys: [trustedKeyFromPublicKey(alice.publicKey, 'alice', ['approval'])] };
+  const { trusted, as } = approvers('alice');
   const t0 = Date.now();
   const req = request(store, t0);
-  await store.approve(req.id, 'alice', alice.privateKey, t0);
+  await store.approve(req.id, as('alice'), t0);
   const token = store.get(req.id).approvals[0]!.token;
   const later = t0 + 61_000;
   expect(store.get(req.id, later).status).toBe('expired');
   expect(store.tokensFor(binding, later)).toEqual([]);
-  const late = await verifyApprovalTokens([token], binding, trusted, store, later);
+  const late = await verifyApprovalTokens([token], binding, trusted, store, 'agent', later);
   expect(late.problems[0]).toMatch(/exp/);
   expect(store.expire(later).map((r) => r.id)).toEqual([req.id]);
-  await expect(store.approve(req.id, 'alice', alice.privateKey, later)).rejects.toThrow(/is expired/);
+  await expect(store.approve(req.id, as('alice'), later)).rejects.toThrow(/is expired/);
 });
 
 test('a gated call reads one indexed request, not every file; a store without the index is indexed once', async () => {
   const store = new ApprovalStore(dir);
   for (let i = 0; i < 50; i++)
     store.request({ ...binding, argsDigest: digestJson({ i }), tier: 'write-high', args: { i }, requestedBy: 'agent', ttlSeconds: 60 });
-  const alice = generateKeyPairSync('ed25519');
   const req = request(store);
-  await store.approve(req.id, 'alice', alice.privateKey);
+  await store.approve(req.id, approvers('alice').as('alice'));
   // Another request file that the index does not name is never read for this binding.
   writeFileSync(join(dir, '00000000-0000-7000-8000-000000000000.json'), 'not json');
   expect(store.tokensFor(binding)).toHaveLength(1);
@@ -87,16 +89,30 @@ test('a gated call reads one indexed request, not every file; a store without th
   expect(readdirSync(join(dir, 'by-binding'))).toHaveLength(51);
 });
 
-test('each approve and deny leaves an evidence record for the audit writer', async () => {
+test('each approve and deny leaves a signed evidence record for the audit writer', async () => {
   const store = new ApprovalStore(dir);
-  const alice = generateKeyPairSync('ed25519');
+  const { trusted, as } = approvers('alice', 'bob');
   const req = request(store);
-  await store.approve(req.id, 'alice', alice.privateKey);
-  store.deny(req.id, 'bob', 'wrong supplier');
-  const [approved, denied] = store.evidence.pending();
+  await store.approve(req.id, as('alice'));
+  await store.deny(req.id, as('bob'), 'wrong supplier');
+  expect(store.evidence.pending()).toHaveLength(2);
+  const appended: EvidenceRecord[] = [];
+  const refused = await store.evidence.deliver(async (r) => void appended.push(r), trusted);
+  expect(refused).toEqual([]);
+  const [approved, denied] = appended;
   expect(approved).toMatchObject({ kind: 'evidence', evidenceType: 'approval', subject: `approval:${req.id}`, tenantId: 'acme' });
   expect(approved!.document).toMatchObject({ decision: 'approve', approver: 'alice', request: { argsDigest: binding.argsDigest } });
   expect(denied!.document).toMatchObject({ decision: 'deny', approver: 'bob', reason: 'wrong supplier', statusAfter: 'denied' });
-  store.evidence.recorded(approved!.id);
-  expect(store.evidence.pending().map((r) => r.id)).toEqual([denied!.id]);
+  expect((denied!.document as { token: string }).token).toBe(store.get(req.id).denials[0]!.token);
+  expect(store.evidence.pending()).toEqual([]);
+});
+
+test('the requester cannot approve their own request, and one approver counts once', async () => {
+  const store = new ApprovalStore(dir);
+  const { as } = approvers('agent', 'alice');
+  const req = request(store, Date.now(), 'critical');
+  await expect(store.approve(req.id, as('agent'))).rejects.toThrow(/requester cannot approve their own request/);
+  await store.approve(req.id, as('alice'));
+  await expect(store.approve(req.id, as('alice'))).rejects.toThrow(/already approved/);
+  expect(store.get(req.id)).toMatchObject({ status: 'pending', approvals: [expect.objectContaining({ approver: 'alice' })] });
 });

@@ -1,13 +1,12 @@
 import { closeSync, existsSync, mkdirSync, openSync, readdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
-import type { KeyObject } from 'node:crypto';
 import { v7 as uuidv7 } from 'uuid';
 import { z } from 'zod';
 import { charterHome, FindingError, InputError, readJson, writeFileAtomic } from '../common/index.js';
-import { digestJson } from '../signing/index.js';
+import { digestJson, LocalKeySigner } from '../signing/index.js';
 import { RiskTier } from '../audit/index.js';
 import { approvalEvidence, EvidenceOutbox } from './approval-evidence.js';
-import { signApprovalToken } from './approval-tokens.js';
+import { signApprovalToken, signDenialToken, type ApproverKey } from './approval-tokens.js';
 
 /** What an approval is bound to: a token for one binding is worthless for any other. */
 export interface ApprovalBinding {
@@ -35,7 +34,16 @@ export const ApprovalRequest = z.object({
   expiresAt: Iso,
   status: z.enum(['pending', 'approved', 'denied', 'expired']),
   approvals: z.array(z.object({ approver: z.string(), keyId: z.string(), tokenId: z.string(), token: z.string(), at: Iso })),
-  denials: z.array(z.object({ approver: z.string(), reason: z.string(), at: Iso })),
+  denials: z.array(
+    z.object({
+      approver: z.string(),
+      reason: z.string(),
+      at: Iso,
+      keyId: z.string().optional(),
+      tokenId: z.string().optional(),
+      token: z.string().optional(),
+    }),
+  ),
 });
 export type ApprovalRequest = z.infer<typeof ApprovalRequest>;
 
@@ -109,28 +117,50 @@ export class ApprovalStore {
     return req;
   }
 
-  /** Signs an approval token with the approver's key and attaches it to the request. */
-  async approve(id: string, approver: string, key: KeyObject, now = Date.now()): Promise<ApprovalRequest> {
+  /**
+   * Signs an approval token with the approver's key (whose name comes from the trusted-keys
+   * file, see approverKey) and attaches it to the request. The requester cannot approve their
+   * own request, and one person (name or key) counts once: dual approval is two people.
+   */
+  async approve(id: string, approver: ApproverKey, now = Date.now()): Promise<ApprovalRequest> {
     const req = this.get(id, now);
     if (req.status === 'denied' || req.status === 'expired') throw new FindingError(`approval request ${id} is ${req.status}`);
-    if (req.approvals.some((a) => a.approver === approver)) throw new FindingError(`${approver} has already approved request ${id}`);
-    const token = await signApprovalToken(req, approver, key, Date.parse(req.expiresAt));
-    const approval = { approver, keyId: token.keyId, tokenId: token.tokenId, token: token.token, at: new Date(now).toISOString() };
+    if (approver.name === req.requestedBy)
+      throw new FindingError(`${approver.name} requested ${id}: the requester cannot approve their own request`);
+    if (req.approvals.some((a) => a.approver === approver.name || a.keyId === approver.keyId))
+      throw new FindingError(`${approver.name} has already approved request ${id}`);
+    const token = await signApprovalToken(req, approver, Date.parse(req.expiresAt));
+    const approval = {
+      approver: approver.name,
+      keyId: token.keyId,
+      tokenId: token.tokenId,
+      token: token.token,
+      at: new Date(now).toISOString(),
+    };
     req.approvals.push(approval);
     if (req.approvals.length >= req.required) req.status = 'approved';
+    await this.evidence.put(approvalEvidence(req, { decision: 'approve', ...approval }), new LocalKeySigner(approver.key));
     this.save(req);
-    this.evidence.put(approvalEvidence(req, { decision: 'approve', ...approval }));
     return req;
   }
 
-  deny(id: string, approver: string, reason: string, now = Date.now()): ApprovalRequest {
+  /** Denies a request with a denial signed like an approval: tokens already issued for it stop counting. */
+  async deny(id: string, approver: ApproverKey, reason: string, now = Date.now()): Promise<ApprovalRequest> {
     const req = this.get(id, now);
     if (req.status === 'expired') throw new FindingError(`approval request ${id} is expired`);
-    const denial = { approver, reason, at: new Date(now).toISOString() };
+    const token = await signDenialToken(req, approver, reason, Math.max(Date.parse(req.expiresAt), now + 1000));
+    const denial = {
+      approver: approver.name,
+      reason,
+      at: new Date(now).toISOString(),
+      keyId: token.keyId,
+      tokenId: token.tokenId,
+      token: token.token,
+    };
     req.denials.push(denial);
     req.status = 'denied';
+    await this.evidence.put(approvalEvidence(req, { decision: 'deny', ...denial }), new LocalKeySigner(approver.key));
     this.save(req);
-    this.evidence.put(approvalEvidence(req, { decision: 'deny', ...denial }));
     return req;
   }
 

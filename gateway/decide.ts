@@ -146,17 +146,16 @@ export class DecisionPath {
   }
 
   /**
-   * Appends the approval evidence approvers left in the approval store (see EvidenceOutbox):
-   * this process holds the audit log, the approvers' CLI does not. One drain at a time.
+   * Appends the signed evidence approvers and operators left in the approval store (see
+   * EvidenceOutbox, which verifies each file against the trusted keys and records a refusal
+   * instead of a file that does not verify): this process holds the audit log, the CLI does not.
+   * One drain at a time.
    */
   recordApprovalEvidence(): Promise<void> {
-    this.recordingEvidence ??= (async () => {
-      const outbox = this.opts.approvals.evidence;
-      for (const record of outbox.pending()) {
-        await this.opts.audit.append(record);
-        outbox.recorded(record.id);
-      }
-    })().finally(() => (this.recordingEvidence = null));
+    this.recordingEvidence ??= this.opts.approvals.evidence
+      .deliver((record) => this.opts.audit.append(record), this.opts.trustedKeys)
+      .then(() => undefined)
+      .finally(() => (this.recordingEvidence = null));
     return this.recordingEvidence;
   }
 
@@ -312,7 +311,13 @@ export class DecisionPath {
     await this.recordApprovalEvidence();
     const binding = this.binding(s);
     const tokens = [...(s.call.approvalTokens ?? []), ...this.opts.approvals.tokensFor(binding)];
-    const verified = await verifyApprovalTokens([...new Set(tokens)], binding, this.opts.trustedKeys, this.opts.approvals);
+    const verified = await verifyApprovalTokens(
+      [...new Set(tokens)],
+      binding,
+      this.opts.trustedKeys,
+      this.opts.approvals,
+      s.call.identity.principal,
+    );
     s.approvals = verified.approvals;
     s.tokenIds = verified.tokenIds;
     s.problems = verified.problems;

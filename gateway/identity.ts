@@ -26,11 +26,19 @@ export interface IdentityConfig {
 
 const DEFAULT_CACHE_SIZE = 4096;
 
+/** The form of a tenant or agent id: what identity claims carry and what operators' ids normalise to. */
+const NORMALISED_ID = /^[a-z0-9][a-z0-9-]{0,62}$/;
+
+/** An operator-typed tenant or agent id in the form claims carry (trimmed, lower case); the caller checks it against the ids it knows. */
+export function normaliseId(raw: string): string {
+  return raw.trim().toLowerCase();
+}
+
 const Claims = z.object({
   sub: z.string().min(1, 'sub claim is empty'),
   exp: z.number(),
-  tenantId: z.string().regex(/^[a-z0-9][a-z0-9-]{0,62}$/, 'tenantId claim must be a normalised tenant id'),
-  agentId: z.string().regex(/^[a-z0-9][a-z0-9-]{0,62}$/, 'agentId claim must be a normalised agent name'),
+  tenantId: z.string().regex(NORMALISED_ID, 'tenantId claim must be a normalised tenant id'),
+  agentId: z.string().regex(NORMALISED_ID, 'agentId claim must be a normalised agent name'),
 });
 
 const JwksFile = z.object({ keys: z.array(z.record(z.string(), z.unknown())).min(1, 'JWKS has no keys') });

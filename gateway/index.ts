@@ -4,10 +4,14 @@
  * argument contracts, approvals, Cedar through the verified manifest, ENFORCE / LOG_ONLY, and
  * one audit record a decision. Also signed agent-to-agent envelopes and per-tenant breakers.
  */
+export { EVIDENCE_PAYLOAD_TYPE } from './approval-evidence.js';
 export { ApprovalRequest, ApprovalStore, requiredApprovals, type ApprovalBinding } from './approvals.js';
 export {
+  approverKey,
   signApprovalToken,
+  signDenialToken,
   verifyApprovalTokens,
+  type ApproverKey,
   type SignedApprovalToken,
   type TokenLedger,
   type VerifiedApprovals,
@@ -42,7 +46,7 @@ export {
   type ExpectedMessage,
   type ReceiverPolicy,
 } from './envelopes.js';
-export { IdentityVerifier, type CallerIdentity, type IdentityConfig } from './identity.js';
+export { IdentityVerifier, normaliseId, type CallerIdentity, type IdentityConfig } from './identity.js';
 export { HttpRefusal, serveStatelessMcp, type LoopbackMcp } from './loopback-mcp.js';
 export { connectInProcess, createGatewayServer, serveGatewayHttp, type DecisionMeta } from './mcp-server.js';
 export { bindTenant, type TenantBinding } from './tenant-args.js';

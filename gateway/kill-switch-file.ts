@@ -1,5 +1,6 @@
-import { existsSync, statSync } from 'node:fs';
-import { join } from 'node:path';
+import { existsSync, mkdirSync, statSync } from 'node:fs';
+import { dirname, join } from 'node:path';
+import { lock } from 'proper-lockfile';
 import { stringify } from 'yaml';
 import { z } from 'zod';
 import { FindingError, readYaml, writeFileAtomic } from '../common/index.js';
@@ -95,25 +96,49 @@ export class KillSwitchFile implements KillSwitchState {
     }
   }
 
-  engage(kind: SwitchKind, id: string, by: string, reason: string, now = new Date()): EvidenceRecord {
-    const doc = this.read();
-    const current = doc[section(kind)][id];
-    if (current)
-      throw new FindingError(
-        `the kill switch of ${kind} '${id}' is already engaged (by ${current.by} at ${current.at}: ${current.reason})`,
-      );
-    const engaged = { reason, by, at: now.toISOString() };
-    this.write({ ...doc, [section(kind)]: { ...doc[section(kind)], [id]: engaged } });
-    return switchEvidence(kind, id, { action: 'engage', ...engaged });
+  /** Engages a switch; `by` is the name of the key that signs the change's evidence. */
+  engage(kind: SwitchKind, id: string, by: string, reason: string, now = new Date()): Promise<EvidenceRecord> {
+    return this.change(() => {
+      const doc = this.read();
+      const current = doc[section(kind)][id];
+      if (current)
+        throw new FindingError(
+          `the kill switch of ${kind} '${id}' is already engaged (by ${current.by} at ${current.at}: ${current.reason})`,
+        );
+      const engaged = { reason, by, at: now.toISOString() };
+      this.write({ ...doc, [section(kind)]: { ...doc[section(kind)], [id]: engaged } });
+      return switchEvidence(kind, id, { action: 'engage', ...engaged });
+    });
   }
 
-  release(kind: SwitchKind, id: string, by: string, reason: string, now = new Date()): EvidenceRecord {
-    const doc = this.read();
-    const current = doc[section(kind)][id];
-    if (!current) throw new FindingError(`the kill switch of ${kind} '${id}' is not engaged`);
-    const rest = Object.fromEntries(Object.entries(doc[section(kind)]).filter(([k]) => k !== id));
-    this.write({ ...doc, [section(kind)]: rest });
-    return switchEvidence(kind, id, { action: 'release', reason, by, at: now.toISOString(), engaged: current });
+  /** Releases a switch; `by` is the approver whose key signs the release's evidence. */
+  release(kind: SwitchKind, id: string, by: string, reason: string, now = new Date()): Promise<EvidenceRecord> {
+    return this.change(() => {
+      const doc = this.read();
+      const current = doc[section(kind)][id];
+      if (!current) throw new FindingError(`the kill switch of ${kind} '${id}' is not engaged`);
+      const rest = Object.fromEntries(Object.entries(doc[section(kind)]).filter(([k]) => k !== id));
+      this.write({ ...doc, [section(kind)]: rest });
+      return switchEvidence(kind, id, { action: 'release', reason, by, at: now.toISOString(), engaged: current });
+    });
+  }
+
+  /**
+   * One read-modify-write of the file under an exclusive lock (proper-lockfile: a `.lock`
+   * directory beside it, stale after 10 s), so two operators acting at once both land.
+   */
+  private async change<T>(fn: () => T): Promise<T> {
+    mkdirSync(dirname(this.file), { recursive: true });
+    const unlock = await lock(this.file, {
+      realpath: false,
+      stale: 10_000,
+      retries: { retries: 100, minTimeout: 20, maxTimeout: 500 },
+    });
+    try {
+      return fn();
+    } finally {
+      await unlock();
+    }
   }
 
   private write(doc: KillSwitchDoc): void {

@@ -1,6 +1,7 @@
 import { InputError, readText } from '../common/index.js';
 import { parseEnvelope, type Signer } from '../signing/index.js';
-import { verifyManifestEnvelope } from '../policy-packs/index.js';
+import { verifyManifestEnvelope, type Manifest } from '../policy-packs/index.js';
+import { listSuites, loadSuite } from '../evals/index.js';
 import { releaseContext, type ReleaseOptions } from './check-release.js';
 import { parseEnvironment } from './gate-definition.js';
 import { signReleaseApproval, type ReleaseApproval } from './release-approval.js';
@@ -26,6 +27,7 @@ export async function approveRelease(
   if (!key?.purposes.includes('approval'))
     throw new InputError(`key ${opts.signer.keyId.slice(0, 16)}… is not a trusted approval key`, { field: '--key' });
   const agent = manifest.manifest.agent.name;
+  refuseUnknownWaivers(opts.waivers ?? [], manifest.manifest);
   const written = await signReleaseApproval(
     {
       apiVersion: 'charter.dev/v1',
@@ -42,4 +44,24 @@ export async function approveRelease(
     ctx.store.approvalsDir(environment, agent),
   );
   return { ...written, approver: key.name, agent, manifestDigest: manifest.digest };
+}
+
+/** Gates whose items can be waived by name without an item list (see WAIVABLE in check-release). */
+const WHOLE_GATE_WAIVERS = ['dependencies', 'replay', 'canary'];
+
+/**
+ * A waiver names something that can go unchecked for this manifest: a whole waivable gate, or
+ * `evals:<suite>/<metric>` for a threshold of the manifest or of a shipped suite. A typo would
+ * otherwise be signed into the store as an approval of nothing; it is refused, naming the known items.
+ */
+function refuseUnknownWaivers(waivers: ReleaseApproval['waivers'], manifest: Manifest): void {
+  const evalItems = new Set(manifest.agent.evalThresholds.map((t) => `evals:${t.suite}/${t.metric}`));
+  for (const name of listSuites()) for (const t of loadSuite(name).suite.thresholds) evalItems.add(`evals:${name}/${t.metric}`);
+  const known = [...WHOLE_GATE_WAIVERS, ...[...evalItems].sort()];
+  const unknown = waivers.filter((w) => !known.includes(w.check)).map((w) => w.check);
+  if (unknown.length)
+    throw new InputError(
+      `unknown waiver ${unknown.map((u) => `'${u}'`).join(', ')} for ${manifest.agent.name}: known checks are ${known.join(', ')}`,
+      { field: '--waive' },
+    );
 }

@@ -12,7 +12,16 @@ export type SignatureAlgorithm = z.infer<typeof SignatureAlgorithm>;
  * What a key may vouch for. A verifier asks for one purpose, so a key trusted for audit
  * checkpoints is not thereby trusted to sign manifests.
  */
-export const KeyPurpose = z.enum(['manifest', 'audit-checkpoint', 'eval-report', 'release-record', 'approval', 'agent-envelope']);
+export const KeyPurpose = z.enum([
+  'manifest',
+  'audit-checkpoint',
+  'eval-report',
+  'release-record',
+  'approval',
+  'agent-envelope',
+  // Operators' acts that need no approver (engaging a kill switch), signed so the trail can attribute them.
+  'operator',
+]);
 export type KeyPurpose = z.infer<typeof KeyPurpose>;
 
 export const TrustedKey = z.object({

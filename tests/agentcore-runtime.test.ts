@@ -76,7 +76,7 @@ describe('agents on AgentCore Runtime', () => {
 
   it('carries a tool refusal inside a runtime back as a refusal: the negotiation goes to compliance review, not to an error', async () => {
     const switches = KillSwitchFile.inHome(home);
-    switches.engage('agent', 'kraljic-classifier', 'sec-oncall', 'under investigation');
+    await switches.engage('agent', 'kraljic-classifier', 'sec-oncall', 'under investigation');
     try {
       const refused = await h.stack.orchestrator.negotiate('globex', sampleRequisition('globex', 1));
       expect(refused).toMatchObject({
@@ -89,7 +89,7 @@ describe('agents on AgentCore Runtime', () => {
       });
       expect(agentcore.calls.get(arn('compliance-review'))).toBe(1);
     } finally {
-      switches.release('agent', 'kraljic-classifier', 'sec-oncall', 'cleared');
+      await switches.release('agent', 'kraljic-classifier', 'sec-oncall', 'cleared');
     }
   });
 

@@ -110,7 +110,7 @@ describe('approvals', () => {
     expect(pending.outcome).toBe('approval-pending');
     const id = pending.approvalRequest!.id;
     let req = h.approvals.get(id);
-    for (const a of approvers) req = await h.approvals.approve(id, a, h.key(a));
+    for (const a of approvers) req = await h.approvals.approve(id, h.approver(a));
     return { id, tokens: req.approvals.map((a) => a.token) };
   }
 
@@ -147,12 +147,12 @@ describe('approvals', () => {
     expect(pending.outcome).toBe('approval-pending');
     expect(pending.approvalRequest!.required).toBe(2);
     const id = pending.approvalRequest!.id;
-    await h.approvals.approve(id, 'alice', h.key('alice'));
-    await expect(h.approvals.approve(id, 'alice', h.key('alice'))).rejects.toThrow(/already approved/);
+    await h.approvals.approve(id, h.approver('alice'));
+    await expect(h.approvals.approve(id, h.approver('alice'))).rejects.toThrow(/already approved/);
     const req = h.approvals.get(id);
     // Alice mints a second token herself, and one that claims to be Bob's.
-    const second = await signApprovalToken(req, 'alice', h.key('alice'), Date.parse(req.expiresAt));
-    const posing = await signApprovalToken(req, 'bob', h.key('alice'), Date.parse(req.expiresAt));
+    const second = await signApprovalToken(req, h.approver('alice'), Date.parse(req.expiresAt));
+    const posing = await signApprovalToken(req, { ...h.approver('alice'), name: 'bob' }, Date.parse(req.expiresAt));
     const d = await decide({ tool: 'terminate_supplier', args, approvalTokens: [second.token, posing.token] });
     expectRefused(d, /needs 2 distinct approver\(s\), the call has 1/);
     expect(d.record.reasons.join('\n')).toMatch(/names approver 'bob' but is signed by the key of 'alice'/);
@@ -162,15 +162,15 @@ describe('approvals', () => {
     const args = { supplierId: 'acme-s1', reason: 'audit finding' };
     const pending = await decide({ tool: 'terminate_supplier', args });
     const id = pending.approvalRequest!.id;
-    await h.approvals.approve(id, 'alice', h.key('alice'));
-    await h.approvals.approve(id, 'mallory', h.key('mallory'));
+    await h.approvals.approve(id, h.approver('alice'));
+    await h.approvals.approve(id, h.approver('mallory'));
     const d = await decide({ tool: 'terminate_supplier', args });
     expectRefused(d, /not trusted for approval/);
   });
 
   attack('a denied request withdraws the tokens already issued for it', async () => {
     const { id, tokens } = await approvedAward('acme-s6', ['alice']);
-    h.approvals.deny(id, 'bob', 'wrong supplier');
+    await h.approvals.deny(id, h.approver('bob'), 'wrong supplier');
     const d = await decide({ tool: 'award_contract', args: award('acme-s6'), approvalTokens: tokens });
     expectRefused(d, /was denied or expired/);
   });
@@ -179,14 +179,14 @@ describe('approvals', () => {
     const args = award('acme-s7');
     const pending = await h.path.decide({ identity: h.identity('acme'), tool: 'award_contract', args });
     const id = pending.approvalRequest!.id;
-    await h.approvals.approve(id, 'alice', h.key('alice'));
+    await h.approvals.approve(id, h.approver('alice'));
     expect(h.approvals.evidence.pending()).toHaveLength(1);
     const used = await h.path.decide({ identity: h.identity('acme'), tool: 'award_contract', args });
     expect(used.outcome).toBe('approved');
     expect(h.approvals.evidence.pending()).toEqual([]);
 
     const denied = await approvedAward('acme-s8', []);
-    h.approvals.deny(denied.id, 'bob', 'not this supplier');
+    await h.approvals.deny(denied.id, h.approver('bob'), 'not this supplier');
     await h.path.recordApprovalEvidence();
 
     await h.audit.flush();
@@ -219,8 +219,8 @@ describe('approvals', () => {
   test('two distinct approvers pass a critical tool', async () => {
     const args = { supplierId: 'acme-s1', reason: 'contract breach' };
     const id = (await decide({ tool: 'terminate_supplier', args })).approvalRequest!.id;
-    await h.approvals.approve(id, 'alice', h.key('alice'));
-    await h.approvals.approve(id, 'bob', h.key('bob'));
+    await h.approvals.approve(id, h.approver('alice'));
+    await h.approvals.approve(id, h.approver('bob'));
     const d = await decide({ tool: 'terminate_supplier', args });
     expect(d.outcome).toBe('approved');
     expect(d.record.approvals.map((a) => a.approver).sort()).toEqual(['alice', 'bob']);

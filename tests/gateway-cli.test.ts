@@ -7,7 +7,7 @@ import { Client } from '@modelcontextprotocol/sdk/client/index.js';
 import { StreamableHTTPClientTransport } from '@modelcontextprotocol/sdk/client/streamableHttp.js';
 import type { CallToolResult } from '@modelcontextprotocol/sdk/types.js';
 import { contentPath } from '../common/index.js';
-import { FIXTURE_ENTITIES, openGatewayHarness, type GatewayHarness } from './gateway-harness.js';
+import { FIXTURE_ENTITIES, FIXTURE_PACKS, openGatewayHarness, type GatewayHarness } from './gateway-harness.js';
 import { startJwksServer, type JwksServer } from './servers/jwks.js';
 import { startToolServer, type ToolServer } from './servers/tool-server.js';
 
@@ -27,6 +27,7 @@ beforeAll(async () => {
   // is tested here), its record in an audit log of its own (the harness holds the home's).
   for (const args of [
     ['keys', 'generate', '--name', 'release-signer', '--purpose', 'release-record'],
+    ['keys', 'generate', '--name', 'sec-oncall', '--purpose', 'operator'],
     [
       'release',
       'promote',
@@ -43,6 +44,8 @@ beforeAll(async () => {
     const r = charter(...args);
     expect(r.code, r.stderr).toBe(0);
   }
+  // The tenants `charter killswitch` knows.
+  writeFileSync(join(h.home, 'tenants.yaml'), 'tenants:\n  acme: {}\n  globex: {}\n');
 }, 60_000);
 afterAll(async () => {
   await upstream?.close();
@@ -76,9 +79,11 @@ describe('charter approvals', () => {
       'write-high',
       '--args',
       args,
+      '--packs',
+      FIXTURE_PACKS,
       '--json',
     );
-    expect(req.code).toBe(0);
+    expect(req.code, req.stderr).toBe(0);
     const id = req.json().request.id as string;
     expect(req.json().request.status).toBe('pending');
 
@@ -97,7 +102,8 @@ describe('charter approvals', () => {
         .json()
         .requests.map((r: { id: string }) => r.id),
     ).toContain(id);
-    expect(charter('approvals', 'deny', id, '--as', 'bob', '--reason', 'wrong supplier', '--json').json().request.status).toBe('denied');
+    const deny = charter('approvals', 'deny', id, '--key', join(h.home, 'keys', 'bob.key.pem'), '--reason', 'wrong supplier', '--json');
+    expect(deny.json().request.status).toBe('denied');
     expect(charter('approvals', 'expire', '--json').code).toBe(0);
 
     const unknown = charter('approvals', 'show', '01a20184-f26c-77ec-ba9a-62626ced6c81');
@@ -177,10 +183,11 @@ describe('charter gateway serve', () => {
       expect(r.isError).toBeFalsy();
       expect(JSON.parse((r.content[0] as { text: string }).text).args.tenant_id).toBe('acme');
       // The home's kill switch acts on the running gateway's next decision.
-      expect(charter('killswitch', 'engage', '--tenant', 'acme', '--as', 'sec-oncall', '--reason', 'incident').code).toBe(0);
+      const key = (name: string) => join(h.home, 'keys', `${name}.key.pem`);
+      expect(charter('killswitch', 'engage', '--tenant', 'acme', '--key', key('sec-oncall'), '--reason', 'incident').code).toBe(0);
       const suspended = (await client.callTool({ name: 'list_suppliers', arguments: {} })) as CallToolResult;
       expect(suspended).toMatchObject({ isError: true, content: [{ text: expect.stringContaining('base.suspended-tenant') }] });
-      expect(charter('killswitch', 'release', '--tenant', 'acme', '--as', 'sec-oncall', '--reason', 'resolved').code).toBe(0);
+      expect(charter('killswitch', 'release', '--tenant', 'acme', '--key', key('alice'), '--reason', 'resolved').code).toBe(0);
       expect(((await client.callTool({ name: 'list_suppliers', arguments: {} })) as CallToolResult).isError).toBeFalsy();
       await client.close();
     } finally {

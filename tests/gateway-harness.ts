@@ -1,9 +1,9 @@
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import type { KeyObject } from 'node:crypto';
+import { createPublicKey, type KeyObject } from 'node:crypto';
 import { contentPath, writeFileAtomic } from '../common/index.js';
-import { addTrustedKeys, generateEd25519Key, LocalKeySigner, loadPrivateKey, type KeyPurpose } from '../signing/index.js';
+import { addTrustedKeys, generateEd25519Key, keyIdOf, LocalKeySigner, loadPrivateKey, type KeyPurpose } from '../signing/index.js';
 import { openAuditLog, type AuditLog, type EnforcementMode } from '../audit/index.js';
 import { compileManifest, envelopeText, signManifest, Workspace } from '../policy-packs/index.js';
 import {
@@ -13,6 +13,7 @@ import {
   serveGatewayHttp,
   upstreamAction,
   UpstreamPool,
+  type ApproverKey,
   type CallerIdentity,
   type DecisionPath,
   type LoopbackMcp,
@@ -34,6 +35,8 @@ export interface GatewayHarness {
   path: DecisionPath;
   /** Private keys by name: alice and bob are trusted approvers, mallory is not trusted. */
   key(name: 'alice' | 'bob' | 'mallory' | 'audit' | 'manifest-signer'): KeyObject;
+  /** An approver as its key presents itself: the name is the one it claims (mallory's is trusted nowhere). */
+  approver(name: 'alice' | 'bob' | 'mallory'): ApproverKey;
   identity(tenant: string, agent?: string): CallerIdentity;
   /** Opens another decision path over the same files (e.g. LOG_ONLY, a tampered manifest, other entity data). */
   reopen(opts?: { mode?: EnforcementMode; manifestFile?: string; entitiesFile?: string | string[] }): DecisionPath;
@@ -93,6 +96,10 @@ export async function openGatewayHarness(
     audit,
     path: reopen(),
     key: (name) => loadPrivateKey(keyFiles[name]),
+    approver: (name) => {
+      const key = loadPrivateKey(keyFiles[name]);
+      return { name, key, keyId: keyIdOf(createPublicKey(key)) };
+    },
     identity: (tenant, agentId = agent) => ({ principal: `user-${tenant}`, tenantId: tenant, agentId }),
     reopen,
     close: async () => {

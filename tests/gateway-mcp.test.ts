@@ -99,7 +99,7 @@ describe('an agent calling tools through the gateway over Streamable HTTP', () =
     expect(meta(crossTenant).outcome).toBe('denied');
 
     // An approver signs; the agent retries the same call and it goes through.
-    await h.approvals.approve(requestId, 'alice', h.key('alice'));
+    await h.approvals.approve(requestId, h.approver('alice'));
     const approved = (await client.callTool({
       name: 'award_contract',
       arguments: { negotiationId: 'acme-n1', supplierId: 'acme-s1' },
@@ -118,7 +118,7 @@ describe('an agent calling tools through the gateway over Streamable HTTP', () =
     const client = await agent(await idp.issue({ sub: 'svc-spot-bidding', tenantId: 'acme', agentId: 'spot-bidding' }));
     const args = { negotiationId: 'acme-n1', supplierId: 'acme-s7' };
     const first = (await client.callTool({ name: 'award_contract', arguments: args })) as CallToolResult;
-    const req = await h.approvals.approve(meta(first).approvalRequest!.id, 'bob', h.key('bob'));
+    const req = await h.approvals.approve(meta(first).approvalRequest!.id, h.approver('bob'));
     const tokens = req.approvals.map((a) => a.token);
     const ok = (await client.callTool({
       name: 'award_contract',

@@ -36,7 +36,7 @@ test('above the threshold it waits for one approver, then passes once with the a
   const request = h.approvals.get(pending.approvalRequest!.id);
   expect(request.tier).toBe('write-low');
 
-  await h.approvals.approve(request.id, 'alice', h.key('alice'));
+  await h.approvals.approve(request.id, h.approver('alice'));
   const approved = await h.path.decide({ identity: h.identity('acme', agent), tool: 'issue_purchase_order', args: over });
   expect(approved.outcome).toBe('guarded');
   expect(approved.blocked).toBe(false);

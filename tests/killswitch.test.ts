@@ -37,7 +37,7 @@ describe('kill switches in the negotiation path', () => {
       );
     };
     try {
-      switches.engage('tenant', 'acme', 'sec-oncall', 'suspected credential leak');
+      await switches.engage('tenant', 'acme', 'sec-oncall', 'suspected credential leak');
       const [acme, globex] = await Promise.all([negotiate('acme', 0), negotiate('globex', 0)]);
       // Even the compliance review is refused for a suspended tenant: the case waits for a human.
       expect(acme).toMatchObject({
@@ -48,17 +48,17 @@ describe('kill switches in the negotiation path', () => {
       expect((await deniedReasons('acme')).join('\n')).toContain('base.suspended-tenant');
       expect(await deniedReasons('globex')).toEqual([]);
 
-      switches.release('tenant', 'acme', 'sec-oncall', 'credentials rotated');
+      await switches.release('tenant', 'acme', 'sec-oncall', 'credentials rotated');
       expect((await negotiate('acme', 1)).status).toBe('AWARDED');
 
       // Node 2's agent for every tenant.
-      switches.engage('agent', 'kraljic-classifier', 'sec-oncall', 'prompt injection under investigation');
+      await switches.engage('agent', 'kraljic-classifier', 'sec-oncall', 'prompt injection under investigation');
       expect(await negotiate('globex', 1)).toMatchObject({
         status: 'REQUIRES_ATTENTION',
         attention: { trigger: 'tool_refused', caseId: expect.any(String), details: { node: 'classify' } },
       });
       expect((await deniedReasons('globex')).join('\n')).toContain('base.suspended-agent');
-      switches.release('agent', 'kraljic-classifier', 'sec-oncall', 'fixed');
+      await switches.release('agent', 'kraljic-classifier', 'sec-oncall', 'fixed');
 
       writeFileSync(switches.file, 'tenants: [\n');
       expect((await negotiate('globex', 2)).status).not.toBe('AWARDED');
@@ -72,18 +72,28 @@ describe('kill switches in the negotiation path', () => {
 });
 
 describe('charter killswitch', () => {
-  const charter = (...args: string[]) => {
-    const r = spawnSync(process.execPath, [CLI, 'killswitch', ...args, '--home', join(dir, 'cli')], { encoding: 'utf8' });
+  const cliHome = () => join(dir, 'cli');
+  const run = (...args: string[]) => {
+    const r = spawnSync(process.execPath, [CLI, ...args], { encoding: 'utf8' });
     return { code: r.status, stdout: r.stdout, stderr: r.stderr };
   };
+  const charter = (...args: string[]) => run('killswitch', ...args, '--home', cliHome());
+  const key = (name: string) => join(cliHome(), 'keys', `${name}.key.pem`);
 
   it('engages, lists and releases switches, queues each change as audit evidence, and refuses bad input with the exit code a CI can act on', () => {
-    expect(charter('engage', '--tenant', 'acme', '--agent', 'spot-bidding', '--as', 'ann', '--reason', 'x')).toMatchObject({
+    for (const [name, purpose] of [
+      ['ann', 'operator'],
+      ['bob', 'operator'],
+      ['carol', 'approval'],
+    ])
+      expect(run('keys', 'generate', '--name', name!, '--purpose', purpose!, '--dir', join(cliHome(), 'keys')).code).toBe(0);
+    writeFileSync(join(cliHome(), 'tenants.yaml'), 'tenants:\n  acme: {}\n');
+    expect(charter('engage', '--tenant', 'acme', '--agent', 'spot-bidding', '--key', key('ann'), '--reason', 'x')).toMatchObject({
       code: 2,
       stderr: expect.stringContaining('exactly one of --tenant or --agent'),
     });
-    expect(charter('engage', '--tenant', 'acme', '--as', 'ann', '--reason', 'incident 42').code).toBe(0);
-    expect(charter('engage', '--tenant', 'acme', '--as', 'bob', '--reason', 'again')).toMatchObject({
+    expect(charter('engage', '--tenant', 'acme', '--key', key('ann'), '--reason', 'incident 42').code).toBe(0);
+    expect(charter('engage', '--tenant', 'acme', '--key', key('bob'), '--reason', 'again')).toMatchObject({
       code: 1,
       stderr: expect.stringContaining('already engaged (by ann'),
     });
@@ -91,15 +101,15 @@ describe('charter killswitch', () => {
       engaged: Array<{ kind: string; id: string; by: string; reason: string }>;
     };
     expect(listed.engaged).toEqual([expect.objectContaining({ kind: 'tenant', id: 'acme', by: 'ann', reason: 'incident 42' })]);
-    expect(charter('release', '--tenant', 'acme', '--as', 'ann', '--reason', 'resolved').code).toBe(0);
-    expect(charter('release', '--tenant', 'acme', '--as', 'ann', '--reason', 'resolved')).toMatchObject({
+    expect(charter('release', '--tenant', 'acme', '--key', key('carol'), '--reason', 'resolved').code).toBe(0);
+    expect(charter('release', '--tenant', 'acme', '--key', key('carol'), '--reason', 'resolved')).toMatchObject({
       code: 1,
       stderr: expect.stringContaining('is not engaged'),
     });
-    const outbox = join(dir, 'cli', 'approvals', 'evidence');
+    const outbox = join(cliHome(), 'approvals', 'evidence');
     expect(existsSync(outbox) && readdirSync(outbox).filter((f) => f.endsWith('.json'))).toHaveLength(2);
 
-    writeFileSync(join(dir, 'cli', 'kill-switches.yaml'), 'tenants:\n  acme: { by: ann }\n');
+    writeFileSync(join(cliHome(), 'kill-switches.yaml'), 'tenants:\n  acme: { by: ann }\n');
     const bad = charter('list');
     expect(bad.code).toBe(2);
     expect(bad.stderr).toContain('kill-switches.yaml');

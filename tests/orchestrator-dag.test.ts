@@ -7,7 +7,7 @@ import { AGENT_NAMES, INVOCATION_ENVELOPE, StaticConfigStore, ToolFailedError } 
 import { startConverseServer } from './servers/converse.js';
 import { openAuditLog, queryAudit, type AuditLog } from '../audit/index.js';
 import { contentPath } from '../common/index.js';
-import { ApprovalStore } from '../gateway/index.js';
+import { ApprovalStore, approverKey } from '../gateway/index.js';
 import {
   AdmissionDenied,
   openProcurementStack,
@@ -216,7 +216,7 @@ describe('approval gate (node 6)', () => {
       // Resuming before anyone approved keeps waiting and issues nothing.
       expect((await run.stack.orchestrator.run('globex', waiting.negotiationId)).status).toBe('AWAITING_APPROVAL');
       expect(run.stack.store.documentsOf('globex', waiting.negotiationId, 'purchase-order')).toHaveLength(0);
-      await run.approvals.approve(id, 'alice', loadPrivateKey(home.approverKey));
+      await run.approvals.approve(id, approverKey(loadPrivateKey(home.approverKey), home.trusted));
       const done = await run.stack.orchestrator.run('globex', waiting.negotiationId);
       expect(done.status, done.reason ?? '').toBe('AWARDED');
       expect(done.approval).toMatchObject({ mode: 'human', status: 'approved' });

@@ -1,14 +1,21 @@
 import type { Command } from 'commander';
 import { InputError, parseJson, readText } from '../../common/index.js';
-import { digestJson, loadPrivateKey } from '../../signing/index.js';
+import { digestJson } from '../../signing/index.js';
 import { RiskTier } from '../../audit/index.js';
 import { ApprovalStore, type ApprovalRequest } from '../../gateway/index.js';
 import { printJson, printLine, printTable } from '../output.js';
 import { action, withJson } from '../program.js';
+import { approverFromKey, declaredAgents, knownId } from './operator-input.js';
 
 interface StoreOpts {
   dir?: string;
   json?: boolean;
+}
+
+interface ApproverOpts {
+  key: string;
+  trustedKeys?: string;
+  as?: string;
 }
 
 const store = (opts: StoreOpts) => new ApprovalStore(opts.dir);
@@ -20,6 +27,31 @@ function parseArgs(text: string): Record<string, unknown> {
   if (typeof value !== 'object' || value === null || Array.isArray(value))
     throw new InputError('tool arguments must be a JSON object', { file: source });
   return value as Record<string, unknown>;
+}
+
+/**
+ * The agent and tool of a request must exist (an intent pack declares the agent, and the agent
+ * holds the tool); the tier defaults to the tool's and may raise it, never lower it.
+ */
+function checkedCall(opts: { agent: string; tool: string; tier?: string; packs?: string }): {
+  agent: string;
+  tool: string;
+  tier: RiskTier;
+} {
+  const agents = declaredAgents(opts.packs);
+  const agent = knownId('agent', opts.agent, [...agents.keys()], '--agent');
+  const tools = agents.get(agent)!.tools;
+  const tool = tools.find((t) => t.name === opts.tool);
+  if (!tool)
+    throw new InputError(`agent '${agent}' has no tool '${opts.tool}': its tools are ${tools.map((t) => t.name).join(', ')}`, {
+      field: '--tool',
+    });
+  if (opts.tier === undefined) return { agent, tool: tool.name, tier: tool.tier };
+  const tier = RiskTier.safeParse(opts.tier);
+  if (!tier.success) throw new InputError(`unknown tier '${opts.tier}' (${RiskTier.options.join(', ')})`, { field: '--tier' });
+  if (RiskTier.options.indexOf(tier.data) < RiskTier.options.indexOf(tool.tier))
+    throw new InputError(`tool '${tool.name}' is tier ${tool.tier}: a request cannot lower it to ${tier.data}`, { field: '--tier' });
+  return { agent, tool: tool.name, tier: tier.data };
 }
 
 /** What an approver reviews; the tokens themselves are left out of human output. */
@@ -47,6 +79,12 @@ export function registerApprovals(program: Command): void {
     .command('approvals')
     .description('approval requests and signed, single-use approval tokens for write-high and critical tool calls');
   const withDir = (cmd: Command) => withJson(cmd.option('--dir <dir>', 'approvals folder (default $CHARTER_HOME/approvals)'));
+  const withApprover = (cmd: Command) =>
+    withDir(
+      cmd
+        .option('--trusted-keys <file>', 'trusted keys naming your key (default $CHARTER_HOME/keys/trusted-keys.json)')
+        .option('--as <approver>', "optional cross-check: must be your key's name in the trusted-keys file"),
+    );
 
   withDir(
     approvals
@@ -54,55 +92,65 @@ export function registerApprovals(program: Command): void {
       .description('open an approval request for one exact tool call')
       .requiredOption('--tenant <tenant>', 'tenant the call is for')
       .requiredOption('--agent <agent>', 'agent that will make the call')
-      .requiredOption('--tool <tool>', 'tool name')
-      .requiredOption('--tier <tier>', 'tool tier: write-high (one approver) or critical (two)')
+      .requiredOption('--tool <tool>', 'tool name (one the agent holds)')
+      .option('--tier <tier>', "tool tier (default the tool's own; may only raise it): write-high (one approver) or critical (two)")
       .requiredOption('--args <json>', 'tool arguments as JSON, or @file')
-      .option('--as <requester>', 'who asks', process.env.USER ?? 'cli')
+      .option('--as <requester>', 'who asks (never an approver of this request)', process.env.USER ?? 'cli')
+      .option('--packs <dir>', 'packs folder declaring the agents (default: the shipped packs)')
       .option('--ttl <seconds>', 'how long the request and its tokens stay valid', '3600'),
   ).action(
-    action((opts: StoreOpts & { tenant: string; agent: string; tool: string; tier: string; args: string; as: string; ttl: string }) => {
-      const tier = RiskTier.safeParse(opts.tier);
-      if (!tier.success) throw new InputError(`unknown tier '${opts.tier}' (${RiskTier.options.join(', ')})`, { field: '--tier' });
-      const ttlSeconds = Number(opts.ttl);
-      if (!Number.isInteger(ttlSeconds) || ttlSeconds < 1)
-        throw new InputError('--ttl must be a positive number of seconds', { field: '--ttl' });
-      const args = parseArgs(opts.args);
-      const req = store(opts).request({
-        tenant: opts.tenant,
-        agent: opts.agent,
-        tool: opts.tool,
-        tier: tier.data,
-        args,
-        argsDigest: digestJson(args),
-        requestedBy: opts.as,
-        ttlSeconds,
-      });
-      print(req, opts.json);
-    }),
+    action(
+      (
+        opts: StoreOpts & {
+          tenant: string;
+          agent: string;
+          tool: string;
+          tier?: string;
+          args: string;
+          as: string;
+          ttl: string;
+          packs?: string;
+        },
+      ) => {
+        const call = checkedCall(opts);
+        const ttlSeconds = Number(opts.ttl);
+        if (!Number.isInteger(ttlSeconds) || ttlSeconds < 1)
+          throw new InputError('--ttl must be a positive number of seconds', { field: '--ttl' });
+        const args = parseArgs(opts.args);
+        const req = store(opts).request({
+          tenant: opts.tenant,
+          ...call,
+          args,
+          argsDigest: digestJson(args),
+          requestedBy: opts.as,
+          ttlSeconds,
+        });
+        print(req, opts.json);
+      },
+    ),
   );
 
-  withDir(
+  withApprover(
     approvals
       .command('approve <id>')
-      .description('sign an approval token for a request with your own key')
-      .requiredOption('--as <approver>', 'approver name: must be the name of your key in the trusted-keys file')
+      .description('sign an approval token for a request with your own key; you are the name the trusted-keys file gives it')
       .requiredOption('--key <file>', 'your private key (PKCS#8 PEM), trusted for the approval purpose'),
   ).action(
-    action(async (id: string, opts: StoreOpts & { as: string; key: string }) => {
-      print(await store(opts).approve(id, opts.as, loadPrivateKey(opts.key)), opts.json);
+    action(async (id: string, opts: StoreOpts & ApproverOpts) => {
+      print(await store(opts).approve(id, approverFromKey(opts.key, opts)), opts.json);
       evidenceQueued(opts.json);
     }),
   );
 
-  withDir(
+  withApprover(
     approvals
       .command('deny <id>')
-      .description('deny a request; tokens already issued for it stop counting')
-      .requiredOption('--as <approver>', 'who denies')
+      .description('deny a request, signed with your own key; tokens already issued for it stop counting')
+      .requiredOption('--key <file>', 'your private key (PKCS#8 PEM), trusted for the approval purpose')
       .requiredOption('--reason <text>', 'why'),
   ).action(
-    action((id: string, opts: StoreOpts & { as: string; reason: string }) => {
-      print(store(opts).deny(id, opts.as, opts.reason), opts.json);
+    action(async (id: string, opts: StoreOpts & ApproverOpts & { reason: string }) => {
+      print(await store(opts).deny(id, approverFromKey(opts.key, opts), opts.reason), opts.json);
       evidenceQueued(opts.json);
     }),
   );

@@ -299,15 +299,8 @@ async function runDemo(home: string, step: (title: string) => void): Promise<voi
     if (waiting.status !== 'AWAITING_APPROVAL')
       throw new FindingError(`initech's award did not wait for approval (${waiting.status}): the spend threshold did not apply`);
     await charter(home, ['approvals', 'list', '--status', 'pending']);
-    await charter(home, [
-      'approvals',
-      'approve',
-      waiting.approval!.approvalId!,
-      '--as',
-      APPROVER,
-      '--key',
-      join(home, 'keys', `${APPROVER}.key.pem`),
-    ]);
+    // The approver is whoever holds the key: the trusted-keys file names it (alice), no flag does.
+    await charter(home, ['approvals', 'approve', waiting.approval!.approvalId!, '--key', join(home, 'keys', `${APPROVER}.key.pem`)]);
     approved = await prod.stack.orchestrator.run(waiting.tenantId, waiting.negotiationId);
     results.push(approved, await prod.stack.orchestrator.negotiate('acme', sampleRequisition('acme', 4)));
   } finally {

@@ -1,6 +1,7 @@
+import { existsSync } from 'node:fs';
 import { join } from 'node:path';
 import type { Command } from 'commander';
-import { addTrustedKeys, generateEd25519Key, KeyPurpose } from '../../../signing/index.js';
+import { addTrustedKeys, generateEd25519Key, KeyPurpose, loadTrustedKeys } from '../../../signing/index.js';
 import { printJson, printLine } from '../../output.js';
 import { action, withJson } from '../../program.js';
 import { charterHome, InputError } from '../../../common/index.js';
@@ -25,6 +26,8 @@ export function registerKeysGenerate(keys: Command): void {
       });
       const dir = opts.dir ?? join(charterHome(), 'keys');
       const trustedFile = opts.trustedKeys ?? join(dir, 'trusted-keys.json');
+      // A malformed trusted-keys file is refused before the key pair is written: nothing half-done.
+      if (existsSync(trustedFile)) loadTrustedKeys(trustedFile);
       const key = generateEd25519Key(dir, opts.name, purposes);
       addTrustedKeys(trustedFile, [key.trusted]);
       if (opts.json)
