@@ -372,9 +372,9 @@ describe('kill switches: operator input that acts, or says why not', () => {
       'kill-switch:tenant:acme',
       'kill-switch:tenant:acme',
     ]);
-    // One record a change: six changes (acme engaged and released, four agents engaged).
-    expect(new Set(changes.map((r) => r.id)).size, changes.map((r) => (r.kind === 'evidence' ? r.subject : '')).join(', ')).toBe(6);
-    expect(new Set(changes.map((r) => (r.kind === 'evidence' ? r.subject : ''))).size).toBe(5);
+    // One record a change: ten changes (acme engaged and released, eight agents engaged).
+    expect(new Set(changes.map((r) => r.id)).size, changes.map((r) => (r.kind === 'evidence' ? r.subject : '')).join(', ')).toBe(10);
+    expect(new Set(changes.map((r) => (r.kind === 'evidence' ? r.subject : ''))).size).toBe(9);
   });
 });
 
