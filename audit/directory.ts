@@ -77,8 +77,10 @@ const BACKSLASH = 0x5c;
  * top-level one.
  */
 function topLevelString(buf: Buffer, start: number, end: number, key: Buffer): string | undefined {
-  const at = buf.lastIndexOf(key, end - key.length);
-  if (at < start) return undefined;
+  // Searched within the line: a search of the whole buffer would scan every earlier line when the key is absent.
+  const found = buf.subarray(start, end).lastIndexOf(key);
+  if (found < 0) return undefined;
+  const at = start + found;
   const from = at + key.length;
   let i = from;
   let escaped = false;
@@ -103,7 +105,7 @@ export class DirectoryBuilder {
   addLine(buf: Buffer, start: number, end: number, seq: number): void {
     // The later occurrence is the top-level one (see topLevelString); a null tenant is keyed ''.
     const tenant =
-      buf.lastIndexOf(NO_TENANT, end - NO_TENANT.length) > buf.lastIndexOf(TENANT_KEY, end - TENANT_KEY.length)
+      buf.subarray(start, end).lastIndexOf(NO_TENANT) > buf.subarray(start, end).lastIndexOf(TENANT_KEY)
         ? NO_TENANT_KEY
         : topLevelString(buf, start, end, TENANT_KEY);
     const time = topLevelString(buf, start, end, TIME_KEY);
