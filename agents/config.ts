@@ -129,7 +129,7 @@ export function resolveAgentConfig(store: ConfigStore, tenantId: string, agent: 
 }
 
 const Override = AgentConfigOverride;
-const ConfigFile = z.strictObject({
+export const ConfigFile = z.strictObject({
   defaults: Override.default({}),
   profiles: z.record(z.string(), Override).default({}),
   tenants: z

@@ -20,7 +20,7 @@ export {
   resolveAgentConfig,
   SAFE_DEFAULTS,
   StaticConfigStore,
-  type ConfigFile,
+  ConfigFile,
   type ConfigStore,
   type ResolvedConfig,
 } from './config.js';

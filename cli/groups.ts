@@ -34,8 +34,10 @@ export const GROUPS = {
     async () => (await import('./commands/init.js')).registerInit,
   ),
   packs: group(
-    'policy packs: validate, test with coverage, compile signed agent manifests, diff',
+    'policy packs: scaffold, validate, test with coverage, compile signed agent manifests, diff',
     [
+      'charter packs new --agent contract-reader --dir ./my-packs',
+      'charter packs test --packs ./my-packs --filter contract-reader --junit junit.xml',
       'charter packs validate',
       'charter packs test --min-coverage 100',
       'charter packs compile --all',
@@ -122,6 +124,11 @@ export const GROUPS = {
     'run the procurement reference end to end in a fresh Charter home (offline, no model needed)',
     ['charter demo', 'charter --home /tmp/charter-demo demo'],
     async () => (await import('./commands/demo.js')).registerDemo,
+  ),
+  schemas: group(
+    'JSON Schemas of every YAML file you write, generated from the schemas Charter loads them with',
+    ['charter schemas --out ./my-packs/schemas', 'charter schemas --check'],
+    async () => (await import('./commands/schemas.js')).registerSchemas,
   ),
   completion: group(
     'print a shell completion script: charter completion bash|zsh',

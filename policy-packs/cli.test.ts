@@ -19,7 +19,7 @@ function charter(...args: string[]) {
 /** Compiles `agent` from `packs` into a fresh file and asserts the outcome and that nothing was written on failure. */
 function compileExpecting(packs: string, agent: string, code: number, message: RegExp) {
   const out = join(home, 'out', `${agent}-${Math.random().toString(16).slice(2)}.json`);
-  const r = charter('packs', 'compile', '--agent', agent, '--packs', packs, '--out', out);
+  const r = charter('packs', 'compile', '--agent', agent, '--no-shipped', '--packs', packs, '--out', out);
   expect(r.err).toMatch(message);
   expect(r.code).toBe(code);
   if (code !== 0) expect(existsSync(out)).toBe(false);
@@ -74,7 +74,7 @@ describe('bad input is named and exits 2', { timeout: 120_000 }, () => {
     const packs = packsWith({
       'intent/reader/tests/read.yaml': (t) => t.replace('args: { itemId: acme-widget, extra: ignored }', 'args: { itemId: no-such-item }'),
     });
-    const r = charter('packs', 'test', '--packs', packs);
+    const r = charter('packs', 'test', '--no-shipped', '--packs', packs);
     expect(r.err).toMatch(
       /intent\/reader\/tests\/read\.yaml \(tests\["reads its tenant's item"\]\): test's arguments name unknown entity Shop::Item::"no-such-item"/,
     );
@@ -82,13 +82,25 @@ describe('bad input is named and exits 2', { timeout: 120_000 }, () => {
   });
   it('a test naming an unknown tool (action)', () => {
     const packs = packsWith({ 'intent/reader/tests/read.yaml': (t) => t.replace('tool: buy_item', 'tool: sell_item') });
-    const r = charter('packs', 'test', '--packs', packs, '--json');
+    const r = charter('packs', 'test', '--no-shipped', '--packs', packs, '--json');
     expect(JSON.parse(r.out).error.message).toMatch(/tests\["cannot buy"\]\): test names unknown tool 'sell_item'/);
     expect(r.code).toBe(2);
   });
   it('a missing signing key', () => {
     const out = join(home, 'never.json');
-    const r = charter('packs', 'compile', '--agent', 'reader', '--packs', GOOD, '--key', join(home, 'missing.pem'), '--out', out);
+    const r = charter(
+      'packs',
+      'compile',
+      '--agent',
+      'reader',
+      '--no-shipped',
+      '--packs',
+      GOOD,
+      '--key',
+      join(home, 'missing.pem'),
+      '--out',
+      out,
+    );
     expect(r.err).toMatch(/missing\.pem: file not found/);
     expect(r.code).toBe(2);
     expect(existsSync(out)).toBe(false);
@@ -97,7 +109,7 @@ describe('bad input is named and exits 2', { timeout: 120_000 }, () => {
     const bad = join(home, 'bad.pem');
     writeFileSync(bad, 'not a key\n');
     const out = join(home, 'never.json');
-    const r = charter('packs', 'compile', '--agent', 'reader', '--packs', GOOD, '--key', bad, '--out', out);
+    const r = charter('packs', 'compile', '--agent', 'reader', '--no-shipped', '--packs', GOOD, '--key', bad, '--out', out);
     expect(r.err).toMatch(/bad\.pem: not a PEM private key/);
     expect(r.code).toBe(2);
     expect(existsSync(out)).toBe(false);
@@ -107,7 +119,7 @@ describe('bad input is named and exits 2', { timeout: 120_000 }, () => {
       'intent/reader/policies/read.cedar': (t) => t + '\n@id("reader.x") permit (principal, action, resource) when { context.nope };\n',
     });
     const outDir = join(home, 'all-out');
-    const r = charter('packs', 'compile', '--all', '--packs', packs, '--out-dir', outDir);
+    const r = charter('packs', 'compile', '--all', '--no-shipped', '--packs', packs, '--out-dir', outDir);
     expect(r.code).toBe(1);
     expect(existsSync(join(outDir, 'buyer.manifest.json'))).toBe(false);
   });
@@ -139,7 +151,7 @@ describe('composition rule violations are findings (exit 1) naming pack, file an
       1,
       /agent reader breaks 2 base\/domain test\(s\): base\/tests\/isolation\.yaml: test "cross-tenant read is denied" expects deny, agent reader allows get_item \(by reader\.read-items\)/,
     );
-    expect(charter('packs', 'test', '--packs', packs).code).toBe(1);
+    expect(charter('packs', 'test', '--no-shipped', '--packs', packs).code).toBe(1);
   });
 });
 
@@ -213,6 +225,7 @@ describe('signed manifests', { timeout: 120_000 }, () => {
       'compile',
       '--agent',
       'reader',
+      '--no-shipped',
       '--packs',
       packs,
       '--previous',
@@ -229,6 +242,7 @@ describe('signed manifests', { timeout: 120_000 }, () => {
       'compile',
       '--agent',
       'reader',
+      '--no-shipped',
       '--packs',
       GOOD,
       '--previous',
@@ -263,11 +277,11 @@ describe('signed manifests', { timeout: 120_000 }, () => {
       'intent/reader/policies/more.cedar': () =>
         '@id("reader.never")\npermit (principal == Charter::Agent::"reader", action == Shop::Action::"get_item", resource) when { context.input has itemId && context.input.itemId == "zzz" };\n',
     });
-    const r = charter('packs', 'test', '--packs', packs, '--min-coverage', '100', '--json');
+    const r = charter('packs', 'test', '--no-shipped', '--packs', packs, '--min-coverage', '100', '--json');
     const report = JSON.parse(r.out);
     expect(report.policies.find((p: { id: string }) => p.id === 'reader.never').hits).toBe(0);
     expect(report.packs.find((p: { pack: string }) => p.pack === 'reader@1.0.0').percent).toBe(50);
     expect(r.code).toBe(1);
-    expect(charter('packs', 'test', '--packs', GOOD, '--min-coverage', '100').code).toBe(0);
+    expect(charter('packs', 'test', '--no-shipped', '--packs', GOOD, '--min-coverage', '100').code).toBe(0);
   });
 });

@@ -20,8 +20,28 @@ export { FixtureStore } from './fixtures.js';
 export { loadPacks, PACK_FILE_LIMITS, type LoadedPack } from './load.js';
 export { compileManifest, envelopeText, signManifest, type CompiledManifest } from './manifest.js';
 export { Manifest, MANIFEST_PAYLOAD_TYPE, ManifestLayer, ManifestPolicy, ManifestTool } from './manifest-schema.js';
-export { AgentDeclaration, EvalThreshold, FixturesFile, Layer, PackFile, RiskTier, ToolDefinition, ToolResource } from './pack-file.js';
+export {
+  AgentDeclaration,
+  EvalThreshold,
+  FixturesFile,
+  Layer,
+  PackFile,
+  RiskTier,
+  TestsFile,
+  ToolDefinition,
+  ToolResource,
+  ToolsFile,
+} from './pack-file.js';
 export { PackCatalog, resolvePackSet } from './resolve.js';
-export { runPackTests, type CaseResult, type PackCoverage, type PolicyCoverage, type TestReport } from './run-tests.js';
+export { scaffoldIntentPack, type ScaffoldedPack, type ScaffoldOptions } from './scaffold.js';
+export {
+  runPackTests,
+  testFilter,
+  type CaseResult,
+  type PackCoverage,
+  type PolicyCoverage,
+  type TestReport,
+  type TestSelector,
+} from './run-tests.js';
 export { loadVerifiedManifest, manifestSourceProblems, verifyManifestEnvelope, type VerifiedManifest } from './verify.js';
-export { Workspace, type SetUnderTest } from './workspace.js';
+export { Workspace, type PackSearchPath, type SetUnderTest } from './workspace.js';

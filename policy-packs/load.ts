@@ -36,6 +36,8 @@ export interface LoadedPack {
   meta: PackFile;
   /** `name@version`. */
   key: string;
+  /** The packs folder the pack was loaded from (file paths are relative to it). */
+  root: string;
   dir: string;
   /** Every file of the pack, relative to the packs folder, sorted, with its digest. */
   files: Array<{ path: string; sha256: string }>;
@@ -204,6 +206,7 @@ function loadPack(root: string, dir: string): LoadedPack {
   const pack: LoadedPack = {
     meta,
     key: `${meta.name}@${meta.version}`,
+    root,
     dir,
     files: [...texts].map(([f, text]) => ({ path: rel(f), sha256: digestOf(text) })),
     policies: [],

@@ -17,7 +17,7 @@ function pack(name: string, layer: 'base' | 'domain' | 'intent', version: string
       ? { agent: { name, description: 'd', dagNode: '1', modelTier: 'SimpleLLM', tools: [{ name: 't', tier: 'read' }] } }
       : {}),
   });
-  return { meta, key: `${name}@${version}`, dir: name, files: [], policies: [], tests: [], fixtures: [] };
+  return { meta, key: `${name}@${version}`, root: '.', dir: name, files: [], policies: [], tests: [], fixtures: [] };
 }
 
 const keys = (packs: LoadedPack[]) => packs.map((p) => p.key);

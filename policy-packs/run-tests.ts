@@ -85,8 +85,16 @@ function judge(c: CorpusCase, d: CallDecision, run: CaseResult['run'], set: stri
 }
 
 /** Every base and domain test of an agent's set, run against that set (regression). */
-export function runRegression(ws: Workspace, sut: SetUnderTest, onDecision?: (c: CorpusCase, d: CallDecision) => void): CaseResult[] {
-  const inherited = sut.set.packs.filter((p) => p.meta.layer !== 'intent').flatMap((p) => p.tests);
+export function runRegression(
+  ws: Workspace,
+  sut: SetUnderTest,
+  onDecision?: (c: CorpusCase, d: CallDecision) => void,
+  selected: TestSelector = () => true,
+): CaseResult[] {
+  const inherited = sut.set.packs
+    .filter((p) => p.meta.layer !== 'intent')
+    .flatMap((p) => p.tests)
+    .filter((t) => selected(t, sut.set.name));
   return casesFor(sut, inherited, ws, true).map((c) => {
     const d = sut.engine.authorizeCall(c.call, c.resolver);
     onDecision?.(c, d);
@@ -94,12 +102,25 @@ export function runRegression(ws: Workspace, sut: SetUnderTest, onDecision?: (c:
   });
 }
 
+/** Chooses which tests run: a test and the set it would run against (agent name or root pack key). */
+export type TestSelector = (test: LoadedTest, set: string) => boolean;
+
 /**
- * Runs the whole corpus: every pack's tests against the pack and its resolved dependencies, then
- * every base and domain test against every agent's composed set (expected deny must stay deny).
- * Coverage counts a policy as covered when any run had it among the determining policies.
+ * `--filter PATTERN`: a test runs when the pattern occurs in its pack's name, its file, its name,
+ * or the name of the set it runs against (so an agent's name selects its regression cases too).
  */
-export function runPackTests(ws: Workspace): TestReport {
+export function testFilter(pattern: string): TestSelector {
+  return (t, set) => [t.pack, t.file, t.test.name, set].some((s) => s.includes(pattern));
+}
+
+/**
+ * Runs the corpus of the workspace's own packs: each pack's tests against the pack and its
+ * resolved dependencies, then every base and domain test against each own agent's composed set
+ * (expected deny must stay deny). `selected` narrows the tests (`--filter`). Coverage is of the
+ * own packs' policies: one is covered when any run had it among the determining policies (shipped
+ * packs that are only extended are covered by their own tests).
+ */
+export function runPackTests(ws: Workspace, selected: TestSelector = () => true): TestReport {
   const cases: CaseResult[] = [];
   const hits = new Map<string, number>();
   const count = (sut: SetUnderTest, d: CallDecision) => {
@@ -109,21 +130,26 @@ export function runPackTests(ws: Workspace): TestReport {
       if (pack) hits.set(`${pack.key} ${id}`, (hits.get(`${pack.key} ${id}`) ?? 0) + 1);
     }
   };
-  for (const pack of ws.catalog.packs) {
+  for (const pack of ws.own) {
     const sut = ws.setFor(pack);
-    for (const c of casesFor(sut, pack.tests, ws, false)) {
+    for (const c of casesFor(
+      sut,
+      pack.tests.filter((t) => selected(t, sut.set.name)),
+      ws,
+      false,
+    )) {
       const d = sut.engine.authorizeCall(c.call, c.resolver);
       count(sut, d);
       cases.push(judge(c, d, 'own', sut.set.name));
     }
   }
-  for (const agent of ws.catalog.agents()) {
+  for (const agent of ws.ownAgents()) {
     const sut = ws.agentSet(agent);
-    cases.push(...runRegression(ws, sut, (_c, d) => count(sut, d)));
+    cases.push(...runRegression(ws, sut, (_c, d) => count(sut, d), selected));
   }
   const policies: PolicyCoverage[] = [];
   const packs: PackCoverage[] = [];
-  for (const pack of ws.catalog.packs) {
+  for (const pack of ws.own) {
     let covered = 0;
     for (const p of pack.policies) {
       const n = hits.get(`${pack.key} ${p.id}`) ?? 0;

@@ -55,6 +55,7 @@ describe('manifest signing with AWS KMS', { timeout: 120_000 }, () => {
       'compile',
       '--agent',
       'reader',
+      '--no-shipped',
       '--packs',
       PACKS,
       '--key',
@@ -78,7 +79,19 @@ describe('manifest signing with AWS KMS', { timeout: 120_000 }, () => {
 
   it('an unknown KMS key is bad input and nothing is written', async () => {
     const out = join(home, 'never.manifest.json');
-    const r = await charter('packs', 'compile', '--agent', 'reader', '--packs', PACKS, '--key', 'kms:alias/no-such-key', '--out', out);
+    const r = await charter(
+      'packs',
+      'compile',
+      '--agent',
+      'reader',
+      '--no-shipped',
+      '--packs',
+      PACKS,
+      '--key',
+      'kms:alias/no-such-key',
+      '--out',
+      out,
+    );
     expect(r.err).toMatch(/Key 'alias\/no-such-key' does not exist/);
     expect(r.code).toBe(2);
     expect(existsSync(out)).toBe(false);

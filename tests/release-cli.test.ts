@@ -29,7 +29,15 @@ beforeAll(() => {
     expect(charter('keys', 'generate', '--name', name!, '--purpose', purpose!).code).toBe(0);
   }
   manifest = join(home, 'manifests', 'spot-bidding.manifest.json');
-  const compiled = charter('packs', 'compile', '--agent', 'spot-bidding', '--packs', contentPath('gateway', 'fixtures', 'packs'));
+  const compiled = charter(
+    'packs',
+    'compile',
+    '--agent',
+    'spot-bidding',
+    '--no-shipped',
+    '--packs',
+    contentPath('gateway', 'fixtures', 'packs'),
+  );
   expect(compiled.err).toBe('');
   expect(compiled.code).toBe(0);
 });

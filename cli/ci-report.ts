@@ -1,0 +1,128 @@
+import { relative } from 'node:path';
+import { LineCounter, parseDocument } from 'yaml';
+import { readText, writeFileAtomic } from '../common/index.js';
+
+/**
+ * Results for CI systems: JUnit XML (test reports in Jenkins, GitLab, GitHub Actions) and SARIF
+ * 2.1.0 (code-scanning annotations on the file and line). Both are written from one list of cases.
+ */
+export interface CiCase {
+  /** The suite a case belongs to (JUnit testsuite): a pack set or an agent's release. */
+  suite: string;
+  name: string;
+  /** The rule a failure breaks (SARIF ruleId), e.g. `packs/own-test`, `release/evals`. */
+  rule: string;
+  /** File and 1-based line the case is written at (a test's YAML item, a gate's entry). */
+  file: string;
+  line: number;
+  /** Set when the case failed: the one-line reason, then details. */
+  failure?: { message: string; details: string[] };
+}
+
+export interface CiTool {
+  name: string;
+  version: string;
+  informationUri: string;
+  rules: Array<{ id: string; description: string }>;
+}
+
+const XML_ESCAPES: Record<string, string> = { '&': '&amp;', '<': '&lt;', '>': '&gt;', '"': '&quot;', "'": '&apos;' };
+// XML 1.0 cannot carry control characters other than tab, newline and carriage return, escaped or not.
+const allowedInXml = (c: string) => c >= ' ' || c === '\t' || c === '\n' || c === '\r';
+const xml = (s: string) => [...s.replace(/[&<>"']/g, (c) => XML_ESCAPES[c]!)].filter(allowedInXml).join('');
+
+/** JUnit XML: one testsuite per suite, one testcase per case, a failure element on each failure. */
+export function junitXml(name: string, cases: CiCase[]): string {
+  const suites = new Map<string, CiCase[]>();
+  for (const c of cases) suites.set(c.suite, [...(suites.get(c.suite) ?? []), c]);
+  const failures = cases.filter((c) => c.failure).length;
+  const lines = [
+    '<?xml version="1.0" encoding="UTF-8"?>',
+    `<testsuites name="${xml(name)}" tests="${cases.length}" failures="${failures}">`,
+  ];
+  for (const [suite, list] of suites) {
+    const failed = list.filter((c) => c.failure).length;
+    lines.push(`  <testsuite name="${xml(suite)}" tests="${list.length}" failures="${failed}" errors="0" skipped="0">`);
+    for (const c of list) {
+      const attrs = `name="${xml(c.name)}" classname="${xml(suite)}" file="${xml(c.file)}" line="${c.line}"`;
+      if (!c.failure) lines.push(`    <testcase ${attrs}/>`);
+      else {
+        lines.push(`    <testcase ${attrs}>`);
+        lines.push(
+          `      <failure message="${xml(c.failure.message)}" type="${xml(c.rule)}">${xml(c.failure.details.join('\n'))}</failure>`,
+        );
+        lines.push('    </testcase>');
+      }
+    }
+    lines.push('  </testsuite>');
+  }
+  lines.push('</testsuites>', '');
+  return lines.join('\n');
+}
+
+/** SARIF 2.1.0: one result per failed case, located at its file and line (relative to the working folder). */
+export function sarifLog(tool: CiTool, cases: CiCase[]): string {
+  const results = cases
+    .filter((c) => c.failure)
+    .map((c) => ({
+      ruleId: c.rule,
+      level: 'error',
+      message: { text: [c.failure!.message, ...c.failure!.details].join('\n') },
+      locations: [
+        {
+          physicalLocation: {
+            artifactLocation: { uri: c.file, uriBaseId: '%SRCROOT%' },
+            region: { startLine: c.line },
+          },
+        },
+      ],
+    }));
+  const log = {
+    $schema: 'https://json.schemastore.org/sarif-2.1.0.json',
+    version: '2.1.0',
+    runs: [
+      {
+        tool: {
+          driver: {
+            name: tool.name,
+            version: tool.version,
+            informationUri: tool.informationUri,
+            rules: tool.rules.map((r) => ({ id: r.id, shortDescription: { text: r.description } })),
+          },
+        },
+        originalUriBaseIds: { '%SRCROOT%': { uri: `file://${process.cwd()}/` } },
+        results,
+      },
+    ],
+  };
+  return `${JSON.stringify(log, null, 2)}\n`;
+}
+
+/** A path as CI annotations name it: relative to the working folder, with forward slashes. */
+export function ciPath(file: string): string {
+  return relative(process.cwd(), file).split('\\').join('/');
+}
+
+/**
+ * The 1-based line of the YAML node at `path` in `file` (the nearest existing ancestor's when the
+ * node is missing); 1 when the file cannot be read or parsed, so a report is still written.
+ */
+export function yamlLine(file: string, path: Array<string | number>): number {
+  try {
+    const lineCounter = new LineCounter();
+    const doc = parseDocument(readText(file), { lineCounter });
+    for (let n = path.length; n >= 0; n--) {
+      const node = doc.getIn(path.slice(0, n), true) as { range?: [number, number, number] } | undefined;
+      if (node && typeof node === 'object' && node.range) return lineCounter.linePos(node.range[0]).line;
+    }
+  } catch {
+    // fall through: the report names the file without a better line
+  }
+  return 1;
+}
+
+/** Writes the JUnit and SARIF files a command was asked for (`--junit FILE`, `--sarif FILE`). */
+export function writeCiReports(opts: { junit?: string; sarif?: string }, name: string, tool: CiTool, cases: CiCase[]): void {
+  if (opts.junit) writeFileAtomic(opts.junit, junitXml(name, cases));
+  if (opts.sarif) writeFileAtomic(opts.sarif, sarifLog(tool, cases));
+}
