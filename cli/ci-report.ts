@@ -22,7 +22,6 @@ export interface CiCase {
 export interface CiTool {
   name: string;
   version: string;
-  informationUri: string;
   rules: Array<{ id: string; description: string }>;
 }
 
@@ -86,7 +85,6 @@ export function sarifLog(tool: CiTool, cases: CiCase[]): string {
           driver: {
             name: tool.name,
             version: tool.version,
-            informationUri: tool.informationUri,
             rules: tool.rules.map((r) => ({ id: r.id, shortDescription: { text: r.description } })),
           },
         },

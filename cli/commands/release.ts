@@ -20,8 +20,10 @@ import {
   type ReleaseOptions,
   type ReleaseOutcome,
 } from '../../release-gates/index.js';
+import { writeCiReports } from '../ci-report.js';
 import { printJson, printLine, printTable } from '../output.js';
 import { action, withJson } from '../program.js';
+import { RELEASE_CHECK_TOOL, releaseCiCases } from './release-ci.js';
 
 interface GateOpts {
   env: string;
@@ -252,19 +254,25 @@ export function registerRelease(program: Command): void {
         ),
     ),
     'check',
-  ).action(
-    action(async (o: GateOpts) => {
-      const opts = await releaseOptions(o);
-      const reports: CheckReport[] = [];
-      for (const c of candidatesOf(o, opts)) reports.push(await checkRelease(o.env, c.file, opts));
-      const ok = reports.every((r) => r.ok);
-      if (o.json)
-        printJson(reports.length === 1 && !o.all ? reportJson(reports[0]!) : { ok, environment: o.env, reports: reports.map(reportJson) });
-      else if (reports.length === 1) printReport(reports[0]!);
-      else printMatrix(reports);
-      return ok ? 0 : 1;
-    }),
-  );
+  )
+    .option('--junit <file>', 'also write a JUnit XML report (one testcase per gate and candidate) for CI systems')
+    .option('--sarif <file>', "also write SARIF 2.1.0 (one result per blocking gate, at its entry in the environment's gate file)")
+    .action(
+      action(async (o: GateOpts & { junit?: string; sarif?: string }) => {
+        const opts = await releaseOptions(o);
+        const reports: CheckReport[] = [];
+        for (const c of candidatesOf(o, opts)) reports.push(await checkRelease(o.env, c.file, opts));
+        const ok = reports.every((r) => r.ok);
+        writeCiReports(o, `charter release check --env ${o.env}`, RELEASE_CHECK_TOOL, releaseCiCases(reports, o.gates));
+        if (o.json)
+          printJson(
+            reports.length === 1 && !o.all ? reportJson(reports[0]!) : { ok, environment: o.env, reports: reports.map(reportJson) },
+          );
+        else if (reports.length === 1) printReport(reports[0]!);
+        else printMatrix(reports);
+        return ok ? 0 : 1;
+      }),
+    );
 
   writeOptions(
     selectOptions(

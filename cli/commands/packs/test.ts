@@ -27,7 +27,6 @@ function percent(text: string): number {
 const PACK_TEST_TOOL: CiTool = {
   name: 'charter packs test',
   version: '1',
-  informationUri: 'https://www.cedarpolicy.com',
   rules: [
     {
       id: 'packs/own-test',
