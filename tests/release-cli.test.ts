@@ -1,7 +1,8 @@
 import { spawnSync } from 'node:child_process';
-import { existsSync, mkdtempSync, rmSync } from 'node:fs';
+import { existsSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
-import { join } from 'node:path';
+import { join, resolve } from 'node:path';
+import { XMLParser } from 'fast-xml-parser';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { contentPath, packageRoot } from '../common/index.js';
 
@@ -43,6 +44,45 @@ beforeAll(() => {
 });
 afterAll(() => rmSync(home, { recursive: true, force: true }));
 
+/**
+ * The JUnit and SARIF files of a release check: a testcase per gate, one SARIF result per blocking
+ * gate, located at the gate's entry in the environment's gate file (its line found here by text).
+ */
+function ciReportsName(gates: Array<{ gate: string; blocking: boolean }>, junitFile: string, sarifFile: string) {
+  const envFile = contentPath('release-gates', 'environments', 'dev.yaml');
+  const lineOf = (gate: string) =>
+    readFileSync(envFile, 'utf8')
+      .split('\n')
+      .findIndex((l) => l.startsWith(`  ${gate}:`)) + 1;
+  const junit = new XMLParser({ ignoreAttributes: false, attributeNamePrefix: '' }).parse(readFileSync(junitFile, 'utf8')) as {
+    testsuites: { tests: string; failures: string; testsuite: { testcase: Array<{ name: string; failure?: unknown }> } };
+  };
+  expect(Number(junit.testsuites.tests)).toBe(gates.length);
+  expect(Number(junit.testsuites.failures)).toBe(1);
+  expect(junit.testsuites.testsuite.testcase.filter((c) => c.failure).map((c) => c.name)).toEqual(['evals']);
+  const log = JSON.parse(readFileSync(sarifFile, 'utf8')) as {
+    version: string;
+    runs: Array<{
+      tool: { driver: { name: string; rules: Array<{ id: string }> } };
+      results: Array<{
+        ruleId: string;
+        message: { text: string };
+        locations: Array<{ physicalLocation: { artifactLocation: { uri: string }; region: { startLine: number } } }>;
+      }>;
+    }>;
+  };
+  expect(log.version).toBe('2.1.0');
+  const [run] = log.runs;
+  expect(run!.tool.driver.name).toBe('charter release check');
+  expect(run!.results.map((r) => r.ruleId)).toEqual(['release/evals']);
+  expect(run!.tool.driver.rules.map((r) => r.id)).toContain('release/evals');
+  expect(run!.results[0]!.message.text).toMatch(/no signed eval report for manifest sha256:/);
+  const loc = run!.results[0]!.locations[0]!.physicalLocation;
+  expect(resolve(loc.artifactLocation.uri)).toBe(envFile);
+  expect(lineOf('evals')).toBeGreaterThan(1);
+  expect(loc.region.startLine).toBe(lineOf('evals'));
+}
+
 // Each call starts a Node process that loads Cedar, the AWS SDK and asks npm for advisories: on a
 // busy two-core machine a call takes seconds, so these tests get more than the default 30 s.
 describe('charter release', { timeout: 120_000 }, () => {
@@ -57,11 +97,28 @@ describe('charter release', { timeout: 120_000 }, () => {
     expect(r.out).toMatch(/│ dependencies\s+│ advisory\s+│ (not-run \(advisory\)|pass|fail \(advisory\))\s+│/);
     expect(r.out).toMatch(/blocked by: evals/);
 
-    const json = charter('release', 'check', '--env', 'dev', '--manifest', manifest, '--test-report', TEST_REPORT, '--json');
+    const junit = join(home, 'ci', 'release.junit.xml');
+    const sarif = join(home, 'ci', 'release.sarif');
+    const json = charter(
+      'release',
+      'check',
+      '--env',
+      'dev',
+      '--manifest',
+      manifest,
+      '--test-report',
+      TEST_REPORT,
+      '--json',
+      '--junit',
+      junit,
+      '--sarif',
+      sarif,
+    );
     expect(json.code).toBe(1);
     const doc = JSON.parse(json.out) as { ok: boolean; gates: Array<{ gate: string; status: string; blocking: boolean }> };
     expect(doc.ok).toBe(false);
     expect(doc.gates.filter((g) => g.blocking).map((g) => g.gate)).toEqual(['evals']);
+    ciReportsName(doc.gates, junit, sarif);
   });
 
   it('promote refuses with the reason and writes no release record; rollback with nothing to roll back to exits 1', () => {
