@@ -1,6 +1,5 @@
 import { relative } from 'node:path';
-import { LineCounter, parseDocument } from 'yaml';
-import { readText, writeFileAtomic } from '../common/index.js';
+import { writeFileAtomic } from '../common/index.js';
 
 /**
  * Results for CI systems: JUnit XML (test reports in Jenkins, GitLab, GitHub Actions) and SARIF
@@ -99,24 +98,6 @@ export function sarifLog(tool: CiTool, cases: CiCase[]): string {
 /** A path as CI annotations name it: relative to the working folder, with forward slashes. */
 export function ciPath(file: string): string {
   return relative(process.cwd(), file).split('\\').join('/');
-}
-
-/**
- * The 1-based line of the YAML node at `path` in `file` (the nearest existing ancestor's when the
- * node is missing); 1 when the file cannot be read or parsed, so a report is still written.
- */
-export function yamlLine(file: string, path: Array<string | number>): number {
-  try {
-    const lineCounter = new LineCounter();
-    const doc = parseDocument(readText(file), { lineCounter });
-    for (let n = path.length; n >= 0; n--) {
-      const node = doc.getIn(path.slice(0, n), true) as { range?: [number, number, number] } | undefined;
-      if (node && typeof node === 'object' && node.range) return lineCounter.linePos(node.range[0]).line;
-    }
-  } catch {
-    // fall through: the report names the file without a better line
-  }
-  return 1;
 }
 
 /** Writes the JUnit and SARIF files a command was asked for (`--junit FILE`, `--sarif FILE`). */

@@ -9,7 +9,17 @@ export {
   formatLocation,
   type SourceLocation,
 } from './errors.js';
-export { formatFieldPath, offsetToLineColumn, parseJson, parseYaml, readJson, readText, readYaml, validateWith } from './input.js';
+export {
+  formatFieldPath,
+  offsetToLineColumn,
+  parseJson,
+  parseYaml,
+  readJson,
+  readText,
+  readYaml,
+  validateWith,
+  yamlLineOf,
+} from './input.js';
 export { writeFileAtomic } from './files.js';
 export { charterHome, compiledManifestAgents, compiledManifestFile, compiledManifestsDir, contentPath, packageRoot } from './paths.js';
 export { listenLoopback, readBoundedBody, type BoundedBody, type Listening } from './loopback-http.js';

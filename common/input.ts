@@ -1,6 +1,6 @@
 import { readFileSync } from 'node:fs';
 import { parse as parseJsonc, printParseErrorCode, type ParseError } from 'jsonc-parser';
-import { LineCounter, parseDocument } from 'yaml';
+import { LineCounter, parseDocument, type Document } from 'yaml';
 import type { z } from 'zod';
 import { ErrorCode, InputError, type SourceLocation } from './errors.js';
 import { missingHomeFileHint } from './paths.js';
@@ -61,14 +61,29 @@ export function parseYaml<T>(text: string, file: string, schema: z.ZodType<T>): 
     const where = { file, ...(pos ? { line: pos.line, column: pos.col } : {}) };
     throw new InputError(`invalid YAML: ${yamlMessage(syntax.message)}`, where, undefined, ErrorCode.inputSyntax);
   }
-  return validateWith(schema, doc.toJS(), file, (path) => {
-    // Walk to the deepest node that exists so the line points at the nearest real context.
-    for (let n = path.length; n >= 0; n--) {
-      const node = doc.getIn(path.slice(0, n) as unknown[], true) as { range?: [number, number, number] } | undefined;
-      if (node && typeof node === 'object' && node.range) return lineCounter.linePos(node.range[0]).line;
-    }
+  return validateWith(schema, doc.toJS(), file, (path) => nodeLine(doc, lineCounter, path));
+}
+
+/**
+ * The 1-based line of the YAML node at `path`, or of the deepest ancestor that exists, so the
+ * line points at the nearest real context; undefined when not even the root has a position.
+ */
+export function nodeLine(doc: Document, lineCounter: LineCounter, path: ReadonlyArray<PropertyKey>): number | undefined {
+  for (let n = path.length; n >= 0; n--) {
+    const node = doc.getIn(path.slice(0, n) as unknown[], true) as { range?: [number, number, number] } | undefined;
+    if (node && typeof node === 'object' && node.range) return lineCounter.linePos(node.range[0]).line;
+  }
+  return undefined;
+}
+
+/** The line of the node at `path` in a YAML file (see nodeLine); undefined when the file cannot be read or parsed. */
+export function yamlLineOf(file: string, path: ReadonlyArray<PropertyKey>): number | undefined {
+  try {
+    const lineCounter = new LineCounter();
+    return nodeLine(parseDocument(readFileSync(file, 'utf8'), { lineCounter }), lineCounter, path);
+  } catch {
     return undefined;
-  });
+  }
 }
 
 /** The yaml library's first message line without its own " at line L, column C:" (the location is reported once, in front). */

@@ -1,6 +1,7 @@
 import { join } from 'node:path';
 import { defaultEnvironmentsDir, type CheckReport, type GateName } from '../../release-gates/index.js';
-import { ciPath, yamlLine, type CiCase, type CiTool } from '../ci-report.js';
+import { yamlLineOf } from '../../common/index.js';
+import { ciPath, type CiCase, type CiTool } from '../ci-report.js';
 
 export const RELEASE_CHECK_TOOL: CiTool = {
   name: 'charter release check',
@@ -36,7 +37,7 @@ export function releaseCiCases(reports: CheckReport[], gatesDir = defaultEnviron
       name: g.gate,
       rule: `release/${g.gate}`,
       file: ciPath(file),
-      line: yamlLine(file, ['gates', g.gate]),
+      line: yamlLineOf(file, ['gates', g.gate]) ?? 1,
       ...(g.blocking ? { failure: { message: `${r.agent}: gate ${g.gate} ${g.status}: ${g.summary}`, details: g.reasons } } : {}),
     }));
   });
