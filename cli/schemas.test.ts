@@ -4,7 +4,7 @@ import { Ajv2020 } from 'ajv/dist/2020.js';
 import addFormats from 'ajv-formats';
 import { parse } from 'yaml';
 import { beforeAll, describe, expect, it } from 'vitest';
-import { contentPath, packageRoot } from '../common/index.js';
+import { contentPath, DEFAULT_HOME_CONFIG, packageRoot } from '../common/index.js';
 import { allSchemas, schemaFiles, schemasDir, schemaText, type UserFileSchema } from './schemas.js';
 
 // The JSON Schemas under schemas/ are generated from the loaders' zod schemas: they must be
@@ -74,6 +74,10 @@ describe('generated JSON Schemas', () => {
       expect(ok, `${file} against ${schemaFile}: ${JSON.stringify(validate.errors)}`).toBe(true);
       checked.push(schemaFile);
     }
+    // The home config charter init writes.
+    const config = validator('config.schema.json');
+    expect(config(parse(DEFAULT_HOME_CONFIG)), JSON.stringify(config.errors)).toBe(true);
+    expect(config({ egress: { allow: [], deny: [] } })).toBe(false);
     // Every kind of shipped file was reached (a moved folder would otherwise check nothing).
     for (const kind of ['pack', 'tools', 'tests', 'fixtures', 'suite', 'gates', 'card'])
       expect(checked, kind).toContain(`${kind}.schema.json`);

@@ -1,6 +1,6 @@
 import { join } from 'node:path';
 import { z } from 'zod';
-import { contentPath } from '../common/index.js';
+import { contentPath, homeConfigSchema } from '../common/index.js';
 import { FixturesFile, PackFile, TestsFile, ToolsFile } from '../policy-packs/index.js';
 
 /**
@@ -31,7 +31,7 @@ export function packSchemas(): UserFileSchema[] {
   ];
 }
 
-/** Every user-written YAML file's schema: packs, eval suites, gate environments, tenants, judge, data cards. */
+/** Every user-written YAML file's schema: packs, eval suites, gate environments, tenants, home config, judge, data cards. */
 export async function allSchemas(): Promise<UserFileSchema[]> {
   const [evals, gates, agents, datasets] = await Promise.all([
     import('../evals/index.js'),
@@ -48,6 +48,7 @@ export async function allSchemas(): Promise<UserFileSchema[]> {
       schema: gates.GateDefinition,
     },
     { file: 'tenants.schema.json', describes: '$CHARTER_HOME/tenants.yaml (tenant and agent configuration)', schema: agents.ConfigFile },
+    { file: 'config.schema.json', describes: '$CHARTER_HOME/config.yaml (the home: egress allow-list)', schema: homeConfigSchema(z) },
     { file: 'judge.schema.json', describes: '$CHARTER_HOME/judge.yaml (the LLM judge)', schema: evals.JudgeConfig },
     { file: 'card.schema.json', describes: 'datasets/<name>/<version>/card.yaml (data cards)', schema: datasets.DataCard },
   ];

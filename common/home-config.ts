@@ -22,13 +22,16 @@ export function homeConfigFile(home: string): string {
 export async function readHomeConfig(home: string): Promise<HomeConfig> {
   const file = homeConfigFile(home);
   if (!existsSync(file)) return { egress: { allow: [] } };
-  const { z } = await import('zod');
-  const schema = z.strictObject({
+  return readYaml(file, homeConfigSchema((await import('zod')).z));
+}
+
+/** The schema of config.yaml, built from the zod module the caller has loaded (`charter schemas` publishes it). */
+export function homeConfigSchema(z: typeof import('zod').z) {
+  return z.strictObject({
     egress: z.strictObject({ allow: z.array(z.string().min(1)).default([]) }).default({ allow: [] }),
     // where the audit trail goes: checked by audit/home.ts, which owns that section
     audit: z.unknown().optional(),
   });
-  return readYaml(file, schema);
 }
 
 export const DEFAULT_HOME_CONFIG = `# Charter home configuration (see the README, "Egress allow-list").

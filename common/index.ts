@@ -34,4 +34,4 @@ export {
   type EgressGuardOptions,
   type EgressRule,
 } from './egress.js';
-export { DEFAULT_HOME_CONFIG, homeConfigFile, readHomeConfig, type HomeConfig } from './home-config.js';
+export { DEFAULT_HOME_CONFIG, homeConfigFile, homeConfigSchema, readHomeConfig, type HomeConfig } from './home-config.js';

@@ -33,6 +33,7 @@ const FAILURES: Record<keyof typeof GROUPS, string[]> = {
   killswitch: ['killswitch', 'engage', '--tenant', 'acme'],
   audit: ['audit', 'verify'],
   demo: ['demo', '--no-such-flag'],
+  schemas: ['schemas', '--check', '--out', '/nonexistent/schemas'],
   completion: ['completion', 'fish'],
 };
 
