@@ -48,7 +48,7 @@ function refusedBy(code: number, message: RegExp, ...args: string[]) {
 
 function compileRefused(packs: string, agent: string, code: number, message: RegExp, ...extra: string[]) {
   const out = join(home, 'out', `${agent}-${Math.random().toString(16).slice(2)}.json`);
-  refusedBy(code, message, 'packs', 'compile', '--agent', agent, '--packs', packs, '--out', out, ...extra);
+  refusedBy(code, message, 'packs', 'compile', '--agent', agent, '--no-shipped', '--packs', packs, '--out', out, ...extra);
   expect(existsSync(out)).toBe(false);
 }
 
@@ -84,7 +84,7 @@ describe('a re-signed manifest whose content is not what the packs compile to', 
 
   beforeAll(() => {
     file = join(home, 'reader.manifest.json');
-    expect(charter('packs', 'compile', '--agent', 'reader', '--packs', GOOD_PACKS, '--out', file).code).toBe(0);
+    expect(charter('packs', 'compile', '--agent', 'reader', '--no-shipped', '--packs', GOOD_PACKS, '--out', file).code).toBe(0);
     manifest = Manifest.parse(JSON.parse(Buffer.from(parseEnvelope(readFileSync(file, 'utf8'), file).payload, 'base64').toString('utf8')));
   });
 
@@ -217,7 +217,7 @@ describe('a second domain pack re-declaring shipped tools', { timeout: 300_000 }
     const packs = packsFrom(SHIPPED, LITE);
     const both =
       /tool cancel_negotiation is declared by domain packs procurement \(domain\/procurement\/tools\.yaml\) and procurement-lite: every tool has one owner/;
-    refusedBy(1, both, 'packs', 'validate', '--packs', packs);
+    refusedBy(1, both, 'packs', 'validate', '--no-shipped', '--packs', packs);
     compileRefused(packs, 'lite-agent', 1, both);
   });
 
@@ -354,7 +354,7 @@ describe('authoring rules the compiler enforces', { timeout: 300_000 }, () => {
       'intent/buyer/policies/buy.cedar': (t) => t.replace(/(close_shop"?,\s*resource\))[^;]*;/, '$1\nwhen { 1 == 1 };'),
     });
     const out = join(home, 'constant.manifest.json');
-    expect(charter('packs', 'compile', '--agent', 'buyer', '--packs', packs, '--out', out).code).toBe(0);
+    expect(charter('packs', 'compile', '--agent', 'buyer', '--no-shipped', '--packs', packs, '--out', out).code).toBe(0);
     const m = Manifest.parse(JSON.parse(Buffer.from(parseEnvelope(readFileSync(out, 'utf8'), out).payload, 'base64').toString('utf8')));
     const found = cedarFindings(m).find((f) => f.policy === 'buyer.close');
     expect(found?.rule).toBe('constant-condition-permit-on-high-risk-tool');
@@ -445,7 +445,7 @@ describe('signing inputs of packs compile', { timeout: 300_000 }, () => {
   });
   attack(CLS, "--previous naming another agent's manifest", () => {
     const buyer = join(home, 'buyer.manifest.json');
-    expect(charter('packs', 'compile', '--agent', 'buyer', '--packs', GOOD_PACKS, '--out', buyer).code).toBe(0);
+    expect(charter('packs', 'compile', '--agent', 'buyer', '--no-shipped', '--packs', GOOD_PACKS, '--out', buyer).code).toBe(0);
     compileRefused(GOOD_PACKS, 'reader', 2, /\(--previous\): the previous manifest is of agent buyer, not of reader/, '--previous', buyer);
   });
 });
@@ -463,6 +463,14 @@ describe('line numbers in large policy files', { timeout: 300_000 }, () => {
     const text = Array.from({ length: 500 }, (_, i) => policy(i)).join('\n');
     const packs = packsWith({ 'intent/reader/policies/many.cedar': () => text });
     // Policy 2 is lines 11-14 (two blocks of five lines before it); its condition is on line 14.
-    refusedBy(1, /policy reader\.bad \(pack reader, intent\/reader\/policies\/many\.cedar:14:\d+\)/, 'packs', 'validate', '--packs', packs);
+    refusedBy(
+      1,
+      /policy reader\.bad \(pack reader, intent\/reader\/policies\/many\.cedar:14:\d+\)/,
+      'packs',
+      'validate',
+      '--no-shipped',
+      '--packs',
+      packs,
+    );
   });
 });
