@@ -106,7 +106,8 @@ function destinationOf(args: unknown[]): { host: string; port: number } | 'ipc' 
     return { port: Number(first), host: typeof args[1] === 'string' ? args[1] : 'localhost' };
   }
   const o = (first ?? {}) as SocketConnectOpts & { host?: string; port?: number | string; path?: string };
-  if (o.path !== undefined) return 'ipc';
+  // http passes its request options, where `path` is null: only a string path is a Unix socket.
+  if (typeof o.path === 'string' && o.path !== '') return 'ipc';
   return { host: o.host ?? 'localhost', port: Number(o.port) };
 }
 
@@ -146,7 +147,8 @@ export function installEgressGuard(opts: EgressGuardOptions): void {
       const err = Object.assign(new Error(`egress refused: ${destination} is not in Charter's allow-list`), {
         code: ErrorCode.egressRefused,
       });
-      process.nextTick(() => this.destroy(err));
+      // As a real refusal would: after this turn, once callers (http's ClientRequest) listen.
+      setImmediate(() => this.destroy(err));
       return this;
     }
     if (decision !== 'loopback') guard.opts.onAllowed?.(destination, decision);

@@ -1,19 +1,9 @@
 import { existsSync } from 'node:fs';
 import { join } from 'node:path';
 import { v4 as uuidv4 } from 'uuid';
-import { charterHome, FindingError, InputError, readText, writeFileAtomic } from '../common/index.js';
+import { charterHome, InputError, readText, writeFileAtomic } from '../common/index.js';
 import { loadDataset } from '../datasets/index.js';
-import {
-  canonicalJson,
-  digestOf,
-  loadTrustedKeys,
-  parseEnvelope,
-  signEnvelope,
-  verifyEnvelope,
-  type DsseEnvelope,
-  type Signer,
-  type TrustedKeysFile,
-} from '../signing/index.js';
+import { canonicalJson, digestOf, loadTrustedKeys, signEnvelope, type DsseEnvelope, type Signer } from '../signing/index.js';
 import { loadVerifiedManifest } from '../policy-packs/index.js';
 import { evidenceRecord, type EvidenceRecord } from '../audit/index.js';
 import { compareWithBaseline } from './baseline.js';
@@ -23,6 +13,7 @@ import type { Judge } from './judge/grader.js';
 import { reportMarkdown } from './markdown.js';
 import { computeMetrics } from './metrics.js';
 import { EVAL_REPORT_PAYLOAD_TYPE, EvalReport } from './report-schema.js';
+import { loadReport } from './report-verify.js';
 import { runSuite } from './run.js';
 import { checkCasePaths, loadSuite } from './suite.js';
 import { targetFor, type Target } from './targets.js';
@@ -71,15 +62,6 @@ export interface EvalRunResult {
   files: { report: string; markdown: string };
   markdown: string;
   auditSeq: number | null;
-}
-
-/** Loads and verifies a signed eval report (key purpose `eval-report`). */
-export function loadReport(file: string, trusted: TrustedKeysFile): { report: EvalReport; digest: string; envelope: DsseEnvelope } {
-  const envelope = parseEnvelope(readText(file), file);
-  const { payload } = verifyEnvelope(envelope, trusted, { payloadType: EVAL_REPORT_PAYLOAD_TYPE, purpose: 'eval-report' });
-  const parsed = EvalReport.safeParse(JSON.parse(payload.toString('utf8')));
-  if (!parsed.success) throw new FindingError(`signed payload is not an eval report: ${parsed.error.issues[0]?.message ?? ''}`, { file });
-  return { report: parsed.data, digest: digestOf(payload), envelope };
 }
 
 /** What a manifest threshold pins for a suite: its file digest, its dataset's digest and case count. */

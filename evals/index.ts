@@ -14,7 +14,7 @@ export {
   saveCalibration,
   type JudgeStanding,
 } from './calibrate.js';
-export { loadReport, runEval, suiteEvidence, type EvalRunOptions, type EvalRunResult, type EvidenceSink } from './evaluate.js';
+export { runEval, suiteEvidence, type EvalRunOptions, type EvalRunResult, type EvidenceSink } from './evaluate.js';
 export { DEFAULT_GATEWAY_ENTITIES, gatewayTarget, scratchApprovalsDir, type GatewayTargetOptions } from './gateway-target.js';
 export { JudgeConfig, ModelEndpoint, costOf, judgeIdentity, loadJudgeConfig } from './judge/config.js';
 export { ConverseModel, type ConverseModelOptions } from './judge/converse.js';
@@ -34,6 +34,7 @@ export { reportMarkdown } from './markdown.js';
 export { computeMetrics, perCaseValues, type Metric } from './metrics.js';
 export { loadPromptfoo, promptfooEnvironment } from './promptfoo.js';
 export { EVAL_REPORT_PAYLOAD_TYPE, EvalReport, type BaselineComparison } from './report-schema.js';
+export { loadReport } from './report-verify.js';
 export { runSuite, type CaseResult, type CaseScore, type RunOptions, type RunResult } from './run.js';
 export { codeChecks } from './scorers/code-checks.js';
 export { exactMatch, jsonSchemaCheck, ndcg, numericMatch, setMatch, top1 } from './scorers/ground-truth.js';

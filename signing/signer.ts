@@ -1,5 +1,5 @@
 import { createHash, createPublicKey, sign as nodeSign, verify as nodeVerify, type KeyObject } from 'node:crypto';
-import { GetPublicKeyCommand, KMSClient, SignCommand, type KMSClientConfig } from '@aws-sdk/client-kms';
+import type { KMSClient, KMSClientConfig } from '@aws-sdk/client-kms';
 import { CharterError, ExitCode } from '../common/index.js';
 import { algorithmOf, keyIdOf, publicKeyFromPem, type SignatureAlgorithm, type TrustedKey } from './keys.js';
 
@@ -48,7 +48,10 @@ export class KmsSigner implements Signer {
     readonly keyId: string,
   ) {}
 
+  // The AWS SDK loads only when a KMS key is used: verifying needs no AWS code (library users
+  // importing the verifiers, every command signing with a local key).
   static async create(kmsKeyId: string, config: KMSClientConfig = {}): Promise<KmsSigner> {
+    const { GetPublicKeyCommand, KMSClient } = await import('@aws-sdk/client-kms');
     const client = new KMSClient(config);
     const out = await client.send(new GetPublicKeyCommand({ KeyId: kmsKeyId }));
     if (!out.PublicKey) throw new CharterError(`KMS returned no public key for ${kmsKeyId}`, { exitCode: ExitCode.usage });
@@ -68,6 +71,7 @@ export class KmsSigner implements Signer {
    */
   async sign(data: Uint8Array): Promise<Uint8Array> {
     const digest = createHash('sha256').update(data).digest();
+    const { SignCommand } = await import('@aws-sdk/client-kms');
     const out = await this.client.send(
       new SignCommand({ KeyId: this.kmsKeyId, Message: digest, MessageType: 'DIGEST', SigningAlgorithm: 'ECDSA_SHA_256' }),
     );
