@@ -31,7 +31,7 @@ const FAILURES: Record<keyof typeof GROUPS, string[]> = {
   negotiations: ['negotiations', 'run'],
   agents: ['agents', 'serve'],
   killswitch: ['killswitch', 'engage', '--tenant', 'acme'],
-  audit: ['audit', 'verify'],
+  audit: ['audit', 'query', '--from', 'not-a-date'],
   demo: ['demo', '--no-such-flag'],
   schemas: ['schemas', '--check', '--out', '/nonexistent/schemas'],
   completion: ['completion', 'fish'],
