@@ -19,19 +19,19 @@ let dir: string;
 afterEach(() => rmSync(dir, { recursive: true, force: true }));
 
 describe('withKillSwitches', () => {
-  test('an engaged switch suspends, a released one leaves the entity its own state, an unreadable file makes the state unknown', () => {
+  test('an engaged switch suspends, a released one leaves the entity its own state, an unreadable file makes the state unknown', async () => {
     dir = mkdtempSync(join(tmpdir(), 'charter-ks-'));
     const switches = KillSwitchFile.inHome(dir);
     const d = withKillSwitches(data, switches);
     expect([suspended(d, 'Charter::Tenant', 'acme'), suspended(d, 'Charter::Tenant', 'umbrella')]).toEqual([false, true]);
-    switches.engage('tenant', 'acme', 'ann', 'incident');
-    switches.engage('agent', 'spot-bidding', 'ann', 'incident');
+    await switches.engage('tenant', 'acme', 'ann', 'incident');
+    await switches.engage('agent', 'spot-bidding', 'ann', 'incident');
     expect([
       suspended(d, 'Charter::Tenant', 'acme'),
       suspended(d, 'Charter::Agent', 'spot-bidding'),
       suspended(d, 'Charter::Agent', 'other'),
     ]).toEqual([true, true, false]);
-    switches.release('tenant', 'acme', 'ann', 'resolved');
+    await switches.release('tenant', 'acme', 'ann', 'resolved');
     expect(suspended(d, 'Charter::Tenant', 'acme')).toBe(false);
 
     writeFileSync(switches.file, 'agents: [\n');
