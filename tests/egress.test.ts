@@ -65,7 +65,7 @@ describe('egress allow-list', () => {
       expect(charter(['init']).code).toBe(0);
       const steps = [
         ['evals', 'run', 'kraljic-classification', '--manifest', join(home, 'manifests', 'kraljic-classifier.manifest.json')],
-        ['negotiations', 'run', '--tenant', 'acme', '--agent-processes'],
+        ['negotiations', 'run', '--tenant', 'acme', '--sample', '1', '--agent-processes'],
       ];
       for (const args of steps) {
         const r = charter(args);
