@@ -66,8 +66,10 @@ describe('verify trusts only keys from outside the trail', () => {
     const { auditorKeys } = await cliLog(20);
     const bundleFile = join(t.home, 'bundle.json');
     expect((await runCli(['audit', 'export', '--tenant', 'globex', '--out', bundleFile], t.home)).code).toBe(0);
-    const bundle = JSON.parse(readFileSync(bundleFile, 'utf8')) as { records: unknown[] };
-    bundle.records.push(bundle.records[0]);
+    // A bundle carries each covering checkpoint with its segment's records of the tenant.
+    const bundle = JSON.parse(readFileSync(bundleFile, 'utf8')) as { checkpoints: Array<{ segment?: { records: string[] } }> };
+    const part = bundle.checkpoints.find((c) => c.segment && c.segment.records.length > 0)!.segment!;
+    part.records.push(part.records[0]!);
     writeFileSync(bundleFile, JSON.stringify(bundle));
     const dup = await runCli(['audit', 'verify', '--bundle', bundleFile, '--trusted-keys', auditorKeys], t.home);
     expect(dup.code).toBe(1);
