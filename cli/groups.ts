@@ -84,7 +84,7 @@ export const GROUPS = {
       'charter release approve --env stg --agent award-communications --key .charter/keys/release-approver-1.key.pem --waive evals:award-communications/judge_score --note "no judge here"',
       'charter release status --env dev --json',
     ],
-    async () => (await import('./commands/release.js')).registerRelease,
+    async () => (await import('./commands/release/index.js')).registerRelease,
   ),
   gateway: group(
     'the enforcement point for agent tool calls (MCP)',

@@ -1,7 +1,7 @@
 import { join } from 'node:path';
-import { defaultEnvironmentsDir, type CheckReport, type GateName } from '../../release-gates/index.js';
-import { yamlLineOf } from '../../common/index.js';
-import { ciPath, type CiCase, type CiTool } from '../ci-report.js';
+import { defaultEnvironmentsDir, type CheckReport, type GateName } from '../../../release-gates/index.js';
+import { yamlLineOf } from '../../../common/index.js';
+import { ciPath, type CiCase, type CiTool } from '../../ci-report.js';
 
 export const RELEASE_CHECK_TOOL: CiTool = {
   name: 'charter release check',
