@@ -1,0 +1,108 @@
+import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { contentPath, writeFileAtomic } from '../common/index.js';
+import { loadDataset } from '../datasets/index.js';
+import { loadSuite, runEval } from '../evals/index.js';
+import { compileManifest, envelopeText, signManifest, Workspace } from '../policy-packs/index.js';
+import { addTrustedKeys, generateEd25519Key, loadPrivateKey, LocalKeySigner } from '../signing/index.js';
+
+// The scores evals/README.md reports for the regression and held-out suites are what the suites
+// measure today: each row of its table is run and every "metric estimate (low–high)" it states is
+// compared with the report, to three decimals. A change in an agent, a pack or a set that moves a
+// score fails here until the README says so.
+let home: string;
+let trustedKeysFile: string;
+let signer: LocalKeySigner;
+let manifestFiles: string[];
+
+beforeAll(async () => {
+  home = mkdtempSync(join(tmpdir(), 'charter-evals-heldout-'));
+  process.env.CHARTER_HOME = home;
+  trustedKeysFile = join(home, 'keys', 'trusted-keys.json');
+  const manifestKey = generateEd25519Key(join(home, 'keys'), 'manifest-signer', ['manifest']);
+  const reportKey = generateEd25519Key(join(home, 'keys'), 'eval-report', ['eval-report']);
+  addTrustedKeys(trustedKeysFile, [manifestKey.trusted, reportKey.trusted]);
+  signer = new LocalKeySigner(loadPrivateKey(reportKey.privateKeyFile));
+  const ws = new Workspace(contentPath('policy-packs', 'packs'));
+  const manifestSigner = new LocalKeySigner(loadPrivateKey(manifestKey.privateKeyFile));
+  manifestFiles = [];
+  for (const agent of ws.catalog.agents()) {
+    const file = join(home, 'manifests', `${agent}.manifest.json`);
+    writeFileAtomic(file, envelopeText(await signManifest(compileManifest(ws, agent), manifestSigner)));
+    manifestFiles.push(file);
+  }
+});
+afterAll(() => rmSync(home, { recursive: true, force: true }));
+
+interface Row {
+  suite: string;
+  dataset: string;
+  labelledBy: string;
+  claims: Array<{ metric: string; estimate: string; low: string; high: string }>;
+}
+
+/** The rows of the "Regression sets and held-out sets" table in evals/README.md. */
+function readmeRows(): Row[] {
+  const text = readFileSync(contentPath('evals', 'README.md'), 'utf8');
+  const section = text.slice(text.indexOf('## Regression sets and held-out sets'));
+  return section
+    .split('\n')
+    .filter((l) => /^\| [a-z-]+ \| [a-z-]+@v\d+ \|/.test(l))
+    .map((l) => {
+      const cells = l.split('|').map((c) => c.trim());
+      const claims = [...cells[5]!.matchAll(/([a-z_]+) (\d\.\d{3}) \((\d\.\d{3})–(\d\.\d{3})\)/g)].map((m) => ({
+        metric: m[1]!,
+        estimate: m[2]!,
+        low: m[3]!,
+        high: m[4]!,
+      }));
+      return { suite: cells[1]!, dataset: cells[2]!, labelledBy: cells[4]!, claims };
+    });
+}
+
+describe('regression and held-out scores in evals/README.md', () => {
+  const rows = readmeRows();
+
+  it('list every shipped suite over a rule-labelled or hand-labelled set, each held-out set labelled by a human', () => {
+    expect(rows.map((r) => r.suite)).toEqual(
+      expect.arrayContaining([
+        'kraljic-classification',
+        'kraljic-classification-heldout',
+        'bid-evaluation',
+        'bid-evaluation-heldout',
+        'tool-call-safety',
+        'tool-call-safety-heldout',
+      ]),
+    );
+    for (const r of rows) {
+      expect(r.claims.length, r.suite).toBeGreaterThan(0);
+      const card = loadDataset(r.dataset).card;
+      expect(card.labelledBy, r.dataset).toBe(r.suite.endsWith('-heldout') ? 'human' : 'rule');
+      expect(loadSuite(r.suite).suite.dataset).toBe(r.dataset);
+    }
+  });
+
+  it.each(rows.map((r) => [r.suite, r] as const))('%s scores what the README says', { timeout: 180_000 }, async (_name, row) => {
+    const gateway = loadSuite(row.suite).suite.target.kind === 'gateway';
+    const { report } = await runEval({
+      suite: row.suite,
+      ...(gateway ? { manifests: { files: manifestFiles, trustedKeysFile } } : {}),
+      signer,
+      home,
+      audit: null,
+    });
+    for (const c of row.claims) {
+      const m = report.metrics.find((x) => x.name === c.metric);
+      expect(m, `${row.suite}/${c.metric}`).toBeDefined();
+      expect([m!.estimate!.toFixed(3), m!.low!.toFixed(3), m!.high!.toFixed(3)], `${row.suite}/${c.metric}`).toEqual([
+        c.estimate,
+        c.low,
+        c.high,
+      ]);
+    }
+    // Held-out sets report; they do not gate.
+    if (row.suite.endsWith('-heldout')) expect(report.thresholds.filter((t) => t.source === 'suite')).toEqual([]);
+  });
+});
