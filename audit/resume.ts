@@ -1,7 +1,8 @@
 import { errorMessage, FindingError } from '../common/index.js';
 import { trustedKeyFromPublicKey, type LocalKeySigner } from '../signing/index.js';
 import { verifyCheckpoint } from './checkpoint.js';
-import { listCheckpointKeys, readCheckpointMeta, segmentDigest, type CheckpointMeta } from './segment.js';
+import { checkLine } from './chain.js';
+import { checkpointKey, decodeSegment, listCheckpointKeys, readCheckpointMeta, segmentDigest, type CheckpointMeta } from './segment.js';
 import type { SegmentSink } from './sinks/sink.js';
 
 /**
@@ -35,8 +36,9 @@ export async function newestOwnCheckpoint(
 
 /**
  * Refuses to continue a log whose newest sealed segment is not what its checkpoint recorded
- * (torn by a power loss, cut short, missing): appending on top would chain new records to a
- * segment no one can read. The records are still in the checkpoint's hash; restoring the
+ * (torn by a power loss, cut short, missing), or whose checkpoint records another last
+ * record hash than the segment's: appending on top would chain new records to a segment no
+ * one can read, or to a hash no record has. The records are still in the checkpoint's hash; restoring the
  * segment (from a backup or replica) lets the writer continue.
  */
 export async function checkNewestSegment(sink: SegmentSink, meta: CheckpointMeta | undefined): Promise<void> {
@@ -47,5 +49,13 @@ export async function checkNewestSegment(sink: SegmentSink, meta: CheckpointMeta
     throw new FindingError(
       `refusing to append: the newest sealed segment (seqs ${meta.segment.firstSeq}-${meta.segment.lastSeq}) is torn or missing: checkpoint ${meta.treeSize} recorded ${meta.segment.sha256}, found ${found}; restore the segment, then open the log again`,
       { file: `${sink.location}${sink.location.endsWith('/') ? '' : '/'}${meta.segment.key}` },
+    );
+  // The next record chains to this hash: an altered one would make it look broken (verify names the field).
+  const last = (await decodeSegment(bytes, meta.segment.key)).at(-1);
+  const actual = last === undefined ? undefined : checkLine(last)?.actual;
+  if (actual !== meta.segment.lastHash)
+    throw new FindingError(
+      `refusing to append: checkpoint ${meta.treeSize} records segment.lastHash ${meta.segment.lastHash}, but its segment's last record (seq ${meta.segment.lastSeq}) hashes to ${actual ?? 'nothing'}: the checkpoint object was altered; restore it, then open the log again`,
+      { file: `${sink.location}${sink.location.endsWith('/') ? '' : '/'}${checkpointKey(meta.treeSize)}` },
     );
 }

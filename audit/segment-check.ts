@@ -1,8 +1,8 @@
+import { hash } from 'node:crypto';
 import { gunzipSync } from 'node:zlib';
 import { DirectoryBuilder, directoryLine } from './directory.js';
 import { checkLineBytes, NOT_GZIP, recordLeaf, SUFFIX_LENGTH } from './stored-line.js';
 import { MerkleFrontier } from './merkle.js';
-import type { CheckpointMeta } from './segment.js';
 import type { VerifyFinding } from './verify.js';
 
 /**
@@ -16,7 +16,17 @@ export interface SegmentJob {
   bytes: Uint8Array;
   /** Key of the checkpoint naming the segment, for findings. */
   checkpointKey: string;
-  meta: Pick<CheckpointMeta, 'treeSize' | 'rootHash' | 'segment'>;
+  meta: {
+    treeSize: number;
+    /** The signed root (base64) the records must lead to; undefined: not checked here (the checkpoint is unreadable). */
+    rootHash: string | undefined;
+    segment: {
+      key: string;
+      firstSeq: number;
+      lastSeq: number;
+      /** Hash of the last record as the checkpoint recorded it, if known. */ lastHash?: string;
+    };
+  };
   /** Hash (bare hex) the segment's first record must link to; undefined: not checked. */
   head: string | undefined;
   /** The signed tree before this segment (previous checkpoint's frontier, base64 nodes). */
@@ -34,6 +44,8 @@ export interface SegmentResult {
   head: string | undefined;
   /** Merkle root (base64) recomputed from the records, when it could be. */
   root: string | undefined;
+  /** The tree's frontier after the segment's records (base64 nodes), when the root could be recomputed. */
+  frontier: string[] | undefined;
 }
 
 interface Entry {
@@ -41,6 +53,10 @@ interface Entry {
   start: number;
   end: number;
   seq: number | undefined;
+  /** Where the seq's digits and the prevHash's hex start and end in the line (for re-hashing it renumbered). */
+  seqAt: number;
+  seqEnd: number;
+  prevAt: number;
   /** prevHash and recomputed hash as bare hex. */
   prevHash: string | undefined;
   actual: string | undefined;
@@ -62,19 +78,24 @@ function scanLine(buf: Buffer, start: number, end: number, line: number): Entry 
   const bodyEnd = check ? end - SUFFIX_LENGTH : end;
   let seq: number | undefined;
   const s = buf.lastIndexOf(SEQ_KEY, bodyEnd - SEQ_KEY.length);
+  const seqAt = s + SEQ_KEY.length;
+  let i = seqAt;
   if (s >= start) {
-    let i = s + SEQ_KEY.length;
     let n = 0;
     for (; i < bodyEnd && buf[i]! >= 0x30 && buf[i]! <= 0x39; i++) n = n * 10 + (buf[i]! - 0x30);
-    if (i > s + SEQ_KEY.length && (buf[i] === 0x2c || buf[i] === 0x7d)) seq = n;
+    if (i > seqAt && (buf[i] === 0x2c || buf[i] === 0x7d)) seq = n;
   }
   const p = buf.lastIndexOf(PREV_KEY, bodyEnd - PREV_KEY.length);
-  const prevHash = p >= start ? buf.toString('latin1', p + PREV_KEY.length, p + PREV_KEY.length + 64) : undefined;
+  const prevAt = p + PREV_KEY.length;
+  const prevHash = p >= start ? buf.toString('latin1', prevAt, prevAt + 64) : undefined;
   return {
     line,
     start,
     end,
     seq,
+    seqAt,
+    seqEnd: i,
+    prevAt,
     prevHash,
     actual: check?.actual,
     hashOk: check !== undefined && check.actual === check.claimed && seq !== undefined && prevHash !== undefined,
@@ -109,6 +130,84 @@ function isClean(entries: Entry[], firstSeq: number, lastSeq: number, head: stri
   return true;
 }
 
+/** Names records in findings; the id is parsed only when a finding names the record. */
+function namer(buf: Buffer): { who: (e: Entry) => string; named: (e: Entry) => { id?: string } } {
+  const idOf = (e: Entry): string | undefined => {
+    try {
+      const v = JSON.parse(buf.toString('utf8', e.start, e.end)) as { id?: unknown };
+      return typeof v.id === 'string' ? v.id : undefined;
+    } catch {
+      return undefined;
+    }
+  };
+  return {
+    who: (e) => {
+      const id = idOf(e);
+      return `seq ${e.seq ?? '?'}${id ? ` (id ${id})` : ''}`;
+    },
+    named: (e) => {
+      const id = idOf(e);
+      return id ? { id } : {};
+    },
+  };
+}
+
+const CLOSE_BRACE = Buffer.from('}');
+
+/** SHA-256 (hex) of the body of `e`'s line as it would read with another seq and prevHash (bare hex). */
+function rehashAs(buf: Buffer, e: Entry, seq: number, prevHash: string): string {
+  // RFC 8785 sorts keys, so prevHash comes before seq in every body
+  const body = Buffer.concat([
+    buf.subarray(e.start, e.prevAt),
+    Buffer.from(prevHash, 'latin1'),
+    buf.subarray(e.prevAt + 64, e.seqAt),
+    Buffer.from(String(seq), 'latin1'),
+    buf.subarray(e.seqEnd, e.end - SUFFIX_LENGTH),
+    CLOSE_BRACE,
+  ]);
+  return hash('sha256', body, 'hex');
+}
+
+/** Lines re-hashed in the search for an inserted record, at most, per segment (a few seconds). */
+const RECHAIN_BUDGET = 2_000_000;
+
+/**
+ * A forger who inserts a record and re-chains the rest leaves a segment consistent in itself,
+ * one record longer than its checkpoint signs: every record but the last looks genuine, and
+ * which one is forged cannot be read off the chain. The signed root tells: each position is
+ * tried, from the end, until dropping the record there and numbering the following records
+ * back (re-chained from the one before it) gives the signed root. The search re-hashes the
+ * lines after each position tried, so it stops after RECHAIN_BUDGET lines; then the usual
+ * findings (a record beyond the checkpoint's range, the Merkle root) stand.
+ */
+function findRechainedInsert(buf: Buffer, entries: Entry[], job: SegmentJob): { at: number; hashes: string[] } | undefined {
+  const { firstSeq, lastSeq } = job.meta.segment;
+  const before = treeBefore(job);
+  if (!before || job.meta.rootHash === undefined || !isClean(entries, firstSeq, lastSeq + 1, job.head)) return undefined;
+  if (entries.some((e) => e.prevAt >= e.seqAt)) return undefined;
+  // prefixes[i]: the tree extended by the first i records as they are
+  const prefixes = [before.clone()];
+  for (const e of entries) {
+    const next = prefixes.at(-1)!.clone();
+    next.push(recordLeaf(e.actual!));
+    prefixes.push(next);
+  }
+  let budget = RECHAIN_BUDGET;
+  for (let at = entries.length - 1; at >= 0 && budget >= entries.length - at; at--) {
+    budget -= entries.length - at;
+    const tree = prefixes[at]!.clone();
+    const hashes = entries.slice(0, at).map((e) => e.actual!);
+    let prev = entries[at]!.prevHash!;
+    for (let i = at + 1; i < entries.length; i++) {
+      prev = rehashAs(buf, entries[i]!, firstSeq + i - 1, prev);
+      hashes.push(prev);
+      tree.push(recordLeaf(prev));
+    }
+    if (tree.root().toString('base64') === job.meta.rootHash) return { at, hashes };
+  }
+  return undefined;
+}
+
 /**
  * Checks one segment's records against the range its checkpoint covers and names what is
  * wrong: a record whose content does not match its hash (modified), a seq that is missing
@@ -127,24 +226,26 @@ function checkSegmentRecords(
   const key = meta.segment.key;
   const { firstSeq, lastSeq } = meta.segment;
   if (isClean(entries, firstSeq, lastSeq, head)) return { leaves: entries.map((e) => recordLeaf(e.actual!)), head: entries.at(-1)?.actual };
+  const { who, named } = namer(buf);
 
-  // The record id, parsed only when a finding names the record.
-  const idOf = (e: Entry): string | undefined => {
-    try {
-      const v = JSON.parse(buf.toString('utf8', e.start, e.end)) as { id?: unknown };
-      return typeof v.id === 'string' ? v.id : undefined;
-    } catch {
-      return undefined;
-    }
-  };
-  const who = (e: Entry): string => {
-    const id = idOf(e);
-    return `seq ${e.seq ?? '?'}${id ? ` (id ${id})` : ''}`;
-  };
-  const named = (e: Entry): { id?: string } => {
-    const id = idOf(e);
-    return id ? { id } : {};
-  };
+  const rechained = findRechainedInsert(buf, entries, job);
+  if (rechained) {
+    const forged = entries[rechained.at]!;
+    const seq = forged.seq!;
+    const renumbered =
+      seq <= lastSeq
+        ? `: without it, seqs ${seq + 1}..${lastSeq + 1} are the genuine seqs ${seq}..${lastSeq} renumbered and re-chained`
+        : '';
+    findings.push({
+      kind: 'inserted',
+      key,
+      line: forged.line,
+      seq,
+      ...named(forged),
+      message: `record ${who(forged)} at line ${forged.line} of ${key} was inserted${renumbered} (they give the signed root of tree size ${meta.treeSize})`,
+    });
+    return { leaves: rechained.hashes.map(recordLeaf), head: rechained.hashes.at(-1) };
+  }
 
   const bySeq = new Map<number, Entry[]>();
   for (const e of entries) {
@@ -177,7 +278,7 @@ function checkSegmentRecords(
     // With several candidates, the genuine one links to both neighbours: its prevHash is the
     // head so far and its hash is the next record's prevHash (or the segment's recorded last hash).
     const nextPrev = new Set((bySeq.get(seq + 1) ?? []).map((c) => c.prevHash));
-    if (seq === lastSeq) nextPrev.add(hex(meta.segment.lastHash));
+    if (seq === lastSeq && meta.segment.lastHash !== undefined) nextPrev.add(hex(meta.segment.lastHash));
     const valid = candidates.filter((c) => c.hashOk);
     const linksBack = (c: Entry): boolean => head === undefined || c.prevHash === head;
     const genuine =
@@ -245,6 +346,15 @@ function checkDirectory(buf: Buffer, entries: Entry[], job: SegmentJob, findings
   }
 }
 
+/** The tree before the segment, when the job's frontier is the one its first record extends. */
+function treeBefore(job: SegmentJob): MerkleFrontier | undefined {
+  if (job.before.size !== job.meta.segment.firstSeq) return undefined;
+  return MerkleFrontier.restore(
+    job.before.size,
+    job.before.nodes.map((h) => Buffer.from(h, 'base64')),
+  );
+}
+
 export function checkSegment(job: SegmentJob): SegmentResult {
   const { meta, checkpointKey } = job;
   const key = meta.segment.key;
@@ -254,26 +364,21 @@ export function checkSegment(job: SegmentJob): SegmentResult {
     text = gunzipSync(job.bytes);
   } catch {
     findings.push({ kind: 'segment', key, message: NOT_GZIP });
-    return { findings, records: undefined, head: job.head, root: undefined };
+    return { findings, records: undefined, head: job.head, root: undefined, frontier: undefined };
   }
   const entries = scanSegment(text);
   const { leaves, head } = checkSegmentRecords(text, entries, job, findings);
   if (findings.length === 0) checkDirectory(text, entries, job, findings);
-  let root: string | undefined;
-  if (job.before.size === meta.segment.firstSeq) {
-    const tree = MerkleFrontier.restore(
-      job.before.size,
-      job.before.nodes.map((h) => Buffer.from(h, 'base64')),
-    );
-    for (const leaf of leaves) tree.push(leaf);
-    root = tree.root().toString('base64');
-    if (tree.size !== meta.treeSize || root !== meta.rootHash) {
-      findings.push({
-        kind: 'merkle',
-        key: checkpointKey,
-        message: `Merkle root recomputed from ${key} does not match the signed root of tree size ${meta.treeSize}`,
-      });
-    }
+  const tree = treeBefore(job);
+  if (!tree) return { findings, records: entries.length, head, root: undefined, frontier: undefined };
+  for (const leaf of leaves) tree.push(leaf);
+  const root = tree.root().toString('base64');
+  if (meta.rootHash !== undefined && (tree.size !== meta.treeSize || root !== meta.rootHash)) {
+    findings.push({
+      kind: 'merkle',
+      key: checkpointKey,
+      message: `Merkle root recomputed from ${key} does not match the signed root of tree size ${meta.treeSize}`,
+    });
   }
-  return { findings, records: entries.length, head, root };
+  return { findings, records: entries.length, head, root, frontier: tree.snapshot().map((n) => n.toString('base64')) };
 }

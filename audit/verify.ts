@@ -7,7 +7,7 @@ import { DIRECTORY_TAG } from './directory.js';
 import { MerkleFrontier, verifyConsistency } from './merkle.js';
 import { checkSegment, type SegmentJob, type SegmentResult } from './segment-check.js';
 import { listCheckpointKeys, readCheckpointMeta, SEGMENTS_PREFIX, segmentDigest, type CheckpointMeta } from './segment.js';
-import type { SegmentSink } from './sinks/sink.js';
+import type { SegmentSink, SinkObject } from './sinks/sink.js';
 import { WorkerPool } from './threads.js';
 import { readWitness, witnessFile } from './witness.js';
 
@@ -72,6 +72,43 @@ export interface VerifyOptions {
 
 const hex = (digest: string): string => digest.slice(7);
 
+type CheckpointKey = Awaited<ReturnType<typeof listCheckpointKeys>>[number];
+
+/** The signed tree after a checkpoint: what the next segment extends. */
+interface SignedTree {
+  treeSize: number;
+  rootHash: string;
+  /** Its frontier, base64 nodes. */
+  frontier: string[];
+}
+
+/**
+ * What the stages of one verification share. Each stage reads what earlier ones found and adds
+ * findings; a new check is a new stage in VERIFY_STAGES.
+ */
+export interface VerifyRun {
+  readonly opts: VerifyOptions;
+  readonly sink: SegmentSink;
+  readonly findings: VerifyFinding[];
+  readonly warnings: string[];
+  readonly signedBy: Set<string>;
+  origin: string | null;
+  checkpoints: CheckpointKey[];
+  /** Every object under segments/, listed once. */
+  segmentObjects: SinkObject[];
+  /** Segments some checkpoint names. */
+  readonly covered: Set<string>;
+  /** The last signed tree the walk reached (null before the first checkpoint). */
+  tree: SignedTree | null;
+  /** Hash (bare hex) the next record must link to; undefined when it is not known (a damaged segment). */
+  head: string | undefined;
+  records: number;
+  segments: number;
+}
+
+type VerifyStage = (run: VerifyRun) => Promise<void>;
+
+/** A checkpoint read ahead of the walk, its segment being checked on a worker thread meanwhile. */
 interface Prepared {
   key: string;
   error?: string;
@@ -80,39 +117,214 @@ interface Prepared {
   result?: Promise<SegmentResult>;
 }
 
-/**
- * Verifies a whole log from its sink alone: every checkpoint's signature, the link and
- * RFC 9162 consistency proof between successive checkpoints, every segment's digest,
- * every record's hash and chain link, contiguous seqs, and each Merkle root recomputed
- * from the records. Nothing is trusted from the writer's local state.
- *
- * Segments are checked on worker threads, several at once. Each starts from what the
- * previous checkpoint says (its frontier and last record hash); the walk in log order then
- * confirms that guess against what the previous segment actually held, and checks a segment
- * again on this thread in the rare case (tampering) where the two differ, so the findings
- * are exactly those of a one-by-one walk.
- */
-export async function verifyAuditLog(opts: VerifyOptions): Promise<VerifyReport> {
-  const started = performance.now();
-  const { sink } = opts;
-  const findings: VerifyFinding[] = [];
-  const warnings: string[] = [];
-  const signedBy = new Set<string>();
-  let origin: string | null = opts.origin ?? null;
-  let previous: { treeSize: number; rootHash: string } | null = null;
-  let head: string | undefined = hex(GENESIS_HASH);
-  let records = 0;
-  let segments = 0;
-  const covered = new Set<string>();
+/** Lists the checkpoints and segments; nothing to verify is a finding, not a pass. */
+async function listObjects(run: VerifyRun): Promise<void> {
+  run.checkpoints = await listCheckpointKeys(run.sink);
+  run.segmentObjects = await run.sink.list(SEGMENTS_PREFIX);
+  // A wrong path, a wiped directory or an emptied bucket looks just like this.
+  if (run.checkpoints.length === 0)
+    run.findings.push({ kind: 'empty', message: `${run.sink.location} holds no checkpoint: the log is empty, missing or was deleted` });
+}
 
-  const checkpoints = await listCheckpointKeys(sink);
-  // Nothing to verify is not a pass: a wrong path, a wiped directory or an emptied bucket looks just like this.
-  if (checkpoints.length === 0)
-    findings.push({ kind: 'empty', message: `${sink.location} holds no checkpoint: the log is empty, missing or was deleted` });
+/** The signed note, origin, key and stored frontier of one checkpoint object. */
+function checkCheckpointObject(run: VerifyRun, cp: CheckpointKey, meta: CheckpointMeta): void {
+  const where = { key: cp.key };
+  try {
+    const note = verifyCheckpoint(meta.note, run.opts.trustedKeys, cp.key);
+    run.signedBy.add(note.signedBy.name);
+    if (note.treeSize !== meta.treeSize || note.rootHash.toString('base64') !== meta.rootHash || note.origin !== meta.origin) {
+      run.findings.push({
+        kind: 'checkpoint',
+        ...where,
+        message: `${cp.key}: the signed note does not match the checkpoint's tree size, root or origin`,
+      });
+    }
+  } catch (err) {
+    run.findings.push({ kind: 'checkpoint', ...where, message: errorMessage(err) });
+  }
+  run.origin ??= meta.origin;
+  if (meta.origin !== run.origin)
+    run.findings.push({ kind: 'checkpoint', ...where, message: `${cp.key}: origin '${meta.origin}', expected '${run.origin}'` });
+  if (meta.treeSize !== cp.treeSize)
+    run.findings.push({ kind: 'checkpoint', ...where, message: `${cp.key} holds tree size ${meta.treeSize}` });
+  const frontier = MerkleFrontier.restore(
+    meta.treeSize,
+    meta.frontier.map((h) => Buffer.from(h, 'base64')),
+  );
+  if (frontier.root().toString('base64') !== meta.rootHash)
+    run.findings.push({ kind: 'checkpoint', ...where, message: `${cp.key}: stored frontier does not hash to the root` });
+}
+
+/** The checkpoint continues the log where the previous one ended, and links to it. */
+function checkRange(run: VerifyRun, cp: CheckpointKey, meta: CheckpointMeta): void {
+  const where = { key: cp.key };
+  const expectedFirst = run.tree?.treeSize ?? 0;
+  if (meta.segment.firstSeq > expectedFirst) {
+    run.findings.push({
+      kind: 'deleted',
+      ...where,
+      message: `records ${expectedFirst}..${meta.segment.firstSeq - 1} are missing before ${cp.key}: a checkpoint or segment was deleted`,
+    });
+  } else if (meta.segment.firstSeq < expectedFirst || meta.segment.lastSeq !== meta.treeSize - 1) {
+    run.findings.push({
+      kind: 'inserted',
+      ...where,
+      message: `${cp.key} covers seq ${meta.segment.firstSeq}..${meta.segment.lastSeq}, overlapping the log so far (ends at seq ${expectedFirst - 1})`,
+    });
+  }
+  const previous = run.tree && { treeSize: run.tree.treeSize, rootHash: run.tree.rootHash };
+  if (JSON.stringify(meta.previous) !== JSON.stringify(previous)) {
+    run.findings.push({
+      kind: 'checkpoint',
+      ...where,
+      message: `${cp.key} does not link to the previous checkpoint (tree size ${previous?.treeSize ?? 'none'})`,
+    });
+  }
+}
+
+/** The job for checking a segment as the walk expects it: after the last signed tree, linked to the head. */
+function segmentJob(
+  run: VerifyRun,
+  bytes: Uint8Array,
+  checkpointKey: string,
+  meta: SegmentJob['meta'],
+  directoryLine?: string,
+): SegmentJob {
+  return {
+    bytes,
+    checkpointKey,
+    meta,
+    head: run.head,
+    before: { size: run.tree?.treeSize ?? 0, nodes: run.tree?.frontier ?? [] },
+    ...(directoryLine === undefined ? {} : { directoryLine }),
+  };
+}
+
+const sameStart = (a: SegmentJob, b: SegmentJob): boolean =>
+  a.head === b.head && a.before.size === b.before.size && a.before.nodes.join() === b.before.nodes.join();
+
+/**
+ * The checkpoint's segment: its digest, its records (on a worker thread when the walk's guess
+ * of where it starts held, else again here), and the last record hash the checkpoint recorded.
+ */
+async function checkSegmentOf(run: VerifyRun, cp: CheckpointKey, loaded: Prepared, meta: CheckpointMeta): Promise<string | undefined> {
+  run.covered.add(meta.segment.key);
+  run.segments++;
+  const { job } = loaded;
+  if (!job) {
+    run.findings.push({
+      kind: 'deleted',
+      key: meta.segment.key,
+      message: `segment ${meta.segment.key} (records ${meta.segment.firstSeq}..${meta.segment.lastSeq}) is missing (deleted)`,
+    });
+    return undefined;
+  }
+  if (segmentDigest(job.bytes) !== meta.segment.sha256) {
+    run.findings.push({
+      kind: 'segment',
+      key: meta.segment.key,
+      message: `segment ${meta.segment.key} does not match the digest recorded in ${cp.key}`,
+    });
+  }
+  const expected = segmentJob(run, job.bytes, job.checkpointKey, job.meta, job.directoryLine);
+  const result = sameStart(job, expected) ? await loaded.result! : checkSegment(expected);
+  run.findings.push(...result.findings);
+  run.records += result.records ?? 0;
+  run.head = result.head;
+  // The writer resumes from the recorded last hash: an altered one is the field's fault, not the next record's.
+  if (result.findings.length === 0 && result.head !== undefined && result.head !== hex(meta.segment.lastHash)) {
+    run.findings.push({
+      kind: 'checkpoint',
+      key: cp.key,
+      message: `${cp.key}: segment.lastHash ${meta.segment.lastHash} is not the hash of the segment's last record, seq ${meta.segment.lastSeq} (sha256:${result.head}): the field was altered`,
+    });
+  }
+  return result.root;
+}
+
+/** The RFC 9162 consistency proof from the previous signed tree to this one. */
+function checkConsistency(run: VerifyRun, cp: CheckpointKey, meta: CheckpointMeta): void {
+  const previous = run.tree;
+  if (!previous) return;
+  const ok = verifyConsistency(
+    previous.treeSize,
+    meta.treeSize,
+    Buffer.from(previous.rootHash, 'base64'),
+    Buffer.from(meta.rootHash, 'base64'),
+    meta.consistencyProof.map((h) => Buffer.from(h, 'base64')),
+  );
+  if (!ok)
+    run.findings.push({
+      kind: 'consistency',
+      key: cp.key,
+      message: `${cp.key}: no valid consistency proof from tree size ${previous.treeSize} to ${meta.treeSize}`,
+    });
+}
+
+const SEGMENT_RANGE = /\/(\d{12})-(\d{12})\.jsonl\.gz$/;
+
+/**
+ * A checkpoint object that cannot be read (truncated, overwritten, planted) says nothing, but
+ * the records it sealed may still be intact: its segment is found by its seq range, checked
+ * from the last signed tree, and its root compared with the one the next checkpoint links
+ * to, which that checkpoint's consistency proof then proves. So a damaged checkpoint is
+ * reported as itself, not as deleted records.
+ */
+async function checkUnreadable(run: VerifyRun, cp: CheckpointKey, error: string, next: Prepared | undefined): Promise<void> {
+  const firstSeq = run.tree?.treeSize ?? 0;
+  const lastSeq = cp.treeSize - 1;
+  const key = run.segmentObjects
+    .map((o) => o.key)
+    .find((k) => {
+      const m = SEGMENT_RANGE.exec(k);
+      return m !== null && Number(m[1]) === firstSeq && Number(m[2]) === lastSeq;
+    });
+  const bytes = key === undefined ? undefined : await run.sink.get(key);
+  if (key === undefined || bytes === undefined) {
+    run.findings.push({
+      kind: 'checkpoint',
+      key: cp.key,
+      message: `${cp.key} is unreadable and no segment holds seqs ${firstSeq}..${lastSeq}: ${error}`,
+    });
+    return;
+  }
+  const linked = next?.meta?.previous?.treeSize === cp.treeSize ? next.meta.previous.rootHash : undefined;
+  const result = checkSegment(
+    segmentJob(run, bytes, cp.key, { treeSize: cp.treeSize, rootHash: linked, segment: { key, firstSeq, lastSeq } }),
+  );
+  run.covered.add(key);
+  run.segments++;
+  run.records += result.records ?? 0;
+  run.findings.push(...result.findings);
+  const intact = result.findings.length === 0 && linked !== undefined && result.root === linked;
+  run.findings.push({
+    kind: 'checkpoint',
+    key: cp.key,
+    message: `${cp.key} is unreadable (${error}); ${
+      intact
+        ? `the records ${firstSeq}..${lastSeq} it sealed are intact: ${key} gives the root the next checkpoint links to`
+        : `the records ${firstSeq}..${lastSeq} in ${key} cannot be checked against a signed root`
+    }`,
+  });
+  run.head = result.head;
+  if (result.root !== undefined && result.frontier !== undefined && linked !== undefined)
+    run.tree = { treeSize: cp.treeSize, rootHash: linked, frontier: result.frontier };
+}
+
+/**
+ * Walks the checkpoints in log order: each one's object, its place in the log, its segment
+ * and the consistency proof from the one before. Segments are checked on worker threads,
+ * several at once: each job starts from what the previous checkpoint says (its frontier and
+ * last record hash), and the walk checks a segment again itself in the rare (tampered) case
+ * where what the previous segment actually held differs, so the findings are exactly those
+ * of a one-by-one walk.
+ */
+async function walkLog(run: VerifyRun): Promise<void> {
+  const { sink, checkpoints } = run;
   const threads = Math.min(availableParallelism(), Math.max(1, checkpoints.length));
   const pool = new WorkerPool<SegmentJob, SegmentResult>('verify-worker.js', threads, checkSegment);
-  // What the walk expects before each segment when nothing is wrong: the last readable checkpoint's state.
-  let expected: { head: string; before: SegmentJob['before'] } = { head: hex(GENESIS_HASH), before: { size: 0, nodes: [] } };
+  // The state each job starts from when nothing is wrong: the last readable checkpoint's.
+  let expected: Pick<SegmentJob, 'head' | 'before'> = { head: hex(GENESIS_HASH), before: { size: 0, nodes: [] } };
   const prepare = async (key: string): Promise<Prepared> => {
     let meta: CheckpointMeta;
     try {
@@ -121,7 +333,7 @@ export async function verifyAuditLog(opts: VerifyOptions): Promise<VerifyReport>
       return { key, error: errorMessage(err) };
     }
     const bytes = await sink.get(meta.segment.key);
-    const job = bytes && {
+    const job: SegmentJob | undefined = bytes && {
       bytes,
       checkpointKey: key,
       meta: { treeSize: meta.treeSize, rootHash: meta.rootHash, segment: meta.segment },
@@ -134,7 +346,7 @@ export async function verifyAuditLog(opts: VerifyOptions): Promise<VerifyReport>
     result.catch(() => undefined); // awaited in turn, or not at all when the walk checks the segment itself
     return { key, meta, job, result };
   };
-  // Keep every worker busy with the next segments while this walk checks the current one.
+  // Keep every worker busy with the next segments while the walk checks the current one.
   const ahead: Array<Promise<Prepared>> = [];
   let chain = Promise.resolve() as Promise<unknown>;
   const queue = (i: number): void => {
@@ -145,123 +357,47 @@ export async function verifyAuditLog(opts: VerifyOptions): Promise<VerifyReport>
     chain = p;
     ahead.push(p);
   };
+  run.head = hex(GENESIS_HASH);
   try {
     for (let i = 0; i < 2 * threads; i++) queue(i);
     for (const [i, cp] of checkpoints.entries()) {
-      for (const w of cp.warnings) warnings.push(`${cp.key}: ${w}`);
-      for (const f of cp.findings) findings.push({ kind: 'store', key: cp.key, message: `${cp.key}: ${f}` });
+      for (const w of cp.warnings) run.warnings.push(`${cp.key}: ${w}`);
+      for (const f of cp.findings) run.findings.push({ kind: 'store', key: cp.key, message: `${cp.key}: ${f}` });
       const loaded = await ahead.shift()!;
       queue(i + 2 * threads);
       if (!loaded.meta) {
-        findings.push({ kind: 'checkpoint', key: cp.key, message: `unreadable checkpoint: ${loaded.error}` });
+        await checkUnreadable(run, cp, loaded.error ?? 'unreadable', await ahead[0]);
         continue;
       }
-      const { meta, job } = loaded;
-      const where = { key: cp.key };
-      try {
-        const note = verifyCheckpoint(meta.note, opts.trustedKeys, cp.key);
-        signedBy.add(note.signedBy.name);
-        if (note.treeSize !== meta.treeSize || note.rootHash.toString('base64') !== meta.rootHash || note.origin !== meta.origin) {
-          findings.push({
-            kind: 'checkpoint',
-            ...where,
-            message: `${cp.key}: the signed note does not match the checkpoint's tree size, root or origin`,
-          });
-        }
-      } catch (err) {
-        findings.push({ kind: 'checkpoint', ...where, message: errorMessage(err) });
-      }
-      origin ??= meta.origin;
-      if (meta.origin !== origin)
-        findings.push({ kind: 'checkpoint', ...where, message: `${cp.key}: origin '${meta.origin}', expected '${origin}'` });
-      if (meta.treeSize !== cp.treeSize)
-        findings.push({ kind: 'checkpoint', ...where, message: `${cp.key} holds tree size ${meta.treeSize}` });
-      if (
-        MerkleFrontier.restore(
-          meta.treeSize,
-          meta.frontier.map((h) => Buffer.from(h, 'base64')),
-        )
-          .root()
-          .toString('base64') !== meta.rootHash
-      ) {
-        findings.push({ kind: 'checkpoint', ...where, message: `${cp.key}: stored frontier does not hash to the root` });
-      }
-      const expectedFirst = previous?.treeSize ?? 0;
-      if (meta.segment.firstSeq > expectedFirst) {
-        findings.push({
-          kind: 'deleted',
-          ...where,
-          message: `records ${expectedFirst}..${meta.segment.firstSeq - 1} are missing before ${cp.key}: a checkpoint or segment was deleted`,
-        });
-      } else if (meta.segment.firstSeq < expectedFirst || meta.segment.lastSeq !== meta.treeSize - 1) {
-        findings.push({
-          kind: 'inserted',
-          ...where,
-          message: `${cp.key} covers seq ${meta.segment.firstSeq}..${meta.segment.lastSeq}, overlapping the log so far (ends at seq ${expectedFirst - 1})`,
-        });
-      }
-      if (JSON.stringify(meta.previous) !== JSON.stringify(previous)) {
-        findings.push({
-          kind: 'checkpoint',
-          ...where,
-          message: `${cp.key} does not link to the previous checkpoint (tree size ${previous?.treeSize ?? 'none'})`,
-        });
-      }
-
-      covered.add(meta.segment.key);
-      segments++;
-      let root: string | undefined;
-      if (!job) {
-        findings.push({
-          kind: 'deleted',
-          key: meta.segment.key,
-          message: `segment ${meta.segment.key} (records ${meta.segment.firstSeq}..${meta.segment.lastSeq}) is missing (deleted)`,
-        });
-      } else {
-        if (segmentDigest(job.bytes) !== meta.segment.sha256) {
-          findings.push({
-            kind: 'segment',
-            key: meta.segment.key,
-            message: `segment ${meta.segment.key} does not match the digest recorded in ${cp.key}`,
-          });
-        }
-        const result: SegmentResult = job.head === head ? await loaded.result! : checkSegment({ ...job, head });
-        findings.push(...result.findings);
-        records += result.records ?? 0;
-        root = result.root;
-        head = result.head;
-      }
-      if (previous) {
-        const ok = verifyConsistency(
-          previous.treeSize,
-          meta.treeSize,
-          Buffer.from(previous.rootHash, 'base64'),
-          Buffer.from(meta.rootHash, 'base64'),
-          meta.consistencyProof.map((h) => Buffer.from(h, 'base64')),
-        );
-        if (!ok)
-          findings.push({
-            kind: 'consistency',
-            ...where,
-            message: `${cp.key}: no valid consistency proof from tree size ${previous.treeSize} to ${meta.treeSize}`,
-          });
-      }
+      const { meta } = loaded;
+      checkCheckpointObject(run, cp, meta);
+      checkRange(run, cp, meta);
+      const root = await checkSegmentOf(run, cp, loaded, meta);
+      checkConsistency(run, cp, meta);
       // Continue from the signed state so one bad segment does not hide problems in later ones.
-      if (root !== meta.rootHash) head = hex(meta.segment.lastHash);
-      previous = { treeSize: meta.treeSize, rootHash: meta.rootHash };
+      if (root !== meta.rootHash) run.head = hex(meta.segment.lastHash);
+      run.tree = { treeSize: meta.treeSize, rootHash: meta.rootHash, frontier: meta.frontier };
     }
   } finally {
     await Promise.allSettled(ahead);
     await pool.close();
   }
+}
 
-  for (const o of await sink.list(SEGMENTS_PREFIX)) {
-    for (const w of o.warnings) warnings.push(`${o.key}: ${w}`);
-    for (const f of o.findings ?? []) findings.push({ kind: 'store', key: o.key, message: `${o.key}: ${f}` });
-    if (!covered.has(o.key))
-      findings.push({ kind: 'inserted', key: o.key, message: `segment ${o.key} is not covered by any checkpoint (inserted)` });
+/** Objects under segments/ that no checkpoint names were put there by someone else. */
+async function checkSegmentObjects(run: VerifyRun): Promise<void> {
+  for (const o of run.segmentObjects) {
+    for (const w of o.warnings) run.warnings.push(`${o.key}: ${w}`);
+    for (const f of o.findings ?? []) run.findings.push({ kind: 'store', key: o.key, message: `${o.key}: ${f}` });
+    if (!run.covered.has(o.key))
+      run.findings.push({ kind: 'inserted', key: o.key, message: `segment ${o.key} is not covered by any checkpoint (inserted)` });
   }
+  return Promise.resolve();
+}
 
+/** A checkpoint seen earlier (the anchor, the writer's latest-checkpoint) must still be in the log: else it was truncated. */
+async function checkAnchors(run: VerifyRun): Promise<void> {
+  const { opts } = run;
   const anchors: Array<{ note: string; from: string }> = [];
   if (opts.anchor) anchors.push({ note: opts.anchor, from: 'the anchor checkpoint' });
   const witness = opts.stateDir === undefined ? undefined : readWitness(opts.stateDir);
@@ -269,31 +405,59 @@ export async function verifyAuditLog(opts: VerifyOptions): Promise<VerifyReport>
   for (const { note, from } of anchors) {
     try {
       const anchor = verifyCheckpoint(note, opts.trustedKeys, from);
-      const match = checkpoints.find((c) => c.treeSize === anchor.treeSize);
-      const meta = match ? await readCheckpointMeta(sink, match.key) : undefined;
+      const match = run.checkpoints.find((c) => c.treeSize === anchor.treeSize);
+      const meta = match ? await readCheckpointMeta(run.sink, match.key) : undefined;
       if (!meta || meta.rootHash !== anchor.rootHash.toString('base64')) {
-        findings.push({
+        run.findings.push({
           kind: 'anchor',
           message: `the log no longer contains ${from}, of tree size ${anchor.treeSize} (truncated or rewritten)`,
         });
       }
     } catch (err) {
-      findings.push({ kind: 'anchor', message: `${from}: ${errorMessage(err)}` });
+      run.findings.push({ kind: 'anchor', message: `${from}: ${errorMessage(err)}` });
     }
   }
+}
 
+/** The checks in the order they run; each reads what the ones before it found. */
+export const VERIFY_STAGES: readonly VerifyStage[] = [listObjects, walkLog, checkSegmentObjects, checkAnchors];
+
+/**
+ * Verifies a whole log from its sink alone: every checkpoint's signature, the link and
+ * RFC 9162 consistency proof between successive checkpoints, every segment's digest,
+ * every record's hash and chain link, contiguous seqs, and each Merkle root recomputed
+ * from the records. Nothing is trusted from the writer's local state.
+ */
+export async function verifyAuditLog(opts: VerifyOptions): Promise<VerifyReport> {
+  const started = performance.now();
+  const run: VerifyRun = {
+    opts,
+    sink: opts.sink,
+    findings: [],
+    warnings: [],
+    signedBy: new Set(),
+    origin: opts.origin ?? null,
+    checkpoints: [],
+    segmentObjects: [],
+    covered: new Set(),
+    tree: null,
+    head: hex(GENESIS_HASH),
+    records: 0,
+    segments: 0,
+  };
+  for (const stage of VERIFY_STAGES) await stage(run);
   return {
-    ok: findings.length === 0,
-    location: sink.location,
-    origin,
-    treeSize: previous?.treeSize ?? 0,
-    rootHash: previous?.rootHash ?? null,
-    records,
-    segments,
-    checkpoints: checkpoints.length,
-    signedBy: [...signedBy].sort(),
-    findings,
-    warnings,
+    ok: run.findings.length === 0,
+    location: opts.sink.location,
+    origin: run.origin,
+    treeSize: run.tree?.treeSize ?? 0,
+    rootHash: run.tree?.rootHash ?? null,
+    records: run.records,
+    segments: run.segments,
+    checkpoints: run.checkpoints.length,
+    signedBy: [...run.signedBy].sort(),
+    findings: run.findings,
+    warnings: run.warnings,
     elapsedMs: Math.round(performance.now() - started),
   };
 }
