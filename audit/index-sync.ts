@@ -2,7 +2,7 @@ import { rmSync } from 'node:fs';
 import { errorMessage, FindingError, parseJson } from '../common/index.js';
 import { AuditIndex } from './index-db.js';
 import { SealedRecord } from './record.js';
-import { decodeSegment, listCheckpointKeys, readCheckpointMeta, type CheckpointMeta } from './segment.js';
+import { decodeSegmentBlocks, listCheckpointKeys, readCheckpointMeta, type CheckpointMeta } from './segment.js';
 import type { SegmentSink } from './sinks/sink.js';
 
 /** Parses one stored line into a sealed record; a bad line is a finding naming segment and line. */
@@ -51,10 +51,11 @@ export async function syncIndex(
     const { meta } = next;
     const bytes = await sink.get(meta.segment.key);
     if (!bytes) throw new FindingError('segment named by a checkpoint is missing', { file: meta.segment.key });
-    const lines = await decodeSegment(bytes, meta.segment.key);
+    const { lines, blocks } = await decodeSegmentBlocks(bytes, meta.segment.key);
     index.addSegment(
       meta.segment.key,
-      lines.map((line, i) => ({ record: parseSealedLine(line, meta.segment.key, i + 1) })),
+      lines.map((line, i) => parseSealedLine(line, meta.segment.key, i + 1)),
+      blocks,
       treeSize,
     );
     synced = treeSize;

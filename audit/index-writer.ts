@@ -1,12 +1,15 @@
 import { FindingError } from '../common/index.js';
 import type { AuditIndex } from './index-db.js';
 import type { SealedRecord } from './record.js';
+import type { SegmentBlock } from './segment.js';
 import { WorkerPool } from './threads.js';
 
 /** One sealed segment for the index: its lines joined by `\n`, written by this log (already validated). */
 export interface IndexJob {
   segment: string;
   text: string;
+  /** The segment's gzip members, as sealed. */
+  blocks: SegmentBlock[];
   firstSeq: number;
   treeSize: number;
 }
@@ -20,8 +23,8 @@ export function addSealedSegment(index: AuditIndex, job: IndexJob): void {
   if (synced >= job.treeSize) return;
   if (synced !== job.firstSeq)
     throw new FindingError(`index holds ${synced} records, not ${job.firstSeq}: it must be synced from the sink`);
-  const rows = job.text.split('\n').map((line) => ({ record: JSON.parse(line) as SealedRecord, line }));
-  index.addSegment(job.segment, rows, job.treeSize);
+  const records = job.text.split('\n').map((line) => JSON.parse(line) as SealedRecord);
+  index.addSegment(job.segment, records, job.blocks, job.treeSize);
 }
 
 /**

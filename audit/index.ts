@@ -10,7 +10,7 @@ export {
   evidenceRecord,
 } from './record.js';
 export { openAuditLog, type AuditLog, type AuditLogOptions } from './log.js';
-export type { SegmentSink, SinkObject } from './sinks/sink.js';
+export type { ByteRange, SegmentSink, SinkObject } from './sinks/sink.js';
 export { LocalDirectorySink } from './sinks/local.js';
 export type { AuditQuery, IndexedRecord } from './index-db.js';
 export { S3ObjectLockSink, s3ClientFor, type S3ObjectLockSinkOptions } from './sinks/s3.js';

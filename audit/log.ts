@@ -280,7 +280,7 @@ class FileAuditLog implements AuditLog {
         if (this.current.length > 0) await this.rotate();
         while (this.sealQueue.length > 0) {
           const batch = this.sealQueue[0]!;
-          const { meta, state } = await sealBatch(
+          const { meta, state, blocks } = await sealBatch(
             this.sink,
             this.sealed,
             { lines: batch.items.map((p) => p.line), hashes: batch.items.map((p) => p.hash), firstTime: batch.items[0]!.time },
@@ -290,7 +290,7 @@ class FileAuditLog implements AuditLog {
           const firstSeq = this.sealed.frontier.size;
           this.sealed = state;
           recordWitness(this.opts.dir, meta);
-          this.sendToIndex(batch.items, { segment: meta.segment.key, firstSeq, treeSize: meta.treeSize });
+          this.sendToIndex(batch.items, { segment: meta.segment.key, blocks, firstSeq, treeSize: meta.treeSize });
           await removeWalFile(batch.walFile, this.walDir);
           this.sealQueue.shift();
           this.settleSealAttempt(true);
@@ -309,7 +309,7 @@ class FileAuditLog implements AuditLog {
    * (idempotent appends) until the index has them. If the index refuses or fails, it is
    * brought up to the sink's newest checkpoint instead, as when the log opens.
    */
-  private sendToIndex(items: Pending[], where: { segment: string; firstSeq: number; treeSize: number }): void {
+  private sendToIndex(items: Pending[], where: Omit<IndexJob, 'text'>): void {
     this.unindexed.push({ treeSize: where.treeSize, ids: items.map((p) => p.id) });
     const job = this.indexer.run({ ...where, text: items.map((p) => p.line).join('\n') });
     this.indexing = Promise.all([this.indexing, job.then(() => where.treeSize).catch(() => syncIndex(this.sink, this.index))])

@@ -1,9 +1,9 @@
 import { FindingError, InputError } from '../common/index.js';
-import { checkLine } from './chain.js';
 import { FILTER_COLUMNS, filterValues, type AuditQuery, type IndexedRecord } from './index-db.js';
 import type { SealedRecord } from './record.js';
 import { openReader, type AuditReadOptions, type AuditReader } from './reader.js';
-import { decodeSegment } from './segment.js';
+import { readSegmentBlock } from './segment.js';
+import { checkLineBytes } from './stored-line.js';
 
 /** Normalises a CLI/API time bound to the ISO form records carry, so string order is time order. */
 export function normaliseTime(value: string, field: string): string {
@@ -18,31 +18,29 @@ const tampered = (row: IndexedRecord, why: string): FindingError =>
   });
 
 /**
- * Reads the records the index names from their sealed segments (each segment once) and
- * checks each against its row: the stored line matches its own hash and the row's, and the
- * record matches every filter. What a query shows is therefore what is sealed; an edited row
- * can at most make the query fail, and `verify` finds rows that hide a record.
+ * Reads the records the index names from their sealed segments, one gzip member each (each
+ * member once), and checks each against its row: the stored line matches its own hash and
+ * the row's, and the record matches every filter. What a query shows is therefore what is
+ * sealed; an edited row can at most make the query fail, and `verify` finds rows that hide a record.
  */
 export async function readSealed(reader: AuditReader, rows: IndexedRecord[], filter: AuditQuery = {}): Promise<SealedRecord[]> {
-  const segments = new Map<string, Promise<string[]>>();
-  const linesOf = (segment: string): Promise<string[]> => {
-    let lines = segments.get(segment);
-    if (!lines) {
-      lines = reader.sink.get(segment).then((bytes) => {
-        if (!bytes) throw new FindingError('segment named by the index is missing', { file: segment });
-        return decodeSegment(bytes, segment);
-      });
-      segments.set(segment, lines);
-    }
+  const blocks = new Map<string, Promise<Buffer[]>>();
+  const linesOf = (row: IndexedRecord): Promise<Buffer[]> => {
+    const at = `${row.segment}@${row.offset}`;
+    let lines = blocks.get(at);
+    if (!lines) blocks.set(at, (lines = readSegmentBlock(reader.sink, row.segment, row)));
     return lines;
   };
   const out: SealedRecord[] = [];
   for (const row of rows) {
-    const line = (await linesOf(row.segment))[row.seq - row.firstSeq];
-    const check = line === undefined ? undefined : checkLine(line);
-    if (!check || check.actual !== check.claimed || check.actual.slice(7) !== row.hash.toString('hex'))
-      throw tampered(row, `does not match the record sealed at line ${row.seq - row.firstSeq + 1} of ${row.segment}`);
-    const record = JSON.parse(line!) as SealedRecord;
+    const line = (await linesOf(row))[row.seq - row.firstSeq];
+    const check = line === undefined ? undefined : checkLineBytes(line, 0, line.length);
+    if (!check || check.actual !== check.claimed || check.actual !== row.hash.toString('hex'))
+      throw tampered(
+        row,
+        `does not match the record sealed at line ${row.seq - row.firstSeq + 1} of the member at byte ${row.offset} of ${row.segment}`,
+      );
+    const record = JSON.parse(line!.toString('utf8')) as SealedRecord;
     if (record.seq !== row.seq) throw tampered(row, `points at seq ${record.seq}`);
     const values = filterValues(record);
     for (const key of FILTER_COLUMNS) {

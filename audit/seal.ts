@@ -3,7 +3,7 @@ import { signCheckpoint } from './checkpoint.js';
 import { directoryLine, directoryOfLines } from './directory.js';
 import { recordLeaf } from './stored-line.js';
 import { consistencyProof, frontierRangeHasher, MerkleFrontier } from './merkle.js';
-import { checkpointKey, encodeSegment, segmentDigest, segmentKey, type CheckpointMeta } from './segment.js';
+import { checkpointKey, encodeSegment, segmentDigest, segmentKey, type CheckpointMeta, type SegmentBlock } from './segment.js';
 import type { SegmentSink } from './sinks/sink.js';
 
 /** What the writer knows about the sealed part of the log. */
@@ -33,7 +33,7 @@ export async function sealBatch(
   batch: SealBatch,
   origin: string,
   signer: LocalKeySigner,
-): Promise<{ meta: CheckpointMeta; state: SealedState }> {
+): Promise<{ meta: CheckpointMeta; state: SealedState; blocks: SegmentBlock[] }> {
   const firstSeq = state.frontier.size;
   const lastSeq = firstSeq + batch.lines.length - 1;
   const leaves = batch.hashes.map(recordLeaf);
@@ -41,7 +41,7 @@ export async function sealBatch(
   for (const leaf of leaves) frontier.push(leaf);
   const rootHash = frontier.root();
   const proof = firstSeq > 0 ? consistencyProof(firstSeq, frontier.size, frontierRangeHasher(state.frontier, leaves)) : [];
-  const bytes = await encodeSegment(batch.lines);
+  const { bytes, blocks } = await encodeSegment(batch.lines);
   const key = segmentKey(firstSeq, lastSeq, batch.firstTime);
   const lastHash = batch.hashes[batch.hashes.length - 1]!;
   // Sealed lines are the log's own output, so each has a tenant and a time.
@@ -60,7 +60,7 @@ export async function sealBatch(
   };
   await sink.put(key, bytes);
   await sink.put(checkpointKey(meta.treeSize), Buffer.from(JSON.stringify(meta, null, 2) + '\n', 'utf8'));
-  return { meta, state: { frontier, lastHash, previous: { treeSize: meta.treeSize, rootHash: meta.rootHash } } };
+  return { meta, blocks, state: { frontier, lastHash, previous: { treeSize: meta.treeSize, rootHash: meta.rootHash } } };
 }
 
 export function stateFromCheckpoint(meta: CheckpointMeta | undefined, genesisHash: string): SealedState {

@@ -94,8 +94,11 @@ describe('an evidence bundle proves it holds every record of the tenant and peri
 
   it('editing the index cannot hide a record from export: it reads the sealed segments', async () => {
     const db = new DatabaseSync(join(t.dir, 'index.sqlite'));
-    const { seq } = db.prepare("SELECT seq FROM records WHERE tenant = 'acme' ORDER BY seq LIMIT 1 OFFSET 5").get() as { seq: number };
-    db.prepare("UPDATE records SET tenant = 'globex' WHERE seq = ?").run(seq);
+    const name = (value: string) => `(SELECT id FROM names WHERE value = '${value}')`;
+    const { seq } = db.prepare(`SELECT seq FROM records WHERE tenant = ${name('acme')} ORDER BY seq LIMIT 1 OFFSET 5`).get() as {
+      seq: number;
+    };
+    db.prepare(`UPDATE records SET tenant = ${name('globex')} WHERE seq = ?`).run(seq);
     db.close();
     const file = join(auditor, 'index.json');
     await exportAcme(file);

@@ -36,14 +36,14 @@ describe('the index locates records; what a query shows is read from the sealed 
 
   it('an index row edited to say allow for a sealed deny cannot make query show allow', async () => {
     const deny = 5; // exampleDecision(5) is a deny
-    editRow("UPDATE records SET decision = 'allow' WHERE seq = ?", deny);
+    editRow("UPDATE records SET decision = (SELECT id FROM names WHERE value = 'allow') WHERE seq = ?", deny);
     const shown = await runCli(['audit', 'query', '--trace-id', 'trace-0', '--format', 'json'], t.home);
     expect(shown.code, shown.stderr).toBe(0);
     expect((JSON.parse(shown.stdout) as Array<{ seq: number; decision: string }>).find((r) => r.seq === deny)!.decision).toBe('deny');
     const filtered = await runCli(['audit', 'query', '--decision', 'allow', '--trace-id', 'trace-0'], t.home);
     expect(filtered.code).toBe(1);
     expect(filtered.stderr).toMatch(/index row of seq 5 claims decision allow, the sealed record has deny/);
-    editRow("UPDATE records SET decision = 'deny' WHERE seq = ?", deny);
+    editRow("UPDATE records SET decision = (SELECT id FROM names WHERE value = 'deny') WHERE seq = ?", deny);
   }, 60_000);
 
   it('an index row pointing at another record is refused', async () => {

@@ -1,10 +1,10 @@
-import { existsSync, mkdirSync, readFileSync, readdirSync } from 'node:fs';
+import { closeSync, existsSync, mkdirSync, openSync, readFileSync, readSync, readdirSync } from 'node:fs';
 import { mkdir, open, readFile, rename, rm } from 'node:fs/promises';
 import { dirname, join, relative, sep } from 'node:path';
 import { randomBytes } from 'node:crypto';
 import { FindingError } from '../../common/index.js';
 import { syncDir } from '../wal.js';
-import type { SegmentSink, SinkObject } from './sink.js';
+import type { ByteRange, SegmentSink, SinkObject } from './sink.js';
 
 /**
  * The embedded default sink: a local directory, same layout as the S3 sink. It is
@@ -46,9 +46,17 @@ export class LocalDirectorySink implements SegmentSink {
     await syncDir(dirname(file));
   }
 
-  async get(key: string): Promise<Uint8Array | undefined> {
+  async get(key: string, range?: ByteRange): Promise<Uint8Array | undefined> {
     const file = this.path(key);
-    return existsSync(file) ? readFileSync(file) : undefined;
+    if (!existsSync(file)) return undefined;
+    if (!range) return readFileSync(file);
+    const fd = openSync(file, 'r');
+    try {
+      const out = Buffer.alloc(range.length);
+      return out.subarray(0, readSync(fd, out, 0, range.length, range.offset));
+    } finally {
+      closeSync(fd);
+    }
   }
 
   async list(prefix: string): Promise<SinkObject[]> {

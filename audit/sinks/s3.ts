@@ -9,7 +9,7 @@ import {
   type S3ClientConfig,
 } from '@aws-sdk/client-s3';
 import { FindingError, InputError, errorMessage } from '../../common/index.js';
-import type { SegmentSink, SinkObject } from './sink.js';
+import type { ByteRange, SegmentSink, SinkObject } from './sink.js';
 
 export interface S3ObjectLockSinkOptions {
   bucket: string;
@@ -140,7 +140,7 @@ export class S3ObjectLockSink implements SegmentSink {
     if (out.VersionId) this.originals.set(key, out.VersionId);
   }
 
-  async get(key: string): Promise<Uint8Array | undefined> {
+  async get(key: string, range?: ByteRange): Promise<Uint8Array | undefined> {
     let versionId = this.originals.get(key);
     if (!versionId) {
       const versions = (await this.versions(this.prefix + key)).get(key);
@@ -148,7 +148,14 @@ export class S3ObjectLockSink implements SegmentSink {
       if (!versionId) return undefined;
       this.originals.set(key, versionId);
     }
-    const out = await this.client.send(new GetObjectCommand({ Bucket: this.opts.bucket, Key: this.prefix + key, VersionId: versionId }));
+    const out = await this.client.send(
+      new GetObjectCommand({
+        Bucket: this.opts.bucket,
+        Key: this.prefix + key,
+        VersionId: versionId,
+        ...(range ? { Range: `bytes=${range.offset}-${range.offset + range.length - 1}` } : {}),
+      }),
+    );
     return out.Body ? out.Body.transformToByteArray() : undefined;
   }
 

@@ -11,6 +11,11 @@ export interface SinkObject {
   findings?: string[];
 }
 
+export interface ByteRange {
+  offset: number;
+  length: number;
+}
+
 export interface SegmentSink {
   /** Human-readable location, e.g. a directory or s3://bucket/prefix. */
   readonly location: string;
@@ -18,8 +23,11 @@ export interface SegmentSink {
   open(): Promise<void>;
   /** Stores an object durably. Storing identical bytes again under the same key is a no-op. */
   put(key: string, body: Uint8Array): Promise<void>;
-  /** The object as first stored, or undefined when there is none. */
-  get(key: string): Promise<Uint8Array | undefined>;
+  /**
+   * The object as first stored, or undefined when there is none; with `range`, only those
+   * bytes (fewer when the object ends before them).
+   */
+  get(key: string, range?: ByteRange): Promise<Uint8Array | undefined>;
   /** Keys under a prefix, sorted. */
   list(prefix: string): Promise<SinkObject[]>;
 }
