@@ -95,6 +95,12 @@ export interface DecisionPathOptions {
    * disagreement). On by default; `false` asks Cedar every time.
    */
   decisionCache?: DecisionCacheOptions | false;
+  /**
+   * Ask Cedar the fast form of each request (policy-packs RequestSlices: the action's policy
+   * slice, the context it reads, no per-call schema parse; a sample re-checked against the full
+   * request, off on any disagreement). On by default; `false` sends every request whole.
+   */
+  requestSlices?: { verifyEvery?: number } | false;
 }
 
 /** Stage timings of the last decision, in milliseconds (for benchmarks). */
@@ -129,7 +135,10 @@ export class DecisionPath {
       this.agents.set(name, {
         agent: name,
         digest,
-        engine: PolicyEngine.fromManifest(manifest, digest, opts.decisionCache === false ? {} : { cache: opts.decisionCache ?? {} }),
+        engine: PolicyEngine.fromManifest(manifest, digest, {
+          ...(opts.decisionCache === false ? {} : { cache: opts.decisionCache ?? {} }),
+          ...(opts.requestSlices === false ? {} : { slices: opts.requestSlices ?? {} }),
+        }),
         contracts: new ToolContracts(manifest.tools, `manifest of ${name}`),
         tools: new Map(manifest.tools.map((t) => [t.name, { ...t, takesTenant: ToolContracts.takesTenant(t.args) }])),
       });

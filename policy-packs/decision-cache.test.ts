@@ -2,6 +2,7 @@ import { describe, expect, it } from 'vitest';
 import { AGENT_NAMES } from '../agents/index.js';
 import { contentPath } from '../common/index.js';
 import { digestJson } from '../signing/index.js';
+import { cedar, uidText } from './cedar.js';
 import { DecisionCache } from './decision-cache.js';
 import { manifestCorpus } from './diff.js';
 import { PolicyEngine, type CallDecision, type ToolCall } from './engine.js';
@@ -20,20 +21,29 @@ function variations(call: ToolCall): ToolCall[] {
     { ...call, approvers: ['approver-a'] },
     { ...call, approvers: ['approver-a', 'approver-b'] },
     { ...call, tenant: call.tenant === 'acme' ? 'globex' : 'acme' },
+    // Input the schema would refuse or read differently: no fast form, the full request decides.
+    { ...call, limits: {} },
+    { ...call, limits: { ...call.limits, extra: 1 } },
+    { ...call, args: Object.fromEntries(Object.entries(call.args).map(([k, v]) => [k, typeof v === 'number' ? String(v) : v])) },
+    { ...call, args: Object.fromEntries(Object.entries(call.args).map(([k, v]) => [k, typeof v === 'number' ? v + 0.5 : v])) },
   ];
 }
 
 const view = (d: CallDecision) => ({ ...d });
 
-describe('decision cache: differential against fresh Cedar', () => {
+describe('decision cache and fast request form: differential against fresh Cedar', () => {
   // Every shipped agent's manifest, over the whole pack corpus and generated variations of it:
-  // the cached engine (first call a miss, second a hit) answers exactly as a fresh engine.
+  // the cached engine (first call a miss, second a hit) and the engine asking the fast form of
+  // each request (policy slice, context slice, no per-call schema) answer exactly as a fresh
+  // engine asking the full request. Neither re-checks itself here (verifyEvery 0).
   it.each([...AGENT_NAMES])(
-    '%s: every corpus request and its variations decide the same, miss and hit',
+    '%s: every corpus request and its variations decide the same, miss and hit, full and fast form',
     (agent) => {
       const compiled = compileManifest(workspace, agent);
       const fresh = PolicyEngine.fromManifest(compiled.manifest, `diff-fresh:${compiled.digest}`);
       const cached = PolicyEngine.fromManifest(compiled.manifest, `diff-cached:${compiled.digest}`, { cache: { verifyEvery: 0 } });
+      const sliced = PolicyEngine.fromManifest(compiled.manifest, `diff-sliced:${compiled.digest}`, { slices: { verifyEvery: 0 } });
+      expect(sliced.fastForm).toBe(true);
       const cases = manifestCorpus([workspace], [{ manifest: compiled.manifest, digest: compiled.digest }], fresh);
       expect(cases.length).toBeGreaterThan(50);
       let askedCedar = 0;
@@ -42,6 +52,7 @@ describe('decision cache: differential against fresh Cedar', () => {
           const expected = view(fresh.authorizeCall(call, c.resolver));
           expect(view(cached.authorizeCall(call, c.resolver)), `${c.key} ${digestJson(call)}`).toEqual(expected);
           expect(view(cached.authorizeCall(call, c.resolver)), `${c.key} (hit)`).toEqual(expected);
+          expect(view(sliced.authorizeCall(call, c.resolver)), `${c.key} (fast form)`).toEqual(expected);
           // Calls refused before Cedar (unknown tool, unresolvable resource) never reach the cache.
           if (!('refused' in fresh.cedarRequest(call, c.resolver))) askedCedar++;
         }
@@ -49,9 +60,36 @@ describe('decision cache: differential against fresh Cedar', () => {
       expect(askedCedar).toBeGreaterThan(cases.length);
       expect(cached.cache!.stats.hits).toBeGreaterThanOrEqual(askedCedar);
       expect(cached.cache!.disabledBecause).toBeUndefined();
+      // Most requests had a fast form; the ones the schema would refuse or read differently did not.
+      expect(sliced.fastStats.fast).toBeGreaterThan(askedCedar / 2);
+      expect(sliced.fastStats.full).toBeGreaterThan(0);
     },
     180_000,
   );
+});
+
+describe('fast request form: fails closed when it disagrees with Cedar', () => {
+  const compiled = compileManifest(workspace, 'spot-bidding');
+
+  it('a wrong policy slice is caught by the sampled re-check: that call is denied and the fast form turns itself off', () => {
+    const id = `slice-poison:${compiled.digest}`;
+    const engine = PolicyEngine.fromManifest(compiled.manifest, id, { slices: { verifyEvery: 1 } });
+    const cases = manifestCorpus([workspace], [{ manifest: compiled.manifest, digest: compiled.digest }], engine);
+    const allowed = cases.find((c) => engine.authorizeCall(c.call, c.resolver).decision === 'allow')!;
+    expect(allowed).toBeDefined();
+    const built = engine.cedarRequest(allowed.call, allowed.resolver);
+    if ('refused' in built) throw new Error(built.refused);
+    // Replace the action's pre-parsed slice with an empty set, as a slicing bug dropping its permit would.
+    const action = built.request.action as { type: string; id: string };
+    expect(cedar.preparsePolicySet(`${id}#${uidText(action)}`, { staticPolicies: {} }).type).toBe('success');
+    const d = engine.authorizeCall(allowed.call, allowed.resolver);
+    expect(d.decision).toBe('deny');
+    expect(d.reasons[0]).toMatch(/fast form of the request disagreed with Cedar/);
+    expect(engine.slicesOffBecause).toMatch(/fast form answered .*"deny".* the full request .*"allow"/);
+    // Off for good: the full request decides from now on.
+    expect(engine.fastForm).toBe(false);
+    expect(engine.authorizeCall(allowed.call, allowed.resolver).decision).toBe('allow');
+  });
 });
 
 describe('decision cache: fails closed when it disagrees with Cedar', () => {

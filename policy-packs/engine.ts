@@ -4,7 +4,8 @@ import { cedar, cedarErrorText, parseUid, uidText, type CedarEntity, type Entity
 import type { Manifest, ManifestTool } from './manifest-schema.js';
 import type { RiskTier } from './pack-file.js';
 import { actionInfo, projectInput, type InputShape } from './schema-info.js';
-import { DecisionCache, type CachedAnswer, type DecisionCacheOptions } from './decision-cache.js';
+import { DecisionCache, sameAnswer, type CachedAnswer, type DecisionCacheOptions } from './decision-cache.js';
+import { RequestSlices } from './request-slices.js';
 
 export const TENANT_TYPE = 'Charter::Tenant';
 export const AGENT_TYPE = 'Charter::Agent';
@@ -54,6 +55,17 @@ interface RuntimeTool {
   input: InputShape;
 }
 
+export interface EngineOptions {
+  cache?: DecisionCacheOptions;
+  /**
+   * Ask Cedar the fast form of each request (RequestSlices): only the policies whose scope can
+   * match the action, only the context they read, no per-call schema parse. Every Nth fast
+   * answer (`verifyEvery`, default 1,000; 0 never) is compared with the full request's; a
+   * disagreement denies that call and turns the fast form off for the engine.
+   */
+  slices?: { verifyEvery?: number };
+}
+
 // Names of the schemas already pre-parsed in Cedar's (process-wide) cache.
 const preparsedSchemas = new Set<string>();
 
@@ -70,14 +82,22 @@ export class PolicyEngine {
 
   /** Cedar answers by complete request (see DecisionCache); only engines that ask for one have it. */
   readonly cache: DecisionCache | undefined;
+  /** The fast form of requests, when asked for and this set can have it. */
+  private readonly slices: RequestSlices | undefined;
+  private readonly slicesVerifyEvery: number;
+  private fastSinceVerify = 0;
+  /** Why the fast form was turned off, once it was. */
+  slicesOffBecause: string | undefined;
+  readonly fastStats = { fast: 0, full: 0, verified: 0 };
 
   constructor(
     /** Pre-parse cache key: the manifest digest (Cedar overwrites an id that is reused). */
     readonly id: string,
     source: PolicySetSource,
-    opts: { cache?: DecisionCacheOptions } = {},
+    opts: EngineOptions = {},
   ) {
     this.cache = opts.cache ? new DecisionCache(opts.cache) : undefined;
+    this.slicesVerifyEvery = opts.slices?.verifyEvery ?? 1_000;
     const pset = cedar.preparsePolicySet(id, { staticPolicies: source.policies });
     if (pset.type === 'failure') throw new FindingError(`policy set ${id} does not parse: ${cedarErrorText(pset.errors).join('; ')}`);
     this.schemaName = `schema:${digestOf(source.schemaText)}`;
@@ -99,9 +119,23 @@ export class PolicyEngine {
       if (!action || !info) throw new FindingError(`tool ${tool.name}: action ${tool.action} is not declared in the schema`);
       this.tools.set(tool.name, { tool, action, input: info.input });
     }
+    this.slices = opts.slices
+      ? RequestSlices.build(
+          id,
+          source.policies,
+          source.schemaText,
+          json,
+          [...this.tools.values()].map((t) => t.action),
+        )
+      : undefined;
   }
 
-  static fromManifest(m: Manifest, digest: string, opts: { cache?: DecisionCacheOptions } = {}): PolicyEngine {
+  /** Whether requests are asked in their fast form (see EngineOptions.slices). */
+  get fastForm(): boolean {
+    return this.slices !== undefined && this.slicesOffBecause === undefined;
+  }
+
+  static fromManifest(m: Manifest, digest: string, opts: EngineOptions = {}): PolicyEngine {
     const policies: Record<string, string> = {};
     for (const [id, p] of Object.entries(m.policies)) policies[id] = p.text;
     return new PolicyEngine(digest, { policies, schemaText: m.schema.text, tools: m.tools }, opts);
@@ -180,13 +214,16 @@ export class PolicyEngine {
       const key = this.cache && DecisionCache.keyOf(built.request);
       const cached = key ? this.cache!.lookup(key) : undefined;
       if (cached?.hit && !cached.verify) return decided(rt!.tool, resourceText, cached.hit);
-      const answer = cedar.statefulIsAuthorized(built.request);
+      // A sampled cache hit is checked against the full request, the authority.
+      const answer = cached?.hit ? cedar.statefulIsAuthorized(built.request) : this.ask(built.request);
+      if (typeof answer === 'string')
+        return deny(resourceText, ['the fast form of the request disagreed with Cedar (fail closed; the fast form is now off)'], [answer]);
       if (answer.type === 'failure') {
         const errors = cedarErrorText(answer.errors);
         return deny(resourceText, ['the request could not be evaluated (fail closed)'], errors);
       }
-      const { decision, diagnostics } = answer.response;
-      const fresh: CachedAnswer = { decision, determining: [...diagnostics.reason].sort() };
+      const { diagnostics } = answer.response;
+      const fresh = answerOf(answer.response);
       if (diagnostics.errors.length > 0) {
         const errors = diagnostics.errors.map((e) => `policy ${e.policyId}: ${e.error.message}`);
         return deny(resourceText, ['a policy errored during evaluation (fail closed)'], errors, fresh.determining);
@@ -203,6 +240,43 @@ export class PolicyEngine {
       return deny(resourceText, ['the decision failed (fail closed)'], [errorMessage(err)]);
     }
   }
+
+  /**
+   * Cedar's answer to a full request, asked in its fast form when it has one. A fast answer with
+   * policy errors is not used (the full request gives the authoritative errors); a sampled fast
+   * answer is compared with the full request's, and a disagreement (returned as text) turns
+   * the fast form off.
+   */
+  private ask(request: cedar.StatefulAuthorizationCall): cedar.AuthorizationAnswer | string {
+    const fast = this.fastForm ? this.slices!.fastForm(request) : undefined;
+    if (fast) {
+      const answer = cedar.statefulIsAuthorized(fast);
+      if (answer.type === 'success' && answer.response.diagnostics.errors.length === 0) {
+        this.fastStats.fast++;
+        if (this.slicesVerifyEvery === 0 || ++this.fastSinceVerify < this.slicesVerifyEvery) return answer;
+        this.fastSinceVerify = 0;
+        this.fastStats.verified++;
+        const full = cedar.statefulIsAuthorized(request);
+        if (
+          full.type === 'success' &&
+          full.response.diagnostics.errors.length === 0 &&
+          sameAnswer(answerOf(answer.response), answerOf(full.response))
+        )
+          return full;
+        const fastText = JSON.stringify(answerOf(answer.response));
+        const fullText = full.type === 'success' ? JSON.stringify(answerOf(full.response)) : cedarErrorText(full.errors).join('; ');
+        this.slicesOffBecause = `fast form answered ${fastText}, the full request ${fullText}`;
+        return this.slicesOffBecause;
+      }
+    }
+    this.fastStats.full++;
+    return cedar.statefulIsAuthorized(request);
+  }
+}
+
+/** Cedar's answer, as a cache entry compares it. */
+function answerOf(response: cedar.Response): CachedAnswer {
+  return { decision: response.decision, determining: [...response.diagnostics.reason].sort() };
 }
 
 function decided(tool: ManifestTool, resource: string, answer: CachedAnswer): CallDecision {

@@ -35,7 +35,7 @@ function splitName(name: string): [string, string] {
 }
 
 /** Follows common-type references (`{type: "Ns::Name"}`) to the type they stand for. */
-function resolveCommon(schema: SchemaJson, type: CedarType, namespace: string, depth = 0): CedarType {
+export function resolveCommon(schema: SchemaJson, type: CedarType, namespace: string, depth = 0): CedarType {
   const ref = (type as { type?: string }).type;
   if (depth > 32 || ref === undefined || PRIMITIVES.has(ref)) return type;
   const [ns, name] = splitName(ref);
@@ -109,4 +109,66 @@ export function actions(schema: SchemaJson): EntityUid[] {
   for (const [ns, def] of Object.entries(schema))
     for (const id of Object.keys(def.actions ?? {})) out.push({ type: ns ? `${ns}::Action` : 'Action', id });
   return out;
+}
+
+/**
+ * Whether `value`, as Cedar JSON, is surely of `type` and reads the same with and without the
+ * schema: Long (a safe integer), String, Bool, Set, closed Record (required attributes present,
+ * no undeclared ones) and Entity in its explicit `{__entity: {type, id}}` form of the declared
+ * type. Anything else (extension types, implicit entity forms, open records) is "not sure":
+ * false, and the caller asks Cedar with the schema instead.
+ */
+export function surelyConforms(schema: SchemaJson, type: CedarType, value: unknown, namespace: string, depth = 0): boolean {
+  if (depth > 32) return false;
+  const t = resolveCommon(schema, type, namespace) as {
+    type?: string;
+    name?: string;
+    element?: CedarType;
+    attributes?: Record<string, CedarType & { required?: boolean }>;
+    additionalAttributes?: boolean;
+  };
+  switch (t.type) {
+    case 'Long':
+    case '__cedar::Long':
+      return Number.isSafeInteger(value);
+    case 'String':
+    case '__cedar::String':
+      return typeof value === 'string';
+    case 'Bool':
+    case 'Boolean':
+    case '__cedar::Bool':
+      return typeof value === 'boolean';
+    case 'Set':
+      return (
+        Array.isArray(value) && t.element !== undefined && value.every((v) => surelyConforms(schema, t.element!, v, namespace, depth + 1))
+      );
+    case 'Entity':
+      return isEntityRef(value) && t.name === value.__entity.type;
+    case 'Record': {
+      if (t.additionalAttributes || !t.attributes || typeof value !== 'object' || value === null || Array.isArray(value)) return false;
+      const attrs = t.attributes;
+      const given = value as Record<string, unknown>;
+      for (const k of Object.keys(given)) if (!Object.hasOwn(attrs, k)) return false;
+      for (const [k, a] of Object.entries(attrs)) {
+        if (!Object.hasOwn(given, k)) {
+          if (a.required !== false) return false;
+        } else if (!surelyConforms(schema, a, given[k], namespace, depth + 1)) return false;
+      }
+      return true;
+    }
+    default:
+      return false;
+  }
+}
+
+function isEntityRef(value: unknown): value is { __entity: { type: string; id: string } } {
+  if (typeof value !== 'object' || value === null || Object.keys(value).length !== 1) return false;
+  const ref = (value as { __entity?: unknown }).__entity;
+  return (
+    typeof ref === 'object' &&
+    ref !== null &&
+    Object.keys(ref).length === 2 &&
+    typeof (ref as EntityUid).type === 'string' &&
+    typeof (ref as EntityUid).id === 'string'
+  );
 }
