@@ -14,7 +14,7 @@ import type { LocalKeySigner, TrustedKey, TrustedKeysFile } from '../signing/ind
  * can check a Charter checkpoint.
  */
 
-const EM_DASH = '\u2014';
+export const EM_DASH = '\u2014';
 const ED25519_TYPE = 0x01;
 
 export interface Checkpoint {
@@ -33,17 +33,17 @@ export interface VerifiedCheckpoint extends Checkpoint {
   unknownSignatures: string[];
 }
 
-function rawEd25519(publicKey: KeyObject): Buffer {
+export function rawEd25519(publicKey: KeyObject): Buffer {
   const jwk = publicKey.export({ format: 'jwk' });
   if (jwk.kty !== 'OKP' || jwk.crv !== 'Ed25519' || !jwk.x) throw new InputError('checkpoint keys must be Ed25519');
   return Buffer.from(jwk.x, 'base64url');
 }
 
-/** C2SP note key id for an Ed25519 key under a key name. */
-export function noteKeyId(name: string, publicKey: KeyObject): Buffer {
+/** C2SP note key id for an Ed25519 key under a key name; `type` 0x04 for tlog-cosignature/v1 cosignatures. */
+export function noteKeyId(name: string, publicKey: KeyObject, type = ED25519_TYPE): Buffer {
   return createHash('sha256')
     .update(Buffer.from(name, 'utf8'))
-    .update(Buffer.from([0x0a, ED25519_TYPE]))
+    .update(Buffer.from([0x0a, type]))
     .update(rawEd25519(publicKey))
     .digest()
     .subarray(0, 4);
@@ -73,8 +73,21 @@ export function signCheckpoint(cp: Checkpoint, signer: LocalKeySigner): string {
   return signNote(checkpointText(cp), cp.origin, signer);
 }
 
+export interface NoteSignature {
+  name: string;
+  /** 4-byte key id followed by the signature bytes. */
+  blob: Buffer;
+  line: string;
+}
+
+/** Parses one signature line (`— <key name> <base64>`); undefined when it is not one. */
+export function parseSignatureLine(line: string): NoteSignature | undefined {
+  const m = /^\u2014 ([^\s+]+) ([A-Za-z0-9+/]+={0,2})$/.exec(line);
+  return m ? { name: m[1]!, blob: Buffer.from(m[2]!, 'base64'), line } : undefined;
+}
+
 /** Splits a signed note into its text and signature lines; malformed notes are findings. */
-function splitNote(note: string, where: string): { text: string; signatures: Array<{ name: string; blob: Buffer; line: string }> } {
+export function splitNote(note: string, where: string): { text: string; signatures: NoteSignature[] } {
   const split = note.indexOf('\n\n');
   if (split < 0) throw new FindingError('signed note has no signature block', { file: where });
   const signatures = note
@@ -82,9 +95,9 @@ function splitNote(note: string, where: string): { text: string; signatures: Arr
     .split('\n')
     .filter((l) => l !== '')
     .map((line) => {
-      const m = /^\u2014 (\S+) ([A-Za-z0-9+/]+={0,2})$/.exec(line);
-      if (!m) throw new FindingError(`malformed signature line '${line}'`, { file: where });
-      return { name: m[1]!, blob: Buffer.from(m[2]!, 'base64'), line };
+      const sig = parseSignatureLine(line);
+      if (!sig) throw new FindingError(`malformed signature line '${line}'`, { file: where });
+      return sig;
     });
   return { text: note.slice(0, split + 1), signatures };
 }

@@ -35,3 +35,6 @@ export {
   type AuditOverrides,
   type HomeAuditOptions,
 } from './home.js';
+export { cosign, parseVkey, requireCosignatures, vkeyOf, witnessKeysOf, type WitnessKey, type WitnessPolicy } from './cosignature.js';
+export { runWitness, witnessStateFile, type WitnessOptions, type WitnessReport } from './cosigner.js';
+export { formatTlogProof, parseTlogProof, proveTlog, TLOG_PROOF_HEADER, verifyTlogProof, type TlogProof } from './tlog-proof.js';

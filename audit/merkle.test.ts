@@ -67,6 +67,15 @@ describe('RFC 6962 Merkle tree', () => {
         if (n > m) expect(verifyConsistency(m, n, tree.root(m), leafHash(Buffer.from('another root')), proof)).toBe(false);
       }
     }
+    // from a remembered size m that is not a checkpoint: the frontier of an earlier checkpoint c plus the leaves after it
+    for (let c = 0; c <= 40; c += 7) {
+      const frontier = MerkleFrontier.empty();
+      all.slice(0, c).forEach((l) => frontier.push(l));
+      for (let m = Math.max(c, 1); m <= 40; m++) {
+        const fromEarlier = consistencyProof(m, 40, frontierRangeHasher(frontier, all.slice(c)));
+        expect(fromEarlier.map((h) => h.toString('hex'))).toEqual(tree.consistencyProof(m, 40).map((h) => h.toString('hex')));
+      }
+    }
     // a rewritten history is not consistent
     const forked = new MerkleTree([...all.slice(0, 10), leafHash(Buffer.from('forged')), ...all.slice(11)]);
     expect(verifyConsistency(10, 40, tree.root(10), forked.root(40), forked.consistencyProof(10, 40))).toBe(true);

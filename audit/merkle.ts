@@ -195,21 +195,26 @@ export class MerkleFrontier {
 }
 
 /**
- * A range hasher over an old tree (known only by its frontier) extended by new leaves:
- * what sealing needs to prove a new checkpoint consistent with the previous one. RFC 9162
- * consistency proofs only ask for subtrees that are frontier nodes of the old tree or lie
- * entirely among the new leaves.
+ * A range hasher over an old tree (known only by its frontier) extended by new leaves. RFC 9162
+ * consistency proofs from any size m >= old.size to the extended tree only ask for subtrees
+ * that are frontier nodes of the old tree, lie entirely among the new leaves, or (when m is
+ * past the old size) are perfect subtrees straddling the old edge, which split into both kinds.
+ * So a proof from a remembered size that is not a checkpoint needs only the frontier of the
+ * checkpoint before it and the leaves after that checkpoint.
  */
 export function frontierRangeHasher(old: MerkleFrontier, newLeaves: Buffer[]): RangeHasher {
   const known = new Map(old.ranges().map((r) => [`${r.lo}-${r.hi}`, r.hash]));
   const m = old.size;
   const tree = new MerkleTree(newLeaves);
-  return (lo, hi) => {
+  const hashRange = (lo: number, hi: number): Buffer => {
     if (lo >= m) return tree.rangeHash(lo - m, hi - m);
     const hash = known.get(`${lo}-${hi}`);
-    if (!hash) throw new Error(`internal: subtree [${lo}, ${hi}) is neither old frontier nor new leaves`);
-    return hash;
+    if (hash) return hash;
+    if (hi <= m || hi - lo < 2) throw new Error(`internal: subtree [${lo}, ${hi}) is neither old frontier nor new leaves`);
+    const k = splitPoint(hi - lo);
+    return nodeHash(hashRange(lo, lo + k), hashRange(lo + k, hi));
   };
+  return hashRange;
 }
 
 /** A whole tree held in memory, level by level: O(log n) proofs after O(n) hashing. */

@@ -9,7 +9,7 @@ import { verifyInclusion } from './merkle.js';
 import { readSealed } from './query.js';
 import { SealedRecord } from './record.js';
 import { openReader, type AuditReadOptions } from './reader.js';
-import { Base64Hash } from './segment.js';
+import { Base64Hash, checkpointKey, readCheckpointMeta } from './segment.js';
 
 /** An inclusion proof anyone can check offline with the log's public key. */
 export const InclusionProof = z.object({
@@ -31,14 +31,19 @@ export interface VerifiedInclusion {
   signedBy: string;
 }
 
-/** Proves that the record with `recordId` is in the log, against the newest checkpoint: the index's stored tree nodes, checked here against the signed root. */
-export async function proveInclusion(opts: AuditReadOptions & { recordId: string }): Promise<InclusionProof> {
+/**
+ * Proves that the record with `recordId` is in the log, against the newest checkpoint (or the
+ * first of `preferTreeSizes` that contains it, e.g. one the witnesses cosigned): the index's
+ * stored tree nodes, checked here against the signed root.
+ */
+export async function proveInclusion(opts: AuditReadOptions & { recordId: string; preferTreeSizes?: number[] }): Promise<InclusionProof> {
   const reader = await openReader(opts);
   try {
     const found = reader.index.getById(opts.recordId);
     if (!found) throw new InputError(`no sealed record with id ${opts.recordId}`, { field: 'recordId' });
-    const latest = reader.latest;
-    if (!latest) throw new InputError('the audit log has no sealed records yet', { file: reader.sink.location });
+    if (!reader.latest) throw new InputError('the audit log has no sealed records yet', { file: reader.sink.location });
+    const preferred = opts.preferTreeSizes?.find((size) => size > found.seq && size <= reader.latest!.treeSize);
+    const latest = preferred ? await readCheckpointMeta(reader.sink, checkpointKey(preferred)) : reader.latest;
     const [record] = await readSealed(reader, [found]);
     const auditPath = indexInclusionProof(reader.index.treeStore(), found.seq, latest.treeSize);
     if (!verifyInclusion(found.seq, latest.treeSize, recordLeaf(record!.hash), auditPath, Buffer.from(latest.rootHash, 'base64')))

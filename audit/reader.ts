@@ -19,9 +19,12 @@ export interface AuditReader {
   close(): void;
 }
 
+/** The sink the options name: `sink`, else the local directory sink on `dir`. */
+export const readerSink = (opts: AuditReadOptions): SegmentSink => opts.sink ?? new LocalDirectorySink(opts.dir);
+
 /** Opens the index and brings it up to the newest checkpoint in the sink. */
 export async function openReader(opts: AuditReadOptions): Promise<AuditReader> {
-  const sink = opts.sink ?? new LocalDirectorySink(opts.dir);
+  const sink = readerSink(opts);
   const index = openIndex(join(opts.dir, 'index.sqlite'));
   try {
     // the newest checkpoint of the log, not merely the highest key (foreign objects are skipped)
@@ -36,7 +39,7 @@ export async function openReader(opts: AuditReadOptions): Promise<AuditReader> {
 
 /** Rebuilds the index from the segments alone (an unreadable index file is replaced). Returns the tree size it covers. */
 export async function rebuildIndex(opts: AuditReadOptions): Promise<number> {
-  const sink = opts.sink ?? new LocalDirectorySink(opts.dir);
+  const sink = readerSink(opts);
   const index = openIndex(join(opts.dir, 'index.sqlite'));
   try {
     index.reset();

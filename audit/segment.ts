@@ -21,12 +21,13 @@ import { NOT_GZIP } from './stored-line.js';
 export const SEGMENTS_PREFIX = 'segments/';
 export const CHECKPOINTS_PREFIX = 'checkpoints/';
 
-const pad = (n: number): string => String(n).padStart(12, '0');
+/** A tree size or seq as it appears in object keys. */
+export const padSize = (n: number): string => String(n).padStart(12, '0');
 
 export const segmentKey = (firstSeq: number, lastSeq: number, firstTime: string): string =>
-  `${SEGMENTS_PREFIX}dt=${firstTime.slice(0, 10)}/${pad(firstSeq)}-${pad(lastSeq)}.jsonl.gz`;
+  `${SEGMENTS_PREFIX}dt=${firstTime.slice(0, 10)}/${padSize(firstSeq)}-${padSize(lastSeq)}.jsonl.gz`;
 
-export const checkpointKey = (treeSize: number): string => `${CHECKPOINTS_PREFIX}${pad(treeSize)}.json`;
+export const checkpointKey = (treeSize: number): string => `${CHECKPOINTS_PREFIX}${padSize(treeSize)}.json`;
 
 export const Base64Hash = z.string().regex(/^[A-Za-z0-9+/]{43}=$/, 'expected a base64 SHA-256 hash');
 

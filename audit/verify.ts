@@ -3,12 +3,15 @@ import type { TrustedKeysFile } from '../signing/index.js';
 import { availableParallelism } from 'node:os';
 import { GENESIS_HASH } from './chain.js';
 import { noteExtensions, verifyCheckpoint } from './checkpoint.js';
+import type { WitnessPolicy } from './cosignature.js';
 import { DIRECTORY_TAG } from './directory.js';
 import { MerkleFrontier, verifyConsistency } from './merkle.js';
 import { checkSegment, type SegmentJob, type SegmentResult } from './segment-check.js';
 import { listCheckpointKeys, readCheckpointMeta, SEGMENTS_PREFIX, segmentDigest, type CheckpointMeta } from './segment.js';
 import type { SegmentSink, SinkObject } from './sinks/sink.js';
 import { WorkerPool } from './threads.js';
+import { newestSignedCheckpoint } from './consistency.js';
+import { anchorFindings, witnessFindings } from './verify-trust.js';
 import { readWitness, witnessFile } from './witness.js';
 
 export type FindingKind =
@@ -24,7 +27,8 @@ export type FindingKind =
   | 'anchor'
   | 'empty'
   | 'store'
-  | 'directory';
+  | 'directory'
+  | 'witness';
 
 export interface VerifyFinding {
   kind: FindingKind;
@@ -68,6 +72,10 @@ export interface VerifyOptions {
    * witness.ts) must still be in the log, which detects truncation without an anchor.
    */
   stateDir?: string;
+  /** Witnesses whose quorum must have cosigned the newest checkpoint (see verify-trust.ts). */
+  witnesses?: WitnessPolicy;
+  /** Where the cosignatures are; default the log's sink. */
+  cosignatures?: SegmentSink;
 }
 
 const hex = (digest: string): string => digest.slice(7);
@@ -395,32 +403,28 @@ async function checkSegmentObjects(run: VerifyRun): Promise<void> {
   return Promise.resolve();
 }
 
-/** A checkpoint seen earlier (the anchor, the writer's latest-checkpoint) must still be in the log: else it was truncated. */
+/** The newest checkpoint signed by a trusted key (objects above it are findings of the walk already). */
+const newestSigned = async (run: VerifyRun) =>
+  run.checkpoints.length > 0 ? (await newestSignedCheckpoint(run.sink, run.opts.trustedKeys).catch(() => undefined))?.meta : undefined;
+
+/** A tree seen earlier (the anchor, the writer's latest-checkpoint), at any size, must be a prefix of the log: else it was truncated or rewritten. */
 async function checkAnchors(run: VerifyRun): Promise<void> {
   const { opts } = run;
-  const anchors: Array<{ note: string; from: string }> = [];
-  if (opts.anchor) anchors.push({ note: opts.anchor, from: 'the anchor checkpoint' });
+  const anchors: Array<{ text: string; from: string }> = [];
+  if (opts.anchor) anchors.push({ text: opts.anchor, from: 'the anchor' });
   const witness = opts.stateDir === undefined ? undefined : readWitness(opts.stateDir);
-  if (witness !== undefined) anchors.push({ note: witness, from: `the checkpoint recorded in ${witnessFile(opts.stateDir!)}` });
-  for (const { note, from } of anchors) {
-    try {
-      const anchor = verifyCheckpoint(note, opts.trustedKeys, from);
-      const match = run.checkpoints.find((c) => c.treeSize === anchor.treeSize);
-      const meta = match ? await readCheckpointMeta(run.sink, match.key) : undefined;
-      if (!meta || meta.rootHash !== anchor.rootHash.toString('base64')) {
-        run.findings.push({
-          kind: 'anchor',
-          message: `the log no longer contains ${from}, of tree size ${anchor.treeSize} (truncated or rewritten)`,
-        });
-      }
-    } catch (err) {
-      run.findings.push({ kind: 'anchor', message: `${from}: ${errorMessage(err)}` });
-    }
-  }
+  if (witness !== undefined) anchors.push({ text: witness, from: `the checkpoint recorded in ${witnessFile(opts.stateDir!)}` });
+  if (anchors.length > 0) run.findings.push(...(await anchorFindings(run.sink, anchors, opts.trustedKeys, await newestSigned(run))));
+}
+
+/** The configured witnesses' quorum must have cosigned the newest checkpoint (verify-trust.ts). */
+async function checkWitnesses(run: VerifyRun): Promise<void> {
+  const { witnesses, cosignatures } = run.opts;
+  if (witnesses) run.findings.push(...(await witnessFindings(run.sink, witnesses, await newestSigned(run), cosignatures)));
 }
 
 /** The checks in the order they run; each reads what the ones before it found. */
-export const VERIFY_STAGES: readonly VerifyStage[] = [listObjects, walkLog, checkSegmentObjects, checkAnchors];
+export const VERIFY_STAGES: readonly VerifyStage[] = [listObjects, walkLog, checkSegmentObjects, checkAnchors, checkWitnesses];
 
 /**
  * Verifies a whole log from its sink alone: every checkpoint's signature, the link and

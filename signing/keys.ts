@@ -21,6 +21,8 @@ export const KeyPurpose = z.enum([
   'agent-envelope',
   // Operators' acts that need no approver (engaging a kill switch), signed so the trail can attribute them.
   'operator',
+  // An audit witness's cosignatures of checkpoints (C2SP tlog-cosignature): never the log's own key.
+  'witness',
 ]);
 export type KeyPurpose = z.infer<typeof KeyPurpose>;
 

@@ -8,10 +8,11 @@ import { registerSchema } from './schema.js';
 import { registerSink } from './sink.js';
 import { registerVerifyProof } from './verify-proof.js';
 import { registerVerify } from './verify.js';
+import { registerWitness } from './witness.js';
 
 /** `charter audit <verb>`: one file per verb in this folder. */
 export function registerAudit(program: Command): void {
-  const audit = program.command('audit').description('the audit trail: append, query, verify, prove, export');
+  const audit = program.command('audit').description('the audit trail: append, query, verify, prove, export, witness');
   for (const register of [
     registerAppend,
     registerQuery,
@@ -22,6 +23,7 @@ export function registerAudit(program: Command): void {
     registerSchema,
     registerReindex,
     registerSink,
+    registerWitness,
   ])
     register(audit);
 }

@@ -1,7 +1,15 @@
-import { existsSync } from 'node:fs';
+import { existsSync, readFileSync } from 'node:fs';
 import { join, relative, resolve, isAbsolute } from 'node:path';
 import type { Command } from 'commander';
-import { homeAuditStore, type AuditOverrides, type SegmentSink } from '../../../audit/index.js';
+import {
+  homeAuditStore,
+  parseVkey,
+  witnessKeysOf,
+  type AuditOverrides,
+  type SegmentSink,
+  type WitnessKey,
+  type WitnessPolicy,
+} from '../../../audit/index.js';
 import { charterHome, InputError } from '../../../common/index.js';
 import { loadTrustedKeys, type TrustedKeysFile } from '../../../signing/index.js';
 
@@ -51,7 +59,8 @@ export function withStore(cmd: Command): Command {
     );
 }
 
-const inside = (dir: string, file: string): boolean => {
+/** Whether `file` is `dir` or lies under it. */
+export const inside = (dir: string, file: string): boolean => {
   const rel = relative(resolve(dir), resolve(file));
   return rel === '' || (!rel.startsWith('..') && !isAbsolute(rel));
 };
@@ -74,4 +83,46 @@ export function auditorKeys(flag: string | undefined): AuditorKeys {
     : `no keys from outside the trail: pass --trusted-keys or set ${AUDITOR_KEYS_ENV} to a file outside ${charterHome()}`;
   const home = homeTrustedKeys();
   return { trusted: false, reason, keys: existsSync(home) ? loadTrustedKeys(home) : { keys: [] } };
+}
+
+/** Repeatable option values (commander's collector). */
+export const collect = (value: string, previous: string[] = []): string[] => [...previous, value];
+
+export interface WitnessPolicyOptions {
+  witnessKey?: string[];
+  witnessQuorum?: string;
+}
+
+export function withWitnessPolicy(cmd: Command): Command {
+  return cmd
+    .option(
+      '--witness-key <vkey|file>',
+      "a witness whose cosignature is required: its C2SP verifier key (name+id+key, as charter audit witness prints it) or a file holding one; repeatable. The trusted keys' witness entries count too",
+      collect,
+    )
+    .option('--witness-quorum <n>', 'how many of the witnesses must have cosigned (default: all of them)');
+}
+
+/**
+ * The witnesses an auditor requires: `--witness-key` verifier keys and the trusted keys'
+ * `witness` entries, with `--witness-quorum` (default all). Undefined when none are configured.
+ */
+export function witnessPolicy(opts: WitnessPolicyOptions, trusted: TrustedKeysFile): WitnessPolicy | undefined {
+  const given = (opts.witnessKey ?? []).map((v) => (existsSync(v) ? parseVkey(readFileSync(v, 'utf8'), v) : parseVkey(v, '--witness-key')));
+  const witnesses: WitnessKey[] = [];
+  for (const w of [...given, ...witnessKeysOf(trusted)])
+    if (!witnesses.some((k) => k.name === w.name && k.publicKey.equals(w.publicKey))) witnesses.push(w);
+  const quorum = positiveInt(opts.witnessQuorum, '--witness-quorum');
+  if (witnesses.length === 0) {
+    if (quorum !== undefined)
+      throw new InputError('--witness-quorum needs witnesses (--witness-key, or witness entries in the trusted keys)', {
+        field: '--witness-quorum',
+      });
+    return undefined;
+  }
+  if (quorum !== undefined && quorum > witnesses.length)
+    throw new InputError(`--witness-quorum ${quorum} is more than the ${witnesses.length} witness(es) configured`, {
+      field: '--witness-quorum',
+    });
+  return { witnesses, quorum: quorum ?? witnesses.length };
 }

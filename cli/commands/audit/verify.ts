@@ -1,12 +1,22 @@
 import type { Command } from 'commander';
-import { verifyAuditLog, verifyEvidenceBundle } from '../../../audit/index.js';
+import { sinkFromUri, verifyAuditLog, verifyEvidenceBundle } from '../../../audit/index.js';
 import { ExitCode, parseJson, readText } from '../../../common/index.js';
 import { printJson, printLine } from '../../output.js';
 import { action, withJson } from '../../program.js';
-import { auditorKeys, store, withStore, type AuditorKeys, type StoreOptions } from './shared.js';
+import {
+  auditorKeys,
+  store,
+  witnessPolicy,
+  withStore,
+  withWitnessPolicy,
+  type AuditorKeys,
+  type StoreOptions,
+  type WitnessPolicyOptions,
+} from './shared.js';
 
-interface VerifyOptions extends StoreOptions {
+interface VerifyOptions extends StoreOptions, WitnessPolicyOptions {
   trustedKeys?: string;
+  cosignatures?: string;
   bundle?: string;
   anchor?: string;
   json?: boolean;
@@ -30,18 +40,21 @@ function verifyBundle(file: string, keys: AuditorKeys, json: boolean): number {
 
 async function verifyLog(opts: VerifyOptions, keys: AuditorKeys): Promise<number> {
   const { dir, sink } = store(opts);
+  const witnesses = witnessPolicy(opts, keys.keys);
   const report = await verifyAuditLog({
     sink,
     trustedKeys: keys.keys,
     stateDir: dir,
     ...(opts.anchor ? { anchor: readText(opts.anchor) } : {}),
+    ...(witnesses ? { witnesses } : {}),
+    ...(opts.cosignatures ? { cosignatures: sinkFromUri(opts.cosignatures, opts.s3Endpoint ? { endpoint: opts.s3Endpoint } : {}) } : {}),
   });
   const ok = report.ok && keys.trusted;
   if (opts.json) printJson({ ...report, ok, trusted: keys.trusted, ...(keys.trusted ? {} : { untrusted: keys.reason }) });
   else {
     const status = !report.ok ? 'FAILED' : keys.trusted ? 'OK' : 'UNTRUSTED';
     printLine(
-      `${status}: ${report.location}: ${report.records} record(s) in ${report.segments} segment(s), tree size ${report.treeSize}, ${report.checkpoints} checkpoint(s) signed by ${report.signedBy.join(', ') || 'nobody trusted'} (${report.elapsedMs} ms)`,
+      `${status}: ${report.location}: ${report.records} record(s) in ${report.segments} segment(s), tree size ${report.treeSize}, ${report.checkpoints} checkpoint(s) signed by ${report.signedBy.join(', ') || 'nobody trusted'}${witnesses ? `, newest cosigned by a quorum of ${witnesses.quorum} of ${witnesses.witnesses.length} witness(es) required` : ''} (${report.elapsedMs} ms)`,
     );
     for (const f of report.findings) printLine(`  - [${f.kind}] ${f.message}`);
     for (const w of report.warnings) printLine(`  ! ${w}`);
@@ -52,15 +65,21 @@ async function verifyLog(opts: VerifyOptions, keys: AuditorKeys): Promise<number
 
 export function registerVerify(audit: Command): void {
   withJson(
-    withStore(
-      audit
-        .command('verify')
-        .description(
-          'verify the whole log (hash chain, Merkle roots, signed checkpoints, consistency, seq gaps), or an evidence bundle offline',
-        )
-        .option('--trusted-keys <file>', 'trusted keys from outside the trail (default: the file named by $CHARTER_AUDIT_TRUSTED_KEYS)')
-        .option('--bundle <file>', 'verify an exported evidence bundle instead of the log')
-        .option('--anchor <file>', 'a checkpoint saved earlier that the log must still contain (detects truncation)'),
+    withWitnessPolicy(
+      withStore(
+        audit
+          .command('verify')
+          .description(
+            'verify the whole log (hash chain, Merkle roots, signed checkpoints, consistency, seq gaps), or an evidence bundle offline',
+          )
+          .option('--trusted-keys <file>', 'trusted keys from outside the trail (default: the file named by $CHARTER_AUDIT_TRUSTED_KEYS)')
+          .option('--bundle <file>', 'verify an exported evidence bundle instead of the log')
+          .option(
+            '--anchor <file>',
+            "a tree seen earlier that the log must still contain (detects truncation and rewriting): a checkpoint note, or '<tree size> <base64 root>' at any size",
+          )
+          .option('--cosignatures <uri>', 'where the witnesses stored their cosignatures (default: the log sink)'),
+      ),
     ),
   ).action(
     action(async (opts: VerifyOptions) => {
