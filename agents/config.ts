@@ -19,6 +19,20 @@ const sections = {
   /** Leverage auctions stop after this many rounds or when the best price moves less than convergencePct. */
   auction: z.strictObject({ maxRounds: z.number().int().min(1).max(5), convergencePct: z.number().min(0).max(100) }),
   bidWeights: z.strictObject({ price: Unit, delivery: Unit, quality: Unit, risk: Unit }),
+  /**
+   * Bounds of a model-driven agent's tool-use loop (per invocation): model turns, proposed
+   * calls, tokens, wall time and cost (priced per million tokens). Past one, the model's pending
+   * proposals are stopped and recorded as denies, and the negotiation goes to compliance review.
+   */
+  modelLoop: z.strictObject({
+    maxTurns: z.number().int().min(1).max(50),
+    maxToolCalls: z.number().int().min(1).max(500),
+    maxTokens: z.number().int().positive(),
+    maxSeconds: z.number().positive().max(3600),
+    maxCostUsd: z.number().nonnegative(),
+    usdPerMillionInputTokens: z.number().nonnegative(),
+    usdPerMillionOutputTokens: z.number().nonnegative(),
+  }),
   /** The tenant limits the procurement packs compare against (Procurement::TenantLimits). */
   limits: z.strictObject({
     /** Awards above this total need a human approval (DAG node 6). */
@@ -40,6 +54,7 @@ const scalars = {
 
 export const AgentConfig = z.strictObject({ ...sections, ...scalars });
 export type AgentConfig = z.infer<typeof AgentConfig>;
+export type ModelLoopBounds = AgentConfig['modelLoop'];
 
 /** An override names any subset of fields, and any subset inside a section. */
 export const AgentConfigOverride = z.strictObject({
@@ -48,6 +63,7 @@ export const AgentConfigOverride = z.strictObject({
   admission: sections.admission.partial().optional(),
   auction: sections.auction.partial().optional(),
   bidWeights: sections.bidWeights.partial().optional(),
+  modelLoop: sections.modelLoop.partial().optional(),
   limits: sections.limits.partial().optional(),
   ...z.strictObject(scalars).partial().shape,
 });
@@ -65,6 +81,15 @@ export const SAFE_DEFAULTS: AgentConfig = {
   admission: { reservedSlots: 1, maxSlots: 4, retryAfterSeconds: 5 },
   auction: { maxRounds: 5, convergencePct: 1 },
   bidWeights: { price: 0.5, delivery: 0.2, quality: 0.2, risk: 0.1 },
+  modelLoop: {
+    maxTurns: 8,
+    maxToolCalls: 24,
+    maxTokens: 60_000,
+    maxSeconds: 120,
+    maxCostUsd: 0.5,
+    usdPerMillionInputTokens: 3,
+    usdPerMillionOutputTokens: 15,
+  },
   limits: {
     spendThresholdCents: 1_000_000,
     maxPurchaseOrderCents: 50_000_000,

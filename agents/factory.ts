@@ -1,9 +1,8 @@
-import type { BedrockRuntimeClient } from '@aws-sdk/client-bedrock-runtime';
 import { FindingError, InputError } from '../common/index.js';
 import { GovernedAgent, type AgentManifestView } from './agent.js';
 import { resolveAgentConfig, type ConfigStore } from './config.js';
 import { AGENT_DEFINITIONS, type AgentName } from './definitions/index.js';
-import { modelForTier } from './model-provider.js';
+import { modelForTier, type ModelClients } from './model-provider.js';
 import type { ToolChannelFactory } from './toolbox.js';
 
 export interface AgentFactoryOptions {
@@ -12,8 +11,8 @@ export interface AgentFactoryOptions {
   config: ConfigStore;
   /** Opens the gateway channel an agent's tool calls go through. */
   channels: ToolChannelFactory;
-  /** Bedrock Runtime client for the agents' models (endpoint from the AWS settings by default). */
-  modelClient?: BedrockRuntimeClient;
+  /** Where the agents' models are reached (Bedrock from the AWS settings, OPENAI_BASE_URL, by default). */
+  models?: ModelClients;
   /** Where config-store warnings go (they are also carried in every output). */
   warn?: (message: string) => void;
 }
@@ -37,7 +36,7 @@ export class AgentFactory {
       throw new FindingError(`manifest for ${name} is the manifest of agent '${manifest.manifest.agent.name}'`);
     const resolved = resolveAgentConfig(this.opts.config, tenantId, name);
     for (const w of resolved.warnings) this.opts.warn?.(w);
-    const model = modelForTier(resolved.config, manifest.manifest.agent.modelTier, this.opts.modelClient);
+    const model = modelForTier(resolved.config, manifest.manifest.agent.modelTier, this.opts.models);
     const channel = await this.opts.channels(tenantId, name);
     return new GovernedAgent(definition as never, tenantId, manifest, resolved.config, channel, model, resolved.warnings);
   }

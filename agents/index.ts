@@ -12,7 +12,10 @@ export {
   type AgentResult,
   type AgentUsage,
   type InvokeOptions,
+  type ModelTask,
   type ProducedBy,
+  type SettledLoop,
+  ModelAnswerError,
 } from './agent.js';
 export {
   AgentConfig,
@@ -22,6 +25,7 @@ export {
   StaticConfigStore,
   ConfigFile,
   type ConfigStore,
+  type ModelLoopBounds,
   type ResolvedConfig,
 } from './config.js';
 export { AGENT_DEFINITIONS, AGENT_NAMES, type AgentName } from './definitions/index.js';
@@ -31,13 +35,26 @@ export { mcpToolChannel, toolValue, type McpChannelOptions } from './mcp-channel
 export { listenLoopback, type Listening as RunningServer } from '../common/index.js';
 export { serveMcpTools } from './mcp-tool-server.js';
 export {
-  BedrockConverseProvider,
+  ConverseToolModel,
   modelForTier,
-  type ModelAnswer,
-  type ModelProvider,
-  type ModelRequest,
+  OPENAI_PREFIX,
+  OpenAiToolModel,
+  type ModelClients,
   type ModelTier,
+  type OpenAiEndpoint,
 } from './model-provider.js';
+export {
+  runToolLoop,
+  type LoopCall,
+  type LoopEnd,
+  type LoopMessage,
+  type LoopRun,
+  type ModelTurn,
+  type ProposedCall,
+  type ToolSpec,
+  type ToolUseModel,
+  type TurnRequest,
+} from './model-loop.js';
 export {
   bidRef,
   entityRef,

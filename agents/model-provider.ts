@@ -1,54 +1,214 @@
-import { BedrockRuntimeClient, ConverseCommand } from '@aws-sdk/client-bedrock-runtime';
+import {
+  BedrockRuntimeClient,
+  ConverseCommand,
+  type ContentBlock,
+  type Message,
+  type Tool,
+  type ToolResultContentBlock,
+  type ToolUseBlock,
+} from '@aws-sdk/client-bedrock-runtime';
+import { z } from 'zod';
 import type { AgentConfig } from './config.js';
+import type { LoopMessage, ModelTurn, ProposedCall, ToolUseModel, TurnRequest } from './model-loop.js';
 
 export type ModelTier = 'SimpleLLM' | 'DefaultLLM';
 
-export interface ModelAnswer {
-  text: string;
-  modelId: string;
-  inputTokens: number;
-  outputTokens: number;
+/** Model ids with this prefix name a model behind an OpenAI-compatible chat completions endpoint. */
+export const OPENAI_PREFIX = 'openai:';
+
+/** A JSON document as the SDK types it (tool inputs, schemas and results). */
+type Document = NonNullable<ToolUseBlock['input']>;
+
+/** A tool result as Converse carries it: JSON when it is an object, else its JSON text. */
+function converseResult(content: unknown): ToolResultContentBlock[] {
+  return content !== null && typeof content === 'object' && !Array.isArray(content)
+    ? [{ json: content as Document }]
+    : [{ text: JSON.stringify(content) }];
 }
 
-/** What an agent asks a model: one system prompt, one user turn. */
-export interface ModelRequest {
-  system: string;
-  prompt: string;
-  temperature: number;
-  maxTokens: number;
-}
-
-export interface ModelProvider {
-  readonly modelId: string;
-  complete(req: ModelRequest): Promise<ModelAnswer>;
+function converseMessages(messages: readonly LoopMessage[]): Message[] {
+  return messages.map((m): Message => {
+    if (m.role === 'user') return { role: 'user', content: [{ text: m.text }] };
+    if (m.role === 'tool')
+      return {
+        role: 'user',
+        content: m.results.map((r) => ({
+          toolResult: { toolUseId: r.id, content: converseResult(r.content), status: r.isError ? 'error' : 'success' },
+        })),
+      };
+    // Converse refuses empty text blocks; a turn of calls only has none.
+    const text: ContentBlock[] = m.text ? [{ text: m.text }] : [];
+    return {
+      role: 'assistant',
+      content: [...text, ...m.calls.map((c) => ({ toolUse: { toolUseId: c.id, name: c.name, input: c.input as Document } }))],
+    };
+  });
 }
 
 /**
- * Bedrock Converse, the provider behind both tiers. Endpoint and region come from the usual AWS
- * settings (AWS_REGION, AWS_ENDPOINT_URL_BEDROCK_RUNTIME), so tests point it at a local server.
+ * Bedrock Converse with tools (`toolConfig` from the agent's manifest tools). Endpoint and
+ * region come from the usual AWS settings (AWS_REGION, AWS_ENDPOINT_URL_BEDROCK_RUNTIME), so
+ * tests point it at a local server.
  */
-export class BedrockConverseProvider implements ModelProvider {
+export class ConverseToolModel implements ToolUseModel {
   constructor(
     readonly modelId: string,
     private readonly client: BedrockRuntimeClient = new BedrockRuntimeClient({}),
   ) {}
 
-  async complete(req: ModelRequest): Promise<ModelAnswer> {
+  async turn(req: TurnRequest): Promise<ModelTurn> {
+    const tools: Tool[] = req.tools.map((t) => ({
+      toolSpec: { name: t.name, description: t.description, inputSchema: { json: t.inputSchema as Document } },
+    }));
     const out = await this.client.send(
       new ConverseCommand({
         modelId: this.modelId,
         system: [{ text: req.system }],
-        messages: [{ role: 'user', content: [{ text: req.prompt }] }],
+        messages: converseMessages(req.messages),
         inferenceConfig: { temperature: req.temperature, maxTokens: req.maxTokens },
+        ...(tools.length ? { toolConfig: { tools } } : {}),
       }),
+      { abortSignal: req.signal },
     );
-    const text = (out.output?.message?.content ?? []).map((c) => c.text ?? '').join('');
-    return { text, modelId: this.modelId, inputTokens: out.usage?.inputTokens ?? 0, outputTokens: out.usage?.outputTokens ?? 0 };
+    // The SDK accepts any JSON body as an answer; one without a message is not a model turn.
+    if (!out.output?.message?.content) throw new Error('the answer carries no message');
+    const content = out.output.message.content;
+    const calls: ProposedCall[] = content.flatMap((c) =>
+      c.toolUse ? [{ id: c.toolUse.toolUseId ?? '', name: c.toolUse.name ?? '', input: c.toolUse.input as unknown }] : [],
+    );
+    return {
+      text: content.map((c) => c.text ?? '').join(''),
+      calls,
+      inputTokens: out.usage?.inputTokens ?? 0,
+      outputTokens: out.usage?.outputTokens ?? 0,
+    };
   }
 }
 
-/** The model for a tier, or undefined when none is configured (the agent then runs its rules). */
-export function modelForTier(config: AgentConfig, tier: ModelTier, client?: BedrockRuntimeClient): ModelProvider | undefined {
+const ChatCompletion = z.object({
+  choices: z
+    .array(
+      z.object({
+        message: z.object({
+          content: z.string().nullable().optional(),
+          tool_calls: z
+            .array(z.object({ id: z.string(), function: z.object({ name: z.string(), arguments: z.string() }) }))
+            .nullable()
+            .optional(),
+        }),
+      }),
+    )
+    .min(1),
+  usage: z.object({ prompt_tokens: z.number(), completion_tokens: z.number() }).optional(),
+});
+
+/** The model's arguments string as JSON; a string that does not parse stays a string (a malformed proposal). */
+function parseArguments(text: string): unknown {
+  try {
+    return JSON.parse(text);
+  } catch {
+    return text;
+  }
+}
+
+function chatMessages(system: string, messages: readonly LoopMessage[]): unknown[] {
+  const out: unknown[] = [{ role: 'system', content: system }];
+  for (const m of messages) {
+    if (m.role === 'user') out.push({ role: 'user', content: m.text });
+    else if (m.role === 'tool')
+      for (const r of m.results) out.push({ role: 'tool', tool_call_id: r.id, content: JSON.stringify(r.content) });
+    else
+      out.push({
+        role: 'assistant',
+        content: m.text || null,
+        ...(m.calls.length
+          ? {
+              tool_calls: m.calls.map((c) => ({
+                id: c.id,
+                type: 'function',
+                function: { name: c.name, arguments: typeof c.input === 'string' ? c.input : JSON.stringify(c.input) },
+              })),
+            }
+          : {}),
+      });
+  }
+  return out;
+}
+
+export interface OpenAiEndpoint {
+  /** e.g. `http://127.0.0.1:8080/v1`; `{baseUrl}/chat/completions` is called. */
+  baseUrl: string;
+  apiKey?: string;
+}
+
+/** An OpenAI-compatible `POST {baseUrl}/chat/completions` endpoint with function tools, over fetch. */
+export class OpenAiToolModel implements ToolUseModel {
+  readonly modelId: string;
+
+  constructor(
+    private readonly model: string,
+    private readonly endpoint: OpenAiEndpoint | undefined,
+  ) {
+    this.modelId = `${OPENAI_PREFIX}${model}`;
+  }
+
+  async turn(req: TurnRequest): Promise<ModelTurn> {
+    if (!this.endpoint) throw new Error('no OpenAI-compatible endpoint configured (OPENAI_BASE_URL)');
+    const headers: Record<string, string> = { 'content-type': 'application/json' };
+    if (this.endpoint.apiKey) headers.authorization = `Bearer ${this.endpoint.apiKey}`;
+    const res = await fetch(`${this.endpoint.baseUrl.replace(/\/+$/, '')}/chat/completions`, {
+      method: 'POST',
+      headers,
+      signal: req.signal,
+      body: JSON.stringify({
+        model: this.model,
+        temperature: req.temperature,
+        max_tokens: req.maxTokens,
+        messages: chatMessages(req.system, req.messages),
+        ...(req.tools.length
+          ? {
+              tools: req.tools.map((t) => ({
+                type: 'function',
+                function: { name: t.name, description: t.description, parameters: t.inputSchema },
+              })),
+            }
+          : {}),
+      }),
+    });
+    const text = await res.text();
+    if (!res.ok) throw new Error(`HTTP ${res.status}: ${text.slice(0, 200)}`);
+    const parsed = ChatCompletion.safeParse(parseArguments(text));
+    if (!parsed.success) throw new Error(`the answer is not a chat completion: ${parsed.error.issues[0]?.message ?? 'invalid'}`);
+    const message = parsed.data.choices[0]!.message;
+    return {
+      text: message.content ?? '',
+      calls: (message.tool_calls ?? []).map((c) => ({ id: c.id, name: c.function.name, input: parseArguments(c.function.arguments) })),
+      inputTokens: parsed.data.usage?.prompt_tokens ?? 0,
+      outputTokens: parsed.data.usage?.completion_tokens ?? 0,
+    };
+  }
+}
+
+/** Where the agents' models are reached (defaults: the AWS settings; OPENAI_BASE_URL and OPENAI_API_KEY). */
+export interface ModelClients {
+  bedrock?: BedrockRuntimeClient;
+  openai?: OpenAiEndpoint;
+}
+
+/** The endpoint named by OPENAI_BASE_URL (and OPENAI_API_KEY), if any. */
+function openAiFromEnv(): OpenAiEndpoint | undefined {
+  const baseUrl = process.env.OPENAI_BASE_URL;
+  if (!baseUrl) return undefined;
+  return { baseUrl, ...(process.env.OPENAI_API_KEY ? { apiKey: process.env.OPENAI_API_KEY } : {}) };
+}
+
+/**
+ * The model for a tier, or undefined when none is configured (the agent then runs its rules).
+ * An id `openai:<model>` is served by the OpenAI-compatible endpoint, any other by Bedrock Converse.
+ */
+export function modelForTier(config: AgentConfig, tier: ModelTier, clients: ModelClients = {}): ToolUseModel | undefined {
   const id = config.models[tier];
-  return id ? new BedrockConverseProvider(id, client) : undefined;
+  if (!id) return undefined;
+  if (id.startsWith(OPENAI_PREFIX)) return new OpenAiToolModel(id.slice(OPENAI_PREFIX.length), clients.openai ?? openAiFromEnv());
+  return new ConverseToolModel(id, clients.bedrock);
 }

@@ -77,16 +77,28 @@ export class Toolbox {
 
   /** Calls a tool; a blocked or failed call is returned, not thrown (the agent decides). */
   async tryCall(tool: string, args: Record<string, unknown>, approvalTokens: string[] = []): Promise<ToolResult> {
+    return this.send(tool, args, approvalTokens.length ? { 'charter/approvalTokens': approvalTokens } : {});
+  }
+
+  /**
+   * Sends a proposal the agent itself stops (a model's call past a loop bound, or malformed) to
+   * the gateway, which records it as a deny with `reason` and forwards nothing: every proposal
+   * leaves a decision record, including the ones that never became a call.
+   */
+  async stop(tool: string, reason: string): Promise<ToolResult> {
+    return this.send(tool, {}, { 'charter/stopped': reason });
+  }
+
+  private async send(tool: string, args: Record<string, unknown>, extra: Record<string, unknown>): Promise<ToolResult> {
     const ctx = currentTenant();
     if (ctx.tenantId !== this.tenantId) {
       throw new FindingError(
         `tenant context violation: ${this.agent} bound to '${this.tenantId}' called ${tool} inside a run of '${ctx.tenantId}'`,
       );
     }
-    const meta: Record<string, unknown> = {};
+    const meta: Record<string, unknown> = { ...extra };
     if (ctx.traceId) meta['charter/traceId'] = ctx.traceId;
     if (ctx.negotiationId) meta['charter/runId'] = ctx.negotiationId;
-    if (approvalTokens.length) meta['charter/approvalTokens'] = approvalTokens;
     // tenant_id is always the context's: the gateway would refuse any other and rewrites it anyway.
     const sent = this.takesTenant.has(tool) ? { ...args, tenant_id: this.tenantId } : args;
     const result = await this.channel.callTool(tool, sent, meta);

@@ -12,12 +12,17 @@ import { HttpRefusal, serveStatelessMcp, type LoopbackMcp, type OpenedMcp } from
 import { carriedCalls, readMcpBody, type CarriedCall } from './mcp-calls.js';
 import type { UpstreamPool } from './upstreams.js';
 
-/** Request `_meta` keys a caller may set: approval tokens and correlation ids. */
+/**
+ * Request `_meta` keys a caller may set: approval tokens, correlation ids, and `charter/stopped`:
+ * the caller withdraws the call and asks only that it be recorded (a model's proposal its loop
+ * stopped at a bound). It can only turn a call into a deny, never into an allow.
+ */
 const CallMeta = z
   .object({
     'charter/approvalTokens': z.array(z.string()).optional(),
     'charter/traceId': z.string().min(1).optional(),
     'charter/runId': z.string().min(1).optional(),
+    'charter/stopped': z.string().min(1).optional(),
   })
   .optional();
 
@@ -81,6 +86,7 @@ export function createGatewayServer(
       approvalTokens: m?.['charter/approvalTokens'] ?? [],
       traceId: m?.['charter/traceId'] ?? null,
       runId: m?.['charter/runId'] ?? null,
+      ...(m?.['charter/stopped'] ? { refused: `stopped by the agent's model loop: ${m['charter/stopped'].slice(0, 1000)}` } : {}),
     });
     onDecided?.(extra.requestId);
     const _meta = { 'charter/decision': decisionMeta(d) };

@@ -1,10 +1,10 @@
-import type { BedrockRuntimeClient } from '@aws-sdk/client-bedrock-runtime';
 import {
   DEFAULT_SUPPLIER_CLIENT,
   serveProcurementTools,
   SupplierClient,
   type AgentManifestView,
   type ConfigStore,
+  type ModelClients,
   type SupplierClientOptions,
 } from '../agents/index.js';
 import { InputError } from '../common/index.js';
@@ -57,7 +57,8 @@ export interface ProcurementStackOptions {
   /** Negotiations ACTIVE at once across tenants (admission control). */
   capacity?: number;
   mode?: EnforcementMode;
-  modelClient?: BedrockRuntimeClient;
+  /** Where the agents' models are reached (default: the AWS settings, OPENAI_BASE_URL). */
+  models?: ModelClients;
   /** Replace the in-process agents (e.g. agents on AgentCore Runtime). */
   agents?: (local: LocalAgents) => AgentDispatcher;
   /** Run each agent as its own process, reaching the gateway over MCP (HTTP) with per-invocation tokens. */
@@ -112,7 +113,7 @@ export async function openProcurementStack(opts: ProcurementStackOptions): Promi
     manifests,
     envelopes: { signer: opts.envelopeSigner, trustedKeys: opts.trustedKeys, audit: opts.audit },
     config: opts.config,
-    ...(opts.modelClient ? { modelClient: opts.modelClient } : {}),
+    ...(opts.models ? { models: opts.models } : {}),
     ...(opts.warn ? { warn: opts.warn } : {}),
   });
   let processes: AgentProcesses | undefined;

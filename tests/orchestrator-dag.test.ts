@@ -348,7 +348,7 @@ describe('with a model (Bedrock Converse, local server)', () => {
       credentials: { accessKeyId: 'AKIDLOCAL', secretAccessKey: 'local' },
     });
     const config = StaticConfigStore.of({ defaults: { models: { SimpleLLM: 'amazon.nova-micro-v1:0', DefaultLLM: '' } } });
-    const run = await open(home, 'model', { tenants: ['acme'] }, { config, modelClient });
+    const run = await open(home, 'model', { tenants: ['acme'] }, { config, models: { bedrock: modelClient } });
     try {
       const office = await run.stack.orchestrator.negotiate('acme', sampleRequisition('acme', 0));
       expect(office.classification).toMatchObject({

@@ -1,6 +1,7 @@
 import { z } from 'zod';
 import type { AgentDefinition } from '../agent.js';
-import { explain } from './rationale.js';
+import { strategyTask } from './model-tasks.js';
+import { rulesSummary } from './rationale.js';
 import { flagZeroBids, negotiationRef, parseAnswer, readBids, StrategyInput, type StrategyOutput } from './strategy-input.js';
 
 const Tco = z.object({ tcoCents: z.number() });
@@ -16,6 +17,9 @@ const TCO_BAND = 1.25;
 export const bottleneckNegotiation: AgentDefinition<StrategyInput, StrategyOutput> = {
   name: 'bottleneck-negotiation',
   input: StrategyInput,
+  model: strategyTask(
+    'Secure supply rather than squeeze price: read the offers with get_bids, rank them by total cost of ownership (compute_tco), and propose terms (propose_terms) to the best one within the tenant limit maxProposalTermMonths.',
+  ),
   async run(input, ctx) {
     const ref = negotiationRef(ctx, input.negotiationId);
     const offers = await readBids(ctx, ref);
@@ -35,12 +39,7 @@ export const bottleneckNegotiation: AgentDefinition<StrategyInput, StrategyOutpu
     }
     const bids = best ? ranked.filter((b) => tco[b.bidId]! <= tco[best.bidId]! * TCO_BAND) : [];
     const facts = { offers: offers.bids.length, kept: bids.length, tcoCents: tco, termsProposedTo: best?.supplierId ?? null };
-    const why = await explain(
-      ctx,
-      'Summarise this bottleneck negotiation, focusing on supply security.',
-      facts,
-      `bottleneck: ${bids.length} of ${offers.bids.length} offer(s) within 25% of the best TCO`,
-    );
+    const why = rulesSummary(`bottleneck: ${bids.length} of ${offers.bids.length} offer(s) within 25% of the best TCO`);
     return {
       output: { bids, unreachable: offers.unreachable, rounds: 1, rationale: why.text, analysis: facts },
       producedBy: why.producedBy,

@@ -1,7 +1,8 @@
 import { z } from 'zod';
-import type { AgentDefinition } from '../agent.js';
-import { explain } from './rationale.js';
-import { negotiationRef } from './strategy-input.js';
+import { ModelAnswerError, type AgentDefinition } from '../agent.js';
+import { allowedCalls, negotiationFacts, SUMMARY_FORMAT, SummaryAnswer } from './model-tasks.js';
+import { negotiationRef, parseAnswer } from './strategy-input.js';
+import { rulesSummary } from './rationale.js';
 
 /** Why a negotiation needs attention (seed 000's REQUIRES_ATTENTION triggers). */
 export const AttentionTrigger = z.enum(['no_bids', 'no_feasible_bid', 'approval_timeout', 'tool_refused']);
@@ -13,9 +14,11 @@ export const ComplianceRequest = z.strictObject({
   details: z.record(z.string(), z.unknown()).default({}),
 });
 
+const ComplianceSeverity = z.enum(['info', 'minor', 'major', 'critical']);
+
 export interface ComplianceOutput {
   caseId: string;
-  severity: 'info' | 'minor' | 'major' | 'critical';
+  severity: z.infer<typeof ComplianceSeverity>;
   summary: string;
 }
 
@@ -31,14 +34,28 @@ const SEVERITY: Record<AttentionTrigger, ComplianceOutput['severity']> = {
 export const complianceReview: AgentDefinition<z.infer<typeof ComplianceRequest>, ComplianceOutput> = {
   name: 'compliance-review',
   input: ComplianceRequest,
+  model: {
+    instructions:
+      'Review why this negotiation requires attention (read it with get_negotiation and get_bids) and record one finding for a human reviewer with record_compliance_finding, at the severity given.',
+    answerFormat: SUMMARY_FORMAT,
+    answer: SummaryAnswer,
+    prompt: (input, ctx) =>
+      negotiationFacts(ctx, input.negotiationId, { trigger: input.trigger, severity: SEVERITY[input.trigger], details: input.details }),
+    /** The case is the one the model's allowed record_compliance_finding opened. */
+    async settle(input, _ctx, loop) {
+      const opened = allowedCalls(loop, 'record_compliance_finding')[0];
+      if (!opened) throw new ModelAnswerError('no compliance finding was recorded');
+      const { caseId } = parseAnswer(z.object({ caseId: z.string() }), 'record_compliance_finding', opened.result.value);
+      const severity = ComplianceSeverity.catch(SEVERITY[input.trigger]).parse((opened.input as { severity?: unknown }).severity);
+      const { summary } = loop.answer as z.infer<typeof SummaryAnswer>;
+      return { output: { caseId, severity, summary }, producedBy: { model: loop.modelId } };
+    },
+  },
   async run(input, ctx) {
     const ref = negotiationRef(ctx, input.negotiationId);
     const severity = SEVERITY[input.trigger];
     await ctx.tools.call('get_negotiation', { negotiationId: ref });
-    const why = await explain(
-      ctx,
-      'Summarise for a compliance reviewer why this negotiation needs attention.',
-      { trigger: input.trigger, ...input.details },
+    const why = rulesSummary(
       `negotiation ${input.negotiationId} requires attention: ${input.trigger.replaceAll('_', ' ')} ${JSON.stringify(input.details)}`,
     );
     const opened = await ctx.tools.call<{ caseId: string }>('record_compliance_finding', {

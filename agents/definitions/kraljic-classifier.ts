@@ -1,5 +1,5 @@
 import { z } from 'zod';
-import type { AgentDefinition, AgentResult } from '../agent.js';
+import type { AgentContext, AgentDefinition, AgentResult } from '../agent.js';
 import { QUADRANT_CODE } from '../procurement.js';
 import {
   classifyKraljic,
@@ -10,8 +10,6 @@ import {
   type KraljicClassification,
 } from '../strategies/index.js';
 import { negotiationRef, parseAnswer } from './strategy-input.js';
-
-const MAX_ATTEMPTS = 2;
 
 export const ClassifyRequest = KraljicInput.extend({
   negotiationId: z.string().min(1),
@@ -24,87 +22,85 @@ const Recorded = z.object({
   classification: z.object({ quadrant: KraljicQuadrant, confidenceBp: z.number(), rationale: z.string() }).nullable(),
 });
 
-/** Pulls the first JSON object out of a model's text (models wrap JSON in prose or fences). */
-function firstJsonObject(text: string): unknown {
-  const start = text.indexOf('{');
-  const end = text.lastIndexOf('}');
-  if (start < 0 || end <= start) return undefined;
-  try {
-    return JSON.parse(text.slice(start, end + 1));
-  } catch {
-    return undefined;
-  }
+type Classified = AgentResult<KraljicClassification>;
+
+function withThresholds(raw: ClassifyRequest, ctx: AgentContext): ClassifyRequest {
+  return { ...raw, thresholds: raw.thresholds ?? ctx.config.kraljicThresholds };
 }
 
-async function decide(input: ClassifyRequest, ctx: Parameters<AgentDefinition['run']>[1]): Promise<AgentResult<KraljicClassification>> {
-  if (input.cached) {
-    const { classification, model } = input.cached;
-    return {
-      output: classification,
-      producedBy: model ? { model } : { strategy: 'rules' },
-      warnings: ['served from the semantic cache (no model call)'],
+/** A resumed run that finds the quadrant recorded returns it; a semantic-cache hit is recorded as is. Else undefined. */
+async function alreadyDecided(input: ClassifyRequest, ctx: AgentContext): Promise<Classified | undefined> {
+  const ref = negotiationRef(ctx, input.negotiationId);
+  const recorded = parseAnswer(Recorded, 'get_negotiation', await ctx.tools.call('get_negotiation', { negotiationId: ref })).classification;
+  if (recorded) {
+    const output: KraljicClassification = {
+      categoryId: input.categoryId,
+      quadrant: recorded.quadrant,
+      confidence: recorded.confidenceBp / 10_000,
+      method: 'rule-based',
+      warnings: ['already recorded (resumed run)'],
     };
+    return { output, producedBy: { strategy: 'rules' }, warnings: output.warnings };
   }
-  if (!ctx.model) return { output: classifyKraljic(input), producedBy: { strategy: 'rules' } };
-  await ctx.tools.call('get_category_spend', { categoryId: negotiationRef(ctx, input.categoryId) });
-  let answer: unknown;
-  for (let attempt = 1; attempt <= MAX_ATTEMPTS; attempt++) {
-    const text = await ctx.ask({
-      system:
-        'Classify a procurement category in the Kraljic matrix. Answer only JSON: {"quadrant": "Non-Critical"|"Leverage"|"Bottleneck"|"Strategic", "confidence": number between 0 and 1}.',
-      prompt: JSON.stringify({
-        category: input.name ?? input.categoryId,
-        profitImpact: input.profitImpact,
-        supplyRisk: input.supplyRisk,
-        thresholds: input.thresholds,
-      }),
-    });
-    answer = firstJsonObject(text);
-    if (KraljicModelAnswer.safeParse(answer).success) break;
-  }
-  const output = resolveKraljicAnswer(input, answer);
-  return {
-    output,
-    producedBy: output.method === 'model' ? { model: ctx.model.modelId } : { strategy: 'rules' },
-    warnings: output.warnings,
-  };
+  if (!input.cached) return undefined;
+  const { classification, model } = input.cached;
+  return record(ctx, input, {
+    output: classification,
+    producedBy: model ? { model } : { strategy: 'rules' },
+    warnings: ['served from the semantic cache (no model call)'],
+  });
+}
+
+/** The quadrant is recorded once, through record_classification. */
+async function record(ctx: AgentContext, input: ClassifyRequest, result: Classified): Promise<Classified> {
+  const c = result.output;
+  await ctx.tools.call('record_classification', {
+    negotiationId: negotiationRef(ctx, input.negotiationId),
+    quadrant: QUADRANT_CODE[c.quadrant],
+    confidenceBp: Math.round(c.confidence * 10_000),
+    rationale: `${c.method}${c.warnings.length ? `: ${c.warnings.join('; ')}` : ''}`,
+  });
+  return result;
 }
 
 /**
- * DAG node 2 (SimpleLLM). With a model: a fixed prompt, a schema-checked answer, retried once;
- * a schema-invalid answer after retries falls back to the rule (confidence 0.0). Without a
- * model: the rule. The quadrant is recorded once through record_classification; a resumed run
- * that finds it recorded returns it instead of writing twice.
+ * DAG node 2 (SimpleLLM). With a model: its tool-use loop (the category's spend and risk
+ * signals are its tools), a schema-checked final answer (asked once more when it fails), and
+ * a schema-invalid answer after that falls back to the rule with confidence 0.0. Without a
+ * model: the rule. The quadrant is recorded once through record_classification.
  */
 export const kraljicClassifier: AgentDefinition<ClassifyRequest, KraljicClassification> = {
   name: 'kraljic-classifier',
   input: ClassifyRequest,
+  model: {
+    instructions:
+      'Classify the procurement category in the Kraljic matrix by profit impact and supply risk against the thresholds given. You may read the category spend and supply risk signals. Do not record the classification: the platform records your answer.',
+    answerFormat: '{"quadrant": "Non-Critical"|"Leverage"|"Bottleneck"|"Strategic", "confidence": <number between 0 and 1>}',
+    answer: KraljicModelAnswer,
+    settled: (raw, ctx) => alreadyDecided(withThresholds(raw, ctx), ctx),
+    prompt: (raw, ctx) => {
+      const input = withThresholds(raw, ctx);
+      return JSON.stringify({
+        category: input.name ?? input.categoryId,
+        categoryId: negotiationRef(ctx, input.categoryId),
+        profitImpact: input.profitImpact,
+        supplyRisk: input.supplyRisk,
+        thresholds: input.thresholds,
+      });
+    },
+    async settle(raw, ctx, loop) {
+      const input = withThresholds(raw, ctx);
+      const output = resolveKraljicAnswer(input, loop.answer);
+      return record(ctx, input, { output, producedBy: { model: loop.modelId }, warnings: output.warnings });
+    },
+  },
   async run(raw, ctx) {
-    const input = { ...raw, thresholds: raw.thresholds ?? ctx.config.kraljicThresholds };
-    const ref = negotiationRef(ctx, input.negotiationId);
-    const recorded = parseAnswer(
-      Recorded,
-      'get_negotiation',
-      await ctx.tools.call('get_negotiation', { negotiationId: ref }),
-    ).classification;
-    if (recorded) {
-      const output: KraljicClassification = {
-        categoryId: input.categoryId,
-        quadrant: recorded.quadrant,
-        confidence: recorded.confidenceBp / 10_000,
-        method: 'rule-based',
-        warnings: ['already recorded (resumed run)'],
-      };
-      return { output, producedBy: { strategy: 'rules' }, warnings: output.warnings };
-    }
-    const result = await decide(input, ctx);
-    const c = result.output;
-    await ctx.tools.call('record_classification', {
-      negotiationId: ref,
-      quadrant: QUADRANT_CODE[c.quadrant],
-      confidenceBp: Math.round(c.confidence * 10_000),
-      rationale: `${c.method}${c.warnings.length ? `: ${c.warnings.join('; ')}` : ''}`,
-    });
-    return result;
+    const input = withThresholds(raw, ctx);
+    const decided = await alreadyDecided(input, ctx);
+    if (decided) return decided;
+    const rule = classifyKraljic(input);
+    // Standing in for a model that failed: the seed's rule-based fallback (confidence 0.0, as every rule answer).
+    const output = ctx.modelFailure ? { ...rule, warnings: [`rule-based fallback (${ctx.modelFailure})`] } : rule;
+    return record(ctx, input, { output, producedBy: { strategy: 'rules' }, warnings: output.warnings });
   },
 };

@@ -1,6 +1,7 @@
 import type { AgentDefinition } from '../agent.js';
 import { QuoteRound, type QuotedBid } from '../procurement.js';
-import { explain } from './rationale.js';
+import { strategyTask } from './model-tasks.js';
+import { rulesSummary } from './rationale.js';
 import {
   flagZeroBids,
   lowestTotal,
@@ -23,6 +24,10 @@ const ROUND_STEP = 0.02;
 export const leverageAuction: AgentDefinition<StrategyInput, StrategyOutput> = {
   name: 'leverage-auction',
   input: StrategyInput,
+  model: strategyTask(
+    'Run a reverse auction: open rounds with open_auction_round (round 1 at the budget, each next round a little below the best total so far), stopping after the tenant limit maxAuctionRounds or when the best total stops improving by the convergence percentage.',
+    (ctx) => ({ auction: ctx.config.auction }),
+  ),
   async run(input, ctx) {
     const ref = negotiationRef(ctx, input.negotiationId);
     const negotiation = parseAnswer(NegotiationAnswer, 'get_negotiation', await ctx.tools.call('get_negotiation', { negotiationId: ref }));
@@ -51,10 +56,7 @@ export const leverageAuction: AgentDefinition<StrategyInput, StrategyOutput> = {
     const bids: QuotedBid[] = current.bids;
     if (bids.length === 0) await flagZeroBids(ctx, ref, `auction round ${bestByRound.length + 1} drew no bid`);
     const facts = { rounds: bestByRound.length, bestTotalByRound: bestByRound, converged, bidders: bids.length };
-    const why = await explain(
-      ctx,
-      'Summarise this reverse auction for the buyer.',
-      facts,
+    const why = rulesSummary(
       `auction: ${bestByRound.length} round(s), best totals ${bestByRound.join(' -> ')}${converged ? ', converged' : ''}`,
     );
     return {

@@ -1,6 +1,7 @@
 import type { AgentDefinition } from '../agent.js';
 import { QuoteRound } from '../procurement.js';
-import { explain } from './rationale.js';
+import { strategyTask } from './model-tasks.js';
+import { rulesSummary } from './rationale.js';
 import {
   eligibleSuppliers,
   flagZeroBids,
@@ -22,6 +23,9 @@ const DEADLINE_HOURS = 12;
 export const spotBidding: AgentDefinition<StrategyInput, StrategyOutput> = {
   name: 'spot-bidding',
   input: StrategyInput,
+  model: strategyTask(
+    'Run one sealed spot-bid round: list the eligible suppliers, read the negotiation budget, and solicit bids from the eligible suppliers with solicit_spot_bids, under a ceiling of the budget capped by the tenant limit maxSpotBidCents and a deadline within maxSpotDeadlineHours.',
+  ),
   async run(input, ctx) {
     const ref = negotiationRef(ctx, input.negotiationId);
     const pool = await eligibleSuppliers(ctx, ref);
@@ -43,10 +47,7 @@ export const spotBidding: AgentDefinition<StrategyInput, StrategyOutput> = {
       unreachable: round.unreachable.length,
       lowestTotalCents: lowestTotal(round.bids) ?? null,
     };
-    const why = await explain(
-      ctx,
-      'Summarise this spot-bid round for the buyer.',
-      facts,
+    const why = rulesSummary(
       `spot round: ${round.bids.length} bid(s) from ${pool.length} supplier(s) under ${ceiling} cents, ${round.unreachable.length} unreachable`,
     );
     return {

@@ -1,6 +1,7 @@
 import type { AgentDefinition } from '../agent.js';
 import { entityRef } from '../procurement.js';
-import { explain } from './rationale.js';
+import { strategyTask } from './model-tasks.js';
+import { rulesSummary } from './rationale.js';
 import {
   flagZeroBids,
   negotiationRef,
@@ -23,6 +24,9 @@ const PARTNERSHIP_BAR = 0.5;
 export const strategicPartnership: AgentDefinition<StrategyInput, StrategyOutput> = {
   name: 'strategic-partnership',
   input: StrategyInput,
+  model: strategyTask(
+    "Score the proposals (get_bids) on the suppliers' relationship and innovation record (get_supplier_profile) as well as quality, and propose terms (propose_terms) to the best partner within the tenant limit maxProposalTermMonths.",
+  ),
   async run(input, ctx) {
     const ref = negotiationRef(ctx, input.negotiationId);
     const proposals = await readBids(ctx, ref);
@@ -53,12 +57,7 @@ export const strategicPartnership: AgentDefinition<StrategyInput, StrategyOutput
       partnershipScores: partnership,
       termsProposedTo: best?.supplierId ?? null,
     };
-    const why = await explain(
-      ctx,
-      'Summarise these partnership proposals, focusing on relationship and innovation.',
-      facts,
-      `strategic: ${qualified.length} of ${proposals.bids.length} proposal(s) clear the partnership bar`,
-    );
+    const why = rulesSummary(`strategic: ${qualified.length} of ${proposals.bids.length} proposal(s) clear the partnership bar`);
     return {
       output: { bids, unreachable: proposals.unreachable, rounds: 1, rationale: why.text, analysis: facts },
       producedBy: why.producedBy,

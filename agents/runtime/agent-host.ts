@@ -1,5 +1,5 @@
 import { join } from 'node:path';
-import type { BedrockRuntimeClient } from '@aws-sdk/client-bedrock-runtime';
+import type { ModelClients } from '../model-provider.js';
 import { errorMessage, type Listening } from '../../common/index.js';
 import { HttpRefusal, LazyMcpClient, type CallerIdentity, type IdentityConfig, type IdentityVerifier } from '../../gateway/index.js';
 import type { AgentManifestView } from '../agent.js';
@@ -40,7 +40,7 @@ export interface AgentHostOptions {
   envelopes: InvocationGate;
   /** How long one gateway tool call may take (the gateway's upstream deadline plus its own work). */
   toolTimeoutMs: number;
-  modelClient?: BedrockRuntimeClient;
+  models?: ModelClients;
   warn?: (message: string) => void;
   port?: number;
 }
@@ -91,7 +91,7 @@ export function serveAgentHost(opts: AgentHostOptions): Promise<Listening> {
         manifests: new Map([[opts.agent, opts.manifest]]),
         config: opts.config,
         channels: async () => channel,
-        ...(opts.modelClient ? { modelClient: opts.modelClient } : {}),
+        ...(opts.models ? { models: opts.models } : {}),
         ...(opts.warn ? { warn: opts.warn } : {}),
       });
       const agent = await factory.create(opts.agent, caller.tenantId);

@@ -12,7 +12,10 @@ const AgentAnswer = z.object({
   agent: z.string(),
   tenantId: z.string(),
   manifestDigest: z.string(),
-  producedBy: z.union([z.object({ model: z.string() }), z.object({ strategy: z.literal('rules') })]),
+  producedBy: z.union([
+    z.object({ model: z.string() }),
+    z.object({ strategy: z.literal('rules'), fallbackFrom: z.object({ model: z.string(), reason: z.string() }).optional() }),
+  ]),
   output: z.unknown(),
   usage: z.object({ modelCalls: z.number(), inputTokens: z.number(), outputTokens: z.number(), toolCalls: z.number() }),
   warnings: z.array(z.string()),

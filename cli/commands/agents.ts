@@ -117,7 +117,7 @@ export function registerAgents(program: Command): void {
         identity: IdentityVerifier.fromConfig(AGENT_IDENTITY.config(home)),
         envelopes,
         // One model client for the process (endpoint and credentials from the AWS settings).
-        modelClient: new BedrockRuntimeClient({}),
+        models: { bedrock: new BedrockRuntimeClient({}) },
         warn: (m) => process.stderr.write(`charter: warning: ${m}\n`),
         port: flags.data.port,
         toolTimeoutMs: flags.data.toolTimeoutMs,
