@@ -44,7 +44,7 @@ export const GROUPS = {
       'charter packs compile --agent kraljic-classifier --key kms:alias/charter-manifests',
       'charter packs diff old.manifest.json new.manifest.json',
     ],
-    async () => (await import('./commands/packs.js')).registerPacks,
+    async () => (await import('./commands/packs/index.js')).registerPacks,
   ),
   manifest: group(
     'signed agent manifests: verify',
@@ -74,7 +74,7 @@ export const GROUPS = {
       'charter evals run kraljic-classification --manifest .charter/manifests/kraljic-classifier.manifest.json',
       'charter evals calibrate --judge judge.yaml',
     ],
-    async () => (await import('./commands/evals.js')).registerEvals,
+    async () => (await import('./commands/evals/index.js')).registerEvals,
   ),
   release: group(
     'evidence-based promotion dev -> stg -> prod, rollback and approvals of signed agent manifests',
@@ -89,7 +89,7 @@ export const GROUPS = {
   gateway: group(
     'the enforcement point for agent tool calls (MCP)',
     ['charter gateway serve --env prod --upstream erp=http://127.0.0.1:8700/mcp'],
-    async () => (await import('./commands/gateway.js')).registerGateway,
+    async () => (await import('./commands/gateway/index.js')).registerGateway,
   ),
   approvals: group(
     'approval requests and signed, single-use approval tokens for write-high and critical tool calls',
@@ -99,17 +99,17 @@ export const GROUPS = {
   negotiations: group(
     'the procurement reference: run, resume and inspect negotiations of the seven-node DAG',
     ['charter negotiations run --tenant acme', 'charter negotiations list --json', 'charter negotiations asl > negotiation.asl.json'],
-    async () => (await import('./commands/negotiations.js')).registerNegotiations,
+    async () => (await import('./commands/negotiations/index.js')).registerNegotiations,
   ),
   agents: group(
     'the procurement agents as their own processes',
     ['charter agents serve --agent kraljic-classifier --env prod --gateway-url http://127.0.0.1:8600/mcp'],
-    async () => (await import('./commands/agents.js')).registerAgents,
+    async () => (await import('./commands/agents/index.js')).registerAgents,
   ),
   killswitch: group(
     "suspend a tenant or an agent at once: every tool call for it is denied from the gateway's next decision",
     ["charter killswitch engage --tenant globex --as alice --reason 'suspected credential leak'", 'charter killswitch list --json'],
-    async () => (await import('./commands/killswitch.js')).registerKillSwitch,
+    async () => (await import('./commands/killswitch/index.js')).registerKillSwitch,
   ),
   audit: group(
     'the audit trail: append, query, verify, prove, export',

@@ -6,7 +6,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { AGENT_NAMES, AgentCoreAgents, serveAgentCoreRuntime, type RunningServer } from '../agents/index.js';
 import type { LocalAgents } from '../orchestrator/index.js';
 import { sampleRequisition } from '../orchestrator/index.js';
-import { openHomeStack, type HomeStack } from '../cli/commands/negotiations.js';
+import { openHomeStack, type HomeStack } from '../cli/commands/negotiations/home.js';
 import { prepareRuntimeHome } from './runtime-home.js';
 import { startLocalAgentCore, type LocalAgentCore } from './servers/agentcore.js';
 import { KillSwitchFile } from '../gateway/index.js';

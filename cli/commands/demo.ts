@@ -21,7 +21,8 @@ import { sampleRequisition, type NegotiationState } from '../../orchestrator/ind
 import { startLocalObjectLockS3, writeAuditSettings, type LocalObjectLockS3 } from '../../audit/index.js';
 import { printLine, printTable } from '../output.js';
 import { action } from '../program.js';
-import { openHomeStack, progressLine, SUMMARY_HEAD, summaryRow } from './negotiations.js';
+import { openHomeStack } from './negotiations/home.js';
+import { progressLine, SUMMARY_HEAD, summaryRow } from './negotiations/shared.js';
 
 const CLI = fileURLToPath(new URL('../main.js', import.meta.url));
 

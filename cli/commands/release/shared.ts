@@ -42,7 +42,7 @@ export async function releaseOptions(o: GateOpts): Promise<ReleaseOptions> {
     ...(o.auditDir ? { auditDir: o.auditDir } : {}),
     ...(o.entities ? { entitiesFile: o.entities } : {}),
     // Loaded only when asked: it opens the procurement reference's negotiation store.
-    ...(o.liveEntities ? { replayData: (await import('../negotiations.js')).homeDecisionData(charterHome()) } : {}),
+    ...(o.liveEntities ? { replayData: (await import('../negotiations/home.js')).homeDecisionData(charterHome()) } : {}),
     ...(o.approval ? { approvalFiles: o.approval } : {}),
   };
 }

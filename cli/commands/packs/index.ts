@@ -1,11 +1,11 @@
 import type { Command } from 'commander';
-import { registerCompile } from './packs/compile.js';
-import { registerDiff } from './packs/diff.js';
-import { registerNew } from './packs/new.js';
-import { registerTest } from './packs/test.js';
-import { registerValidate } from './packs/validate.js';
+import { registerCompile } from './compile.js';
+import { registerDiff } from './diff.js';
+import { registerNew } from './new.js';
+import { registerTest } from './test.js';
+import { registerValidate } from './validate.js';
 
-/** `charter packs`: one file per verb under commands/packs/. */
+/** `charter packs <verb>`: one file per verb in this folder. */
 export function registerPacks(program: Command): void {
   const packs = program
     .command('packs')

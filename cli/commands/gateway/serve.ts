@@ -1,12 +1,19 @@
 import { join } from 'node:path';
 import type { Command } from 'commander';
-import { charterHome, FindingError, InputError } from '../../common/index.js';
-import { loadReleasedManifest, parseEnvironment, releaseContext, verifyReleasedManifestFile } from '../../release-gates/index.js';
-import { LocalKeySigner, loadPrivateKey } from '../../signing/index.js';
-import { EnforcementMode, openHomeAuditLog } from '../../audit/index.js';
-import { IdentityVerifier, KillSwitchFile, openDecisionPath, parseUpstreams, serveGatewayHttp, UpstreamPool } from '../../gateway/index.js';
-import { printJson, printLine } from '../output.js';
-import { action, withJson } from '../program.js';
+import { charterHome, FindingError, InputError } from '../../../common/index.js';
+import { loadReleasedManifest, parseEnvironment, releaseContext, verifyReleasedManifestFile } from '../../../release-gates/index.js';
+import { LocalKeySigner, loadPrivateKey } from '../../../signing/index.js';
+import { EnforcementMode, openHomeAuditLog } from '../../../audit/index.js';
+import {
+  IdentityVerifier,
+  KillSwitchFile,
+  openDecisionPath,
+  parseUpstreams,
+  serveGatewayHttp,
+  UpstreamPool,
+} from '../../../gateway/index.js';
+import { printJson, printLine } from '../../output.js';
+import { action, withJson } from '../../program.js';
 
 interface ServeOpts {
   env: string;
@@ -48,8 +55,7 @@ function releasedManifestFiles(env: string, files: string[] | undefined, trusted
   return agents.map((agent) => loadReleasedManifest(env, agent, opts).file);
 }
 
-export function registerGateway(program: Command): void {
-  const gateway = program.command('gateway').description('the enforcement point for agent tool calls (MCP)');
+export function registerServe(gateway: Command): void {
   withJson(
     gateway
       .command('serve')

@@ -3,13 +3,20 @@ import { join } from 'node:path';
 import { BedrockRuntimeClient } from '@aws-sdk/client-bedrock-runtime';
 import type { Command } from 'commander';
 import { z } from 'zod';
-import { AGENT_IDENTITY, AGENT_NAMES, INVOCATION_ENVELOPE, InvocationGate, serveAgentHost, StaticConfigStore } from '../../agents/index.js';
-import { charterHome, FindingError, InputError } from '../../common/index.js';
-import { IdentityVerifier, NonceStore } from '../../gateway/index.js';
-import { loadTrustedKeys } from '../../signing/index.js';
-import { loadVerifiedManifest, type VerifiedManifest } from '../../policy-packs/index.js';
-import { printJson, printLine } from '../output.js';
-import { action, withJson } from '../program.js';
+import {
+  AGENT_IDENTITY,
+  AGENT_NAMES,
+  INVOCATION_ENVELOPE,
+  InvocationGate,
+  serveAgentHost,
+  StaticConfigStore,
+} from '../../../agents/index.js';
+import { charterHome, FindingError, InputError } from '../../../common/index.js';
+import { IdentityVerifier, NonceStore } from '../../../gateway/index.js';
+import { loadTrustedKeys } from '../../../signing/index.js';
+import { loadVerifiedManifest, type VerifiedManifest } from '../../../policy-packs/index.js';
+import { printJson, printLine } from '../../output.js';
+import { action, withJson } from '../../program.js';
 
 interface ServeOpts {
   agent: string;
@@ -37,7 +44,7 @@ async function agentManifest(opts: ServeOpts, home: string): Promise<VerifiedMan
   let manifest: VerifiedManifest;
   if (opts.env) {
     // Loaded only here: a supervised process, handed its manifest, does not pay for the release modules.
-    const { loadReleasedManifest, verifyReleasedManifestFile } = await import('../../release-gates/index.js');
+    const { loadReleasedManifest, verifyReleasedManifestFile } = await import('../../../release-gates/index.js');
     manifest = opts.manifest
       ? verifyReleasedManifestFile(opts.env, opts.manifest, { home, trustedKeysFile })
       : loadReleasedManifest(opts.env, opts.agent, { home, trustedKeysFile });
@@ -53,8 +60,7 @@ async function agentManifest(opts: ServeOpts, home: string): Promise<VerifiedMan
   return manifest;
 }
 
-export function registerAgents(program: Command): void {
-  const agents = program.command('agents').description('the procurement agents as their own processes');
+export function registerServe(agents: Command): void {
   withJson(
     agents
       .command('serve')

@@ -1,0 +1,15 @@
+import type { Command } from 'commander';
+import { registerAsl } from './asl.js';
+import { registerCosts } from './costs.js';
+import { registerList } from './list.js';
+import { registerResume } from './resume.js';
+import { registerRun } from './run.js';
+import { registerSuppliers } from './suppliers.js';
+
+/** `charter negotiations <verb>`: one file per verb in this folder; home.ts opens a home's procurement stack. */
+export function registerNegotiations(program: Command): void {
+  const cmd = program
+    .command('negotiations')
+    .description('the procurement reference: run, resume and inspect negotiations of the seven-node DAG');
+  for (const register of [registerRun, registerResume, registerList, registerCosts, registerSuppliers, registerAsl]) register(cmd);
+}
