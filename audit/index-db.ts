@@ -2,7 +2,7 @@ import type { StatementSync } from 'node:sqlite';
 import { inTransaction, openSqlite, type SqliteDatabase } from '../common/index.js';
 import { extendTree, type TreeStore } from './index-tree.js';
 import type { SealedRecord } from './record.js';
-import type { SegmentBlock } from './segment.js';
+import type { SegmentBlock } from './segment-encode.js';
 
 /**
  * The read-side index: one SQLite row per sealed record with the columns queries filter on,

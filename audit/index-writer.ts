@@ -1,7 +1,7 @@
 import { FindingError } from '../common/index.js';
 import type { AuditIndex } from './index-db.js';
 import type { SealedRecord } from './record.js';
-import type { SegmentBlock } from './segment.js';
+import type { SegmentBlock } from './segment-encode.js';
 import { WorkerPool } from './threads.js';
 
 /** One sealed segment for the index: its lines joined by `\n`, written by this log (already validated). */

@@ -12,7 +12,8 @@ import { checkNewestSegment, newestOwnCheckpoint } from './resume.js';
 import { LocalDirectorySink } from './sinks/local.js';
 import type { SegmentSink } from './sinks/sink.js';
 import { lockLogDir } from './lock.js';
-import type { WorkerPool } from './threads.js';
+import { WorkerPool } from './threads.js';
+import { encodeSegment, type EncodedSegment, type SegmentJob } from './segment-encode.js';
 import { readWalFiles, removeWalFile, WalWriter } from './wal.js';
 import { checkWitness, recordWitness } from './witness.js';
 
@@ -126,6 +127,7 @@ class FileAuditLog implements AuditLog {
     private readonly sink: SegmentSink,
     private readonly index: AuditIndex,
     private readonly indexer: WorkerPool<IndexJob, void>,
+    private readonly sealer: WorkerPool<SegmentJob, EncodedSegment>,
     private readonly walDir: string,
     private writer: WalWriter,
     private sealed: SealedState,
@@ -280,17 +282,20 @@ class FileAuditLog implements AuditLog {
         if (this.current.length > 0) await this.rotate();
         while (this.sealQueue.length > 0) {
           const batch = this.sealQueue[0]!;
-          const { meta, state, blocks } = await sealBatch(
+          const text = batch.items.map((p) => p.line).join('\n');
+          const firstSeq = this.sealed.frontier.size;
+          const encoded = await this.sealer.run({ text, firstSeq, frontier: this.sealed.frontier.snapshot() });
+          const { meta, state } = await sealBatch(
             this.sink,
             this.sealed,
-            { lines: batch.items.map((p) => p.line), hashes: batch.items.map((p) => p.hash), firstTime: batch.items[0]!.time },
+            encoded,
+            batch.items[0]!.time,
             this.opts.origin,
             this.opts.signer,
           );
-          const firstSeq = this.sealed.frontier.size;
           this.sealed = state;
-          recordWitness(this.opts.dir, meta);
-          this.sendToIndex(batch.items, { segment: meta.segment.key, blocks, firstSeq, treeSize: meta.treeSize });
+          await recordWitness(this.opts.dir, meta);
+          this.sendToIndex(batch.items, { text, segment: meta.segment.key, blocks: encoded.blocks, firstSeq, treeSize: meta.treeSize });
           await removeWalFile(batch.walFile, this.walDir);
           this.sealQueue.shift();
           this.settleSealAttempt(true);
@@ -309,9 +314,9 @@ class FileAuditLog implements AuditLog {
    * (idempotent appends) until the index has them. If the index refuses or fails, it is
    * brought up to the sink's newest checkpoint instead, as when the log opens.
    */
-  private sendToIndex(items: Pending[], where: Omit<IndexJob, 'text'>): void {
+  private sendToIndex(items: Pending[], where: IndexJob): void {
     this.unindexed.push({ treeSize: where.treeSize, ids: items.map((p) => p.id) });
-    const job = this.indexer.run({ ...where, text: items.map((p) => p.line).join('\n') });
+    const job = this.indexer.run(where);
     this.indexing = Promise.all([this.indexing, job.then(() => where.treeSize).catch(() => syncIndex(this.sink, this.index))])
       .then(([, indexed]) => {
         while (this.unindexed.length > 0 && this.unindexed[0]!.treeSize <= indexed) {
@@ -336,7 +341,7 @@ class FileAuditLog implements AuditLog {
     await this.flushing;
     await this.writer.close();
     if (this.current.length === 0) await removeWalFile(this.writer.file, this.walDir);
-    await this.indexer.close();
+    await Promise.all([this.indexer.close(), this.sealer.close()]);
     this.index.close();
     this.opts.unlock();
   }
@@ -412,6 +417,7 @@ async function openLocked(
   const indexFile = join(opts.dir, 'index.sqlite');
   const index = openIndex(indexFile, report);
   const indexer = backgroundIndexer(indexFile, index);
+  const sealer = new WorkerPool<SegmentJob, EncodedSegment>('seal-worker.js', 1, encodeSegment);
   try {
     await syncIndex(sink, index);
     const walDir = join(opts.dir, 'wal');
@@ -430,6 +436,7 @@ async function openLocked(
       sink,
       index,
       indexer,
+      sealer,
       walDir,
       writer,
       sealed,
@@ -438,7 +445,7 @@ async function openLocked(
     if (recovered.length > 0) await log.flush();
     return log;
   } catch (err) {
-    await indexer.close();
+    await Promise.all([indexer.close(), sealer.close()]);
     index.close();
     throw err;
   }

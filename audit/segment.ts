@@ -1,8 +1,9 @@
 import { promisify } from 'node:util';
-import { gunzip, gunzipSync, gzip, inflateRawSync, type ZlibOptions } from 'node:zlib';
+import { gunzip, gunzipSync, inflateRawSync, type ZlibOptions } from 'node:zlib';
 import { z } from 'zod';
 import { FindingError, parseJson, validateWith } from '../common/index.js';
 import { digestOf } from '../signing/index.js';
+import type { SegmentBlock } from './segment-encode.js';
 import type { SegmentSink } from './sinks/sink.js';
 import { NOT_GZIP } from './stored-line.js';
 
@@ -10,7 +11,7 @@ import { NOT_GZIP } from './stored-line.js';
  * Storage layout, the same on every sink:
  *   segments/dt=<YYYY-MM-DD of the first record>/<first seq>-<last seq>.jsonl.gz
  *       gzip JSONL, one sealed record per line (Athena reads it as is), written as one gzip
- *       member per BLOCK_RECORDS lines: a reader gunzips only the member holding a record
+ *       member per BLOCK_RECORDS lines (segment-encode.ts): a reader gunzips only the member holding a record
  *   checkpoints/<tree size>.json
  *       the segment's companion: the Merkle root of the whole log after the segment,
  *       the signed C2SP checkpoint, the link to the previous checkpoint with an RFC 9162
@@ -58,37 +59,6 @@ export const CheckpointMeta = z.object({
   note: z.string().min(1),
 });
 export type CheckpointMeta = z.infer<typeof CheckpointMeta>;
-
-/**
- * Lines per gzip member of a segment. A query or proof reads and gunzips one member (about
- * 70 KB of text) instead of the whole segment (about 10 MB at 10,000 records); the segment is
- * still one valid gzip file (RFC 1952 allows several members; gunzip, zlib and Athena read them
- * all). 64 lines cost about 10% in size against one member.
- */
-export const BLOCK_RECORDS = 64;
-
-/** Where one gzip member of a segment lies, and the index of its first line. */
-export interface SegmentBlock {
-  offset: number;
-  length: number;
-  firstLine: number;
-}
-
-const gzipAsync = promisify(gzip);
-
-/** Segment bytes (deterministic: same lines, same bytes) and where each member lies. */
-export async function encodeSegment(lines: string[]): Promise<{ bytes: Buffer; blocks: SegmentBlock[] }> {
-  const members: Array<Promise<Buffer>> = [];
-  for (let i = 0; i < lines.length; i += BLOCK_RECORDS) members.push(gzipAsync(lines.slice(i, i + BLOCK_RECORDS).join('\n') + '\n'));
-  const parts = await Promise.all(members);
-  const blocks: SegmentBlock[] = [];
-  let offset = 0;
-  parts.forEach((part, i) => {
-    blocks.push({ offset, length: part.length, firstLine: i * BLOCK_RECORDS });
-    offset += part.length;
-  });
-  return { bytes: Buffer.concat(parts), blocks };
-}
 
 // The fixed 10-byte header zlib writes (no name, comment or extra field) and the 8-byte trailer.
 const GZIP_HEADER = 10;

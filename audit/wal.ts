@@ -1,6 +1,7 @@
-import { open, readdir, readFile, rm, truncate, type FileHandle } from 'node:fs/promises';
+import { mkdir, open, readdir, readFile, rename, rm, truncate, type FileHandle } from 'node:fs/promises';
+import { randomBytes } from 'node:crypto';
 import { constants, mkdirSync } from 'node:fs';
-import { join } from 'node:path';
+import { dirname, join } from 'node:path';
 
 /**
  * Write-ahead log files: `wal/<first seq, 12 digits>.wal`, one sealed-record line each.
@@ -24,6 +25,28 @@ export async function syncDir(dir: string): Promise<void> {
   } finally {
     await handle.close();
   }
+}
+
+/**
+ * Writes a file atomically and durably without blocking the event loop: a temporary sibling
+ * is written, fsynced and renamed over `file`, then the directory is fsynced (common's
+ * writeFileAtomic does the same synchronously).
+ */
+export async function writeFileDurably(file: string, body: string | Uint8Array): Promise<void> {
+  await mkdir(dirname(file), { recursive: true });
+  const tmp = join(dirname(file), `.${randomBytes(6).toString('hex')}.tmp`);
+  const handle = await open(tmp, 'wx');
+  try {
+    await handle.writeFile(body);
+    await handle.sync();
+  } catch (err) {
+    await handle.close();
+    await rm(tmp, { force: true });
+    throw err;
+  }
+  await handle.close();
+  await rename(tmp, file);
+  await syncDir(dirname(file));
 }
 
 /**

@@ -2,6 +2,7 @@ import { existsSync, readFileSync, rmSync } from 'node:fs';
 import { join } from 'node:path';
 import { FindingError, writeFileAtomic } from '../common/index.js';
 import type { CheckpointMeta } from './segment.js';
+import { writeFileDurably } from './wal.js';
 
 /**
  * A local witness: the newest checkpoint note this state directory sealed, in
@@ -20,8 +21,8 @@ export function readWitness(dir: string): string | undefined {
 }
 
 /** Written after the checkpoint is stored, so the sink always holds at least this tree. */
-export function recordWitness(dir: string, meta: CheckpointMeta): void {
-  writeFileAtomic(witnessFile(dir), meta.note);
+export async function recordWitness(dir: string, meta: CheckpointMeta): Promise<void> {
+  await writeFileDurably(witnessFile(dir), meta.note); // after every seal: kept off the event loop
 }
 
 /**
@@ -44,7 +45,7 @@ export function checkWitness(
     onRecovery(
       `${witnessFile(dir)}: ${note === '' ? 'empty' : 'not a checkpoint note'} (a torn write): replaced by the sink's newest checkpoint (tree size ${latest?.treeSize ?? 0}); truncation before this moment cannot be detected from it`,
     );
-    if (latest) recordWitness(dir, latest);
+    if (latest) writeFileAtomic(witnessFile(dir), latest.note);
     else rmSync(witnessFile(dir), { force: true });
     return;
   }

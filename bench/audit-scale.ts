@@ -23,6 +23,7 @@ import {
 } from '../audit/index.js';
 import { chainRecord, GENESIS_HASH } from '../audit/chain.js';
 import { sealBatch, stateFromCheckpoint } from '../audit/seal.js';
+import { encodeSegment } from '../audit/segment-encode.js';
 import { LocalKeySigner, trustedKeyFromPublicKey } from '../signing/index.js';
 import { emit, figure, inRounds, limits, summarize } from './harness.js';
 
@@ -39,18 +40,19 @@ async function buildLog(signer: LocalKeySigner): Promise<string[]> {
   const ids: string[] = [];
   for (let first = 0; first < N; first += SEGMENT) {
     const lines: string[] = [];
-    const hashes: string[] = [];
+    let prevHash = state.lastHash;
     let firstTime = '';
     for (let seq = first; seq < Math.min(N, first + SEGMENT); seq++) {
       const time = new Date(START + Math.floor((seq / N) * SPAN_MS)).toISOString();
       const record = exampleDecision(seq, { time, tool: seq % 997 === 0 ? 'rare_tool' : exampleDecision(seq).tool });
-      const chained = chainRecord(record, seq, hashes.at(-1) ?? state.lastHash);
+      const chained = chainRecord(record, seq, prevHash);
       lines.push(chained.line);
-      hashes.push(chained.hash);
+      prevHash = chained.hash;
       ids.push(record.id);
       firstTime ||= time;
     }
-    state = (await sealBatch(sink, state, { lines, hashes, firstTime }, 'bench.local/audit', signer)).state;
+    const encoded = encodeSegment({ text: lines.join('\n'), firstSeq: first, frontier: state.frontier.snapshot() });
+    state = (await sealBatch(sink, state, encoded, firstTime, 'bench.local/audit', signer)).state;
   }
   return ids;
 }

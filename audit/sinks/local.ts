@@ -1,9 +1,8 @@
 import { closeSync, existsSync, mkdirSync, openSync, readFileSync, readSync, readdirSync } from 'node:fs';
-import { mkdir, open, readFile, rename, rm } from 'node:fs/promises';
-import { dirname, join, relative, sep } from 'node:path';
-import { randomBytes } from 'node:crypto';
+import { readFile } from 'node:fs/promises';
+import { join, relative, sep } from 'node:path';
 import { FindingError } from '../../common/index.js';
-import { syncDir } from '../wal.js';
+import { writeFileDurably } from '../wal.js';
 import type { ByteRange, SegmentSink, SinkObject } from './sink.js';
 
 /**
@@ -28,22 +27,8 @@ export class LocalDirectorySink implements SegmentSink {
       if (Buffer.from(body).equals(await readFile(file))) return;
       throw new FindingError('refusing to overwrite a sealed object with different content', { file });
     }
-    // Unlike writeFileAtomic this fsyncs file and directory: the WAL is deleted once this
-    // returns. Asynchronous, so a seal never stalls appends on the event loop.
-    await mkdir(dirname(file), { recursive: true });
-    const tmp = join(dirname(file), `.${randomBytes(6).toString('hex')}.tmp`);
-    const handle = await open(tmp, 'wx');
-    try {
-      await handle.write(body);
-      await handle.sync();
-    } catch (err) {
-      await handle.close();
-      await rm(tmp, { force: true });
-      throw err;
-    }
-    await handle.close();
-    await rename(tmp, file);
-    await syncDir(dirname(file));
+    // Asynchronous, so a seal never stalls appends on the event loop.
+    await writeFileDurably(file, body);
   }
 
   async get(key: string, range?: ByteRange): Promise<Uint8Array | undefined> {
