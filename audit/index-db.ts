@@ -1,8 +1,11 @@
 import type { StatementSync } from 'node:sqlite';
 import { inTransaction, openSqlite, type SqliteDatabase } from '../common/index.js';
 import { extendTree, type TreeStore } from './index-tree.js';
+import { filterValues, type FilterColumn } from './index-columns.js';
 import type { SealedRecord } from './record.js';
 import type { SegmentBlock } from './segment-encode.js';
+
+export { FILTER_COLUMNS, filterValues } from './index-columns.js';
 
 /**
  * The read-side index: one SQLite row per sealed record with the columns queries filter on,
@@ -40,6 +43,16 @@ export interface IndexedRecord {
   firstSeq: number;
 }
 
+/** A row as verify compares it with its sealed record (verify.ts). */
+export interface IndexRow {
+  seq: number;
+  id: string;
+  time: string;
+  hash: Buffer;
+  segment: string;
+  values: Record<FilterColumn, string | null>;
+}
+
 /** Bumped when the layout changes: an older index is dropped and rebuilt from the segments. */
 const SCHEMA_VERSION = 3;
 
@@ -72,7 +85,7 @@ CREATE TABLE IF NOT EXISTS nodes (level INTEGER NOT NULL, idx INTEGER NOT NULL, 
 CREATE TABLE IF NOT EXISTS state (key TEXT PRIMARY KEY, value INTEGER NOT NULL);
 `;
 
-const COLUMNS: Record<keyof Omit<AuditQuery, 'from' | 'to' | 'limit'>, string> = {
+const COLUMNS: Record<FilterColumn, string> = {
   tenant: 'tenant',
   agent: 'agent',
   tool: 'tool',
@@ -83,25 +96,8 @@ const COLUMNS: Record<keyof Omit<AuditQuery, 'from' | 'to' | 'limit'>, string> =
   manifestDigest: 'manifest_digest',
 };
 
-/** The value a record has in each filter column (what a query result must match). */
-export function filterValues(r: SealedRecord): Record<keyof typeof COLUMNS, string | null> {
-  const d = r.kind === 'decision' ? r : undefined;
-  return {
-    tenant: r.tenantId,
-    agent: d?.agentId ?? null,
-    tool: d?.tool ?? null,
-    decision: d?.decision ?? null,
-    tier: d?.tier ?? null,
-    kind: r.kind,
-    traceId: r.traceId,
-    manifestDigest: r.kind === 'decision' ? r.manifestDigest : /^sha256:[0-9a-f]{64}$/.test(r.subject) ? r.subject : null,
-  };
-}
-
-export const FILTER_COLUMNS = Object.keys(COLUMNS) as Array<keyof typeof COLUMNS>;
-
 /** Filter columns kept as numbers into `names` (all but the trace id, which is nearly unique). */
-const NAMED = new Set<keyof typeof COLUMNS>(['tenant', 'agent', 'tool', 'decision', 'tier', 'kind', 'manifestDigest']);
+const NAMED = new Set<FilterColumn>(['tenant', 'agent', 'tool', 'decision', 'tier', 'kind', 'manifestDigest']);
 
 const SELECT_LOCATION = `SELECT r.seq AS seq, r.hash AS hash, s.key AS segment, b.offset AS offset, b.length AS length, b.first_seq AS firstSeq
   FROM records r JOIN blocks b ON b.id = r.block JOIN segments s ON s.id = b.segment`;
@@ -156,6 +152,42 @@ export class AuditIndex {
       db.exec(SCHEMA);
     });
     return new AuditIndex(db);
+  }
+
+  /**
+   * Opens an existing index without changing it (verify reads it while a writer may run);
+   * undefined when it has another layout (readers drop and rebuild such an index).
+   */
+  static openReadOnly(file: string): AuditIndex | undefined {
+    const db = openSqlite(file, { readOnly: true, busyTimeoutMs: 10_000 });
+    if ((db.prepare('PRAGMA user_version').get() as { user_version: number }).user_version !== SCHEMA_VERSION) {
+      db.close();
+      return undefined;
+    }
+    return new AuditIndex(db);
+  }
+
+  /** The rows of seqs lo..hi-1, in seq order. */
+  rows(lo: number, hi: number): IndexRow[] {
+    const entries = Object.entries(COLUMNS) as Array<[FilterColumn, string]>;
+    const columns = entries.map(([key, column]) => (NAMED.has(key) ? `n_${key}.value AS ${key}` : `r.${column} AS ${key}`));
+    const names = entries.filter(([key]) => NAMED.has(key)).map(([key, column]) => `LEFT JOIN names n_${key} ON n_${key}.id = r.${column}`);
+    const sql = `SELECT r.seq AS seq, r.id AS id, r.time AS time, r.hash AS hash, s.key AS segment, ${columns.join(', ')}
+      FROM records r JOIN blocks b ON b.id = r.block JOIN segments s ON s.id = b.segment ${names.join(' ')}
+      WHERE r.seq >= ? AND r.seq < ? ORDER BY r.seq`;
+    return (this.db.prepare(sql).all(lo, hi) as Array<Record<string, string | number | Uint8Array | null>>).map((row) => ({
+      seq: row.seq as number,
+      id: row.id as string,
+      time: new Date(row.time as number).toISOString(),
+      hash: Buffer.from(row.hash as Uint8Array),
+      segment: row.segment as string,
+      values: Object.fromEntries(entries.map(([key]) => [key, row[key] as string | null])) as IndexRow['values'],
+    }));
+  }
+
+  /** The highest seq with a row, or -1. */
+  lastSeq(): number {
+    return (this.db.prepare('SELECT MAX(seq) AS seq FROM records').get() as { seq: number | null }).seq ?? -1;
   }
 
   /** Tree size up to which the index holds every record (0 when empty). */

@@ -1,6 +1,8 @@
 import { hash } from 'node:crypto';
 import { gunzipSync } from 'node:zlib';
 import { DirectoryBuilder, directoryLine } from './directory.js';
+import { FILTER_COLUMNS, filterValues } from './index-columns.js';
+import type { SealedRecord } from './record.js';
 import { checkLineBytes, NOT_GZIP, recordLeaf, SUFFIX_LENGTH } from './stored-line.js';
 import { MerkleFrontier } from './merkle.js';
 import type { VerifyFinding } from './verify.js';
@@ -33,7 +35,12 @@ export interface SegmentJob {
   before: { size: number; nodes: string[] };
   /** The segment directory line signed in the checkpoint, if it has one (see directory.ts). */
   directoryLine?: string;
+  /** Return what the index must hold for each record (verify compares it with index.sqlite). */
+  indexFacts?: boolean;
 }
+
+/** What the index must hold for one record: seq, id, time, hash (bare hex), then the FILTER_COLUMNS values. */
+export type IndexFact = [seq: number, id: string, time: string, hash: string, ...values: Array<string | null>];
 
 export interface SegmentResult {
   /** In the order verify reports them: records, Merkle root. */
@@ -46,9 +53,11 @@ export interface SegmentResult {
   root: string | undefined;
   /** The tree's frontier after the segment's records (base64 nodes), when the root could be recomputed. */
   frontier: string[] | undefined;
+  /** JSON of an IndexFact per record, when asked for and the records are intact. */
+  facts?: string;
 }
 
-interface Entry {
+export interface Entry {
   line: number;
   start: number;
   end: number;
@@ -102,8 +111,8 @@ function scanLine(buf: Buffer, start: number, end: number, line: number): Entry 
   };
 }
 
-/** Splits gunzipped segment bytes into lines and scans each. */
-function scanSegment(buf: Buffer): Entry[] {
+/** Splits stored lines (a gunzipped segment, a WAL file) and scans each. */
+export function scanLines(buf: Buffer): Entry[] {
   const out: Entry[] = [];
   let start = 0;
   let line = 1;
@@ -366,7 +375,7 @@ export function checkSegment(job: SegmentJob): SegmentResult {
     findings.push({ kind: 'segment', key, message: NOT_GZIP });
     return { findings, records: undefined, head: job.head, root: undefined, frontier: undefined };
   }
-  const entries = scanSegment(text);
+  const entries = scanLines(text);
   const { leaves, head } = checkSegmentRecords(text, entries, job, findings);
   if (findings.length === 0) checkDirectory(text, entries, job, findings);
   const tree = treeBefore(job);
@@ -380,5 +389,24 @@ export function checkSegment(job: SegmentJob): SegmentResult {
       message: `Merkle root recomputed from ${key} does not match the signed root of tree size ${meta.treeSize}`,
     });
   }
-  return { findings, records: entries.length, head, root, frontier: tree.snapshot().map((n) => n.toString('base64')) };
+  const frontier = tree.snapshot().map((n) => n.toString('base64'));
+  return {
+    findings,
+    records: entries.length,
+    head,
+    root,
+    frontier,
+    ...(job.indexFacts && findings.length === 0 ? { facts: indexFacts(text, entries) } : {}),
+  };
+}
+
+/** The index columns of every record, as JSON (one string crosses from a worker thread quickly). */
+function indexFacts(buf: Buffer, entries: Entry[]): string {
+  return JSON.stringify(
+    entries.map((e): IndexFact => {
+      const r = JSON.parse(buf.toString('utf8', e.start, e.end)) as SealedRecord;
+      const values = filterValues(r);
+      return [r.seq, r.id, r.time, e.actual!, ...FILTER_COLUMNS.map((c) => values[c])];
+    }),
+  );
 }

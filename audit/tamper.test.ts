@@ -133,6 +133,11 @@ describe('tampering with a local segment is detected and named', () => {
     const report = await verifyAuditLog({ sink: new LocalDirectorySink(t.dir), trustedKeys: t.trusted, stateDir: t.dir });
     expect(report.ok).toBe(false);
     expect(report.findings).toEqual([
+      // the writer's index still has the deleted records' rows
+      expect.objectContaining({
+        kind: 'index',
+        message: expect.stringContaining(`holds rows for seqs ${shorter}..${full.treeSize - 1}, beyond the log's tree size ${shorter}`),
+      }),
       expect.objectContaining({
         kind: 'anchor',
         message: expect.stringMatching(

@@ -1,17 +1,22 @@
 import { errorMessage } from '../common/index.js';
 import type { TrustedKeysFile } from '../signing/index.js';
+import { existsSync } from 'node:fs';
+import { readdir, readFile } from 'node:fs/promises';
 import { availableParallelism } from 'node:os';
+import { join } from 'node:path';
 import { GENESIS_HASH } from './chain.js';
 import { noteExtensions, verifyCheckpoint } from './checkpoint.js';
 import type { WitnessPolicy } from './cosignature.js';
 import { DIRECTORY_TAG } from './directory.js';
 import { MerkleFrontier, verifyConsistency } from './merkle.js';
-import { checkSegment, type SegmentJob, type SegmentResult } from './segment-check.js';
+import { AuditIndex, FILTER_COLUMNS, type IndexRow } from './index-db.js';
+import { checkSegment, scanLines, type IndexFact, type SegmentJob, type SegmentResult } from './segment-check.js';
 import { listCheckpointKeys, readCheckpointMeta, SEGMENTS_PREFIX, segmentDigest, type CheckpointMeta } from './segment.js';
 import type { SegmentSink, SinkObject } from './sinks/sink.js';
 import { WorkerPool } from './threads.js';
 import { newestSignedCheckpoint } from './consistency.js';
 import { anchorFindings, witnessFindings } from './verify-trust.js';
+import { acknowledgedEnd } from './wal.js';
 import { readWitness, witnessFile } from './witness.js';
 
 export type FindingKind =
@@ -28,7 +33,9 @@ export type FindingKind =
   | 'empty'
   | 'store'
   | 'directory'
-  | 'witness';
+  | 'witness'
+  | 'wal'
+  | 'index';
 
 export interface VerifyFinding {
   kind: FindingKind;
@@ -112,9 +119,11 @@ export interface VerifyRun {
   head: string | undefined;
   records: number;
   segments: number;
+  /** The writer's index, when the state directory has one: each segment's rows are compared with its records. */
+  index?: { db: AuditIndex; file: string; synced: number };
 }
 
-type VerifyStage = (run: VerifyRun) => Promise<void>;
+type VerifyStage = (run: VerifyRun) => Promise<void> | void;
 
 /** A checkpoint read ahead of the walk, its segment being checked on a worker thread meanwhile. */
 interface Prepared {
@@ -205,6 +214,7 @@ function segmentJob(
     head: run.head,
     before: { size: run.tree?.treeSize ?? 0, nodes: run.tree?.frontier ?? [] },
     ...(directoryLine === undefined ? {} : { directoryLine }),
+    indexFacts: run.index !== undefined,
   };
 }
 
@@ -239,6 +249,7 @@ async function checkSegmentOf(run: VerifyRun, cp: CheckpointKey, loaded: Prepare
   run.findings.push(...result.findings);
   run.records += result.records ?? 0;
   run.head = result.head;
+  compareIndex(run, meta.segment.key, result);
   // The writer resumes from the recorded last hash: an altered one is the field's fault, not the next record's.
   if (result.findings.length === 0 && result.head !== undefined && result.head !== hex(meta.segment.lastHash)) {
     run.findings.push({
@@ -304,6 +315,7 @@ async function checkUnreadable(run: VerifyRun, cp: CheckpointKey, error: string,
   run.segments++;
   run.records += result.records ?? 0;
   run.findings.push(...result.findings);
+  compareIndex(run, key, result);
   const intact = result.findings.length === 0 && linked !== undefined && result.root === linked;
   run.findings.push({
     kind: 'checkpoint',
@@ -347,6 +359,7 @@ async function walkLog(run: VerifyRun): Promise<void> {
       meta: { treeSize: meta.treeSize, rootHash: meta.rootHash, segment: meta.segment },
       ...expected,
       directoryLine: noteExtensions(meta.note).find((l) => l.startsWith(`${DIRECTORY_TAG} `)),
+      indexFacts: run.index !== undefined,
     };
     expected = { head: hex(meta.segment.lastHash), before: { size: meta.treeSize, nodes: meta.frontier } };
     if (!job) return { key, meta };
@@ -393,14 +406,13 @@ async function walkLog(run: VerifyRun): Promise<void> {
 }
 
 /** Objects under segments/ that no checkpoint names were put there by someone else. */
-async function checkSegmentObjects(run: VerifyRun): Promise<void> {
+function checkSegmentObjects(run: VerifyRun): void {
   for (const o of run.segmentObjects) {
     for (const w of o.warnings) run.warnings.push(`${o.key}: ${w}`);
     for (const f of o.findings ?? []) run.findings.push({ kind: 'store', key: o.key, message: `${o.key}: ${f}` });
     if (!run.covered.has(o.key))
       run.findings.push({ kind: 'inserted', key: o.key, message: `segment ${o.key} is not covered by any checkpoint (inserted)` });
   }
-  return Promise.resolve();
 }
 
 /** The newest checkpoint signed by a trusted key (objects above it are findings of the walk already). */
@@ -423,8 +435,137 @@ async function checkWitnesses(run: VerifyRun): Promise<void> {
   if (witnesses) run.findings.push(...(await witnessFindings(run.sink, witnesses, await newestSigned(run), cosignatures)));
 }
 
+/**
+ * Opens the writer's index (`index.sqlite` in the state directory) read-only, so the walk
+ * compares each segment's rows with its records: queries locate records through these rows,
+ * and an edited row could hide a record from them or show it under another value.
+ */
+function openIndex(run: VerifyRun): void {
+  const dir = run.opts.stateDir;
+  const file = dir === undefined ? undefined : join(dir, 'index.sqlite');
+  if (file === undefined || !existsSync(file)) return;
+  try {
+    const db = AuditIndex.openReadOnly(file);
+    if (db) run.index = { db, file, synced: db.syncedTreeSize() };
+    else run.warnings.push(`${file}: an index of another layout, not checked (readers rebuild it)`);
+  } catch (err) {
+    run.warnings.push(`${file}: cannot be read, not checked (readers rebuild it): ${errorMessage(err)}`);
+  }
+}
+
+const INDEX_FIELDS: ReadonlyArray<readonly [string, (r: IndexRow) => string | null]> = [
+  ['id', (r) => r.id],
+  ['time', (r) => r.time],
+  ['hash', (r) => r.hash.toString('hex')],
+  ...FILTER_COLUMNS.map((c) => [c, (r: IndexRow) => r.values[c]] as const),
+];
+
+/** Each record of a segment must have its row, naming it exactly as sealed (fields in the order of an IndexFact). */
+function compareIndex(run: VerifyRun, segment: string, result: SegmentResult): void {
+  if (!run.index || result.facts === undefined) return;
+  const facts = JSON.parse(result.facts) as IndexFact[];
+  if (facts.length === 0) return;
+  const { db, file, synced } = run.index;
+  const rows = new Map(db.rows(facts[0]![0], facts.at(-1)![0] + 1).map((r) => [r.seq, r]));
+  for (const [seq, ...sealed] of facts) {
+    const row = rows.get(seq);
+    const who = `seq ${seq} (id ${sealed[0]})`;
+    if (!row) {
+      if (seq < synced)
+        run.findings.push({
+          kind: 'index',
+          seq,
+          key: segment,
+          message: `${file} has no row for ${who} of ${segment}: queries cannot find it`,
+        });
+      continue;
+    }
+    INDEX_FIELDS.forEach(([name, get], i) => {
+      const indexed = get(row);
+      if (indexed !== sealed[i])
+        run.findings.push({
+          kind: 'index',
+          seq,
+          id: sealed[0]!,
+          key: segment,
+          message: `${file}: the row for ${who} says ${name} ${JSON.stringify(indexed)}, the sealed record ${JSON.stringify(sealed[i])} (the row was edited)`,
+        });
+    });
+    if (row.segment !== segment)
+      run.findings.push({
+        kind: 'index',
+        seq,
+        key: segment,
+        message: `${file}: the row for ${who} places it in ${row.segment}, it is sealed in ${segment}`,
+      });
+  }
+}
+
+/** Rows the log does not have were put in the index by someone else; then the index is closed. */
+function checkIndexRows(run: VerifyRun): void {
+  if (!run.index) return;
+  const { db, file } = run.index;
+  const treeSize = run.tree?.treeSize ?? 0;
+  const last = db.lastSeq();
+  if (last >= treeSize)
+    run.findings.push({
+      kind: 'index',
+      message: `${file} holds rows for seqs ${treeSize}..${last}, beyond the log's tree size ${treeSize}: records deleted from the log, or rows inserted into the index`,
+    });
+  db.close();
+  delete run.index;
+}
+
+/**
+ * The WAL in the state directory holds the records accepted but not sealed yet. They are
+ * not signed, but they will be: each line must match its hash, continue the seqs from the
+ * log's tree size and link to the record before. A crash can leave a torn last write (the
+ * writer drops it at open, as it was never acknowledged): a warning. Anything else is a finding
+ * naming the file and line: the writer would refuse to open on it, or seal it.
+ */
+async function checkWal(run: VerifyRun): Promise<void> {
+  const dir = run.opts.stateDir === undefined ? undefined : join(run.opts.stateDir, 'wal');
+  if (dir === undefined || !existsSync(dir)) return;
+  let seq = run.tree?.treeSize ?? 0;
+  let head = run.head;
+  for (const name of (await readdir(dir)).filter((n) => /^\d{12}\.wal$/.test(n)).sort()) {
+    const file = join(dir, name);
+    const bytes = await readFile(file);
+    const { end, why } = acknowledgedEnd(bytes);
+    if (why) run.warnings.push(`${file}: ${why} from byte ${end}: a write never acknowledged, dropped by the writer at its next open`);
+    for (const e of scanLines(bytes.subarray(0, end))) {
+      const at = { kind: 'wal' as const, key: file, line: e.line, ...(e.seq === undefined ? {} : { seq: e.seq }) };
+      if (e.seq !== undefined && e.seq < seq) continue; // sealed already (a crash before the file was removed): the writer drops it
+      if (!e.hashOk) {
+        run.findings.push({
+          ...at,
+          message: `line ${e.line} of ${file} (seq ${e.seq ?? '?'}) was modified: its content does not match its hash`,
+        });
+      } else if (e.seq !== seq) {
+        run.findings.push({
+          ...at,
+          message: `line ${e.line} of ${file} holds seq ${e.seq}, expected seq ${seq} (a record deleted, inserted or reordered)`,
+        });
+      } else if (head !== undefined && e.prevHash !== head) {
+        run.findings.push({ ...at, message: `line ${e.line} of ${file} (seq ${e.seq}) does not chain to seq ${seq - 1}` });
+      }
+      seq = (e.seq ?? seq) + 1;
+      head = e.hashOk ? e.actual : undefined;
+    }
+  }
+}
+
 /** The checks in the order they run; each reads what the ones before it found. */
-export const VERIFY_STAGES: readonly VerifyStage[] = [listObjects, walkLog, checkSegmentObjects, checkAnchors, checkWitnesses];
+export const VERIFY_STAGES: readonly VerifyStage[] = [
+  listObjects,
+  openIndex,
+  walkLog,
+  checkIndexRows,
+  checkSegmentObjects,
+  checkAnchors,
+  checkWal,
+  checkWitnesses,
+];
 
 /**
  * Verifies a whole log from its sink alone: every checkpoint's signature, the link and
@@ -449,7 +590,11 @@ export async function verifyAuditLog(opts: VerifyOptions): Promise<VerifyReport>
     records: 0,
     segments: 0,
   };
-  for (const stage of VERIFY_STAGES) await stage(run);
+  try {
+    for (const stage of VERIFY_STAGES) await stage(run);
+  } finally {
+    run.index?.db.close();
+  }
   return {
     ok: run.findings.length === 0,
     location: opts.sink.location,

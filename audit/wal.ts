@@ -56,7 +56,7 @@ export async function writeFileDurably(file: string, body: string | Uint8Array):
  * NUL bytes, possibly followed by lines of that same write. JSON text never holds a raw NUL,
  * so everything from the line holding the first NUL on was never acknowledged.
  */
-function acknowledgedEnd(bytes: Buffer): { end: number; why?: string } {
+export function acknowledgedEnd(bytes: Buffer): { end: number; why?: string } {
   const nul = bytes.indexOf(0);
   if (nul >= 0) return { end: bytes.lastIndexOf(0x0a, nul) + 1, why: `NUL bytes from offset ${nul} (a write cut by a power loss)` };
   const end = bytes.lastIndexOf(0x0a) + 1;

@@ -1,9 +1,10 @@
 import { readdirSync, readFileSync, truncateSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
+import { DatabaseSync } from 'node:sqlite';
 import { gunzipSync, gzipSync } from 'node:zlib';
 import { afterEach, describe, expect, it } from 'vitest';
 import { chainRecord } from '../audit/chain.js';
-import { runCli, type CliResult } from '../audit/fixtures/cli.js';
+import { runCli, spawnCli, type CliResult } from '../audit/fixtures/cli.js';
 import { tempLog, type TempLog } from '../audit/fixtures/temp-log.js';
 import { exampleDecision } from '../audit/index.js';
 import { segmentDigest } from '../audit/segment.js';
@@ -122,5 +123,70 @@ describe('verify names the record or field an attacker touched', () => {
     expect(out.stdout).toMatch(new RegExp(`\\[checkpoint\\] checkpoints/0*${sizes[1]}\\.json is unreadable`));
     expect(out.stdout).toContain(`records ${sizes[0]}..${sizes[1]! - 1} it sealed are intact`);
     expect(out.stdout).not.toMatch(/\[(deleted|inserted|chain|modified|merkle)\]/);
+  }, 120_000);
+
+  it('a byte flipped in an unsealed WAL line is a finding naming the file, line and seq', async () => {
+    t = tempLog();
+    await cliLog(10);
+    // a writer killed with records accepted but not sealed: they are in the WAL only
+    const input = join(t.home, 'more.jsonl');
+    writeFileSync(
+      input,
+      Array.from({ length: 500 }, (_, i) => JSON.stringify(exampleDecision(10 + i, { tier: 'write-high' }))).join('\n') + '\n',
+    );
+    const writer = spawnCli(
+      ['audit', 'append', input, '--key', t.keyFile, '--seal-every-records', '1000', '--seal-every-ms', '600000', '--in-flight', '1'],
+      t.home,
+    );
+    let acked = 0;
+    writer.stdout!.on('data', (d: Buffer) => {
+      acked += (d.toString().match(/"seq"/g) ?? []).length;
+      if (acked >= 8 && writer.exitCode === null) writer.kill('SIGKILL');
+    });
+    const signal = await new Promise((resolve) => writer.on('close', (_code, sig) => resolve(sig)));
+    expect(signal).toBe('SIGKILL');
+    const walDir = join(t.dir, 'wal');
+    const walFile = join(
+      walDir,
+      readdirSync(walDir).find((n) => n.endsWith('.wal') && readFileSync(join(walDir, n)).length > 0)!,
+    );
+    expect((await verify()).code).toBe(0);
+
+    const lines = readFileSync(walFile, 'utf8').split('\n');
+    const target = JSON.parse(lines[4]!) as Sealed;
+    lines[4] = lines[4]!.replace(`"tenantId":"${target.tenantId}"`, `"tenantId":"${target.tenantId === 'acme' ? 'globex' : 'acme'}"`);
+    writeFileSync(walFile, lines.join('\n'));
+    const out = await verify();
+    expect(out.code, out.stdout).toBe(1);
+    expect(out.stdout).toContain(`[wal] line 5 of ${walFile} (seq ${target.seq}) was modified: its content does not match its hash`);
+  }, 120_000);
+
+  it('an index row edited (decision, tenant) is a finding naming the seq, the column and both values', async () => {
+    t = tempLog();
+    await cliLog(25);
+    const db = new DatabaseSync(join(t.dir, 'index.sqlite'));
+    const deny = 5; // exampleDecision(5) is a deny
+    // filter values are numbers into the names table (index layout v3)
+    db.prepare("UPDATE records SET decision = (SELECT id FROM names WHERE value = 'allow') WHERE seq = ?").run(deny);
+    const moved = db
+      .prepare('SELECT r.id AS id, n.value AS tenant FROM records r JOIN names n ON n.id = r.tenant WHERE seq = 12')
+      .get() as {
+      id: string;
+      tenant: string;
+    };
+    db.prepare('UPDATE records SET tenant = (SELECT id FROM names WHERE value = ?) WHERE seq = 12').run(
+      moved.tenant === 'acme' ? 'globex' : 'acme',
+    );
+    db.close();
+
+    const out = await verify();
+    expect(out.code, out.stdout).toBe(1);
+    expect(out.stdout).toMatch(
+      new RegExp(`\\[index\\] .*index\\.sqlite: the row for seq 5 \\(id [0-9a-f-]+\\) says decision "allow", the sealed record "deny"`),
+    );
+    expect(out.stdout).toContain(
+      `the row for seq 12 (id ${moved.id}) says tenant "${moved.tenant === 'acme' ? 'globex' : 'acme'}", the sealed record "${moved.tenant}"`,
+    );
+    expect(out.stdout.match(/\[index\]/g)).toHaveLength(2);
   }, 120_000);
 });
