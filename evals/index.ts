@@ -53,3 +53,4 @@ export {
 export { Suite, ScorerSpec, TargetSpec, ThresholdSpec, defaultSuitesDir, getField, listSuites, loadSuite } from './suite.js';
 export { datasetFieldTarget, modelTarget, strategyTarget, targetFor, type Target, type TargetUsage } from './targets.js';
 export { checkThresholds, pinMismatch, type EvidencePin, type Threshold, type ThresholdVerdict } from './thresholds.js';
+export { toPromptfooResults } from './promptfoo-export.js';
