@@ -16,6 +16,8 @@ export interface CiCase {
   line: number;
   /** Set when the case failed: the one-line reason, then details. */
   failure?: { message: string; details: string[] };
+  /** Something to see that does not fail the case: JUnit system-out, a SARIF result at level warning. */
+  warning?: { message: string; details: string[] };
 }
 
 export interface CiTool {
@@ -43,12 +45,15 @@ export function junitXml(name: string, cases: CiCase[]): string {
     lines.push(`  <testsuite name="${xml(suite)}" tests="${list.length}" failures="${failed}" errors="0" skipped="0">`);
     for (const c of list) {
       const attrs = `name="${xml(c.name)}" classname="${xml(suite)}" file="${xml(c.file)}" line="${c.line}"`;
-      if (!c.failure) lines.push(`    <testcase ${attrs}/>`);
+      if (!c.failure && !c.warning) lines.push(`    <testcase ${attrs}/>`);
       else {
         lines.push(`    <testcase ${attrs}>`);
-        lines.push(
-          `      <failure message="${xml(c.failure.message)}" type="${xml(c.rule)}">${xml(c.failure.details.join('\n'))}</failure>`,
-        );
+        if (c.failure)
+          lines.push(
+            `      <failure message="${xml(c.failure.message)}" type="${xml(c.rule)}">${xml(c.failure.details.join('\n'))}</failure>`,
+          );
+        if (c.warning)
+          lines.push(`      <system-out>${xml(['warning: ' + c.warning.message, ...c.warning.details].join('\n'))}</system-out>`);
         lines.push('    </testcase>');
       }
     }
@@ -58,14 +63,17 @@ export function junitXml(name: string, cases: CiCase[]): string {
   return lines.join('\n');
 }
 
-/** SARIF 2.1.0: one result per failed case, located at its file and line (relative to the working folder). */
+/** SARIF 2.1.0: one result per failed case (level error) and per warning (level warning), located at its file and line (relative to the working folder). */
 export function sarifLog(tool: CiTool, cases: CiCase[]): string {
   const results = cases
-    .filter((c) => c.failure)
-    .map((c) => ({
+    .flatMap((c) => [
+      ...(c.failure ? [{ c, level: 'error', found: c.failure }] : []),
+      ...(c.warning ? [{ c, level: 'warning', found: c.warning }] : []),
+    ])
+    .map(({ c, level, found }) => ({
       ruleId: c.rule,
-      level: 'error',
-      message: { text: [c.failure!.message, ...c.failure!.details].join('\n') },
+      level,
+      message: { text: [found.message, ...found.details].join('\n') },
       locations: [
         {
           physicalLocation: {

@@ -2,9 +2,11 @@ import { existsSync, readdirSync } from 'node:fs';
 import { join } from 'node:path';
 import { errorMessage } from '../common/index.js';
 import type { TrustedKeysFile } from '../signing/index.js';
-import { checkThresholds, loadReport, pinMismatch, type EvalReport } from '../evals/index.js';
+import { checkThresholds, compareWithBaseline, loadReport, pinMismatch, type CaseResult, type EvalReport } from '../evals/index.js';
 import type { Manifest } from '../policy-packs/index.js';
+import type { Environment, GateDefinition } from './gate-definition.js';
 import { fail, notRun, pass, type CheckOutcome } from './gate-result.js';
+import type { SignedReleaseRecord } from './release-record.js';
 
 export interface EvalEvidence {
   file: string;
@@ -28,6 +30,125 @@ export function discoverEvalReports(home: string): string[] {
     .sort();
 }
 
+/** What the environment's current release went out with: its promote record and the eval reports that record names. */
+export interface ReleasedEvals {
+  environment: Environment;
+  manifestDigest: string;
+  recordDigest: string;
+  reports: Array<{ digest: string; suite: string; file: string }>;
+}
+
+/**
+ * The eval evidence of the manifest an environment serves: the newest promote record of that
+ * manifest in the history (a rollback record names no reports; the promote that first released
+ * the manifest does). Null when nothing is released there.
+ */
+export function releasedEvals(environment: Environment, history: readonly SignedReleaseRecord[]): ReleasedEvals | null {
+  const serving = history.at(-1)?.record.manifestDigest;
+  const promoted = history.findLast((h) => h.record.action === 'promote' && h.record.manifestDigest === serving);
+  if (!serving || !promoted) return null;
+  return { environment, manifestDigest: serving, recordDigest: promoted.digest, reports: promoted.record.evalReports };
+}
+
+type Loaded = { report: EvalReport; digest: string; file: string };
+
+/** A released report by its digest: at the file its record names, else among the home's reports; verified either way. */
+function findReleased(entry: ReleasedEvals['reports'][number], discovered: string[], trusted: TrustedKeysFile): Loaded | null {
+  for (const file of [entry.file, ...discovered.filter((f) => f !== entry.file)]) {
+    if (!existsSync(file)) continue;
+    try {
+      const loaded = loadReport(file, trusted);
+      if (loaded.digest === entry.digest) return { report: loaded.report, digest: loaded.digest, file };
+    } catch {
+      // not this one (another key, a damaged file): keep looking; not finding it is reported below
+    }
+  }
+  return null;
+}
+
+const CASES_SHOWN = 20;
+
+/** One line per significant regression: the suite and metric, the test, and the cases that got worse. */
+function regressionLine(
+  suite: string,
+  against: ReleasedEvals,
+  baseline: Loaded,
+  c: ReturnType<typeof compareWithBaseline>,
+  metric: string,
+): string {
+  const t = c.tests.find((x) => x.metric === metric)!;
+  const cases = c.regressions.filter((g) => g.metric === metric);
+  const shown = cases.slice(0, CASES_SHOWN).map((g) => `${g.id} ${g.baseline} -> ${g.current}`);
+  const more = cases.length > CASES_SHOWN ? `, … ${cases.length - CASES_SHOWN} more (--json lists all)` : '';
+  const test = t.test === 'mcnemar-exact' ? 'McNemar exact' : `Wilcoxon signed-rank (${t.pMethod})`;
+  return (
+    `${suite}/${metric}: significant regression against ${against.environment}'s current release (report ${baseline.digest.slice(0, 19)}…${c.datasetChanged ? ', other dataset' : ''}): ` +
+    `${test} p=${t.pValue.toPrecision(3)}, ${t.worse} worse / ${t.better} better of ${t.pairs} paired cases, ` +
+    `mean change ${t.meanDiff.toFixed(3)} [${t.low.toFixed(3)}, ${t.high.toFixed(3)}]; cases: ${shown.join(', ')}${more}`
+  );
+}
+
+/**
+ * Each report the gate uses, compared case by case with the report of the same suite the
+ * environment's current release went out with (evals/baseline.ts: McNemar's exact test for
+ * pass/fail metrics, Wilcoxon signed-rank for scores). A metric is a significant regression
+ * when it got worse on average and its two-sided p-value is below alpha. A released report that
+ * cannot be found is an unchecked item (`evals:<suite>/regressions`), never a silent pass.
+ */
+function regressionsAgainst(
+  used: Loaded[],
+  released: ReleasedEvals | null,
+  policy: GateDefinition['gates']['evals'],
+  discovered: string[],
+  trusted: TrustedKeysFile,
+) {
+  const lines: string[] = [];
+  const unchecked = new Map<string, string>();
+  const suites: Array<Record<string, unknown>> = [];
+  for (const r of used) {
+    const suite = r.report.suite.name;
+    const entries = released?.reports.filter((e) => e.suite === suite) ?? [];
+    if (!released || entries.length === 0) {
+      suites.push({ suite, baseline: null, note: released ? `no ${suite} report in the current release` : 'nothing released here yet' });
+      continue;
+    }
+    const found = entries.map((e) => findReleased(e, discovered, trusted));
+    const baseline = found.filter((f): f is Loaded => f !== null).sort((a, b) => b.report.finishedAt.localeCompare(a.report.finishedAt))[0];
+    if (!baseline) {
+      const why = `the ${suite} report ${entries[0]!.digest} that ${released.environment}'s current release went out with is not found (its record names ${entries[0]!.file}): regressions not checked`;
+      unchecked.set(evalCheckKey(suite, 'regressions'), why);
+      suites.push({ suite, baseline: null, note: why });
+      continue;
+    }
+    const c = compareWithBaseline(
+      { cases: r.report.cases as CaseResult[], metrics: r.report.metrics, datasetDigest: r.report.datasets[0]?.digest ?? '' },
+      baseline,
+    );
+    const significant = c.tests.filter((t) => t.meanDiff < 0 && t.pValue < policy.alpha).map((t) => t.metric);
+    for (const metric of significant) lines.push(regressionLine(suite, released, baseline, c, metric));
+    suites.push({
+      suite,
+      report: r.digest,
+      baseline: { report: baseline.digest, file: baseline.file },
+      datasetChanged: c.datasetChanged,
+      unpairedCases: c.unpairedCases,
+      tests: c.tests.map((t) => ({ ...t, significant: significant.includes(t.metric) })),
+      regressedCases: c.regressions.filter((g) => significant.includes(g.metric)),
+    });
+  }
+  const evidence = {
+    against: released && {
+      environment: released.environment,
+      manifestDigest: released.manifestDigest,
+      recordDigest: released.recordDigest,
+    },
+    mode: policy.regressions,
+    alpha: policy.alpha,
+    suites,
+  };
+  return { lines, unchecked, evidence };
+}
+
 /**
  * Eval thresholds met: every report is verified (signature by an `eval-report` key, schema);
  * a report named explicitly that belongs to another manifest is refused with that reason;
@@ -36,11 +157,19 @@ export function discoverEvalReports(home: string): string[] {
  * copy over other data does not count) measured on at least its minCases cases, and that
  * report's own verdict must pass.
  * Metrics a report could not measure are `not-run` items (`evals:<suite>/<metric>`), never a pass.
+ * Significant regressions against the environment's current release (`regressionsAgainst`) fail
+ * the gate where the environment says `regressions: block` and are warnings where it says `warn`.
  */
 export function checkEvals(
   manifest: Manifest,
   digest: string,
-  opts: { explicit: string[]; discovered: string[]; trusted: TrustedKeysFile },
+  opts: {
+    explicit: string[];
+    discovered: string[];
+    trusted: TrustedKeysFile;
+    policy: GateDefinition['gates']['evals'];
+    released: ReleasedEvals | null;
+  },
 ): CheckOutcome {
   const reasons: string[] = [];
   const skipped: string[] = [];
@@ -130,18 +259,40 @@ export function checkEvals(
   }
   if (used.length === 0) reasons.push(`no signed eval report for manifest ${digest}`);
 
-  const evidence = { reports: used.map((r) => r.evidence), thresholds, skipped };
+  const regressions = regressionsAgainst(
+    used.map((r) => ({ report: r.report, digest: r.evidence.digest, file: r.evidence.file })),
+    opts.released,
+    opts.policy,
+    opts.discovered,
+    opts.trusted,
+  );
+  const blocking = opts.policy.regressions === 'block';
+  if (blocking) {
+    reasons.push(...regressions.lines);
+    for (const [k, why] of regressions.unchecked) unchecked.set(k, why);
+  }
+  const warnings = blocking ? [] : [...regressions.lines, ...regressions.unchecked.values()];
+
+  const evidence = { reports: used.map((r) => r.evidence), thresholds, skipped, regressions: regressions.evidence };
   const met = thresholds.filter((t) => t.verdict === 'pass').length;
-  const summary = `${used.length} report(s) for this manifest, ${met}/${thresholds.length} manifest threshold(s) met${unchecked.size ? `, ${unchecked.size} metric(s) not measured` : ''}`;
-  if (reasons.length) return fail(summary, reasons, evidence);
-  if (unchecked.size)
-    return notRun(
-      summary,
-      [...unchecked].map(([k, why]) => `${k}: ${why}`),
-      evidence,
-      [...unchecked.keys()],
-    );
-  return pass(summary, evidence);
+  const against = opts.released ? `${opts.released.environment}'s current release` : 'the current release';
+  const summary =
+    `${used.length} report(s) for this manifest, ${met}/${thresholds.length} manifest threshold(s) met` +
+    (regressions.lines.length
+      ? `, ${regressions.lines.length} significant regression(s) against ${against}${blocking ? '' : ' (warn only)'}`
+      : '') +
+    (unchecked.size ? `, ${unchecked.size} item(s) not checked` : '');
+  const outcome = reasons.length
+    ? fail(summary, reasons, evidence)
+    : unchecked.size
+      ? notRun(
+          summary,
+          [...unchecked].map(([k, why]) => `${k}: ${why}`),
+          evidence,
+          [...unchecked.keys()],
+        )
+      : pass(summary, evidence);
+  return warnings.length ? { ...outcome, warnings } : outcome;
 }
 
 /** The waiver key of one unmeasured eval metric: `evals:<suite>/<metric>`. */

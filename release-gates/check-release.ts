@@ -5,7 +5,7 @@ import { digestOf, loadTrustedKeys, type TrustedKeysFile } from '../signing/inde
 import { homeAuditDir, homeAuditStore, queryAudit, type DecisionRecord, type SegmentSink } from '../audit/index.js';
 import { FixtureStore, FixturesFile, loadVerifiedManifest, type VerifiedManifest } from '../policy-packs/index.js';
 import { checkCedar } from './cedar-findings.js';
-import { checkEvals, discoverEvalReports } from './check-evals.js';
+import { checkEvals, discoverEvalReports, releasedEvals } from './check-evals.js';
 import { checkTests } from './check-tests.js';
 import { assessNpmAudit, runNpmAudit } from './dependency-audit.js';
 import { defaultEnvironmentsDir, Environment, loadGateDefinition, PROMOTION_ORDER, type GateDefinition } from './gate-definition.js';
@@ -267,6 +267,8 @@ export async function checkRelease(env: string, candidateFile: string, opts: Rel
     explicit: opts.evalReports ?? [],
     discovered: discoverEvalReports(ctx.home),
     trusted: ctx.trusted,
+    policy: g.evals,
+    released: current ? releasedEvals(environment, ctx.store.history(environment, agent, ctx.trusted)) : null,
   });
 
   const gates: GateResult[] = [

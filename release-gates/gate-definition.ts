@@ -25,7 +25,17 @@ export const GateDefinition = z.strictObject({
     secrets: z.strictObject({ enforcement: Enforcement, minEntropy: z.number().min(0).max(8).default(4.5) }),
     cedar: z.strictObject({ enforcement: Enforcement }),
     dependencies: z.strictObject({ enforcement: Enforcement, failOn: z.enum(['low', 'moderate', 'high', 'critical']).default('high') }),
-    evals: z.strictObject({ enforcement: Enforcement }),
+    evals: z.strictObject({
+      enforcement: Enforcement,
+      /**
+       * Significant regressions against the environment's current release (the eval reports it
+       * was released with, compared case by case: McNemar for pass/fail, Wilcoxon for scores):
+       * `block` fails the gate, `warn` reports them beside a passing gate.
+       */
+      regressions: z.enum(['block', 'warn']).default('warn'),
+      /** Two-sided significance level of those tests. */
+      alpha: z.number().gt(0).lt(1).default(0.05),
+    }),
     replay: z.strictObject({ enforcement: Enforcement, lastN: z.number().int().min(1).default(1000) }),
     canary: z.strictObject({
       enforcement: Enforcement,

@@ -14,6 +14,8 @@ export interface CheckOutcome {
   reasons: string[];
   /** Machine-readable evidence kept in the release record. */
   evidence: Record<string, unknown>;
+  /** What a release manager should see but that does not decide the gate (e.g. eval regressions in `warn` mode). */
+  warnings?: string[];
   /**
    * For `not-run`: the checks that could not be made, as waiver keys (`dependencies`, or one
    * item such as `evals:<suite>/<metric>`). Only these can be waived, each by name.

@@ -15,7 +15,10 @@ function printMatrix(reports: CheckReport[]): void {
     reports.map((r) => [r.agent, ...r.gates.map((g) => statusCell(g))]),
   );
   for (const r of reports)
-    for (const g of r.gates.filter((x) => x.blocking)) printLine(`${r.agent}: ${g.gate} ${g.status}: ${g.reasons.join('; ')}`);
+    for (const g of r.gates) {
+      if (g.blocking) printLine(`${r.agent}: ${g.gate} ${g.status}: ${g.reasons.join('; ')}`);
+      for (const w of g.warnings ?? []) printLine(`${r.agent}: ${g.gate} warning: ${w}`);
+    }
 }
 
 function reportJson(report: CheckReport) {

@@ -27,7 +27,8 @@ export const RELEASE_CHECK_TOOL: CiTool = {
 
 /**
  * One CI case per gate of each candidate, located at the gate's entry in the environment's gate
- * definition (`<gates>/<env>.yaml`): a failure is a gate that blocks the release.
+ * definition (`<gates>/<env>.yaml`): a failure is a gate that blocks the release; a warning (eval
+ * regressions where the environment only warns) is reported without failing.
  */
 export function releaseCiCases(reports: CheckReport[], gatesDir = defaultEnvironmentsDir()): CiCase[] {
   return reports.flatMap((r) => {
@@ -39,6 +40,7 @@ export function releaseCiCases(reports: CheckReport[], gatesDir = defaultEnviron
       file: ciPath(file),
       line: yamlLineOf(file, ['gates', g.gate]) ?? 1,
       ...(g.blocking ? { failure: { message: `${r.agent}: gate ${g.gate} ${g.status}: ${g.summary}`, details: g.reasons } } : {}),
+      ...(g.warnings?.length ? { warning: { message: `${r.agent}: gate ${g.gate} warning: ${g.summary}`, details: g.warnings } } : {}),
     }));
   });
 }

@@ -13,6 +13,7 @@ function evidenceCell(g: GateResult): string {
   return [
     g.summary,
     ...g.reasons.map((r) => `- ${r}`),
+    ...(g.warnings ?? []).map((w) => `- warning: ${w}`),
     ...(g.waiver?.items.flatMap((i) => i.reasons.map((r) => `- waived ${i.check}: ${r}`)) ?? []),
   ].join('\n');
 }
