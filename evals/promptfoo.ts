@@ -55,10 +55,23 @@ function silencePromptfooBeacon(): void {
   });
 }
 
+let quieted = false;
+
+/**
+ * The settings above (environment, no beacon) for this process, before promptfoo is first
+ * imported. `loadPromptfoo` applies them; `promptfoo-preload.ts` applies them to promptfoo's own
+ * CLI (`node --import <charter>/dist/evals/promptfoo-preload.js <promptfoo>/dist/src/entrypoint.js`).
+ */
+export function quietPromptfoo(): void {
+  if (quieted) return;
+  quieted = true;
+  for (const [k, v] of Object.entries(promptfooEnvironment())) process.env[k] ??= v;
+  silencePromptfooBeacon();
+}
+
 export function loadPromptfoo(): Promise<Promptfoo> {
   if (!loaded) {
-    for (const [k, v] of Object.entries(promptfooEnvironment())) process.env[k] ??= v;
-    silencePromptfooBeacon();
+    quietPromptfoo();
     loaded = import('promptfoo');
   }
   return loaded;

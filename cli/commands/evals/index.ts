@@ -1,5 +1,6 @@
 import type { Command } from 'commander';
 import { registerCalibrate } from './calibrate.js';
+import { registerExport } from './export.js';
 import { registerList } from './list.js';
 import { registerRun } from './run.js';
 import { registerVerify } from './verify.js';
@@ -9,5 +10,5 @@ export function registerEvals(program: Command): void {
   const evals = program
     .command('evals')
     .description('eval suites over versioned datasets: signed reports with intervals, judge calibration');
-  for (const register of [registerList, registerVerify, registerRun, registerCalibrate]) register(evals);
+  for (const register of [registerList, registerVerify, registerExport, registerRun, registerCalibrate]) register(evals);
 }

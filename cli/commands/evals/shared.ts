@@ -1,8 +1,8 @@
 import { existsSync } from 'node:fs';
 import { join } from 'node:path';
 import { charterHome, InputError } from '../../../common/index.js';
-import { loadSigner } from '../../../signing/index.js';
-import { Judge, loadJudgeConfig, ResponseCache, type EvalRunResult } from '../../../evals/index.js';
+import { loadSigner, loadTrustedKeys } from '../../../signing/index.js';
+import { Judge, loadJudgeConfig, loadReport, ResponseCache, type EvalRunResult } from '../../../evals/index.js';
 import { printTable } from '../../output.js';
 
 export function positiveInt(value: string, flag: string): number {
@@ -27,6 +27,13 @@ export async function signerFrom(ref: string | undefined) {
     );
   }
   return loadSigner(path);
+}
+
+/** A signed report verified against --trusted-keys (default the home's trusted keys, which must exist). */
+export function verifiedReport(file: string, trustedKeys: string | undefined): ReturnType<typeof loadReport> {
+  const trustedKeysFile = trustedKeys ?? join(charterHome(), 'keys', 'trusted-keys.json');
+  if (!existsSync(trustedKeysFile)) throw new InputError('trusted keys file not found', { file: trustedKeysFile, field: '--trusted-keys' });
+  return loadReport(file, loadTrustedKeys(trustedKeysFile));
 }
 
 /** A report's metrics with their intervals and the method that produced each. */

@@ -1,12 +1,7 @@
-import { existsSync } from 'node:fs';
-import { join } from 'node:path';
 import type { Command } from 'commander';
-import { charterHome, InputError } from '../../../common/index.js';
-import { loadReport } from '../../../evals/index.js';
-import { loadTrustedKeys } from '../../../signing/index.js';
 import { printJson, printLine } from '../../output.js';
 import { action, withJson } from '../../program.js';
-import { printMetrics } from './shared.js';
+import { printMetrics, verifiedReport } from './shared.js';
 
 export function registerVerify(evals: Command): void {
   withJson(
@@ -19,10 +14,7 @@ export function registerVerify(evals: Command): void {
       .option('--trusted-keys <file>', 'trusted keys (default $CHARTER_HOME/keys/trusted-keys.json)'),
   ).action(
     action((file: string, opts: { trustedKeys?: string; json?: boolean }) => {
-      const trustedKeysFile = opts.trustedKeys ?? join(charterHome(), 'keys', 'trusted-keys.json');
-      if (!existsSync(trustedKeysFile))
-        throw new InputError('trusted keys file not found', { file: trustedKeysFile, field: '--trusted-keys' });
-      const { report, digest, envelope } = loadReport(file, loadTrustedKeys(trustedKeysFile));
+      const { report, digest, envelope } = verifiedReport(file, opts.trustedKeys);
       const summary = {
         digest,
         keyIds: envelope.signatures.map((s) => s.keyid),
