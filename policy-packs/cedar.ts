@@ -31,6 +31,33 @@ export function cedarErrorText(errors: ReadonlyArray<cedar.DetailedError>): stri
   return errors.map((e) => (e.help ? `${e.message} (${e.help})` : e.message));
 }
 
+/** Where a policy was written: its pack and file, and the whole file with the policy's offset in it when at hand. */
+export interface PolicyOrigin {
+  pack: string;
+  /** Path relative to its packs folder. */
+  file: string;
+  /** The file's text (packs have it; a manifest carries only the policy's own text). */
+  source?: string;
+  /** Character offset of the policy text within `source`. */
+  offset?: number;
+}
+
+/**
+ * A Cedar error in one policy as its author reads it: the @id, pack and file, with line and column
+ * when the file is at hand. Cedar's own text may name the policy by the id it was handed (the
+ * positional `p96` of a validation batch): that prefix is dropped, the @id is named instead.
+ */
+export function policyDiagnostic(id: string, origin: PolicyOrigin | undefined, error: cedar.DetailedError): string {
+  const message = `${error.message.replace(/^for policy `[^`]*`, /, '')}${error.help ? ` (${error.help})` : ''}`;
+  if (!origin) return `policy ${id}: ${message}`;
+  let where = origin.file;
+  if (origin.source !== undefined) {
+    const { line, column } = offsetToLineColumn(origin.source, (origin.offset ?? 0) + (error.sourceLocations?.[0]?.start ?? 0));
+    where += `:${line}:${column}`;
+  }
+  return `policy ${id} (pack ${origin.pack}, ${where}): ${message}`;
+}
+
 /** Location of a Cedar error in `file`, whose whole text Cedar was given (it reports character offsets). */
 export function cedarLocation(file: string, content: string, error: cedar.DetailedError | undefined): SourceLocation {
   const start = error?.sourceLocations?.[0]?.start;

@@ -1,5 +1,5 @@
 import { FindingError, InputError, offsetToLineColumn } from '../common/index.js';
-import { cedar, cedarErrorText, type EntityUid } from './cedar.js';
+import { cedar, cedarErrorText, policyDiagnostic, type EntityUid } from './cedar.js';
 import { AGENT_TYPE, TENANT_TYPE } from './engine.js';
 import { effectOf, type LoadedPack, type PackPolicy, type SourceText } from './load.js';
 import type { ManifestTool } from './manifest-schema.js';
@@ -127,11 +127,7 @@ function validateStrict(policies: Map<string, PackPolicy>, schemaText: string, p
   if (out.type === 'failure')
     throw new InputError(`cannot validate ${packs.map((p) => p.key).join(', ')}: ${cedarErrorText(out.errors).join('; ')}`);
   if (out.errors.length === 0) return;
-  const lines = out.errors.map(({ policy: p, error }) => {
-    const start = error.sourceLocations?.[0]?.start ?? 0;
-    const { line, column } = offsetToLineColumn(p.source, p.offset + start);
-    return `policy ${p.id} (pack ${p.pack}, ${p.file}:${line}:${column}): ${error.message}${error.help ? ` (${error.help})` : ''}`;
-  });
+  const lines = out.errors.map(({ policy: p, error }) => policyDiagnostic(p.id, p, error));
   throw new FindingError(`strict validation failed: ${lines[0]}`, undefined, lines.slice(1));
 }
 

@@ -1,6 +1,15 @@
 import { errorMessage, FindingError } from '../common/index.js';
 import { digestOf } from '../signing/index.js';
-import { cedar, cedarErrorText, parseUid, uidText, type CedarEntity, type EntityUid } from './cedar.js';
+import {
+  cedar,
+  cedarErrorText,
+  parseUid,
+  policyDiagnostic,
+  uidText,
+  type CedarEntity,
+  type EntityUid,
+  type PolicyOrigin,
+} from './cedar.js';
 import type { Manifest, ManifestTool } from './manifest-schema.js';
 import type { RiskTier } from './pack-file.js';
 import { actionInfo, projectInput, type InputShape } from './schema-info.js';
@@ -47,6 +56,8 @@ export interface PolicySetSource {
   tools: ManifestTool[];
   /** The schema as JSON with resolved types, when the caller already has it (saves a parse). */
   schemaJson?: cedar.SchemaJson<string>;
+  /** Where each policy was written, by id: evaluation errors name it (file:line:column when the file is at hand). */
+  origins?: Readonly<Record<string, PolicyOrigin>>;
 }
 
 interface RuntimeTool {
@@ -79,6 +90,8 @@ export class PolicyEngine {
   private readonly tools = new Map<string, RuntimeTool>();
   /** Pre-parsed schemas are named by their content digest, so sets with the same schema share one. */
   private readonly schemaName: string;
+  /** Where each policy was written, for the errors a decision reports. */
+  private readonly origins: Readonly<Record<string, PolicyOrigin>>;
 
   /** Cedar answers by complete request (see DecisionCache); only engines that ask for one have it. */
   readonly cache: DecisionCache | undefined;
@@ -97,6 +110,7 @@ export class PolicyEngine {
     opts: EngineOptions = {},
   ) {
     this.cache = opts.cache ? new DecisionCache(opts.cache) : undefined;
+    this.origins = source.origins ?? {};
     this.slicesVerifyEvery = opts.slices?.verifyEvery ?? 1_000;
     const pset = cedar.preparsePolicySet(id, { staticPolicies: source.policies });
     if (pset.type === 'failure') throw new FindingError(`policy set ${id} does not parse: ${cedarErrorText(pset.errors).join('; ')}`);
@@ -138,7 +152,7 @@ export class PolicyEngine {
   static fromManifest(m: Manifest, digest: string, opts: EngineOptions = {}): PolicyEngine {
     const policies: Record<string, string> = {};
     for (const [id, p] of Object.entries(m.policies)) policies[id] = p.text;
-    return new PolicyEngine(digest, { policies, schemaText: m.schema.text, tools: m.tools }, opts);
+    return new PolicyEngine(digest, { policies, schemaText: m.schema.text, tools: m.tools, origins: m.policies }, opts);
   }
 
   toolNames(): string[] {
@@ -225,7 +239,7 @@ export class PolicyEngine {
       const { diagnostics } = answer.response;
       const fresh = answerOf(answer.response);
       if (diagnostics.errors.length > 0) {
-        const errors = diagnostics.errors.map((e) => `policy ${e.policyId}: ${e.error.message}`);
+        const errors = diagnostics.errors.map((e) => policyDiagnostic(e.policyId, this.origins[e.policyId], e.error));
         return deny(resourceText, ['a policy errored during evaluation (fail closed)'], errors, fresh.determining);
       }
       if (cached?.hit && !this.cache!.confirm(cached.hit, fresh))

@@ -30,7 +30,11 @@ export class SetUnderTest {
       const policies: Record<string, string> = {};
       for (const [id, p] of this.set.policies) policies[id] = p.text;
       const source = { policies, schemaText: this.set.schemaText, tools: this.set.tools };
-      this.built = new PolicyEngine(`test:${this.root.key}:${digestJson(source)}`, { ...source, schemaJson: this.set.schemaJson });
+      this.built = new PolicyEngine(`test:${this.root.key}:${digestJson(source)}`, {
+        ...source,
+        schemaJson: this.set.schemaJson,
+        origins: Object.fromEntries(this.set.policies),
+      });
     }
     return this.built;
   }
