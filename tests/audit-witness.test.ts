@@ -1,11 +1,12 @@
+import { createHash, createPublicKey, verify as ed25519Verify, type KeyObject } from 'node:crypto';
 import { copyFileSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
-import { createHash } from 'node:crypto';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { afterEach, describe, expect, it } from 'vitest';
+import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { runCli, type CliResult } from '../audit/fixtures/cli.js';
 import { tempLog, type TempLog } from '../audit/fixtures/temp-log.js';
-import { exampleDecision } from '../audit/index.js';
+import { HeadObjectCommand } from '@aws-sdk/client-s3';
+import { exampleDecision, s3ClientFor, startLocalObjectLockS3, type LocalObjectLockS3 } from '../audit/index.js';
 
 /**
  * Trust off the writer's machine, through the built CLI: `charter audit witness` cosigns
@@ -220,6 +221,183 @@ describe('verify --anchor at any tree size', () => {
     expect(ahead.stdout).toMatch(/\[anchor\] .*tree size 30.* is smaller than the anchor \(tree size 31/);
   }, 120_000);
 });
+
+describe('proofs in the C2SP tlog-proof format', () => {
+  it('prove --format tlog-proof carries the record, its audit path and the cosigned checkpoint; an implementation of the spec written here accepts it', async () => {
+    const s = await setup(30);
+    expect((await s.witness(1, t.dir)).code).toBe(0);
+    // five more records: the newest checkpoint (35) has no cosignature yet, the proof uses the cosigned one (30)
+    const more = Array.from({ length: 5 }, (_, i) => JSON.stringify(exampleDecision(30 + i)));
+    expect((await runCli(['audit', 'append', '--key', t.keyFile], t.home, jsonl(more))).code).toBe(0);
+    const id = (JSON.parse(s.records[17]!) as { id: string }).id;
+    const file = join(outside, 'r17.tlog-proof');
+    const prove = await runCli(['audit', 'prove', id, '--format', 'tlog-proof', '--out', file], t.home);
+    expect(prove.code, prove.stderr).toBe(0);
+    const text = readFileSync(file, 'utf8');
+    expect(text).toMatch(
+      /^c2sp\.org\/tlog-proof@v1\nextra [A-Za-z0-9+/=]+\nindex 17\n([A-Za-z0-9+/]{43}=\n)+\ncharter\.local\/audit\n30\n/,
+    );
+
+    const logKey = createPublicKey(readFileSync(s.logPub, 'utf8'));
+    const w1 = createPublicKey(readFileSync(join(outside, 'w1', 'w1.pub.pem'), 'utf8'));
+    const checked = specVerify(text, logKey, [{ name: 'witness.test/w1', key: w1 }]);
+    expect(checked).toMatchObject({ index: 17, treeSize: 30, cosignedBy: ['witness.test/w1'], recordId: id });
+
+    const [v1, v2] = [await s.vkey(1), await s.vkey(2)];
+    const ok = await runCli(['audit', 'verify-proof', file, '--trusted-keys', s.auditorKeys, '--witness-key', v1], t.home);
+    expect(ok.code, ok.stdout + ok.stderr).toBe(0);
+    expect(ok.stdout).toMatch(
+      /^OK: record .* is leaf 17 of charter\.local\/audit at tree size 30, checkpoint signed by audit and cosigned by at least 1 of witness\.test\/w1/,
+    );
+    const two = await runCli(
+      ['audit', 'verify-proof', file, '--trusted-keys', s.auditorKeys, '--witness-key', v1, '--witness-key', v2],
+      t.home,
+    );
+    expect(two.code).toBe(1);
+    expect(two.stderr).toMatch(/the quorum is 2: missing witness\.test\/w2/);
+
+    // the record in the proof altered: both verifiers refuse
+    const lines = text.split('\n');
+    const extra = Buffer.from(lines[1]!.slice(6), 'base64').toString('utf8').replace('"tenantId":"', '"tenantId":"x');
+    const altered = [lines[0], `extra ${Buffer.from(extra).toString('base64')}`, ...lines.slice(2)].join('\n');
+    writeFileSync(file, altered);
+    expect(() => specVerify(altered, logKey, [{ name: 'witness.test/w1', key: w1 }])).toThrow(/record hash/);
+    const bad = await runCli(['audit', 'verify-proof', file, '--trusted-keys', s.auditorKeys], t.home);
+    expect(bad.code).toBe(1);
+    expect(bad.stderr).toMatch(/does not match its hash/);
+  }, 180_000);
+});
+
+describe('witnessing a log on the S3 Object Lock sink (local radosgw)', () => {
+  let s3: LocalObjectLockS3;
+  beforeAll(async () => {
+    s3 = await startLocalObjectLockS3(); // throws (the suite fails) when radosgw cannot start
+  }, 180_000);
+  afterAll(async () => {
+    await s3?.stop();
+  });
+
+  it('the witness reads the log from the bucket, stores its cosignature there as a new locked object, and verify against S3 requires it', async () => {
+    await s3.createLockedBucket('witnessed', 1);
+    const env = {
+      AWS_ACCESS_KEY_ID: s3.credentials.accessKeyId,
+      AWS_SECRET_ACCESS_KEY: s3.credentials.secretAccessKey,
+      AWS_REGION: 'us-east-1',
+    };
+    const on = ['--sink', 's3://witnessed/trail', '--s3-endpoint', s3.endpoint];
+    const writing = [...on, '--retention-days', '1'];
+    const s = await setup(0, 25);
+    const append = await runCli(
+      ['audit', 'append', ...writing, '--key', t.keyFile, '--seal-every-records', '10'],
+      t.home,
+      jsonl(s.records),
+      env,
+    );
+    expect(append.code, append.stderr).toBe(0);
+    const witness = (w: 1 | 2) =>
+      runCli(
+        [
+          'audit',
+          'witness',
+          '--key',
+          join(outside, `w${w}`, `w${w}.key.pem`),
+          '--name',
+          `witness.test/w${w}`,
+          '--state',
+          s.state(w),
+          '--log-key',
+          s.logPub,
+          ...writing,
+          '--json',
+        ],
+        t.home,
+        undefined,
+        env,
+      );
+    const run = await witness(1);
+    expect(run.code, run.stdout + run.stderr).toBe(0);
+    expect(JSON.parse(run.stdout)).toMatchObject({
+      treeSize: 25,
+      cosignature: { key: expect.stringMatching(/^cosignatures\/000000000025\//) },
+    });
+    // stored as its own object, locked like the segments
+    const stored = (JSON.parse(run.stdout) as { cosignature: { key: string } }).cosignature.key;
+    const client = s3ClientFor(s3);
+    const head = await client.send(new HeadObjectCommand({ Bucket: 'witnessed', Key: `trail/${stored}` }));
+    client.destroy();
+    expect(head.ObjectLockMode).toBe('COMPLIANCE');
+
+    const [v1, v2] = [await s.vkey(1), await s.vkey(2)];
+    const ok = await verify([...on, '--trusted-keys', s.auditorKeys, '--witness-key', v1], env);
+    expect(ok.code, ok.stdout + ok.stderr).toBe(0);
+    const missing = await verify([...on, '--trusted-keys', s.auditorKeys, '--witness-key', v1, '--witness-key', v2], env);
+    expect(missing.code).toBe(1);
+    expect(missing.stdout).toMatch(
+      /\[witness\] checkpoint checkpoints\/000000000025\.json \(tree size 25\) has 1 valid witness cosignature\(s\), the quorum is 2: missing witness\.test\/w2/,
+    );
+    expect((await witness(2)).code).toBe(0);
+    expect((await verify([...on, '--trusted-keys', s.auditorKeys, '--witness-key', v1, '--witness-key', v2], env)).code).toBe(0);
+  }, 240_000);
+});
+
+/**
+ * C2SP tlog-proof verification written from the spec texts (tlog-proof, tlog-checkpoint,
+ * signed-note, tlog-cosignature, RFC 6962 2.1.1), sharing no code with the production verifier.
+ * The Charter leaf: the extra line holds the record's stored line, whose body (the line without
+ * its `,"hash":"sha256:<hex>"` suffix, closed again) hashes to that hex; the leaf hashes 0x00 and those 32 bytes.
+ */
+function specVerify(proof: string, logKey: KeyObject, witnesses: Array<{ name: string; key: KeyObject }>) {
+  const lines = proof.split('\n');
+  if (lines[0] !== 'c2sp.org/tlog-proof@v1') throw new Error('header');
+  let i = 1;
+  const extra = lines[i]!.startsWith('extra ') ? Buffer.from(lines[i++]!.slice(6), 'base64').toString('utf8') : undefined;
+  const index = Number(/^index (0|[1-9][0-9]*)$/.exec(lines[i++]!)![1]);
+  const path: Buffer[] = [];
+  while (lines[i] !== '') path.push(Buffer.from(lines[i++]!, 'base64'));
+  const note = lines.slice(i + 1).join('\n');
+  const split = note.lastIndexOf('\n\n');
+  const text = note.slice(0, split + 1);
+  const sigs = note
+    .slice(split + 2)
+    .split('\n')
+    .filter((l) => l !== '')
+    .map((l) => /^\u2014 (\S+) (\S+)$/.exec(l)!)
+    .map((m) => ({ name: m[1]!, blob: Buffer.from(m[2]!, 'base64') }));
+  const [origin, size, root] = text.split('\n');
+  const raw = (k: KeyObject) => Buffer.from(k.export({ format: 'jwk' }).x!, 'base64url');
+  const keyId = (name: string, type: number, k: KeyObject) =>
+    sha256(Buffer.concat([Buffer.from(`${name}\n`), Buffer.from([type]), raw(k)])).subarray(0, 4);
+  const logSig = sigs.find((g) => g.name === origin && g.blob.subarray(0, 4).equals(keyId(origin!, 0x01, logKey)));
+  if (!logSig || !ed25519Verify(null, Buffer.from(text), logKey, logSig.blob.subarray(4))) throw new Error('log signature');
+  const cosignedBy = witnesses
+    .filter((w) =>
+      sigs.some((g) => {
+        if (g.name !== w.name || !g.blob.subarray(0, 4).equals(keyId(w.name, 0x04, w.key))) return false;
+        const message = `cosignature/v1\ntime ${g.blob.readBigUInt64BE(4)}\n${text}`;
+        return ed25519Verify(null, Buffer.from(message), w.key, g.blob.subarray(12));
+      }),
+    )
+    .map((w) => w.name);
+  const m = /^(.*),"hash":"sha256:([0-9a-f]{64})"\}$/.exec(extra ?? '');
+  if (!m || sha256(Buffer.from(`${m[1]}}`)).toString('hex') !== m[2]) throw new Error('record hash');
+  const leafHash = sha256(Buffer.concat([Buffer.from([0]), Buffer.from(m[2]!, 'hex')]));
+  // RFC 6962 2.1.1: PATH(m, D[n]) recursively; the proof lists it from the leaf's sibling up
+  const rootFrom = (idx: number, n: number, p: Buffer[]): Buffer => {
+    if (n === 1) {
+      if (p.length !== 0) throw new Error('path too long');
+      return leafHash;
+    }
+    let k = 1;
+    while (k * 2 < n) k *= 2;
+    const sibling = p.at(-1);
+    if (!sibling) throw new Error('path too short');
+    return idx < k
+      ? sha256(Buffer.concat([Buffer.from([1]), rootFrom(idx, k, p.slice(0, -1)), sibling]))
+      : sha256(Buffer.concat([Buffer.from([1]), sibling, rootFrom(idx - k, n - k, p.slice(0, -1))]));
+  };
+  if (!rootFrom(index, Number(size), path).equals(Buffer.from(root!, 'base64'))) throw new Error('inclusion');
+  return { index, treeSize: Number(size), cosignedBy, recordId: (JSON.parse(extra!) as { id: string }).id };
+}
 
 /** RFC 6962 2.1: MTH, written here from the RFC, not with the production tree. */
 function rfc6962Root(leaves: Buffer[]): Buffer {

@@ -38,7 +38,11 @@ export function registerWitness(audit: Command): void {
       .option('--sink <uri>', 'where the log is: s3://bucket/prefix or a directory')
       .option('--s3-endpoint <url>', 'S3 endpoint (default: the AWS settings, e.g. AWS_ENDPOINT_URL_S3)')
       .option('--cosignatures <uri>', 'where to store cosignatures (default: the log sink, under cosignatures/)')
-      .option('--retention-days <n>', 'S3 Object Lock retention each stored cosignature gets', '1')
+      .option(
+        '--retention-days <n>',
+        'S3 Object Lock retention each stored cosignature gets (the bucket must enforce at least this)',
+        '365',
+      )
       .option('--print-vkey', "print the witness's C2SP verifier key (for auditors' --witness-key) and exit"),
   ).action(
     action(async (opts: WitnessCliOptions) => {
