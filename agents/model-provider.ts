@@ -193,6 +193,8 @@ export class OpenAiToolModel implements ToolUseModel {
 export interface ModelClients {
   bedrock?: BedrockRuntimeClient;
   openai?: OpenAiEndpoint;
+  /** Models the embedding program supplies by id (the demo's scripted stand-in); they win over the id's provider. */
+  supplied?: ReadonlyMap<string, ToolUseModel>;
 }
 
 /** The endpoint named by OPENAI_BASE_URL (and OPENAI_API_KEY), if any. */
@@ -209,6 +211,8 @@ function openAiFromEnv(): OpenAiEndpoint | undefined {
 export function modelForTier(config: AgentConfig, tier: ModelTier, clients: ModelClients = {}): ToolUseModel | undefined {
   const id = config.models[tier];
   if (!id) return undefined;
+  const supplied = clients.supplied?.get(id);
+  if (supplied) return supplied;
   if (id.startsWith(OPENAI_PREFIX)) return new OpenAiToolModel(id.slice(OPENAI_PREFIX.length), clients.openai ?? openAiFromEnv());
   return new ConverseToolModel(id, clients.bedrock);
 }

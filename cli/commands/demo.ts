@@ -21,6 +21,7 @@ import { sampleRequisition, type NegotiationState } from '../../orchestrator/ind
 import { startLocalObjectLockS3, writeAuditSettings, type LocalObjectLockS3 } from '../../audit/index.js';
 import { printLine, printTable } from '../output.js';
 import { action } from '../program.js';
+import { injectedDirectory, INJECTED_SUPPLIER, STAND_IN_MODEL, standInModels } from './demo-stand-in.js';
 import { openHomeStack } from './negotiations/home.js';
 import { progressLine, SUMMARY_HEAD, summaryRow } from './negotiations/shared.js';
 
@@ -240,6 +241,35 @@ export function registerDemo(program: Command): void {
     );
 }
 
+/**
+ * One negotiation whose spot-bidding agent runs the scripted stand-in for a compromised model
+ * (not a model: the demo reaches none): it follows the instruction planted in a supplier's name
+ * and proposes terminate_supplier_contract. The gateway denies it (not a tool of that agent's
+ * manifest), the audit trail records it, and the negotiation goes to compliance review.
+ */
+async function runCompromised(
+  home: string,
+  world: Parameters<typeof openHomeStack>[1],
+  extra: { onEvent: (e: Parameters<typeof progressLine>[0]) => void },
+): Promise<NegotiationState> {
+  printLine(`  ${STAND_IN_MODEL}: scripted stand-in, not a model; supplier ${INJECTED_SUPPLIER}'s name carries the injected instruction`);
+  const stand = standInModels(join(home, 'tenants.yaml'));
+  const stack = await openHomeStack(home, world, { ...extra, ...stand, directory: injectedDirectory(world.tenants) });
+  try {
+    const n = await stack.stack.orchestrator.negotiate('acme', sampleRequisition('acme', 8));
+    if (n.status !== 'REQUIRES_ATTENTION' || n.attention?.trigger !== 'tool_refused')
+      throw new FindingError(
+        `the compromised negotiation ${n.negotiationId} ended ${n.status} (${n.reason ?? ''}), not in compliance review`,
+      );
+    printLine(
+      `  ${n.negotiationId}: ${n.status} (${n.attention.trigger}: ${String(n.attention.details.reason)}); compliance case ${n.attention.caseId}`,
+    );
+    return n;
+  } finally {
+    await stack.close();
+  }
+}
+
 /** The demo from the keys to the summary, on a home whose audit sink is set. */
 async function runDemo(home: string, step: (title: string) => void): Promise<void> {
   step('signing keys (manifests, audit checkpoints, eval reports, release records, approvers, agent envelopes) and the tenants');
@@ -308,9 +338,23 @@ async function runDemo(home: string, step: (title: string) => void): Promise<voi
     await prod.close();
   }
 
-  step('the audit trail: sample queries (the award, the refused spot solicitation, the release records)');
+  step(`a compromised model on prod: acme's spot-bidding agent runs a ${STAND_IN_MODEL}, and a supplier's name carries an instruction`);
+  results.push(await runCompromised(home, { ...world, env: 'prod' }, onEvent));
+
+  step('the audit trail: sample queries (the award, the refused spot solicitation, the injected call, the release records)');
   await charter(home, ['audit', 'query', '--tenant', approved.tenantId, '--tool', 'issue_purchase_order'], { tail: 10 });
   await charter(home, ['audit', 'query', '--tenant', 'globex', '--decision', 'deny'], { tail: 8 });
+  const injected = await charter(
+    home,
+    ['audit', 'query', '--tenant', 'acme', '--tool', 'terminate_supplier_contract', '--format', 'json'],
+    {
+      quiet: true,
+    },
+  );
+  await charter(home, ['audit', 'query', '--tenant', 'acme', '--tool', 'terminate_supplier_contract'], { tail: 4 });
+  const calls = z.array(z.object({ agentId: z.string(), decision: z.string() })).parse(JSON.parse(injected.stdout));
+  if (calls.length === 0 || calls.some((c) => c.decision !== 'deny'))
+    throw new FindingError(`the injected terminate_supplier_contract call is not a recorded deny: ${injected.stdout.slice(0, 300)}`);
   await charter(home, ['audit', 'query', '--kind', 'evidence', '--limit', '40'], { tail: 12 });
 
   step('summary');
