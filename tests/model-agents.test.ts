@@ -260,6 +260,8 @@ function withModels(base: ConfigStore, id: string, extra: AgentConfigOverride = 
 interface Run {
   negotiate(i: number, tenant?: string): Promise<NegotiationState>;
   denies(): Promise<DecisionRecord[]>;
+  /** Which model (or `rules`) each agent invocation was attributed to. */
+  producers(): Array<{ agent: string; model: string }>;
   server: RunningJsonServer;
   close(): Promise<void>;
 }
@@ -292,6 +294,7 @@ async function openRun(
   return {
     server: scripted.server,
     negotiate: (i, tenant = 'acme') => stack.orchestrator.negotiate(tenant, sampleRequisition(tenant, i)),
+    producers: () => stack.store.costs({ tenantId: 'acme' }).map((c) => ({ agent: c.agent, model: c.model })),
     async denies() {
       await audit.flush();
       return (await queryAudit({ dir: join(dir, 'audit'), tenant: 'acme', kind: 'decision', decision: 'deny' })) as DecisionRecord[];
@@ -416,6 +419,10 @@ describe.each<Protocol>(['converse', 'openai'])('a model that follows an instruc
         tier: null,
         reasons: [expect.stringMatching(/not in the manifest of agent 'spot-bidding'/)],
       });
+      // The compliance review worked through the model too (it recorded the finding with its tool).
+      expect(run.producers().filter((p) => p.agent === 'compliance-review')).toEqual([
+        { agent: 'compliance-review', model: protocol === 'openai' ? `openai:${MODEL}` : MODEL },
+      ]);
     } finally {
       await run.close();
     }

@@ -219,7 +219,7 @@ export function registerDemo(program: Command): void {
         );
         if (existsSync(join(home, 'keys', 'manifest-signer.key.pem')))
           throw new InputError('the demo needs a fresh home: this one already has keys', { file: home });
-        const STEPS = 11;
+        const STEPS = 12;
         const t0 = performance.now();
         let n = 0;
         const step = (title: string) => printLine(`\n== ${++n}/${STEPS} ${title} (at ${((performance.now() - t0) / 1000).toFixed(1)} s)`);
