@@ -47,7 +47,7 @@ export {
   type ReceiverPolicy,
 } from './envelopes.js';
 export { IdentityVerifier, normaliseId, type CallerIdentity, type IdentityConfig } from './identity.js';
-export { HttpRefusal, serveStatelessMcp, type LoopbackMcp } from './loopback-mcp.js';
+export { HttpRefusal, serveStatelessMcp, SHARED_SCHEMA_VALIDATOR, type LoopbackMcp } from './loopback-mcp.js';
 export { connectInProcess, createGatewayServer, serveGatewayHttp, type DecisionMeta } from './mcp-server.js';
 export { bindTenant, type TenantBinding } from './tenant-args.js';
 export { openDecisionPath, type GatewayConfig } from './open.js';

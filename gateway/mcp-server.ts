@@ -3,12 +3,11 @@ import { Client } from '@modelcontextprotocol/sdk/client/index.js';
 import { InMemoryTransport } from '@modelcontextprotocol/sdk/inMemory.js';
 import { Server } from '@modelcontextprotocol/sdk/server/index.js';
 import { CallToolRequestSchema, ListToolsRequestSchema, type CallToolResult } from '@modelcontextprotocol/sdk/types.js';
-import { AjvJsonSchemaValidator } from '@modelcontextprotocol/sdk/validation/ajv';
 import { z } from 'zod';
 import { errorMessage, errorWithCauses } from '../common/index.js';
 import type { DecisionPath, GatewayDecision } from './decide.js';
 import type { CallerIdentity, IdentityVerifier } from './identity.js';
-import { HttpRefusal, serveStatelessMcp, type LoopbackMcp, type OpenedMcp } from './loopback-mcp.js';
+import { HttpRefusal, serveStatelessMcp, SHARED_SCHEMA_VALIDATOR, type LoopbackMcp, type OpenedMcp } from './loopback-mcp.js';
 import { carriedCalls, readMcpBody, type CarriedCall } from './mcp-calls.js';
 import type { UpstreamPool } from './upstreams.js';
 
@@ -25,10 +24,6 @@ const CallMeta = z
     'charter/stopped': z.string().min(1).optional(),
   })
   .optional();
-
-// The SDK gives every Server its own Ajv unless told otherwise, about 1.4 ms a construction:
-// over stateless HTTP that is a Server, so a request. One instance serves them all.
-const SCHEMA_VALIDATOR = new AjvJsonSchemaValidator();
 
 /** What the gateway tells the agent about its decision, in the result's `_meta`. */
 export interface DecisionMeta {
@@ -65,7 +60,7 @@ export function createGatewayServer(
 ): Server {
   const server = new Server(
     { name: 'charter-gateway', version: '0.1.0' },
-    { capabilities: { tools: {} }, jsonSchemaValidator: SCHEMA_VALIDATOR },
+    { capabilities: { tools: {} }, jsonSchemaValidator: SHARED_SCHEMA_VALIDATOR },
   );
   server.setRequestHandler(ListToolsRequestSchema, async () => ({
     tools: path.toolsFor(identity.agentId).map((t) => ({

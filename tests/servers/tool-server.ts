@@ -1,6 +1,6 @@
 import { Server } from '@modelcontextprotocol/sdk/server/index.js';
 import { CallToolRequestSchema, ListToolsRequestSchema } from '@modelcontextprotocol/sdk/types.js';
-import { serveStatelessMcp } from '../../gateway/index.js';
+import { serveStatelessMcp, SHARED_SCHEMA_VALIDATOR } from '../../gateway/index.js';
 
 export interface ReceivedCall {
   tool: string;
@@ -25,7 +25,10 @@ export async function startToolServer(
 ): Promise<ToolServer> {
   const received: ReceivedCall[] = [];
   const http = await serveStatelessMcp(async () => {
-    const server = new Server({ name: 'procurement-tools', version: '1.0.0' }, { capabilities: { tools: {} } });
+    const server = new Server(
+      { name: 'procurement-tools', version: '1.0.0' },
+      { capabilities: { tools: {} }, jsonSchemaValidator: SHARED_SCHEMA_VALIDATOR },
+    );
     server.setRequestHandler(ListToolsRequestSchema, async () => ({
       tools: tools.map((name) => ({ name, inputSchema: { type: 'object' as const } })),
     }));
