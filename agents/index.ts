@@ -33,7 +33,7 @@ export { AttentionTrigger } from './definitions/compliance-review.js';
 export { AgentFactory, type AgentFactoryOptions } from './factory.js';
 export { mcpToolChannel, toolValue, type McpChannelOptions } from './mcp-channel.js';
 export { listenLoopback, type Listening as RunningServer } from '../common/index.js';
-export { serveMcpTools } from './mcp-tool-server.js';
+export { inProcessTools, serveMcpTools } from './mcp-tool-server.js';
 export {
   ConverseToolModel,
   modelForTier,
@@ -81,7 +81,7 @@ export {
   type ToolResult,
 } from './toolbox.js';
 export type { LedgerDocumentKind, NegotiationView, ProcurementLedger } from './tools/ledger.js';
-export { procurementTools, serveProcurementTools } from './tools/procurement-tools.js';
+export { procurementTools } from './tools/procurement-tools.js';
 export { DEFAULT_SUPPLIER_CLIENT, SupplierClient, type SupplierClientOptions } from './tools/supplier-client.js';
 export { AgentCoreAgents } from './runtime/agentcore-client.js';
 export {

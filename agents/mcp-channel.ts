@@ -1,5 +1,5 @@
 import type { Client } from '@modelcontextprotocol/sdk/client/index.js';
-import type { CallToolResult } from '@modelcontextprotocol/sdk/types.js';
+import type { CallToolRequest, CallToolResult } from '@modelcontextprotocol/sdk/types.js';
 import type { ToolChannel, ToolDecision, ToolResult } from './toolbox.js';
 
 /** The value of a tool result: structured content, else the first text block as JSON, else the text. */
@@ -23,8 +23,11 @@ export interface McpChannelOptions {
   timeoutMs: number;
 }
 
-/** A tool channel over an MCP client connected to the gateway (in process or over HTTP). */
-export function mcpToolChannel(client: Client, opts: McpChannelOptions): ToolChannel {
+/** What a tool channel calls: an MCP client connected to the gateway, or the gateway in this process (`inProcessGateway`). */
+export type GatewayToolCaller = Pick<Client, 'callTool'> | { callTool(params: CallToolRequest['params']): Promise<CallToolResult> };
+
+/** A tool channel over the gateway: an MCP client (over HTTP) or the gateway in this process. */
+export function mcpToolChannel(client: GatewayToolCaller, opts: McpChannelOptions): ToolChannel {
   return {
     async callTool(tool, args, meta) {
       const result = (await client.callTool({ name: tool, arguments: args, _meta: meta }, undefined, {

@@ -2,7 +2,12 @@ import { createServer, type IncomingMessage, type ServerResponse } from 'node:ht
 import { randomUUID } from 'node:crypto';
 import { Server } from '@modelcontextprotocol/sdk/server/index.js';
 import { StreamableHTTPServerTransport } from '@modelcontextprotocol/sdk/server/streamableHttp.js';
-import { CallToolRequestSchema, ListToolsRequestSchema, type CallToolResult } from '@modelcontextprotocol/sdk/types.js';
+import {
+  CallToolRequestSchema,
+  ListToolsRequestSchema,
+  type CallToolRequest,
+  type CallToolResult,
+} from '@modelcontextprotocol/sdk/types.js';
 import { z } from 'zod';
 import { errorMessage, formatFieldPath, listenLoopback, type Listening } from '../common/index.js';
 
@@ -20,6 +25,23 @@ export function tool<A>(h: ToolHandler<A>): ToolHandler<never> {
   return h as unknown as ToolHandler<never>;
 }
 
+/** Runs one tool of a table, as its MCP server answers a `tools/call`: arguments checked by the tool's zod schema first. */
+async function runTool(tools: ToolTable, params: CallToolRequest['params']): Promise<CallToolResult> {
+  const h = Object.hasOwn(tools, params.name) ? tools[params.name] : undefined;
+  if (!h) return { isError: true, content: [{ type: 'text', text: `unknown tool '${params.name}'` }] };
+  const parsed = (h.args as z.ZodType).safeParse(params.arguments ?? {});
+  if (!parsed.success) {
+    const issue = parsed.error.issues[0]!;
+    return { isError: true, content: [{ type: 'text', text: `args.${formatFieldPath(issue.path as PropertyKey[])}: ${issue.message}` }] };
+  }
+  try {
+    const value = await h.run(parsed.data as never);
+    return { content: [{ type: 'text', text: JSON.stringify(value) }], structuredContent: value as Record<string, unknown> };
+  } catch (err) {
+    return { isError: true, content: [{ type: 'text', text: errorMessage(err) }] };
+  }
+}
+
 function mcpServer(name: string, tools: ToolTable): Server {
   const server = new Server({ name, version: '0.1.0' }, { capabilities: { tools: {} } });
   server.setRequestHandler(ListToolsRequestSchema, async () => ({
@@ -29,22 +51,20 @@ function mcpServer(name: string, tools: ToolTable): Server {
       inputSchema: z.toJSONSchema(h.args as z.ZodType, { unrepresentable: 'any' }) as { type: 'object' },
     })),
   }));
-  server.setRequestHandler(CallToolRequestSchema, async (req): Promise<CallToolResult> => {
-    const h = tools[req.params.name];
-    if (!h) return { isError: true, content: [{ type: 'text', text: `unknown tool '${req.params.name}'` }] };
-    const parsed = (h.args as z.ZodType).safeParse(req.params.arguments ?? {});
-    if (!parsed.success) {
-      const issue = parsed.error.issues[0]!;
-      return { isError: true, content: [{ type: 'text', text: `args.${formatFieldPath(issue.path as PropertyKey[])}: ${issue.message}` }] };
-    }
-    try {
-      const value = await h.run(parsed.data as never);
-      return { content: [{ type: 'text', text: JSON.stringify(value) }], structuredContent: value as Record<string, unknown> };
-    } catch (err) {
-      return { isError: true, content: [{ type: 'text', text: errorMessage(err) }] };
-    }
-  });
+  server.setRequestHandler(CallToolRequestSchema, (req) => runTool(tools, req.params));
   return server;
+}
+
+/**
+ * A tool table for a caller in this process (the gateway's `LocalUpstream`): the same handling as
+ * its MCP server, without a loopback HTTP hop. Results cross as data, as they would over the
+ * wire: the caller never holds the tool's own objects.
+ */
+export function inProcessTools(
+  name: string,
+  tools: ToolTable,
+): { name: string; callTool(params: CallToolRequest['params']): Promise<CallToolResult> } {
+  return { name, callTool: async (params) => JSON.parse(JSON.stringify(await runTool(tools, params))) as CallToolResult };
 }
 
 /**

@@ -48,8 +48,8 @@ export {
 } from './envelopes.js';
 export { IdentityVerifier, normaliseId, type CallerIdentity, type IdentityConfig } from './identity.js';
 export { HttpRefusal, serveStatelessMcp, SHARED_SCHEMA_VALIDATOR, type LoopbackMcp } from './loopback-mcp.js';
-export { connectInProcess, createGatewayServer, serveGatewayHttp, type DecisionMeta } from './mcp-server.js';
+export { connectInProcess, createGatewayServer, inProcessGateway, serveGatewayHttp, type DecisionMeta } from './mcp-server.js';
 export { bindTenant, type TenantBinding } from './tenant-args.js';
 export { openDecisionPath, type GatewayConfig } from './open.js';
 export { LazyMcpClient } from './mcp-http-client.js';
-export { DEFAULT_UPSTREAM_GUARD, guardedToolCall, parseUpstreams, upstreamAction, UpstreamPool } from './upstreams.js';
+export { DEFAULT_UPSTREAM_GUARD, guardedToolCall, parseUpstreams, upstreamAction, UpstreamPool, type LocalUpstream } from './upstreams.js';

@@ -2,7 +2,12 @@ import type { IncomingMessage } from 'node:http';
 import { Client } from '@modelcontextprotocol/sdk/client/index.js';
 import { InMemoryTransport } from '@modelcontextprotocol/sdk/inMemory.js';
 import { Server } from '@modelcontextprotocol/sdk/server/index.js';
-import { CallToolRequestSchema, ListToolsRequestSchema, type CallToolResult } from '@modelcontextprotocol/sdk/types.js';
+import {
+  CallToolRequestSchema,
+  ListToolsRequestSchema,
+  type CallToolRequest,
+  type CallToolResult,
+} from '@modelcontextprotocol/sdk/types.js';
 import { z } from 'zod';
 import { errorMessage, errorWithCauses } from '../common/index.js';
 import type { DecisionPath, GatewayDecision } from './decide.js';
@@ -47,6 +52,59 @@ function decisionMeta(d: GatewayDecision): DecisionMeta {
 }
 
 /**
+ * One tool call of a verified caller: decided (and recorded) on the decision path, then, unless
+ * blocked, forwarded to the upstream bound to the manifest tool's action. The result carries the
+ * decision in `_meta['charter/decision']`. Both the MCP server and the in-process caller run it.
+ */
+async function governedToolCall(
+  path: DecisionPath,
+  upstreams: UpstreamPool,
+  identity: CallerIdentity,
+  params: CallToolRequest['params'],
+  onDecided?: () => void,
+): Promise<CallToolResult> {
+  const meta = CallMeta.safeParse(params._meta);
+  const m = meta.success ? meta.data : undefined;
+  const d = await path.decide({
+    identity,
+    tool: params.name,
+    args: params.arguments,
+    approvalTokens: m?.['charter/approvalTokens'] ?? [],
+    traceId: m?.['charter/traceId'] ?? null,
+    runId: m?.['charter/runId'] ?? null,
+    ...(m?.['charter/stopped'] ? { refused: `stopped by the agent's model loop: ${m['charter/stopped'].slice(0, 1000)}` } : {}),
+  });
+  onDecided?.();
+  const _meta = { 'charter/decision': decisionMeta(d) };
+  if (d.blocked) {
+    const text =
+      d.outcome === 'approval-pending' ? `approval pending (request ${d.approvalRequest!.id})` : `denied: ${d.record.reasons.join('; ')}`;
+    return { isError: true, content: [{ type: 'text', text }], _meta };
+  }
+  try {
+    // The upstream is the one bound to the manifest tool's action, never found by name alone.
+    const tool = { name: params.name, action: d.record.action };
+    const result = await upstreams.call(identity.tenantId, tool, d.args, { idempotent: d.record.tier === 'read' });
+    return { ...result, _meta: { ...result._meta, ..._meta } };
+  } catch (err) {
+    return { isError: true, content: [{ type: 'text', text: `upstream failed: ${errorWithCauses(err)}` }], _meta };
+  }
+}
+
+/**
+ * The gateway for a caller in this process (the orchestrator's agents): the same governed call
+ * as over MCP (decision, audit record, upstream), without an MCP client, server and transport
+ * serialising every message in between.
+ */
+export function inProcessGateway(
+  path: DecisionPath,
+  upstreams: UpstreamPool,
+  identity: CallerIdentity,
+): { callTool(params: CallToolRequest['params']): Promise<CallToolResult> } {
+  return { callTool: (params) => governedToolCall(path, upstreams, identity, params) };
+}
+
+/**
  * An MCP server for one verified caller: it lists only the tools the caller's agent manifest
  * permits (with their argument contracts as input schemas), decides every call on the
  * decision path, and forwards what is not blocked to the upstream tool server.
@@ -71,34 +129,9 @@ export function createGatewayServer(
       _meta: { 'charter/tier': t.tier },
     })),
   }));
-  server.setRequestHandler(CallToolRequestSchema, async (req, extra): Promise<CallToolResult> => {
-    const meta = CallMeta.safeParse(req.params._meta);
-    const m = meta.success ? meta.data : undefined;
-    const d = await path.decide({
-      identity,
-      tool: req.params.name,
-      args: req.params.arguments,
-      approvalTokens: m?.['charter/approvalTokens'] ?? [],
-      traceId: m?.['charter/traceId'] ?? null,
-      runId: m?.['charter/runId'] ?? null,
-      ...(m?.['charter/stopped'] ? { refused: `stopped by the agent's model loop: ${m['charter/stopped'].slice(0, 1000)}` } : {}),
-    });
-    onDecided?.(extra.requestId);
-    const _meta = { 'charter/decision': decisionMeta(d) };
-    if (d.blocked) {
-      const text =
-        d.outcome === 'approval-pending' ? `approval pending (request ${d.approvalRequest!.id})` : `denied: ${d.record.reasons.join('; ')}`;
-      return { isError: true, content: [{ type: 'text', text }], _meta };
-    }
-    try {
-      // The upstream is the one bound to the manifest tool's action, never found by name alone.
-      const tool = { name: req.params.name, action: d.record.action };
-      const result = await upstreams.call(identity.tenantId, tool, d.args, { idempotent: d.record.tier === 'read' });
-      return { ...result, _meta: { ...result._meta, ..._meta } };
-    } catch (err) {
-      return { isError: true, content: [{ type: 'text', text: `upstream failed: ${errorWithCauses(err)}` }], _meta };
-    }
-  });
+  server.setRequestHandler(CallToolRequestSchema, async (req, extra): Promise<CallToolResult> =>
+    governedToolCall(path, upstreams, identity, req.params, () => onDecided?.(extra.requestId)),
+  );
   return server;
 }
 

@@ -71,7 +71,18 @@ export function parseUpstreams(specs: readonly string[]): Record<string, string>
 }
 
 /**
- * MCP clients to the upstream tool servers, one connection per server URL, each call passing
+ * An upstream tool server in this process (e.g. the procurement tools the negotiation stack
+ * serves): called directly, without a loopback HTTP hop. `name` labels it in the guard's key.
+ * It is reached the same way as a URL: only after the gateway's decision, under the guard.
+ */
+export interface LocalUpstream {
+  name: string;
+  callTool(params: CallToolRequest['params']): Promise<CallToolResult>;
+}
+
+/**
+ * MCP clients to the upstream tool servers, one connection per server URL (or an upstream in
+ * this process, called directly), each call passing
  * through the per-(tenant, upstream) guard so one tenant's slow or failing supplier cannot
  * exhaust another tenant's capacity. Upstreams are bound to Cedar action uids (the manifest
  * tool's `action`): a tool that another pack declared under the same name in its own namespace
@@ -82,7 +93,7 @@ export class UpstreamPool {
   readonly guard: UpstreamGuard;
 
   constructor(
-    private readonly upstreams: Record<string, string>,
+    private readonly upstreams: Record<string, string | LocalUpstream>,
     guard: UpstreamGuardOptions = DEFAULT_UPSTREAM_GUARD,
   ) {
     this.guard = new UpstreamGuard(guard);
@@ -95,9 +106,11 @@ export class UpstreamPool {
     args: Record<string, unknown>,
     opts: { idempotent?: boolean } = {},
   ): Promise<CallToolResult> {
-    const url = Object.hasOwn(this.upstreams, tool.action) ? this.upstreams[tool.action] : undefined;
-    if (!url) throw new Error(`no upstream tool server is bound to action ${tool.action}`);
-    return guardedToolCall(this.guard, `${tenant}|${url}`, () => this.client(url), { name: tool.name, arguments: args }, opts);
+    const upstream = Object.hasOwn(this.upstreams, tool.action) ? this.upstreams[tool.action] : undefined;
+    if (!upstream) throw new Error(`no upstream tool server is bound to action ${tool.action}`);
+    const params = { name: tool.name, arguments: args };
+    if (typeof upstream !== 'string') return this.guard.run(`${tenant}|local:${upstream.name}`, () => upstream.callTool(params));
+    return guardedToolCall(this.guard, `${tenant}|${upstream}`, () => this.client(upstream), params, opts);
   }
 
   /**

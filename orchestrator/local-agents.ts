@@ -1,4 +1,3 @@
-import type { Client } from '@modelcontextprotocol/sdk/client/index.js';
 import {
   AgentFactory,
   InvocationGate,
@@ -10,7 +9,7 @@ import {
   type GovernedAgent,
   type InvokeOptions,
 } from '../agents/index.js';
-import { connectInProcess, NonceStore, type DecisionPath, type DecisionSink, type UpstreamPool } from '../gateway/index.js';
+import { inProcessGateway, NonceStore, type DecisionPath, type DecisionSink, type UpstreamPool } from '../gateway/index.js';
 import type { Signer, TrustedKeysFile } from '../signing/index.js';
 import type { AgentDispatcher } from './orchestrator.js';
 
@@ -27,7 +26,8 @@ export interface LocalEnvelopes {
 
 /**
  * Agents in this process, each bound to one tenant by the factory and reaching tools only
- * through the gateway's MCP server over an in-process transport. Built once per (tenant,
+ * through the gateway, called in process (`inProcessGateway`: the same decision and audit record
+ * as over MCP, without MCP's serialisation in between). Built once per (tenant,
  * agent) and kept: construction is where config, manifest and connection cost is paid. Every
  * invocation carries the orchestrator's signed envelope, checked by the agent's runtime gate
  * before it acts, as an agent process checks it; nonces are kept in memory, since this runtime
@@ -35,7 +35,6 @@ export interface LocalEnvelopes {
  */
 export class LocalAgents implements AgentDispatcher {
   private readonly agents = new Map<string, Promise<GovernedAgent>>();
-  private readonly clients: Client[] = [];
   private readonly factory: AgentFactory;
   private readonly gates = new Map<string, InvocationGate>();
   private readonly nonces = NonceStore.open(':memory:');
@@ -47,11 +46,10 @@ export class LocalAgents implements AgentDispatcher {
   ) {
     this.factory = new AgentFactory({
       ...opts,
-      channels: async (tenantId, agent) => {
-        const client = await connectInProcess(path, upstreams, { principal: ORCHESTRATOR_PRINCIPAL, tenantId, agentId: agent });
-        this.clients.push(client);
-        return mcpToolChannel(client, { timeoutMs: upstreams.callerTimeoutMs });
-      },
+      channels: async (tenantId, agent) =>
+        mcpToolChannel(inProcessGateway(path, upstreams, { principal: ORCHESTRATOR_PRINCIPAL, tenantId, agentId: agent }), {
+          timeoutMs: upstreams.callerTimeoutMs,
+        }),
     });
   }
 
@@ -91,7 +89,6 @@ export class LocalAgents implements AgentDispatcher {
   }
 
   async close(): Promise<void> {
-    await Promise.allSettled(this.clients.map((c) => c.close()));
     this.nonces.close();
   }
 }

@@ -1,6 +1,7 @@
 import {
   DEFAULT_SUPPLIER_CLIENT,
-  serveProcurementTools,
+  procurementTools,
+  inProcessTools,
   SupplierClient,
   type AgentManifestView,
   type ConfigStore,
@@ -99,10 +100,13 @@ export async function openProcurementStack(opts: ProcurementStackOptions): Promi
     ...(opts.mode ? { mode: opts.mode } : {}),
   });
   const suppliers = new SupplierClient(opts.supplierUrl, opts.supplierClient ?? DEFAULT_SUPPLIER_CLIENT);
-  const tools = await serveProcurementTools(suppliers, ledger);
   // One upstream serves every procurement tool, so a tenant's bulkhead covers all its
-  // negotiations' calls at once (fan-out tools hold a slot while they gather quotes).
-  const upstreams = new UpstreamPool(Object.fromEntries(tools.tools.map((t) => [upstreamAction('Procurement', t), tools.url])), {
+  // negotiations' calls at once (fan-out tools hold a slot while they gather quotes). The tools
+  // live in this process: the gateway calls them directly (after its decision, under the
+  // guard), not over loopback HTTP. Agent processes still reach the gateway over HTTP.
+  const table = procurementTools(suppliers, ledger);
+  const tools = inProcessTools('charter-procurement-tools', table);
+  const upstreams = new UpstreamPool(Object.fromEntries(Object.keys(table).map((t) => [upstreamAction('Procurement', t), tools])), {
     ...DEFAULT_UPSTREAM_GUARD,
     maxConcurrent: 64,
     timeoutMs: 30_000,
@@ -131,7 +135,7 @@ export async function openProcurementStack(opts: ProcurementStackOptions): Promi
         )
       : undefined;
   } catch (err) {
-    await Promise.allSettled([local.close(), suppliers.close(), tools.close()]);
+    await Promise.allSettled([local.close(), suppliers.close()]);
     store.close();
     throw err;
   }
@@ -155,7 +159,6 @@ export async function openProcurementStack(opts: ProcurementStackOptions): Promi
       await processes?.close();
       await local.close();
       await suppliers.close();
-      await tools.close();
       store.close();
     },
   };

@@ -1,6 +1,6 @@
 import { z } from 'zod';
-import { errorMessage, type Listening } from '../../common/index.js';
-import { serveMcpTools, tool, type ToolTable } from '../mcp-tool-server.js';
+import { errorMessage } from '../../common/index.js';
+import { tool, type ToolTable } from '../mcp-tool-server.js';
 import { bidRef, entityRef, idempotencyKey, parseEntityRef, QUADRANT_CODE, QuotedBid, type QuoteRound } from '../procurement.js';
 import { KraljicQuadrant } from '../strategies/index.js';
 import type { NegotiationView, ProcurementLedger } from './ledger.js';
@@ -271,14 +271,4 @@ export function procurementTools(suppliers: SupplierClient, ledger: ProcurementL
       },
     }),
   };
-}
-
-/** Serves the procurement tools as the gateway's upstream MCP server; `tools` names what it serves. */
-export async function serveProcurementTools(
-  suppliers: SupplierClient,
-  ledger: ProcurementLedger,
-  port = 0,
-): Promise<Listening & { tools: string[] }> {
-  const table = procurementTools(suppliers, ledger);
-  return { ...(await serveMcpTools('charter-procurement-tools', table, port)), tools: Object.keys(table) };
 }
