@@ -15,7 +15,7 @@ import {
 } from './directory.js';
 import { MerkleFrontier } from './merkle.js';
 import { normaliseTime } from './query.js';
-import { decodeSegment, listCheckpointKeys, readCheckpointMeta, Base64Hash, type CheckpointMeta } from './segment.js';
+import { gunzipSegment, listCheckpointKeys, readCheckpointMeta, Base64Hash, type CheckpointMeta } from './segment.js';
 import { LocalDirectorySink } from './sinks/local.js';
 import type { SegmentSink } from './sinks/sink.js';
 import type { AuditReadOptions } from './reader.js';
@@ -96,16 +96,23 @@ async function segmentPart(
 ): Promise<BundleSegment> {
   const bytes = await sink.get(meta.segment.key);
   if (!bytes) throw new FindingError('segment named by a checkpoint is missing: run charter audit verify', { file: meta.segment.key });
-  const lines = await decodeSegment(bytes, meta.segment.key);
+  // Works on the gunzipped bytes: only the tenant's lines become strings; every line gives its hash.
+  const text = await gunzipSegment(bytes, meta.segment.key);
   const seqs = meta.directory!.tenants[tenant] ?? [];
-  const hashes = Buffer.alloc(32 * lines.length);
-  lines.forEach((line, i) => Buffer.from(line.slice(-66, -2), 'hex').copy(hashes, 32 * i));
+  const ends: number[] = [];
+  for (let at = 0; at < text.length; at = ends[ends.length - 1]! + 1) {
+    const nl = text.indexOf(0x0a, at);
+    ends.push(nl < 0 ? text.length : nl);
+  }
+  const hashes = Buffer.alloc(32 * ends.length);
+  ends.forEach((end, i) => hashes.write(text.toString('latin1', end - 66, end - 2), 32 * i, 32, 'hex'));
+  const lineAt = (i: number): string => (i >= 0 && i < ends.length ? text.toString('utf8', i === 0 ? 0 : ends[i - 1]! + 1, ends[i]) : '');
   return {
     frontier: previous?.frontier ?? [],
     hashes: hashes.toString('base64'),
     directory: directoryEntries(meta.directory!),
     seqs,
-    records: seqs.map((seq) => lines[seq - meta.segment.firstSeq] ?? ''),
+    records: seqs.map((seq) => lineAt(seq - meta.segment.firstSeq)),
   };
 }
 
@@ -124,15 +131,31 @@ export async function exportEvidenceBundle(
   if (keys.length === 0) throw new InputError('the audit log has no sealed records yet', { file: sink.location });
   const metas = await Promise.all(keys.map((k) => readCheckpointMeta(sink, k.key)));
   const signers = new Map<string, VerifiedCheckpoint['signedBy']>();
-  const checkpoints: EvidenceBundle['checkpoints'] = [];
-  for (const [i, meta] of metas.entries()) {
+  const overlapping = metas.map((meta, i) => {
     const signer = verifyCheckpoint(meta.note, opts.trustedKeys, keys[i]!.key).signedBy;
     signers.set(signer.keyId, signer);
-    const span = checkpointOf(meta, keys[i]!.key);
-    checkpoints.push({
-      note: meta.note,
-      ...(overlaps(span, from, to) ? { segment: await segmentPart(sink, meta, metas[i - 1], opts.tenant) } : {}),
-    });
+    return overlaps(checkpointOf(meta, keys[i]!.key), from, to);
+  });
+  // Two segments in flight: one gunzips on the thread pool while the other is scanned here.
+  const parts = new Map<number, Promise<BundleSegment>>();
+  let next = 0;
+  const readNext = (): void => {
+    while (next < metas.length && !overlapping[next]) next++;
+    if (next >= metas.length) return;
+    const part = segmentPart(sink, metas[next]!, metas[next - 1], opts.tenant);
+    part.catch(() => undefined); // awaited in order below; not an unhandled rejection meanwhile
+    parts.set(next++, part);
+  };
+  readNext();
+  readNext();
+  const checkpoints: EvidenceBundle['checkpoints'] = [];
+  for (const [i, meta] of metas.entries()) {
+    const part = parts.get(i);
+    if (part) {
+      parts.delete(i);
+      readNext();
+    }
+    checkpoints.push({ note: meta.note, ...(part ? { segment: await part } : {}) });
   }
   const latest = metas.at(-1)!;
   return {
