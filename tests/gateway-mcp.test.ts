@@ -129,6 +129,26 @@ describe('an agent calling tools through the gateway over Streamable HTTP', () =
     await client.close();
   });
 
+  test('a call its caller marks stopped (a model proposal past a loop bound) is recorded as a deny with the reason and never forwarded', async () => {
+    const client = await agent(await idp.issue({ sub: 'svc-spot-bidding', tenantId: 'acme', agentId: 'spot-bidding' }));
+    const reached = upstream.received.length;
+    const size = h.audit.size;
+    // A read the packs allow: the mark alone turns it into a deny, and nothing reaches the upstream.
+    const stopped = (await client.callTool({
+      name: 'list_suppliers',
+      arguments: { category: 'steel' },
+      _meta: { 'charter/stopped': 'model turn bound reached (8 turns)' },
+    })) as CallToolResult;
+    expect(stopped.isError).toBe(true);
+    expect(meta(stopped)).toMatchObject({
+      outcome: 'denied',
+      reasons: ["stopped by the agent's model loop: model turn bound reached (8 turns)"],
+    });
+    expect(upstream.received.length).toBe(reached);
+    expect(h.audit.size - size).toBe(1);
+    await client.close();
+  });
+
   test('a caller without a valid platform token reaches no tool decision; the refusal is recorded without a tenant', async () => {
     const size = h.audit.size;
     await expect(agent(await idp.forge({ sub: 'x', tenantId: 'acme', agentId: 'spot-bidding' }))).rejects.toThrow(/401|token rejected/);
