@@ -165,17 +165,18 @@ describe('charter evals', () => {
   });
 
   it('verify checks a report signature and shows its evidence; a tampered or untrusted report exits 1', { timeout: 180_000 }, () => {
-    const run = charter('evals', 'run', 'bid-evaluation-heldout', '--json');
+    // bid-evaluation existed before `evals verify`, so this test fails on the code without it.
+    const run = charter('evals', 'run', 'bid-evaluation', '--json');
     const file = (JSON.parse(run.out) as { files: { report: string } }).files.report;
     const ok = charter('evals', 'verify', file, '--json');
     expect(ok.code).toBe(0);
     const list = JSON.parse(charter('evals', 'list', '--json').out) as {
       suites: Array<{ suite: string; suiteDigest: string; datasetDigest: string; cases: number }>;
     };
-    const pins = list.suites.find((x) => x.suite === 'bid-evaluation-heldout')!;
+    const pins = list.suites.find((x) => x.suite === 'bid-evaluation')!;
     expect(JSON.parse(ok.out)).toMatchObject({
       ok: true,
-      report: { suite: { name: 'bid-evaluation-heldout', digest: pins.suiteDigest }, dataset: { digest: pins.datasetDigest, cases: 24 } },
+      report: { suite: { name: 'bid-evaluation', digest: pins.suiteDigest }, dataset: { digest: pins.datasetDigest, cases: 150 } },
     });
     const envelope = JSON.parse(readFileSync(file, 'utf8')) as { payload: string };
     const payload = JSON.parse(Buffer.from(envelope.payload, 'base64').toString('utf8')) as { verdict: string };
@@ -187,11 +188,12 @@ describe('charter evals', () => {
   });
 
   it('refuses a baseline from another suite (exit 2)', { timeout: 180_000 }, () => {
-    const other = charter('evals', 'run', 'kraljic-classification-heldout', '--json');
+    // Suites that existed before the refusal, so this test fails on the code that accepted any baseline.
+    const other = charter('evals', 'run', 'bid-evaluation', '--json');
     const file = (JSON.parse(other.out) as { files: { report: string } }).files.report;
     const r = charter('evals', 'run', 'kraljic-classification', '--baseline', file);
     expect(r.code).toBe(2);
-    expect(r.err).toContain("baseline is a report of suite 'kraljic-classification-heldout', not 'kraljic-classification'");
+    expect(r.err).toContain("baseline is a report of suite 'bid-evaluation', not 'kraljic-classification'");
   });
 
   it('calibrate without a judge is a usage error', { timeout: 180_000 }, () => {
