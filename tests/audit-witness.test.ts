@@ -1,5 +1,5 @@
 import { createHash, createPublicKey, verify as ed25519Verify, type KeyObject } from 'node:crypto';
-import { copyFileSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { copyFileSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
@@ -156,6 +156,17 @@ describe('charter audit witness and verify --witness-key', () => {
     );
     expect(readFileSync(stateFile, 'utf8')).toBe(remembered);
     expect(readdirSync(forkDir)).not.toContain('cosignatures');
+    // shown to an auditor with the real log's cosignature copied in: it does not verify over the fork's checkpoint
+    const real = join(t.dir, 'cosignatures', '000000000030');
+    const copied = join(forkDir, 'cosignatures', '000000000040');
+    mkdirSync(copied, { recursive: true });
+    for (const f of readdirSync(real)) copyFileSync(join(real, f), join(copied, f));
+    const split = await verify(['--dir', forkDir, '--trusted-keys', s.auditorKeys, '--witness-key', await s.vkey(1)]);
+    expect(split.code).toBe(1);
+    expect(split.stdout).toMatch(
+      /\[witness\] checkpoint checkpoints\/000000000040\.json \(tree size 40\): the cosignature by witness witness\.test\/w1 does not verify/,
+    );
+    expect(split.stdout).toMatch(/has 0 valid witness cosignature\(s\), the quorum is 1: missing witness\.test\/w1/);
 
     // the same 30 records and 12 more, sealed every 7: no checkpoint at 30, still consistent with it
     const resealed = join(t.home, 'resealed');
