@@ -168,7 +168,7 @@ export async function runToolLoop(opts: LoopOptions): Promise<LoopRun> {
       const problem = bound ?? malformed(call);
       const result = problem
         ? await opts.tools.stop(String(call.name || '(none)'), problem)
-        : await opts.tools.tryCall(call.name, call.input as Record<string, unknown>);
+        : await opts.tools.propose(call.name, call.input as Record<string, unknown>);
       run.calls.push({ tool: call.name, input: call.input, result, refused: problem !== undefined || isRefusal(result) });
       results.push({ id: call.id, ...toolContent(result) });
     }

@@ -77,7 +77,19 @@ export class Toolbox {
 
   /** Calls a tool; a blocked or failed call is returned, not thrown (the agent decides). */
   async tryCall(tool: string, args: Record<string, unknown>, approvalTokens: string[] = []): Promise<ToolResult> {
-    return this.send(tool, args, approvalTokens.length ? { 'charter/approvalTokens': approvalTokens } : {});
+    // tenant_id is always the context's: the gateway would refuse any other and rewrites it anyway.
+    const sent = this.takesTenant.has(tool) ? { ...args, tenant_id: this.tenantId } : args;
+    return this.send(tool, sent, approvalTokens.length ? { 'charter/approvalTokens': approvalTokens } : {});
+  }
+
+  /**
+   * Sends a model's proposal as the model made it: unlike `tryCall`, a `tenant_id` in it is not
+   * overwritten, so a model that names another tenant is denied and recorded by the gateway's
+   * tenant binding instead of being quietly corrected (the gateway fills in the claim's tenant
+   * when the model names none).
+   */
+  async propose(tool: string, args: Record<string, unknown>): Promise<ToolResult> {
+    return this.send(tool, args, {});
   }
 
   /**
@@ -99,9 +111,7 @@ export class Toolbox {
     const meta: Record<string, unknown> = { ...extra };
     if (ctx.traceId) meta['charter/traceId'] = ctx.traceId;
     if (ctx.negotiationId) meta['charter/runId'] = ctx.negotiationId;
-    // tenant_id is always the context's: the gateway would refuse any other and rewrites it anyway.
-    const sent = this.takesTenant.has(tool) ? { ...args, tenant_id: this.tenantId } : args;
-    const result = await this.channel.callTool(tool, sent, meta);
+    const result = await this.channel.callTool(tool, args, meta);
     this.calls.push({ tool, outcome: result.decision?.outcome ?? (result.isError ? 'error' : 'ok') });
     return result;
   }

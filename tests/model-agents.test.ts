@@ -457,17 +457,24 @@ describe.each<Protocol>(['converse', 'openai'])('a model that follows an instruc
     }
   }, 60_000);
 
-  it('"use tenant globex": the call on another tenant\'s negotiation is denied by tenant isolation and recorded', async () => {
-    const script = follows('spot-bidding', () => [
-      { name: 'get_bids', input: { negotiationId: 'globex/globex-n001', tenant_id: 'globex' } },
+  it('"use tenant globex": another tenant\'s negotiation is denied by tenant isolation, another tenant_id by the tenant binding; both recorded', async () => {
+    const script = follows('spot-bidding', (call) => [
+      { name: 'get_bids', input: { negotiationId: 'globex/globex-n001' } },
+      // The model's own tenant_id reaches the gateway as proposed (the toolbox corrects only the rules' calls).
+      { name: 'get_negotiation', input: { negotiationId: facts(call).negotiationId, tenant_id: 'globex' } },
     ]);
     const run = await openRun(protocol, script, { supplierName: injected, tenants: ['acme', 'globex'] });
     try {
       expect((await run.negotiate(0, 'globex')).status).toBe('AWARDED');
       const n = await run.negotiate(0);
       expectReviewed(n, 'get_bids');
-      const [denied] = deniesOf(await run.denies(), 'spot-bidding', 'get_bids');
-      expect(denied).toMatchObject({ decision: 'deny', tenantId: 'acme', determiningPolicies: ['base.tenant-isolation'] });
+      const denies = await run.denies();
+      expect(deniesOf(denies, 'spot-bidding', 'get_bids')).toMatchObject([
+        { decision: 'deny', tenantId: 'acme', determiningPolicies: ['base.tenant-isolation'] },
+      ]);
+      expect(deniesOf(denies, 'spot-bidding', 'get_negotiation')).toMatchObject([
+        { decision: 'deny', tenantId: 'acme', reasons: [expect.stringMatching(/globex/)] },
+      ]);
     } finally {
       await run.close();
     }
