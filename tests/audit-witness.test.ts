@@ -91,6 +91,10 @@ describe('charter audit witness and verify --witness-key', () => {
     const ok = await verify(['--trusted-keys', s.auditorKeys, '--witness-key', v1]);
     expect(ok.code, ok.stdout + ok.stderr).toBe(0);
     expect(ok.stdout).toMatch(/^OK: /);
+    // bundles carry no cosignatures: asking for witnesses there is refused, not skipped
+    const bundle = await verify(['--bundle', join(outside, 'bundle.json'), '--trusted-keys', s.auditorKeys, '--witness-key', v1]);
+    expect(bundle.code).toBe(2);
+    expect(bundle.stderr).toMatch(/cannot be checked on a bundle/);
 
     // two witnesses required, one cosigned
     const both = await verify(['--trusted-keys', s.auditorKeys, '--witness-key', v1, '--witness-key', v2, '--json']);

@@ -1,6 +1,6 @@
 import type { Command } from 'commander';
 import { sinkFromUri, verifyAuditLog, verifyEvidenceBundle } from '../../../audit/index.js';
-import { ExitCode, parseJson, readText } from '../../../common/index.js';
+import { ExitCode, InputError, parseJson, readText } from '../../../common/index.js';
 import { printJson, printLine } from '../../output.js';
 import { action, withJson } from '../../program.js';
 import {
@@ -84,6 +84,11 @@ export function registerVerify(audit: Command): void {
   ).action(
     action(async (opts: VerifyOptions) => {
       const keys = auditorKeys(opts.trustedKeys);
+      // Bundles carry no cosignatures yet: a witness requirement must not pass unchecked.
+      if (opts.bundle && (opts.witnessKey || opts.witnessQuorum))
+        throw new InputError('--witness-key/--witness-quorum cannot be checked on a bundle (bundles carry no cosignatures yet)', {
+          field: '--witness-key',
+        });
       return opts.bundle ? verifyBundle(opts.bundle, keys, Boolean(opts.json)) : verifyLog(opts, keys);
     }),
   );
