@@ -62,26 +62,28 @@ export function parseDirectoryLine(extensions: string[]): SignedSegment | undefi
   return undefined;
 }
 
-const TENANT_KEY = Buffer.from(',"tenantId":"');
-const NO_TENANT = Buffer.from(',"tenantId":null');
+const TENANT_KEY = Buffer.from(',"tenantId":');
 /** Directory key of records without a tenant (evidence about releases, packs): tenant ids are never empty. */
 export const NO_TENANT_KEY = '';
-const TIME_KEY = Buffer.from(',"time":"');
+const TIME_KEY = Buffer.from(',"time":');
 const QUOTE = 0x22;
 const BACKSLASH = 0x5c;
+const N = 0x6e;
 
 /**
- * The top-level string value of `key` in a canonical record line, without parsing the JSON.
- * Canonical JSON sorts keys; every value after `tenantId` and `time` (tier, tool, traceId)
- * is a plain string, and a string's own quotes are escaped, so the last occurrence is the
- * top-level one.
+ * The top-level value of `key` in a canonical record line, without parsing the JSON: a string,
+ * null, or undefined when absent or of another type. Canonical JSON sorts keys; every value
+ * after `tenantId` and `time` (tier, tool, traceId) is a plain string, and a string's own
+ * quotes are escaped, so the last occurrence is the top-level one.
  */
-function topLevelString(buf: Buffer, start: number, end: number, key: Buffer): string | undefined {
+function topLevelString(buf: Buffer, start: number, end: number, key: Buffer): string | null | undefined {
   // Searched within the line: a search of the whole buffer would scan every earlier line when the key is absent.
   const found = buf.subarray(start, end).lastIndexOf(key);
   if (found < 0) return undefined;
-  const at = start + found;
-  const from = at + key.length;
+  const at = start + found + key.length;
+  if (buf[at] === N) return buf.toString('latin1', at, at + 4) === 'null' ? null : undefined;
+  if (buf[at] !== QUOTE) return undefined;
+  const from = at + 1;
   let i = from;
   let escaped = false;
   for (; i < end && buf[i] !== QUOTE; i++) {
@@ -103,13 +105,11 @@ export class DirectoryBuilder {
 
   /** Adds the record at `buf[start, end)` (a stored line) with its seq. */
   addLine(buf: Buffer, start: number, end: number, seq: number): void {
-    // The later occurrence is the top-level one (see topLevelString); a null tenant is keyed ''.
-    const tenant =
-      buf.subarray(start, end).lastIndexOf(NO_TENANT) > buf.subarray(start, end).lastIndexOf(TENANT_KEY)
-        ? NO_TENANT_KEY
-        : topLevelString(buf, start, end, TENANT_KEY);
+    // a null tenant is keyed ''
+    const value = topLevelString(buf, start, end, TENANT_KEY);
+    const tenant = value === null ? NO_TENANT_KEY : value;
     const time = topLevelString(buf, start, end, TIME_KEY);
-    if (tenant === undefined || time === undefined) {
+    if (tenant === undefined || typeof time !== 'string') {
       this.ok = false;
       return;
     }

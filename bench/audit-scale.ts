@@ -21,10 +21,8 @@ import {
   verifyEvidenceBundle,
   type AuditQuery,
 } from '../audit/index.js';
-import { chainRecord, GENESIS_HASH } from '../audit/chain.js';
-import { sealBatch, stateFromCheckpoint } from '../audit/seal.js';
-import { encodeSegment } from '../audit/segment-encode.js';
 import { LocalKeySigner, trustedKeyFromPublicKey } from '../signing/index.js';
+import { buildSealedLog } from './fixtures/audit-log.js';
 import { emit, figure, inRounds, limits, summarize } from './harness.js';
 
 const N = Number(process.env.AUDIT_BENCH_RECORDS ?? 100_000);
@@ -33,35 +31,11 @@ const START = Date.parse('2026-10-01T00:00:00.000Z');
 const SPAN_MS = 30 * 86_400_000;
 const dir = mkdtempSync(join(tmpdir(), 'bench-audit-scale-'));
 
-async function buildLog(signer: LocalKeySigner): Promise<string[]> {
-  const sink = new LocalDirectorySink(dir);
-  await sink.open();
-  let state = stateFromCheckpoint(undefined, GENESIS_HASH);
-  const ids: string[] = [];
-  for (let first = 0; first < N; first += SEGMENT) {
-    const lines: string[] = [];
-    let prevHash = state.lastHash;
-    let firstTime = '';
-    for (let seq = first; seq < Math.min(N, first + SEGMENT); seq++) {
-      const time = new Date(START + Math.floor((seq / N) * SPAN_MS)).toISOString();
-      const record = exampleDecision(seq, { time, tool: seq % 997 === 0 ? 'rare_tool' : exampleDecision(seq).tool });
-      const chained = chainRecord(record, seq, prevHash);
-      lines.push(chained.line);
-      prevHash = chained.hash;
-      ids.push(record.id);
-      firstTime ||= time;
-    }
-    const encoded = encodeSegment({ text: lines.join('\n'), firstSeq: first, frontier: state.frontier.snapshot() });
-    state = (await sealBatch(sink, state, encoded, firstTime, 'bench.local/audit', signer)).state;
-  }
-  return ids;
-}
-
 try {
   const signer = new LocalKeySigner(generateKeyPairSync('ed25519').privateKey);
   const trustedKeys = { keys: [trustedKeyFromPublicKey(signer.publicKey, 'bench', ['audit-checkpoint'])] };
   const t0 = performance.now();
-  const ids = await buildLog(signer);
+  const ids = await buildSealedLog(dir, signer, { records: N, segment: SEGMENT, start: START, spanMs: SPAN_MS });
   const buildSeconds = (performance.now() - t0) / 1000;
   const t1 = performance.now();
   await rebuildIndex({ dir });
