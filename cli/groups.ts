@@ -93,8 +93,8 @@ export const GROUPS = {
   ),
   approvals: group(
     'approval requests and signed, single-use approval tokens for write-high and critical tool calls',
-    ['charter approvals list', 'charter approvals approve REQUEST_ID --as alice --key .charter/keys/alice.key.pem'],
-    async () => (await import('./commands/approvals.js')).registerApprovals,
+    ['charter approvals list', 'charter approvals approve REQUEST_ID --key .charter/keys/alice.key.pem'],
+    async () => (await import('./commands/approvals/index.js')).registerApprovals,
   ),
   negotiations: group(
     'the procurement reference: run, resume and inspect negotiations of the seven-node DAG',

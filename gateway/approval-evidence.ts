@@ -15,10 +15,14 @@ import {
 import { EvidenceRecord, evidenceRecord } from '../audit/index.js';
 import type { ApprovalRequest } from './approvals.js';
 
-/** One approver's act on a request: an approval carries the token they signed, a denial its reason. */
+/**
+ * One approver's act on a request: an approval carries the token they signed, a denial its
+ * reason; a refusal is an approval the packs did not let this approver give (no token exists).
+ */
 export type ApprovalAct =
   | { decision: 'approve'; approver: string; at: string; keyId: string; tokenId: string; token: string }
-  | { decision: 'deny'; approver: string; at: string; reason: string; keyId: string; tokenId: string; token: string };
+  | { decision: 'deny'; approver: string; at: string; reason: string; keyId: string; tokenId: string; token: string }
+  | { decision: 'refused'; approver: string; at: string; reason: string; keyId: string };
 
 /**
  * The audit evidence of an approve or deny: who acted on which request (tenant, agent, tool,
@@ -42,12 +46,13 @@ export function approvalEvidence(req: ApprovalRequest, act: ApprovalAct): Eviden
     },
     statusAfter: req.status,
   };
-  const verb = act.decision === 'approve' ? 'approved' : 'denied';
+  const verb = { approve: 'approved', deny: 'denied', refused: 'was refused approving' }[act.decision];
+  const why = act.decision === 'refused' ? `: ${act.reason}` : '';
   return evidenceRecord({
     evidenceType: 'approval',
     digest: digestJson(document),
     subject: `approval:${req.id}`,
-    summary: `${act.approver} ${verb} ${req.tool} for ${req.tenant}/${req.agent} (request ${req.id}, args ${req.argsDigest}, ${req.approvals.length}/${req.required} approvals, now ${req.status})`,
+    summary: `${act.approver} ${verb} ${req.tool} for ${req.tenant}/${req.agent} (request ${req.id}, args ${req.argsDigest}, ${req.approvals.length}/${req.required} approvals, now ${req.status})${why}`,
     document,
     runId: null,
     tenantId: req.tenant,

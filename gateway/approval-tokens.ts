@@ -114,12 +114,16 @@ export interface VerifiedApprovals {
   problems: string[];
 }
 
+/** Why an approver may not approve the call being verified (approvalRefusal), or undefined when they may. */
+export type ApproverScope = (approver: string) => string | undefined;
+
 /**
  * Verifies approval tokens for one call. A token counts only when it verifies with a key the
  * trusted-keys file trusts for `approval`, the key's name is the approver it names (so one key
  * cannot pose as two approvers), the approver is neither the request's requester nor the caller
- * (`requester`, the verified principal of the call), it binds exactly this tenant, agent, tool
- * and argument digest, it has not expired, was not used, and its request was not denied.
+ * (`requester`, the verified principal of the call), the packs let that approver approve this
+ * call (`scope`: tenant, spend limit, role), it binds exactly this tenant, agent, tool and
+ * argument digest, it has not expired, was not used, and its request was not denied.
  */
 export async function verifyApprovalTokens(
   tokens: readonly string[],
@@ -127,6 +131,7 @@ export async function verifyApprovalTokens(
   trusted: TrustedKeysFile,
   ledger: TokenLedger,
   requester: string,
+  scope: ApproverScope,
   nowMs = Date.now(),
 ): Promise<VerifiedApprovals> {
   const byApprover = new Map<string, { use: z.infer<typeof ApprovalUse>; tokenId: string }>();
@@ -157,6 +162,8 @@ export async function verifyApprovalTokens(
       if (claims.sub !== keyName) throw new Error(`names approver '${claims.sub}' but is signed by the key of '${keyName}'`);
       for (const asker of new Set([claims.requestedBy, requester]))
         if (claims.sub === asker) throw new Error(`approver '${claims.sub}' is the requester: no one approves their own call`);
+      const refused = scope(claims.sub);
+      if (refused) throw new Error(refused);
       if (ledger.isUsed(claims.jti)) throw new Error('already used');
       if (ledger.isWithdrawn(claims.approvalId)) throw new Error(`request ${claims.approvalId} was denied or expired`);
       if (!byApprover.has(claims.sub))

@@ -35,6 +35,9 @@ test('a retried call reuses the live request; read and write-low tools need none
   expect(() => store.get('not-an-id')).toThrow(/not an approval id/);
 });
 
+/** Token mechanics only: every approver is in scope (scope decisions are tested with the packs, tests/approver-scope.test.ts). */
+const anyone = () => undefined;
+
 test('approve signs a token that verifies for exactly this binding; critical needs two approvers', async () => {
   const store = new ApprovalStore(dir);
   const { trusted, as } = approvers('alice', 'bob');
@@ -43,16 +46,28 @@ test('approve signs a token that verifies for exactly this binding; critical nee
   expect((await store.approve(req.id, as('bob'))).status).toBe('approved');
   const tokens = store.tokensFor(binding);
   expect(tokens.length).toBe(2);
-  const ok = await verifyApprovalTokens(tokens, binding, trusted, store, 'agent');
+  const ok = await verifyApprovalTokens(tokens, binding, trusted, store, 'agent', anyone);
   expect(ok.approvals.map((a) => a.approver).sort()).toEqual(['alice', 'bob']);
   expect(ok.problems).toEqual([]);
-  const other = await verifyApprovalTokens(tokens, { ...binding, tenant: 'globex' }, trusted, store, 'agent');
+  const other = await verifyApprovalTokens(tokens, { ...binding, tenant: 'globex' }, trusted, store, 'agent', anyone);
   expect(other.approvals).toEqual([]);
   expect(other.problems[0]).toMatch(/bound to tenant 'acme', this call has 'globex'/);
   // Consumption is single-use, also across store instances (processes share the folder).
   expect(store.consume(ok.tokenIds[0]!)).toBe(true);
   expect(new ApprovalStore(dir).consume(ok.tokenIds[0]!)).toBe(false);
-  expect((await verifyApprovalTokens(tokens, binding, trusted, store, 'agent')).problems[0]).toMatch(/already used/);
+  expect((await verifyApprovalTokens(tokens, binding, trusted, store, 'agent', anyone)).problems[0]).toMatch(/already used/);
+});
+
+test("a token counts only when the approver's scope allows it", async () => {
+  const store = new ApprovalStore(dir);
+  const { trusted, as } = approvers('alice', 'bob');
+  const req = request(store, Date.now(), 'critical');
+  await store.approve(req.id, as('alice'));
+  await store.approve(req.id, as('bob'));
+  const onlyAlice = (approver: string) => (approver === 'alice' ? undefined : `approver '${approver}' may not approve this`);
+  const scoped = await verifyApprovalTokens(store.tokensFor(binding), binding, trusted, store, 'agent', onlyAlice);
+  expect(scoped.approvals.map((a) => a.approver)).toEqual(['alice']);
+  expect(scoped.problems).toEqual([expect.stringMatching(/approval token 2: approver 'bob' may not approve this/)]);
 });
 
 test('requests expire: tokens stop counting and expire() records it', async () => {
@@ -65,7 +80,7 @@ test('requests expire: tokens stop counting and expire() records it', async () =
   const later = t0 + 61_000;
   expect(store.get(req.id, later).status).toBe('expired');
   expect(store.tokensFor(binding, later)).toEqual([]);
-  const late = await verifyApprovalTokens([token], binding, trusted, store, 'agent', later);
+  const late = await verifyApprovalTokens([token], binding, trusted, store, 'agent', anyone, later);
   expect(late.problems[0]).toMatch(/exp/);
   expect(store.expire(later).map((r) => r.id)).toEqual([req.id]);
   await expect(store.approve(req.id, as('alice'), later)).rejects.toThrow(/is expired/);

@@ -144,6 +144,16 @@ export class ApprovalStore {
     return req;
   }
 
+  /**
+   * Records that the packs refused this approver's approval of a request (approvalRefusal):
+   * signed evidence of the attempt for the trail, no token, the request unchanged.
+   */
+  async refuse(id: string, approver: ApproverKey, reason: string, now = Date.now()): Promise<void> {
+    const req = this.get(id, now);
+    const act = { decision: 'refused' as const, approver: approver.name, at: new Date(now).toISOString(), reason, keyId: approver.keyId };
+    await this.evidence.put(approvalEvidence(req, act), new LocalKeySigner(approver.key));
+  }
+
   /** Denies a request with a denial signed like an approval: tokens already issued for it stop counting. */
   async deny(id: string, approver: ApproverKey, reason: string, now = Date.now()): Promise<ApprovalRequest> {
     const req = this.get(id, now);

@@ -14,6 +14,7 @@ import {
 } from '../policy-packs/index.js';
 import { requiredApprovals, type ApprovalBinding, type ApprovalStore } from './approvals.js';
 import { verifyApprovalTokens } from './approval-tokens.js';
+import { approvalRefusal, ApproverDirectory } from './approval-scope.js';
 import type { RateLimiter } from './breakers.js';
 import { ToolContracts } from './contracts.js';
 import { unknownKillSwitches } from './kill-switches.js';
@@ -84,6 +85,11 @@ export interface DecisionPathOptions {
   approvals: ApprovalStore;
   /** Keys trusted for `approval` (approver keys, by name). */
   trustedKeys: TrustedKeysFile;
+  /**
+   * Who may approve what: the approvers (tenants, spend limit, roles) the packs' approval
+   * policies decide over, for every token before it counts. None: nobody's approval counts.
+   */
+  approvers?: ApproverDirectory;
   mode?: EnforcementMode;
   /** Per-tenant call rate; none = unlimited. */
   rateLimiter?: RateLimiter;
@@ -127,8 +133,11 @@ export class DecisionPath {
   private evidenceCheckedAt = 0;
   private recordingEvidence: Promise<void> | null = null;
 
+  private readonly approverDirectory: ApproverDirectory;
+
   constructor(private readonly opts: DecisionPathOptions) {
     this.mode = opts.mode ?? 'ENFORCE';
+    this.approverDirectory = opts.approvers ?? ApproverDirectory.none('no approvers were given to this gateway');
     this.refusals = new RefusalRecorder(opts.audit, this.mode);
     for (const { manifest, digest } of opts.manifests) {
       const name = manifest.agent.name;
@@ -320,12 +329,17 @@ export class DecisionPath {
     await this.recordApprovalEvidence();
     const binding = this.binding(s);
     const tokens = [...(s.call.approvalTokens ?? []), ...this.opts.approvals.tokensFor(binding)];
+    const { identity } = s.call;
+    const call = { agent: identity.agentId, tenant: identity.tenantId, tool: s.tool!.name, args: s.args, limits: {} };
+    // Who may approve is decided here again, over this gateway's manifest: a token the CLI signed counts only if the packs say so.
+    const scope = (approver: string) => approvalRefusal(s.policy!.engine, call, approver, this.opts.data, this.approverDirectory);
     const verified = await verifyApprovalTokens(
       [...new Set(tokens)],
       binding,
       this.opts.trustedKeys,
       this.opts.approvals,
-      s.call.identity.principal,
+      identity.principal,
+      scope,
     );
     s.approvals = verified.approvals;
     s.tokenIds = verified.tokenIds;

@@ -5,6 +5,7 @@
  * one audit record a decision. Also signed agent-to-agent envelopes and per-tenant breakers.
  */
 export { EVIDENCE_PAYLOAD_TYPE } from './approval-evidence.js';
+export { approvalRefusal, ApproverDirectory, ApproversFile, APPROVERS_FILE } from './approval-scope.js';
 export { ApprovalRequest, ApprovalStore, requiredApprovals, type ApprovalBinding } from './approvals.js';
 export {
   approverKey,
@@ -12,6 +13,7 @@ export {
   signDenialToken,
   verifyApprovalTokens,
   type ApproverKey,
+  type ApproverScope,
   type SignedApprovalToken,
   type TokenLedger,
   type VerifiedApprovals,

@@ -3,6 +3,7 @@ import { loadTrustedKeys } from '../signing/index.js';
 import type { EnforcementMode } from '../audit/index.js';
 import { loadVerifiedManifest, type VerifiedManifest } from '../policy-packs/index.js';
 import { ApprovalStore } from './approvals.js';
+import { ApproverDirectory } from './approval-scope.js';
 import { RateLimiter, type RateLimit } from './breakers.js';
 import { DecisionPath, type DecisionSink } from './decide.js';
 import { EntityDirectory } from './entities.js';
@@ -20,6 +21,11 @@ export interface GatewayConfig {
   /** Default `$CHARTER_HOME/approvals`. */
   approvalsDir?: string;
   rateLimit?: RateLimit;
+  /**
+   * Who may approve what (approvers.yaml: tenants, spend limit, roles), checked against the
+   * trusted keys' `approval` names. None: every approval is refused.
+   */
+  approversFile?: string;
   /** Kill switches laid over the entities' own `suspended` states (e.g. the home's kill-switches.yaml). */
   killSwitches?: KillSwitchState;
 }
@@ -40,6 +46,7 @@ export function openDecisionPath(config: GatewayConfig): DecisionPath {
     byAgent.set(agent, file);
     manifests.push(verified);
   }
+  const trusted = loadTrustedKeys(config.trustedKeysFile);
   return new DecisionPath({
     manifests,
     data: config.killSwitches
@@ -47,7 +54,10 @@ export function openDecisionPath(config: GatewayConfig): DecisionPath {
       : EntityDirectory.load(config.entitiesFile),
     audit: config.audit,
     approvals: new ApprovalStore(config.approvalsDir),
-    trustedKeys: loadTrustedKeys(config.trustedKeysFile),
+    trustedKeys: trusted,
+    approvers: config.approversFile
+      ? ApproverDirectory.load(config.approversFile, trusted)
+      : ApproverDirectory.none('the gateway was started without an approvers file'),
     ...(config.mode ? { mode: config.mode } : {}),
     ...(config.rateLimit ? { rateLimiter: new RateLimiter(config.rateLimit) } : {}),
   });

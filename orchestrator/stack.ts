@@ -17,6 +17,7 @@ import {
   UpstreamPool,
   withKillSwitches,
   type ApprovalStore,
+  type ApproverDirectory,
   type KillSwitchState,
   type UpstreamGuardOptions,
   type DecisionPathOptions,
@@ -46,6 +47,8 @@ export interface ProcurementStackOptions {
   envelopeSigner: Signer;
   audit: DecisionSink;
   approvals: ApprovalStore;
+  /** Who may approve what (the home's approvers.yaml); none: every approval is refused. */
+  approvers?: ApproverDirectory;
   config: ConfigStore;
   /** Suspended tenants and agents (default: none, for stacks without a store, e.g. tests). */
   killSwitches?: KillSwitchState;
@@ -97,6 +100,7 @@ export async function openProcurementStack(opts: ProcurementStackOptions): Promi
     audit: opts.audit,
     approvals: opts.approvals,
     trustedKeys: opts.trustedKeys,
+    ...(opts.approvers ? { approvers: opts.approvers } : {}),
     ...(opts.mode ? { mode: opts.mode } : {}),
   });
   const suppliers = new SupplierClient(opts.supplierUrl, opts.supplierClient ?? DEFAULT_SUPPLIER_CLIENT);

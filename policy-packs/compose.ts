@@ -1,11 +1,11 @@
 import { FindingError, InputError, offsetToLineColumn } from '../common/index.js';
 import { cedar, cedarErrorText, policyDiagnostic, type EntityUid } from './cedar.js';
-import { AGENT_TYPE, TENANT_TYPE } from './engine.js';
+import { AGENT_TYPE, APPROVAL_GROUP, TENANT_TYPE } from './engine.js';
 import { effectOf, type LoadedPack, type PackPolicy, type SourceText } from './load.js';
 import type { ManifestTool } from './manifest-schema.js';
 import { RiskTier, type AgentDeclaration } from './pack-file.js';
 import { LAYER_RANK } from './resolve.js';
-import { actionInfo, actions, entityTypes } from './schema-info.js';
+import { actionGroups, actionInfo, actions, entityTypes } from './schema-info.js';
 import { PolicyValidator } from './strict-validation.js';
 
 /** A resolved set of packs composed into one policy set, schema and tool list. */
@@ -152,6 +152,11 @@ function toolCatalog(packs: LoadedPack[], json: cedar.SchemaJson<string>, namesp
       const info = actionInfo(json, uid);
       if (!info)
         throw new FindingError(`tool ${tool.name}: action ${action} is not declared in the schema of pack ${pack.meta.name}`, where);
+      if (actionGroups(json, uid).includes(APPROVAL_GROUP))
+        throw new FindingError(
+          `tool ${tool.name}: its action ${action} is in ${APPROVAL_GROUP}; an approval action is never a tool`,
+          where,
+        );
       const tiers = tierOf(info.memberOf);
       if (tiers.length !== 1 || tiers[0] !== tool.tier) {
         throw new FindingError(
@@ -266,32 +271,62 @@ function permitProblem(agent: string, tools: ManifestTool[], principal: PermitSc
   return undefined;
 }
 
+/** A permit's scope, from Cedar's own parse of the policy (comments and layout cannot hide one). */
+function permitScope(p: PackPolicy): { principal: PermitScope; action: PermitScope } {
+  const json = cedar.policyToJson(p.text);
+  if (json.type === 'failure')
+    throw new InputError(`malformed Cedar: ${cedarErrorText(json.errors).join('; ')}`, { file: p.file, line: p.line });
+  return json.json as unknown as { principal: PermitScope; action: PermitScope };
+}
+
+/**
+ * Why a domain permit is not an approver permit, if it is not: it must name one action of the
+ * approval group that no tool uses (`action == Ns::Action::"approve"`) or the group itself.
+ * Such a permit can only let an approver's approval count, never let an agent call a tool.
+ */
+function approverPermitProblem(action: PermitScope, json: cedar.SchemaJson<string>): string | undefined {
+  if (action.op === 'in' && action.entity && !action.entities && scopeText(action.entity) === APPROVAL_GROUP) return undefined;
+  if (action.op === '==' && action.entity) {
+    const groups = actionInfo(json, action.entity) ? actionGroups(json, action.entity) : [];
+    if (groups.includes(APPROVAL_GROUP) && tierOf(groups).length === 0) return undefined;
+    return `grants ${scopeText(action.entity)}, which is not an approval action (a member of ${APPROVAL_GROUP} in no tier group)`;
+  }
+  return action.op === 'All' || !action.entity ? 'grants every action' : `grants by ${action.op} ${scopeText(action.entity)}`;
+}
+
+/**
+ * Base and domain packs forbid; agents are permitted only by intent packs (one place per agent
+ * says what it may do). The one exception: a domain pack permits approvers on its approval
+ * action (who may approve a call of its tools). Base never permits.
+ */
+function checkPermitsAbove(packs: LoadedPack[], json: cedar.SchemaJson<string>): void {
+  for (const pack of packs) {
+    if (pack.meta.layer === 'intent') continue;
+    for (const p of pack.policies) {
+      if (effectOf(p.text) !== 'permit') continue;
+      const where = { file: p.file, line: p.line };
+      if (pack.meta.layer === 'base')
+        throw new FindingError(`permit ${p.id} in base pack ${pack.meta.name}: base only forbids (intent packs permit agents)`, where);
+      const problem = approverPermitProblem(permitScope(p).action, json);
+      if (problem)
+        throw new FindingError(
+          `permit ${p.id} in domain pack ${pack.meta.name} ${problem}: a domain pack permits only approvers, on its approval action; only intent packs permit agents`,
+          where,
+        );
+    }
+  }
+}
+
 /**
  * An intent pack's permits and its pack.yaml tools must agree: every permit names the agent and
  * exactly one declared tool, and every declared tool has a permit.
  */
-/** Base and domain packs forbid; the only permits live in intent packs (one place per agent says what it may do). */
-function checkNoPermitsAbove(packs: LoadedPack[]): void {
-  for (const pack of packs) {
-    if (pack.meta.layer === 'intent') continue;
-    const p = pack.policies.find((q) => effectOf(q.text) === 'permit');
-    if (p)
-      throw new FindingError(`permit ${p.id} in ${pack.meta.layer} pack ${pack.meta.name}: only intent packs permit, for their own agent`, {
-        file: p.file,
-        line: p.line,
-      });
-  }
-}
-
 function checkIntentPermits(intent: LoadedPack, tools: ManifestTool[]): void {
   const agent = intent.meta.agent!.name;
   const granted = new Set<string>();
   for (const p of intent.policies) {
     if (effectOf(p.text) !== 'permit') continue;
-    const json = cedar.policyToJson(p.text);
-    if (json.type === 'failure')
-      throw new InputError(`malformed Cedar: ${cedarErrorText(json.errors).join('; ')}`, { file: p.file, line: p.line });
-    const est = json.json as unknown as { principal: PermitScope; action: PermitScope };
+    const est = permitScope(p);
     const problem = permitProblem(agent, tools, est.principal, est.action);
     if (problem) throw new FindingError(`permit ${p.id} of intent pack ${intent.meta.name} ${problem}`, { file: p.file, line: p.line });
     granted.add(scopeText(est.action.entity!));
@@ -312,7 +347,7 @@ export function composeSet(packs: LoadedPack[], opts: { withFixtureSchema?: bool
   const extra = opts.withFixtureSchema && base?.fixtureSchema ? { pack: base, source: base.fixtureSchema } : undefined;
   const schema = composeSchemaCached(packs, extra);
   const policies = composePolicies(packs);
-  checkNoPermitsAbove(packs);
+  checkPermitsAbove(packs, schema.json);
   validateStrict(policies, schema.text, packs, opts.validator ?? new PolicyValidator());
   const catalog = toolCatalog(packs, schema.json, schema.namespaces);
   let tools: ManifestTool[];

@@ -128,6 +128,7 @@ export function expandTest(t: LoadedTest, ctx: ExpandContext, engine: PolicyEngi
   return toolsFor(t, ctx).map((tool) => {
     const name = typeof tool === 'string' ? tool : tool.name;
     const call: ToolCall = { agent, tenant: test.tenant, tool: name, args: test.args, approvers: test.approvers, limits };
+    if (test.approver !== undefined) call.approvalBy = test.approver;
     const resource = standInTenant ?? test.resource;
     if (typeof resource === 'string') {
       const uid = parseUid(resource)!;

@@ -18,6 +18,9 @@ import { RequestSlices } from './request-slices.js';
 
 export const TENANT_TYPE = 'Charter::Tenant';
 export const AGENT_TYPE = 'Charter::Agent';
+export const APPROVER_TYPE = 'Charter::Approver';
+/** The group of each domain's `approve` action (who may approve a call of its tools). */
+export const APPROVAL_GROUP = 'Charter::Action::"approval"';
 
 /** Supplies a request's entity slice: the entity and its ancestors, or undefined when unknown. */
 export interface EntityResolver {
@@ -37,6 +40,12 @@ export interface ToolCall {
   limits: Record<string, unknown>;
   /** Explicit resource; otherwise from the tool's mapping (idArg) or the caller's Tenant. */
   resource?: EntityUid;
+  /**
+   * Set: the question is not the call itself but whether this approver (a `Charter::Approver`
+   * the resolver knows) may approve it: the tool namespace's `approve` action, resource the
+   * caller's Tenant, context the tool, its tier and the projected arguments.
+   */
+  approvalBy?: string;
 }
 
 export interface CallDecision {
@@ -64,6 +73,8 @@ interface RuntimeTool {
   tool: ManifestTool;
   action: EntityUid;
   input: InputShape;
+  /** The namespace's `approve` action, when the schema declares it in the approval group. */
+  approval?: { action: EntityUid; input: InputShape };
 }
 
 export interface EngineOptions {
@@ -131,7 +142,8 @@ export class PolicyEngine {
       const action = parseUid(tool.action);
       const info = action ? actionInfo(json, action) : undefined;
       if (!action || !info) throw new FindingError(`tool ${tool.name}: action ${tool.action} is not declared in the schema`);
-      this.tools.set(tool.name, { tool, action, input: info.input });
+      const approval = approvalActionOf(json, action);
+      this.tools.set(tool.name, { tool, action, input: info.input, ...(approval ? { approval } : {}) });
     }
     this.slices = opts.slices
       ? RequestSlices.build(
@@ -181,6 +193,7 @@ export class PolicyEngine {
   ): { request: cedar.StatefulAuthorizationCall; resource: string } | { refused: string; resource: string } {
     const rt = this.tools.get(call.tool);
     if (!rt) return { refused: `unknown tool ${call.tool}: not in the agent's manifest`, resource: '' };
+    if (call.approvalBy !== undefined) return this.approvalRequest(call, rt, resolver);
     const resource = this.resourceOf(call);
     if (typeof resource === 'string') return { refused: resource, resource: '' };
     const resourceText = uidText(resource);
@@ -205,16 +218,59 @@ export class PolicyEngine {
   }
 
   /**
+   * Whether `call.approvalBy` may approve the call: the approver and the caller's tenant are the
+   * whole entity slice. An approver the resolver does not know, or a tool whose namespace
+   * declares no approval action, is refused (fail closed): nobody may approve then.
+   */
+  private approvalRequest(
+    call: ToolCall,
+    rt: RuntimeTool,
+    resolver: EntityResolver,
+  ): { request: cedar.StatefulAuthorizationCall; resource: string } | { refused: string; resource: string } {
+    const tenant = { type: TENANT_TYPE, id: call.tenant };
+    const resource = uidText(tenant);
+    if (!rt.approval)
+      return {
+        refused: `no action ${rt.action.type}::"approve" in ${APPROVAL_GROUP}: nobody may approve ${call.tool} (fail closed)`,
+        resource,
+      };
+    const approver = { type: APPROVER_TYPE, id: call.approvalBy! };
+    const declared = resolver.resolve(approver);
+    if (!declared) return { refused: `approver '${approver.id}' is not declared (no ${uidText(approver)} entity): fail closed`, resource };
+    const entities = new Map<string, cedar.EntityJson>();
+    for (const e of [...declared, ...(resolver.resolve(tenant) ?? [{ uid: tenant, attrs: {}, parents: [] }])])
+      if (!entities.has(uidText(e.uid)))
+        entities.set(uidText(e.uid), { uid: e.uid, attrs: e.attrs as Record<string, cedar.CedarValueJson>, parents: e.parents });
+    const request: cedar.StatefulAuthorizationCall = {
+      principal: approver,
+      action: rt.approval.action,
+      resource: tenant,
+      context: {
+        tenant: { __entity: tenant },
+        tool: rt.tool.name,
+        tier: rt.tool.tier,
+        input: projectInput(call.args, rt.approval.input),
+      } as cedar.Context,
+      preparsedPolicySetId: this.id,
+      preparsedSchemaName: this.schemaName,
+      validateRequest: true,
+      entities: [...entities.values()],
+    };
+    return { request, resource };
+  }
+
+  /**
    * Decides a tool call: the request is built, answered from the decision cache when this
    * engine has one (a sampled hit is re-asked and compared), else by Cedar. Any error on the
    * way is a deny that says why (fail closed).
    */
   authorizeCall(call: ToolCall, resolver: EntityResolver): CallDecision {
     const rt = this.tools.get(call.tool);
+    const action = call.approvalBy !== undefined && rt?.approval ? uidText(rt.approval.action) : (rt?.tool.action ?? '');
     const deny = (resource: string, reasons: string[], errors: string[] = [], determining: string[] = []): CallDecision => ({
       decision: 'deny',
       tier: rt?.tool.tier ?? null,
-      action: rt?.tool.action ?? '',
+      action,
       resource,
       determiningPolicies: determining,
       reasons,
@@ -227,7 +283,7 @@ export class PolicyEngine {
       if ('refused' in built) return deny(resourceText, [built.refused]);
       const key = this.cache && DecisionCache.keyOf(built.request);
       const cached = key ? this.cache!.lookup(key) : undefined;
-      if (cached?.hit && !cached.verify) return decided(rt!.tool, resourceText, cached.hit);
+      if (cached?.hit && !cached.verify) return decided(rt!.tool, action, resourceText, cached.hit);
       // A sampled cache hit is checked against the full request, the authority.
       const answer = cached?.hit ? cedar.statefulIsAuthorized(built.request) : this.ask(built.request);
       if (typeof answer === 'string')
@@ -249,7 +305,7 @@ export class PolicyEngine {
           [this.cache!.disabledBecause!],
         );
       if (key) this.cache!.store(key, fresh);
-      return decided(rt!.tool, resourceText, fresh);
+      return decided(rt!.tool, action, resourceText, fresh);
     } catch (err) {
       return deny(resourceText, ['the decision failed (fail closed)'], [errorMessage(err)]);
     }
@@ -293,12 +349,19 @@ function answerOf(response: cedar.Response): CachedAnswer {
   return { decision: response.decision, determining: [...response.diagnostics.reason].sort() };
 }
 
-function decided(tool: ManifestTool, resource: string, answer: CachedAnswer): CallDecision {
+/** The `approve` action of an action's namespace, when the schema declares it in the approval group. */
+function approvalActionOf(json: cedar.SchemaJson<string>, action: EntityUid): RuntimeTool['approval'] {
+  const uid = { type: action.type, id: 'approve' };
+  const info = actionInfo(json, uid);
+  return info?.memberOf.includes(APPROVAL_GROUP) ? { action: uid, input: info.input } : undefined;
+}
+
+function decided(tool: ManifestTool, action: string, resource: string, answer: CachedAnswer): CallDecision {
   const determining = [...answer.determining];
   return {
     decision: answer.decision,
     tier: tool.tier,
-    action: tool.action,
+    action,
     resource,
     determiningPolicies: determining,
     reasons: determining.length > 0 ? [`${answer.decision} by ${determining.join(', ')}`] : ['no policy permits the call (default deny)'],

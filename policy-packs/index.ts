@@ -9,6 +9,8 @@ export { DecisionCache, type DecisionCacheOptions } from './decision-cache.js';
 export { diffManifests, manifestCorpus, type DecisionChange, type ManifestDiff, type ManifestSide } from './diff.js';
 export {
   AGENT_TYPE,
+  APPROVAL_GROUP,
+  APPROVER_TYPE,
   PolicyEngine,
   TENANT_TYPE,
   type CallDecision,

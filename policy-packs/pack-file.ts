@@ -107,6 +107,8 @@ export const PackTest = z.strictObject({
   resource: z.union([EntityUidText, z.strictObject({ tenant: z.string().min(1) })]).optional(),
   args: z.record(z.string(), z.unknown()).default({}),
   approvers: z.array(z.string()).default([]),
+  /** Set: the case asks whether this approver (a `Charter::Approver` fixture) may approve the call, not the call itself. */
+  approver: z.string().min(1).optional(),
   limits: z.record(z.string(), z.unknown()).optional(),
   entities: z.array(FixtureEntity).default([]),
   expect: z.enum(['allow', 'deny']),

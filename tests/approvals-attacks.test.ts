@@ -7,19 +7,21 @@ import { Client } from '@modelcontextprotocol/sdk/client/index.js';
 import { StreamableHTTPClientTransport } from '@modelcontextprotocol/sdk/client/streamableHttp.js';
 import type { CallToolResult } from '@modelcontextprotocol/sdk/types.js';
 import { contentPath } from '../common/index.js';
-import { digestJson, LocalKeySigner, signEnvelope, canonicalJson } from '../signing/index.js';
+import { digestJson, LocalKeySigner, signEnvelope, canonicalJson, loadPrivateKey, loadTrustedKeys } from '../signing/index.js';
 import { evidenceRecord, queryAudit, type AuditRecord } from '../audit/index.js';
 import {
   ApprovalRequest,
+  approverKey,
   EVIDENCE_PAYLOAD_TYPE,
   IdentityVerifier,
   serveGatewayHttp,
+  signApprovalToken,
   UpstreamPool,
   type DecisionMeta,
   type DecisionPath,
   type LoopbackMcp,
 } from '../gateway/index.js';
-import { FIXTURE_PACKS, openGatewayHarness, type GatewayHarness } from './gateway-harness.js';
+import { FIXTURE_APPROVERS, FIXTURE_PACKS, openGatewayHarness, type GatewayHarness } from './gateway-harness.js';
 import { startJwksServer, type JwksServer } from './servers/jwks.js';
 import { startToolServer, type ToolServer } from './servers/tool-server.js';
 
@@ -59,6 +61,15 @@ beforeAll(async () => {
   h = await openGatewayHarness();
   // An operator key (kill switches), trusted before the gateway reads the trusted keys.
   expect(charter('keys', 'generate', '--name', 'oncall', '--purpose', 'operator').code).toBe(0);
+  // Approvers with a narrower scope than alice and bob (who approve for every tenant), and erin,
+  // whose approval key is trusted but who is declared nowhere in approvers.yaml.
+  for (const name of ['carol', 'dave', 'erin']) expect(charter('keys', 'generate', '--name', name, '--purpose', 'approval').code).toBe(0);
+  writeFileSync(
+    h.approversFile,
+    FIXTURE_APPROVERS +
+      '  carol: { tenants: [globex], spendLimitCents: 100000000, roles: [approver] }\n' +
+      '  dave: { tenants: [acme], spendLimitCents: 100000, roles: [approver] }\n',
+  );
   path = h.reopen();
   idp = await startJwksServer();
   upstream = await startToolServer(TOOLS, () => 0);
@@ -229,6 +240,106 @@ describe('approvals: who approves is the key, not a flag', () => {
     expect(charter('approvals', 'approve', id, '--key', keyFile('bob')).code).toBe(0);
     expect(meta(await call(client, 'terminate_supplier', args)).outcome).toBe('approved');
     await client.close();
+  });
+});
+
+describe('approver scope: who may approve what is decided by Cedar over the packs, at approve and again at the gateway', () => {
+  const SCOPE = 'approver scope';
+  /** A token signed with `name`'s own key for request `id`, without the CLI and its check (what a forger holding the key can do). */
+  async function tokenOf(name: string, id: string): Promise<string> {
+    const signer = approverKey(loadPrivateKey(keyFile(name)), loadTrustedKeys(h.trustedKeysFile));
+    return (await signApprovalToken(h.approvals.get(id), signer, Date.now() + 600_000)).token;
+  }
+  /** The call with tokens presented in its MCP _meta, as the agent `svc-spot-bidding` of acme. */
+  async function callWith(tool: string, args: Record<string, unknown>, tokens: string[]): Promise<CallToolResult> {
+    const client = await agentAs('svc-spot-bidding');
+    const r = (await client.callTool({ name: tool, arguments: args, _meta: { 'charter/approvalTokens': tokens } })) as CallToolResult;
+    await client.close();
+    return r;
+  }
+  const forwarded = (supplierId: string) => upstream.received.some((c) => c.args.supplierId === supplierId);
+
+  attack(SCOPE, 'an approver not scoped to the tenant is refused at approve, and the signed refusal reaches the trail', async () => {
+    const args = { negotiationId: 'acme-n1', supplierId: 'acme-scope-1' };
+    const id = await pendingRequest('svc-spot-bidding', 'award_contract', args);
+    const r = charter('approvals', 'approve', id, '--key', keyFile('carol'));
+    expect(r.code, r.stderr).toBe(1);
+    expect(r.stderr).toMatch(/approver 'carol' may not approve award_contract for tenant acme: deny by base\.approver-tenant-scope/);
+    expect(h.approvals.get(id)).toMatchObject({ status: 'pending', approvals: [] });
+    expect(meta(await callWith('award_contract', args, [])).outcome).toBe('approval-pending');
+    const refusals = (await trail()).flatMap((x) =>
+      x.kind === 'evidence' && x.subject === `approval:${id}` && (x.document as { decision?: string }).decision === 'refused'
+        ? [x.summary]
+        : [],
+    );
+    expect(refusals[0]).toMatch(/carol was refused approving award_contract for acme\/spot-bidding .*base\.approver-tenant-scope/);
+  });
+
+  attack(SCOPE, "an award above the approver's spend limit is refused at approve (within it, the same approver may)", async () => {
+    const above = { negotiationId: 'acme-n1', supplierId: 'acme-scope-2', amountCents: 100001 };
+    const id = await pendingRequest('svc-spot-bidding', 'award_contract', above);
+    const r = charter('approvals', 'approve', id, '--key', keyFile('dave'));
+    expect(r.code, r.stderr).toBe(1);
+    expect(r.stderr).toMatch(
+      /approver 'dave' may not approve award_contract for tenant acme: deny by procurement\.approval-within-spend-limit/,
+    );
+    expect(h.approvals.get(id).approvals).toEqual([]);
+    const within = await pendingRequest('svc-spot-bidding', 'award_contract', { ...above, amountCents: 100000 });
+    expect(charter('approvals', 'approve', within, '--key', keyFile('dave')).code).toBe(0);
+  });
+
+  attack(SCOPE, 'tokens signed outside the CLI by out-of-scope approvers are refused by the gateway over HTTP', async () => {
+    const args = { negotiationId: 'acme-n1', supplierId: 'acme-scope-3', amountCents: 200000 };
+    const id = await pendingRequest('svc-spot-bidding', 'award_contract', args);
+    // carol serves globex only; dave's limit is 1,000.00: neither token counts, and the record says why.
+    const r = await callWith('award_contract', args, [await tokenOf('carol', id), await tokenOf('dave', id)]);
+    expect(meta(r).outcome).toBe('approval-pending');
+    const reasons = await reasonsOf(r);
+    expect(reasons).toMatch(/approver 'carol' may not approve award_contract for tenant acme: deny by base\.approver-tenant-scope/);
+    expect(reasons).toMatch(
+      /approver 'dave' may not approve award_contract for tenant acme: deny by procurement\.approval-within-spend-limit/,
+    );
+    expect(forwarded('acme-scope-3')).toBe(false);
+    // An in-scope approver's token, the same way, counts.
+    expect(meta(await callWith('award_contract', args, [await tokenOf('alice', id)])).outcome).toBe('approved');
+  });
+
+  attack(SCOPE, 'a critical call needs two distinct in-scope approvers', async () => {
+    const args = { supplierId: 'acme-s1', reason: 'scope: dual approval' };
+    const id = await pendingRequest('svc-spot-bidding', 'terminate_supplier', args);
+    expect(charter('approvals', 'approve', id, '--key', keyFile('alice')).code).toBe(0);
+    expect(charter('approvals', 'approve', id, '--key', keyFile('carol')).code).toBe(1);
+    // carol's token, signed without the CLI, does not make a second approver beside alice's.
+    const r = await callWith('terminate_supplier', args, [h.approvals.get(id).approvals[0]!.token, await tokenOf('carol', id)]);
+    expect(meta(r).outcome).toBe('approval-pending');
+    expect(await reasonsOf(r)).toMatch(/needs 2 distinct approver\(s\), the call has 1/);
+    expect(upstream.received.some((c) => c.tool === 'terminate_supplier' && c.args.reason === args.reason)).toBe(false);
+    expect(charter('approvals', 'approve', id, '--key', keyFile('bob')).code).toBe(0);
+    expect(meta(await callWith('terminate_supplier', args, [])).outcome).toBe('approved');
+  });
+
+  attack(SCOPE, 'an undeclared approver, or an approval decision that errors, approves nothing (fail closed)', async () => {
+    const plain = { negotiationId: 'acme-n1', supplierId: 'acme-scope-5' };
+    const id = await pendingRequest('svc-spot-bidding', 'award_contract', plain);
+    // erin's key is trusted for approval, but approvers.yaml does not declare her: no entity, no approval.
+    const undeclared = charter('approvals', 'approve', id, '--key', keyFile('erin'));
+    expect(undeclared.code).toBe(1);
+    expect(undeclared.stderr).toMatch(/approver 'erin' is not declared/);
+    const r = await callWith('award_contract', plain, [await tokenOf('erin', id)]);
+    expect(meta(r).outcome).toBe('approval-pending');
+    expect(await reasonsOf(r)).toMatch(/approver 'erin' may not approve award_contract for tenant acme: approver 'erin' is not declared/);
+    // The fixture's spend rule adds two caller figures: 2^62 + 2^62 overflows a Long and Cedar errors.
+    const huge = { ...plain, supplierId: 'acme-scope-6', amountCents: 2 ** 62, feeCents: 2 ** 62 };
+    const id2 = await pendingRequest('svc-spot-bidding', 'award_contract', huge);
+    const errored = charter('approvals', 'approve', id2, '--key', keyFile('alice'));
+    expect(errored.code).toBe(1);
+    expect(errored.stderr).toMatch(/a policy errored during evaluation \(fail closed\)/);
+    const r2 = await callWith('award_contract', huge, [await tokenOf('alice', id2)]);
+    expect(meta(r2).outcome).toBe('approval-pending');
+    expect(await reasonsOf(r2)).toMatch(
+      /approver 'alice' may not approve award_contract for tenant acme: a policy errored during evaluation \(fail closed\)/,
+    );
+    expect(forwarded('acme-scope-5') || forwarded('acme-scope-6')).toBe(false);
   });
 });
 

@@ -25,9 +25,19 @@ export const FIXTURE_PACKS = contentPath('gateway', 'fixtures', 'packs');
 export const FIXTURE_ENTITIES = contentPath('gateway', 'fixtures', 'entities.yaml');
 export const AGENT = 'spot-bidding';
 
+/** The harness's approvers: alice and bob approve for every fixture tenant up to 1,000,000.00 (roles of the fixture and of the shipped packs). */
+export const FIXTURE_APPROVERS = `approvers:
+  alice: { tenants: [acme, globex, initech, umbrella], spendLimitCents: 100000000, roles: [approver, buyer, finance] }
+  bob: { tenants: [acme, globex, initech, umbrella], spendLimitCents: 100000000, roles: [approver, buyer, finance] }
+`;
+
+type ReopenOptions = { mode?: EnforcementMode; manifestFile?: string; entitiesFile?: string | string[]; approversFile?: string };
+
 export interface GatewayHarness {
   home: string;
   trustedKeysFile: string;
+  /** `<home>/approvers.yaml` (FIXTURE_APPROVERS unless a test rewrites it). */
+  approversFile: string;
   manifestFile: string;
   manifestDigest: string;
   approvals: ApprovalStore;
@@ -38,8 +48,8 @@ export interface GatewayHarness {
   /** An approver as its key presents itself: the name is the one it claims (mallory's is trusted nowhere). */
   approver(name: 'alice' | 'bob' | 'mallory'): ApproverKey;
   identity(tenant: string, agent?: string): CallerIdentity;
-  /** Opens another decision path over the same files (e.g. LOG_ONLY, a tampered manifest, other entity data). */
-  reopen(opts?: { mode?: EnforcementMode; manifestFile?: string; entitiesFile?: string | string[] }): DecisionPath;
+  /** Opens another decision path over the same files (e.g. LOG_ONLY, a tampered manifest, other entity data or approvers). */
+  reopen(opts?: ReopenOptions): DecisionPath;
   close(): Promise<void>;
 }
 
@@ -78,11 +88,14 @@ export async function openGatewayHarness(
     origin: 'charter.test/gateway',
   });
   const approvalsDir = join(home, 'approvals');
-  const reopen = (o: { mode?: EnforcementMode; manifestFile?: string; entitiesFile?: string | string[] } = {}) =>
+  const approversFile = join(home, 'approvers.yaml');
+  writeFileAtomic(approversFile, FIXTURE_APPROVERS);
+  const reopen = (o: ReopenOptions = {}) =>
     openDecisionPath({
       manifestFiles: [o.manifestFile ?? manifestFile],
       trustedKeysFile,
       entitiesFile: o.entitiesFile ?? opts.entitiesFile ?? FIXTURE_ENTITIES,
+      approversFile: o.approversFile ?? approversFile,
       audit,
       approvalsDir,
       mode: o.mode ?? opts.mode ?? 'ENFORCE',
@@ -90,6 +103,7 @@ export async function openGatewayHarness(
   return {
     home,
     trustedKeysFile,
+    approversFile,
     manifestFile,
     manifestDigest: compiled.digest,
     approvals: new ApprovalStore(approvalsDir),

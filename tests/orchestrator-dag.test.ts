@@ -1,4 +1,4 @@
-import { mkdtempSync, rmSync } from 'node:fs';
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -7,7 +7,7 @@ import { AGENT_NAMES, INVOCATION_ENVELOPE, StaticConfigStore, ToolFailedError } 
 import { startConverseServer } from './servers/converse.js';
 import { openAuditLog, queryAudit, type AuditLog } from '../audit/index.js';
 import { contentPath } from '../common/index.js';
-import { ApprovalStore, approverKey } from '../gateway/index.js';
+import { ApprovalStore, approverKey, ApproverDirectory } from '../gateway/index.js';
 import {
   AdmissionDenied,
   openProcurementStack,
@@ -35,6 +35,8 @@ interface Home {
   manifests: VerifiedManifest[];
   approverKey: string;
   envelopeKey: string;
+  /** alice approves purchase orders of every reference tenant (approvers.yaml in the home). */
+  approvers: ApproverDirectory;
 }
 
 async function makeHome(): Promise<Home> {
@@ -50,7 +52,10 @@ async function makeHome(): Promise<Home> {
   const signer = new LocalKeySigner(loadPrivateKey(signerKey.privateKeyFile));
   const manifests: VerifiedManifest[] = [];
   for (const agent of AGENT_NAMES) manifests.push(verifyManifestEnvelope(await signManifest(compileManifest(ws, agent), signer), trusted));
-  return { dir, trusted, manifests, approverKey: alice.privateKeyFile, envelopeKey: envelopes.privateKeyFile };
+  const approversFile = join(dir, 'approvers.yaml');
+  writeFileSync(approversFile, 'approvers:\n  alice: { tenants: [acme, globex, initech], spendLimitCents: 100000000, roles: [buyer] }\n');
+  const approvers = ApproverDirectory.load(approversFile, trusted);
+  return { dir, trusted, manifests, approverKey: alice.privateKeyFile, envelopeKey: envelopes.privateKeyFile, approvers };
 }
 
 interface Run {
@@ -77,6 +82,7 @@ async function open(home: Home, name: string, world: WorldOptions, extra: Partia
     envelopeSigner: new LocalKeySigner(loadPrivateKey(home.envelopeKey)),
     audit,
     approvals,
+    approvers: home.approvers,
     config: w.config,
     directory: w.directory,
     supplierUrl: suppliers.url,

@@ -346,7 +346,7 @@ describe('authoring rules the compiler enforces', { timeout: 300_000 }, () => {
       }),
       'reader',
       1,
-      /permit shop\.open in domain pack shop: only intent packs permit/,
+      /permit shop\.open in domain pack shop grants Shop::Action::"buy_item", which is not an approval action .*only intent packs permit agents/,
     ),
   );
   attack(CLS, 'a constant condition on a critical permit compiles, and the Cedar findings gate flags it', () => {

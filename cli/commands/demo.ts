@@ -29,6 +29,15 @@ const CLI = fileURLToPath(new URL('../main.js', import.meta.url));
 
 const TENANTS = ['acme', 'globex', 'initech'];
 const APPROVER = 'alice';
+
+/** The buyer-side approver of the demo: the award they approve (initech's) is within their tenants and limit. */
+const DEMO_APPROVERS = `# Who may approve what (see charter init's starter file).
+approvers:
+  ${APPROVER}:
+    tenants: [acme, initech]
+    spendLimitCents: 25000000   # 250,000.00
+    roles: [buyer]
+`;
 const RELEASE_APPROVER = 'release-approver-1';
 const AUDIT_BUCKET = 'charter-demo';
 
@@ -275,6 +284,8 @@ async function runDemo(home: string, step: (title: string) => void): Promise<voi
   step('signing keys (manifests, audit checkpoints, eval reports, release records, approvers, agent envelopes) and the tenants');
   await charter(home, ['init']);
   for (const name of [RELEASE_APPROVER, APPROVER]) await charter(home, ['keys', 'generate', '--name', name, '--purpose', 'approval']);
+  writeFileAtomic(join(home, 'approvers.yaml'), DEMO_APPROVERS);
+  printLine(`  wrote ${join(home, 'approvers.yaml')}: ${APPROVER} approves purchase orders of acme and initech up to 250,000.00`);
   misconfigureSpotBidding(join(home, 'tenants.yaml'));
   printLine(`  edited ${join(home, 'tenants.yaml')}: globex's spot-bidding agent gets a spot ceiling above the tenant's limit`);
 

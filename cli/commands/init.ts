@@ -30,6 +30,22 @@ tenants:
     config: { limits: { spendThresholdCents: 150000 } }
 `;
 
+/**
+ * A starting approvers.yaml: nobody, so every approval is refused until people are named here
+ * (each needs a key trusted for approval under the same name).
+ */
+const STARTER_APPROVERS = `# Who may approve what, at charter approvals approve and again at the gateway for every approval
+# token it counts. Each approver is the name of a key trusted for approval (charter keys generate
+# --name NAME --purpose approval). The packs' approval policies decide what each may approve:
+# base, only for the tenants listed; procurement, buyers up to spendLimitCents (cents), finance
+# for critical calls. Nobody listed: every approval is refused.
+approvers: {}
+#  alice:
+#    tenants: [acme, initech]
+#    spendLimitCents: 5000000   # 50,000.00
+#    roles: [buyer]
+`;
+
 interface Created {
   path: string;
   what: string;
@@ -49,6 +65,7 @@ function initHome(home: string): Created[] {
   }
   for (const [file, text, what] of [
     [join(home, 'tenants.yaml'), STARTER_TENANTS, 'tenants: acme, globex, initech'],
+    [join(home, 'approvers.yaml'), STARTER_APPROVERS, 'approvers: nobody yet (every approval is refused until you name people)'],
     [homeConfigFile(home), DEFAULT_HOME_CONFIG, 'home configuration: the egress allow-list'],
   ] as const) {
     const exists = existsSync(file);

@@ -1,3 +1,4 @@
+import { existsSync } from 'node:fs';
 import { join } from 'node:path';
 import type { Command } from 'commander';
 import { charterHome, FindingError, InputError } from '../../../common/index.js';
@@ -5,6 +6,7 @@ import { loadReleasedManifest, parseEnvironment, releaseContext, verifyReleasedM
 import { LocalKeySigner, loadPrivateKey } from '../../../signing/index.js';
 import { EnforcementMode, openHomeAuditLog } from '../../../audit/index.js';
 import {
+  APPROVERS_FILE,
   IdentityVerifier,
   KillSwitchFile,
   openDecisionPath,
@@ -30,7 +32,14 @@ interface ServeOpts {
   auditKey?: string;
   auditOrigin: string;
   rate?: string;
+  approvers?: string;
   json?: boolean;
+}
+
+/** `--approvers FILE`, else the home's approvers.yaml when there is one (else nobody may approve: the gateway refuses every approval). */
+function approversOption(file: string | undefined): { approversFile?: string } {
+  const inHome = join(charterHome(), APPROVERS_FILE);
+  return file ? { approversFile: file } : existsSync(inHome) ? { approversFile: inHome } : {};
 }
 
 function positiveInt(value: string, flag: string, min = 1): number {
@@ -83,7 +92,11 @@ export function registerServe(gateway: Command): void {
       .option('--audit-dir <dir>', 'audit state folder (default $CHARTER_HOME/audit; the sink is set in $CHARTER_HOME/config.yaml)')
       .option('--audit-key <file>', 'Ed25519 key that signs audit checkpoints (default $CHARTER_HOME/keys/audit.key.pem)')
       .option('--audit-origin <origin>', 'audit checkpoint origin', 'charter.local/audit')
-      .option('--rate <perSecond>', 'per-tenant call rate limit (burst = 2 x rate)'),
+      .option('--rate <perSecond>', 'per-tenant call rate limit (burst = 2 x rate)')
+      .option(
+        '--approvers <file>',
+        'who may approve what: tenants, spend limit, roles (default $CHARTER_HOME/approvers.yaml; none: every approval is refused)',
+      ),
   ).action(
     action(async (opts: ServeOpts) => {
       const mode = EnforcementMode.safeParse(opts.mode);
@@ -100,6 +113,7 @@ export function registerServe(gateway: Command): void {
           manifestFiles: files,
           trustedKeysFile: opts.trustedKeys,
           entitiesFile: opts.entities,
+          ...approversOption(opts.approvers),
           audit,
           killSwitches: KillSwitchFile.inHome(charterHome()),
           mode: mode.data,

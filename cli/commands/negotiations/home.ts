@@ -3,7 +3,7 @@ import { join } from 'node:path';
 import { AGENT_NAMES, INVOCATION_ENVELOPE, StaticConfigStore, type ConfigStore, type RunningServer } from '../../../agents/index.js';
 import { openHomeAuditLog, type AuditLog } from '../../../audit/index.js';
 import { errorMessage, FindingError, InputError } from '../../../common/index.js';
-import { ApprovalStore, KillSwitchFile, withKillSwitches, type DecisionData } from '../../../gateway/index.js';
+import { ApprovalStore, ApproverDirectory, KillSwitchFile, withKillSwitches, type DecisionData } from '../../../gateway/index.js';
 import { loadReleasedManifest, type ReleasedManifest } from '../../../release-gates/index.js';
 import {
   NegotiationEntities,
@@ -82,10 +82,12 @@ export async function openHomeStack(home: string, world: HomeWorld, extra: Parti
   });
   const approvals = new ApprovalStore(join(home, 'approvals'));
   const config: ConfigStore = existsSync(join(home, 'tenants.yaml')) ? StaticConfigStore.fromFile(join(home, 'tenants.yaml')) : w.config;
+  const trustedKeys = loadTrustedKeys(trustedFile);
   const stack = await openProcurementStack({
     dbFile: join(home, 'orchestrator', 'negotiations.sqlite'),
     manifests,
-    trustedKeys: loadTrustedKeys(trustedFile),
+    trustedKeys,
+    approvers: ApproverDirectory.inHome(home, trustedKeys),
     envelopeSigner: new LocalKeySigner(loadPrivateKey(envelopeKey)),
     audit,
     approvals,

@@ -1,0 +1,23 @@
+import type { Command } from 'commander';
+import { printJson, printTable } from '../../output.js';
+import { action } from '../../program.js';
+import { withExamples } from '../packs/shared.js';
+import { store, summary, withDir, type StoreOpts } from './shared.js';
+
+export function registerList(approvals: Command): void {
+  const cmd = withDir(
+    approvals.command('list').description('list requests').option('--status <status>', 'only pending, approved, denied or expired'),
+  );
+  withExamples(cmd, ['charter approvals list --status pending']).action(
+    action((opts: StoreOpts & { status?: string }) => {
+      const all = store(opts)
+        .list()
+        .filter((r) => !opts.status || r.status === opts.status);
+      if (opts.json) return printJson({ ok: true, requests: all.map(summary) });
+      printTable(
+        ['id', 'status', 'tenant', 'agent', 'tool', 'tier', 'approvals', 'expires'],
+        all.map((r) => [r.id, r.status, r.tenant, r.agent, r.tool, r.tier, `${r.approvals.length}/${r.required}`, r.expiresAt]),
+      );
+    }),
+  );
+}
