@@ -152,11 +152,6 @@ function toolCatalog(packs: LoadedPack[], json: cedar.SchemaJson<string>, namesp
       const info = actionInfo(json, uid);
       if (!info)
         throw new FindingError(`tool ${tool.name}: action ${action} is not declared in the schema of pack ${pack.meta.name}`, where);
-      if (actionGroups(json, uid).includes(APPROVAL_GROUP))
-        throw new FindingError(
-          `tool ${tool.name}: its action ${action} is in ${APPROVAL_GROUP}; an approval action is never a tool`,
-          where,
-        );
       const tiers = tierOf(info.memberOf);
       if (tiers.length !== 1 || tiers[0] !== tool.tier) {
         throw new FindingError(
@@ -291,7 +286,30 @@ function approverPermitProblem(action: PermitScope, json: cedar.SchemaJson<strin
     if (groups.includes(APPROVAL_GROUP) && tierOf(groups).length === 0) return undefined;
     return `grants ${scopeText(action.entity)}, which is not an approval action (a member of ${APPROVAL_GROUP} in no tier group)`;
   }
-  return action.op === 'All' || !action.entity ? 'grants every action' : `grants by ${action.op} ${scopeText(action.entity)}`;
+  const named = [action.entity, ...(action.entities ?? [])].flatMap((e) => (e ? [scopeText(e)] : []));
+  return named.length === 0 ? 'grants every action' : `grants by ${action.op} ${named.join(', ')}`;
+}
+
+/**
+ * No tool's action is in the approval group: a domain's approver permits would grant it to
+ * agents. Checked before strict validation, whose complaint (an agent has no `tenants`) would
+ * hide why.
+ */
+function checkApprovalActionsAreNotTools(packs: LoadedPack[], json: cedar.SchemaJson<string>, namespaces: Map<string, string>): void {
+  for (const pack of packs) {
+    const ns = [...namespaces].find(([, owner]) => owner === pack.meta.name)?.[0];
+    pack.tools?.tools.forEach((tool, i) => {
+      const uid = { type: `${ns}::Action`, id: tool.name };
+      if (ns !== undefined && actionInfo(json, uid) && actionGroups(json, uid).includes(APPROVAL_GROUP))
+        throw new FindingError(
+          `tool ${tool.name}: its action ${scopeText(uid)} is in ${APPROVAL_GROUP}; an approval action is never a tool`,
+          {
+            file: pack.tools!.file,
+            field: `tools[${i}]`,
+          },
+        );
+    });
+  }
 }
 
 /**
@@ -348,6 +366,7 @@ export function composeSet(packs: LoadedPack[], opts: { withFixtureSchema?: bool
   const schema = composeSchemaCached(packs, extra);
   const policies = composePolicies(packs);
   checkPermitsAbove(packs, schema.json);
+  checkApprovalActionsAreNotTools(packs, schema.json, schema.namespaces);
   validateStrict(policies, schema.text, packs, opts.validator ?? new PolicyValidator());
   const catalog = toolCatalog(packs, schema.json, schema.namespaces);
   let tools: ManifestTool[];

@@ -349,6 +349,49 @@ describe('authoring rules the compiler enforces', { timeout: 300_000 }, () => {
       /permit shop\.open in domain pack shop grants Shop::Action::"buy_item", which is not an approval action .*only intent packs permit agents/,
     ),
   );
+  /** The shipped packs with text appended to (or replaced in) some of their files, compiled on their own. */
+  const shippedWith = (edits: Record<string, (t: string) => string>) =>
+    packsFrom(
+      SHIPPED,
+      Object.fromEntries(Object.entries(edits).map(([rel, edit]) => [rel, edit(readFileSync(join(SHIPPED, rel), 'utf8'))])),
+    );
+  attack(CLS, 'a permit in base on the approval action (everyone approves)', () =>
+    compileRefused(
+      shippedWith({
+        'base/policies/approvers.cedar': (t) =>
+          t + '\n@id("base.everyone-approves")\npermit (principal, action in Charter::Action::"approval", resource);\n',
+      }),
+      'award-communications',
+      1,
+      /permit base\.everyone-approves in base pack base: base only forbids/,
+    ),
+  );
+  attack(CLS, 'an approver permit in the domain pack that also names a tool', () =>
+    compileRefused(
+      shippedWith({
+        'domain/procurement/policies/approvers.cedar': (t) =>
+          t +
+          '\n@id("procurement.approvers-and-awards")\npermit (principal, action in [Charter::Action::"approval", Procurement::Action::"issue_purchase_order"], resource);\n',
+      }),
+      'award-communications',
+      1,
+      /permit procurement\.approvers-and-awards in domain pack procurement grants by in Charter::Action::"approval", Procurement::Action::"issue_purchase_order": a domain pack permits only approvers, on its approval action/,
+    ),
+  );
+  attack(CLS, 'a tool whose action joins the approval group (approver permits would grant it to agents)', () =>
+    compileRefused(
+      shippedWith({
+        'domain/procurement/schema.cedarschema': (t) =>
+          t.replace(
+            'action cancel_negotiation in [Charter::Action::"tier:write-high"]',
+            'action cancel_negotiation in [Charter::Action::"tier:write-high", Charter::Action::"approval"]',
+          ),
+      }),
+      'compliance-review',
+      1,
+      /tool cancel_negotiation: its action Procurement::Action::"cancel_negotiation" is in Charter::Action::"approval"; an approval action is never a tool/,
+    ),
+  );
   attack(CLS, 'a constant condition on a critical permit compiles, and the Cedar findings gate flags it', () => {
     const packs = packsWith({
       'intent/buyer/policies/buy.cedar': (t) => t.replace(/(close_shop"?,\s*resource\))[^;]*;/, '$1\nwhen { 1 == 1 };'),
