@@ -14,6 +14,12 @@ source scripts/node-env.sh
 stamp=node_modules/.charter-lock-digest
 want="$(node --version) $(sha256sum package-lock.json | cut -d' ' -f1)"
 if [ ! -f "$stamp" ] || [ "$(cat "$stamp")" != "$want" ]; then
+  # A worktree that links node_modules to a shared install must not reinstall: npm ci would
+  # empty the shared tree through the link for every other checkout using it.
+  if [ -L node_modules ]; then
+    echo "setup: node_modules is a link to a shared install whose lock stamp does not match; install in the checkout it links to" >&2
+    exit 2
+  fi
   echo "setup: installing npm dependencies (npm ci, Node $(node --version))" >&2
   npm ci --no-audit --no-fund --loglevel=error
   echo "$want" > "$stamp"
