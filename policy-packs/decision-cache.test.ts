@@ -5,6 +5,7 @@ import { digestJson } from '../signing/index.js';
 import { cedar, uidText } from './cedar.js';
 import { DecisionCache } from './decision-cache.js';
 import { manifestCorpus } from './diff.js';
+import type { EntityUid } from './cedar.js';
 import { PolicyEngine, type CallDecision, type ToolCall } from './engine.js';
 import { compileManifest } from './manifest.js';
 import { Workspace } from './workspace.js';
@@ -55,6 +56,26 @@ describe('decision cache and fast request form: differential against fresh Cedar
           expect(view(sliced.authorizeCall(call, c.resolver)), `${c.key} (fast form)`).toEqual(expected);
           // Calls refused before Cedar (unknown tool, unresolvable resource) never reach the cache.
           if (!('refused' in fresh.cedarRequest(call, c.resolver))) askedCedar++;
+        }
+        // Entity data the schema refuses (an undeclared attribute, a parent of the wrong type): no fast form.
+        for (const odd of [
+          { undeclared: 1, parents: undefined },
+          { undeclared: undefined, parents: [{ type: 'Charter::Agent', id: 'x' }] },
+        ]) {
+          const resolver = {
+            resolve: (uid: EntityUid) =>
+              c.resolver.resolve(uid)?.map((e) => ({
+                ...e,
+                attrs: { ...e.attrs, ...(odd.undeclared ? { undeclared: 1 } : {}) },
+                parents: odd.parents ?? e.parents,
+              })),
+          };
+          // Cedar names whichever refused entity it meets first (its order varies), so the errors are compared by presence.
+          const [fast, full] = [sliced, fresh].map((e) => {
+            const { errors, ...rest } = e.authorizeCall(c.call, resolver);
+            return { ...rest, errored: errors.length > 0 };
+          });
+          expect(fast, `${c.key} (odd entities)`).toEqual(full);
         }
       }
       expect(askedCedar).toBeGreaterThan(cases.length);

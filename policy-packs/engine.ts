@@ -149,7 +149,6 @@ export class PolicyEngine {
       ? RequestSlices.build(
           id,
           source.policies,
-          source.schemaText,
           json,
           [...this.tools.values()].map((t) => t.action),
         )

@@ -38,32 +38,21 @@ interface PolicyReads {
  * A request is then sent without the schema, which is sound only for input that reads the same
  * with and without it and that the schema would accept. Per call, the context must surely
  * conform to the action's context type (`surelyConforms`), principal and resource types must be
- * the action's, and each entity of the slice must have passed Cedar's own schema check (once per
- * distinct entity, remembered by its JSON) and use no form the schema reads differently. Anything
+ * the action's, and each entity of the slice must surely conform to its declared type (attributes
+ * to its shape, parents of its member-of types) and use no form the schema reads differently
+ * (Cedar's own `checkParseEntities` would parse the schema on every call). Anything
  * else gets no fast form, and the caller asks Cedar with the full request and the schema. The
  * engine re-checks a sample of fast answers against the full request (see PolicyEngine).
  */
 export class RequestSlices {
   private readonly slices = new Map<string, ActionSlice>();
-  /** Entity JSON text -> whether it passed the schema and reads the same without it. */
-  private readonly checkedEntities = new Map<string, boolean>();
-
-  private constructor(
-    private readonly schema: SchemaJson,
-    private readonly schemaText: string,
-  ) {}
+  private constructor(private readonly schema: SchemaJson) {}
 
   /**
    * The slices of every action, or undefined when this policy set cannot have them (a condition
    * names an action entity, or the schema has extension types, whose JSON reads differ).
    */
-  static build(
-    id: string,
-    policies: Record<string, string>,
-    schemaText: string,
-    schema: SchemaJson,
-    actions: EntityUid[],
-  ): RequestSlices | undefined {
+  static build(id: string, policies: Record<string, string>, schema: SchemaJson, actions: EntityUid[]): RequestSlices | undefined {
     if (JSON.stringify(schema).includes('"Extension"')) return undefined;
     const reads = new Map<string, PolicyReads>();
     for (const [pid, text] of Object.entries(policies)) {
@@ -71,7 +60,7 @@ export class RequestSlices {
       if (!r || r.namesActionInConditions) return undefined;
       reads.set(pid, r);
     }
-    const out = new RequestSlices(schema, schemaText);
+    const out = new RequestSlices(schema);
     for (const action of actions) {
       const info = actionInfo(schema, action);
       if (!info) return undefined;
@@ -125,20 +114,23 @@ export class RequestSlices {
     };
   }
 
-  /** Cedar's schema check of one entity, once per distinct entity (a bounded memo). */
+  /**
+   * Whether an entity surely passes the schema and reads the same without it: a declared entity
+   * type without tags or an enumeration, attributes that surely conform to its shape, parents of
+   * its member-of types, and no implicit entity or extension form.
+   */
   private entityReadsTheSame(e: cedar.EntityJson): boolean {
-    const key = JSON.stringify(e);
-    let ok = this.checkedEntities.get(key);
-    if (ok === undefined) {
-      const uid = e.uid as EntityUid;
-      ok =
-        !(uid.type === 'Action' || uid.type.endsWith('::Action')) &&
-        !hasImplicitForm(e.attrs) &&
-        cedar.checkParseEntities({ entities: [e], schema: this.schemaText }).type === 'success';
-      if (this.checkedEntities.size >= 10_000) this.checkedEntities.clear();
-      this.checkedEntities.set(key, ok);
-    }
-    return ok;
+    const uid = e.uid as EntityUid;
+    if (typeof uid.type !== 'string' || uid.type === 'Action' || uid.type.endsWith('::Action')) return false;
+    const i = uid.type.lastIndexOf('::');
+    const ns = i < 0 ? '' : uid.type.slice(0, i);
+    const def = this.schema[ns]?.entityTypes?.[uid.type.slice(i < 0 ? 0 : i + 2)] as
+      { memberOfTypes?: string[]; shape?: cedar.Type<string>; tags?: unknown; enum?: unknown } | undefined;
+    if (!def || def.tags !== undefined || def.enum !== undefined || hasImplicitForm(e.attrs)) return false;
+    const shape = def.shape ?? ({ type: 'Record', attributes: {} } as cedar.Type<string>);
+    if (!surelyConforms(this.schema, shape, e.attrs, ns)) return false;
+    const parentTypes = new Set(def.memberOfTypes ?? []);
+    return (e.parents as EntityUid[]).every((p) => parentTypes.has(p.type));
   }
 }
 
