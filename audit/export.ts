@@ -13,13 +13,12 @@ import {
   type DirectoryEntry,
   type SignedSegment,
 } from './directory.js';
-import { MerkleFrontier } from './merkle.js';
+import { leafHash, MerkleFrontier } from './merkle.js';
 import { normaliseTime } from './query.js';
 import { gunzipSegment, listCheckpointKeys, readCheckpointMeta, Base64Hash, type CheckpointMeta } from './segment.js';
 import { LocalDirectorySink } from './sinks/local.js';
 import type { SegmentSink } from './sinks/sink.js';
 import type { AuditReadOptions } from './reader.js';
-import { recordLeaf } from './stored-line.js';
 
 /**
  * An evidence bundle: every record of one tenant in a period, with what proves both that
@@ -199,7 +198,7 @@ function checkSegmentHashes(part: BundleSegment, c: SegmentCheck): Buffer | unde
     c.findings.push(`${c.where}: ${hashes.length / 32} record hashes for the ${count} records the checkpoint signs`);
     return undefined;
   }
-  for (let i = 0; i < count; i++) frontier.push(recordLeaf(hashes.toString('hex', 32 * i, 32 * i + 32)));
+  for (let i = 0; i < count; i++) frontier.push(leafHash(hashes.subarray(32 * i, 32 * i + 32)));
   if (!frontier.root().equals(c.cp.rootHash)) {
     c.findings.push(`${c.where}: the record hashes do not lead to the signed root of tree size ${c.cp.treeSize}`);
     return undefined;
@@ -207,8 +206,32 @@ function checkSegmentHashes(part: BundleSegment, c: SegmentCheck): Buffer | unde
   return hashes;
 }
 
+/** A stored line of the bundle, parsed once. */
+interface BundleLine {
+  line: string;
+  at: string;
+  record?: { seq?: unknown; id?: unknown; tenantId?: unknown; time?: unknown };
+  error?: string;
+}
+
+function parseLines(part: BundleSegment, c: SegmentCheck): BundleLine[] {
+  return part.records.map((line, i) => {
+    const at = `${c.where} records[${i}]`;
+    try {
+      return { line, at, record: JSON.parse(line) as BundleLine['record'] };
+    } catch {
+      try {
+        parseJson(line, at); // for the message naming where the JSON breaks
+      } catch (err) {
+        return { line, at, error: errorMessage(err) };
+      }
+      return { line, at, error: `${at}: not JSON` };
+    }
+  });
+}
+
 /** The signed directory names the tenant's seqs in the segment: exactly those must be here. */
-function checkTenantSeqs(part: BundleSegment, c: SegmentCheck): void {
+function checkTenantSeqs(part: BundleSegment, lines: BundleLine[], c: SegmentCheck): void {
   const entries = part.directory as DirectoryEntry[];
   if (entriesRoot(entries) !== c.span.root) {
     c.findings.push(`${c.where}: the tenant directory does not match the signed directory root`);
@@ -221,38 +244,32 @@ function checkTenantSeqs(part: BundleSegment, c: SegmentCheck): void {
     return;
   }
   const present = new Set<number>();
-  for (const line of part.records) {
-    const seq = (JSON.parse(line) as { seq?: unknown }).seq;
-    if (typeof seq === 'number') present.add(seq);
-  }
+  for (const { record } of lines) if (typeof record?.seq === 'number') present.add(record.seq);
   const missing = expected.filter((s) => !present.has(s));
   if (missing.length > 0)
     c.findings.push(
       `${c.where}: record(s) of tenant ${c.tenant} missing from the bundle: seq ${missing.slice(0, 20).join(', ')}${missing.length > 20 ? ', ...' : ''}`,
     );
-  const extra = [...present].filter((s) => !expected.includes(s));
+  const signed = new Set(expected);
+  const extra = [...present].filter((s) => !signed.has(s));
   if (extra.length > 0) c.findings.push(`${c.where}: seq ${extra.join(', ')} are not the tenant's records in this segment`);
 }
 
 /** Every stored line: its content matches its hash, which is the segment's hash at its seq, for the tenant, once. */
 function checkRecords(
-  part: BundleSegment,
+  lines: BundleLine[],
   hashes: Buffer | undefined,
   c: SegmentCheck,
   filter: EvidenceBundle['filter'],
   seen: Set<number>,
 ): number {
   let inPeriod = 0;
-  part.records.forEach((line, i) => {
-    const at = `${c.where} records[${i}]`;
-    const check = checkLine(line);
-    let record: { seq?: unknown; id?: unknown; tenantId?: unknown; time?: unknown };
-    try {
-      record = parseJson(line, at) as typeof record;
-    } catch (err) {
-      c.findings.push(errorMessage(err));
+  lines.forEach(({ line, at, record, error }) => {
+    if (!record) {
+      c.findings.push(error ?? `${at}: not a record`);
       return;
     }
+    const check = checkLine(line);
     const seq = typeof record.seq === 'number' ? record.seq : -1;
     const who = `record seq ${seq} (id ${String(record.id)})`;
     if (!check || check.claimed !== check.actual) c.findings.push(`${at}: ${who} does not match its hash: modified`);
@@ -301,8 +318,9 @@ export function verifyEvidenceBundle(input: unknown, trusted: TrustedKeysFile | 
     const c: SegmentCheck = { where: at, tenant: filter.tenant, span, cp, previous, findings };
     if (segment) {
       const hashes = checkSegmentHashes(segment, c);
-      checkTenantSeqs(segment, c);
-      records += checkRecords(segment, hashes, c, filter, seen);
+      const lines = parseLines(segment, c);
+      checkTenantSeqs(segment, lines, c);
+      records += checkRecords(lines, hashes, c, filter, seen);
     } else if (overlaps(span, filter.from, filter.to)) {
       findings.push(
         `${at}: records ${span.firstSeq}..${span.lastSeq} (${span.minTime} .. ${span.maxTime}) overlap the period, but the bundle leaves them out`,
