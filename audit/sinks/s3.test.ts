@@ -163,6 +163,12 @@ describe('the S3 writer and the home setting', () => {
     await again.append(exampleDecision(25));
     await again.close();
     expect(await queryAudit({ dir: `${t.home}/planted-reader`, sink: sink() })).toHaveLength(26);
+    // for verify the planted object is a finding naming it; the log's own records all verify
+    const report = await verifyAuditLog({ sink: sink(), trustedKeys: t.trusted });
+    expect(report).toMatchObject({ ok: false, records: 26, treeSize: 26 });
+    expect(report.findings).toEqual([
+      expect.objectContaining({ kind: 'checkpoint', key: 'checkpoints/000000999999.json', message: expect.stringMatching(/unreadable/) }),
+    ]);
   });
 
   it('every writer and reader of a home follows its config.yaml; the environment and --sink override it', async () => {
