@@ -9,10 +9,17 @@ export function printLine(text = ''): void {
   process.stdout.write(text + '\n');
 }
 
-export function printTable(head: string[], rows: Array<Array<string | number | boolean | null | undefined>>): void {
+type Cell = string | number | boolean | null | undefined;
+
+/** A table as text: a header row and bordered rows, empty cells for null. */
+export function tableText(head: string[], rows: Cell[][]): string {
   const table = new Table({ head, style: { head: [], border: [] } });
   for (const row of rows) table.push(row.map((c) => (c === null || c === undefined ? '' : String(c))));
-  printLine(table.toString());
+  return table.toString();
+}
+
+export function printTable(head: string[], rows: Cell[][]): void {
+  printLine(tableText(head, rows));
 }
 
 /** With --verbose (CHARTER_VERBOSE=1): what the command is doing, on stderr. */

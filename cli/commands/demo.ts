@@ -1,5 +1,5 @@
 import { spawn } from 'node:child_process';
-import { appendFileSync, existsSync, mkdirSync } from 'node:fs';
+import { existsSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import type { Command } from 'commander';
@@ -19,8 +19,9 @@ import { parseDocument } from 'yaml';
 import { AGENT_NAMES } from '../../agents/index.js';
 import { sampleRequisition, type NegotiationState } from '../../orchestrator/index.js';
 import { startLocalObjectLockS3, writeAuditSettings, type LocalObjectLockS3 } from '../../audit/index.js';
-import { printLine, printTable } from '../output.js';
+import { tableText } from '../output.js';
 import { action } from '../program.js';
+import { DemoScreen, STEP_LINES } from './demo-screen.js';
 import { injectedDirectory, INJECTED_SUPPLIER, STAND_IN_MODEL, standInModels } from './demo-stand-in.js';
 import { openHomeStack } from './negotiations/home.js';
 import { progressLine, SUMMARY_HEAD, summaryRow } from './negotiations/shared.js';
@@ -47,14 +48,14 @@ const AUDIT_BUCKET = 'charter-demo';
  * writer and reader uses it. Where the server is not installed (no root, not Debian) the demo
  * says so and records the local directory sink instead; any other failure to start stops it.
  */
-async function startAuditSink(home: string): Promise<LocalObjectLockS3 | null> {
+async function startAuditSink({ home, screen }: Demo): Promise<LocalObjectLockS3 | null> {
   let s3: LocalObjectLockS3;
   try {
     s3 = await startLocalObjectLockS3({ keep: join(home, 'object-lock-s3') });
   } catch (err) {
     const message = errorMessage(err);
     if (!/ is missing: run /.test(message)) throw err;
-    printLine(
+    screen.line(
       `  the local S3 Object Lock server is not installed here (${/(\S+ is missing)/.exec(message)![1]}; scripts/setup.sh installs it where it has root and apt): the trail goes to the local directory sink (development only: tamper-evident, not WORM)`,
     );
     writeAuditSettings(home, { sink: 'local' });
@@ -69,7 +70,7 @@ async function startAuditSink(home: string): Promise<LocalObjectLockS3 | null> {
     credentials: s3.credentials,
     localServer: s3.dir,
   });
-  printLine(`  local S3 Object Lock server (Ceph radosgw) at ${s3.endpoint}, state in ${s3.dir}; wrote ${homeConfigFile(home)}`);
+  screen.line(`  local S3 Object Lock server (Ceph radosgw) at ${s3.endpoint}, state in ${s3.dir}; wrote ${homeConfigFile(home)}`);
   return s3;
 }
 
@@ -107,35 +108,45 @@ function run(args: string[], env: NodeJS.ProcessEnv): Promise<{ code: number; st
   });
 }
 
-/** The demo's full log: every command with all its output. The screen shows each command's last lines. */
+/** The demo's home and its output (the screen, each step within a budget, and the full log). */
+interface Demo {
+  home: string;
+  screen: DemoScreen;
+}
+
+/** The demo's full log: every step, command and line of output; the screen shows a summary of each step. */
 function demoLog(home: string): string {
   return join(home, 'logs', 'demo.log');
 }
 
-function appendToLog(home: string, text: string): void {
-  mkdirSync(join(home, 'logs'), { recursive: true });
-  appendFileSync(demoLog(home), text);
+/** The last `n` of `lines`, after a line saying how many came before (n = 0: only that line). */
+function tailOf(lines: string[], n: number | undefined): string[] {
+  if (n === undefined || lines.length <= n) return lines;
+  return [`… (${lines.length - n} lines)`, ...lines.slice(lines.length - n)];
 }
 
 /**
- * Runs `charter ...` in a child process on the demo home; prints the command and its output.
+ * Runs `charter ...` in a child process on the demo home: the command and all its output go to
+ * the log, the command and the last `tail` (or first `head`) lines of its output to the screen.
  * Asynchronous on purpose: the demo's own process serves the gateway and the tools meanwhile.
  */
 async function charter(
-  home: string,
+  d: Demo,
   args: string[],
-  opts: { tail?: number; allowFail?: boolean; quiet?: boolean } = {},
+  opts: { tail?: number; head?: number; allowFail?: boolean; quiet?: boolean } = {},
 ): Promise<{ code: number; stdout: string }> {
-  if (!opts.quiet) printLine(`  $ charter ${args.join(' ')}`);
-  const r = await run([CLI, ...args], { ...process.env, CHARTER_HOME: home });
-  appendToLog(home, `$ charter ${args.join(' ')}  (exit ${r.code})\n${r.stdout}${r.stderr}\n`);
+  const command = `  $ charter ${args.join(' ')}`;
+  const r = await run([CLI, ...args], { ...process.env, CHARTER_HOME: d.home });
   const lines = `${r.stdout}${r.stderr}`
     .trimEnd()
     .split('\n')
     .filter((l) => l !== '');
-  const shown =
-    opts.tail !== undefined && lines.length > opts.tail ? [`… (${lines.length - opts.tail} lines)`, ...lines.slice(-opts.tail)] : lines;
-  if (!opts.quiet) for (const l of shown) printLine(`    ${l}`);
+  d.screen.log(`${command}  (exit ${r.code})`);
+  for (const l of lines) d.screen.log(`    ${l}`);
+  if (!opts.quiet) {
+    d.screen.show(command);
+    for (const l of opts.head !== undefined ? lines.slice(0, opts.head) : tailOf(lines, opts.tail)) d.screen.show(`    ${l}`);
+  }
   if (r.code !== 0 && !opts.allowFail)
     throw new FindingError(`charter ${args.join(' ')} exited ${r.code}${opts.quiet ? `: ${lines.slice(-3).join(' ')}` : ''}`);
   return { code: r.code, stdout: r.stdout };
@@ -166,10 +177,10 @@ const CheckJson = z.object({
  * checks that could not run on this machine (no judge model, no reachable advisory database).
  * Anything else that blocks stops the demo at `promote`. `show` prints one agent's gate table first.
  */
-async function releaseTo(home: string, env: string, evidence: string[], opts: { approve: boolean; show?: string }): Promise<void> {
+async function releaseTo(d: Demo, env: string, evidence: string[], opts: { approve: boolean; show?: string }): Promise<void> {
   const check = CheckJson.parse(
     JSON.parse(
-      (await charter(home, ['release', 'check', '--env', env, '--all', ...evidence, '--json'], { quiet: true, allowFail: true })).stdout,
+      (await charter(d, ['release', 'check', '--env', env, '--all', ...evidence, '--json'], { quiet: true, allowFail: true })).stdout,
     ),
   );
   // One approval per distinct set of waivers, for all the agents that need that set.
@@ -186,22 +197,22 @@ async function releaseTo(home: string, env: string, evidence: string[], opts: { 
   for (const g of bySet.values()) {
     const note = g.waive.length ? `offline demo: ${g.why.join('; ').slice(0, 300)}` : `release to ${env}`;
     const who = g.agents.length === check.reports.length ? ['--all'] : ['--agent', ...g.agents];
-    await charter(home, [
+    await charter(d, [
       'release',
       'approve',
       '--env',
       env,
       ...who,
       '--key',
-      join(home, 'keys', `${RELEASE_APPROVER}.key.pem`),
+      join(d.home, 'keys', `${RELEASE_APPROVER}.key.pem`),
       ...(g.waive.length ? ['--waive', ...g.waive] : []),
       '--note',
       note,
     ]);
   }
   // One agent's gate table with all its evidence (replay, canary, waivers), as the approver saw it.
-  if (opts.show) await charter(home, ['release', 'check', '--env', env, '--agent', opts.show, ...evidence]);
-  await charter(home, ['release', 'promote', '--env', env, '--all', ...evidence]);
+  if (opts.show) await charter(d, ['release', 'check', '--env', env, '--agent', opts.show, ...evidence]);
+  await charter(d, ['release', 'promote', '--env', env, '--all', ...evidence]);
 }
 
 /**
@@ -231,18 +242,23 @@ export function registerDemo(program: Command): void {
         const STEPS = 12;
         const t0 = performance.now();
         let n = 0;
-        const step = (title: string) => printLine(`\n== ${++n}/${STEPS} ${title} (at ${((performance.now() - t0) / 1000).toFixed(1)} s)`);
-        printLine(`Charter demo in ${home} (full log: ${demoLog(home)})`);
+        const screen = new DemoScreen(demoLog(home));
+        const d: Demo = { home, screen };
+        const step = (title: string) => screen.step(`\n== ${++n}/${STEPS} ${title} (at ${((performance.now() - t0) / 1000).toFixed(1)} s)`);
+        screen.line(`Charter demo in ${home} (each step in at most ${STEP_LINES} lines here; all of it in ${screen.logFile})`);
         step('the audit trail: an S3 bucket with Object Lock in COMPLIANCE mode (every writer below seals into it)');
-        const s3 = await startAuditSink(home);
+        let s3: LocalObjectLockS3 | null = null;
         try {
-          await charter(home, ['audit', 'sink']);
-          await runDemo(home, step);
+          s3 = await startAuditSink(d);
+          await charter(d, ['audit', 'sink']);
+          await runDemo(d, step);
         } finally {
           await s3?.stop();
+          // What the last step held back for its end, shown before the outcome (or the error).
+          screen.end();
         }
         if (s3)
-          printLine(
+          screen.line(
             `\naudit trail: s3://${AUDIT_BUCKET}/audit on the local Object Lock server, stopped now with its data kept in ${s3.dir} (config.yaml names it);\n  verify it again: ${s3.restartCommand} && CHARTER_HOME=${home} charter audit verify --trusted-keys ${join(home, 'keys', 'trusted-keys.json')}`,
           );
         return 0;
@@ -257,11 +273,11 @@ export function registerDemo(program: Command): void {
  * manifest), the audit trail records it, and the negotiation goes to compliance review.
  */
 async function runCompromised(
-  home: string,
+  { home, screen }: Demo,
   world: Parameters<typeof openHomeStack>[1],
   extra: { onEvent: (e: Parameters<typeof progressLine>[0]) => void },
 ): Promise<NegotiationState> {
-  printLine(`  ${STAND_IN_MODEL}: scripted stand-in, not a model; supplier ${INJECTED_SUPPLIER}'s name carries the injected instruction`);
+  screen.line(`  ${STAND_IN_MODEL}: scripted stand-in, not a model; supplier ${INJECTED_SUPPLIER}'s name carries the injected instruction`);
   const stand = standInModels(join(home, 'tenants.yaml'));
   const stack = await openHomeStack(home, world, { ...extra, ...stand, directory: injectedDirectory(world.tenants) });
   try {
@@ -270,7 +286,7 @@ async function runCompromised(
       throw new FindingError(
         `the compromised negotiation ${n.negotiationId} ended ${n.status} (${n.reason ?? ''}), not in compliance review`,
       );
-    printLine(
+    screen.line(
       `  ${n.negotiationId}: ${n.status} (${n.attention.trigger}: ${String(n.attention.details.reason)}); compliance case ${n.attention.caseId}`,
     );
     return n;
@@ -280,42 +296,43 @@ async function runCompromised(
 }
 
 /** The demo from the keys to the summary, on a home whose audit sink is set. */
-async function runDemo(home: string, step: (title: string) => void): Promise<void> {
+async function runDemo(d: Demo, step: (title: string) => void): Promise<void> {
+  const { home, screen } = d;
   step('signing keys (manifests, audit checkpoints, eval reports, release records, approvers, agent envelopes) and the tenants');
-  await charter(home, ['init']);
-  for (const name of [RELEASE_APPROVER, APPROVER]) await charter(home, ['keys', 'generate', '--name', name, '--purpose', 'approval']);
+  await charter(d, ['init']);
+  for (const name of [RELEASE_APPROVER, APPROVER]) await charter(d, ['keys', 'generate', '--name', name, '--purpose', 'approval']);
   writeFileAtomic(join(home, 'approvers.yaml'), DEMO_APPROVERS);
-  printLine(`  wrote ${join(home, 'approvers.yaml')}: ${APPROVER} approves purchase orders of acme and initech up to 250,000.00`);
+  screen.line(`  wrote ${join(home, 'approvers.yaml')}: ${APPROVER} approves purchase orders of acme and initech up to 250,000.00`);
   misconfigureSpotBidding(join(home, 'tenants.yaml'));
-  printLine(`  edited ${join(home, 'tenants.yaml')}: globex's spot-bidding agent gets a spot ceiling above the tenant's limit`);
+  screen.line(`  edited ${join(home, 'tenants.yaml')}: globex's spot-bidding agent gets a spot ceiling above the tenant's limit`);
 
   step('policy pack tests (kept as release evidence), then compile and sign every agent manifest');
   const testReport = join(home, 'evidence', 'pack-tests.json');
-  await charter(home, ['packs', 'test', '--report', testReport], { tail: 3 });
-  await charter(home, ['packs', 'compile', '--all'], { tail: 16 });
+  await charter(d, ['packs', 'test', '--report', testReport], { tail: 3 });
+  await charter(d, ['packs', 'compile', '--all'], { tail: 16 });
 
   step('eval suites (signed reports)');
   const manifest = (agent: string) => compiledManifestFile(home, agent);
   const suites = z
     .object({ suites: z.array(z.object({ suite: z.string() })) })
-    .parse(JSON.parse((await charter(home, ['evals', 'list', '--json'], { tail: 0 })).stdout))
+    .parse(JSON.parse((await charter(d, ['evals', 'list', '--json'], { tail: 0 })).stdout))
     .suites.map((s) => s.suite);
   const evalResults: Array<[string, string]> = [];
   for (const suite of suites) {
     const { target } = readYaml(contentPath('evals', 'suites', `${suite}.yaml`), SuiteTarget);
     const manifests = target.agent ? [manifest(target.agent)] : AGENT_NAMES.map(manifest);
-    const r = await charter(home, ['evals', 'run', suite, '--manifest', ...manifests], { tail: 4, allowFail: true });
+    const r = await charter(d, ['evals', 'run', suite, '--manifest', ...manifests], { head: 1, allowFail: true });
     evalResults.push([suite, r.code === 0 ? 'pass' : `fail (exit ${r.code})`]);
   }
 
   const evidence = ['--test-report', testReport, '--live-entities'];
   step('release gates: dev, then stg (a check first: what blocks, and why)');
-  await charter(home, ['release', 'check', '--env', 'dev', '--all', ...evidence], { allowFail: true });
-  await releaseTo(home, 'dev', evidence, { approve: false });
-  await releaseTo(home, 'stg', evidence, { approve: false });
+  await charter(d, ['release', 'check', '--env', 'dev', '--all', ...evidence], { allowFail: true });
+  await releaseTo(d, 'dev', evidence, { approve: false });
+  await releaseTo(d, 'stg', evidence, { approve: false });
 
   const world = { tenants: TENANTS, latencyMs: 20 };
-  const onEvent = { onEvent: (e: Parameters<typeof progressLine>[0]) => printLine(progressLine(e)) };
+  const onEvent = { onEvent: (e: Parameters<typeof progressLine>[0]) => screen.line(progressLine(e)) };
   step('negotiations on the staging release (progress per node)');
   let results: NegotiationState[];
   const stg = await openHomeStack(home, { ...world, env: 'stg' }, onEvent);
@@ -326,8 +343,8 @@ async function runDemo(home: string, step: (title: string) => void): Promise<voi
   }
 
   step('release gates: prod (decision replay and canary over the staging traffic, a release approver signs)');
-  await releaseTo(home, 'prod', evidence, { approve: true, show: 'award-communications' });
-  await charter(home, ['release', 'status', '--env', 'prod']);
+  await releaseTo(d, 'prod', evidence, { approve: true, show: 'award-communications' });
+  await charter(d, ['release', 'status', '--env', 'prod']);
 
   step(
     'negotiations on the production release, each agent its own process; a human approves the award above the threshold (charter approvals)',
@@ -340,9 +357,9 @@ async function runDemo(home: string, step: (title: string) => void): Promise<voi
     const waiting = await prod.stack.orchestrator.negotiate('initech', sampleRequisition('initech', 0));
     if (waiting.status !== 'AWAITING_APPROVAL')
       throw new FindingError(`initech's award did not wait for approval (${waiting.status}): the spend threshold did not apply`);
-    await charter(home, ['approvals', 'list', '--status', 'pending']);
+    await charter(d, ['approvals', 'list', '--status', 'pending']);
     // The approver is whoever holds the key: the trusted-keys file names it (alice), no flag does.
-    await charter(home, ['approvals', 'approve', waiting.approval!.approvalId!, '--key', join(home, 'keys', `${APPROVER}.key.pem`)]);
+    await charter(d, ['approvals', 'approve', waiting.approval!.approvalId!, '--key', join(home, 'keys', `${APPROVER}.key.pem`)]);
     approved = await prod.stack.orchestrator.run(waiting.tenantId, waiting.negotiationId);
     results.push(approved, await prod.stack.orchestrator.negotiate('acme', sampleRequisition('acme', 4)));
   } finally {
@@ -350,28 +367,24 @@ async function runDemo(home: string, step: (title: string) => void): Promise<voi
   }
 
   step(`a compromised model on prod: acme's spot-bidding agent runs a ${STAND_IN_MODEL}, and a supplier's name carries an instruction`);
-  results.push(await runCompromised(home, { ...world, env: 'prod' }, onEvent));
+  results.push(await runCompromised(d, { ...world, env: 'prod' }, onEvent));
 
   step('the audit trail: sample queries (the award, the refused spot solicitation, the injected call, the release records)');
-  await charter(home, ['audit', 'query', '--tenant', approved.tenantId, '--tool', 'issue_purchase_order'], { tail: 10 });
-  await charter(home, ['audit', 'query', '--tenant', 'globex', '--decision', 'deny'], { tail: 8 });
-  const injected = await charter(
-    home,
-    ['audit', 'query', '--tenant', 'acme', '--tool', 'terminate_supplier_contract', '--format', 'json'],
-    {
-      quiet: true,
-    },
-  );
-  await charter(home, ['audit', 'query', '--tenant', 'acme', '--tool', 'terminate_supplier_contract'], { tail: 4 });
+  await charter(d, ['audit', 'query', '--tenant', approved.tenantId, '--tool', 'issue_purchase_order'], { tail: 10 });
+  await charter(d, ['audit', 'query', '--tenant', 'globex', '--decision', 'deny'], { tail: 8 });
+  const injected = await charter(d, ['audit', 'query', '--tenant', 'acme', '--tool', 'terminate_supplier_contract', '--format', 'json'], {
+    quiet: true,
+  });
+  await charter(d, ['audit', 'query', '--tenant', 'acme', '--tool', 'terminate_supplier_contract'], { tail: 4 });
   const calls = z.array(z.object({ agentId: z.string(), decision: z.string() })).parse(JSON.parse(injected.stdout));
   if (calls.length === 0 || calls.some((c) => c.decision !== 'deny'))
     throw new FindingError(`the injected terminate_supplier_contract call is not a recorded deny: ${injected.stdout.slice(0, 300)}`);
-  await charter(home, ['audit', 'query', '--kind', 'evidence', '--limit', '40'], { tail: 12 });
+  await charter(d, ['audit', 'query', '--kind', 'evidence', '--limit', '40'], { tail: 12 });
 
   step('summary');
-  printTable(SUMMARY_HEAD, results.map(summaryRow));
-  printTable(['eval suite', 'result'], evalResults);
-  printLine(
+  screen.line(tableText(SUMMARY_HEAD, results.map(summaryRow)));
+  screen.line(tableText(['eval suite', 'result'], evalResults));
+  screen.line(
     `\nhome: ${home}\n  inspect: charter negotiations list --tenant acme --env prod --home ${home}\n           CHARTER_HOME=${home} charter release status --env prod`,
   );
   if (approved.status !== 'AWARDED')
@@ -381,7 +394,7 @@ async function runDemo(home: string, step: (title: string) => void): Promise<voi
 
   step('the audit trail: verify every segment and signed checkpoint where it is stored');
   // The demo plays writer and auditor at once, so it names the home's keys explicitly; a real auditor brings their own.
-  const verify = await charter(home, ['audit', 'verify', '--trusted-keys', join(home, 'keys', 'trusted-keys.json')], {
+  const verify = await charter(d, ['audit', 'verify', '--trusted-keys', join(home, 'keys', 'trusted-keys.json')], {
     tail: 8,
     allowFail: true,
   });
