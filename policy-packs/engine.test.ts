@@ -20,6 +20,16 @@ const call = (over: Partial<ToolCall>): ToolCall => ({
 });
 
 describe('PolicyEngine.authorizeCall', () => {
+  it('refuses every approval when the tool namespace declares no approval action (fail closed)', () => {
+    // The fixture domain predates approval actions: nobody may approve its tools, not even a declared approver.
+    const approver = { uid: 'Charter::Approver::"alice"', parents: [], attrs: {} };
+    const d = engine.authorizeCall(call({ approvalBy: 'alice' }), fixtures.with([approver]));
+    expect(d).toMatchObject({ decision: 'deny', determiningPolicies: [], resource: 'Charter::Tenant::"acme"' });
+    expect(d.reasons).toEqual([
+      'no action Shop::Action::"approve" in Charter::Action::"approval": nobody may approve buy_item (fail closed)',
+    ]);
+  });
+
   it('allows an approved call within limits, naming the determining policy, tier, action and resource', () => {
     const d = engine.authorizeCall(call({}), fixtures);
     expect(d).toEqual({
