@@ -20,7 +20,7 @@ import { ToolContracts } from './contracts.js';
 import { unknownKillSwitches } from './kill-switches.js';
 import { RefusalRecorder } from './refusals.js';
 import type { CallerIdentity } from './identity.js';
-import { bindTenant } from './tenant-args.js';
+import { bindTenant, checkNamedEntities, entityArgs, type EntityArg } from './tenant-args.js';
 import { readArguments, recordedToolName, toolNameProblem } from './call-bounds.js';
 
 /** Where decision records go: the audit log (`AuditLog.append`). Resolves once the record is durable or accepted. */
@@ -75,8 +75,11 @@ interface AgentPolicy {
   digest: string;
   engine: PolicyEngine;
   contracts: ToolContracts;
-  tools: Map<string, ManifestTool & { takesTenant: boolean }>;
+  tools: Map<string, PolicyTool>;
 }
+
+/** A manifest tool with what the decision path reads of its contract once, at load. */
+type PolicyTool = ManifestTool & { takesTenant: boolean; entityArgs: EntityArg[] };
 
 export interface DecisionPathOptions {
   manifests: VerifiedManifest[];
@@ -149,7 +152,9 @@ export class DecisionPath {
           ...(opts.requestSlices === false ? {} : { slices: opts.requestSlices ?? {} }),
         }),
         contracts: new ToolContracts(manifest.tools, `manifest of ${name}`),
-        tools: new Map(manifest.tools.map((t) => [t.name, { ...t, takesTenant: ToolContracts.takesTenant(t.args) }])),
+        tools: new Map(
+          manifest.tools.map((t) => [t.name, { ...t, takesTenant: ToolContracts.takesTenant(t.args), entityArgs: entityArgs(t.args) }]),
+        ),
       });
     }
   }
@@ -249,7 +254,10 @@ export class DecisionPath {
     return undefined;
   }
 
-  /** The arguments bound to the caller's tenant and checked against the tool's contract: a deny, or undefined to go on. */
+  /**
+   * The arguments bound to the caller's tenant, checked against the tool's contract, and every
+   * entity they name within the caller's tenant: a deny, or undefined to go on.
+   */
   private resolve(s: CallState): CallDecision | undefined {
     const tool = s.tool!;
     const bound = bindTenant(s.args, s.call.identity.tenantId, tool.takesTenant);
@@ -258,6 +266,8 @@ export class DecisionPath {
     const contract = s.policy!.contracts.check(tool.name, s.args);
     if (!contract.ok) return denial(s, [`arguments violate the contract of '${tool.name}'`], contract.errors);
     s.argsDigest = digestJson(s.args);
+    const named = checkNamedEntities(s.args, tool.entityArgs, s.call.identity.tenantId, this.opts.data);
+    if (!named.ok) return denial(s, [named.reason]);
     return undefined;
   }
 
@@ -429,7 +439,7 @@ export class DecisionPath {
 interface CallState {
   call: GatewayCall;
   policy?: AgentPolicy;
-  tool?: ManifestTool & { takesTenant: boolean };
+  tool?: PolicyTool;
   /** The arguments as decided: the caller's, then `tenant_id` rewritten from the claim. */
   args: Record<string, unknown>;
   argsDigest?: string;

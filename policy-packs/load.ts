@@ -184,6 +184,9 @@ export function parsePolicyFile(pack: string, file: string, source: string): Pac
 
 const ajv = new Ajv2020({ strict: true, allErrors: true });
 addFormats.default(ajv);
+// An argument that names entities (a string id, or an array of them) says of which type; the
+// gateway resolves each and refuses one outside the caller's tenant (gateway/tenant-args.ts).
+ajv.addKeyword({ keyword: 'x-entity', schemaType: 'string' });
 
 function loadTools(text: string, rel: string) {
   const parsed = parseYaml(text, rel, ToolsFile);

@@ -1,7 +1,10 @@
 import { join } from 'node:path';
 import { readFileSync, writeFileSync } from 'node:fs';
+import { Client } from '@modelcontextprotocol/sdk/client/index.js';
+import { StreamableHTTPClientTransport } from '@modelcontextprotocol/sdk/client/streamableHttp.js';
+import type { CallToolResult } from '@modelcontextprotocol/sdk/types.js';
 import { afterAll, beforeAll, describe, expect, test } from 'vitest';
-import { FindingError } from '../common/index.js';
+import { contentPath, FindingError } from '../common/index.js';
 import { addTrustedKeys, digestJson, generateEd25519Key, LocalKeySigner, loadPrivateKey, loadTrustedKeys } from '../signing/index.js';
 import { queryAudit, type DecisionRecord } from '../audit/index.js';
 import {
@@ -12,11 +15,12 @@ import {
   serveGatewayHttp,
   signApprovalToken,
   UpstreamPool,
+  type DecisionMeta,
   type GatewayCall,
   type GatewayDecision,
   type LoopbackMcp,
 } from '../gateway/index.js';
-import { FIXTURE_ENTITIES, openGatewayHarness, type GatewayHarness } from './gateway-harness.js';
+import { FIXTURE_ENTITIES, openGatewayHarness, serveOverHttp, type GatewayHarness } from './gateway-harness.js';
 import { startJwksServer, type JwksServer } from './servers/jwks.js';
 import { startToolServer, type ToolServer } from './servers/tool-server.js';
 
@@ -95,6 +99,66 @@ describe('tenant isolation', () => {
     expectRefused(d, /deny by .*base.tenant-isolation/);
     expect(d.record.determiningPolicies).toContain('base.tenant-isolation');
     expect(d.record.resource).toBe('Procurement::Negotiation::"globex-n1"');
+  });
+
+  describe('every resource an argument names (shipped packs over MCP HTTP)', () => {
+    // Held-out row tch-028: the negotiation is acme's, one supplier in the list is globex's.
+    let shipped: GatewayHarness;
+    let http: Awaited<ReturnType<typeof serveOverHttp>>;
+    let client: Client;
+    beforeAll(async () => {
+      shipped = await openGatewayHarness({
+        packsDir: contentPath('policy-packs', 'packs'),
+        entitiesFile: [
+          contentPath('policy-packs', 'packs', 'base', 'tests', 'fixtures.yaml'),
+          contentPath('policy-packs', 'packs', 'domain', 'procurement', 'tests', 'fixtures.yaml'),
+        ],
+      });
+      http = await serveOverHttp(shipped, 'Procurement', ['solicit_spot_bids']);
+      client = new Client({ name: 'spot-bidding', version: '1.0.0' });
+      const token = await http.idp.issue({ sub: 'svc-spot-bidding', tenantId: 'acme', agentId: 'spot-bidding' });
+      await client.connect(
+        new StreamableHTTPClientTransport(new URL(http.gateway.url), { requestInit: { headers: { authorization: `Bearer ${token}` } } }),
+      );
+    });
+    afterAll(async () => {
+      await client?.close();
+      await http?.close();
+      await shipped?.close();
+    });
+
+    /** Solicits spot bids from the suppliers over HTTP; returns the decision and its record in the trail. */
+    async function solicit(supplierIds: string[]): Promise<{ meta: DecisionMeta; record: DecisionRecord }> {
+      const args = { tenant_id: 'acme', negotiationId: 'acme-neg-spot', supplierIds, amountCents: 400000, deadlineHours: 12 };
+      const r = (await client.callTool({ name: 'solicit_spot_bids', arguments: args })) as CallToolResult;
+      const meta = r._meta?.['charter/decision'] as DecisionMeta;
+      await shipped.audit.flush();
+      const records = await queryAudit({ dir: join(shipped.home, 'audit'), kind: 'decision', tenant: 'acme' });
+      const record = records.find((x) => (x as DecisionRecord).id === meta.recordId) as DecisionRecord;
+      expect(record).toMatchObject({ decision: meta.decision, tool: 'solicit_spot_bids', agentId: 'spot-bidding' });
+      return { meta, record };
+    }
+
+    attack("a supplier list naming another tenant's supplier is denied, naming it, and recorded", async () => {
+      const { meta, record } = await solicit(['acme-sup-approved', 'globex-sup-1']);
+      expect(meta.decision).toBe('deny');
+      expect(record.reasons.join('\n')).toMatch(
+        /tenant mismatch: args.supplierIds\[1\] names Procurement::Supplier::"globex-sup-1" of tenant 'globex'/,
+      );
+      expect(http.upstream.received).toEqual([]);
+    });
+
+    attack('a supplier id that resolves to nothing is denied', async () => {
+      const { meta, record } = await solicit(['acme-sup-approved', 'no-such-supplier']);
+      expect(meta.decision).toBe('deny');
+      expect(record.reasons.join('\n')).toMatch(/unknown entity: args.supplierIds\[1\] names Procurement::Supplier::"no-such-supplier"/);
+      expect(http.upstream.received).toEqual([]);
+    });
+
+    test("a list of the caller's own suppliers is still allowed", async () => {
+      const { meta } = await solicit(['acme-sup-approved']);
+      expect(meta).toMatchObject({ decision: 'allow', outcome: 'guarded' });
+    });
   });
 
   test('tenant_id is written from the claim when the caller leaves it out', async () => {
