@@ -165,7 +165,7 @@ describe('signed manifests', { timeout: 120_000 }, () => {
   it('verify accepts the manifest and rejects any one-byte change with exit 1', () => {
     const { out } = compileExpecting(GOOD, 'buyer', 0, /^$/);
     const trusted = join(home, 'keys', 'trusted-keys.json');
-    expect(charter('manifest', 'verify', out, '--trusted-keys', trusted, '--packs', GOOD).code).toBe(0);
+    expect(charter('manifest', 'verify', out, '--trusted-keys', trusted, '--no-shipped', '--packs', GOOD).code).toBe(0);
     const original = readFileSync(out);
     const env = JSON.parse(original.toString('utf8')) as { payload: string };
     const payloadAt = original.indexOf(env.payload);
@@ -203,7 +203,16 @@ describe('signed manifests', { timeout: 120_000 }, () => {
       join(packs, 'intent/reader/policies/read.cedar'),
       readFileSync(join(packs, 'intent/reader/policies/read.cedar'), 'utf8') + '// edited\n',
     );
-    const r = charter('manifest', 'verify', out, '--trusted-keys', join(home, 'keys', 'trusted-keys.json'), '--packs', packs);
+    const r = charter(
+      'manifest',
+      'verify',
+      out,
+      '--trusted-keys',
+      join(home, 'keys', 'trusted-keys.json'),
+      '--no-shipped',
+      '--packs',
+      packs,
+    );
     expect(r.code).toBe(1);
     expect(r.err).toMatch(/intent\/reader\/policies\/read\.cedar: sha256 differs from the file/);
   });

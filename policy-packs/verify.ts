@@ -1,5 +1,3 @@
-import { existsSync } from 'node:fs';
-import { join } from 'node:path';
 import { CharterError, FindingError, readText, validateWith } from '../common/index.js';
 import {
   canonicalJson,
@@ -39,13 +37,25 @@ function internalDigestProblems(m: Manifest): string[] {
   return problems;
 }
 
-/** Each layer file of the manifest against the file of the same path in `packsDir`. */
-function layerFileProblems(m: Manifest, packsDir: string): string[] {
+/**
+ * Each layer of the manifest against the pack of that name and version in the search path, and
+ * each of its files against that pack's file of the same path (paths are relative to the packs
+ * folder the pack was found in: your folder or the shipped packs).
+ */
+function layerFileProblems(m: Manifest, ws: Workspace): string[] {
   const problems: string[] = [];
-  for (const f of m.layers.flatMap((l) => l.files)) {
-    const onDisk = join(packsDir, f.path);
-    if (!existsSync(onDisk)) problems.push(`${f.path}: missing from ${packsDir}`);
-    else if (digestOf(readText(onDisk)) !== f.sha256) problems.push(`${f.path}: sha256 differs from the file in ${packsDir}`);
+  for (const layer of m.layers) {
+    const pack = ws.catalog.versions(layer.name).find((p) => p.meta.version === layer.version);
+    if (!pack) {
+      problems.push(`layer ${layer.name}@${layer.version}: no such pack in ${ws.dir}`);
+      continue;
+    }
+    const onDisk = new Map(pack.files.map((f) => [f.path, f.sha256]));
+    for (const f of layer.files) {
+      const sha256 = onDisk.get(f.path);
+      if (sha256 === undefined) problems.push(`${f.path}: missing from ${pack.root}`);
+      else if (sha256 !== f.sha256) problems.push(`${f.path}: sha256 differs from the file in ${pack.root}`);
+    }
   }
   return problems;
 }
@@ -71,33 +81,32 @@ function firstDifference(signed: Manifest, compiled: Manifest): string | undefin
 }
 
 /**
- * Whether the manifest is exactly what the compiler makes of `packsDir`: every layer file's
+ * Whether the manifest is exactly what the compiler makes of the workspace `ws` (a packs folder or
+ * a search path): every layer file's
  * digest, then a recompile that must give the same payload bytes (the compiler is deterministic).
  * Only `baseChanged` and `previousManifestDigest` are taken from the manifest: they depend on the
  * previous manifest, which is not an input here. A mismatch names the first policy, schema or
  * tool that differs, so a re-signed manifest with altered text cannot pass as the packs' output.
  */
-export function manifestSourceProblems(m: Manifest, packsDir: string, ws?: Workspace): string[] {
-  const files = layerFileProblems(m, packsDir);
+export function manifestSourceProblems(m: Manifest, ws: Workspace): string[] {
+  const files = layerFileProblems(m, ws);
   if (files.length > 0) return files;
-  const compiled = compileManifest(ws ?? new Workspace(packsDir), m.agent.name).manifest;
+  const compiled = compileManifest(ws, m.agent.name).manifest;
   const expected: Manifest = { ...compiled, baseChanged: m.baseChanged, previousManifestDigest: m.previousManifestDigest };
   if (canonicalJson(expected) === canonicalJson(m)) return [];
-  return [
-    `recompiling agent ${m.agent.name} from ${packsDir} gives another manifest: ${firstDifference(m, expected) ?? 'the bytes differ'}`,
-  ];
+  return [`recompiling agent ${m.agent.name} from ${ws.dir} gives another manifest: ${firstDifference(m, expected) ?? 'the bytes differ'}`];
 }
 
 /**
  * Verifies a manifest envelope: signature by a key trusted for `manifest`, a canonical payload
- * that parses as a manifest, every digest inside, and with `packsDir` that it is exactly what
- * the compiler makes of that folder. Any failure is a FindingError (exit 1)
+ * that parses as a manifest, every digest inside, and with `packs` that it is exactly what
+ * the compiler makes of that workspace. Any failure is a FindingError (exit 1)
  * listing each failing check.
  */
 export function verifyManifestEnvelope(
   envelope: DsseEnvelope,
   trusted: TrustedKeysFile,
-  opts: { packsDir?: string; file?: string } = {},
+  opts: { packs?: Workspace; file?: string } = {},
 ): VerifiedManifest {
   const where = opts.file ?? 'manifest';
   const verified = verifyEnvelope(envelope, trusted, { payloadType: MANIFEST_PAYLOAD_TYPE, purpose: 'manifest' });
@@ -112,7 +121,7 @@ export function verifyManifestEnvelope(
   const problems = internalDigestProblems(manifest);
   if (canonicalJson(value) !== text) problems.unshift('payload is not canonical JSON (RFC 8785)');
   // Recompiling is worth it only for a manifest whose signature and digests already hold.
-  if (problems.length === 0 && opts.packsDir) problems.push(...manifestSourceProblems(manifest, opts.packsDir));
+  if (problems.length === 0 && opts.packs) problems.push(...manifestSourceProblems(manifest, opts.packs));
   if (problems.length > 0) throw new FindingError(`manifest fails ${problems.length} check(s): ${problems[0]}`, { file: where }, problems);
   return { manifest, digest: digestOf(verified.payload), envelope, signedBy: verified.signedBy.map((k) => k.name) };
 }
@@ -122,7 +131,7 @@ export function verifyManifestEnvelope(
  * or unreadable trusted keys are bad input (exit 2); anything wrong with the manifest itself,
  * down to one changed byte, is a failed verification (exit 1).
  */
-export function loadVerifiedManifest(file: string, trustedKeysFile: string, opts: { packsDir?: string } = {}): VerifiedManifest {
+export function loadVerifiedManifest(file: string, trustedKeysFile: string, opts: { packs?: Workspace } = {}): VerifiedManifest {
   const trusted = loadTrustedKeys(trustedKeysFile);
   const text = readText(file);
   try {

@@ -3,7 +3,7 @@ import { join, resolve } from 'node:path';
 import { charterHome, contentPath, readText, readYaml } from '../common/index.js';
 import { digestOf, loadTrustedKeys, type TrustedKeysFile } from '../signing/index.js';
 import { homeAuditDir, homeAuditStore, queryAudit, type DecisionRecord, type SegmentSink } from '../audit/index.js';
-import { FixtureStore, FixturesFile, loadVerifiedManifest, type VerifiedManifest } from '../policy-packs/index.js';
+import { FixtureStore, FixturesFile, loadVerifiedManifest, type PackSearchPath, type VerifiedManifest } from '../policy-packs/index.js';
 import { checkCedar } from './cedar-findings.js';
 import { checkEvals, discoverEvalReports, releasedEvals } from './check-evals.js';
 import { checkTests } from './check-tests.js';
@@ -26,8 +26,11 @@ export interface ReleaseOptions {
   gatesDir?: string;
   /** A vitest JSON report or `charter packs test --json` output. */
   testReport?: string;
-  /** The packs folder the candidate was compiled from: checked against the manifest, tested, scanned. */
-  packsDir?: string;
+  /**
+   * The packs the candidate was compiled from (your folders, then the shipped packs unless left
+   * out): checked against the manifest, tested, scanned. Default: only the shipped packs are scanned.
+   */
+  packs?: PackSearchPath;
   /** Extra files or folders to scan for secrets (datasets and config are scanned by default). */
   scanPaths?: string[];
   /** Signed eval reports; reports under `<home>/reports/` are discovered too. */
@@ -252,8 +255,11 @@ export async function checkRelease(env: string, candidateFile: string, opts: Rel
       : gateResult(name, enforcement, outcome, waiver);
   };
 
+  const packFolders = opts.packs
+    ? [...opts.packs.own, ...(opts.packs.shipped ? [opts.packs.shipped] : [])]
+    : [contentPath('policy-packs', 'packs')];
   const scanPaths = [
-    opts.packsDir ?? contentPath('policy-packs', 'packs'),
+    ...packFolders,
     contentPath('datasets'),
     gatesDir,
     ...(opts.entitiesFile ? [opts.entitiesFile] : []),
@@ -277,7 +283,7 @@ export async function checkRelease(env: string, candidateFile: string, opts: Rel
     await run('tests', g.tests.enforcement, () =>
       checkTests(candidate.manifest, {
         ...(opts.testReport ? { reportFile: opts.testReport } : {}),
-        ...(opts.packsDir ? { packsDir: opts.packsDir } : {}),
+        ...(opts.packs ? { packs: opts.packs } : {}),
         minCases: g.tests.minCases,
       }),
     ),

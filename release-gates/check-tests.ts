@@ -1,7 +1,7 @@
 import { z } from 'zod';
 import { parseJson, readText, validateWith } from '../common/index.js';
 import { digestOf } from '../signing/index.js';
-import { manifestSourceProblems, runPackTests, Workspace, type Manifest } from '../policy-packs/index.js';
+import { manifestSourceProblems, runPackTests, Workspace, type Manifest, type PackSearchPath } from '../policy-packs/index.js';
 import { fail, pass, type CheckOutcome } from './gate-result.js';
 
 /** `vitest run --reporter=json --outputFile=FILE` (the Jest-compatible summary). */
@@ -34,8 +34,11 @@ const PacksTestReport = z.object({
 export interface TestsEvidenceOptions {
   /** A vitest JSON report or `charter packs test --json` output. */
   reportFile?: string;
-  /** Run the pack tests here, after checking the manifest is exactly what this folder compiles to. */
-  packsDir?: string;
+  /**
+   * Run the pack tests of these folders, after checking the manifest is exactly what this search
+   * path compiles to (the same search as `charter packs compile --packs`).
+   */
+  packs?: PackSearchPath;
   minCases: number;
 }
 
@@ -81,26 +84,26 @@ function fromPacks(source: string, digest: string | null, r: z.infer<typeof Pack
 
 /**
  * Tests pass: either a report file (vitest JSON or `charter packs test --json`), or the pack
- * tests run here on a packs folder the manifest must be exactly the compilation of.
+ * tests run here on a packs search path the manifest must be exactly the compilation of.
  */
 export function checkTests(manifest: Manifest, opts: TestsEvidenceOptions): CheckOutcome {
   const outcomes: CheckOutcome[] = [];
-  if (opts.packsDir) {
-    // The tests say something about the candidate only if the candidate is what the folder compiles to.
-    const ws = new Workspace(opts.packsDir);
-    const problems = manifestSourceProblems(manifest, opts.packsDir, ws);
+  if (opts.packs) {
+    // The tests say something about the candidate only if the candidate is what the packs compile to.
+    const ws = Workspace.search(opts.packs);
+    const problems = manifestSourceProblems(manifest, ws);
     if (problems.length > 0) {
       outcomes.push(
-        fail(`packs folder ${opts.packsDir} is not what the manifest was compiled from`, problems, {
+        fail(`packs ${ws.dir} are not what the manifest was compiled from`, problems, {
           source: 'packs-test',
-          packsDir: opts.packsDir,
+          packs: ws.dir,
         }),
       );
     } else {
       const report = runPackTests(ws);
       outcomes.push(
         fromPacks(
-          opts.packsDir,
+          ws.dir,
           null,
           {
             ok: report.failures.length === 0,

@@ -162,9 +162,9 @@ describe('test evidence', () => {
   });
 
   it('refuses to test a packs folder that is not what the manifest was compiled from', () => {
-    const r = checkTests(base, { packsDir: contentPath('policy-packs', 'packs'), minCases: 1 });
+    const r = checkTests(base, { packs: { own: [], shipped: contentPath('policy-packs', 'packs') }, minCases: 1 });
     expect(r.status).toBe('fail');
-    expect(r.summary).toMatch(/is not what the manifest was compiled from/);
+    expect(r.summary).toMatch(/are not what the manifest was compiled from/);
   });
 });
 

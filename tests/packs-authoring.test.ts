@@ -123,6 +123,64 @@ describe('a new intent pack from packs new to a signed manifest, as the README s
   });
 });
 
+describe('manifest verify and release check search the packs as packs compile does', { timeout: 300_000 }, () => {
+  const manifest = 'my-packs/contract-reader.manifest.json';
+  const keys = ['--trusted-keys', '.charter/keys/trusted-keys.json'];
+  let tampered: string;
+
+  beforeAll(() => {
+    // A copy of your folder where one policy changed after the manifest was compiled.
+    tampered = mkdtempSync(join(tmpdir(), 'charter-tampered-'));
+    cpSync(join(cwd, 'my-packs', 'intent'), join(tampered, 'intent'), { recursive: true });
+    const file = join(tampered, 'intent/contract-reader/policies/permits.cedar');
+    writeFileSync(file, readFileSync(file, 'utf8').replace('permit (', 'forbid ('));
+  });
+  afterAll(() => rmSync(tampered, { recursive: true, force: true }));
+
+  /** The tests gate of `release check` on the README's manifest with these pack options. */
+  function testsGate(...packs: string[]) {
+    const r = charter(['release', 'check', '--env', 'dev', '--manifest', manifest, ...packs, '--json']);
+    const report = JSON.parse(r.out) as { gates: Array<{ gate: string; status: string; reasons: string[]; evidence: unknown }> };
+    return { gates: report.gates, tests: report.gates.find((g) => g.gate === 'tests')! };
+  }
+
+  it('manifest verify --packs DIR finds base and procurement after your folder', () => {
+    const r = charter(['manifest', 'verify', manifest, ...keys, '--packs', './my-packs', '--json']);
+    expect(r.code, r.err).toBe(0);
+    expect(JSON.parse(r.out)).toMatchObject({ ok: true, agent: 'contract-reader' });
+  });
+
+  it('a changed policy in your folder still fails, naming the file', () => {
+    const r = charter(['manifest', 'verify', manifest, ...keys, '--packs', tampered]);
+    expect(r.code).toBe(1);
+    expect(r.err).toMatch(/intent\/contract-reader\/policies\/permits\.cedar: sha256 differs from the file in /);
+    expect(r.err).not.toMatch(/base\//);
+  });
+
+  it('--no-shipped makes your folder the complete tree: the missing layers are named', () => {
+    const r = charter(['manifest', 'verify', manifest, ...keys, '--packs', './my-packs', '--no-shipped']);
+    expect(r.code).toBe(1);
+    expect(r.err).toMatch(/layer base@\d+\.\d+\.\d+: no such pack in \.\/my-packs/);
+    expect(r.err).toMatch(/layer procurement@\d+\.\d+\.\d+: no such pack in \.\/my-packs/);
+  });
+
+  it('release check --packs tests and scans the same search path', () => {
+    const { gates, tests } = testsGate('--packs', './my-packs');
+    expect(tests.status, tests.reasons.join('\n')).toBe('pass');
+    expect(JSON.stringify(tests.evidence)).toContain(contentPath('policy-packs', 'packs'));
+    const secrets = gates.find((g) => g.gate === 'secrets')!.evidence as { scanned: { paths: string[] } };
+    expect(secrets.scanned.paths).toEqual(expect.arrayContaining(['./my-packs', contentPath('policy-packs', 'packs')]));
+
+    const changed = testsGate('--packs', tampered).tests;
+    expect(changed.status).toBe('fail');
+    expect(changed.reasons.join('\n')).toMatch(/intent\/contract-reader\/policies\/permits\.cedar: sha256 differs/);
+
+    const alone = testsGate('--packs', './my-packs', '--no-shipped').tests;
+    expect(alone.status).toBe('fail');
+    expect(alone.reasons.join('\n')).toMatch(/layer base@[\d.]+: no such pack in \.\/my-packs/);
+  });
+});
+
 describe('your folder extends the shipped packs but never overrides them', { timeout: 300_000 }, () => {
   /** A copy of my-packs with one shipped pack copied in under its own name. */
   function withShippedCopy(name: string, from: string): string {

@@ -30,7 +30,7 @@ describe('shipped packs', { timeout: 240_000 }, () => {
       const b = compileManifest(new Workspace(contentPath('policy-packs', 'packs')), agent);
       expect(b.payload.equals(a.payload), agent).toBe(true);
       const envelope = await signManifest(a, signer);
-      const verified = verifyManifestEnvelope(envelope, trusted, { packsDir: contentPath('policy-packs', 'packs') });
+      const verified = verifyManifestEnvelope(envelope, trusted, { packs: new Workspace(contentPath('policy-packs', 'packs')) });
       expect(verified.digest).toBe(a.digest);
       const engine = PolicyEngine.fromManifest(verified.manifest, verified.digest);
       expect(engine.toolNames().sort()).toEqual(verified.manifest.tools.map((t) => t.name));

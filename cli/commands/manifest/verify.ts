@@ -2,20 +2,26 @@ import type { Command } from 'commander';
 import { loadVerifiedManifest } from '../../../policy-packs/index.js';
 import { printJson, printLine } from '../../output.js';
 import { action, withJson } from '../../program.js';
+import { searchGiven, withPackSearch, workspaceOf, type SearchOptions } from '../packs/shared.js';
 
 /** `charter manifest verify FILE`: signature, key id and purpose, every digest inside. */
 export function registerManifestVerify(manifest: Command): void {
-  withJson(
-    manifest
-      .command('verify')
-      .description('verify signature, key id and purpose, and every digest inside a manifest; exit 1 naming each failing check'),
+  withPackSearch(
+    withJson(
+      manifest
+        .command('verify')
+        .description(
+          'verify signature, key id and purpose, and every digest inside a manifest; with --packs, that it is exactly what those packs compile to; exit 1 naming each failing check',
+        ),
+    ),
   )
     .argument('<file>', 'signed manifest (DSSE envelope)')
     .requiredOption('--trusted-keys <file>', 'trusted-keys file')
-    .option('--packs <dir>', 'also compare every layer file digest with the files in this packs folder')
     .action(
-      action((file: string, opts: { trustedKeys: string; packs?: string; json?: boolean }) => {
-        const v = loadVerifiedManifest(file, opts.trustedKeys, opts.packs ? { packsDir: opts.packs } : {});
+      action((file: string, opts: SearchOptions & { trustedKeys: string; json?: boolean }) => {
+        // Without --packs only the manifest itself is checked.
+        const packs = searchGiven(opts) ? { packs: workspaceOf(opts) } : {};
+        const v = loadVerifiedManifest(file, opts.trustedKeys, packs);
         const m = v.manifest;
         if (opts.json)
           printJson({

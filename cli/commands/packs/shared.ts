@@ -1,7 +1,7 @@
 import { join } from 'node:path';
 import type { Command } from 'commander';
 import { charterHome, contentPath, InputError } from '../../../common/index.js';
-import { Workspace } from '../../../policy-packs/index.js';
+import { Workspace, type PackSearchPath } from '../../../policy-packs/index.js';
 
 export const shippedPacks = () => contentPath('policy-packs', 'packs');
 export const defaultTrusted = () => join(charterHome(), 'keys', 'trusted-keys.json');
@@ -27,13 +27,19 @@ export function withPackSearch(cmd: Command): Command {
     .option('--no-shipped', 'search only the --packs folders: a complete packs tree with its own base (a fork, a test fixture)');
 }
 
+/** The search path the options give: the --packs folders then the shipped packs, or the shipped packs alone. */
+export function searchPathOf(opts: SearchOptions): PackSearchPath {
+  if (opts.packs.length === 0 && !opts.shipped)
+    throw new InputError('--no-shipped needs at least one --packs DIR', { field: '--no-shipped' });
+  return { own: opts.packs, ...(opts.shipped ? { shipped: shippedPacks() } : {}) };
+}
+
+/** Whether the options name any packs at all (a verb that only optionally reads packs skips them otherwise). */
+export const searchGiven = (opts: SearchOptions) => opts.packs.length > 0 || !opts.shipped;
+
 /** The workspace of a command: the --packs folders then the shipped packs, or the shipped packs alone. */
 export function workspaceOf(opts: SearchOptions): Workspace {
-  if (opts.packs.length === 0) {
-    if (!opts.shipped) throw new InputError('--no-shipped needs at least one --packs DIR', { field: '--no-shipped' });
-    return new Workspace(shippedPacks());
-  }
-  return Workspace.search({ own: opts.packs, ...(opts.shipped ? { shipped: shippedPacks() } : {}) });
+  return Workspace.search(searchPathOf(opts));
 }
 
 /** Help text ending every verb: commands a reader can copy. */

@@ -5,8 +5,9 @@ import { LocalKeySigner, loadPrivateKey, loadSigner } from '../../../signing/ind
 import { openHomeAuditLog, type AuditLog } from '../../../audit/index.js';
 import { candidateFiles, type ReleaseOptions } from '../../../release-gates/index.js';
 import { withJson } from '../../program.js';
+import { searchGiven, searchPathOf, withPackSearch, type SearchOptions } from '../packs/shared.js';
 
-export interface GateOpts {
+export interface GateOpts extends SearchOptions {
   env: string;
   manifest?: string;
   agent?: string[];
@@ -14,7 +15,6 @@ export interface GateOpts {
   liveEntities?: boolean;
   gates?: string;
   testReport?: string;
-  packs?: string;
   scan?: string[];
   evalReport?: string[];
   auditDir?: string;
@@ -36,7 +36,7 @@ export async function releaseOptions(o: GateOpts): Promise<ReleaseOptions> {
     ...(o.trustedKeys ? { trustedKeysFile: o.trustedKeys } : {}),
     ...(o.gates ? { gatesDir: o.gates } : {}),
     ...(o.testReport ? { testReport: o.testReport } : {}),
-    ...(o.packs ? { packsDir: o.packs } : {}),
+    ...(searchGiven(o) ? { packs: searchPathOf(o) } : {}),
     ...(o.scan ? { scanPaths: o.scan } : {}),
     ...(o.evalReport ? { evalReports: o.evalReport } : {}),
     ...(o.auditDir ? { auditDir: o.auditDir } : {}),
@@ -72,11 +72,10 @@ export function candidatesOf(
 
 /** The evidence options of check and promote, which both run the gates. */
 export function gateOptions(cmd: Command): Command {
-  return withJson(cmd)
+  return withPackSearch(withJson(cmd))
     .requiredOption('--env <env>', 'environment: dev, stg or prod')
     .option('--gates <dir>', 'folder of <env>.yaml gate definitions (default: the shipped ones)')
     .option('--test-report <file>', 'test evidence: a vitest JSON report or `charter packs test --json` output')
-    .option('--packs <dir>', 'packs folder the candidate was compiled from: checked against the manifest, tested and scanned')
     .option('--scan <path...>', 'more files or folders to scan for secrets (packs, datasets and gate config are scanned anyway)')
     .option('--eval-report <file...>', 'signed eval reports (reports under $CHARTER_HOME/reports are found too)')
     .option('--audit-dir <dir>', 'audit log folder with the decisions to replay (default $CHARTER_HOME/audit)')
