@@ -1,9 +1,11 @@
 // Benchmark: the same negotiations with the agents in the orchestrator's process and with each
 // agent as its own process (charter agents serve, tools through the gateway over MCP/HTTP with
 // per-invocation tokens). Prints process start times and negotiation wall times of both modes:
-// a cold batch (first invocations of every agent), a warm batch, and one negotiation at a time.
+// a cold batch (first invocations of every agent) once, then in rounds a warm batch and one
+// negotiation at a time, the agents-as-processes figures beside the in-process ones (the raw
+// in-process call is their floor) with the ratio.
 import { mkdtempSync, rmSync } from 'node:fs';
-import { loadavg, tmpdir } from 'node:os';
+import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { performance } from 'node:perf_hooks';
 import { openAuditLog } from '../audit/index.js';
@@ -16,6 +18,7 @@ import {
   type ProcurementStackOptions,
 } from '../orchestrator/index.js';
 import { procurementHome } from '../tests/procurement-home.js';
+import { emit, figure, inRounds, round3, type Sampled } from './harness.js';
 
 const TENANTS = ['acme', 'globex', 'initech'];
 /** Requisitions per tenant and batch: one per Kraljic quadrant. */
@@ -25,9 +28,7 @@ const charterHome = await procurementHome(home);
 const world = referenceWorld({ tenants: TENANTS, latencyMs: 20 });
 const suppliers = await world.network.serve();
 
-const seconds = (ms: number) => Number((ms / 1000).toFixed(2));
-
-/** Opens a stack in its own folder, runs the batches, closes it; every figure in seconds. */
+/** Opens a stack in its own folder, runs the batches, closes it; batches in seconds, single negotiations in ms. */
 async function measure(mode: string, extra: Partial<ProcurementStackOptions>) {
   const dir = join(home, mode);
   const audit = await openAuditLog({ dir: join(dir, 'audit'), signer: charterHome.auditSigner, origin: `bench/${mode}` });
@@ -51,22 +52,30 @@ async function measure(mode: string, extra: Partial<ProcurementStackOptions>) {
     return performance.now() - t;
   };
   const coldMs = await batch(0);
-  const warmMs = await batch(PER_TENANT);
-  // One negotiation at a time, one per quadrant: the latency a single requisition sees.
-  const single: number[] = [];
-  for (let i = 0; i < PER_TENANT; i++) {
-    const t = performance.now();
-    await stack.orchestrator.negotiate('acme', sampleRequisition('acme', 2 * PER_TENANT + i));
-    single.push(performance.now() - t);
-  }
+  let from = PER_TENANT;
+  const warmSeconds = await inRounds(async () => {
+    const ms = await batch(from);
+    from += PER_TENANT;
+    return ms / 1000;
+  });
+  // One negotiation at a time, one per quadrant: the latency a single requisition sees (mean of the four).
+  const singleMs = await inRounds(async () => {
+    let total = 0;
+    for (let i = 0; i < PER_TENANT; i++) {
+      const t = performance.now();
+      await stack.orchestrator.negotiate('acme', sampleRequisition('acme', from++));
+      total += performance.now() - t;
+    }
+    return total / PER_TENANT;
+  });
   const starts = stack.processes ? [...stack.processes.supervisor.startMs.values()] : [];
   await stack.close();
   await audit.close();
   return {
-    openSeconds: seconds(openMs),
-    concurrentColdSeconds: seconds(coldMs),
-    concurrentWarmSeconds: seconds(warmMs),
-    singleMeanMs: Math.round(single.reduce((a, b) => a + b, 0) / single.length),
+    openSeconds: round3(openMs / 1000),
+    concurrentColdSeconds: round3(coldMs / 1000),
+    warmSeconds,
+    singleMs,
     ...(starts.length ? { agentStartMs: { min: Math.round(Math.min(...starts)), max: Math.round(Math.max(...starts)) } } : {}),
   };
 }
@@ -98,16 +107,31 @@ await solo.close();
 await suppliers.close();
 rmSync(home, { recursive: true, force: true });
 
-process.stdout.write(
-  JSON.stringify({
-    bench: 'orchestrator-processes',
-    tenants: TENANTS.length,
-    negotiationsPerBatch: TENANTS.length * PER_TENANT,
-    supplierLatencyMs: 20,
-    strategy: 'rules',
-    soloAgentStartMs: soloStartMs,
-    inProcess,
-    processes,
-    loadAverage1m: Number(loadavg()[0]!.toFixed(2)),
-  }) + '\n',
-);
+/** A mode's figures; the agents-as-processes mode beside the in-process one. */
+function report(m: Awaited<ReturnType<typeof measure>>, floor?: Awaited<ReturnType<typeof measure>>) {
+  const limit = (what: string, sampled: Sampled | undefined) => (sampled ? { limit: { what, sampled } } : {});
+  const { warmSeconds, singleMs, ...rest } = m;
+  return {
+    ...rest,
+    concurrentWarmSeconds: figure(warmSeconds, {
+      unit: 's',
+      lowerIsBetter: true,
+      ...limit('the same batch in process', floor?.warmSeconds),
+    }),
+    singleNegotiationMs: figure(singleMs, {
+      unit: 'ms',
+      lowerIsBetter: true,
+      ...limit('the same negotiations in process', floor?.singleMs),
+    }),
+  };
+}
+
+emit('orchestrator-processes', {
+  tenants: TENANTS.length,
+  negotiationsPerBatch: TENANTS.length * PER_TENANT,
+  supplierLatencyMs: 20,
+  strategy: 'rules',
+  soloAgentStartMs: soloStartMs,
+  inProcess: report(inProcess),
+  processes: report(processes, inProcess),
+});
