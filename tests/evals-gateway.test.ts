@@ -1,33 +1,17 @@
-import { mkdtempSync, rmSync } from 'node:fs';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
+import { rmSync } from 'node:fs';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { contentPath, InputError, writeFileAtomic } from '../common/index.js';
+import { InputError } from '../common/index.js';
 import { runEval } from '../evals/index.js';
-import { compileManifest, envelopeText, signManifest, Workspace } from '../policy-packs/index.js';
-import { addTrustedKeys, generateEd25519Key, loadPrivateKey, LocalKeySigner } from '../signing/index.js';
+import type { LocalKeySigner } from '../signing/index.js';
+import { signedManifestsHome } from './signed-manifests-home.js';
 
 let home: string;
 let trustedKeysFile: string;
 let signer: LocalKeySigner;
-const manifestFiles: Record<string, string> = {};
+let manifestFiles: Record<string, string>;
 
 beforeAll(async () => {
-  home = mkdtempSync(join(tmpdir(), 'charter-evals-gateway-'));
-  process.env.CHARTER_HOME = home;
-  trustedKeysFile = join(home, 'keys', 'trusted-keys.json');
-  const manifestKey = generateEd25519Key(join(home, 'keys'), 'manifest-signer', ['manifest']);
-  const reportKey = generateEd25519Key(join(home, 'keys'), 'eval-report', ['eval-report']);
-  addTrustedKeys(trustedKeysFile, [manifestKey.trusted, reportKey.trusted]);
-  signer = new LocalKeySigner(loadPrivateKey(reportKey.privateKeyFile));
-  // Every agent's manifest, compiled from the shipped packs and signed, as `charter packs compile --all` does.
-  const ws = new Workspace(contentPath('policy-packs', 'packs'));
-  const manifestSigner = new LocalKeySigner(loadPrivateKey(manifestKey.privateKeyFile));
-  for (const agent of ws.catalog.agents()) {
-    const file = join(home, 'manifests', `${agent}.manifest.json`);
-    writeFileAtomic(file, envelopeText(await signManifest(compileManifest(ws, agent), manifestSigner)));
-    manifestFiles[agent] = file;
-  }
+  ({ home, trustedKeysFile, signer, manifestFiles } = await signedManifestsHome('charter-evals-gateway-'));
 });
 afterAll(() => rmSync(home, { recursive: true, force: true }));
 

@@ -1,12 +1,10 @@
-import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
+import { readFileSync, rmSync } from 'node:fs';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { contentPath, writeFileAtomic } from '../common/index.js';
+import { contentPath } from '../common/index.js';
 import { loadDataset } from '../datasets/index.js';
 import { loadSuite, runEval } from '../evals/index.js';
-import { compileManifest, envelopeText, signManifest, Workspace } from '../policy-packs/index.js';
-import { addTrustedKeys, generateEd25519Key, loadPrivateKey, LocalKeySigner } from '../signing/index.js';
+import type { LocalKeySigner } from '../signing/index.js';
+import { signedManifestsHome } from './signed-manifests-home.js';
 
 // The scores evals/README.md reports for the regression and held-out suites are what the suites
 // measure today: each row of its table is run and every "metric estimate (low–high)" it states is
@@ -18,21 +16,9 @@ let signer: LocalKeySigner;
 let manifestFiles: string[];
 
 beforeAll(async () => {
-  home = mkdtempSync(join(tmpdir(), 'charter-evals-heldout-'));
-  process.env.CHARTER_HOME = home;
-  trustedKeysFile = join(home, 'keys', 'trusted-keys.json');
-  const manifestKey = generateEd25519Key(join(home, 'keys'), 'manifest-signer', ['manifest']);
-  const reportKey = generateEd25519Key(join(home, 'keys'), 'eval-report', ['eval-report']);
-  addTrustedKeys(trustedKeysFile, [manifestKey.trusted, reportKey.trusted]);
-  signer = new LocalKeySigner(loadPrivateKey(reportKey.privateKeyFile));
-  const ws = new Workspace(contentPath('policy-packs', 'packs'));
-  const manifestSigner = new LocalKeySigner(loadPrivateKey(manifestKey.privateKeyFile));
-  manifestFiles = [];
-  for (const agent of ws.catalog.agents()) {
-    const file = join(home, 'manifests', `${agent}.manifest.json`);
-    writeFileAtomic(file, envelopeText(await signManifest(compileManifest(ws, agent), manifestSigner)));
-    manifestFiles.push(file);
-  }
+  const made = await signedManifestsHome('charter-evals-heldout-');
+  ({ home, trustedKeysFile, signer } = made);
+  manifestFiles = Object.values(made.manifestFiles);
 });
 afterAll(() => rmSync(home, { recursive: true, force: true }));
 
