@@ -92,6 +92,21 @@ export function allowEgress(entry: string, source: string): void {
   if (!guard.rules.some((r) => r.host === rule.host && r.port === rule.port)) guard.rules.push(rule);
 }
 
+/**
+ * Whether this process may let a child that is not Charter (npm, say) connect to `url`: the
+ * guard's own decision, asked before the child starts because the guard does not run in it. A
+ * refusal is warned about and logged like any refused connection. Without a guard installed
+ * nothing is configured, so the answer is no (fail closed).
+ */
+export function egressAllowedFor(url: string): boolean {
+  const u = new URL(url);
+  const port = u.port ? Number(u.port) : (DEFAULT_PORT[u.protocol] ?? 0);
+  const decision = egressDecision(egressRules(), u.hostname, port);
+  if (decision === undefined) recordRefusal(`${bareHost(u.hostname)}:${port}`, guard?.opts.home);
+  else if (decision !== 'loopback') guard?.opts.onAllowed?.(`${bareHost(u.hostname)}:${port}`, decision);
+  return decision !== undefined;
+}
+
 /** The allow-list in force (empty when no guard is installed). */
 export function egressRules(): readonly EgressRule[] {
   return guard?.rules ?? [];

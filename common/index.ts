@@ -26,6 +26,7 @@ export { listenLoopback, readBoundedBody, type BoundedBody, type Listening } fro
 export { inTransaction, openSqlite, type OpenSqliteOptions, type SqliteDatabase } from './sqlite.js';
 export {
   allowEgress,
+  egressAllowedFor,
   egressDecision,
   egressRules,
   installEgressGuard,

@@ -7,7 +7,7 @@ import { FixtureStore, FixturesFile, loadVerifiedManifest, type PackSearchPath, 
 import { checkCedar } from './cedar-findings.js';
 import { checkEvals, discoverEvalReports, releasedEvals } from './check-evals.js';
 import { checkTests } from './check-tests.js';
-import { assessNpmAudit, runNpmAudit } from './dependency-audit.js';
+import { auditDependencies } from './dependency-audit.js';
 import { defaultEnvironmentsDir, Environment, loadGateDefinition, PROMOTION_ORDER, type GateDefinition } from './gate-definition.js';
 import { fail, gateResult, notRun, pass, type CheckOutcome, type GateName, type GateResult, type Waiver } from './gate-result.js';
 import { approvalFilesIn, loadReleaseApprovals, type VerifiedApproval } from './release-approval.js';
@@ -289,7 +289,7 @@ export async function checkRelease(env: string, candidateFile: string, opts: Rel
     ),
     await run('secrets', g.secrets.enforcement, () => checkSecrets(candidate.manifest, scanPaths, g.secrets.minEntropy)),
     await run('cedar', g.cedar.enforcement, () => checkCedar(candidate.manifest)),
-    await run('dependencies', g.dependencies.enforcement, async () => assessNpmAudit(await runNpmAudit(), g.dependencies.failOn)),
+    await run('dependencies', g.dependencies.enforcement, () => auditDependencies(g.dependencies.registry, g.dependencies.failOn)),
     await run('evals', g.evals.enforcement, () => evalCheck),
     await run('replay', g.replay.enforcement, () => assessReplay(replay === 'off' ? 'off' : replay)),
     await run('canary', g.canary.enforcement, () => assessCanary(replay === 'off' ? 'off' : replay, g.canary)),

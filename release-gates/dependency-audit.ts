@@ -1,6 +1,6 @@
 import { execFile } from 'node:child_process';
 import { z } from 'zod';
-import { packageRoot } from '../common/index.js';
+import { egressAllowedFor, packageRoot } from '../common/index.js';
 import { fail, notRun, pass, type CheckOutcome } from './gate-result.js';
 
 const SEVERITIES = ['info', 'low', 'moderate', 'high', 'critical'] as const;
@@ -24,21 +24,39 @@ export interface NpmAuditRun {
 const CACHE_MS = 10 * 60_000;
 const cache = new Map<string, { at: number; run: Promise<NpmAuditRun> }>();
 
-/** Runs `npm audit --json` in the package root. npm exits non-zero when it finds something, so the exit code alone says nothing. */
-export function runNpmAudit(cwd = packageRoot, timeoutMs = 120_000): Promise<NpmAuditRun> {
-  const hit = cache.get(cwd);
+/**
+ * Runs `npm audit --json` in the package root against `registry`. npm exits non-zero when it
+ * finds something, so the exit code alone says nothing.
+ */
+function runNpmAudit(registry: string, cwd = packageRoot, timeoutMs = 120_000): Promise<NpmAuditRun> {
+  const key = `${cwd} ${registry}`;
+  const hit = cache.get(key);
   if (hit && Date.now() - hit.at < CACHE_MS) return hit.run;
-  const run = askNpm(cwd, timeoutMs);
-  cache.set(cwd, { at: Date.now(), run });
+  const run = askNpm(registry, cwd, timeoutMs);
+  cache.set(key, { at: Date.now(), run });
   return run;
 }
 
-function askNpm(cwd: string, timeoutMs: number): Promise<NpmAuditRun> {
+function askNpm(registry: string, cwd: string, timeoutMs: number): Promise<NpmAuditRun> {
   return new Promise((resolve) => {
-    execFile('npm', ['audit', '--json', '--omit=dev'], { cwd, timeout: timeoutMs, maxBuffer: 64 * 1024 * 1024 }, (err, stdout, stderr) => {
+    const args = ['audit', '--json', '--omit=dev', '--registry', registry];
+    execFile('npm', args, { cwd, timeout: timeoutMs, maxBuffer: 64 * 1024 * 1024 }, (err, stdout, stderr) => {
       resolve({ stdout, stderr, error: err && !stdout.trim() ? err.message : null });
     });
   });
+}
+
+/**
+ * The dependency gate. npm runs as a child process the egress guard does not reach, so the
+ * registry is asked only when the egress allow-list names it; otherwise the gate is `not-run`
+ * (never a pass) and the refusal is logged like any refused connection.
+ */
+export async function auditDependencies(registry: string, failOn: Exclude<Severity, 'info'>): Promise<CheckOutcome> {
+  if (!egressAllowedFor(registry))
+    return notRun(`npm audit not run: the registry ${registry} is not in the egress allow-list`, [
+      `add ${registry} under egress.allow in the home's config.yaml to let the dependency gate ask it`,
+    ]);
+  return assessNpmAudit(await runNpmAudit(registry), failOn);
 }
 
 /**

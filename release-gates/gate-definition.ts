@@ -24,7 +24,12 @@ export const GateDefinition = z.strictObject({
     tests: z.strictObject({ enforcement: Enforcement, minCases: z.number().int().min(1).default(1) }),
     secrets: z.strictObject({ enforcement: Enforcement, minEntropy: z.number().min(0).max(8).default(4.5) }),
     cedar: z.strictObject({ enforcement: Enforcement }),
-    dependencies: z.strictObject({ enforcement: Enforcement, failOn: z.enum(['low', 'moderate', 'high', 'critical']).default('high') }),
+    dependencies: z.strictObject({
+      enforcement: Enforcement,
+      failOn: z.enum(['low', 'moderate', 'high', 'critical']).default('high'),
+      /** The advisory registry npm audit asks; it must also be in the home's egress allow-list, or the gate is not-run. */
+      registry: z.string().url().default('https://registry.npmjs.org/'),
+    }),
     evals: z.strictObject({
       enforcement: Enforcement,
       /**

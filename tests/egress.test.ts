@@ -125,4 +125,30 @@ console.log(JSON.stringify(results));
       .split('\n');
     expect(counted).toHaveLength(5);
   });
+  it(
+    'the release dependency gate asks no registry the configuration does not name: refused, logged, and the gate is not-run',
+    { timeout: 300_000 },
+    () => {
+      const h = join(root, 'release-home');
+      for (const args of [['init'], ['packs', 'compile', '--agent', 'kraljic-classifier']])
+        expect(charter(args, { CHARTER_HOME: h }).code, args.join(' ')).toBe(0);
+      writeFileSync(record, '');
+      const manifest = join(h, 'manifests', 'kraljic-classifier.manifest.json');
+      const r = charter(['release', 'check', '--env', 'dev', '--manifest', manifest, '--json'], { CHARTER_HOME: h });
+      const gates = (JSON.parse(r.out) as { gates: Array<{ gate: string; status: string; summary: string }> }).gates;
+      const deps = gates.find((g) => g.gate === 'dependencies')!;
+      expect(deps.status).toBe('not-run');
+      expect(deps.summary).toMatch(/the registry https:\/\/registry\.npmjs\.org\/ is not in the egress allow-list/);
+      expect(r.err).toContain('refused a connection to registry.npmjs.org:443');
+      const refused = readFileSync(join(h, 'logs', 'egress-refused.jsonl'), 'utf8');
+      expect(refused).toContain('"destination":"registry.npmjs.org:443"');
+      // The recorder is loaded into every Node process started with these options, npm included: nothing left the machine.
+      const made = readFileSync(record, 'utf8')
+        .trim()
+        .split('\n')
+        .filter(Boolean)
+        .map((l) => JSON.parse(l) as Recorded);
+      expect(made.filter((c) => c.host !== undefined && !isLoopbackHost(c.host))).toEqual([]);
+    },
+  );
 });
