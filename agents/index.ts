@@ -39,6 +39,7 @@ export {
   modelForTier,
   OPENAI_PREFIX,
   OpenAiToolModel,
+  toolUseModel,
   type ModelClients,
   type ModelTier,
   type OpenAiEndpoint,

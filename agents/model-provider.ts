@@ -211,6 +211,11 @@ function openAiFromEnv(): OpenAiEndpoint | undefined {
 export function modelForTier(config: AgentConfig, tier: ModelTier, clients: ModelClients = {}): ToolUseModel | undefined {
   const id = config.models[tier];
   if (!id) return undefined;
+  return toolUseModel(id, clients);
+}
+
+/** The model a model id names: supplied by the program, `openai:<model>` on the OpenAI-compatible endpoint, else Bedrock Converse. */
+export function toolUseModel(id: string, clients: ModelClients = {}): ToolUseModel {
   const supplied = clients.supplied?.get(id);
   if (supplied) return supplied;
   if (id.startsWith(OPENAI_PREFIX)) return new OpenAiToolModel(id.slice(OPENAI_PREFIX.length), clients.openai ?? openAiFromEnv());

@@ -20,6 +20,8 @@ import { targetFor, type Target } from './targets.js';
 import { checkThresholds, type Threshold } from './thresholds.js';
 import { engineVersions } from './versions.js';
 import { gatewayTarget, scratchApprovalsDir } from './gateway-target.js';
+import { modelAgentTarget } from './model-agent-target.js';
+import { toolUseModel } from '../agents/index.js';
 
 /** Where evidence goes: the audit log (`AuditLog.append`). */
 export interface EvidenceSink {
@@ -104,16 +106,19 @@ export async function runEval(opts: EvalRunOptions): Promise<EvalRunResult> {
     if (named && named !== suite.target.agent)
       throw new InputError(`manifest is for agent '${named}', the suite targets '${suite.target.agent}'`, { field: '--manifest' });
   }
+  const gateway = {
+    manifestFiles: opts.manifests?.files ?? [],
+    trustedKeysFile: opts.manifests?.trustedKeysFile ?? '',
+    approvalsDir: scratchApprovalsDir(home),
+    ...(opts.entitiesFile ? { entitiesFile: opts.entitiesFile } : {}),
+  };
   const target =
     opts.target ??
     (suite.target.kind === 'gateway'
-      ? gatewayTarget({
-          manifestFiles: opts.manifests?.files ?? [],
-          trustedKeysFile: opts.manifests?.trustedKeysFile ?? '',
-          approvalsDir: scratchApprovalsDir(home),
-          ...(opts.entitiesFile ? { entitiesFile: opts.entitiesFile } : {}),
-        })
-      : targetFor(suite.target, opts.cache ?? null));
+      ? gatewayTarget(gateway)
+      : suite.target.kind === 'model-agent'
+        ? modelAgentTarget({ ...gateway, model: toolUseModel(suite.target.model) })
+        : targetFor(suite.target, opts.cache ?? null));
   const judge = opts.judge ?? null;
   const trustedFile = opts.trustedKeysFile ?? join(home, 'keys', 'trusted-keys.json');
   const trusted = existsSync(trustedFile) ? loadTrustedKeys(trustedFile) : null;

@@ -2,17 +2,18 @@ import { join } from 'node:path';
 import { z } from 'zod';
 import { contentPath, InputError } from '../common/index.js';
 import type { AuditRecord } from '../audit/index.js';
-import { openDecisionPath } from '../gateway/index.js';
+import { openDecisionPath, type DecisionPath } from '../gateway/index.js';
 import type { DatasetCase } from '../datasets/index.js';
 import type { Target } from './targets.js';
 
 /** A tool call as a tool-call-safety case states it: who calls (validated claim), what, with which arguments. */
-const GatewayCase = z.object({
+export const GatewayCase = z.object({
   agent: z.string().min(1),
   tenant: z.string().min(1),
   tool: z.string().min(1),
   args: z.record(z.string(), z.unknown()),
 });
+export type GatewayCase = z.infer<typeof GatewayCase>;
 
 export interface GatewayTargetOptions {
   /** Signed manifests of the agents the calls are made as (verified; a bad one refuses to start). */
@@ -38,17 +39,7 @@ export const DEFAULT_GATEWAY_ENTITIES = (): string[] => [
  * (the eval report itself is the evidence).
  */
 export function gatewayTarget(opts: GatewayTargetOptions): Target {
-  if (opts.manifestFiles.length === 0)
-    throw new InputError("the gateway target needs the agents' signed manifests (--manifest FILE...)", { field: '--manifest' });
-  const records: AuditRecord[] = [];
-  const path = openDecisionPath({
-    manifestFiles: opts.manifestFiles,
-    trustedKeysFile: opts.trustedKeysFile,
-    entitiesFile: opts.entitiesFile ?? DEFAULT_GATEWAY_ENTITIES(),
-    approvalsDir: opts.approvalsDir,
-    mode: 'ENFORCE',
-    audit: { append: async (r) => ({ seq: records.push(r) - 1 }) },
-  });
+  const path = evalDecisionPath(opts);
   return {
     id: 'gateway:decision-path',
     manifestDigest: null,
@@ -69,6 +60,25 @@ export function gatewayTarget(opts: GatewayTargetOptions): Target {
       };
     },
   };
+}
+
+/**
+ * The gateway's decision path over the agents' signed manifests, in ENFORCE mode, its decision
+ * records kept in memory: eval traffic is synthetic and stays out of the production audit log
+ * (the eval report itself is the evidence).
+ */
+export function evalDecisionPath(opts: GatewayTargetOptions): DecisionPath {
+  if (opts.manifestFiles.length === 0)
+    throw new InputError("the gateway target needs the agents' signed manifests (--manifest FILE...)", { field: '--manifest' });
+  const records: AuditRecord[] = [];
+  return openDecisionPath({
+    manifestFiles: opts.manifestFiles,
+    trustedKeysFile: opts.trustedKeysFile,
+    entitiesFile: opts.entitiesFile ?? DEFAULT_GATEWAY_ENTITIES(),
+    approvalsDir: opts.approvalsDir,
+    mode: 'ENFORCE',
+    audit: { append: async (r) => ({ seq: records.push(r) - 1 }) },
+  });
 }
 
 export function scratchApprovalsDir(home: string): string {

@@ -16,6 +16,7 @@ export {
 } from './calibrate.js';
 export { runEval, suiteEvidence, type EvalRunOptions, type EvalRunResult, type EvidenceSink } from './evaluate.js';
 export { DEFAULT_GATEWAY_ENTITIES, gatewayTarget, scratchApprovalsDir, type GatewayTargetOptions } from './gateway-target.js';
+export { modelAgentTarget } from './model-agent-target.js';
 export { JudgeConfig, ModelEndpoint, costOf, judgeIdentity, loadJudgeConfig } from './judge/config.js';
 export { ConverseModel, type ConverseModelOptions } from './judge/converse.js';
 export {

@@ -66,6 +66,12 @@ export const TargetSpec = z.discriminatedUnion('kind', [
   z.strictObject({ kind: z.literal('strategy'), agent: Name, config: z.record(z.string(), z.unknown()).optional() }),
   /** The gateway's in-process decision path over the agents' compiled manifests. */
   z.strictObject({ kind: z.literal('gateway') }),
+  /**
+   * The model-driven agent path: the case's agent's tool-use loop, on the model this id names
+   * (agents' model ids: `openai:<model>` or a Bedrock model id), proposes the case's call and
+   * the gateway decides it. Needs the agents' manifests like the gateway target.
+   */
+  z.strictObject({ kind: z.literal('model-agent'), model: z.string().min(1) }),
   /** The case's own input field, unchanged: used to grade fixed outputs (judge calibration). */
   z.strictObject({ kind: z.literal('dataset-field'), field: FieldPath }),
   /**

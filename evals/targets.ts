@@ -86,6 +86,7 @@ export function targetFor(spec: TargetSpec, cache: ResponseCache | null = null):
     case 'dataset-field':
       return datasetFieldTarget(spec.field);
     case 'gateway':
-      throw new InputError("the gateway target is built from the agents' signed manifests (gatewayTarget)", { field: 'target.kind' });
+    case 'model-agent':
+      throw new InputError(`the ${spec.kind} target is built from the agents' signed manifests`, { field: 'target.kind' });
   }
 }
