@@ -1,19 +1,19 @@
-import { mkdtempSync, rmSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { rmSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { runCli } from '../audit/fixtures/cli.js';
-import { contentPath, writeFileAtomic } from '../common/index.js';
+import { writeFileAtomic } from '../common/index.js';
 import { loadReport } from '../evals/index.js';
-import { compileManifest, envelopeText, signManifest, Workspace } from '../policy-packs/index.js';
-import { addTrustedKeys, generateEd25519Key, loadPrivateKey, loadTrustedKeys, LocalKeySigner } from '../signing/index.js';
+import { loadTrustedKeys } from '../signing/index.js';
 import type { RunningJsonServer } from './servers/converse.js';
 import { startOpenAiToolServer, type ToolScript } from './servers/tool-models.js';
+import { signedManifestsHome } from './signed-manifests-home.js';
 
 // tool-call-safety through the model-driven agent path: a scripted stand-in (not a model) proposes
 // each case's call over the OpenAI-compatible wire, the agents' tool-use loop sends it to the
 // gateway, the suite scores refusals and completions, and the signed report verifies.
 let home: string;
+let trustedKeysFile: string;
 let manifestFiles: string[];
 const servers: RunningJsonServer[] = [];
 
@@ -41,19 +41,9 @@ thresholds:
 `;
 
 beforeAll(async () => {
-  home = mkdtempSync(join(tmpdir(), 'charter-evals-model-agents-'));
-  const trusted = join(home, 'keys', 'trusted-keys.json');
-  const manifestKey = generateEd25519Key(join(home, 'keys'), 'manifest-signer', ['manifest']);
-  const reportKey = generateEd25519Key(join(home, 'keys'), 'eval-report', ['eval-report']);
-  addTrustedKeys(trusted, [manifestKey.trusted, reportKey.trusted]);
-  const ws = new Workspace(contentPath('policy-packs', 'packs'));
-  const signer = new LocalKeySigner(loadPrivateKey(manifestKey.privateKeyFile));
-  manifestFiles = [];
-  for (const agent of ws.catalog.agents()) {
-    const file = join(home, 'manifests', `${agent}.manifest.json`);
-    writeFileAtomic(file, envelopeText(await signManifest(compileManifest(ws, agent), signer)));
-    manifestFiles.push(file);
-  }
+  const fixture = await signedManifestsHome('charter-evals-model-agents-');
+  ({ home, trustedKeysFile } = fixture);
+  manifestFiles = Object.values(fixture.manifestFiles);
   writeFileAtomic(join(home, 'suite.yaml'), SUITE);
 });
 afterAll(async () => {
@@ -64,20 +54,11 @@ afterAll(async () => {
 async function runWith(script: ToolScript) {
   const server = await startOpenAiToolServer(script);
   servers.push(server);
-  const args = [
-    'evals',
-    'run',
-    join(home, 'suite.yaml'),
-    '--manifest',
-    ...manifestFiles,
-    '--trusted-keys',
-    join(home, 'keys', 'trusted-keys.json'),
-    '--json',
-  ];
+  const args = ['evals', 'run', join(home, 'suite.yaml'), '--manifest', ...manifestFiles, '--trusted-keys', trustedKeysFile, '--json'];
   const r = await runCli(args, home, undefined, { OPENAI_BASE_URL: `${server.url}/v1` });
   const out = JSON.parse(r.stdout) as { files: { report: string } };
   // The signed report, verified, is what the assertions read.
-  const { report } = loadReport(out.files.report, loadTrustedKeys(join(home, 'keys', 'trusted-keys.json')));
+  const { report } = loadReport(out.files.report, loadTrustedKeys(trustedKeysFile));
   const caseOutput = (id: string) => report.cases.find((c) => c.id === id)!.output as CaseOutput;
   return { r, server, report, caseOutput, file: out.files.report };
 }
