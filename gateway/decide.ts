@@ -377,6 +377,13 @@ export class DecisionPath {
   /** The fewest approvers (up to two) with which the packs would allow the call, if any. */
   private approversThatWouldAllow(s: CallState, required: number): number | undefined {
     const have = this.approvers(s);
+    // Approvals only grow during a call, so their count and the minimum identify the probe.
+    const key = `${have.length}/${required}`;
+    if (s.probed?.key !== key) s.probed = { key, result: this.probeApprovers(s, have, required) };
+    return s.probed.result;
+  }
+
+  private probeApprovers(s: CallState, have: string[], required: number): number | undefined {
     for (let n = Math.max(have.length + 1, required); n <= PENDING_APPROVERS.length; n++) {
       if (this.authorize(s, [...have, ...PENDING_APPROVERS.slice(0, n - have.length)]).decision === 'allow') return n;
     }
@@ -449,6 +456,8 @@ interface CallState {
   problems: string[];
   gathered: boolean;
   pending?: GatewayDecision['approvalRequest'];
+  /** The last approver probe (by approvers held and tier minimum): Cedar is not asked twice. */
+  probed?: { key: string; result: number | undefined };
   cedarMs: number;
 }
 
