@@ -33,12 +33,13 @@ export function packSchemas(): UserFileSchema[] {
 
 /** Every user-written YAML file's schema: packs, eval suites, gate environments, tenants, home config, judge, data cards. */
 export async function allSchemas(): Promise<UserFileSchema[]> {
-  const [evals, gates, agents, datasets, gateway] = await Promise.all([
+  const [evals, gates, agents, datasets, gateway, orchestrator] = await Promise.all([
     import('../evals/index.js'),
     import('../release-gates/index.js'),
     import('../agents/index.js'),
     import('../datasets/index.js'),
     import('../gateway/index.js'),
+    import('../orchestrator/index.js'),
   ]);
   return [
     ...packSchemas(),
@@ -51,6 +52,11 @@ export async function allSchemas(): Promise<UserFileSchema[]> {
     { file: 'tenants.schema.json', describes: '$CHARTER_HOME/tenants.yaml (tenant and agent configuration)', schema: agents.ConfigFile },
     { file: 'approvers.schema.json', describes: '$CHARTER_HOME/approvers.yaml (who may approve what)', schema: gateway.ApproversFile },
     { file: 'config.schema.json', describes: '$CHARTER_HOME/config.yaml (the home: egress allow-list)', schema: homeConfigSchema(z) },
+    {
+      file: 'prices.schema.json',
+      describes: '$CHARTER_HOME/prices.yaml (model and orchestrator prices)',
+      schema: orchestrator.PriceTableFile,
+    },
     { file: 'judge.schema.json', describes: '$CHARTER_HOME/judge.yaml (the LLM judge)', schema: evals.JudgeConfig },
     { file: 'card.schema.json', describes: 'datasets/<name>/<version>/card.yaml (data cards)', schema: datasets.DataCard },
   ];

@@ -22,6 +22,8 @@ export {
 export { classificationCacheKey } from './semantic-cache.js';
 export { openProcurementStack, type ProcurementStack, type ProcurementStackOptions } from './stack.js';
 export { NODE_LABEL, TERMINAL, type NegotiationState, type NegotiationStatus, type NodeName, type StrategyNode } from './state.js';
+export { COST_DIMENSIONS, costReport, formatMoney, type CostDimension, type CostLine, type CostReport } from './costs.js';
+export { loadPriceTable, modelCostMicros, PriceTableFile, pricesFile, prorate, type PriceTable } from './prices.js';
 export { negotiationKey, NegotiationStore, type CostRow } from './store.js';
 export { referenceWorld, sampleRequisition, tenantSuppliers, type ReferenceWorld, type WorldOptions } from './reference-world.js';
 export { exportAsl, validateAsl, type AslDefinition, type AslOptions } from './asl.js';

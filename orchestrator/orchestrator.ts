@@ -17,6 +17,7 @@ import {
 } from '../agents/index.js';
 import type { ApprovalStore } from '../gateway/index.js';
 import { AdmissionDenied } from './errors.js';
+import { modelCostMicros, type PriceTable } from './prices.js';
 import { NODE_RETRY, type NodeRetry } from './retry.js';
 import { classificationCacheKey } from './semantic-cache.js';
 import { TERMINAL, type NegotiationState, type NodeName, type StrategyNode } from './state.js';
@@ -51,6 +52,8 @@ export interface OrchestratorOptions {
   /** Clock for approval deadlines (tests move it past 96 h). */
   now?: () => number;
   retry?: NodeRetry;
+  /** Prices of model tokens (the home's prices.yaml): usage is booked with its amount; none: unpriced. */
+  prices?: PriceTable;
 }
 
 const STRATEGY_BY_QUADRANT: Record<string, { node: StrategyNode; agent: string }> = {
@@ -167,11 +170,14 @@ export class Orchestrator {
       negotiationId: state.negotiationId,
       agent: 'orchestrator',
       model: '-',
+      month: this.today().slice(0, 7),
       invocations: 1,
       modelCalls: 0,
       inputTokens: 0,
       outputTokens: 0,
       toolCalls: 0,
+      // its share of the month's running cost is prorated when the costs are reported
+      costMicros: 0,
     });
     this.opts.onEvent?.({ tenantId: state.tenantId, negotiationId: state.negotiationId, node, status: next.status, note, ms });
     return next;
@@ -239,18 +245,30 @@ export class Orchestrator {
       negotiationId: state.negotiationId,
       traceId: `${state.tenantId}#${state.negotiationId}`,
     });
+    // A model that was called and failed (the agent fell back to its rules) is still the model
+    // the calls and tokens were spent on.
+    const p = out.producedBy;
+    const model = 'model' in p ? p.model : (p.fallbackFrom?.model ?? 'rules');
+    const day = this.today();
     this.opts.store.addCost({
       tenantId: state.tenantId,
       negotiationId: state.negotiationId,
       agent,
-      model: 'model' in out.producedBy ? out.producedBy.model : 'rules',
+      model,
+      month: day.slice(0, 7),
       invocations: 1,
       modelCalls: out.usage.modelCalls,
       inputTokens: out.usage.inputTokens,
       outputTokens: out.usage.outputTokens,
       toolCalls: out.usage.toolCalls,
+      costMicros: modelCostMicros(this.opts.prices, model, day, out.usage),
     });
     return out;
+  }
+
+  /** The UTC day (YYYY-MM-DD) usage is booked on. */
+  private today(): string {
+    return new Date(this.now()).toISOString().slice(0, 10);
   }
 
   /**

@@ -30,6 +30,7 @@ import { NegotiationEntities } from './entities.js';
 import { OrchestratorLedger } from './ledger.js';
 import { LocalAgents } from './local-agents.js';
 import { Orchestrator, type AgentDispatcher, type NegotiationEvent, type SupplierDirectory } from './orchestrator.js';
+import type { PriceTable } from './prices.js';
 import type { NodeRetry } from './retry.js';
 import { NegotiationStore } from './store.js';
 
@@ -72,6 +73,8 @@ export interface ProcurementStackOptions {
   now?: () => number;
   /** Retries of a node whose allowed tool call failed (default NODE_RETRY, as the Step Functions export). */
   retry?: NodeRetry;
+  /** Prices usage is booked at (the home's prices.yaml); none: costs are counted, not priced. */
+  prices?: PriceTable;
 }
 
 export interface ProcurementStack {
@@ -152,6 +155,7 @@ export async function openProcurementStack(opts: ProcurementStackOptions): Promi
     ...(opts.onEvent ? { onEvent: opts.onEvent } : {}),
     ...(opts.now ? { now: opts.now } : {}),
     ...(opts.retry ? { retry: opts.retry } : {}),
+    ...(opts.prices ? { prices: opts.prices } : {}),
   });
   return {
     orchestrator,

@@ -33,9 +33,25 @@ CREATE TABLE IF NOT EXISTS kraljic_cache (
   tenant_id TEXT NOT NULL, cache_key TEXT NOT NULL, classification TEXT NOT NULL, hits INTEGER NOT NULL DEFAULT 0,
   PRIMARY KEY (tenant_id, cache_key));
 CREATE TABLE IF NOT EXISTS costs (
-  tenant_id TEXT NOT NULL, negotiation_id TEXT NOT NULL, agent TEXT NOT NULL, model TEXT NOT NULL,
+  tenant_id TEXT NOT NULL, negotiation_id TEXT NOT NULL, agent TEXT NOT NULL, model TEXT NOT NULL, month TEXT NOT NULL,
   invocations INTEGER NOT NULL, model_calls INTEGER NOT NULL, input_tokens INTEGER NOT NULL, output_tokens INTEGER NOT NULL,
-  tool_calls INTEGER NOT NULL, PRIMARY KEY (tenant_id, negotiation_id, agent, model));
+  tool_calls INTEGER NOT NULL,
+  -- millionths of the price table's currency; NULL once any call of the row had no price
+  cost_micros INTEGER,
+  PRIMARY KEY (tenant_id, negotiation_id, agent, model, month));
+`;
+
+/**
+ * Stores written before costs had a month and an amount: their rows are kept, booked to the
+ * month the negotiation was created in, unpriced.
+ */
+const COSTS_BY_MONTH = `
+ALTER TABLE costs RENAME TO costs_unpriced;
+${SCHEMA.slice(SCHEMA.indexOf('CREATE TABLE IF NOT EXISTS costs'))}
+INSERT INTO costs SELECT c.tenant_id, c.negotiation_id, c.agent, c.model, COALESCE(substr(n.created_at, 1, 7), ''), c.invocations,
+  c.model_calls, c.input_tokens, c.output_tokens, c.tool_calls, CASE WHEN c.model_calls = 0 THEN 0 END
+  FROM costs_unpriced c LEFT JOIN negotiations n ON n.pk = c.tenant_id || '#' || c.negotiation_id;
+DROP TABLE costs_unpriced;
 `;
 
 export function negotiationKey(tenantId: string, negotiationId: string): string {
@@ -54,11 +70,15 @@ export interface CostRow {
   negotiationId: string;
   agent: string;
   model: string;
+  /** The UTC month the usage was booked in (YYYY-MM). */
+  month: string;
   invocations: number;
   modelCalls: number;
   inputTokens: number;
   outputTokens: number;
   toolCalls: number;
+  /** Millionths of the price table's currency; null when a call of the row had no price. */
+  costMicros: number | null;
 }
 
 interface NegotiationRow {
@@ -86,6 +106,8 @@ export class NegotiationStore {
   ) {
     this.db = openSqlite(file, { busyTimeoutMs: 5000 });
     this.db.exec(SCHEMA);
+    const columns = this.db.prepare("SELECT name FROM pragma_table_info('costs')").all() as Array<{ name: string }>;
+    if (!columns.some((c) => c.name === 'month')) inTransaction(this.db, () => this.db.exec(COSTS_BY_MONTH));
   }
 
   close(): void {
@@ -305,27 +327,34 @@ export class NegotiationStore {
 
   addCost(row: CostRow): void {
     this.sql(
-      `INSERT INTO costs (tenant_id, negotiation_id, agent, model, invocations, model_calls, input_tokens, output_tokens, tool_calls) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)
+      `INSERT INTO costs (tenant_id, negotiation_id, agent, model, month, invocations, model_calls, input_tokens, output_tokens, tool_calls, cost_micros)
+         VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
          ON CONFLICT DO UPDATE SET invocations = invocations + excluded.invocations, model_calls = model_calls + excluded.model_calls,
-           input_tokens = input_tokens + excluded.input_tokens, output_tokens = output_tokens + excluded.output_tokens, tool_calls = tool_calls + excluded.tool_calls`,
+           input_tokens = input_tokens + excluded.input_tokens, output_tokens = output_tokens + excluded.output_tokens, tool_calls = tool_calls + excluded.tool_calls,
+           cost_micros = cost_micros + excluded.cost_micros`,
     ).run(
       row.tenantId,
       row.negotiationId,
       row.agent,
       row.model,
+      row.month,
       row.invocations,
       row.modelCalls,
       row.inputTokens,
       row.outputTokens,
       row.toolCalls,
+      row.costMicros,
     );
   }
 
-  costs(filter: { tenantId?: string } = {}): CostRow[] {
+  /** Booked usage, by tenant and month (YYYY-MM) when given. */
+  costs(filter: { tenantId?: string; month?: string } = {}): CostRow[] {
+    const where = [...(filter.tenantId ? ['tenant_id = ?'] : []), ...(filter.month ? ['month = ?'] : [])];
     const rows = this.sql(
-      `SELECT tenant_id AS tenantId, negotiation_id AS negotiationId, agent, model, invocations, model_calls AS modelCalls, input_tokens AS inputTokens,
-           output_tokens AS outputTokens, tool_calls AS toolCalls FROM costs ${filter.tenantId ? 'WHERE tenant_id = ?' : ''} ORDER BY tenant_id, negotiation_id, agent, model`,
-    ).all(...(filter.tenantId ? [filter.tenantId] : [])) as unknown as CostRow[];
+      `SELECT tenant_id AS tenantId, negotiation_id AS negotiationId, agent, model, month, invocations, model_calls AS modelCalls, input_tokens AS inputTokens,
+           output_tokens AS outputTokens, tool_calls AS toolCalls, cost_micros AS costMicros FROM costs
+           ${where.length ? `WHERE ${where.join(' AND ')}` : ''} ORDER BY tenant_id, negotiation_id, agent, model, month`,
+    ).all(...[filter.tenantId, filter.month].filter((v) => v !== undefined)) as unknown as CostRow[];
     return rows;
   }
 }

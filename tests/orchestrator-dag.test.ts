@@ -354,7 +354,13 @@ describe('with a model (Bedrock Converse, local server)', () => {
       credentials: { accessKeyId: 'AKIDLOCAL', secretAccessKey: 'local' },
     });
     const config = StaticConfigStore.of({ defaults: { models: { SimpleLLM: 'amazon.nova-micro-v1:0', DefaultLLM: '' } } });
-    const run = await open(home, 'model', { tenants: ['acme'] }, { config, models: { bedrock: modelClient } });
+    const prices = {
+      currency: 'USD',
+      validFrom: '2026-01-01',
+      models: { 'amazon.nova-micro-v1:0': { inputPerMillionTokens: 0.035, outputPerMillionTokens: 0.14 } },
+      orchestrator: { perMonth: 0 },
+    };
+    const run = await open(home, 'model', { tenants: ['acme'] }, { config, models: { bedrock: modelClient }, prices });
     try {
       const office = await run.stack.orchestrator.negotiate('acme', sampleRequisition('acme', 0));
       expect(office.classification).toMatchObject({
@@ -376,7 +382,12 @@ describe('with a model (Bedrock Converse, local server)', () => {
         inputTokens: 120,
         outputTokens: 30,
       });
-      expect(costs.find((c) => c.negotiationId === 'acme-n002')).toMatchObject({ model: 'rules', modelCalls: 2 });
+      // The model was called twice and failed: its calls and tokens are booked to it, not to the rules that answered.
+      expect(costs.find((c) => c.negotiationId === 'acme-n002')).toMatchObject({
+        model: 'amazon.nova-micro-v1:0',
+        modelCalls: 2,
+        costMicros: Math.round(240 * 0.035 + 60 * 0.14),
+      });
     } finally {
       await run.close();
       await converse.close();

@@ -6,6 +6,7 @@ import { errorMessage, FindingError, InputError } from '../../../common/index.js
 import { ApprovalStore, ApproverDirectory, KillSwitchFile, withKillSwitches, type DecisionData } from '../../../gateway/index.js';
 import { loadReleasedManifest, type ReleasedManifest } from '../../../release-gates/index.js';
 import {
+  loadPriceTable,
   NegotiationEntities,
   NegotiationStore,
   OrchestratorLedger,
@@ -62,6 +63,8 @@ function releasedManifests(home: string, env: string, trustedKeysFile: string): 
 export async function openHomeStack(home: string, world: HomeWorld, extra: Partial<ProcurementStackOptions> = {}): Promise<HomeStack> {
   const trustedFile = join(home, 'keys', 'trusted-keys.json');
   const manifests = releasedManifests(home, world.env, trustedFile);
+  // Read before anything is opened: a malformed prices.yaml stops the command with nothing held.
+  const prices = loadPriceTable(home);
   const envelopeKey = INVOCATION_ENVELOPE.keyFile(home);
   if (!existsSync(envelopeKey))
     throw new InputError(
@@ -96,6 +99,7 @@ export async function openHomeStack(home: string, world: HomeWorld, extra: Parti
     directory: w.directory,
     supplierUrl,
     warn: (m) => process.stderr.write(`charter: warning: ${m}\n`),
+    ...(prices ? { prices } : {}),
     ...extra,
   });
   return {
