@@ -3,7 +3,15 @@ import { jwtVerify, SignJWT, type JWTHeaderParameters } from 'jose';
 import { v7 as uuidv7 } from 'uuid';
 import { z } from 'zod';
 import { FindingError } from '../common/index.js';
-import { keyIdOf, publicKeyFromPem, type KeyPurpose, type TrustedKeysFile } from '../signing/index.js';
+import {
+  keyIdOf,
+  LocalKeySigner,
+  publicKeyFromPem,
+  type KeyPurpose,
+  type Signer,
+  type TrustedKey,
+  type TrustedKeysFile,
+} from '../signing/index.js';
 import type { ApprovalUse } from '../audit/index.js';
 import type { ApprovalBinding } from './approvals.js';
 
@@ -30,30 +38,83 @@ export interface SignedApprovalToken {
   keyId: string;
 }
 
-/** An approver: a private key and the name the trusted-keys file gives it for the `approval` purpose. */
-export interface ApproverKey {
-  name: string;
-  keyId: string;
-  key: KeyObject;
+/** The protected header and claims of an approval or denial token, before signing. */
+export interface ActToken {
+  header: { alg: 'EdDSA' | 'ES256'; kid: string; typ: string };
+  claims: Record<string, string | number>;
 }
 
 /**
- * Who a key is, as an approver: its entry in the trusted-keys file, which must trust it for
+ * An approver: the name the trusted-keys file gives their key for the `approval` purpose, and
+ * what signs for them: `signToken` signs a token's header and claims as a JWT (jose's SignJWT,
+ * with a key held here or in the approver's browser), `signer` signs the act's evidence.
+ */
+export interface ApproverKey {
+  name: string;
+  keyId: string;
+  signer: Signer;
+  signToken(token: ActToken): Promise<string>;
+}
+
+/**
+ * Who a key is, by its key id: its entry in the trusted-keys file, which must trust it for
  * `approval` (or another of `purposes`: an operator engaging a kill switch). The name comes from
  * that entry, never from the person at the keyboard.
  */
-export function approverKey(key: KeyObject, trusted: TrustedKeysFile, purposes: KeyPurpose[] = ['approval']): ApproverKey {
-  const keyId = keyIdOf(createPublicKey(key));
+export function trustedActor(keyId: string, trusted: TrustedKeysFile, purposes: KeyPurpose[] = ['approval']): TrustedKey {
   const entry = trusted.keys.find((k) => k.keyId === keyId);
   if (!entry) throw new FindingError(`key ${keyId.slice(0, 16)}… is not in the trusted-keys file: it vouches for nothing`);
   if (!entry.purposes.some((p) => purposes.includes(p)))
     throw new FindingError(
       `key '${entry.name}' (${keyId.slice(0, 16)}…) is trusted for ${entry.purposes.join(', ')}, not for ${purposes.join(' or ')}`,
     );
-  return { name: entry.name, keyId, key };
+  return entry;
+}
+
+/** An approver whose private key is held in this process, under `name`. */
+export function localApprover(name: string, key: KeyObject): ApproverKey {
+  const signer = new LocalKeySigner(key);
+  return {
+    name,
+    keyId: signer.keyId,
+    signer,
+    signToken: ({ header, claims }) => new SignJWT(claims).setProtectedHeader(header).sign(key),
+  };
+}
+
+/** A private key as an approver: the name is the one the trusted-keys file gives it (trustedActor). */
+export function approverKey(key: KeyObject, trusted: TrustedKeysFile, purposes: KeyPurpose[] = ['approval']): ApproverKey {
+  return localApprover(trustedActor(keyIdOf(createPublicKey(key)), trusted, purposes).name, key);
 }
 
 type ActRequest = ApprovalBinding & { id: string; requestedBy: string };
+
+/** What an approver signs for a request: the token's header and claims (a fresh `jti`, `iat` now). */
+export function actToken(
+  typ: string,
+  req: ActRequest,
+  approver: Pick<ApproverKey, 'name' | 'keyId' | 'signer'>,
+  expiresAtMs: number,
+  extra: Record<string, string> = {},
+): ActToken {
+  return {
+    header: { alg: approver.signer.algorithm === 'ed25519' ? 'EdDSA' : 'ES256', kid: approver.keyId, typ },
+    claims: {
+      approvalId: req.id,
+      requestedBy: req.requestedBy,
+      tenant: req.tenant,
+      agent: req.agent,
+      tool: req.tool,
+      argsDigest: req.argsDigest,
+      ...extra,
+      iss: ISSUER,
+      sub: approver.name,
+      jti: uuidv7(),
+      iat: Math.floor(Date.now() / 1000),
+      exp: Math.floor(expiresAtMs / 1000),
+    },
+  };
+}
 
 async function signAct(
   typ: string,
@@ -62,25 +123,9 @@ async function signAct(
   expiresAtMs: number,
   extra: Record<string, string> = {},
 ): Promise<SignedApprovalToken> {
-  const tokenId = uuidv7();
-  const alg = approver.key.asymmetricKeyType === 'ed25519' ? 'EdDSA' : 'ES256';
-  const claims = {
-    approvalId: req.id,
-    requestedBy: req.requestedBy,
-    tenant: req.tenant,
-    agent: req.agent,
-    tool: req.tool,
-    argsDigest: req.argsDigest,
-  };
-  const token = await new SignJWT({ ...claims, ...extra })
-    .setProtectedHeader({ alg, kid: approver.keyId, typ })
-    .setIssuer(ISSUER)
-    .setSubject(approver.name)
-    .setJti(tokenId)
-    .setIssuedAt()
-    .setExpirationTime(Math.floor(expiresAtMs / 1000))
-    .sign(approver.key);
-  return { token, tokenId, keyId: approver.keyId };
+  const prepared = actToken(typ, req, approver, expiresAtMs, extra);
+  const token = await approver.signToken(prepared);
+  return { token, tokenId: String(prepared.claims.jti), keyId: approver.keyId };
 }
 
 /**

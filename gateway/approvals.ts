@@ -3,7 +3,7 @@ import { join } from 'node:path';
 import { v7 as uuidv7 } from 'uuid';
 import { z } from 'zod';
 import { charterHome, FindingError, InputError, readJson, writeFileAtomic } from '../common/index.js';
-import { digestJson, LocalKeySigner } from '../signing/index.js';
+import { digestJson } from '../signing/index.js';
 import { RiskTier } from '../audit/index.js';
 import { approvalEvidence, EvidenceOutbox } from './approval-evidence.js';
 import { signApprovalToken, signDenialToken, type ApproverKey } from './approval-tokens.js';
@@ -139,7 +139,7 @@ export class ApprovalStore {
     };
     req.approvals.push(approval);
     if (req.approvals.length >= req.required) req.status = 'approved';
-    await this.evidence.put(approvalEvidence(req, { decision: 'approve', ...approval }), new LocalKeySigner(approver.key));
+    await this.evidence.put(approvalEvidence(req, { decision: 'approve', ...approval }), approver.signer);
     this.save(req);
     return req;
   }
@@ -151,7 +151,7 @@ export class ApprovalStore {
   async refuse(id: string, approver: ApproverKey, reason: string, now = Date.now()): Promise<void> {
     const req = this.get(id, now);
     const act = { decision: 'refused' as const, approver: approver.name, at: new Date(now).toISOString(), reason, keyId: approver.keyId };
-    await this.evidence.put(approvalEvidence(req, act), new LocalKeySigner(approver.key));
+    await this.evidence.put(approvalEvidence(req, act), approver.signer);
   }
 
   /** Denies a request with a denial signed like an approval: tokens already issued for it stop counting. */
@@ -169,7 +169,7 @@ export class ApprovalStore {
     };
     req.denials.push(denial);
     req.status = 'denied';
-    await this.evidence.put(approvalEvidence(req, { decision: 'deny', ...denial }), new LocalKeySigner(approver.key));
+    await this.evidence.put(approvalEvidence(req, { decision: 'deny', ...denial }), approver.signer);
     this.save(req);
     return req;
   }

@@ -7,8 +7,13 @@
 export { EVIDENCE_PAYLOAD_TYPE } from './approval-evidence.js';
 export { approvalRefusal, ApproverDirectory, ApproversFile, APPROVERS_FILE } from './approval-scope.js';
 export { ApprovalRequest, ApprovalStore, requiredApprovals, type ApprovalBinding } from './approvals.js';
+export { checkApproverScope, type ApproverScopeFiles } from './approver-check.js';
 export {
+  actToken,
   approverKey,
+  localApprover,
+  trustedActor,
+  type ActToken,
   signApprovalToken,
   signDenialToken,
   verifyApprovalTokens,
@@ -37,6 +42,7 @@ export {
   NO_KILL_SWITCHES,
   withKillSwitches,
   type KillSwitchState,
+  type SwitchChange,
   type SwitchKind,
 } from './kill-switch-file.js';
 export {

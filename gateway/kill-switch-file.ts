@@ -57,6 +57,12 @@ export const KillSwitchDoc = z.strictObject({
 });
 export type KillSwitchDoc = z.infer<typeof KillSwitchDoc>;
 
+export interface SwitchChange {
+  /** Queues the change's evidence, signed (the CLI and the console: into the gateway's evidence outbox). */
+  seal?: (evidence: EvidenceRecord) => Promise<void>;
+  now?: Date;
+}
+
 const section = (kind: SwitchKind) => (kind === 'tenant' ? 'tenants' : 'agents');
 
 /**
@@ -96,9 +102,13 @@ export class KillSwitchFile implements KillSwitchState {
     }
   }
 
-  /** Engages a switch; `by` is the name of the key that signs the change's evidence. */
-  engage(kind: SwitchKind, id: string, by: string, reason: string, now = new Date()): Promise<EvidenceRecord> {
-    return this.change(() => {
+  /**
+   * Engages a switch; `by` is the name of the key that signs the change's evidence. `seal`, when
+   * given, queues that evidence (signed) under the lock before the file changes: a change whose
+   * evidence could not be signed does not happen.
+   */
+  engage(kind: SwitchKind, id: string, by: string, reason: string, { seal, now = new Date() }: SwitchChange = {}): Promise<EvidenceRecord> {
+    return this.change(seal, () => {
       const doc = this.read();
       const current = doc[section(kind)][id];
       if (current)
@@ -106,28 +116,39 @@ export class KillSwitchFile implements KillSwitchState {
           `the kill switch of ${kind} '${id}' is already engaged (by ${current.by} at ${current.at}: ${current.reason})`,
         );
       const engaged = { reason, by, at: now.toISOString() };
-      this.write({ ...doc, [section(kind)]: { ...doc[section(kind)], [id]: engaged } });
-      return switchEvidence(kind, id, { action: 'engage', ...engaged });
+      return {
+        doc: { ...doc, [section(kind)]: { ...doc[section(kind)], [id]: engaged } },
+        evidence: switchEvidence(kind, id, { action: 'engage', ...engaged }),
+      };
     });
   }
 
-  /** Releases a switch; `by` is the approver whose key signs the release's evidence. */
-  release(kind: SwitchKind, id: string, by: string, reason: string, now = new Date()): Promise<EvidenceRecord> {
-    return this.change(() => {
+  /** Releases a switch; `by` is the approver whose key signs the release's evidence (`seal`: as for engage). */
+  release(
+    kind: SwitchKind,
+    id: string,
+    by: string,
+    reason: string,
+    { seal, now = new Date() }: SwitchChange = {},
+  ): Promise<EvidenceRecord> {
+    return this.change(seal, () => {
       const doc = this.read();
       const current = doc[section(kind)][id];
       if (!current) throw new FindingError(`the kill switch of ${kind} '${id}' is not engaged`);
       const rest = Object.fromEntries(Object.entries(doc[section(kind)]).filter(([k]) => k !== id));
-      this.write({ ...doc, [section(kind)]: rest });
-      return switchEvidence(kind, id, { action: 'release', reason, by, at: now.toISOString(), engaged: current });
+      return {
+        doc: { ...doc, [section(kind)]: rest },
+        evidence: switchEvidence(kind, id, { action: 'release', reason, by, at: now.toISOString(), engaged: current }),
+      };
     });
   }
 
   /**
    * One read-modify-write of the file under an exclusive lock (proper-lockfile: a `.lock`
-   * directory beside it, stale after 10 s), so two operators acting at once both land.
+   * directory beside it, stale after 10 s), so two operators acting at once both land. The
+   * evidence is sealed before the new file is written.
    */
-  private async change<T>(fn: () => T): Promise<T> {
+  private async change(seal: SwitchChange['seal'], fn: () => { doc: KillSwitchDoc; evidence: EvidenceRecord }): Promise<EvidenceRecord> {
     mkdirSync(dirname(this.file), { recursive: true });
     const unlock = await lock(this.file, {
       realpath: false,
@@ -135,7 +156,10 @@ export class KillSwitchFile implements KillSwitchState {
       retries: { retries: 100, minTimeout: 20, maxTimeout: 500 },
     });
     try {
-      return fn();
+      const { doc, evidence } = fn();
+      await seal?.(evidence);
+      this.write(doc);
+      return evidence;
     } finally {
       await unlock();
     }

@@ -1,14 +1,15 @@
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { createPublicKey, type KeyObject } from 'node:crypto';
+import type { KeyObject } from 'node:crypto';
 import { contentPath, writeFileAtomic } from '../common/index.js';
-import { addTrustedKeys, generateEd25519Key, keyIdOf, LocalKeySigner, loadPrivateKey, type KeyPurpose } from '../signing/index.js';
+import { addTrustedKeys, generateEd25519Key, LocalKeySigner, loadPrivateKey, type KeyPurpose } from '../signing/index.js';
 import { openAuditLog, type AuditLog, type EnforcementMode } from '../audit/index.js';
 import { compileManifest, envelopeText, signManifest, Workspace } from '../policy-packs/index.js';
 import {
   ApprovalStore,
   IdentityVerifier,
+  localApprover,
   openDecisionPath,
   serveGatewayHttp,
   upstreamAction,
@@ -112,7 +113,7 @@ export async function openGatewayHarness(
     key: (name) => loadPrivateKey(keyFiles[name]),
     approver: (name) => {
       const key = loadPrivateKey(keyFiles[name]);
-      return { name, key, keyId: keyIdOf(createPublicKey(key)) };
+      return localApprover(name, key);
     },
     identity: (tenant, agentId = agent) => ({ principal: `user-${tenant}`, tenantId: tenant, agentId }),
     reopen,

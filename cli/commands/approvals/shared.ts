@@ -1,10 +1,7 @@
-import { existsSync } from 'node:fs';
 import { join } from 'node:path';
 import type { Command } from 'commander';
-import { charterHome, compiledManifestFile, FindingError, InputError } from '../../../common/index.js';
-import { loadTrustedKeys } from '../../../signing/index.js';
-import { approvalRefusal, ApprovalStore, ApproverDirectory, type ApprovalRequest, type ApproverKey } from '../../../gateway/index.js';
-import { loadVerifiedManifest, PolicyEngine } from '../../../policy-packs/index.js';
+import { charterHome } from '../../../common/index.js';
+import { ApprovalStore, checkApproverScope, type ApprovalRequest, type ApproverKey } from '../../../gateway/index.js';
 import { printJson, printLine } from '../../output.js';
 import { withJson } from '../../program.js';
 import { approverFromKey } from '../operator-input.js';
@@ -42,43 +39,20 @@ export const withApprover = (cmd: Command) =>
   );
 
 /**
- * The approver a key is, after the packs let them decide on this request: their trusted-keys
- * name, and Cedar's approval decision, over the approval policies of the agent's signed
- * manifest and approvers.yaml, for the request's tool, tenant and arguments. A refusal is
- * recorded as signed evidence and is a finding (exit 1). This is the CLI's check, before
- * anything is signed; the gateway decides again over the manifest it serves for every token
- * it counts.
+ * The approver a key is, after the packs let them decide on this request (checkApproverScope:
+ * a refusal is recorded as signed evidence and is a finding, exit 1).
  */
 export async function scopedApprover(id: string, opts: ApproverOpts): Promise<ApproverKey> {
   const approver = approverFromKey(opts.key, opts);
-  const trustedFile = opts.trustedKeys ?? join(charterHome(), 'keys', 'trusted-keys.json');
-  const trusted = loadTrustedKeys(trustedFile);
-  const approvers = opts.approvers ? ApproverDirectory.load(opts.approvers, trusted) : ApproverDirectory.inHome(charterHome(), trusted);
-  const requests = store(opts);
-  const req = requests.get(id);
-  const engine = agentEngine(req.agent, opts.manifest, trustedFile);
-  const call = { agent: req.agent, tenant: req.tenant, tool: req.tool, args: req.args, limits: {} };
-  const refusal = approvalRefusal(engine, call, approver.name, { resolve: () => undefined }, approvers);
-  if (!refusal) return approver;
-  await requests.refuse(id, approver, refusal);
-  throw new FindingError(`${refusal}. Nothing was signed; the refusal is queued as evidence for the audit trail`);
-}
-
-/** The decision engine of an agent's signed manifest (verified first), the one its approval policies come from. */
-function agentEngine(agent: string, file: string | undefined, trustedFile: string): PolicyEngine {
-  const manifestFile = file ?? compiledManifestFile(charterHome(), agent);
-  if (!existsSync(manifestFile))
-    throw new InputError(
-      `no manifest of agent '${agent}': who may approve is decided over its signed manifest (charter packs compile --agent ${agent}, or --manifest FILE)`,
-      { file: manifestFile },
-    );
-  const { manifest, digest } = loadVerifiedManifest(manifestFile, trustedFile);
-  if (manifest.agent.name !== agent)
-    throw new InputError(`${manifestFile} is the manifest of agent '${manifest.agent.name}', the request is for '${agent}'`, {
-      file: manifestFile,
-      field: '--manifest',
-    });
-  return PolicyEngine.fromManifest(manifest, digest);
+  const home = charterHome();
+  const trustedKeysFile = opts.trustedKeys ?? join(home, 'keys', 'trusted-keys.json');
+  await checkApproverScope(store(opts), id, approver, {
+    home,
+    trustedKeysFile,
+    approversFile: opts.approvers,
+    manifestFile: opts.manifest,
+  });
+  return approver;
 }
 
 /** What an approver reviews; the tokens themselves are left out of human output. */

@@ -1,7 +1,6 @@
 import { join } from 'node:path';
 import type { Command } from 'commander';
 import { charterHome, compiledManifestAgents, InputError } from '../../../common/index.js';
-import { LocalKeySigner } from '../../../signing/index.js';
 import { ApprovalStore, KillSwitchFile, type SwitchKind } from '../../../gateway/index.js';
 import { printJson, printLine } from '../../output.js';
 import { action, withJson } from '../../program.js';
@@ -56,9 +55,9 @@ export function registerChange(ks: Command, verb: 'engage' | 'release', descript
       const { kind, id } = target(opts, home);
       const actor = approverFromKey(opts.key, { ...opts, home }, verb === 'engage' ? ['operator', 'approval'] : ['approval']);
       const switches = KillSwitchFile.inHome(home);
-      const evidence = await switches[verb](kind, id, actor.name, opts.reason);
       // The audit log has one writer, the gateway: the record waits, signed, in its evidence outbox.
-      await new ApprovalStore(join(home, 'approvals')).evidence.put(evidence, new LocalKeySigner(actor.key));
+      const outbox = new ApprovalStore(join(home, 'approvals')).evidence;
+      const evidence = await switches[verb](kind, id, actor.name, opts.reason, { seal: (e) => outbox.put(e, actor.signer) });
       if (opts.json) return printJson({ ok: true, kind, id, action: verb, by: actor.name, evidenceId: evidence.id });
       printLine(`${kind} '${id}': kill switch ${verb === 'engage' ? 'engaged' : 'released'} (${switches.file})`);
       printLine('  evidence queued in the approvals folder; the gateway appends it to the audit trail');
