@@ -2,7 +2,7 @@ import { errorMessage, FindingError } from '../common/index.js';
 import type { TrustedKeysFile } from '../signing/index.js';
 import { verifyCheckpoint, type VerifiedCheckpoint } from './checkpoint.js';
 import { consistencyProof, frontierRangeHasher, MerkleFrontier, verifyConsistency } from './merkle.js';
-import { checkpointKey, decodeSegment, listCheckpointKeys, readCheckpointMeta, type CheckpointMeta } from './segment.js';
+import { checkpointKey, decodeSegment, listCheckpointKeys, readCheckpointAt, readCheckpointMeta, type CheckpointMeta } from './segment.js';
 import type { SegmentSink } from './sinks/sink.js';
 import { recordLeaf } from './stored-line.js';
 
@@ -48,7 +48,8 @@ export async function proveConsistencyFromSink(sink: SegmentSink, m: number, hea
   let at: CheckpointMeta | undefined = head;
   while (at && at.treeSize > m) {
     after.unshift(at);
-    at = at.previous ? await readCheckpointMeta(sink, checkpointKey(at.previous.treeSize)) : undefined;
+    const previous: CheckpointMeta['previous'] = at.previous;
+    at = previous ? await readCheckpointAt(sink, previous.treeSize, (meta) => meta.rootHash === previous.rootHash) : undefined;
   }
   const base = at
     ? MerkleFrontier.restore(
@@ -105,4 +106,44 @@ export async function newestSignedCheckpoint(
     }
   }
   throw new FindingError(`${sink.location} holds no checkpoint signed by the log's key`, {}, skipped);
+}
+
+/**
+ * Where several objects claim one tree size (someone else's object at a key the writer then
+ * stored beside, see seal.ts), keeps the one signed by the log's key, or the first when none
+ * is (whoever reads it reports it); the others are passed over with the reason.
+ */
+export async function oneCheckpointPerTreeSize<T extends { key: string; treeSize: number }>(
+  sink: SegmentSink,
+  entries: T[],
+  logKeys: TrustedKeysFile,
+): Promise<{ kept: T[]; passedOver: Array<{ entry: T; why: string; kept: T }> }> {
+  const kept: T[] = [];
+  const passedOver: Array<{ entry: T; why: string; kept: T }> = [];
+  for (let i = 0, j = 0; i < entries.length; i = j) {
+    while (j < entries.length && entries[j]!.treeSize === entries[i]!.treeSize) j++; // entries are in tree-size order
+    const group = entries.slice(i, j);
+    if (group.length === 1) {
+      kept.push(group[0]!);
+      continue;
+    }
+    const why = new Map<T, string>();
+    let chosen: T | undefined;
+    for (const e of group) {
+      try {
+        const meta = await readCheckpointMeta(sink, e.key);
+        const cp = verifyCheckpoint(meta.note, logKeys, e.key);
+        if (cp.treeSize !== e.treeSize || meta.treeSize !== e.treeSize || cp.rootHash.toString('base64') !== meta.rootHash)
+          throw new FindingError('its signed note does not match its tree size or root');
+        if (chosen) why.set(e, `a second object signed by the log's key for tree size ${e.treeSize}`);
+        else chosen = e;
+      } catch (err) {
+        why.set(e, errorMessage(err));
+      }
+    }
+    chosen ??= group[0]!;
+    kept.push(chosen);
+    for (const e of group) if (e !== chosen) passedOver.push({ entry: e, why: why.get(e)!, kept: chosen });
+  }
+  return { kept, passedOver };
 }

@@ -13,6 +13,7 @@ import {
   type DirectoryEntry,
   type SignedSegment,
 } from './directory.js';
+import { oneCheckpointPerTreeSize } from './consistency.js';
 import { leafHash, MerkleFrontier } from './merkle.js';
 import { normaliseTime } from './query.js';
 import { gunzipSegment, listCheckpointKeys, readCheckpointMeta, Base64Hash, type CheckpointMeta } from './segment.js';
@@ -126,7 +127,7 @@ export async function exportEvidenceBundle(
   const from = opts.from !== undefined ? normaliseTime(opts.from, 'from') : null;
   const to = opts.to !== undefined ? normaliseTime(opts.to, 'to') : null;
   const sink = opts.sink ?? new LocalDirectorySink(opts.dir);
-  const keys = await listCheckpointKeys(sink);
+  const { kept: keys } = await oneCheckpointPerTreeSize(sink, await listCheckpointKeys(sink), opts.trustedKeys);
   if (keys.length === 0) throw new InputError('the audit log has no sealed records yet', { file: sink.location });
   const metas = await Promise.all(keys.map((k) => readCheckpointMeta(sink, k.key)));
   const signers = new Map<string, VerifiedCheckpoint['signedBy']>();

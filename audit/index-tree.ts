@@ -34,18 +34,23 @@ export function extendTree(store: TreeStore, from: number, to: number): void {
   }
 }
 
+/** The Merkle root of the records [lo, hi): stored nodes where they cover it, the records' hashes elsewhere. */
+function rangeHash(store: TreeStore, lo: number, hi: number): Buffer {
+  const n = hi - lo;
+  if (n >= BLOCK && (n & (n - 1)) === 0 && lo % n === 0) {
+    const stored = store.node(Math.log2(n), lo / n);
+    if (stored) return stored;
+  }
+  if (n <= BLOCK) return new MerkleTree(leavesOf(store, lo, hi)).root();
+  let k = 1;
+  while (k * 2 < n) k *= 2;
+  return nodeHash(rangeHash(store, lo, lo + k), rangeHash(store, lo + k, hi));
+}
+
 /** RFC 9162 audit path of `seq` in the tree of the first `size` records. */
 export function indexInclusionProof(store: TreeStore, seq: number, size: number): Buffer[] {
-  const hashRange = (lo: number, hi: number): Buffer => {
-    const n = hi - lo;
-    if (n >= BLOCK && (n & (n - 1)) === 0 && lo % n === 0) {
-      const stored = store.node(Math.log2(n), lo / n);
-      if (stored) return stored;
-    }
-    if (n <= BLOCK) return new MerkleTree(leavesOf(store, lo, hi)).root();
-    let k = 1;
-    while (k * 2 < n) k *= 2;
-    return nodeHash(hashRange(lo, lo + k), hashRange(lo + k, hi));
-  };
-  return inclusionProof(seq, size, hashRange);
+  return inclusionProof(seq, size, (lo, hi) => rangeHash(store, lo, hi));
 }
+
+/** The root of the tree of the first `size` records, as the index holds them. */
+export const indexTreeRoot = (store: TreeStore, size: number): Buffer => rangeHash(store, 0, size);

@@ -8,8 +8,8 @@ import { indexInclusionProof } from './index-tree.js';
 import { verifyInclusion } from './merkle.js';
 import { readSealed } from './query.js';
 import { SealedRecord } from './record.js';
-import { openReader, type AuditReadOptions } from './reader.js';
-import { Base64Hash, checkpointKey, readCheckpointMeta } from './segment.js';
+import { indexedCheckpoint, openReader, type AuditReadOptions } from './reader.js';
+import { Base64Hash } from './segment.js';
 
 /** An inclusion proof anyone can check offline with the log's public key. */
 export const InclusionProof = z.object({
@@ -43,7 +43,7 @@ export async function proveInclusion(opts: AuditReadOptions & { recordId: string
     if (!found) throw new InputError(`no sealed record with id ${opts.recordId}`, { field: 'recordId' });
     if (!reader.latest) throw new InputError('the audit log has no sealed records yet', { file: reader.sink.location });
     const preferred = opts.preferTreeSizes?.find((size) => size > found.seq && size <= reader.latest!.treeSize);
-    const latest = preferred ? await readCheckpointMeta(reader.sink, checkpointKey(preferred)) : reader.latest;
+    const latest = preferred ? await indexedCheckpoint(reader.sink, reader.index, preferred) : reader.latest;
     const [record] = await readSealed(reader, [found]);
     const auditPath = indexInclusionProof(reader.index.treeStore(), found.seq, latest.treeSize);
     if (!verifyInclusion(found.seq, latest.treeSize, recordLeaf(record!.hash), auditPath, Buffer.from(latest.rootHash, 'base64')))

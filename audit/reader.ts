@@ -1,7 +1,8 @@
 import { join } from 'node:path';
 import type { AuditIndex } from './index-db.js';
 import { openIndex, syncIndex } from './index-sync.js';
-import { checkpointKey, readCheckpointMeta, type CheckpointMeta } from './segment.js';
+import { indexTreeRoot } from './index-tree.js';
+import { readCheckpointAt, type CheckpointMeta } from './segment.js';
 import { LocalDirectorySink } from './sinks/local.js';
 import type { SegmentSink } from './sinks/sink.js';
 
@@ -22,6 +23,12 @@ export interface AuditReader {
 /** The sink the options name: `sink`, else the local directory sink on `dir`. */
 export const readerSink = (opts: AuditReadOptions): SegmentSink => opts.sink ?? new LocalDirectorySink(opts.dir);
 
+/** The checkpoint object for `treeSize` whose root is the one the index's records give (someone else's object at its key is passed over). */
+export const indexedCheckpoint = (sink: SegmentSink, index: AuditIndex, treeSize: number): Promise<CheckpointMeta> => {
+  const root = indexTreeRoot(index.treeStore(), treeSize).toString('base64');
+  return readCheckpointAt(sink, treeSize, (meta) => meta.rootHash === root);
+};
+
 /** Opens the index and brings it up to the newest checkpoint in the sink. */
 export async function openReader(opts: AuditReadOptions): Promise<AuditReader> {
   const sink = readerSink(opts);
@@ -29,7 +36,7 @@ export async function openReader(opts: AuditReadOptions): Promise<AuditReader> {
   try {
     // the newest checkpoint of the log, not merely the highest key (foreign objects are skipped)
     const synced = await syncIndex(sink, index);
-    const latest = synced > 0 ? await readCheckpointMeta(sink, checkpointKey(synced)) : undefined;
+    const latest = synced > 0 ? await indexedCheckpoint(sink, index, synced) : undefined;
     return { index, sink, latest, close: () => index.close() };
   } catch (err) {
     index.close();

@@ -2,9 +2,9 @@ import type { LocalKeySigner } from '../signing/index.js';
 import { signCheckpoint } from './checkpoint.js';
 import { directoryLine } from './directory.js';
 import { MerkleFrontier } from './merkle.js';
-import { checkpointKey, segmentDigest, segmentKey, type CheckpointMeta } from './segment.js';
+import { alternativeKey, checkpointKey, segmentDigest, segmentKey, type CheckpointMeta } from './segment.js';
 import type { EncodedSegment } from './segment-encode.js';
-import type { SegmentSink } from './sinks/sink.js';
+import { OccupiedKeyError, type SegmentSink } from './sinks/sink.js';
 
 /** What the writer knows about the sealed part of the log. */
 export interface SealedState {
@@ -16,10 +16,29 @@ export interface SealedState {
 const b64 = (b: Uint8Array): string => Buffer.from(b).toString('base64');
 
 /**
+ * Stores `body` at `key`, or at its first alternative that no other object occupies: an object
+ * someone else put where the log writes next is passed over (verify reports it), never a
+ * reason to stop sealing. Deterministic, so re-sealing after a crash finds its own object
+ * again (identical bytes) at the same alternative. Returns the key used.
+ */
+async function putAtFreeKey(sink: SegmentSink, key: string, body: Uint8Array): Promise<string> {
+  for (let n = 0; ; n++) {
+    const at = alternativeKey(key, n);
+    try {
+      await sink.put(at, body);
+      return at;
+    } catch (err) {
+      if (!(err instanceof OccupiedKeyError)) throw err;
+    }
+  }
+}
+
+/**
  * Writes one segment and its checkpoint from a batch encoded by `encodeSegment` (on the seal
- * worker, or inline) against `state`. The segment goes first and the checkpoint last: the
- * checkpoint is the commit point, and re-sealing the same batch after a crash writes
- * byte-identical objects (gzip and Ed25519 are deterministic; nothing carries a clock).
+ * worker, or inline) against `state`. The segment goes first (the checkpoint names the key it
+ * took) and the checkpoint last: the checkpoint is the commit point, and re-sealing the same
+ * batch after a crash writes byte-identical objects at the same keys (gzip and Ed25519 are
+ * deterministic; nothing carries a clock).
  */
 export async function sealBatch(
   sink: SegmentSink,
@@ -31,7 +50,7 @@ export async function sealBatch(
 ): Promise<{ meta: CheckpointMeta; state: SealedState }> {
   const firstSeq = state.frontier.size;
   const lastSeq = encoded.treeSize - 1;
-  const key = segmentKey(firstSeq, lastSeq, firstTime);
+  const key = await putAtFreeKey(sink, segmentKey(firstSeq, lastSeq, firstTime), encoded.bytes);
   const rootHash = Buffer.from(encoded.rootHash);
   // Sealed lines are the log's own output, so each has a tenant and a time.
   const directory = encoded.directory!;
@@ -50,8 +69,7 @@ export async function sealBatch(
       signer,
     ),
   };
-  await sink.put(key, encoded.bytes);
-  await sink.put(checkpointKey(meta.treeSize), Buffer.from(JSON.stringify(meta, null, 2) + '\n', 'utf8'));
+  await putAtFreeKey(sink, checkpointKey(meta.treeSize), Buffer.from(JSON.stringify(meta, null, 2) + '\n', 'utf8'));
   const frontier = MerkleFrontier.restore(
     encoded.treeSize,
     encoded.frontier.map((h) => Buffer.from(h)),

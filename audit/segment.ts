@@ -30,6 +30,14 @@ export const segmentKey = (firstSeq: number, lastSeq: number, firstTime: string)
 
 export const checkpointKey = (treeSize: number): string => `${CHECKPOINTS_PREFIX}${padSize(treeSize)}.json`;
 
+/**
+ * The n-th alternative of an object key (n = 0: the key itself): `<name>.<n>.json`,
+ * `<name>.<n>.jsonl.gz`. The writer stores a segment or checkpoint at the first alternative
+ * that nobody else's object occupies (seal.ts), and a checkpoint names its segment's key, so
+ * an object planted where the log would write next never stops it; verify reports it.
+ */
+export const alternativeKey = (key: string, n: number): string => (n === 0 ? key : key.replace(/(\.jsonl\.gz|\.json)$/, `.${n}$1`));
+
 export const Base64Hash = z.string().regex(/^[A-Za-z0-9+/]{43}=$/, 'expected a base64 SHA-256 hash');
 
 const SegmentDirectory = z.object({
@@ -149,13 +157,42 @@ export function segmentDigest(bytes: Uint8Array): string {
 export async function readCheckpointMeta(sink: SegmentSink, key: string): Promise<CheckpointMeta> {
   const bytes = await sink.get(key);
   if (!bytes) throw new FindingError('checkpoint object is missing', { file: key });
-  return validateWith(CheckpointMeta, parseJson(Buffer.from(bytes).toString('utf8'), key), key);
+  return parseCheckpointMeta(bytes, key);
 }
+
+const parseCheckpointMeta = (bytes: Uint8Array, key: string): CheckpointMeta =>
+  validateWith(CheckpointMeta, parseJson(Buffer.from(bytes).toString('utf8'), key), key);
 
 /** Tree size encoded in a checkpoint key, or undefined when the key is not a checkpoint. */
 export function treeSizeOfKey(key: string): number | undefined {
-  const m = /^checkpoints\/(\d{12})\.json$/.exec(key);
+  const m = /^checkpoints\/(\d{12})(?:\.\d+)?\.json$/.exec(key);
   return m ? Number(m[1]) : undefined;
+}
+
+/**
+ * The checkpoint object for `treeSize` that `accept` takes (signed by the log's key, or linked
+ * from the next one), among the key and its alternatives: someone else's object at the key
+ * is passed over. Throws naming the key when none is taken.
+ */
+export async function readCheckpointAt(
+  sink: SegmentSink,
+  treeSize: number,
+  accept: (meta: CheckpointMeta, key: string) => boolean,
+): Promise<CheckpointMeta> {
+  const first = checkpointKey(treeSize);
+  for (let n = 0; ; n++) {
+    const key = alternativeKey(first, n);
+    const bytes = await sink.get(key);
+    if (bytes === undefined && n > 0) break; // the writer fills the alternatives in order
+    let meta: CheckpointMeta | undefined;
+    try {
+      meta = bytes && parseCheckpointMeta(bytes, key);
+    } catch {
+      continue; // not a checkpoint at all: someone else's object
+    }
+    if (meta && meta.treeSize === treeSize && accept(meta, key)) return meta;
+  }
+  throw new FindingError(`no checkpoint object of this log for tree size ${treeSize}`, { file: first });
 }
 
 /** Checkpoint keys in log order. */

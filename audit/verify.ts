@@ -14,7 +14,7 @@ import { checkSegment, scanLines, type IndexFact, type SegmentJob, type SegmentR
 import { listCheckpointKeys, readCheckpointMeta, SEGMENTS_PREFIX, segmentDigest, type CheckpointMeta } from './segment.js';
 import type { SegmentSink, SinkObject } from './sinks/sink.js';
 import { WorkerPool } from './threads.js';
-import { newestSignedCheckpoint } from './consistency.js';
+import { newestSignedCheckpoint, oneCheckpointPerTreeSize } from './consistency.js';
 import { anchorFindings, witnessFindings } from './verify-trust.js';
 import { acknowledgedEnd } from './wal.js';
 import { readWitness, witnessFile } from './witness.js';
@@ -136,7 +136,14 @@ interface Prepared {
 
 /** Lists the checkpoints and segments; nothing to verify is a finding, not a pass. */
 async function listObjects(run: VerifyRun): Promise<void> {
-  run.checkpoints = await listCheckpointKeys(run.sink);
+  const { kept, passedOver } = await oneCheckpointPerTreeSize(run.sink, await listCheckpointKeys(run.sink), run.opts.trustedKeys);
+  run.checkpoints = kept;
+  for (const { entry, why, kept: log } of passedOver)
+    run.findings.push({
+      kind: 'inserted',
+      key: entry.key,
+      message: `${entry.key} is not this log's checkpoint for tree size ${entry.treeSize} (${why}); the log's is ${log.key}: someone else's object at a key the writer would use`,
+    });
   run.segmentObjects = await run.sink.list(SEGMENTS_PREFIX);
   // A wrong path, a wiped directory or an emptied bucket looks just like this.
   if (run.checkpoints.length === 0)
@@ -280,7 +287,7 @@ function checkConsistency(run: VerifyRun, cp: CheckpointKey, meta: CheckpointMet
     });
 }
 
-const SEGMENT_RANGE = /\/(\d{12})-(\d{12})\.jsonl\.gz$/;
+const SEGMENT_RANGE = /\/(\d{12})-(\d{12})(?:\.\d+)?\.jsonl\.gz$/;
 
 /**
  * A checkpoint object that cannot be read (truncated, overwritten, planted) says nothing, but

@@ -3,7 +3,7 @@ import { readFile } from 'node:fs/promises';
 import { join, relative, sep } from 'node:path';
 import { FindingError } from '../../common/index.js';
 import { writeFileDurably } from '../wal.js';
-import type { ByteRange, SegmentSink, SinkObject } from './sink.js';
+import { OccupiedKeyError, type ByteRange, type SegmentSink, type SinkObject } from './sink.js';
 
 /**
  * The embedded default sink: a local directory, same layout as the S3 sink. It is
@@ -25,7 +25,7 @@ export class LocalDirectorySink implements SegmentSink {
     const file = this.path(key);
     if (existsSync(file)) {
       if (Buffer.from(body).equals(await readFile(file))) return;
-      throw new FindingError('refusing to overwrite a sealed object with different content', { file });
+      throw new OccupiedKeyError('refusing to overwrite a sealed object with different content', { file });
     }
     // Asynchronous, so a seal never stalls appends on the event loop.
     await writeFileDurably(file, body);

@@ -13,14 +13,17 @@ import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it, onTestFinished } from 'vitest';
 import { runCli } from '../fixtures/cli.js';
 import { tempLog, type TempLog } from '../fixtures/temp-log.js';
+import { checkpointKey, listCheckpointKeys, segmentKey } from '../segment.js';
 import {
   exampleDecision,
   openHomeAuditLog,
+  proveInclusion,
   queryAudit,
   S3ObjectLockSink,
   s3ClientFor,
   startLocalObjectLockS3,
   verifyAuditLog,
+  verifyInclusionProof,
   writeAuditSettings,
   type LocalObjectLockS3,
 } from '../index.js';
@@ -168,6 +171,52 @@ describe('the S3 writer and the home setting', () => {
     expect(report).toMatchObject({ ok: false, records: 26, treeSize: 26 });
     expect(report.findings).toEqual([
       expect.objectContaining({ kind: 'checkpoint', key: 'checkpoints/000000999999.json', message: expect.stringMatching(/unreadable/) }),
+    ]);
+  });
+
+  it('objects planted at the keys of the next segment and checkpoint do not stop the writer; verify names them', async () => {
+    await s3.createLockedBucket('occupied', 1);
+    const sink = () => sinkFor('occupied');
+    const w = tempLog();
+    onTestFinished(() => w.remove());
+    const first = await w.open({ sink: sink(), sealEveryRecords: 10, sealEveryMs: 600_000 });
+    for (let i = 0; i < 20; i++) await first.append(exampleDecision(i));
+    await first.close();
+    const size = (await listCheckpointKeys(sink())).at(-1)!.treeSize;
+    // someone with write access puts locked objects exactly where the next seal (5 records) goes
+    const planted = [checkpointKey(size + 5), segmentKey(size, size + 4, new Date().toISOString())];
+    for (const key of planted) {
+      const body = `{"planted":"${key}"}`;
+      await client.send(
+        new PutObjectCommand({
+          Bucket: 'occupied',
+          Key: `audit/prod/${key}`,
+          Body: body,
+          ContentMD5: createHash('md5').update(body).digest('base64'),
+          ObjectLockMode: 'COMPLIANCE',
+          ObjectLockRetainUntilDate: new Date(Date.now() + 365 * 86_400_000),
+        }),
+      );
+    }
+    const second = await w.open({ sink: sink(), sealEveryRecords: 10, sealEveryMs: 600_000 });
+    const records = Array.from({ length: 5 }, (_, i) => exampleDecision(size + i));
+    for (const r of records) await second.append(r);
+    await second.close(); // before: the seal failed ("refusing to write different content") and was retried for ever
+    const third = await w.open({ sink: sink(), sealEveryRecords: 10, sealEveryMs: 600_000 });
+    expect(third.size).toBe(size + 5);
+    await third.append(exampleDecision(size + 5));
+    await third.close();
+
+    const keys = (await listCheckpointKeys(sink())).map((c) => c.key);
+    expect(keys).toContain(`${checkpointKey(size + 5).slice(0, -5)}.1.json`);
+    expect(await queryAudit({ dir: `${w.home}/occupied-reader`, sink: sink() })).toHaveLength(size + 6);
+    const proof = await proveInclusion({ dir: `${w.home}/occupied-reader`, sink: sink(), recordId: records[2]!.id });
+    expect(verifyInclusionProof(proof, w.trusted)).toMatchObject({ seq: size + 2, treeSize: size + 6 });
+    const report = await verifyAuditLog({ sink: sink(), trustedKeys: w.trusted });
+    expect(report).toMatchObject({ ok: false, records: size + 6, treeSize: size + 6 });
+    expect(report.findings.map((f) => [f.kind, f.key])).toEqual([
+      ['inserted', planted[0]],
+      ['inserted', planted[1]],
     ]);
   });
 

@@ -9,7 +9,7 @@ import {
   type S3ClientConfig,
 } from '@aws-sdk/client-s3';
 import { FindingError, InputError, errorMessage } from '../../common/index.js';
-import type { ByteRange, SegmentSink, SinkObject } from './sink.js';
+import { OccupiedKeyError, type ByteRange, type SegmentSink, type SinkObject } from './sink.js';
 
 export interface S3ObjectLockSinkOptions {
   bucket: string;
@@ -124,7 +124,7 @@ export class S3ObjectLockSink implements SegmentSink {
     const existing = await this.get(key);
     if (existing) {
       if (Buffer.from(existing).equals(body)) return;
-      throw new FindingError('refusing to write different content over a sealed object', { file: `${this.location}${key}` });
+      throw new OccupiedKeyError('refusing to write different content over a sealed object', { file: `${this.location}${key}` });
     }
     const out = await this.client.send(
       new PutObjectCommand({

@@ -1,3 +1,5 @@
+import { FindingError } from '../../common/index.js';
+
 /**
  * Where sealed segments and checkpoints are stored. Keys are `/`-separated paths
  * (see audit/README.md for the layout); a sink never overwrites what it stored: the local
@@ -31,3 +33,10 @@ export interface SegmentSink {
   /** Keys under a prefix, sorted. */
   list(prefix: string): Promise<SinkObject[]>;
 }
+
+/**
+ * `put` found another object under the key (a different body): never overwritten. The writer
+ * stores its object at the key's next alternative instead (segment.ts `alternativeKey`), so an
+ * object someone else put where the log would write is a finding for verify, never a stop.
+ */
+export class OccupiedKeyError extends FindingError {}
