@@ -36,6 +36,7 @@ export {
   type StageTimes,
 } from './decide.js';
 export { EntityDirectory } from './entities.js';
+export { declaredAgents, knownId, knownTenants, switchableAgents, switchTarget } from './kill-switch-target.js';
 export {
   KillSwitchDoc,
   KillSwitchFile,

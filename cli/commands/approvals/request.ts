@@ -2,9 +2,9 @@ import type { Command } from 'commander';
 import { InputError, parseJson, readText } from '../../../common/index.js';
 import { digestJson } from '../../../signing/index.js';
 import { RiskTier } from '../../../audit/index.js';
+import { declaredAgents, knownId } from '../../../gateway/index.js';
 import { action } from '../../program.js';
 import { withExamples } from '../packs/shared.js';
-import { declaredAgents, knownId } from '../operator-input.js';
 import { print, store, withDir, type StoreOpts } from './shared.js';
 
 /** Arguments as inline JSON or `@file`; they must be an object, exactly as the agent will call the tool. */

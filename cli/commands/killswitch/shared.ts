@@ -1,10 +1,10 @@
 import { join } from 'node:path';
 import type { Command } from 'commander';
-import { charterHome, compiledManifestAgents, InputError } from '../../../common/index.js';
-import { ApprovalStore, KillSwitchFile, type SwitchKind } from '../../../gateway/index.js';
+import { charterHome } from '../../../common/index.js';
+import { ApprovalStore, KillSwitchFile, switchTarget } from '../../../gateway/index.js';
 import { printJson, printLine } from '../../output.js';
 import { action, withJson } from '../../program.js';
-import { approverFromKey, declaredAgents, knownId, knownTenants } from '../operator-input.js';
+import { approverFromKey } from '../operator-input.js';
 
 interface SwitchOpts {
   home?: string;
@@ -16,19 +16,6 @@ interface SwitchOpts {
   packs?: string;
   reason: string;
   json?: boolean;
-}
-
-/**
- * The switch an operator names, normalised and checked: a tenant of the home's tenants.yaml, or
- * an agent declared by the packs or compiled in the home. An unknown id is an error listing the
- * known ones, never a switch that guards nothing.
- */
-function target(opts: SwitchOpts, home: string): { kind: SwitchKind; id: string } {
-  if (Boolean(opts.tenant) === Boolean(opts.agent))
-    throw new InputError('name exactly one of --tenant or --agent', { field: opts.tenant ? '--agent' : '--tenant' });
-  if (opts.tenant) return { kind: 'tenant', id: knownId('tenant', opts.tenant, knownTenants(home), '--tenant') };
-  const agents = [...new Set([...declaredAgents(opts.packs).keys(), ...compiledManifestAgents(home)])].sort();
-  return { kind: 'agent', id: knownId('agent', opts.agent!, agents, '--agent') };
 }
 
 /** engage and release: the same flags and steps, signed by the operator, the evidence queued for the gateway. */
@@ -52,7 +39,7 @@ export function registerChange(ks: Command, verb: 'engage' | 'release', descript
   ).action(
     action(async (opts: SwitchOpts) => {
       const home = opts.home ?? charterHome();
-      const { kind, id } = target(opts, home);
+      const { kind, id } = switchTarget(home, opts, opts.packs);
       const actor = approverFromKey(opts.key, { ...opts, home }, verb === 'engage' ? ['operator', 'approval'] : ['approval']);
       const switches = KillSwitchFile.inHome(home);
       // The audit log has one writer, the gateway: the record waits, signed, in its evidence outbox.
