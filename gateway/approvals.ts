@@ -250,6 +250,11 @@ export class ApprovalStore {
   }
 }
 
+/** What an approver reviews: the request without the tokens themselves. */
+export function withoutTokens(r: ApprovalRequest) {
+  return { ...r, approvals: r.approvals.map(({ token: _token, ...a }) => a) };
+}
+
 function sameBinding(a: ApprovalBinding, b: ApprovalBinding): boolean {
   return a.tenant === b.tenant && a.agent === b.agent && a.tool === b.tool && a.argsDigest === b.argsDigest;
 }

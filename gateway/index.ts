@@ -6,7 +6,7 @@
  */
 export { EVIDENCE_PAYLOAD_TYPE } from './approval-evidence.js';
 export { approvalRefusal, ApproverDirectory, ApproversFile, APPROVERS_FILE } from './approval-scope.js';
-export { ApprovalRequest, ApprovalStore, requiredApprovals, type ApprovalBinding } from './approvals.js';
+export { ApprovalRequest, ApprovalStore, requiredApprovals, withoutTokens, type ApprovalBinding } from './approvals.js';
 export { checkApproverScope, type ApproverScopeFiles } from './approver-check.js';
 export {
   actToken,
@@ -36,7 +36,7 @@ export {
   type StageTimes,
 } from './decide.js';
 export { EntityDirectory } from './entities.js';
-export { declaredAgents, knownId, knownTenants, switchableAgents, switchTarget } from './kill-switch-target.js';
+export { changeKillSwitch, declaredAgents, knownId, knownTenants, switchableAgents, switchTarget } from './kill-switch-target.js';
 export {
   KillSwitchDoc,
   KillSwitchFile,

@@ -4,7 +4,10 @@ import { compiledManifestAgents, contentPath, InputError } from '../common/index
 import { loadPacks, type AgentDeclaration } from '../policy-packs/index.js';
 import { StaticConfigStore } from '../agents/index.js';
 import { normaliseId } from './identity.js';
-import type { SwitchKind } from './kill-switch-file.js';
+import type { EvidenceRecord } from '../audit/index.js';
+import type { ApproverKey } from './approval-tokens.js';
+import { ApprovalStore } from './approvals.js';
+import { KillSwitchFile, type SwitchKind } from './kill-switch-file.js';
 
 /**
  * Operator input checked before it acts: ids normalised as identity claims are (a switch on
@@ -52,4 +55,21 @@ export function switchTarget(
     throw new InputError(`name exactly one of ${fields.tenant} or ${fields.agent}`, { field: named.tenant ? fields.agent : fields.tenant });
   if (named.tenant) return { kind: 'tenant', id: knownId('tenant', named.tenant, knownTenants(home), fields.tenant) };
   return { kind: 'agent', id: knownId('agent', named.agent!, switchableAgents(home, packsDir), fields.agent) };
+}
+
+/**
+ * Engages or releases a switch of the home as `actor`, whose signer seals the change's evidence
+ * into the gateway's evidence outbox before the file changes (the audit log has one writer, the
+ * gateway). Which keys may act is the caller's check (trustedActor: operator or approval to
+ * engage, approval to release).
+ */
+export function changeKillSwitch(
+  home: string,
+  verb: 'engage' | 'release',
+  target: { kind: SwitchKind; id: string },
+  actor: ApproverKey,
+  reason: string,
+): Promise<EvidenceRecord> {
+  const outbox = new ApprovalStore(join(home, 'approvals')).evidence;
+  return KillSwitchFile.inHome(home)[verb](target.kind, target.id, actor.name, reason, { seal: (e) => outbox.put(e, actor.signer) });
 }

@@ -2,7 +2,8 @@ import type { Command } from 'commander';
 import { printJson, printTable } from '../../output.js';
 import { action } from '../../program.js';
 import { withExamples } from '../packs/shared.js';
-import { store, summary, withDir, type StoreOpts } from './shared.js';
+import { withoutTokens } from '../../../gateway/index.js';
+import { store, withDir, type StoreOpts } from './shared.js';
 
 export function registerList(approvals: Command): void {
   const cmd = withDir(
@@ -13,7 +14,7 @@ export function registerList(approvals: Command): void {
       const all = store(opts)
         .list()
         .filter((r) => !opts.status || r.status === opts.status);
-      if (opts.json) return printJson({ ok: true, requests: all.map(summary) });
+      if (opts.json) return printJson({ ok: true, requests: all.map(withoutTokens) });
       printTable(
         ['id', 'status', 'tenant', 'agent', 'tool', 'tier', 'approvals', 'expires'],
         all.map((r) => [r.id, r.status, r.tenant, r.agent, r.tool, r.tier, `${r.approvals.length}/${r.required}`, r.expiresAt]),

@@ -1,7 +1,7 @@
 import { join } from 'node:path';
 import type { Command } from 'commander';
 import { charterHome } from '../../../common/index.js';
-import { ApprovalStore, checkApproverScope, type ApprovalRequest, type ApproverKey } from '../../../gateway/index.js';
+import { ApprovalStore, checkApproverScope, withoutTokens, type ApprovalRequest, type ApproverKey } from '../../../gateway/index.js';
 import { printJson, printLine } from '../../output.js';
 import { withJson } from '../../program.js';
 import { approverFromKey } from '../operator-input.js';
@@ -55,13 +55,8 @@ export async function scopedApprover(id: string, opts: ApproverOpts): Promise<Ap
   return approver;
 }
 
-/** What an approver reviews; the tokens themselves are left out of human output. */
-export function summary(r: ApprovalRequest) {
-  return { ...r, approvals: r.approvals.map(({ token: _token, ...a }) => a) };
-}
-
 export function print(r: ApprovalRequest, json: boolean | undefined): void {
-  if (json) return printJson({ ok: true, request: summary(r) });
+  if (json) return printJson({ ok: true, request: withoutTokens(r) });
   printLine(
     `${r.id}  ${r.status}  ${r.tenant}/${r.agent} ${r.tool} (${r.tier}, ${r.approvals.length}/${r.required} approvals)  expires ${r.expiresAt}`,
   );

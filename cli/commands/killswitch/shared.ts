@@ -1,7 +1,6 @@
-import { join } from 'node:path';
 import type { Command } from 'commander';
 import { charterHome } from '../../../common/index.js';
-import { ApprovalStore, KillSwitchFile, switchTarget } from '../../../gateway/index.js';
+import { changeKillSwitch, KillSwitchFile, switchTarget } from '../../../gateway/index.js';
 import { printJson, printLine } from '../../output.js';
 import { action, withJson } from '../../program.js';
 import { approverFromKey } from '../operator-input.js';
@@ -41,12 +40,9 @@ export function registerChange(ks: Command, verb: 'engage' | 'release', descript
       const home = opts.home ?? charterHome();
       const { kind, id } = switchTarget(home, opts, opts.packs);
       const actor = approverFromKey(opts.key, { ...opts, home }, verb === 'engage' ? ['operator', 'approval'] : ['approval']);
-      const switches = KillSwitchFile.inHome(home);
-      // The audit log has one writer, the gateway: the record waits, signed, in its evidence outbox.
-      const outbox = new ApprovalStore(join(home, 'approvals')).evidence;
-      const evidence = await switches[verb](kind, id, actor.name, opts.reason, { seal: (e) => outbox.put(e, actor.signer) });
+      const evidence = await changeKillSwitch(home, verb, { kind, id }, actor, opts.reason);
       if (opts.json) return printJson({ ok: true, kind, id, action: verb, by: actor.name, evidenceId: evidence.id });
-      printLine(`${kind} '${id}': kill switch ${verb === 'engage' ? 'engaged' : 'released'} (${switches.file})`);
+      printLine(`${kind} '${id}': kill switch ${verb === 'engage' ? 'engaged' : 'released'} (${KillSwitchFile.inHome(home).file})`);
       printLine('  evidence queued in the approvals folder; the gateway appends it to the audit trail');
     }),
   );
