@@ -36,6 +36,8 @@ export { listenLoopback, type Listening as RunningServer } from '../common/index
 export { inProcessTools, serveMcpTools } from './mcp-tool-server.js';
 export {
   ConverseToolModel,
+  DEFAULT_MODEL_GUARD,
+  defaultModelGuard,
   modelForTier,
   OPENAI_PREFIX,
   OpenAiToolModel,
@@ -95,7 +97,14 @@ export {
   type InvocationRequest,
   type SessionState,
 } from './runtime/agentcore-server.js';
-export { agentAnswerError, parseAgentAnswer, runtimeInvocation, type RuntimeInvocation } from './runtime/invocation.js';
+export {
+  agentAnswerError,
+  DEFAULT_AGENT_RUNTIME_GUARD,
+  defaultAgentRuntimeGuard,
+  parseAgentAnswer,
+  runtimeInvocation,
+  type RuntimeInvocation,
+} from './runtime/invocation.js';
 export { AGENT_IDENTITY, serveAgentHost, type AgentHostOptions } from './runtime/agent-host.js';
 export {
   envelopeHeader,

@@ -8,6 +8,7 @@ import {
   type ToolUseBlock,
 } from '@aws-sdk/client-bedrock-runtime';
 import { z } from 'zod';
+import { BREAKERS, type UpstreamGuard, type UpstreamGuardOptions } from '../common/index.js';
 import type { AgentConfig } from './config.js';
 import type { LoopMessage, ModelTurn, ProposedCall, ToolUseModel, TurnRequest } from './model-loop.js';
 
@@ -45,6 +46,19 @@ function converseMessages(messages: readonly LoopMessage[]): Message[] {
   });
 }
 
+/** Model calls per (region or endpoint, model): a turn may take a minute; five failures in a row open for 30 s. */
+export const DEFAULT_MODEL_GUARD: UpstreamGuardOptions = { maxConcurrent: 64, timeoutMs: 60_000, failureThreshold: 5, openMs: 30_000 };
+
+let modelGuard: UpstreamGuard | undefined;
+
+/** The process's breaker on model calls (`bedrock` and OpenAI-compatible endpoints), keyed `region|model` or `endpoint|model`. */
+export function defaultModelGuard(): UpstreamGuard {
+  return (modelGuard ??= BREAKERS.guard('model', DEFAULT_MODEL_GUARD));
+}
+
+/** The caller's bound (the loop's time bound) and the guard's deadline, whichever ends first. */
+const either = (a: AbortSignal, b: AbortSignal) => AbortSignal.any([a, b]);
+
 /**
  * Bedrock Converse with tools (`toolConfig` from the agent's manifest tools). Endpoint and
  * region come from the usual AWS settings (AWS_REGION, AWS_ENDPOINT_URL_BEDROCK_RUNTIME), so
@@ -54,34 +68,39 @@ export class ConverseToolModel implements ToolUseModel {
   constructor(
     readonly modelId: string,
     private readonly client: BedrockRuntimeClient = new BedrockRuntimeClient({}),
+    /** Breaker and deadline per region and model. */
+    private readonly guard: UpstreamGuard = defaultModelGuard(),
   ) {}
 
   async turn(req: TurnRequest): Promise<ModelTurn> {
     const tools: Tool[] = req.tools.map((t) => ({
       toolSpec: { name: t.name, description: t.description, inputSchema: { json: t.inputSchema as Document } },
     }));
-    const out = await this.client.send(
-      new ConverseCommand({
-        modelId: this.modelId,
-        system: [{ text: req.system }],
-        messages: converseMessages(req.messages),
-        inferenceConfig: { temperature: req.temperature, maxTokens: req.maxTokens },
-        ...(tools.length ? { toolConfig: { tools } } : {}),
-      }),
-      { abortSignal: req.signal },
-    );
-    // The SDK accepts any JSON body as an answer; one without a message is not a model turn.
-    if (!out.output?.message?.content) throw new Error('the answer carries no message');
-    const content = out.output.message.content;
-    const calls: ProposedCall[] = content.flatMap((c) =>
-      c.toolUse ? [{ id: c.toolUse.toolUseId ?? '', name: c.toolUse.name ?? '', input: c.toolUse.input as unknown }] : [],
-    );
-    return {
-      text: content.map((c) => c.text ?? '').join(''),
-      calls,
-      inputTokens: out.usage?.inputTokens ?? 0,
-      outputTokens: out.usage?.outputTokens ?? 0,
-    };
+    const region = await this.client.config.region();
+    return this.guard.run(`bedrock:${region}|${this.modelId}`, async (signal) => {
+      const out = await this.client.send(
+        new ConverseCommand({
+          modelId: this.modelId,
+          system: [{ text: req.system }],
+          messages: converseMessages(req.messages),
+          inferenceConfig: { temperature: req.temperature, maxTokens: req.maxTokens },
+          ...(tools.length ? { toolConfig: { tools } } : {}),
+        }),
+        { abortSignal: either(req.signal, signal) },
+      );
+      // The SDK accepts any JSON body as an answer; one without a message is not a model turn.
+      if (!out.output?.message?.content) throw new Error('the answer carries no message');
+      const content = out.output.message.content;
+      const calls: ProposedCall[] = content.flatMap((c) =>
+        c.toolUse ? [{ id: c.toolUse.toolUseId ?? '', name: c.toolUse.name ?? '', input: c.toolUse.input as unknown }] : [],
+      );
+      return {
+        text: content.map((c) => c.text ?? '').join(''),
+        calls,
+        inputTokens: out.usage?.inputTokens ?? 0,
+        outputTokens: out.usage?.outputTokens ?? 0,
+      };
+    });
   }
 }
 
@@ -148,18 +167,25 @@ export class OpenAiToolModel implements ToolUseModel {
   constructor(
     private readonly model: string,
     private readonly endpoint: OpenAiEndpoint | undefined,
+    /** Breaker and deadline per endpoint and model. */
+    private readonly guard: UpstreamGuard = defaultModelGuard(),
   ) {
     this.modelId = `${OPENAI_PREFIX}${model}`;
   }
 
   async turn(req: TurnRequest): Promise<ModelTurn> {
-    if (!this.endpoint) throw new Error('no OpenAI-compatible endpoint configured (OPENAI_BASE_URL)');
+    const endpoint = this.endpoint;
+    if (!endpoint) throw new Error('no OpenAI-compatible endpoint configured (OPENAI_BASE_URL)');
+    return this.guard.run(`${endpoint.baseUrl}|${this.model}`, (signal) => this.send(endpoint, req, either(req.signal, signal)));
+  }
+
+  private async send(endpoint: OpenAiEndpoint, req: TurnRequest, signal: AbortSignal): Promise<ModelTurn> {
     const headers: Record<string, string> = { 'content-type': 'application/json' };
-    if (this.endpoint.apiKey) headers.authorization = `Bearer ${this.endpoint.apiKey}`;
-    const res = await fetch(`${this.endpoint.baseUrl.replace(/\/+$/, '')}/chat/completions`, {
+    if (endpoint.apiKey) headers.authorization = `Bearer ${endpoint.apiKey}`;
+    const res = await fetch(`${endpoint.baseUrl.replace(/\/+$/, '')}/chat/completions`, {
       method: 'POST',
       headers,
-      signal: req.signal,
+      signal,
       body: JSON.stringify({
         model: this.model,
         temperature: req.temperature,

@@ -66,8 +66,11 @@ export type DecisionRecord = z.infer<typeof DecisionRecord>;
  */
 export const EvidenceRecord = RecordBase.extend({
   kind: z.literal('evidence'),
-  /** `refused-evidence`: an evidence file the gateway would not append (unsigned or badly signed), and why. */
-  evidenceType: z.enum(['eval-report', 'release-record', 'approval', 'manifest', 'kill-switch', 'refused-evidence']),
+  /**
+   * `refused-evidence`: an evidence file the gateway would not append (unsigned or badly signed), and why.
+   * `breaker`: a circuit breaker around a remote call changed state (common/breakers.ts).
+   */
+  evidenceType: z.enum(['eval-report', 'release-record', 'approval', 'manifest', 'kill-switch', 'refused-evidence', 'breaker']),
   /** Digest of the evidence document (e.g. the DSSE payload). */
   digest: Digest,
   /** What the evidence is about, usually a manifest digest. */

@@ -36,3 +36,13 @@ export {
   type EgressRule,
 } from './egress.js';
 export { DEFAULT_HOME_CONFIG, homeConfigFile, homeConfigSchema, readHomeConfig, type HomeConfig } from './home-config.js';
+export {
+  BREAKERS,
+  BreakerBoard,
+  UpstreamGuard,
+  UpstreamRefused,
+  type BreakerChange,
+  type BreakerState,
+  type BreakerStatus,
+  type UpstreamGuardOptions,
+} from './breakers.js';

@@ -23,6 +23,7 @@ export {
   type TokenLedger,
   type VerifiedApprovals,
 } from './approval-tokens.js';
+export { BreakerFile, breakerEvidence, recordBreakerChanges, type BreakerEntry } from './breaker-file.js';
 export { RateLimiter, UpstreamGuard, UpstreamRefused, type RateLimit, type UpstreamGuardOptions } from './breakers.js';
 export { ToolContracts, type ContractCheck } from './contracts.js';
 export {

@@ -1,7 +1,6 @@
 import type { Client } from '@modelcontextprotocol/sdk/client/index.js';
 import type { CallToolRequest, CallToolResult } from '@modelcontextprotocol/sdk/types.js';
-import { InputError } from '../common/index.js';
-import { UpstreamGuard, type UpstreamGuardOptions } from './breakers.js';
+import { BREAKERS, InputError, type UpstreamGuard, type UpstreamGuardOptions } from '../common/index.js';
 import { LazyMcpClient } from './mcp-http-client.js';
 
 export const DEFAULT_UPSTREAM_GUARD: UpstreamGuardOptions = { maxConcurrent: 16, timeoutMs: 10_000, failureThreshold: 5, openMs: 30_000 };
@@ -96,7 +95,7 @@ export class UpstreamPool {
     private readonly upstreams: Record<string, string | LocalUpstream>,
     guard: UpstreamGuardOptions = DEFAULT_UPSTREAM_GUARD,
   ) {
-    this.guard = new UpstreamGuard(guard);
+    this.guard = BREAKERS.guard('gateway-upstream', guard, { tenantKeyed: true });
   }
 
   /** `tool.action` picks the upstream, `tool.name` is what the upstream is asked to run. `idempotent`: a read-tier tool, so a broken connection is retried once. */
@@ -129,6 +128,7 @@ export class UpstreamPool {
   }
 
   async close(): Promise<void> {
+    BREAKERS.release(this.guard);
     const clients = [...this.clients.values()];
     this.clients.clear();
     await Promise.allSettled(clients.map((c) => c.close()));

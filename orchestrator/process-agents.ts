@@ -1,5 +1,6 @@
 import {
   agentAnswerError,
+  defaultAgentRuntimeGuard,
   ENVELOPE_HEADER,
   envelopeHeader,
   IDENTITY_HEADER,
@@ -10,7 +11,7 @@ import {
   type AgentOutput,
   type InvokeOptions,
 } from '../agents/index.js';
-import { FindingError } from '../common/index.js';
+import { FindingError, type UpstreamGuard } from '../common/index.js';
 import type { Signer } from '../signing/index.js';
 import type { AgentIdentityIssuer } from './agent-identity.js';
 import type { AgentSupervisor } from './agent-supervisor.js';
@@ -30,6 +31,8 @@ export class ProcessAgents implements AgentDispatcher {
     private readonly digests: ReadonlyMap<string, string>,
     /** The orchestrator's agent-envelope key: every invocation carries an envelope it signed. */
     private readonly envelopes: Signer,
+    /** Breaker and deadline per agent process. */
+    private readonly guard: UpstreamGuard = defaultAgentRuntimeGuard(),
   ) {}
 
   async invoke(agent: string, tenantId: string, input: unknown, opts: InvokeOptions): Promise<AgentOutput> {
@@ -39,20 +42,31 @@ export class ProcessAgents implements AgentDispatcher {
     const digest = this.digests.get(agent);
     if (!digest) throw new FindingError(`agent ${agent} has no manifest at the gateway`);
     const envelope = envelopeHeader(await sealInvocation(this.envelopes, agent, digest, payload));
-    let status: number;
-    let text: string;
-    try {
-      const res = await fetch(`${process.url}/invocations`, {
-        method: 'POST',
-        headers: { 'content-type': 'application/json', [SESSION_HEADER]: sessionId, [IDENTITY_HEADER]: token, [ENVELOPE_HEADER]: envelope },
-        body: JSON.stringify(payload),
-      });
-      status = res.status;
-      text = await res.text();
-    } catch (err) {
-      throw await process.failure(err);
-    }
-    if (status < 200 || status > 299) throw agentAnswerError(agent, status, text, 'in its process');
+    // The runtime's breaker counts what says the runtime is unwell (no answer, a 5xx); a 4xx is
+    // this invocation's fault and is thrown after the guard.
+    const answer = await this.guard.run(`process:${agent}`, async (signal) => {
+      let answer: { status: number; text: string };
+      try {
+        const res = await fetch(`${process.url}/invocations`, {
+          method: 'POST',
+          headers: {
+            'content-type': 'application/json',
+            [SESSION_HEADER]: sessionId,
+            [IDENTITY_HEADER]: token,
+            [ENVELOPE_HEADER]: envelope,
+          },
+          body: JSON.stringify(payload),
+          signal,
+        });
+        answer = { status: res.status, text: await res.text() };
+      } catch (err) {
+        throw await process.failure(err);
+      }
+      if (answer.status >= 500) throw agentAnswerError(agent, answer.status, answer.text, 'in its process');
+      return answer;
+    });
+    if (answer.status < 200 || answer.status > 299) throw agentAnswerError(agent, answer.status, answer.text, 'in its process');
+    const text = answer.text;
     const out = parseAgentAnswer(agent, tenantId, text, 'in its process');
     if (out.manifestDigest !== digest)
       throw new FindingError(`agent ${agent} in its process runs manifest ${out.manifestDigest}, the gateway enforces ${digest}`);

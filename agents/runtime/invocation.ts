@@ -1,5 +1,5 @@
 import { z } from 'zod';
-import { FindingError } from '../../common/index.js';
+import { BREAKERS, FindingError, type UpstreamGuard, type UpstreamGuardOptions } from '../../common/index.js';
 import type { AgentOutput, InvokeOptions } from '../agent.js';
 import { ToolDeniedError, type ToolResult } from '../toolbox.js';
 import type { InvocationPayload } from './agentcore-server.js';
@@ -20,6 +20,25 @@ const AgentAnswer = z.object({
   usage: z.object({ modelCalls: z.number(), inputTokens: z.number(), outputTokens: z.number(), toolCalls: z.number() }),
   warnings: z.array(z.string()),
 });
+
+/**
+ * Invocations of an agent runtime (AgentCore or an agent process), keyed by runtime: a node may
+ * run a model loop (2 min bound) and a 200-supplier fan-out, so the deadline is 5 min; three
+ * failures in a row open the runtime's breaker for 30 s.
+ */
+export const DEFAULT_AGENT_RUNTIME_GUARD: UpstreamGuardOptions = {
+  maxConcurrent: 256,
+  timeoutMs: 300_000,
+  failureThreshold: 3,
+  openMs: 30_000,
+};
+
+let runtimeGuard: UpstreamGuard | undefined;
+
+/** The process's breaker on agent runtimes (`agent-runtime`). */
+export function defaultAgentRuntimeGuard(): UpstreamGuard {
+  return (runtimeGuard ??= BREAKERS.guard('agent-runtime', DEFAULT_AGENT_RUNTIME_GUARD));
+}
 
 export interface RuntimeInvocation {
   /** The runtime session: one per (tenant, negotiation, agent), so session state never spans tenants. */

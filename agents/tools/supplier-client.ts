@@ -1,4 +1,5 @@
-import { guardedToolCall, LazyMcpClient, UpstreamGuard } from '../../gateway/index.js';
+import { BREAKERS, type UpstreamGuard } from '../../common/index.js';
+import { guardedToolCall, LazyMcpClient } from '../../gateway/index.js';
 import { toolValue } from '../mcp-channel.js';
 import type { QuoteArgs } from '../suppliers/simulated-suppliers.js';
 
@@ -22,12 +23,11 @@ export class SupplierClient {
   private readonly guard: UpstreamGuard;
 
   constructor(url: string, opts: SupplierClientOptions = DEFAULT_SUPPLIER_CLIENT) {
-    this.guard = new UpstreamGuard({
-      maxConcurrent: 1_000,
-      timeoutMs: opts.timeoutMs,
-      failureThreshold: opts.failureThreshold,
-      openMs: opts.openMs,
-    });
+    this.guard = BREAKERS.guard(
+      'suppliers',
+      { maxConcurrent: 1_000, timeoutMs: opts.timeoutMs, failureThreshold: opts.failureThreshold, openMs: opts.openMs },
+      { tenantKeyed: true },
+    );
     this.client = new LazyMcpClient(url, 'charter-procurement-tools');
   }
 
@@ -48,6 +48,7 @@ export class SupplierClient {
   }
 
   close(): Promise<void> {
+    BREAKERS.release(this.guard);
     return this.client.close();
   }
 }

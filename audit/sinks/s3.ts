@@ -8,7 +8,7 @@ import {
   S3Client,
   type S3ClientConfig,
 } from '@aws-sdk/client-s3';
-import { FindingError, InputError, errorMessage } from '../../common/index.js';
+import { BREAKERS, FindingError, InputError, errorMessage, type UpstreamGuard, type UpstreamGuardOptions } from '../../common/index.js';
 import { OccupiedKeyError, type ByteRange, type SegmentSink, type SinkObject } from './sink.js';
 
 export interface S3ObjectLockSinkOptions {
@@ -22,7 +22,12 @@ export interface S3ObjectLockSinkOptions {
   endpoint?: string;
   region?: string;
   credentials?: { accessKeyId: string; secretAccessKey: string };
+  /** Breaker and deadline on every request to the bucket (default DEFAULT_S3_GUARD). */
+  guard?: UpstreamGuardOptions;
 }
+
+/** Requests to the bucket: 30 s each; five failures in a row open the bucket's breaker for 30 s (the WAL keeps the records). */
+export const DEFAULT_S3_GUARD: UpstreamGuardOptions = { maxConcurrent: 64, timeoutMs: 30_000, failureThreshold: 5, openMs: 30_000 };
 
 /**
  * An S3 client that works against AWS and against radosgw: path-style addressing, and
@@ -70,6 +75,8 @@ export class S3ObjectLockSink implements SegmentSink {
   readonly location: string;
   private readonly client: S3Client;
   private readonly prefix: string;
+  private readonly guard: UpstreamGuard;
+  private readonly guardKey: string;
   /** Oldest version of each key, filled by list(). */
   private readonly originals = new Map<string, string>();
 
@@ -80,13 +87,22 @@ export class S3ObjectLockSink implements SegmentSink {
     this.prefix = opts.prefix ? opts.prefix.replace(/^\/+/, '').replace(/\/*$/, '/') : '';
     this.client = opts.client ?? s3ClientFor(opts);
     this.location = `s3://${opts.bucket}/${this.prefix}`;
+    this.guard = BREAKERS.guard('audit-s3', opts.guard ?? DEFAULT_S3_GUARD);
+    this.guardKey = `${opts.endpoint ?? 'aws'}|${opts.bucket}`;
+  }
+
+  /** One request to the bucket under the breaker and its deadline. */
+  private send<T>(request: (abortSignal: AbortSignal) => Promise<T>): Promise<T> {
+    return this.guard.run(this.guardKey, request);
   }
 
   /** The bucket's Object Lock configuration and versioning, as the server reports them. */
   async lockConfiguration(): Promise<BucketLock> {
     let lock;
     try {
-      lock = await this.client.send(new GetObjectLockConfigurationCommand({ Bucket: this.opts.bucket }));
+      lock = await this.send((abortSignal) =>
+        this.client.send(new GetObjectLockConfigurationCommand({ Bucket: this.opts.bucket }), { abortSignal }),
+      );
     } catch (err) {
       throw new FindingError(`bucket has no Object Lock configuration; refusing to write audit segments (${errorMessage(err)})`, {
         file: this.location,
@@ -94,7 +110,9 @@ export class S3ObjectLockSink implements SegmentSink {
     }
     const cfg = lock.ObjectLockConfiguration;
     const rule = cfg?.Rule?.DefaultRetention;
-    const versioning = await this.client.send(new GetBucketVersioningCommand({ Bucket: this.opts.bucket }));
+    const versioning = await this.send((abortSignal) =>
+      this.client.send(new GetBucketVersioningCommand({ Bucket: this.opts.bucket }), { abortSignal }),
+    );
     return {
       bucket: this.opts.bucket,
       objectLock: cfg?.ObjectLockEnabled ?? 'disabled',
@@ -126,16 +144,19 @@ export class S3ObjectLockSink implements SegmentSink {
       if (Buffer.from(existing).equals(body)) return;
       throw new OccupiedKeyError('refusing to write different content over a sealed object', { file: `${this.location}${key}` });
     }
-    const out = await this.client.send(
-      new PutObjectCommand({
-        Bucket: this.opts.bucket,
-        Key: this.prefix + key,
-        Body: body,
-        // AWS requires an integrity header on puts with lock parameters
-        ContentMD5: createHash('md5').update(body).digest('base64'),
-        ObjectLockMode: 'COMPLIANCE',
-        ObjectLockRetainUntilDate: new Date(Date.now() + this.opts.retentionDays * DAY_MS),
-      }),
+    const out = await this.send((abortSignal) =>
+      this.client.send(
+        new PutObjectCommand({
+          Bucket: this.opts.bucket,
+          Key: this.prefix + key,
+          Body: body,
+          // AWS requires an integrity header on puts with lock parameters
+          ContentMD5: createHash('md5').update(body).digest('base64'),
+          ObjectLockMode: 'COMPLIANCE',
+          ObjectLockRetainUntilDate: new Date(Date.now() + this.opts.retentionDays * DAY_MS),
+        }),
+        { abortSignal },
+      ),
     );
     if (out.VersionId) this.originals.set(key, out.VersionId);
   }
@@ -148,13 +169,16 @@ export class S3ObjectLockSink implements SegmentSink {
       if (!versionId) return undefined;
       this.originals.set(key, versionId);
     }
-    const out = await this.client.send(
-      new GetObjectCommand({
-        Bucket: this.opts.bucket,
-        Key: this.prefix + key,
-        VersionId: versionId,
-        ...(range ? { Range: `bytes=${range.offset}-${range.offset + range.length - 1}` } : {}),
-      }),
+    const out = await this.send((abortSignal) =>
+      this.client.send(
+        new GetObjectCommand({
+          Bucket: this.opts.bucket,
+          Key: this.prefix + key,
+          VersionId: versionId,
+          ...(range ? { Range: `bytes=${range.offset}-${range.offset + range.length - 1}` } : {}),
+        }),
+        { abortSignal },
+      ),
     );
     return out.Body ? out.Body.transformToByteArray() : undefined;
   }
@@ -192,13 +216,16 @@ export class S3ObjectLockSink implements SegmentSink {
     let keyMarker: string | undefined;
     let versionMarker: string | undefined;
     do {
-      const page = await this.client.send(
-        new ListObjectVersionsCommand({
-          Bucket: this.opts.bucket,
-          Prefix: fullPrefix,
-          KeyMarker: keyMarker,
-          VersionIdMarker: versionMarker,
-        }),
+      const page = await this.send((abortSignal) =>
+        this.client.send(
+          new ListObjectVersionsCommand({
+            Bucket: this.opts.bucket,
+            Prefix: fullPrefix,
+            KeyMarker: keyMarker,
+            VersionIdMarker: versionMarker,
+          }),
+          { abortSignal },
+        ),
       );
       for (const v of page.Versions ?? []) {
         if (v.Key && v.VersionId) entry(v.Key).versions.push({ versionId: v.VersionId, lastModified: v.LastModified?.getTime() ?? 0 });

@@ -1,16 +1,18 @@
 import { existsSync } from 'node:fs';
 import { join } from 'node:path';
 import type { Command } from 'commander';
-import { charterHome, FindingError, InputError } from '../../../common/index.js';
+import { BREAKERS, charterHome, FindingError, InputError } from '../../../common/index.js';
 import { loadReleasedManifest, parseEnvironment, releaseContext, verifyReleasedManifestFile } from '../../../release-gates/index.js';
 import { LocalKeySigner, loadPrivateKey } from '../../../signing/index.js';
 import { EnforcementMode, openHomeAuditLog } from '../../../audit/index.js';
 import {
   APPROVERS_FILE,
+  BreakerFile,
   IdentityVerifier,
   KillSwitchFile,
   openDecisionPath,
   parseUpstreams,
+  recordBreakerChanges,
   serveGatewayHttp,
   UpstreamPool,
 } from '../../../gateway/index.js';
@@ -108,6 +110,11 @@ export function registerServe(gateway: Command): void {
       const verifier = IdentityVerifier.fromConfig({ jwks: opts.jwks, issuer: opts.issuer, audience: opts.audience });
       const signer = new LocalKeySigner(loadPrivateKey(opts.auditKey ?? join(charterHome(), 'keys', 'audit.key.pem')));
       const audit = await openHomeAuditLog({ home: charterHome(), dir: opts.auditDir, signer, origin: opts.auditOrigin });
+      const stopRecording = recordBreakerChanges(BREAKERS, {
+        audit,
+        file: BreakerFile.inHome(charterHome()),
+        warn: (m) => process.stderr.write(`charter: warning: ${m}\n`),
+      });
       try {
         const path = openDecisionPath({
           manifestFiles: files,
@@ -133,6 +140,7 @@ export function registerServe(gateway: Command): void {
         await http.close();
       } finally {
         await upstreams.close();
+        stopRecording();
         await audit.close();
       }
     }),

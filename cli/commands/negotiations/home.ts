@@ -2,8 +2,16 @@ import { existsSync } from 'node:fs';
 import { join } from 'node:path';
 import { AGENT_NAMES, INVOCATION_ENVELOPE, StaticConfigStore, type ConfigStore, type RunningServer } from '../../../agents/index.js';
 import { openHomeAuditLog, type AuditLog } from '../../../audit/index.js';
-import { errorMessage, FindingError, InputError } from '../../../common/index.js';
-import { ApprovalStore, ApproverDirectory, KillSwitchFile, withKillSwitches, type DecisionData } from '../../../gateway/index.js';
+import { BREAKERS, errorMessage, FindingError, InputError } from '../../../common/index.js';
+import {
+  ApprovalStore,
+  ApproverDirectory,
+  BreakerFile,
+  KillSwitchFile,
+  recordBreakerChanges,
+  withKillSwitches,
+  type DecisionData,
+} from '../../../gateway/index.js';
 import { loadReleasedManifest, type ReleasedManifest } from '../../../release-gates/index.js';
 import {
   loadPriceTable,
@@ -83,6 +91,9 @@ export async function openHomeStack(home: string, world: HomeWorld, extra: Parti
     signer: new LocalKeySigner(loadPrivateKey(join(home, 'keys', 'audit.key.pem'))),
     origin: 'charter.local/audit',
   });
+  const warn = (m: string) => process.stderr.write(`charter: warning: ${m}\n`);
+  // Every breaker of this process (upstreams, suppliers, models, agent runtimes, the S3 sink) that trips or recovers is recorded.
+  const stopRecording = recordBreakerChanges(BREAKERS, { audit, file: BreakerFile.inHome(home), warn });
   const approvals = new ApprovalStore(join(home, 'approvals'));
   const config: ConfigStore = existsSync(join(home, 'tenants.yaml')) ? StaticConfigStore.fromFile(join(home, 'tenants.yaml')) : w.config;
   const trustedKeys = loadTrustedKeys(trustedFile);
@@ -98,7 +109,7 @@ export async function openHomeStack(home: string, world: HomeWorld, extra: Parti
     killSwitches: KillSwitchFile.inHome(home),
     directory: w.directory,
     supplierUrl,
-    warn: (m) => process.stderr.write(`charter: warning: ${m}\n`),
+    warn,
     ...(prices ? { prices } : {}),
     ...extra,
   });
@@ -108,6 +119,7 @@ export async function openHomeStack(home: string, world: HomeWorld, extra: Parti
     approvals,
     async close() {
       await stack.close();
+      stopRecording();
       await audit.close();
       await suppliers?.close();
     },

@@ -1,5 +1,6 @@
 import type { Command } from 'commander';
 import { registerAsl } from './asl.js';
+import { registerBreakers } from './breakers.js';
 import { registerCosts } from './costs.js';
 import { registerList } from './list.js';
 import { registerResume } from './resume.js';
@@ -11,5 +12,6 @@ export function registerNegotiations(program: Command): void {
   const cmd = program
     .command('negotiations')
     .description('the procurement reference: run, resume and inspect negotiations of the seven-node DAG');
-  for (const register of [registerRun, registerResume, registerList, registerCosts, registerSuppliers, registerAsl]) register(cmd);
+  for (const register of [registerRun, registerResume, registerList, registerCosts, registerBreakers, registerSuppliers, registerAsl])
+    register(cmd);
 }
