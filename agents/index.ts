@@ -29,7 +29,6 @@ export {
   type ResolvedConfig,
 } from './config.js';
 export { AGENT_DEFINITIONS, AGENT_NAMES, type AgentName } from './definitions/index.js';
-export { AttentionTrigger } from './definitions/compliance-review.js';
 export { AgentFactory, type AgentFactoryOptions } from './factory.js';
 export { mcpToolChannel, toolValue, type McpChannelOptions } from './mcp-channel.js';
 export { listenLoopback, type Listening as RunningServer } from '../common/index.js';

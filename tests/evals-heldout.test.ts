@@ -2,7 +2,8 @@ import { readFileSync, rmSync } from 'node:fs';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { contentPath } from '../common/index.js';
 import { loadDataset } from '../datasets/index.js';
-import { loadSuite, runEval } from '../evals/index.js';
+import { AGENT_NAMES } from '../agents/index.js';
+import { listSuites, loadSuite, runEval } from '../evals/index.js';
 import type { LocalKeySigner } from '../signing/index.js';
 import { signedManifestsHome } from './signed-manifests-home.js';
 
@@ -23,6 +24,7 @@ beforeAll(async () => {
 afterAll(() => rmSync(home, { recursive: true, force: true }));
 
 interface Row {
+  agent: string;
   suite: string;
   dataset: string;
   labelledBy: string;
@@ -35,38 +37,36 @@ function readmeRows(): Row[] {
   const section = text.slice(text.indexOf('## Regression sets and held-out sets'));
   return section
     .split('\n')
-    .filter((l) => /^\| [a-z-]+ \| [a-z-]+@v\d+ \|/.test(l))
+    .filter((l) => /^\| [a-z() -]+ \| [a-z-]+ \| [a-z-]+@v\d+ \|/.test(l))
     .map((l) => {
       const cells = l.split('|').map((c) => c.trim());
-      const claims = [...cells[5]!.matchAll(/([a-z_]+) (\d\.\d{3}) \((\d\.\d{3})–(\d\.\d{3})\)/g)].map((m) => ({
+      const claims = [...cells[6]!.matchAll(/([a-z_]+) (\d\.\d{3}) \((\d\.\d{3})–(\d\.\d{3})\)/g)].map((m) => ({
         metric: m[1]!,
         estimate: m[2]!,
         low: m[3]!,
         high: m[4]!,
       }));
-      return { suite: cells[1]!, dataset: cells[2]!, labelledBy: cells[4]!, claims };
+      return { agent: cells[1]!, suite: cells[2]!, dataset: cells[3]!, labelledBy: cells[5]!, claims };
     });
 }
 
 describe('regression and held-out scores in evals/README.md', () => {
   const rows = readmeRows();
 
-  it('list every shipped suite over a rule-labelled or hand-labelled set, each held-out set labelled by a human', () => {
-    expect(rows.map((r) => r.suite)).toEqual(
-      expect.arrayContaining([
-        'kraljic-classification',
-        'kraljic-classification-heldout',
-        'bid-evaluation',
-        'bid-evaluation-heldout',
-        'tool-call-safety',
-        'tool-call-safety-heldout',
-      ]),
-    );
+  it('list every shipped suite, a regression set and a hand-labelled held-out set for every decision-making agent', () => {
+    expect(rows.map((r) => r.suite).sort()).toEqual(listSuites().sort());
+    for (const agent of AGENT_NAMES) {
+      const own = rows.filter((r) => r.agent === agent);
+      expect(own.filter((r) => !r.suite.endsWith('-heldout')).length, agent).toBeGreaterThan(0);
+      expect(own.filter((r) => r.suite.endsWith('-heldout')).length, agent).toBeGreaterThan(0);
+    }
     for (const r of rows) {
       expect(r.claims.length, r.suite).toBeGreaterThan(0);
       const card = loadDataset(r.dataset).card;
       expect(card.labelledBy, r.dataset).toBe(r.suite.endsWith('-heldout') ? 'human' : 'rule');
-      expect(loadSuite(r.suite).suite.dataset).toBe(r.dataset);
+      const { suite } = loadSuite(r.suite);
+      expect(suite.dataset).toBe(r.dataset);
+      expect(suite.target.kind === 'strategy' ? suite.target.agent : 'gateway (all agents)', r.suite).toBe(r.agent);
     }
   });
 

@@ -1,12 +1,11 @@
 import { z } from 'zod';
 import type { AgentDefinition } from '../agent.js';
+import { selectByTco } from '../strategies/index.js';
 import { strategyTask } from './model-tasks.js';
 import { rulesSummary } from './rationale.js';
 import { flagZeroBids, negotiationRef, parseAnswer, readBids, StrategyInput, type StrategyOutput } from './strategy-input.js';
 
 const Tco = z.object({ tcoCents: z.number() });
-/** Offers within this factor of the best TCO go on to evaluation. */
-const TCO_BAND = 1.25;
 
 /**
  * DAG node 4c (Bottleneck, DefaultLLM): secure supply rather than squeeze price. Offers are
@@ -27,8 +26,7 @@ export const bottleneckNegotiation: AgentDefinition<StrategyInput, StrategyOutpu
     const tco: Record<string, number> = {};
     for (const b of offers.bids)
       tco[b.bidId] = parseAnswer(Tco, 'compute_tco', await ctx.tools.call('compute_tco', { bidId: b.bidId })).tcoCents;
-    const ranked = [...offers.bids].sort((a, b) => tco[a.bidId]! - tco[b.bidId]! || a.bidId.localeCompare(b.bidId));
-    const best = ranked[0];
+    const { kept: bids, best } = selectByTco(offers.bids, tco);
     if (best) {
       await ctx.tools.call('propose_terms', {
         bidId: best.bidId,
@@ -37,7 +35,6 @@ export const bottleneckNegotiation: AgentDefinition<StrategyInput, StrategyOutpu
         leadTimeDays: best.deliveryDays,
       });
     }
-    const bids = best ? ranked.filter((b) => tco[b.bidId]! <= tco[best.bidId]! * TCO_BAND) : [];
     const facts = { offers: offers.bids.length, kept: bids.length, tcoCents: tco, termsProposedTo: best?.supplierId ?? null };
     const why = rulesSummary(`bottleneck: ${bids.length} of ${offers.bids.length} offer(s) within 25% of the best TCO`);
     return {

@@ -3,10 +3,7 @@ import { ModelAnswerError, type AgentDefinition } from '../agent.js';
 import { allowedCalls, negotiationFacts, SUMMARY_FORMAT, SummaryAnswer } from './model-tasks.js';
 import { negotiationRef, parseAnswer } from './strategy-input.js';
 import { rulesSummary } from './rationale.js';
-
-/** Why a negotiation needs attention (seed 000's REQUIRES_ATTENTION triggers). */
-export const AttentionTrigger = z.enum(['no_bids', 'no_feasible_bid', 'approval_timeout', 'tool_refused']);
-export type AttentionTrigger = z.infer<typeof AttentionTrigger>;
+import { AttentionTrigger, ComplianceSeverity, complianceSeverity } from '../strategies/index.js';
 
 export const ComplianceRequest = z.strictObject({
   negotiationId: z.string().min(1),
@@ -14,21 +11,11 @@ export const ComplianceRequest = z.strictObject({
   details: z.record(z.string(), z.unknown()).default({}),
 });
 
-const ComplianceSeverity = z.enum(['info', 'minor', 'major', 'critical']);
-
 export interface ComplianceOutput {
   caseId: string;
-  severity: z.infer<typeof ComplianceSeverity>;
+  severity: ComplianceSeverity;
   summary: string;
 }
-
-/** An award that timed out unapproved or a refused tool call is a governance event; a dry market an operational one. */
-const SEVERITY: Record<AttentionTrigger, ComplianceOutput['severity']> = {
-  approval_timeout: 'major',
-  tool_refused: 'major',
-  no_feasible_bid: 'minor',
-  no_bids: 'info',
-};
 
 /** The eighth agent: reviews a negotiation in REQUIRES_ATTENTION and records a finding for a human. */
 export const complianceReview: AgentDefinition<z.infer<typeof ComplianceRequest>, ComplianceOutput> = {
@@ -40,20 +27,24 @@ export const complianceReview: AgentDefinition<z.infer<typeof ComplianceRequest>
     answerFormat: SUMMARY_FORMAT,
     answer: SummaryAnswer,
     prompt: (input, ctx) =>
-      negotiationFacts(ctx, input.negotiationId, { trigger: input.trigger, severity: SEVERITY[input.trigger], details: input.details }),
+      negotiationFacts(ctx, input.negotiationId, {
+        trigger: input.trigger,
+        severity: complianceSeverity(input.trigger),
+        details: input.details,
+      }),
     /** The case is the one the model's allowed record_compliance_finding opened. */
     async settle(input, _ctx, loop) {
       const opened = allowedCalls(loop, 'record_compliance_finding')[0];
       if (!opened) throw new ModelAnswerError('no compliance finding was recorded');
       const { caseId } = parseAnswer(z.object({ caseId: z.string() }), 'record_compliance_finding', opened.result.value);
-      const severity = ComplianceSeverity.catch(SEVERITY[input.trigger]).parse((opened.input as { severity?: unknown }).severity);
+      const severity = ComplianceSeverity.catch(complianceSeverity(input.trigger)).parse((opened.input as { severity?: unknown }).severity);
       const { summary } = loop.answer as z.infer<typeof SummaryAnswer>;
       return { output: { caseId, severity, summary }, producedBy: { model: loop.modelId } };
     },
   },
   async run(input, ctx) {
     const ref = negotiationRef(ctx, input.negotiationId);
-    const severity = SEVERITY[input.trigger];
+    const severity = complianceSeverity(input.trigger);
     await ctx.tools.call('get_negotiation', { negotiationId: ref });
     const why = rulesSummary(
       `negotiation ${input.negotiationId} requires attention: ${input.trigger.replaceAll('_', ' ')} ${JSON.stringify(input.details)}`,

@@ -1,5 +1,6 @@
 import type { AgentDefinition } from '../agent.js';
 import { QuoteRound, type QuotedBid } from '../procurement.js';
+import { nextAuctionStep } from '../strategies/index.js';
 import { strategyTask } from './model-tasks.js';
 import { rulesSummary } from './rationale.js';
 import {
@@ -12,9 +13,6 @@ import {
   StrategyInput,
   type StrategyOutput,
 } from './strategy-input.js';
-
-/** Each round's reserve is this much below the best total so far. */
-const ROUND_STEP = 0.02;
 
 /**
  * DAG node 4b (Leverage, DefaultLLM): a reverse auction of up to the tenant's maximum rounds
@@ -31,33 +29,34 @@ export const leverageAuction: AgentDefinition<StrategyInput, StrategyOutput> = {
   async run(input, ctx) {
     const ref = negotiationRef(ctx, input.negotiationId);
     const negotiation = parseAnswer(NegotiationAnswer, 'get_negotiation', await ctx.tools.call('get_negotiation', { negotiationId: ref }));
-    const maxRounds = Math.min(ctx.config.auction.maxRounds, ctx.config.limits.maxAuctionRounds);
-    const bestByRound: number[] = [];
+    const { auction, limits } = ctx.config;
+    const state = {
+      budgetCents: negotiation.budgetCents,
+      maxRounds: Math.min(auction.maxRounds, limits.maxAuctionRounds),
+      convergencePct: auction.convergencePct,
+    };
+    const bestByRound: Array<number | null> = [];
     let current: QuoteRound = { bids: [], unreachable: [] };
     for (let r = 1; r <= negotiation.round; r++) {
       current = await readBids(ctx, ref, r);
-      const best = lowestTotal(current.bids);
-      if (best !== undefined) bestByRound.push(best);
+      bestByRound.push(lowestTotal(current.bids) ?? null);
     }
-    let converged = false;
-    for (let round = negotiation.round + 1; round <= maxRounds && !converged; round++) {
-      const previous = bestByRound.at(-1);
-      const reserve = previous === undefined ? negotiation.budgetCents : Math.floor(previous * (1 - ROUND_STEP));
+    let step = nextAuctionStep({ ...state, bestTotalByRound: bestByRound });
+    while (step.action === 'open') {
       current = parseAnswer(
         QuoteRound,
         'open_auction_round',
-        await ctx.tools.call('open_auction_round', { negotiationId: ref, round, amountCents: reserve }),
+        await ctx.tools.call('open_auction_round', { negotiationId: ref, round: step.round, amountCents: step.reserveCents }),
       );
-      const best = lowestTotal(current.bids);
-      if (best === undefined) break;
-      converged = previous !== undefined && ((previous - best) / previous) * 100 < ctx.config.auction.convergencePct;
-      bestByRound.push(best);
+      bestByRound.push(lowestTotal(current.bids) ?? null);
+      step = nextAuctionStep({ ...state, bestTotalByRound: bestByRound });
     }
+    const converged = step.stop === 'converged';
     const bids: QuotedBid[] = current.bids;
-    if (bids.length === 0) await flagZeroBids(ctx, ref, `auction round ${bestByRound.length + 1} drew no bid`);
+    if (step.requiresAttention) await flagZeroBids(ctx, ref, `auction round ${bestByRound.length} drew no bid`);
     const facts = { rounds: bestByRound.length, bestTotalByRound: bestByRound, converged, bidders: bids.length };
     const why = rulesSummary(
-      `auction: ${bestByRound.length} round(s), best totals ${bestByRound.join(' -> ')}${converged ? ', converged' : ''}`,
+      `auction: ${bestByRound.length} round(s), best totals ${bestByRound.map((b) => b ?? 'no bid').join(' -> ')}${converged ? ', converged' : ''}`,
     );
     return {
       output: { bids, unreachable: current.unreachable, rounds: bestByRound.length, rationale: why.text, analysis: facts },

@@ -1,5 +1,6 @@
 import type { AgentDefinition } from '../agent.js';
 import { QuoteRound } from '../procurement.js';
+import { planSpotRound } from '../strategies/index.js';
 import { strategyTask } from './model-tasks.js';
 import { rulesSummary } from './rationale.js';
 import {
@@ -11,9 +12,6 @@ import {
   StrategyInput,
   type StrategyOutput,
 } from './strategy-input.js';
-
-/** Spot bids close well inside the seed's 24 h. */
-const DEADLINE_HOURS = 12;
 
 /**
  * DAG node 4a (Non-Critical, SimpleLLM): one sealed round to every eligible supplier under a
@@ -31,24 +29,26 @@ export const spotBidding: AgentDefinition<StrategyInput, StrategyOutput> = {
     const pool = await eligibleSuppliers(ctx, ref);
     const { limits } = ctx.config;
     const budget = (await ctx.tools.call<{ budgetCents: number }>('get_negotiation', { negotiationId: ref })).budgetCents;
-    const ceiling = Math.min(budget, limits.maxSpotBidCents);
+    const plan = planSpotRound({ budgetCents: budget, limits, eligible: pool.map((s) => s.supplierId) });
+    const ceiling = plan.ceilingCents;
     const answer = await ctx.tools.call('solicit_spot_bids', {
       negotiationId: ref,
-      supplierIds: pool.map((s) => s.supplierId),
+      supplierIds: plan.supplierIds,
       amountCents: ceiling,
-      deadlineHours: Math.min(DEADLINE_HOURS, limits.maxSpotDeadlineHours),
+      deadlineHours: plan.deadlineHours,
     });
     const round = parseAnswer(QuoteRound, 'solicit_spot_bids', answer);
-    if (round.bids.length === 0) await flagZeroBids(ctx, ref, `no bid from ${pool.length} solicited supplier(s)`);
+    if (round.bids.length === 0) await flagZeroBids(ctx, ref, `no bid from ${plan.solicited} solicited supplier(s)`);
     const facts = {
-      solicited: pool.length,
+      solicited: plan.solicited,
+      eligible: pool.length,
       ceilingCents: ceiling,
       bids: round.bids.length,
       unreachable: round.unreachable.length,
       lowestTotalCents: lowestTotal(round.bids) ?? null,
     };
     const why = rulesSummary(
-      `spot round: ${round.bids.length} bid(s) from ${pool.length} supplier(s) under ${ceiling} cents, ${round.unreachable.length} unreachable`,
+      `spot round: ${round.bids.length} bid(s) from ${plan.solicited} of ${pool.length} eligible supplier(s) under ${ceiling} cents, ${round.unreachable.length} unreachable`,
     );
     return {
       output: { bids: round.bids, unreachable: round.unreachable, rounds: 1, rationale: why.text, analysis: facts },

@@ -1,5 +1,6 @@
 import type { AgentDefinition } from '../agent.js';
 import { entityRef } from '../procurement.js';
+import { rankPartners } from '../strategies/index.js';
 import { strategyTask } from './model-tasks.js';
 import { rulesSummary } from './rationale.js';
 import {
@@ -11,9 +12,6 @@ import {
   SupplierProfile,
   type StrategyOutput,
 } from './strategy-input.js';
-
-/** Proposals scoring below this partnership value are dropped unless none clears it. */
-const PARTNERSHIP_BAR = 0.5;
 
 /**
  * DAG node 4d (Strategic, DefaultLLM): proposals are scored on the supplier's relationship and
@@ -31,19 +29,17 @@ export const strategicPartnership: AgentDefinition<StrategyInput, StrategyOutput
     const ref = negotiationRef(ctx, input.negotiationId);
     const proposals = await readBids(ctx, ref);
     if (proposals.bids.length === 0) await flagZeroBids(ctx, ref, 'no strategic supplier proposed');
-    const partnership: Record<string, number> = {};
+    const withProfiles = [];
     for (const b of proposals.bids) {
       const profile = parseAnswer(
         SupplierProfile,
         'get_supplier_profile',
         await ctx.tools.call('get_supplier_profile', { supplierId: entityRef(ctx.tenantId, b.supplierId) }),
       );
-      partnership[b.bidId] =
-        Math.round((0.4 * profile.relationshipScore + 0.4 * profile.innovationScore + 0.2 * b.qualityScore) * 1e4) / 1e4;
+      withProfiles.push({ ...b, relationshipScore: profile.relationshipScore, innovationScore: profile.innovationScore });
     }
-    const ranked = [...proposals.bids].sort((a, b) => partnership[b.bidId]! - partnership[a.bidId]! || a.bidId.localeCompare(b.bidId));
-    const qualified = ranked.filter((b) => partnership[b.bidId]! >= PARTNERSHIP_BAR);
-    const bids = qualified.length ? qualified : ranked;
+    const selection = rankPartners(withProfiles);
+    const bids = selection.shortlist.map(({ relationshipScore: _r, innovationScore: _i, ...bid }) => bid);
     const best = bids[0];
     if (best)
       await ctx.tools.call('propose_terms', {
@@ -53,11 +49,11 @@ export const strategicPartnership: AgentDefinition<StrategyInput, StrategyOutput
       });
     const facts = {
       proposals: proposals.bids.length,
-      qualified: qualified.length,
-      partnershipScores: partnership,
+      qualified: selection.qualified,
+      partnershipScores: selection.scores,
       termsProposedTo: best?.supplierId ?? null,
     };
-    const why = rulesSummary(`strategic: ${qualified.length} of ${proposals.bids.length} proposal(s) clear the partnership bar`);
+    const why = rulesSummary(`strategic: ${selection.qualified} of ${proposals.bids.length} proposal(s) clear the partnership bar`);
     return {
       output: { bids, unreachable: proposals.unreachable, rounds: 1, rationale: why.text, analysis: facts },
       producedBy: why.producedBy,

