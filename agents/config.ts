@@ -154,13 +154,38 @@ export function resolveAgentConfig(store: ConfigStore, tenantId: string, agent: 
 }
 
 const Override = AgentConfigOverride;
+/**
+ * How a tenant is deployed on AgentCore: `pool` (default) shares the environment's runtimes,
+ * gateway and audit bucket, the tenant bound per session; `silo` gets its own runtimes, gateway
+ * and policy engine, and its trail under its own prefix or in its own bucket.
+ */
+export const TenantDeployment = z.discriminatedUnion('model', [
+  z.strictObject({ model: z.literal('pool') }),
+  z.strictObject({
+    model: z.literal('silo'),
+    bucket: z
+      .string()
+      .regex(/^[a-z0-9][a-z0-9.-]{1,61}[a-z0-9]$/, 'an S3 bucket name')
+      .optional(),
+    prefix: z
+      .string()
+      .regex(/^[A-Za-z0-9!_.*'()/-]+$/, 'an S3 key prefix')
+      .optional(),
+  }),
+]);
+export type TenantDeployment = z.infer<typeof TenantDeployment>;
 export const ConfigFile = z.strictObject({
   defaults: Override.default({}),
   profiles: z.record(z.string(), Override).default({}),
   tenants: z
     .record(
       z.string(),
-      z.strictObject({ profile: z.string().optional(), config: Override.default({}), agents: z.record(z.string(), Override).default({}) }),
+      z.strictObject({
+        profile: z.string().optional(),
+        config: Override.default({}),
+        agents: z.record(z.string(), Override).default({}),
+        deploy: TenantDeployment.default({ model: 'pool' }),
+      }),
     )
     .default({}),
 });
@@ -184,6 +209,10 @@ export class StaticConfigStore implements ConfigStore {
   }
   defaults(): AgentConfigOverride {
     return this.data.defaults;
+  }
+  /** How each tenant is deployed (tenants.yaml `deploy`; pool unless it says silo). */
+  deployments(): Record<string, TenantDeployment> {
+    return Object.fromEntries(Object.entries(this.data.tenants).map(([t, c]) => [t, c.deploy]));
   }
   profileOf(tenantId: string): string | undefined {
     return this.data.tenants[tenantId]?.profile;

@@ -2,30 +2,35 @@ import {
   BedrockAgentCoreControlClient,
   CreateAgentRuntimeCommand,
   CreateGatewayCommand,
+  CreateGatewayTargetCommand,
   CreatePolicyCommand,
   CreatePolicyEngineCommand,
   DeletePolicyCommand,
   GetAgentRuntimeCommand,
   GetGatewayCommand,
+  GetGatewayTargetCommand,
   GetPolicyCommand,
   GetPolicyEngineCommand,
   ListAgentRuntimesCommand,
   ListGatewaysCommand,
+  ListGatewayTargetsCommand,
   ListPoliciesCommand,
   ListPolicyEnginesCommand,
   UpdateAgentRuntimeCommand,
   UpdateGatewayCommand,
+  UpdateGatewayTargetCommand,
   UpdatePolicyCommand,
   type Policy,
 } from '@aws-sdk/client-bedrock-agentcore-control';
 import { FindingError } from '../common/index.js';
-import type { AgentCorePlan } from './agentcore-plan.js';
+import type { AgentCorePlan, PlannedTarget, TargetTool } from './agentcore-plan.js';
 
 export type DeployAction = 'created' | 'updated' | 'unchanged' | 'deleted';
 
 export interface AgentCoreDeployment {
   policyEngine: { id: string; arn: string; action: DeployAction };
   gateway: { id: string; arn: string; url: string | null; action: DeployAction };
+  targets: Array<{ name: string; id: string; tools: number; action: DeployAction }>;
   policies: Array<{ name: string; id: string; action: DeployAction }>;
   runtime: { id: string; arn: string; version: string; action: DeployAction };
 }
@@ -72,9 +77,70 @@ async function waitReady(
   }
 }
 
+/** The static tool list of an MCP server target (its inline payload), empty when it has none. */
+function targetTools(config: unknown): TargetTool[] {
+  const inline = (config as { mcp?: { mcpServer?: { mcpToolSchema?: { inlinePayload?: string } } } } | undefined)?.mcp?.mcpServer
+    ?.mcpToolSchema?.inlinePayload;
+  return inline ? (JSON.parse(inline) as TargetTool[]) : [];
+}
+
+/**
+ * Creates or updates one gateway target. Agents share a gateway's targets, so the tool list is
+ * the union of what the target lists and what this release needs (this agent's tools win on a
+ * difference): deploying one agent never removes a tool another agent's policies name.
+ */
+async function deployTarget(
+  client: BedrockAgentCoreControlClient,
+  gatewayId: string,
+  planned: PlannedTarget,
+  opts: DeployOptions,
+): Promise<AgentCoreDeployment['targets'][number]> {
+  const existing = (
+    await listAll((nextToken) =>
+      client
+        .send(new ListGatewayTargetsCommand({ gatewayIdentifier: gatewayId, nextToken }))
+        .then((r) => ({ items: r.items, nextToken: r.nextToken })),
+    )
+  ).find((t) => t.name === planned.name);
+  const have = existing
+    ? await client.send(new GetGatewayTargetCommand({ gatewayIdentifier: gatewayId, targetId: existing.targetId! }))
+    : undefined;
+  const tools = new Map(targetTools(have?.targetConfiguration).map((t) => [t.name, t]));
+  for (const t of planned.tools) tools.set(t.name, t);
+  const inlinePayload = JSON.stringify([...tools.values()].sort((a, b) => a.name.localeCompare(b.name)));
+  const fields = {
+    gatewayIdentifier: gatewayId,
+    name: planned.name,
+    description: planned.description,
+    targetConfiguration: { mcp: { mcpServer: { endpoint: planned.endpoint, mcpToolSchema: { inlinePayload } } } },
+  };
+  let targetId: string;
+  let action: DeployAction;
+  if (!have) {
+    targetId = (await client.send(new CreateGatewayTargetCommand(fields))).targetId!;
+    action = 'created';
+  } else if (
+    have.description === planned.description &&
+    JSON.stringify(have.targetConfiguration) === JSON.stringify(fields.targetConfiguration)
+  ) {
+    targetId = have.targetId!;
+    action = 'unchanged';
+  } else {
+    targetId = (await client.send(new UpdateGatewayTargetCommand({ ...fields, targetId: have.targetId! }))).targetId!;
+    action = 'updated';
+  }
+  await waitReady(
+    `gateway target ${planned.name}`,
+    () => client.send(new GetGatewayTargetCommand({ gatewayIdentifier: gatewayId, targetId })),
+    'READY',
+    opts,
+  );
+  return { name: planned.name, id: targetId, tools: tools.size, action };
+}
+
 /**
  * Creates or updates, through the AgentCore control plane, the policy engine, the gateway it is
- * attached to, the agent's Cedar policies (stale ones of this agent removed) and the agent
+ * attached to, its gateway targets, the agent's Cedar policies (stale ones of this agent removed) and the agent
  * runtime. Idempotent: running it twice with the same plan changes nothing the second time.
  */
 export async function deployToAgentCore(
@@ -138,6 +204,10 @@ export async function deployToAgentCore(
     'READY',
     opts,
   );
+
+  // Targets before policies: the policy engine validates each policy against the gateways' tools.
+  const targets: AgentCoreDeployment['targets'] = [];
+  for (const planned of plan.targets) targets.push(await deployTarget(client, gatewayId, planned, opts));
 
   // The agent's policies: create, update what differs, remove what the manifest no longer has.
   const current = await listAll((nextToken) =>
@@ -208,12 +278,17 @@ export async function deployToAgentCore(
   const runtimes = await listAll((nextToken) =>
     client.send(new ListAgentRuntimesCommand({ nextToken })).then((r) => ({ items: r.agentRuntimes, nextToken: r.nextToken })),
   );
+  // The agent reaches its tools through this gateway, which decides with the policies above.
+  const environmentVariables = { ...plan.runtime.environmentVariables, CHARTER_GATEWAY_URL: gateway.gatewayUrl ?? '' };
   const runtimeFields = {
     agentRuntimeArtifact: { containerConfiguration: { containerUri: plan.runtime.containerUri } },
     roleArn: plan.runtime.roleArn,
     networkConfiguration: { networkMode: 'PUBLIC' as const },
     description: plan.runtime.description,
-    environmentVariables: plan.runtime.environmentVariables,
+    environmentVariables,
+    authorizerConfiguration: { customJWTAuthorizer: plan.runtime.authorizer },
+    requestHeaderConfiguration: { requestHeaderAllowlist: plan.runtime.requestHeaderAllowlist },
+    lifecycleConfiguration: plan.runtime.lifecycle,
   };
   const rt = runtimes.find((r) => r.agentRuntimeName === plan.runtime.name);
   let runtimeAction: DeployAction;
@@ -225,7 +300,11 @@ export async function deployToAgentCore(
       have.agentRuntimeArtifact !== undefined &&
       'containerConfiguration' in have.agentRuntimeArtifact &&
       have.agentRuntimeArtifact.containerConfiguration?.containerUri === plan.runtime.containerUri &&
-      JSON.stringify(have.environmentVariables ?? {}) === JSON.stringify(plan.runtime.environmentVariables);
+      JSON.stringify(have.environmentVariables ?? {}) === JSON.stringify(environmentVariables) &&
+      JSON.stringify(have.authorizerConfiguration ?? {}) === JSON.stringify(runtimeFields.authorizerConfiguration) &&
+      JSON.stringify(have.requestHeaderConfiguration ?? {}) === JSON.stringify(runtimeFields.requestHeaderConfiguration) &&
+      have.lifecycleConfiguration?.idleRuntimeSessionTimeout === plan.runtime.lifecycle.idleRuntimeSessionTimeout &&
+      have.lifecycleConfiguration?.maxLifetime === plan.runtime.lifecycle.maxLifetime;
     runtime = same ? have : await client.send(new UpdateAgentRuntimeCommand({ agentRuntimeId: rt.agentRuntimeId!, ...runtimeFields }));
     runtimeAction = same ? 'unchanged' : 'updated';
   } else {
@@ -246,6 +325,7 @@ export async function deployToAgentCore(
   return {
     policyEngine: { id: engineId, arn: engine.policyEngineArn!, action: engineAction },
     gateway: { id: gatewayId, arn: gatewayArn, url: gateway.gatewayUrl ?? null, action: gatewayAction },
+    targets,
     policies,
     runtime: { id: runtimeId, arn: runtime.agentRuntimeArn!, version: runtime.agentRuntimeVersion!, action: runtimeAction },
   };

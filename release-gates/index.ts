@@ -30,7 +30,15 @@ export { ReleaseStore } from './release-store.js';
 export { loadReleasedManifest, verifyReleasedManifestFile, type ReleasedManifest } from './released-manifest.js';
 export { checkSecrets, scanText, shannonEntropy, type SecretFinding } from './secret-scan.js';
 export { replayDecisions, type ReplayData, type ReplayFlip, type ReplayInput, type ReplayResult } from './replay.js';
-export { planAgentCore, type AgentCorePlan, type AgentCoreSettings, type GatewayPolicyMode } from './agentcore-plan.js';
+export {
+  planAgentCore,
+  targetOf,
+  type AgentCorePlan,
+  type AgentCoreSettings,
+  type GatewayPolicyMode,
+  type PlannedTarget,
+  type Tenancy,
+} from './agentcore-plan.js';
 export { deployToAgentCore, type AgentCoreDeployment, type DeployAction, type DeployOptions } from './agentcore-deploy.js';
-export { deployRelease, releaseTerraform } from './deploy-release.js';
-export { terraformForPlans } from './terraform.js';
+export { deployRelease, planRelease, releaseTerraform, tenancies } from './deploy-release.js';
+export { checkTerraform, terraformForPlans, type TerraformJson } from './terraform.js';

@@ -1,4 +1,4 @@
-import { spawn, spawnSync } from 'node:child_process';
+import { spawn } from 'node:child_process';
 import { randomUUID } from 'node:crypto';
 import { cpSync, existsSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -35,6 +35,7 @@ import {
   deployToAgentCore,
   planAgentCore,
   releaseTerraform,
+  checkTerraform,
   candidateFromLowerEnvironment,
   checkRelease,
   loadReleasedManifest,
@@ -614,7 +615,8 @@ describe('deploy: AgentCore through the real SDK against the local control plane
     containerUri: '123456789012.dkr.ecr.us-east-1.amazonaws.com/charter/{agent}:1.0.0',
     discoveryUrl: 'https://idp.example.com/.well-known/openid-configuration',
     allowedAudience: ['charter-gateway'],
-    targetName: 'charter',
+    toolsUrl: 'https://charter-gateway.example.com/mcp',
+    auditBucket: 'charter-audit',
     mode: 'ENFORCE' as const,
   };
   const env = {
@@ -651,8 +653,9 @@ describe('deploy: AgentCore through the real SDK against the local control plane
 
   it('creates the policy engine, gateway, one policy per tool and the runtime of the released manifest; a second deploy writes nothing', async () => {
     const released = loadReleasedManifest('prod', AGENT, at);
-    const { deployment: d } = await deployRelease('prod', AGENT, settings, at);
+    const d = (await deployRelease('prod', AGENT, settings, at))[0]!.deployment;
     expect([d.policyEngine.action, d.gateway.action, d.runtime.action]).toEqual(['created', 'created', 'created']);
+    expect(d.targets).toMatchObject([{ name: 'procurement', tools: released.manifest.tools.length, action: 'created' }]);
     expect(d.policies.map((p) => p.action)).toEqual(released.manifest.tools.map(() => 'created'));
     expect(server.state.gateways.get(d.gateway.id)).toMatchObject({
       policyEngineConfiguration: { arn: d.policyEngine.arn, mode: 'ENFORCE' },
@@ -662,7 +665,7 @@ describe('deploy: AgentCore through the real SDK against the local control plane
       (p) => (p.definition as { cedar: { statement: string } }).cedar.statement,
     );
     expect(statements).toHaveLength(released.manifest.tools.length);
-    expect(statements.find((t) => t.includes('AgentCore::Action::"charter___award_contract"'))).toContain(
+    expect(statements.find((t) => t.includes('AgentCore::Action::"procurement___award_contract"'))).toContain(
       `resource == AgentCore::Gateway::"${d.gateway.arn}"`,
     );
     expect(server.state.runtimes.get(d.runtime.id)).toMatchObject({
@@ -677,13 +680,14 @@ describe('deploy: AgentCore through the real SDK against the local control plane
     });
 
     const before = server.requests.length;
-    const again = await deployRelease('prod', AGENT, settings, at);
+    const [again] = await deployRelease('prod', AGENT, settings, at);
     expect(
       [
-        again.deployment.policyEngine.action,
-        again.deployment.gateway.action,
-        again.deployment.runtime.action,
-        ...again.deployment.policies.map((p) => p.action),
+        again!.deployment.policyEngine.action,
+        again!.deployment.gateway.action,
+        again!.deployment.runtime.action,
+        ...again!.deployment.targets.map((t) => t.action),
+        ...again!.deployment.policies.map((p) => p.action),
       ].every((a) => a === 'unchanged'),
     ).toBe(true);
     // ListAgentRuntimes is a POST; nothing else may write.
@@ -694,7 +698,7 @@ describe('deploy: AgentCore through the real SDK against the local control plane
 
   it('after a rollback, a redeploy moves the runtime and the policies to the new current release', async () => {
     const back = await rollback('prod', AGENT, { home, trustedKeysFile, ...write(), reason: 'base change regressed awards' });
-    const { deployment: d } = await deployRelease('prod', AGENT, settings, at);
+    const d = (await deployRelease('prod', AGENT, settings, at))[0]!.deployment;
     expect(d.runtime).toMatchObject({ action: 'updated', version: '2' });
     expect(d.policies.every((p) => p.action === 'updated')).toBe(true);
     expect(server.state.runtimes.get(d.runtime.id)!.environmentVariables).toMatchObject({
@@ -717,7 +721,7 @@ describe('deploy: AgentCore through the real SDK against the local control plane
       statement: () => 'permit (principal, action == Charter::Action::"tier:read", resource);',
     };
     await expect(deployToAgentCore({ ...plan, policies: [foreign] }, client(), { pollMs: 10 })).rejects.toThrow(
-      /policy charter_spot_bidding_foreign is CREATE_FAILED: entity type Charter::Action is not in the gateway's schema/,
+      /policy charter_spot_bidding_foreign is CREATE_FAILED: .*Charter::Action/,
     );
     await expect(deployRelease('prod', 'kraljic-classifier', settings, at)).rejects.toThrow(
       /kraljic-classifier has no release in prod: refusing to load an unreleased manifest/,
@@ -737,20 +741,30 @@ describe('deploy: AgentCore through the real SDK against the local control plane
         child.stderr.on('data', (d: Buffer) => (stderr += d.toString()));
         child.on('close', (status) => resolve({ status, stdout, stderr }));
       });
-    const aws = ['--role-arn', settings.roleArn, '--container-uri', settings.containerUri, '--discovery-url', settings.discoveryUrl];
+    const aws = [
+      ...['--role-arn', settings.roleArn, '--container-uri', settings.containerUri],
+      ...['--discovery-url', settings.discoveryUrl, '--tools-url', settings.toolsUrl],
+    ];
     const deployed = await cli('release', 'deploy', '--env', 'prod', '--agent', AGENT, ...aws, '--json');
     expect(deployed.status, deployed.stderr).toBe(0);
     const out = JSON.parse(deployed.stdout) as {
       manifestDigest: string;
-      deployment: { policies: Array<{ action: string }>; runtime: { action: string } };
+      deployments: Array<{ deployment: { policies: Array<{ action: string }>; runtime: { action: string } } }>;
     };
     expect(out.manifestDigest).toBe(loadReleasedManifest('prod', AGENT, at).digest);
     // The policy removed two tests ago comes back, the rejected foreign one (this agent's prefix,
     // not in the plan) is removed, everything else is already in place.
-    expect(out.deployment.policies.map((p) => p.action).sort()).toEqual(['created', 'deleted', 'unchanged', 'unchanged', 'unchanged']);
+    expect(out.deployments[0]!.deployment.policies.map((p) => p.action).sort()).toEqual([
+      'created',
+      'deleted',
+      'unchanged',
+      'unchanged',
+      'unchanged',
+    ]);
     // Through the CLI too, a second deploy of the same release changes nothing.
     const again = JSON.parse((await cli('release', 'deploy', '--env', 'prod', '--agent', AGENT, ...aws, '--json')).stdout) as typeof out;
-    expect([again.deployment.runtime.action, ...again.deployment.policies.map((p) => p.action)].every((a) => a === 'unchanged')).toBe(true);
+    const d2 = again.deployments[0]!.deployment;
+    expect([d2.runtime.action, ...d2.policies.map((p) => p.action)].every((a) => a === 'unchanged')).toBe(true);
     const status = await cli('release', 'status', '--env', 'prod', '--json');
     expect(JSON.parse(status.stdout)).toMatchObject({
       ok: true,
@@ -759,22 +773,43 @@ describe('deploy: AgentCore through the real SDK against the local control plane
     });
     const tf = await cli('release', 'terraform', '--env', 'prod', ...aws, '--mode', 'LOG_ONLY');
     expect(tf.status).toBe(0);
-    expect(tf.stdout).toContain('mode = "LOG_ONLY"');
+    expect(tf.stdout).toContain('"mode": "LOG_ONLY"');
     expect((await cli('release', 'terraform', '--env', 'prod', ...aws, '--mode', 'SHADOW')).status).toBe(2);
   }, 120_000);
 
-  it('emits Terraform for the same resources, which terraform parses and formats unchanged', () => {
-    const hcl = releaseTerraform('prod', settings, at);
+  it('emits Terraform JSON for the same resources, which passes the provider schema check; bad output fails it', () => {
+    const tf = releaseTerraform('prod', settings, at);
     const released = loadReleasedManifest('prod', AGENT, at);
-    expect(hcl).toContain('resource "aws_bedrockagentcore_policy_engine" "charter"');
-    expect(hcl).toContain('arn  = aws_bedrockagentcore_policy_engine.charter.policy_engine_arn');
-    expect(hcl).toContain('resource == AgentCore::Gateway::"${aws_bedrockagentcore_gateway.charter.gateway_arn}"');
-    expect(hcl.match(/resource "aws_bedrockagentcore_policy" /g)).toHaveLength(released.manifest.tools.length);
-    expect(hcl).toMatch(new RegExp(`CHARTER_MANIFEST_DIGEST +"?= "${released.digest}"`.replace('"?', '')));
-    const fmt = spawnSync('terraform', ['fmt', '-'], { input: hcl, encoding: 'utf8' });
-    expect(fmt.error, 'terraform must be installed to check the emitted HCL').toBeUndefined();
-    expect(fmt.status, fmt.stderr).toBe(0);
-    expect(fmt.stdout).toBe(hcl);
+    expect(checkTerraform(tf)).toEqual([]);
+    const r = tf.resource;
+    expect(Object.keys(r.aws_bedrockagentcore_policy!)).toHaveLength(released.manifest.tools.length);
+    expect(r.aws_bedrockagentcore_gateway!.charter_prod!.policy_engine_configuration).toEqual([
+      { arn: '${aws_bedrockagentcore_policy_engine.charter_prod.policy_engine_arn}', mode: 'ENFORCE' },
+    ]);
+    const statement = JSON.stringify(Object.values(r.aws_bedrockagentcore_policy!)[0]);
+    expect(statement).toContain('resource == AgentCore::Gateway::\\"${aws_bedrockagentcore_gateway.charter_prod.gateway_arn}\\"');
+    expect(statement).toContain('principal.getTag(\\"agentId\\") == \\"spot-bidding\\"');
+    expect(r.aws_s3_bucket_object_lock_configuration!.audit_charter_audit!.rule).toEqual([
+      { default_retention: [{ mode: 'COMPLIANCE', years: 7 }] },
+    ]);
+    expect(Object.keys(r.aws_kms_key!).sort()).toEqual(['audit', 'manifest_signing', 'release_signing', 'state']);
+    expect(Object.keys(r.aws_dynamodb_table!).sort()).toEqual(['idempotency', 'negotiations']);
+    expect(r.aws_cloudwatch_event_target!.requisition!.arn).toBe('${aws_sfn_state_machine.negotiation.arn}');
+    const runtime = Object.values(r.aws_bedrockagentcore_agent_runtime!)[0]!;
+    expect(runtime.environment_variables).toMatchObject({ CHARTER_MANIFEST_DIGEST: released.digest });
+    // Each kind of bad output is a finding: an argument the provider does not have, a missing
+    // required one, a reference to nothing, a computed attribute set.
+    const broken = structuredClone(tf);
+    broken.resource.aws_kms_key!.audit!.key_purpose = 'audit';
+    delete broken.resource.aws_iam_role!.gateway!.assume_role_policy;
+    broken.resource.aws_cloudwatch_event_target!.requisition!.arn = '${aws_sfn_state_machine.missing.arn}';
+    broken.resource.aws_bedrockagentcore_gateway!.charter_prod!.gateway_url = 'https://x';
+    expect(checkTerraform(broken)).toEqual([
+      'resource.aws_kms_key.audit.key_purpose: unsupported argument',
+      'resource.aws_iam_role.gateway: missing required assume_role_policy',
+      'resource.aws_cloudwatch_event_target.requisition.arn: reference ${aws_sfn_state_machine.missing.arn} names no resource of this document',
+      'resource.aws_bedrockagentcore_gateway.charter_prod.gateway_url: is computed by the provider and cannot be set',
+    ]);
   });
 });
 

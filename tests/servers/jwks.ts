@@ -11,6 +11,8 @@ export interface TokenClaims {
 export interface JwksServer {
   /** The JWKS URL the gateway is configured with. */
   url: string;
+  /** The OIDC discovery document's URL (issuer and jwks_uri), as AgentCore's CUSTOM_JWT authorizer is configured. */
+  discoveryUrl: string;
   issuer: string;
   audience: string;
   /** A token the platform would issue (signed by the served key). */
@@ -29,9 +31,13 @@ export async function startJwksServer(issuer = 'https://idp.charter.test', audie
   const rogue = await generateKeyPair('EdDSA', { crv: 'Ed25519' });
   const jwk = { ...(await exportJWK(publicKey)), kid: 'idp-1', alg: 'EdDSA', use: 'sig' };
   const body = JSON.stringify({ keys: [jwk] });
-  const http = createServer((_req, res) => res.writeHead(200, { 'content-type': 'application/json' }).end(body));
+  let discovery = '';
+  const http = createServer((req, res) =>
+    res.writeHead(200, { 'content-type': 'application/json' }).end(req.url === '/.well-known/openid-configuration' ? discovery : body),
+  );
   await new Promise<void>((resolve) => http.listen(0, '127.0.0.1', resolve));
   const { port } = http.address() as AddressInfo;
+  discovery = JSON.stringify({ issuer, jwks_uri: `http://127.0.0.1:${port}/.well-known/jwks.json` });
   const sign = (key: CryptoKey, claims: Record<string, unknown>, opts: { expiresIn?: string; issuer?: string; audience?: string } = {}) =>
     new SignJWT(claims)
       .setProtectedHeader({ alg: 'EdDSA', kid: 'idp-1' })
@@ -42,6 +48,7 @@ export async function startJwksServer(issuer = 'https://idp.charter.test', audie
       .sign(key);
   return {
     url: `http://127.0.0.1:${port}/.well-known/jwks.json`,
+    discoveryUrl: `http://127.0.0.1:${port}/.well-known/openid-configuration`,
     issuer,
     audience,
     issue: (claims, opts) => sign(privateKey, claims, opts),

@@ -8,7 +8,8 @@ export interface AgentCoreOpts {
   containerUri: string;
   discoveryUrl: string;
   audience: string[];
-  target: string;
+  toolsUrl: string;
+  auditBucket: string;
   mode: string;
 }
 
@@ -18,11 +19,20 @@ export function agentCoreOptions(cmd: Command): Command {
     .requiredOption('--container-uri <uri>', 'agent container image; {agent} is replaced by the agent name')
     .requiredOption('--discovery-url <url>', 'OIDC discovery URL of the identity provider that issues agent tokens')
     .option('--audience <aud...>', 'allowed token audiences', ['charter-gateway'])
-    .option('--target <name>', 'gateway target that fronts the Charter gateway (tool actions are <target>___<tool>)', 'charter')
+    .requiredOption(
+      '--tools-url <url>',
+      "Charter gateway's MCP endpoint, where every AgentCore gateway target forwards (one target per tool namespace)",
+    )
+    .option(
+      '--audit-bucket <name>',
+      'S3 Object Lock bucket of the audit trail (pool tenants share it; a silo tenant may name its own)',
+      'charter-audit',
+    )
     .option('--mode <mode>', 'policy engine mode on the gateway: ENFORCE or LOG_ONLY', 'ENFORCE');
 }
 
 export function settingsFrom(o: AgentCoreOpts): AgentCoreSettings {
+  if (!URL.canParse(o.toolsUrl)) throw new InputError(`--tools-url must be a URL, got '${o.toolsUrl}'`, { field: '--tools-url' });
   if (o.mode !== 'ENFORCE' && o.mode !== 'LOG_ONLY')
     throw new InputError(`--mode must be ENFORCE or LOG_ONLY, got '${o.mode}'`, { field: '--mode' });
   return {
@@ -30,7 +40,8 @@ export function settingsFrom(o: AgentCoreOpts): AgentCoreSettings {
     containerUri: o.containerUri,
     discoveryUrl: o.discoveryUrl,
     allowedAudience: o.audience,
-    targetName: o.target,
+    toolsUrl: o.toolsUrl,
+    auditBucket: o.auditBucket,
     mode: o.mode,
   };
 }
