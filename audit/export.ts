@@ -2,7 +2,8 @@ import { z } from 'zod';
 import { errorMessage, FindingError, InputError, parseJson, validateWith } from '../common/index.js';
 import { TrustedKey, type TrustedKeysFile } from '../signing/index.js';
 import { checkLine } from './chain.js';
-import { noteExtensions, verifyCheckpoint, type VerifiedCheckpoint } from './checkpoint.js';
+import { noteExtensions, parseSignatureLine, splitNote, verifyCheckpoint, type VerifiedCheckpoint } from './checkpoint.js';
+import { checkCosignatures, cosignedSizes, storedCosignatures, type WitnessPolicy } from './cosignature.js';
 import {
   directoryEntries,
   entriesRoot,
@@ -14,7 +15,7 @@ import {
   type SignedSegment,
 } from './directory.js';
 import { oneCheckpointPerTreeSize } from './consistency.js';
-import { leafHash, MerkleFrontier } from './merkle.js';
+import { leafHash, MerkleFrontier, verifyConsistency } from './merkle.js';
 import { normaliseTime } from './query.js';
 import { gunzipSegment, listCheckpointKeys, readCheckpointMeta, Base64Hash, type CheckpointMeta } from './segment.js';
 import { LocalDirectorySink } from './sinks/local.js';
@@ -28,10 +29,12 @@ import type { AuditReadOptions } from './reader.js';
  * directory root, see directory.ts). For each segment whose time span overlaps the period it
  * carries the segment's record hashes (which, over the previous checkpoint's frontier, must
  * give the signed root), the directory entries, the tenant's seq list there and the tenant's
- * stored lines. It verifies offline; only keys the verifier brings make it trusted.
+ * stored lines. Each checkpoint carries the consistency proof from the one before (so the
+ * checkpoints are one history) and the witness cosignatures stored for it. It verifies
+ * offline; only keys (and witnesses) the verifier brings make it trusted.
  */
 export const EvidenceBundle = z.object({
-  format: z.literal('charter.audit.evidence-bundle/v2'),
+  format: z.literal('charter.audit.evidence-bundle/v3'),
   origin: z.string().min(1),
   filter: z.object({ tenant: z.string().min(1), from: z.string().nullable(), to: z.string().nullable() }),
   treeSize: z.number().int().positive(),
@@ -39,6 +42,10 @@ export const EvidenceBundle = z.object({
   checkpoints: z.array(
     z.object({
       note: z.string().min(1),
+      /** RFC 9162 consistency proof from the previous checkpoint's tree to this one (empty for the first). */
+      consistency: z.array(Base64Hash),
+      /** Witness cosignature lines (C2SP tlog-cosignature) stored for this checkpoint, whoever wrote them. */
+      cosignatures: z.array(z.string()),
       segment: z
         .object({
           /** Frontier of the tree before the segment (the previous checkpoint's), base64 nodes. */
@@ -70,6 +77,8 @@ export interface BundleReport {
   recordsInSegments: number;
   checkpoints: number;
   signedBy: string[];
+  /** With a witness policy: the newest checkpoint of the bundle its quorum cosigned (tree size 0: none). */
+  witnessed?: { quorum: number; treeSize: number };
   findings: string[];
 }
 
@@ -122,7 +131,14 @@ async function segmentPart(
  * the exporter's trusted keys first.
  */
 export async function exportEvidenceBundle(
-  opts: AuditReadOptions & { tenant: string; from?: string; to?: string; trustedKeys: TrustedKeysFile },
+  opts: AuditReadOptions & {
+    tenant: string;
+    from?: string;
+    to?: string;
+    trustedKeys: TrustedKeysFile;
+    /** Where the witnesses stored their cosignatures; default the log's sink. */
+    cosignatures?: SegmentSink;
+  },
 ): Promise<EvidenceBundle> {
   const from = opts.from !== undefined ? normaliseTime(opts.from, 'from') : null;
   const to = opts.to !== undefined ? normaliseTime(opts.to, 'to') : null;
@@ -148,6 +164,7 @@ export async function exportEvidenceBundle(
   };
   readNext();
   readNext();
+  const cosigned = new Set(await cosignedSizes(opts.cosignatures ?? sink));
   const checkpoints: EvidenceBundle['checkpoints'] = [];
   for (const [i, meta] of metas.entries()) {
     const part = parts.get(i);
@@ -155,11 +172,17 @@ export async function exportEvidenceBundle(
       parts.delete(i);
       readNext();
     }
-    checkpoints.push({ note: meta.note, ...(part ? { segment: await part } : {}) });
+    const cosignatures = cosigned.has(meta.treeSize) ? await storedCosignatures(opts.cosignatures ?? sink, meta.treeSize) : [];
+    checkpoints.push({
+      note: meta.note,
+      consistency: meta.consistencyProof,
+      cosignatures: cosignatures.map((c) => c.line),
+      ...(part ? { segment: await part } : {}),
+    });
   }
   const latest = metas.at(-1)!;
   return {
-    format: 'charter.audit.evidence-bundle/v2',
+    format: 'charter.audit.evidence-bundle/v3',
     origin: latest.origin,
     filter: { tenant: opts.tenant, from, to },
     treeSize: latest.treeSize,
@@ -289,25 +312,71 @@ function checkRecords(
 }
 
 /**
- * Verifies a bundle offline: one signature check per checkpoint; the checkpoints cover the
- * log from seq 0 to the bundle's tree size without a gap; every segment whose signed time
- * span overlaps the period is present, its record hashes lead to its signed root, and its
- * signed tenant directory names exactly the tenant's records the bundle holds there; every
- * record matches its hash and appears once. Keys: `trusted` when given; else the bundle's own
- * keys are used to report what they sign, but the result is untrusted (not ok).
+ * With a witness policy, the period's records must lie at or below a checkpoint that carries
+ * the quorum's valid cosignatures (the consistency proofs make every earlier checkpoint a
+ * prefix of it); a cosignature by a configured witness that does not verify is a finding.
+ * Returns the tree size of the newest checkpoint the quorum cosigned (0: none).
  */
-export function verifyEvidenceBundle(input: unknown, trusted: TrustedKeysFile | undefined, where = 'evidence bundle'): BundleReport {
+function checkWitnessed(
+  bundle: EvidenceBundle,
+  signed: VerifiedCheckpoint[],
+  policy: WitnessPolicy,
+  where: string,
+  findings: string[],
+): number {
+  let witnessed = 0;
+  let lastRecords = 0;
+  for (const [i, { note, cosignatures, segment }] of bundle.checkpoints.entries()) {
+    const at = `${where} checkpoints[${i}]`;
+    const { text, signatures } = splitNote(note, at);
+    const stored = cosignatures.flatMap((line) => parseSignatureLine(line) ?? []);
+    const results = checkCosignatures(text, [...signatures, ...stored], policy.witnesses);
+    for (const r of results.filter((c) => !c.valid))
+      findings.push(`${at}: the cosignature by witness ${r.witness} does not verify (forged or altered)`);
+    const { treeSize } = signed[i]!;
+    if (new Set(results.filter((r) => r.valid).map((r) => r.witness)).size >= policy.quorum) witnessed = treeSize;
+    if (segment) lastRecords = treeSize;
+  }
+  const names = policy.witnesses.map((w) => w.name).join(', ');
+  if (witnessed === 0)
+    findings.push(
+      `${where}: no checkpoint carries valid cosignatures by a quorum of ${policy.quorum} of the witnesses ${names}: nothing in it is witnessed`,
+    );
+  else if (lastRecords > witnessed)
+    findings.push(
+      `${where}: the period's records up to tree size ${lastRecords} are not all witnessed: the newest checkpoint a quorum of ${policy.quorum} of ${names} cosigned is tree size ${witnessed}; export again after the witnesses ran`,
+    );
+  return witnessed;
+}
+
+/**
+ * Verifies a bundle offline: one signature check per checkpoint; the checkpoints cover the
+ * log from seq 0 to the bundle's tree size without a gap, each consistent with the one before
+ * (RFC 9162 proof); every segment whose signed time span overlaps the period is present, its
+ * record hashes lead to its signed root, and its signed tenant directory names exactly the
+ * tenant's records the bundle holds there; every record matches its hash and appears once.
+ * Keys: `trusted` when given; else the bundle's own keys are used to report what they sign,
+ * but the result is untrusted (not ok). Witnesses: see checkWitnessed.
+ */
+export function verifyEvidenceBundle(
+  input: unknown,
+  trusted: TrustedKeysFile | undefined,
+  where = 'evidence bundle',
+  witnesses?: WitnessPolicy,
+): BundleReport {
   const bundle = validateWith(EvidenceBundle, input, where);
   const keys = trusted ?? { keys: bundle.publicKeys };
   const { filter } = bundle;
   const findings: string[] = [];
   const signedBy = new Set<string>();
+  const signed: VerifiedCheckpoint[] = [];
   const seen = new Set<number>();
   let previous = { treeSize: 0, rootHash: MerkleFrontier.empty().root() };
   let records = 0;
-  for (const [i, { note, segment }] of bundle.checkpoints.entries()) {
+  for (const [i, { note, consistency, segment }] of bundle.checkpoints.entries()) {
     const at = `${where} checkpoints[${i}]`;
     const cp = verifyCheckpoint(note, keys, at);
+    signed.push(cp);
     signedBy.add(cp.signedBy.name);
     const span = parseDirectoryLine(cp.extensions);
     if (cp.origin !== bundle.origin) findings.push(`${at}: origin '${cp.origin}', expected '${bundle.origin}'`);
@@ -316,6 +385,17 @@ export function verifyEvidenceBundle(input: unknown, trusted: TrustedKeysFile | 
       findings.push(
         `${at}: covers seq ${span.firstSeq}..${span.lastSeq}, but the log so far ends at seq ${previous.treeSize - 1} (a checkpoint is missing)`,
       );
+    if (
+      previous.treeSize > 0 &&
+      !verifyConsistency(
+        previous.treeSize,
+        cp.treeSize,
+        previous.rootHash,
+        cp.rootHash,
+        consistency.map((h) => Buffer.from(h, 'base64')),
+      )
+    )
+      findings.push(`${at}: no valid consistency proof from tree size ${previous.treeSize} to ${cp.treeSize}: not one history`);
     const c: SegmentCheck = { where: at, tenant: filter.tenant, span, cp, previous, findings };
     if (segment) {
       const hashes = checkSegmentHashes(segment, c);
@@ -331,6 +411,7 @@ export function verifyEvidenceBundle(input: unknown, trusted: TrustedKeysFile | 
   }
   if (previous.treeSize !== bundle.treeSize)
     findings.push(`${where}: the checkpoints end at tree size ${previous.treeSize}, not ${bundle.treeSize}`);
+  const witnessed = witnesses && checkWitnessed(bundle, signed, witnesses, where, findings);
   return {
     ok: findings.length === 0 && trusted !== undefined,
     trusted: trusted !== undefined,
@@ -340,6 +421,7 @@ export function verifyEvidenceBundle(input: unknown, trusted: TrustedKeysFile | 
     recordsInSegments: seen.size,
     checkpoints: bundle.checkpoints.length,
     signedBy: [...signedBy].sort(),
+    ...(witnesses ? { witnessed: { quorum: witnesses.quorum, treeSize: witnessed! } } : {}),
     findings,
   };
 }

@@ -15,7 +15,7 @@ import { listCheckpointKeys, readCheckpointMeta, SEGMENTS_PREFIX, segmentDigest,
 import type { SegmentSink, SinkObject } from './sinks/sink.js';
 import { WorkerPool } from './threads.js';
 import { newestSignedCheckpoint, oneCheckpointPerTreeSize } from './consistency.js';
-import { anchorFindings, witnessFindings } from './verify-trust.js';
+import { anchorFindings, witnessFindings, type Witnessed } from './verify-trust.js';
 import { acknowledgedEnd } from './wal.js';
 import { readWitness, witnessFile } from './witness.js';
 
@@ -61,6 +61,11 @@ export interface VerifyReport {
   findings: VerifyFinding[];
   /** Not integrity failures, but worth an auditor's eye (e.g. an overwrite attempt on S3 that the lock refused to honour). */
   warnings: string[];
+  /**
+   * With a witness policy: the newest checkpoint its quorum cosigned, and how many records
+   * came after it (verified against the log key, not yet witnessed: not a finding).
+   */
+  witnessed?: Witnessed;
   elapsedMs: number;
 }
 
@@ -79,7 +84,7 @@ export interface VerifyOptions {
    * witness.ts) must still be in the log, which detects truncation without an anchor.
    */
   stateDir?: string;
-  /** Witnesses whose quorum must have cosigned the newest checkpoint (see verify-trust.ts). */
+  /** Witnesses whose quorum must have cosigned a checkpoint; the report says up to which (see verify-trust.ts). */
   witnesses?: WitnessPolicy;
   /** Where the cosignatures are; default the log's sink. */
   cosignatures?: SegmentSink;
@@ -121,6 +126,7 @@ export interface VerifyRun {
   segments: number;
   /** The writer's index, when the state directory has one: each segment's rows are compared with its records. */
   index?: { db: AuditIndex; file: string; synced: number };
+  witnessed?: Witnessed;
 }
 
 type VerifyStage = (run: VerifyRun) => Promise<void> | void;
@@ -436,10 +442,13 @@ async function checkAnchors(run: VerifyRun): Promise<void> {
   if (anchors.length > 0) run.findings.push(...(await anchorFindings(run.sink, anchors, opts.trustedKeys, await newestSigned(run))));
 }
 
-/** The configured witnesses' quorum must have cosigned the newest checkpoint (verify-trust.ts). */
+/** How far the configured witnesses' quorum vouches for the log: up to the newest checkpoint it cosigned (verify-trust.ts). */
 async function checkWitnesses(run: VerifyRun): Promise<void> {
-  const { witnesses, cosignatures } = run.opts;
-  if (witnesses) run.findings.push(...(await witnessFindings(run.sink, witnesses, await newestSigned(run), cosignatures)));
+  const { witnesses, cosignatures, trustedKeys } = run.opts;
+  if (!witnesses) return;
+  const { findings, witnessed } = await witnessFindings(run.sink, witnesses, await newestSigned(run), trustedKeys, cosignatures);
+  run.findings.push(...findings);
+  if (witnessed) run.witnessed = witnessed;
 }
 
 /**
@@ -614,6 +623,7 @@ export async function verifyAuditLog(opts: VerifyOptions): Promise<VerifyReport>
     signedBy: [...run.signedBy].sort(),
     findings: run.findings,
     warnings: run.warnings,
+    ...(run.witnessed ? { witnessed: run.witnessed } : {}),
     elapsedMs: Math.round(performance.now() - started),
   };
 }

@@ -116,7 +116,8 @@ export const GROUPS = {
     [
       'charter audit verify',
       'charter audit query --tenant acme --decision deny --format csv',
-      'charter audit export --tenant acme --from 2026-01-01 --to 2026-02-01',
+      'charter audit export --tenant acme --from 2026-01-01 --to 2026-02-01 --out acme.json',
+      'charter audit verify --bundle acme.json --trusted-keys pinned.json --witness-key w1.vkey --witness-quorum 1',
     ],
     async () => (await import('./commands/audit/index.js')).registerAudit,
   ),

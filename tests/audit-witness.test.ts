@@ -91,10 +91,6 @@ describe('charter audit witness and verify --witness-key', () => {
     const ok = await verify(['--trusted-keys', s.auditorKeys, '--witness-key', v1]);
     expect(ok.code, ok.stdout + ok.stderr).toBe(0);
     expect(ok.stdout).toMatch(/^OK: /);
-    // bundles carry no cosignatures: asking for witnesses there is refused, not skipped
-    const bundle = await verify(['--bundle', join(outside, 'bundle.json'), '--trusted-keys', s.auditorKeys, '--witness-key', v1]);
-    expect(bundle.code).toBe(2);
-    expect(bundle.stderr).toMatch(/cannot be checked on a bundle/);
 
     // two witnesses required, one cosigned
     const both = await verify(['--trusted-keys', s.auditorKeys, '--witness-key', v1, '--witness-key', v2, '--json']);
@@ -103,7 +99,7 @@ describe('charter audit witness and verify --witness-key', () => {
       expect.objectContaining({
         kind: 'witness',
         key: 'checkpoints/000000000030.json',
-        message: expect.stringMatching(/missing witness\.test\/w2$/),
+        message: expect.stringMatching(/missing witness\.test\/w2, nor has any earlier checkpoint: nothing in the log is witnessed$/),
       }),
     ]);
     expect((await verify(['--trusted-keys', s.auditorKeys, '--witness-key', v1, '--witness-key', v2, '--witness-quorum', '1'])).code).toBe(
@@ -136,6 +132,83 @@ describe('charter audit witness and verify --witness-key', () => {
     expect(forged.stdout).toMatch(
       /\[witness\] checkpoint checkpoints\/000000000030\.json \(tree size 30\): the cosignature by witness witness\.test\/w2 does not verify/,
     );
+  }, 180_000);
+
+  it('verify checks the log up to the newest checkpoint a quorum cosigned and names the records after it; bundles carry the cosignatures and need them', async () => {
+    const s = await setup(30, 35);
+    const [v1, v2] = [await s.vkey(1), await s.vkey(2)];
+    expect((await s.witness(1, t.dir)).code).toBe(0);
+    const exportTo = async (file: string) => {
+      const out = await runCli(['audit', 'export', '--tenant', 'acme', '--out', file, '--trusted-keys', s.auditorKeys], t.home);
+      expect(out.code, out.stderr).toBe(0);
+      return JSON.parse(readFileSync(file, 'utf8')) as { checkpoints: Array<{ cosignatures: string[]; consistency: string[] }> };
+    };
+    const verifyBundle = (file: string, ...extra: string[]) => verify(['--bundle', file, '--trusted-keys', s.auditorKeys, ...extra]);
+    const file = join(outside, 'acme.json');
+    const bundle = await exportTo(file);
+    const ok = await verifyBundle(file, '--witness-key', v1);
+    expect(ok.code, ok.stdout + ok.stderr).toBe(0);
+    expect(ok.stdout).toMatch(/^OK: .*witnessed by a quorum of 1 of 1 witness\(es\) up to tree size 30$/m);
+    const two = await verifyBundle(file, '--witness-key', v1, '--witness-key', v2);
+    expect(two.code).toBe(1);
+    expect(two.stdout).toMatch(
+      /no checkpoint carries valid cosignatures by a quorum of 2 of the witnesses witness\.test\/w1, witness\.test\/w2/,
+    );
+
+    // w1's cosignature in the bundle altered by one bit, then removed
+    const last = bundle.checkpoints.at(-1)!;
+    expect(last.cosignatures).toEqual([expect.stringMatching(/^\u2014 witness\.test\/w1 /)]);
+    const [dash, name, blob] = last.cosignatures[0]!.split(' ');
+    const bytes = Buffer.from(blob!, 'base64');
+    bytes[40]! ^= 1;
+    last.cosignatures = [`${dash} ${name} ${bytes.toString('base64')}`];
+    const altered = join(outside, 'acme-forged.json');
+    writeFileSync(altered, JSON.stringify(bundle));
+    const forged = await verifyBundle(altered, '--witness-key', v1);
+    expect(forged.code).toBe(1);
+    expect(forged.stdout).toMatch(/checkpoints\[\d+\]: the cosignature by witness witness\.test\/w1 does not verify \(forged or altered\)/);
+    last.cosignatures = [];
+    writeFileSync(altered, JSON.stringify(bundle));
+    const missing = await verifyBundle(altered, '--witness-key', v1);
+    expect(missing.code).toBe(1);
+    expect(missing.stdout).toMatch(/nothing in it is witnessed/);
+    expect((await verifyBundle(altered)).code).toBe(0); // without a witness policy: the log key's word alone, as before
+    // a consistency proof between checkpoints altered: not one history
+    bundle.checkpoints.at(-1)!.consistency[0] = Buffer.alloc(32, 7).toString('base64');
+    writeFileSync(altered, JSON.stringify(bundle));
+    expect((await verifyBundle(altered)).stdout).toMatch(/no valid consistency proof from tree size \d+ to 30: not one history/);
+
+    // five more records, not witnessed yet: the log verifies (exit 0) and names them; a bundle reaching them fails
+    expect((await runCli(['audit', 'append', '--key', t.keyFile], t.home, jsonl(s.records.slice(30)))).code).toBe(0);
+    const live = await verify(['--trusted-keys', s.auditorKeys, '--witness-key', v1]);
+    expect(live.code, live.stdout + live.stderr).toBe(0);
+    expect(live.stdout).toMatch(/^OK: .*tree size 35, .*witnessed by a quorum of 1 of 1 witness\(es\) up to tree size 30 /);
+    expect(live.stdout).toMatch(
+      /NOT YET WITNESSED: records 30\.\.34 \(5\) came after the newest checkpoint the witnesses' quorum cosigned/,
+    );
+    const liveJson = JSON.parse((await verify(['--trusted-keys', s.auditorKeys, '--witness-key', v1, '--json'])).stdout) as object;
+    expect(liveJson).toMatchObject({ ok: true, treeSize: 35, witnessed: { quorum: 1, treeSize: 30, unwitnessedRecords: 5 } });
+    await exportTo(file);
+    const early = await verifyBundle(file, '--witness-key', v1);
+    expect(early.code).toBe(1);
+    expect(early.stdout).toMatch(
+      /the period's records up to tree size 35 are not all witnessed: the newest checkpoint .* cosigned is tree size 30/,
+    );
+    expect((await s.witness(1, t.dir)).code).toBe(0);
+    await exportTo(file);
+    expect((await verifyBundle(file, '--witness-key', v1)).code).toBe(0);
+    const caughtUp = await verify(['--trusted-keys', s.auditorKeys, '--witness-key', v1]);
+    expect(caughtUp.code).toBe(0);
+    expect(caughtUp.stdout).not.toMatch(/NOT YET WITNESSED/);
+
+    // cosignatures of a tree larger than the log: a witness saw more than the log now shows
+    const beyond = join(t.dir, 'cosignatures', '000000000099');
+    mkdirSync(beyond, { recursive: true });
+    const seen = join(t.dir, 'cosignatures', '000000000035');
+    for (const f of readdirSync(seen)) copyFileSync(join(seen, f), join(beyond, f));
+    const truncated = await verify(['--trusted-keys', s.auditorKeys, '--witness-key', v1]);
+    expect(truncated.code).toBe(1);
+    expect(truncated.stdout).toMatch(/cosignatures are stored for tree size 99, larger than the log's newest checkpoint \(tree size 35\)/);
   }, 180_000);
 
   it('a witness refuses a forked log and a rollback (exit 1, naming both trees) and keeps its state; it follows the same history sealed at other sizes', async () => {

@@ -1,5 +1,5 @@
 import type { Command } from 'commander';
-import { bundleRecords, exportEvidenceBundle } from '../../../audit/index.js';
+import { bundleRecords, exportEvidenceBundle, sinkFromUri } from '../../../audit/index.js';
 import { writeFileAtomic } from '../../../common/index.js';
 import { loadTrustedKeys } from '../../../signing/index.js';
 import { printJson, printLine } from '../../output.js';
@@ -12,6 +12,7 @@ interface ExportOptions extends StoreOptions {
   to?: string;
   out: string;
   trustedKeys?: string;
+  cosignatures?: string;
   json?: boolean;
 }
 
@@ -25,7 +26,8 @@ export function registerExport(audit: Command): void {
         .option('--from <time>', 'inclusive, ISO-8601')
         .option('--to <time>', 'exclusive, ISO-8601')
         .requiredOption('--out <file>')
-        .option('--trusted-keys <file>', 'trusted keys (default $CHARTER_HOME/keys/trusted-keys.json)'),
+        .option('--trusted-keys <file>', 'trusted keys (default $CHARTER_HOME/keys/trusted-keys.json)')
+        .option('--cosignatures <uri>', 'where the witnesses stored their cosignatures (default: the log sink); they go into the bundle'),
     ),
   ).action(
     action(async (opts: ExportOptions) => {
@@ -35,6 +37,9 @@ export function registerExport(audit: Command): void {
         ...(opts.from ? { from: opts.from } : {}),
         ...(opts.to ? { to: opts.to } : {}),
         trustedKeys: loadTrustedKeys(opts.trustedKeys ?? homeTrustedKeys()),
+        ...(opts.cosignatures
+          ? { cosignatures: sinkFromUri(opts.cosignatures, opts.s3Endpoint ? { endpoint: opts.s3Endpoint } : {}) }
+          : {}),
       });
       writeFileAtomic(opts.out, JSON.stringify(bundle) + '\n');
       const records = bundleRecords(bundle).length;

@@ -1,6 +1,6 @@
 import type { Command } from 'commander';
-import { sinkFromUri, verifyAuditLog, verifyEvidenceBundle } from '../../../audit/index.js';
-import { ExitCode, InputError, parseJson, readText } from '../../../common/index.js';
+import { sinkFromUri, verifyAuditLog, verifyEvidenceBundle, type WitnessPolicy } from '../../../audit/index.js';
+import { ExitCode, parseJson, readText } from '../../../common/index.js';
 import { printJson, printLine } from '../../output.js';
 import { action, withJson } from '../../program.js';
 import {
@@ -24,13 +24,21 @@ interface VerifyOptions extends StoreOptions, WitnessPolicyOptions {
 
 const untrustedLine = (keys: AuditorKeys): string => (keys.trusted ? '' : `UNTRUSTED: ${keys.reason}`);
 
-function verifyBundle(file: string, keys: AuditorKeys, json: boolean): number {
-  const report = verifyEvidenceBundle(parseJson(readText(file), file), keys.trusted ? keys.keys : undefined, file);
+/** How far the witness quorum vouches, for the summary line. */
+const witnessedText = (witnessed: { treeSize: number } | undefined, policy: WitnessPolicy | undefined): string =>
+  witnessed && policy
+    ? `, witnessed by a quorum of ${policy.quorum} of ${policy.witnesses.length} witness(es) ${witnessed.treeSize > 0 ? `up to tree size ${witnessed.treeSize}` : 'nowhere'}`
+    : '';
+
+function verifyBundle(file: string, opts: VerifyOptions, keys: AuditorKeys): number {
+  const json = Boolean(opts.json);
+  const witnesses = witnessPolicy(opts, keys.keys);
+  const report = verifyEvidenceBundle(parseJson(readText(file), file), keys.trusted ? keys.keys : undefined, file, witnesses);
   if (json) printJson(keys.trusted ? report : { ...report, untrusted: keys.reason });
   else {
     const status = report.findings.length > 0 ? 'FAILED' : report.ok ? 'OK' : 'UNTRUSTED';
     printLine(
-      `${status}: ${report.records} record(s) in the period (${report.recordsInSegments} in the segments covering it) of ${report.origin}, complete against tree size ${report.treeSize} (${report.checkpoints} checkpoints), signed by ${report.signedBy.join(', ')}${keys.trusted ? '' : ' (a key from the bundle itself)'}`,
+      `${status}: ${report.records} record(s) in the period (${report.recordsInSegments} in the segments covering it) of ${report.origin}, complete against tree size ${report.treeSize} (${report.checkpoints} checkpoints), signed by ${report.signedBy.join(', ')}${keys.trusted ? '' : ' (a key from the bundle itself)'}${witnessedText(report.witnessed, witnesses)}`,
     );
     for (const f of report.findings) printLine(`  - ${f}`);
     if (!keys.trusted) printLine(untrustedLine(keys));
@@ -54,8 +62,13 @@ async function verifyLog(opts: VerifyOptions, keys: AuditorKeys): Promise<number
   else {
     const status = !report.ok ? 'FAILED' : keys.trusted ? 'OK' : 'UNTRUSTED';
     printLine(
-      `${status}: ${report.location}: ${report.records} record(s) in ${report.segments} segment(s), tree size ${report.treeSize}, ${report.checkpoints} checkpoint(s) signed by ${report.signedBy.join(', ') || 'nobody trusted'}${witnesses ? `, newest cosigned by a quorum of ${witnesses.quorum} of ${witnesses.witnesses.length} witness(es) required` : ''} (${report.elapsedMs} ms)`,
+      `${status}: ${report.location}: ${report.records} record(s) in ${report.segments} segment(s), tree size ${report.treeSize}, ${report.checkpoints} checkpoint(s) signed by ${report.signedBy.join(', ') || 'nobody trusted'}${witnessedText(report.witnessed, witnesses)} (${report.elapsedMs} ms)`,
     );
+    const w = report.witnessed;
+    if (w && w.treeSize > 0 && w.unwitnessedRecords > 0)
+      printLine(
+        `  NOT YET WITNESSED: records ${w.treeSize}..${w.treeSize + w.unwitnessedRecords - 1} (${w.unwitnessedRecords}) came after the newest checkpoint the witnesses' quorum cosigned: they verify against the log key only; run the witnesses, then verify again`,
+      );
     for (const f of report.findings) printLine(`  - [${f.kind}] ${f.message}`);
     for (const w of report.warnings) printLine(`  ! ${w}`);
     if (!keys.trusted) printLine(untrustedLine(keys));
@@ -84,12 +97,7 @@ export function registerVerify(audit: Command): void {
   ).action(
     action(async (opts: VerifyOptions) => {
       const keys = auditorKeys(opts.trustedKeys);
-      // Bundles carry no cosignatures yet: a witness requirement must not pass unchecked.
-      if (opts.bundle && (opts.witnessKey || opts.witnessQuorum))
-        throw new InputError('--witness-key/--witness-quorum cannot be checked on a bundle (bundles carry no cosignatures yet)', {
-          field: '--witness-key',
-        });
-      return opts.bundle ? verifyBundle(opts.bundle, keys, Boolean(opts.json)) : verifyLog(opts, keys);
+      return opts.bundle ? verifyBundle(opts.bundle, opts, keys) : verifyLog(opts, keys);
     }),
   );
 }
