@@ -4,7 +4,7 @@ import js from '@eslint/js';
 import tseslint from 'typescript-eslint';
 
 export default tseslint.config(
-  { ignores: ['node_modules/', 'dist/', '.charter/', '.scratch/', '.tools/', 'coverage/', '**/fixtures/**/*.mjs', 'console/web/dist/'] },
+  { ignores: ['node_modules/', 'dist/', '.charter/', '.scratch/', '.tools/', 'coverage/', '**/fixtures/**/*.mjs', 'test-results/'] },
   js.configs.recommended,
   ...tseslint.configs.recommended,
   {
@@ -17,6 +17,11 @@ export default tseslint.config(
       '@typescript-eslint/no-misused-promises': ['error', { checksVoidReturn: false }],
       'no-constant-condition': ['error', { checkLoops: false }],
     },
+  },
+  // The console's front end is type-checked as browser code with its own tsconfig (DOM, JSX).
+  {
+    files: ['console/web/src/**/*.{ts,tsx}'],
+    languageOptions: { parserOptions: { project: './console/web/tsconfig.json', tsconfigRootDir: import.meta.dirname } },
   },
   { files: ['**/*.js', '**/*.mjs'], ...tseslint.configs.disableTypeChecked },
 );

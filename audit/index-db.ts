@@ -30,6 +30,14 @@ export interface AuditQuery {
   /** Exclusive upper bound, ISO-8601 UTC. */
   to?: string;
   limit?: number;
+  /** `asc` (default): oldest first; `desc`: newest first (a trail viewer's first page). */
+  order?: 'asc' | 'desc';
+  /**
+   * Keyset paging: only records after this one in the chosen order (its time and seq, as the
+   * last record of the previous page has them). Walks the same index as the first page, so a
+   * page costs the same at any depth (no OFFSET).
+   */
+  after?: { time: string; seq: number };
 }
 
 /** Where an indexed record is sealed: its segment, the gzip member holding it, and its hash (raw 32 bytes). */
@@ -265,8 +273,15 @@ export class AuditIndex {
       where.push('r.time < @to');
       params.to = Date.parse(q.to);
     }
+    const desc = q.order === 'desc';
+    if (q.after !== undefined) {
+      where.push(`(r.time, r.seq) ${desc ? '<' : '>'} (@afterTime, @afterSeq)`);
+      params.afterTime = Date.parse(q.after.time);
+      params.afterSeq = q.after.seq;
+    }
     params.limit = q.limit ?? -1;
-    const sql = `${SELECT_LOCATION} ${where.length ? `WHERE ${where.join(' AND ')}` : ''} ORDER BY r.time, r.seq LIMIT @limit`;
+    const order = desc ? 'r.time DESC, r.seq DESC' : 'r.time, r.seq';
+    const sql = `${SELECT_LOCATION} ${where.length ? `WHERE ${where.join(' AND ')}` : ''} ORDER BY ${order} LIMIT @limit`;
     return (this.db.prepare(sql).all(params) as unknown as Array<IndexedRecord & { hash: Uint8Array }>).map(located);
   }
 

@@ -49,6 +49,13 @@ export async function readSealed(reader: AuditReader, rows: IndexedRecord[], fil
     }
     if ((filter.from !== undefined && record.time < filter.from) || (filter.to !== undefined && record.time >= filter.to))
       throw tampered(row, `claims a time in the range, the sealed record has ${record.time}`);
+    if (filter.after !== undefined) {
+      const { time, seq } = filter.after;
+      const later = record.time > time || (record.time === time && record.seq > seq);
+      const earlier = record.time < time || (record.time === time && record.seq < seq);
+      if (!(filter.order === 'desc' ? earlier : later))
+        throw tampered(row, `claims a place after the page cursor (${time}, seq ${seq}), the sealed record has ${record.time}`);
+    }
     out.push(record);
   }
   return out;
@@ -61,6 +68,11 @@ export async function queryAudit(opts: AuditReadOptions & AuditQuery): Promise<S
   if (filter.to !== undefined) filter.to = normaliseTime(filter.to, 'to');
   if (filter.limit !== undefined && (!Number.isInteger(filter.limit) || filter.limit < 1))
     throw new InputError('limit must be a positive integer', { field: 'limit' });
+  if (filter.after !== undefined) {
+    if (!Number.isInteger(filter.after.seq) || filter.after.seq < 0)
+      throw new InputError('after.seq must be a non-negative integer', { field: 'after.seq' });
+    filter.after = { time: normaliseTime(filter.after.time, 'after.time'), seq: filter.after.seq };
+  }
   const reader = await openReader(opts);
   try {
     return await readSealed(reader, reader.index.query(filter), filter);

@@ -69,8 +69,18 @@ export const EvidenceRecord = RecordBase.extend({
   /**
    * `refused-evidence`: an evidence file the gateway would not append (unsigned or badly signed), and why.
    * `breaker`: a circuit breaker around a remote call changed state (common/breakers.ts).
+   * `console-access`: a page view or action in `charter console`: who (name, role, tenant scope) saw or did what.
    */
-  evidenceType: z.enum(['eval-report', 'release-record', 'approval', 'manifest', 'kill-switch', 'refused-evidence', 'breaker']),
+  evidenceType: z.enum([
+    'eval-report',
+    'release-record',
+    'approval',
+    'manifest',
+    'kill-switch',
+    'refused-evidence',
+    'breaker',
+    'console-access',
+  ]),
   /** Digest of the evidence document (e.g. the DSSE payload). */
   digest: Digest,
   /** What the evidence is about, usually a manifest digest. */

@@ -121,6 +121,15 @@ export const GROUPS = {
     ],
     async () => (await import('./commands/audit/index.js')).registerAudit,
   ),
+  console: group(
+    'the web console on loopback: trail, approvals, releases, evals, packs and kill switches, by role and tenant',
+    [
+      'charter console token --as ada --role auditor --tenant acme',
+      'charter console',
+      'charter console --port 8781 --trusted-keys pinned.json',
+    ],
+    async () => (await import('./commands/console/index.js')).registerConsole,
+  ),
   demo: group(
     'run the procurement reference end to end in a fresh Charter home (offline, no model needed)',
     ['charter demo', 'charter --home /tmp/charter-demo demo'],

@@ -27,7 +27,7 @@ export interface IdentityConfig {
 const DEFAULT_CACHE_SIZE = 4096;
 
 /** The form of a tenant or agent id: what identity claims carry and what operators' ids normalise to. */
-const NORMALISED_ID = /^[a-z0-9][a-z0-9-]{0,62}$/;
+export const NORMALISED_ID = /^[a-z0-9][a-z0-9-]{0,62}$/;
 
 /** An operator-typed tenant or agent id in the form claims carry (trimmed, lower case); the caller checks it against the ids it knows. */
 export function normaliseId(raw: string): string {
@@ -85,6 +85,19 @@ export class IdentityVerifier {
       if (this.now() < known.expiresAtMs) return known.identity;
       this.verified.delete(token);
     }
+    const claims = await this.verifyClaims(token, Claims);
+    const identity = { principal: claims.sub, tenantId: claims.tenantId, agentId: claims.agentId };
+    this.remember(token, identity, claims.exp * 1000);
+    return identity;
+  }
+
+  /**
+   * The same checks as `verify` (signature by a JWKS key, issuer, audience, expiry, asymmetric
+   * algorithms only), with the payload read by the caller's own claim schema: other surfaces
+   * (the console's role and tenant scope) sign in through this code, not a copy of it.
+   * Nothing is remembered.
+   */
+  async verifyClaims<T>(token: string, schema: z.ZodType<T>): Promise<T> {
     let payload: unknown;
     try {
       ({ payload } = await jwtVerify(token, this.keys, {
@@ -98,14 +111,12 @@ export class IdentityVerifier {
       const why = err instanceof joseErrors.JOSEError ? `${err.code}: ${err.message}` : String(err);
       throw new FindingError(`token rejected (${why})`);
     }
-    const claims = Claims.safeParse(payload);
+    const claims = schema.safeParse(payload);
     if (!claims.success) {
       const issue = claims.error.issues[0]!;
       throw new FindingError(`token rejected (${issue.path.join('.') || 'claims'}: ${issue.message})`);
     }
-    const identity = { principal: claims.data.sub, tenantId: claims.data.tenantId, agentId: claims.data.agentId };
-    this.remember(token, identity, claims.data.exp * 1000);
-    return identity;
+    return claims.data;
   }
 
   private remember(token: string, identity: CallerIdentity, expiresAtMs: number): void {

@@ -56,7 +56,8 @@ export {
   type ExpectedMessage,
   type ReceiverPolicy,
 } from './envelopes.js';
-export { IdentityVerifier, normaliseId, type CallerIdentity, type IdentityConfig } from './identity.js';
+export { LocalTokenIssuer, type LocalIssuerFiles } from './local-issuer.js';
+export { IdentityVerifier, NORMALISED_ID, normaliseId, type CallerIdentity, type IdentityConfig } from './identity.js';
 export { HttpRefusal, serveStatelessMcp, SHARED_SCHEMA_VALIDATOR, type LoopbackMcp } from './loopback-mcp.js';
 export { connectInProcess, createGatewayServer, inProcessGateway, serveGatewayHttp, type DecisionMeta } from './mcp-server.js';
 export { bindTenant, type TenantBinding } from './tenant-args.js';

@@ -29,6 +29,7 @@ bash scripts/link-charter.sh
 
 if [ "${1:-}" = "--for-tests" ]; then
   bash audit/object-lock-s3/install.sh
+  bash scripts/install-chromium.sh
 elif ! bash audit/object-lock-s3/install.sh 2>/tmp/charter-setup-ols3.$$; then
   echo "setup: the local S3 Object Lock server cannot be installed here ($(tail -1 /tmp/charter-setup-ols3.$$)); the demo will use the local directory sink" >&2
 fi

@@ -32,6 +32,7 @@ const FAILURES: Record<keyof typeof GROUPS, string[]> = {
   agents: ['agents', 'serve'],
   killswitch: ['killswitch', 'engage', '--tenant', 'acme'],
   audit: ['audit', 'query', '--from', 'not-a-date'],
+  console: ['console', 'token', '--as', 'ada', '--role', 'no-such-role'],
   demo: ['demo', '--no-such-flag'],
   schemas: ['schemas', '--check', '--out', '/nonexistent/schemas'],
   completion: ['completion', 'fish'],
