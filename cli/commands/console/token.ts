@@ -3,7 +3,7 @@ import { charterHome, InputError } from '../../../common/index.js';
 import { CONSOLE_ROLES, CONSOLE_TOKEN_HOURS, LOCAL_CONSOLE_IDP, mintConsoleToken } from '../../../console/index.js';
 import { printJson, printLine } from '../../output.js';
 import { action, withJson } from '../../program.js';
-import { knownId, knownTenants } from '../operator-input.js';
+import { knownId, knownTenants } from '../../../gateway/index.js';
 
 interface TokenOpts {
   as: string;
