@@ -1,4 +1,4 @@
-import { FindingError } from '../common/index.js';
+import { FindingError, traceCarrier } from '../common/index.js';
 import { currentTenant } from './tenant-context.js';
 
 /** What the gateway said about one call (the `_meta["charter/decision"]` of its MCP result). */
@@ -108,7 +108,7 @@ export class Toolbox {
         `tenant context violation: ${this.agent} bound to '${this.tenantId}' called ${tool} inside a run of '${ctx.tenantId}'`,
       );
     }
-    const meta: Record<string, unknown> = { ...extra };
+    const meta: Record<string, unknown> = { ...extra, ...traceCarrier() };
     if (ctx.traceId) meta['charter/traceId'] = ctx.traceId;
     if (ctx.negotiationId) meta['charter/runId'] = ctx.negotiationId;
     const result = await this.channel.callTool(tool, args, meta);

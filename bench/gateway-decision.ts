@@ -17,9 +17,10 @@ import type { AuditRecord } from '../audit/index.js';
 import { loadTrustedKeys } from '../signing/index.js';
 import { loadVerifiedManifest, PolicyEngine, type CedarEntity, type EntityUid } from '../policy-packs/index.js';
 import { DecisionPath, EntityDirectory, openDecisionPath, type DecisionData, type GatewayCall } from '../gateway/index.js';
-import { contentPath } from '../common/index.js';
+import { contentPath, startTracing, tracer } from '../common/index.js';
 import { DEFAULT_GATEWAY_ENTITIES } from '../evals/index.js';
 import { openGatewayHarness } from '../tests/gateway-harness.js';
+import { startOtlpReceiver } from '../tests/servers/otlp.js';
 import { emit, figure, inRounds, percentiles, round3, timeEach } from './harness.js';
 
 // The shipped spot-bidding agent (node 4a) over the entity data the pack tests decide on.
@@ -216,6 +217,15 @@ async function main(): Promise<void> {
     const cores = availableParallelism();
     const pools = [];
     for (const n of [1, cores]) pools.push(await pool(setup, h.audit, n));
+    // Tracing off (as above): what the decision span costs is the API's no-op span, timed alone.
+    const noopSpan = await inRounds(async () => percentiles(await timeEach(() => tracer().startSpan('gateway.decide').end(), 20_000)).p50);
+    // Tracing on: every decision a recorded span, batched and exported over OTLP/HTTP to a local receiver.
+    const receiver = await startOtlpReceiver();
+    const tracing = await startTracing({ url: receiver.url, serviceName: 'bench' });
+    for (let i = 0; i < 500; i++) await path.decide(READ);
+    const tracedRead = await inRounds(async () => (await sequential(path, entities, READ, 2000)).p50);
+    await tracing.shutdown();
+    await receiver.close();
     emit('gateway-decision', {
       policies: Object.keys(verified.manifest.policies).length,
       readDecisionP50Ms: figure(readP50, {
@@ -244,6 +254,18 @@ async function main(): Promise<void> {
         lowerIsBetter: true,
         limit: { what: 'raw cedar-wasm call on the same request (the WAL fdatasync comes on top)', sampled: rawGuarded },
       }),
+      tracing: {
+        offReadDecisionP50Ms: readP50.median,
+        // The spread of the tracing-off read decision over rounds: the bench's noise.
+        offNoiseMs: round3(readP50.max - readP50.min),
+        noopSpanP50Ms: figure(noopSpan, { unit: 'ms', lowerIsBetter: true }),
+        onReadDecisionP50Ms: figure(tracedRead, {
+          unit: 'ms',
+          lowerIsBetter: true,
+          limit: { what: 'the same read decision with tracing off (ratio: the cost of tracing on)', sampled: readP50 },
+        }),
+        spansExported: receiver.spans.length,
+      },
       oneCoreReadDecisionsPerSecond: figure(oneCoreRead, { unit: '1/s', lowerIsBetter: false, aim: 2000 }),
       workerPool: { call: 'submit_bid', cores, runs: pools },
       auditRecords: h.audit.size,

@@ -46,3 +46,16 @@ export {
   type BreakerStatus,
   type UpstreamGuardOptions,
 } from './breakers.js';
+export {
+  activeTraceId,
+  ATTR,
+  contextFrom,
+  inSpan,
+  negotiationContext,
+  negotiationTraceId,
+  otlpTracesEndpoint,
+  startTracing,
+  traceCarrier,
+  tracer,
+  type Tracing,
+} from './telemetry.js';

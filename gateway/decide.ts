@@ -1,7 +1,8 @@
 import { performance } from 'node:perf_hooks';
 import { v7 as uuidv7 } from 'uuid';
 import type { z } from 'zod';
-import { errorMessage } from '../common/index.js';
+import type { Attributes } from '@opentelemetry/api';
+import { ATTR, errorMessage, tracer } from '../common/index.js';
 import { digestJson, type TrustedKeysFile } from '../signing/index.js';
 import type { ApprovalUse, AuditRecord, DecisionRecord, EnforcementMode } from '../audit/index.js';
 import {
@@ -26,6 +27,21 @@ import { readArguments, recordedToolName, toolNameProblem } from './call-bounds.
 /** Where decision records go: the audit log (`AuditLog.append`). Resolves once the record is durable or accepted. */
 export interface DecisionSink {
   append(record: AuditRecord): Promise<{ seq: number }>;
+}
+
+/** What a decision span says: who called what, under which manifest, and the outcome. */
+function decisionAttributes(d: GatewayDecision): Attributes {
+  const r = d.record;
+  return {
+    [ATTR.tenant]: r.tenantId,
+    [ATTR.agent]: r.agentId,
+    [ATTR.tool]: r.tool,
+    [ATTR.tier]: r.tier ?? '',
+    [ATTR.outcome]: d.outcome,
+    [ATTR.manifestDigest]: r.manifestDigest ?? '',
+    [ATTR.negotiation]: r.runId ?? '',
+    'charter.audit.record_id': r.id,
+  };
 }
 
 /** Entities plus the tenant limits the packs' guarded-write policies compare against. */
@@ -194,6 +210,18 @@ export class DecisionPath {
    */
   async decide(call: GatewayCall): Promise<GatewayDecision> {
     const t0 = performance.now();
+    // The decision as a span of the caller's trace (the API's no-op span when tracing is off).
+    const span = tracer().startSpan('gateway.decide');
+    try {
+      const d = await this.decideAndRecord(call, t0);
+      if (span.isRecording()) span.setAttributes(decisionAttributes(d));
+      return d;
+    } finally {
+      span.end();
+    }
+  }
+
+  private async decideAndRecord(call: GatewayCall, t0: number): Promise<GatewayDecision> {
     this.pollApprovalEvidence();
     const s: CallState = { call, args: {}, approvals: [], tokenIds: [], problems: [], gathered: false, cedarMs: 0 };
     let decision: CallDecision;

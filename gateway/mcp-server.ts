@@ -8,8 +8,9 @@ import {
   type CallToolRequest,
   type CallToolResult,
 } from '@modelcontextprotocol/sdk/types.js';
+import { SpanKind } from '@opentelemetry/api';
 import { z } from 'zod';
-import { errorMessage, errorWithCauses } from '../common/index.js';
+import { activeTraceId, ATTR, contextFrom, errorMessage, errorWithCauses, inSpan } from '../common/index.js';
 import type { DecisionPath, GatewayDecision } from './decide.js';
 import type { CallerIdentity, IdentityVerifier } from './identity.js';
 import { HttpRefusal, serveStatelessMcp, SHARED_SCHEMA_VALIDATOR, type LoopbackMcp, type OpenedMcp } from './loopback-mcp.js';
@@ -65,30 +66,48 @@ async function governedToolCall(
 ): Promise<CallToolResult> {
   const meta = CallMeta.safeParse(params._meta);
   const m = meta.success ? meta.data : undefined;
-  const d = await path.decide({
-    identity,
-    tool: params.name,
-    args: params.arguments,
-    approvalTokens: m?.['charter/approvalTokens'] ?? [],
-    traceId: m?.['charter/traceId'] ?? null,
-    runId: m?.['charter/runId'] ?? null,
-    ...(m?.['charter/stopped'] ? { refused: `stopped by the agent's model loop: ${m['charter/stopped'].slice(0, 1000)}` } : {}),
-  });
-  onDecided?.();
-  const _meta = { 'charter/decision': decisionMeta(d) };
-  if (d.blocked) {
-    const text =
-      d.outcome === 'approval-pending' ? `approval pending (request ${d.approvalRequest!.id})` : `denied: ${d.record.reasons.join('; ')}`;
-    return { isError: true, content: [{ type: 'text', text }], _meta };
-  }
-  try {
-    // The upstream is the one bound to the manifest tool's action, never found by name alone.
-    const tool = { name: params.name, action: d.record.action };
-    const result = await upstreams.call(identity.tenantId, tool, d.args, { idempotent: d.record.tier === 'read' });
-    return { ...result, _meta: { ...result._meta, ..._meta } };
-  } catch (err) {
-    return { isError: true, content: [{ type: 'text', text: `upstream failed: ${errorWithCauses(err)}` }], _meta };
-  }
+  // The caller's trace, from the W3C traceparent in `_meta` (MCP has no headers of its own).
+  const parent = contextFrom(params._meta);
+  const attributes = { [ATTR.tenant]: identity.tenantId, [ATTR.agent]: identity.agentId, [ATTR.tool]: params.name };
+  return inSpan(
+    'gateway.tool_call',
+    attributes,
+    async () => {
+      const d = await path.decide({
+        identity,
+        tool: params.name,
+        args: params.arguments,
+        approvalTokens: m?.['charter/approvalTokens'] ?? [],
+        // The record's trace id is the OpenTelemetry trace id when the call carries one.
+        traceId: activeTraceId() ?? m?.['charter/traceId'] ?? null,
+        runId: m?.['charter/runId'] ?? null,
+        ...(m?.['charter/stopped'] ? { refused: `stopped by the agent's model loop: ${m['charter/stopped'].slice(0, 1000)}` } : {}),
+      });
+      onDecided?.();
+      const _meta = { 'charter/decision': decisionMeta(d) };
+      if (d.blocked) {
+        const text =
+          d.outcome === 'approval-pending'
+            ? `approval pending (request ${d.approvalRequest!.id})`
+            : `denied: ${d.record.reasons.join('; ')}`;
+        return { isError: true, content: [{ type: 'text', text }], _meta };
+      }
+      try {
+        // The upstream is the one bound to the manifest tool's action, never found by name alone.
+        const tool = { name: params.name, action: d.record.action };
+        const result = await inSpan(
+          `tool ${params.name}`,
+          { ...attributes, [ATTR.tier]: d.record.tier ?? '' },
+          () => upstreams.call(identity.tenantId, tool, d.args, { idempotent: d.record.tier === 'read' }),
+          { kind: SpanKind.CLIENT },
+        );
+        return { ...result, _meta: { ...result._meta, ..._meta } };
+      } catch (err) {
+        return { isError: true, content: [{ type: 'text', text: `upstream failed: ${errorWithCauses(err)}` }], _meta };
+      }
+    },
+    { parent, kind: SpanKind.SERVER },
+  );
 }
 
 /**

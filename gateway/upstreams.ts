@@ -1,6 +1,6 @@
 import type { Client } from '@modelcontextprotocol/sdk/client/index.js';
 import type { CallToolRequest, CallToolResult } from '@modelcontextprotocol/sdk/types.js';
-import { BREAKERS, InputError, type UpstreamGuard, type UpstreamGuardOptions } from '../common/index.js';
+import { BREAKERS, InputError, traceCarrier, type UpstreamGuard, type UpstreamGuardOptions } from '../common/index.js';
 import { LazyMcpClient } from './mcp-http-client.js';
 
 export const DEFAULT_UPSTREAM_GUARD: UpstreamGuardOptions = { maxConcurrent: 16, timeoutMs: 10_000, failureThreshold: 5, openMs: 30_000 };
@@ -107,7 +107,9 @@ export class UpstreamPool {
   ): Promise<CallToolResult> {
     const upstream = Object.hasOwn(this.upstreams, tool.action) ? this.upstreams[tool.action] : undefined;
     if (!upstream) throw new Error(`no upstream tool server is bound to action ${tool.action}`);
-    const params = { name: tool.name, arguments: args };
+    // The tool span's W3C trace context goes to the upstream in `_meta` (none when tracing is off).
+    const trace = traceCarrier();
+    const params = { name: tool.name, arguments: args, ...(trace.traceparent ? { _meta: trace } : {}) };
     if (typeof upstream !== 'string') return this.guard.run(`${tenant}|local:${upstream.name}`, () => upstream.callTool(params));
     return guardedToolCall(this.guard, `${tenant}|${upstream}`, () => this.client(upstream), params, opts);
   }

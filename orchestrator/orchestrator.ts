@@ -1,5 +1,6 @@
 import { performance } from 'node:perf_hooks';
-import { errorMessage, InputError, validateWith } from '../common/index.js';
+import { SpanKind } from '@opentelemetry/api';
+import { ATTR, errorMessage, inSpan, InputError, negotiationContext, negotiationTraceId, validateWith } from '../common/index.js';
 import { digestJson } from '../signing/index.js';
 import {
   describeProducer,
@@ -145,20 +146,32 @@ export class Orchestrator {
    * `tenant_id#negotiation_id`: naming another tenant's negotiation finds nothing and fails.
    */
   async run(tenantId: string, negotiationId: string): Promise<NegotiationState> {
-    let state = this.opts.store.get(tenantId, negotiationId);
-    if (!state) throw new InputError(`no negotiation '${negotiationId}' for tenant '${tenantId}'`, { field: 'negotiationId' });
-    if (state.status === 'DRAFT')
+    const stored = this.opts.store.get(tenantId, negotiationId);
+    if (!stored) throw new InputError(`no negotiation '${negotiationId}' for tenant '${tenantId}'`, { field: 'negotiationId' });
+    if (stored.status === 'DRAFT')
       throw new InputError(`negotiation '${negotiationId}' was not admitted yet: submit it again`, { field: 'negotiationId' });
-    while (state.nextNode) {
-      const node = state.nextNode;
-      const version = this.opts.store.version(tenantId, negotiationId);
-      const t0 = performance.now();
-      const { state: next, note } = await this.stepWithRetry(node, state);
-      state = this.save(next, version, node, t0, note);
-      // A pending approval parks the negotiation; a later resume picks it up at the gate.
-      if (state.status === 'AWAITING_APPROVAL') break;
-    }
-    return state;
+    let state = stored;
+    // Every run and resume of a negotiation is a span of the negotiation's one trace.
+    const attributes = { [ATTR.tenant]: tenantId, [ATTR.negotiation]: negotiationId, [ATTR.agent]: 'orchestrator' };
+    return inSpan(
+      'negotiation.run',
+      attributes,
+      async (span) => {
+        while (state.nextNode) {
+          const node = state.nextNode;
+          const version = this.opts.store.version(tenantId, negotiationId);
+          const t0 = performance.now();
+          const from = state;
+          const { state: next, note } = await inSpan(`negotiation.node ${node}`, attributes, () => this.stepWithRetry(node, from));
+          state = this.save(next, version, node, t0, note);
+          // A pending approval parks the negotiation; a later resume picks it up at the gate.
+          if (state.status === 'AWAITING_APPROVAL') break;
+        }
+        span.setAttribute('charter.negotiation.status', state.status);
+        return state;
+      },
+      { parent: negotiationContext(tenantId, negotiationId) },
+    );
   }
 
   private save(state: NegotiationState, version: number, node: NodeName, t0: number, note: string): NegotiationState {
@@ -241,10 +254,19 @@ export class Orchestrator {
   }
 
   private async dispatch(agent: string, state: NegotiationState, input: unknown): Promise<AgentOutput> {
-    const out = await this.opts.agents.invoke(agent, state.tenantId, input, {
-      negotiationId: state.negotiationId,
-      traceId: `${state.tenantId}#${state.negotiationId}`,
-    });
+    const out = await inSpan(
+      `agent.invoke ${agent}`,
+      { [ATTR.tenant]: state.tenantId, [ATTR.negotiation]: state.negotiationId, [ATTR.agent]: agent },
+      async (span) => {
+        const answer = await this.opts.agents.invoke(agent, state.tenantId, input, {
+          negotiationId: state.negotiationId,
+          traceId: negotiationTraceId(state.tenantId, state.negotiationId),
+        });
+        span.setAttribute(ATTR.manifestDigest, answer.manifestDigest);
+        return answer;
+      },
+      { kind: SpanKind.CLIENT },
+    );
     // A model that was called and failed (the agent fell back to its rules) is still the model
     // the calls and tokens were spent on.
     const p = out.producedBy;

@@ -11,7 +11,7 @@ import {
   type AgentOutput,
   type InvokeOptions,
 } from '../agents/index.js';
-import { FindingError, type UpstreamGuard } from '../common/index.js';
+import { FindingError, traceCarrier, type UpstreamGuard } from '../common/index.js';
 import type { Signer } from '../signing/index.js';
 import type { AgentIdentityIssuer } from './agent-identity.js';
 import type { AgentSupervisor } from './agent-supervisor.js';
@@ -54,6 +54,8 @@ export class ProcessAgents implements AgentDispatcher {
             [SESSION_HEADER]: sessionId,
             [IDENTITY_HEADER]: token,
             [ENVELOPE_HEADER]: envelope,
+            // The W3C trace context of the agent.invoke span (none when tracing is off).
+            ...traceCarrier(),
           },
           body: JSON.stringify(payload),
           signal,

@@ -17,6 +17,7 @@ import {
   type InvocationPayload,
   type ToolDecision,
 } from '../agents/index.js';
+import { negotiationTraceId } from '../common/index.js';
 import { sealAgentMessage } from '../gateway/index.js';
 import { digestJson, LocalKeySigner, generateEd25519Key, loadPrivateKey } from '../signing/index.js';
 import { openAuditLog, queryAudit, type AuditLog } from '../audit/index.js';
@@ -171,7 +172,7 @@ describe('agents as their own processes', () => {
     const records = await queryAudit({ dir: procs.auditDir, kind: 'decision' });
     const costs = procs.stack.store.costs();
     for (const r of results) {
-      const trace = `${r.tenantId}#${r.negotiationId}`;
+      const trace = negotiationTraceId(r.tenantId, r.negotiationId);
       const mine = records.filter((rec) => rec.traceId === trace);
       const agents = ['kraljic-classifier', r.route!.agent, 'bid-evaluation', 'award-communications'];
       for (const rec of mine) {
@@ -190,7 +191,7 @@ describe('agents as their own processes', () => {
       }
     }
     // Nothing went to the gateway outside these negotiations.
-    expect(records.every((rec) => results.some((r) => rec.traceId === `${r.tenantId}#${r.negotiationId}`))).toBe(true);
+    expect(records.every((rec) => results.some((r) => rec.traceId === negotiationTraceId(r.tenantId, r.negotiationId)))).toBe(true);
 
     // The same requisitions with the agents in process decide the same way.
     const inProcess = await open('in-process');

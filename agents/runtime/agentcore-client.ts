@@ -1,5 +1,5 @@
 import { BedrockAgentCoreClient, InvokeAgentRuntimeCommand } from '@aws-sdk/client-bedrock-agentcore';
-import { InputError, type UpstreamGuard } from '../../common/index.js';
+import { InputError, traceCarrier, type UpstreamGuard } from '../../common/index.js';
 import type { AgentOutput, InvokeOptions } from '../agent.js';
 import { defaultAgentRuntimeGuard, parseAgentAnswer, runtimeInvocation } from './invocation.js';
 
@@ -22,6 +22,7 @@ export class AgentCoreAgents {
     const arn = this.runtimes[agent];
     if (!arn) throw new InputError(`no AgentCore runtime configured for agent '${agent}'`, { field: 'runtimes' });
     const { sessionId, payload } = runtimeInvocation(agent, tenantId, input, opts);
+    const trace = traceCarrier();
     const text = await this.guard.run(`agentcore:${arn}`, async (abortSignal) => {
       const res = await this.client.send(
         new InvokeAgentRuntimeCommand({
@@ -31,6 +32,8 @@ export class AgentCoreAgents {
           accept: 'application/json',
           payload: Buffer.from(JSON.stringify(payload)),
           ...(opts.traceId ? { traceId: opts.traceId } : {}),
+          // The W3C trace context, which AgentCore hands to the runtime (none when tracing is off).
+          ...(trace.traceparent ? { traceParent: trace.traceparent } : {}),
         }),
         { abortSignal },
       );

@@ -1,9 +1,10 @@
 import { createServer, type IncomingMessage, type ServerResponse } from 'node:http';
 import { z } from 'zod';
-import { CharterError, errorMessage, listenLoopback, type Listening } from '../../common/index.js';
+import { ATTR, CharterError, contextFrom, errorMessage, inSpan, listenLoopback, type Listening } from '../../common/index.js';
 import { HttpRefusal } from '../../gateway/index.js';
 import type { AgentOutput } from '../agent.js';
 import { ToolDeniedError } from '../toolbox.js';
+import { SpanKind } from '@opentelemetry/api';
 import { refusalAnswer } from './invocation.js';
 
 export const SESSION_HEADER = 'x-amzn-bedrock-agentcore-runtime-session-id';
@@ -112,7 +113,14 @@ export async function serveAgentCoreRuntime<A = InvocationRequest>(
         session.invocations++;
         const sessionHeaders: Record<string, string> = sessionId ? { [SESSION_HEADER]: sessionId } : {};
         try {
-          send(res, 200, await handler(parsed.data, session, auth), sessionHeaders);
+          // The invocation as a span of the caller's trace (the W3C traceparent header).
+          const answer = await inSpan(
+            'agent.run',
+            { [ATTR.tenant]: parsed.data.tenantId, [ATTR.negotiation]: parsed.data.negotiationId ?? '' },
+            () => handler(parsed.data, session, auth),
+            { parent: contextFrom(req.headers), kind: SpanKind.SERVER },
+          );
+          send(res, 200, answer, sessionHeaders);
         } catch (err) {
           // A refused tool call is a governance outcome the orchestrator acts on (it routes the
           // negotiation to a human): the agent's answer, so that it survives AgentCore's service.
