@@ -218,7 +218,10 @@ async function main(): Promise<void> {
     const pools = [];
     for (const n of [1, cores]) pools.push(await pool(setup, h.audit, n));
     // Tracing off (as above): what the decision span costs is the API's no-op span, timed alone.
-    const noopSpan = await inRounds(async () => percentiles(await timeEach(() => tracer().startSpan('gateway.decide').end(), 20_000)).p50);
+    const noopSpanUs = await inRounds(async () => {
+      const lat = (await timeEach(() => tracer().startSpan('gateway.decide').end(), 20_000)).sort((a, b) => a - b);
+      return lat[lat.length >> 1]! * 1000;
+    });
     // Tracing on: every decision a recorded span, batched and exported over OTLP/HTTP to a local receiver.
     const receiver = await startOtlpReceiver();
     const tracing = await startTracing({ url: receiver.url, serviceName: 'bench' });
@@ -258,12 +261,13 @@ async function main(): Promise<void> {
         offReadDecisionP50Ms: readP50.median,
         // The spread of the tracing-off read decision over rounds: the bench's noise.
         offNoiseMs: round3(readP50.max - readP50.min),
-        noopSpanP50Ms: figure(noopSpan, { unit: 'ms', lowerIsBetter: true }),
+        noopSpanP50Us: figure(noopSpanUs, { unit: 'µs', lowerIsBetter: true }),
         onReadDecisionP50Ms: figure(tracedRead, {
           unit: 'ms',
           lowerIsBetter: true,
           limit: { what: 'the same read decision with tracing off (ratio: the cost of tracing on)', sampled: readP50 },
         }),
+        // The batch processor's queue (2,048 spans) drops what a closed loop makes faster than it exports.
         spansExported: receiver.spans.length,
       },
       oneCoreReadDecisionsPerSecond: figure(oneCoreRead, { unit: '1/s', lowerIsBetter: false, aim: 2000 }),
