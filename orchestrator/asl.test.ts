@@ -1,8 +1,8 @@
 import { describe, expect, it } from 'vitest';
-import { exportAsl, validateAsl } from './asl.js';
+import { AUCTION_BUSINESS_DAYS, calendarDaysSpanned, executionTimeoutSeconds, exportAsl, validateAsl } from './asl.js';
 
 describe('Step Functions export', () => {
-  it('is valid ASL with the seven nodes, the four strategy branches and a 96 h task-token wait', () => {
+  it('is valid ASL with the seven nodes, the four strategy branches and a task-token wait until the request deadline', () => {
     const asl = exportAsl();
     expect(() => validateAsl(asl)).not.toThrow();
     for (const s of [
@@ -22,13 +22,41 @@ describe('Step Functions export', () => {
     }
     expect(asl.States.WaitForApproval).toMatchObject({
       Resource: 'arn:aws:states:::lambda:invoke.waitForTaskToken',
-      TimeoutSeconds: 345_600,
+      TimeoutSecondsPath: '$.approvalWaitSeconds',
+      Next: 'ApprovalGate',
     });
-    expect((asl.States.WaitForApproval!.Catch as Array<{ ErrorEquals: string[]; Next: string }>)[0]).toEqual({
-      ErrorEquals: ['States.Timeout'],
-      ResultPath: '$.error',
-      Next: 'ApprovalTimedOut',
+    // Every way out of the wait goes back to node 6, which reads the decision from the request.
+    expect((asl.States.WaitForApproval!.Catch as Array<{ ErrorEquals: string[]; Next: string }>)[0]).toMatchObject({
+      ErrorEquals: ['States.Timeout', 'ApprovalDenied', 'ApprovalExpired'],
+      Next: 'ApprovalGate',
     });
+  });
+
+  it('five business days span at most seven calendar days, wherever they start', () => {
+    // Walk from every hour of a week: count weekdays until five are done.
+    for (let start = 0; start < 7 * 24; start++) {
+      let hour = start;
+      let business = 0;
+      while (business < AUCTION_BUSINESS_DAYS * 24) {
+        if (Math.floor(hour / 24) % 7 < 5) business++;
+        hour++;
+      }
+      expect(hour - start).toBeLessThanOrEqual(calendarDaysSpanned(AUCTION_BUSINESS_DAYS) * 24);
+    }
+    expect(calendarDaysSpanned(5)).toBe(7);
+  });
+
+  it('the execution timeout covers a five-business-day auction, 96 h of approval and every task with its retries', () => {
+    const asl = exportAsl();
+    const auction = 7 * 24 * 3600;
+    const approval = 96 * 3600;
+    expect(asl.TimeoutSeconds).toBe(executionTimeoutSeconds(approval));
+    // 8 tasks on the longest path, each up to 900 s with 3 retries and their 2+4+8 s backoff.
+    expect(asl.TimeoutSeconds).toBe(auction + approval + 8 * (900 * 4 + 14));
+    expect(asl.TimeoutSeconds).toBeGreaterThan(7 * 24 * 3600 + 96 * 3600);
+    expect(exportAsl({ approvalTimeoutSeconds: 3600 }).TimeoutSeconds).toBe(auction + 3600 + 8 * (900 * 4 + 14));
+    for (const [name, state] of Object.entries(asl.States))
+      if (state.Resource === 'arn:aws:states:::lambda:invoke') expect(state.TimeoutSeconds, name).toBe(900);
   });
 
   it('rejects a definition the validator finds broken, naming the problem', () => {

@@ -1,6 +1,7 @@
 import { createRequire } from 'node:module';
 import { FindingError } from '../common/index.js';
 import { NODE_RETRY } from './retry.js';
+import type { NodeName } from './state.js';
 
 /** asl-validator is CommonJS without types: one function, definition in, `{ isValid, errors }` out. */
 type AslValidator = (
@@ -14,7 +15,10 @@ export interface AslOptions {
   account?: string;
   /** Prefix of the step-invoker Lambda functions (one per node). */
   functionPrefix?: string;
-  /** Human approval timeout of node 6 (seed: 96 h). */
+  /**
+   * The longest approval wait the tenants' configuration allows (seed: 96 h). Each wait lasts
+   * until its approval request's own deadline (TimeoutSecondsPath); this bounds the execution.
+   */
   approvalTimeoutSeconds?: number;
 }
 
@@ -23,6 +27,52 @@ export interface AslDefinition {
   StartAt: string;
   TimeoutSeconds: number;
   States: Record<string, Record<string, unknown>>;
+}
+
+/** The step-invoker Lambda of each Task state, by function-name suffix, and the node it runs (see StepInvoker). */
+export const STEP_FUNCTIONS = {
+  ingest: 'ingest',
+  classify: 'classify',
+  route: 'route',
+  'spot-bidding': 'strategy',
+  'leverage-auction': 'strategy',
+  'bottleneck-negotiation': 'strategy',
+  'strategic-partnership': 'strategy',
+  evaluate: 'evaluate',
+  approve: 'approve',
+  award: 'award',
+  review: 'review',
+  /** Records the task token of the approval wait (WaitForApproval); runs no node. */
+  'approval-request': null,
+} as const satisfies Record<string, NodeName | null>;
+export type StepFunctionName = keyof typeof STEP_FUNCTIONS;
+
+/** How long one step-invoker Lambda may run: Lambda's own maximum. */
+export const STEP_TIMEOUT_SECONDS = 900;
+/** The auction the design allows a strategy node: five business days. */
+export const AUCTION_BUSINESS_DAYS = 5;
+const DAY = 24 * 3600;
+
+/**
+ * The most calendar days `businessDays` business days (Monday to Friday) can span, wherever
+ * they start: each started run of five crosses at most one weekend. Public holidays are not
+ * counted (a tenant whose auctions span them needs a longer execution timeout).
+ */
+export function calendarDaysSpanned(businessDays: number): number {
+  return businessDays + 2 * Math.ceil(businessDays / 5);
+}
+
+/**
+ * The execution timeout: the longest path runs every Task state once (ingest, classify, route,
+ * strategy, evaluate, approval gate twice, award or review), each up to its Lambda timeout with
+ * every retry and backoff; the strategy node may run a five-business-day auction; the approval
+ * wait lasts up to the approval timeout.
+ */
+export function executionTimeoutSeconds(approvalTimeoutSeconds: number): number {
+  const tasksOnLongestPath = 8;
+  const backoff = Array.from({ length: NODE_RETRY.maxAttempts }, (_, i) => (NODE_RETRY.intervalMs / 1000) * NODE_RETRY.backoffRate ** i);
+  const perTask = STEP_TIMEOUT_SECONDS * (1 + NODE_RETRY.maxAttempts) + backoff.reduce((a, b) => a + b, 0);
+  return calendarDaysSpanned(AUCTION_BUSINESS_DAYS) * DAY + approvalTimeoutSeconds + Math.ceil(tasksOnLongestPath * perTask);
 }
 
 // The embedded orchestrator's node retry, on Step Functions: a step invoker that fails with
@@ -39,30 +89,37 @@ const RETRY = [
 /**
  * The negotiation DAG as a Step Functions state machine, for when one machine is not enough.
  * Every node is a step-invoker Lambda that loads the negotiation from the tenant-keyed store,
- * runs the node (deterministic code, or one agent through InvokeAgentRuntime) and checkpoints
- * before returning, exactly as the embedded orchestrator does; node 6 waits on a task token.
+ * runs the node (Orchestrator.runNode: deterministic code, or one agent through
+ * InvokeAgentRuntime) and checkpoints before returning, exactly as the embedded orchestrator
+ * does. Choices read the step's compact output (status, route). Node 6 decides every approval
+ * outcome: above the threshold it opens the request and the execution waits on a task token
+ * until the request's deadline; `charter approvals approve|deny` returns the token, a timeout
+ * ends the wait, and node 6 runs again to read what the human decided (approved, denied,
+ * expired), as the embedded engine's resume does.
  */
 export function exportAsl(opts: AslOptions = {}): AslDefinition {
   const region = opts.region ?? 'us-east-1';
   const account = opts.account ?? '123456789012';
   const prefix = opts.functionPrefix ?? 'charter-negotiation';
-  const fn = (node: string) => `arn:aws:lambda:${region}:${account}:function:${prefix}-${node}`;
-  const task = (node: string, next: string, extra: Record<string, unknown> = {}): Record<string, unknown> => ({
+  const fn = (name: StepFunctionName) => `arn:aws:lambda:${region}:${account}:function:${prefix}-${name}`;
+  const task = (name: StepFunctionName, next: string, extra: Record<string, unknown> = {}): Record<string, unknown> => ({
     Type: 'Task',
     Resource: 'arn:aws:states:::lambda:invoke',
-    Parameters: { FunctionName: fn(node), 'Payload.$': '$' },
+    Parameters: { FunctionName: fn(name), 'Payload.$': '$' },
     OutputPath: '$.Payload',
+    TimeoutSeconds: STEP_TIMEOUT_SECONDS,
     Retry: RETRY,
     Catch: [{ ErrorEquals: ['States.ALL'], ResultPath: '$.error', Next: 'NodeFailed' }],
     Next: next,
     ...extra,
   });
-  const strategy = (node: string) => task(node, 'BidsReceived?');
+  const strategy = (name: StepFunctionName) => task(name, 'BidsReceived?');
+  const attention = { Variable: '$.status', StringEquals: 'REQUIRES_ATTENTION', Next: 'ComplianceReview' };
   return {
     Comment:
       'Charter procurement negotiation: the seven-node DAG of the reference workload (checkpoint after every node, keyed tenant_id#negotiation_id).',
     StartAt: 'IngestAndValidate',
-    TimeoutSeconds: 7 * 24 * 3600,
+    TimeoutSeconds: executionTimeoutSeconds(opts.approvalTimeoutSeconds ?? 96 * 3600),
     States: {
       IngestAndValidate: task('ingest', 'Admitted?', {
         Catch: [
@@ -92,36 +149,33 @@ export function exportAsl(opts: AslOptions = {}): AslDefinition {
       LeverageAuction: strategy('leverage-auction'),
       BottleneckNegotiation: strategy('bottleneck-negotiation'),
       StrategicPartnership: strategy('strategic-partnership'),
-      'BidsReceived?': {
-        Type: 'Choice',
-        Choices: [{ Variable: '$.status', StringEquals: 'REQUIRES_ATTENTION', Next: 'ComplianceReview' }],
-        Default: 'Evaluate',
-      },
+      'BidsReceived?': { Type: 'Choice', Choices: [attention], Default: 'Evaluate' },
       Evaluate: task('evaluate', 'Awardable?'),
-      'Awardable?': {
+      'Awardable?': { Type: 'Choice', Choices: [attention], Default: 'ApprovalGate' },
+      ApprovalGate: task('approve', 'ApprovalOutcome'),
+      ApprovalOutcome: {
         Type: 'Choice',
-        Choices: [{ Variable: '$.status', StringEquals: 'REQUIRES_ATTENTION', Next: 'ComplianceReview' }],
-        Default: 'ApprovalGate',
-      },
-      ApprovalGate: task('approve', 'ApprovalNeeded?'),
-      'ApprovalNeeded?': {
-        Type: 'Choice',
-        Choices: [{ Variable: '$.status', StringEquals: 'AWAITING_APPROVAL', Next: 'WaitForApproval' }],
+        Choices: [
+          { Variable: '$.status', StringEquals: 'AWAITING_APPROVAL', Next: 'WaitForApproval' },
+          { Variable: '$.status', StringEquals: 'CANCELLED', Next: 'Cancelled' },
+          attention,
+        ],
         Default: 'Award',
       },
       WaitForApproval: {
         Type: 'Task',
         Resource: 'arn:aws:states:::lambda:invoke.waitForTaskToken',
         Parameters: { FunctionName: fn('approval-request'), Payload: { 'taskToken.$': '$$.Task.Token', 'negotiation.$': '$' } },
-        TimeoutSeconds: opts.approvalTimeoutSeconds ?? 96 * 3600,
+        // Until the approval request's own deadline (node 6 computes it from the request).
+        TimeoutSecondsPath: '$.approvalWaitSeconds',
+        // The decision is read from the approval request by node 6, not from the token's output.
+        ResultPath: null,
         Catch: [
-          { ErrorEquals: ['States.Timeout'], ResultPath: '$.error', Next: 'ApprovalTimedOut' },
-          { ErrorEquals: ['ApprovalDenied'], ResultPath: '$.error', Next: 'Cancelled' },
+          { ErrorEquals: ['States.Timeout', 'ApprovalDenied', 'ApprovalExpired'], ResultPath: null, Next: 'ApprovalGate' },
           { ErrorEquals: ['States.ALL'], ResultPath: '$.error', Next: 'NodeFailed' },
         ],
-        Next: 'Award',
+        Next: 'ApprovalGate',
       },
-      ApprovalTimedOut: { Type: 'Pass', Result: 'approval_timeout', ResultPath: '$.attentionTrigger', Next: 'ComplianceReview' },
       Award: task('award', 'Awarded'),
       ComplianceReview: task('review', 'RequiresAttention'),
       Awarded: { Type: 'Succeed' },

@@ -26,4 +26,14 @@ export { COST_DIMENSIONS, costReport, formatMoney, type CostDimension, type Cost
 export { loadPriceTable, modelCostMicros, PriceTableFile, pricesFile, prorate, type PriceTable } from './prices.js';
 export { negotiationKey, NegotiationStore, type CostRow } from './store.js';
 export { referenceWorld, sampleRequisition, tenantSuppliers, type ReferenceWorld, type WorldOptions } from './reference-world.js';
-export { exportAsl, validateAsl, type AslDefinition, type AslOptions } from './asl.js';
+export {
+  AUCTION_BUSINESS_DAYS,
+  calendarDaysSpanned,
+  executionTimeoutSeconds,
+  exportAsl,
+  STEP_FUNCTIONS,
+  validateAsl,
+  type AslDefinition,
+  type AslOptions,
+} from './asl.js';
+export { completeApprovalTask, sfnTaskCallbacks, StepInvoker, type StepOutput, type TaskCallbacks } from './step-invoker.js';

@@ -158,12 +158,7 @@ export class Orchestrator {
       attributes,
       async (span) => {
         while (state.nextNode) {
-          const node = state.nextNode;
-          const version = this.opts.store.version(tenantId, negotiationId);
-          const t0 = performance.now();
-          const from = state;
-          const { state: next, note } = await inSpan(`negotiation.node ${node}`, attributes, () => this.stepWithRetry(node, from));
-          state = this.save(next, version, node, t0, note);
+          state = await this.advance(state, (node, s) => this.stepWithRetry(node, s));
           // A pending approval parks the negotiation; a later resume picks it up at the gate.
           if (state.status === 'AWAITING_APPROVAL') break;
         }
@@ -172,6 +167,39 @@ export class Orchestrator {
       },
       { parent: negotiationContext(tenantId, negotiationId) },
     );
+  }
+
+  /**
+   * Runs one node of a negotiation, once, as a step invoker of the Step Functions export does
+   * (the engine retries and routes; see exportAsl). A node the negotiation has already passed
+   * (the engine replayed a step whose checkpoint was written) returns the stored state and runs
+   * nothing; any other node than the next one is refused.
+   */
+  async runNode(tenantId: string, negotiationId: string, node: NodeName): Promise<NegotiationState> {
+    const state = this.opts.store.get(tenantId, negotiationId);
+    if (!state) throw new InputError(`no negotiation '${negotiationId}' for tenant '${tenantId}'`, { field: 'negotiationId' });
+    if (state.nextNode === node) {
+      // A step of the negotiation's one trace, as the embedded engine's run is.
+      const attributes = { [ATTR.tenant]: tenantId, [ATTR.negotiation]: negotiationId, [ATTR.agent]: 'orchestrator' };
+      return inSpan('negotiation.step', attributes, () => this.advance(state, (n, s) => this.step(n, s)), {
+        parent: negotiationContext(tenantId, negotiationId),
+      });
+    }
+    if (state.history.some((h) => h.node === node)) return state;
+    throw new InputError(`negotiation '${negotiationId}' is at node '${state.nextNode ?? 'none'}', not '${node}'`, { field: 'node' });
+  }
+
+  /** Runs the negotiation's next node and checkpoints the result (conditional on the version it started from). */
+  private async advance(
+    state: NegotiationState,
+    step: (node: NodeName, state: NegotiationState) => Promise<NodeResult>,
+  ): Promise<NegotiationState> {
+    const node = state.nextNode!;
+    const version = this.opts.store.version(state.tenantId, state.negotiationId);
+    const t0 = performance.now();
+    const attributes = { [ATTR.tenant]: state.tenantId, [ATTR.negotiation]: state.negotiationId, [ATTR.agent]: 'orchestrator' };
+    const { state: next, note } = await inSpan(`negotiation.node ${node}`, attributes, () => step(node, state));
+    return this.save(next, version, node, t0, note);
   }
 
   private save(state: NegotiationState, version: number, node: NodeName, t0: number, note: string): NegotiationState {

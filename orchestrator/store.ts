@@ -32,6 +32,8 @@ CREATE TABLE IF NOT EXISTS documents (
 CREATE TABLE IF NOT EXISTS kraljic_cache (
   tenant_id TEXT NOT NULL, cache_key TEXT NOT NULL, classification TEXT NOT NULL, hits INTEGER NOT NULL DEFAULT 0,
   PRIMARY KEY (tenant_id, cache_key));
+CREATE TABLE IF NOT EXISTS task_tokens (
+  tenant_id TEXT NOT NULL, approval_id TEXT NOT NULL, token TEXT NOT NULL, PRIMARY KEY (tenant_id, approval_id));
 CREATE TABLE IF NOT EXISTS costs (
   tenant_id TEXT NOT NULL, negotiation_id TEXT NOT NULL, agent TEXT NOT NULL, model TEXT NOT NULL, month TEXT NOT NULL,
   invocations INTEGER NOT NULL, model_calls INTEGER NOT NULL, input_tokens INTEGER NOT NULL, output_tokens INTEGER NOT NULL,
@@ -321,6 +323,20 @@ export class NegotiationStore {
       key,
       JSON.stringify(c),
     );
+  }
+
+  // Step Functions task tokens of approval waits, by the approval request they wait on (a later wait replaces an earlier one).
+
+  recordTaskToken(tenantId: string, approvalId: string, token: string): void {
+    this.sql(
+      'INSERT INTO task_tokens (tenant_id, approval_id, token) VALUES (?, ?, ?) ON CONFLICT DO UPDATE SET token = excluded.token',
+    ).run(tenantId, approvalId, token);
+  }
+
+  taskToken(tenantId: string, approvalId: string): string | undefined {
+    const row = this.sql('SELECT token FROM task_tokens WHERE tenant_id = ? AND approval_id = ?').get(tenantId, approvalId) as
+      { token: string } | undefined;
+    return row?.token;
   }
 
   // Cost attribution: tenant x negotiation x agent x model.

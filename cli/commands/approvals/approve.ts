@@ -1,7 +1,7 @@
 import type { Command } from 'commander';
 import { action } from '../../program.js';
 import { withExamples } from '../packs/shared.js';
-import { evidenceQueued, print, scopedApprover, store, withApprover, type ApproverOpts } from './shared.js';
+import { evidenceQueued, print, returnTaskToken, scopedApprover, store, withApprover, type ApproverOpts } from './shared.js';
 
 export function registerApprove(approvals: Command): void {
   const cmd = withApprover(
@@ -14,7 +14,8 @@ export function registerApprove(approvals: Command): void {
   withExamples(cmd, ['charter approvals approve REQUEST_ID --key .charter/keys/alice.key.pem']).action(
     action(async (id: string, opts: ApproverOpts) => {
       const approver = await scopedApprover(id, opts);
-      print(await store(opts).approve(id, approver), opts.json);
+      const request = await store(opts).approve(id, approver);
+      print(request, opts.json, await returnTaskToken(request));
       evidenceQueued(opts.json);
     }),
   );

@@ -1,7 +1,7 @@
 import type { Command } from 'commander';
 import { action } from '../../program.js';
 import { withExamples } from '../packs/shared.js';
-import { evidenceQueued, print, scopedApprover, store, withApprover, type ApproverOpts } from './shared.js';
+import { evidenceQueued, print, returnTaskToken, scopedApprover, store, withApprover, type ApproverOpts } from './shared.js';
 
 export function registerDeny(approvals: Command): void {
   const cmd = withApprover(
@@ -15,7 +15,8 @@ export function registerDeny(approvals: Command): void {
   withExamples(cmd, [`charter approvals deny REQUEST_ID --key .charter/keys/alice.key.pem --reason 'supplier under review'`]).action(
     action(async (id: string, opts: ApproverOpts & { reason: string }) => {
       const approver = await scopedApprover(id, opts);
-      print(await store(opts).deny(id, approver, opts.reason), opts.json);
+      const request = await store(opts).deny(id, approver, opts.reason);
+      print(request, opts.json, await returnTaskToken(request));
       evidenceQueued(opts.json);
     }),
   );

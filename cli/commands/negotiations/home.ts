@@ -127,6 +127,16 @@ export async function openHomeStack(home: string, world: HomeWorld, extra: Parti
 }
 
 /**
+ * The negotiation store of a home: `<home>/orchestrator/negotiations.sqlite` (the embedded
+ * default). With `ifExists`, undefined when the home has none yet.
+ */
+export function openHomeNegotiationStore(home: string, opts: { ifExists?: boolean } = {}): NegotiationStore | undefined {
+  const file = join(home, 'orchestrator', 'negotiations.sqlite');
+  if (opts.ifExists && !existsSync(file)) return undefined;
+  return new NegotiationStore(file);
+}
+
+/**
  * The procurement reference's entity data as the gateway decided over it, read from a home: its
  * negotiation store and the tenants of its tenants.yaml. Release replay evaluates recorded
  * decisions over it (`charter release check --live-entities`).
@@ -138,6 +148,6 @@ export function homeDecisionData(home: string): DecisionData {
   const config = StaticConfigStore.fromFile(tenantsFile);
   const world = referenceWorld({ tenants: config.tenants() });
   // Opened for the life of the command: release checks read it while they replay.
-  const store = new NegotiationStore(join(home, 'orchestrator', 'negotiations.sqlite'));
+  const store = openHomeNegotiationStore(home)!;
   return withKillSwitches(new NegotiationEntities(new OrchestratorLedger(store, world.directory), config), KillSwitchFile.inHome(home));
 }
