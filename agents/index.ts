@@ -102,6 +102,7 @@ export {
   defaultAgentRuntimeGuard,
   parseAgentAnswer,
   runtimeInvocation,
+  type InvocationAuth,
   type RuntimeInvocation,
 } from './runtime/invocation.js';
 export { AGENT_IDENTITY, serveAgentHost, type AgentHostOptions } from './runtime/agent-host.js';

@@ -13,6 +13,7 @@ import { DecisionRecord } from '../audit/index.js';
 import type { Signer, TrustedKeysFile } from '../signing/index.js';
 import { AgentIdentityIssuer } from './agent-identity.js';
 import { AgentSupervisor } from './agent-supervisor.js';
+import { InvocationCredentials } from './invocation-credentials.js';
 import { ProcessAgents } from './process-agents.js';
 
 export interface AgentProcessOptions {
@@ -108,7 +109,7 @@ export async function startAgentProcesses(
     throw err;
   }
   return {
-    dispatcher: new ProcessAgents(supervisor, identity, digests, envelopes),
+    dispatcher: new ProcessAgents(supervisor, new InvocationCredentials(identity, digests, envelopes)),
     supervisor,
     identity,
     gatewayUrl: gateway.url,

@@ -11,6 +11,7 @@ export { AgentIdentityIssuer, IDENTITY_TOKEN_SECONDS } from './agent-identity.js
 export { startAgentProcesses, type AgentProcesses, type AgentProcessOptions } from './agent-processes.js';
 export { AgentSupervisor, type AgentEndpoint, type AgentSupervisorOptions } from './agent-supervisor.js';
 export { ProcessAgents } from './process-agents.js';
+export { InvocationCredentials } from './invocation-credentials.js';
 export { NODE_RETRY, type NodeRetry } from './retry.js';
 export {
   Orchestrator,

@@ -1,20 +1,15 @@
 import {
   agentAnswerError,
   defaultAgentRuntimeGuard,
-  ENVELOPE_HEADER,
-  envelopeHeader,
-  IDENTITY_HEADER,
-  sealInvocation,
   parseAgentAnswer,
   runtimeInvocation,
   SESSION_HEADER,
   type AgentOutput,
   type InvokeOptions,
 } from '../agents/index.js';
-import { FindingError, traceCarrier, type UpstreamGuard } from '../common/index.js';
-import type { Signer } from '../signing/index.js';
-import type { AgentIdentityIssuer } from './agent-identity.js';
+import { traceCarrier, type UpstreamGuard } from '../common/index.js';
 import type { AgentSupervisor } from './agent-supervisor.js';
+import type { InvocationCredentials } from './invocation-credentials.js';
 import type { AgentDispatcher } from './orchestrator.js';
 
 /**
@@ -26,11 +21,8 @@ import type { AgentDispatcher } from './orchestrator.js';
 export class ProcessAgents implements AgentDispatcher {
   constructor(
     private readonly supervisor: AgentSupervisor,
-    private readonly identity: AgentIdentityIssuer,
-    /** Manifest digest per agent, as loaded by the gateway. */
-    private readonly digests: ReadonlyMap<string, string>,
-    /** The orchestrator's agent-envelope key: every invocation carries an envelope it signed. */
-    private readonly envelopes: Signer,
+    /** Identity token and signed envelope of every invocation, and the manifest its answer must name. */
+    private readonly credentials: InvocationCredentials,
     /** Breaker and deadline per agent process. */
     private readonly guard: UpstreamGuard = defaultAgentRuntimeGuard(),
   ) {}
@@ -38,10 +30,7 @@ export class ProcessAgents implements AgentDispatcher {
   async invoke(agent: string, tenantId: string, input: unknown, opts: InvokeOptions): Promise<AgentOutput> {
     const process = await this.supervisor.endpoint(agent);
     const { sessionId, payload } = runtimeInvocation(agent, tenantId, input, opts);
-    const token = await this.identity.mint(tenantId, agent);
-    const digest = this.digests.get(agent);
-    if (!digest) throw new FindingError(`agent ${agent} has no manifest at the gateway`);
-    const envelope = envelopeHeader(await sealInvocation(this.envelopes, agent, digest, payload));
+    const { headers, manifestDigest } = await this.credentials.sign(agent, tenantId, payload);
     // The runtime's breaker counts what says the runtime is unwell (no answer, a 5xx); a 4xx is
     // this invocation's fault and is thrown after the guard.
     const answer = await this.guard.run(`process:${agent}`, async (signal) => {
@@ -52,8 +41,7 @@ export class ProcessAgents implements AgentDispatcher {
           headers: {
             'content-type': 'application/json',
             [SESSION_HEADER]: sessionId,
-            [IDENTITY_HEADER]: token,
-            [ENVELOPE_HEADER]: envelope,
+            ...headers,
             // The W3C trace context of the agent.invoke span (none when tracing is off).
             ...traceCarrier(),
           },
@@ -68,10 +56,6 @@ export class ProcessAgents implements AgentDispatcher {
       return answer;
     });
     if (answer.status < 200 || answer.status > 299) throw agentAnswerError(agent, answer.status, answer.text, 'in its process');
-    const text = answer.text;
-    const out = parseAgentAnswer(agent, tenantId, text, 'in its process');
-    if (out.manifestDigest !== digest)
-      throw new FindingError(`agent ${agent} in its process runs manifest ${out.manifestDigest}, the gateway enforces ${digest}`);
-    return out;
+    return parseAgentAnswer(agent, tenantId, answer.text, 'in its process', manifestDigest);
   }
 }

@@ -43,6 +43,10 @@ export interface AgentHostOptions {
   models?: ModelClients;
   warn?: (message: string) => void;
   port?: number;
+  /** Listen address (default loopback; the runtime image listens on 0.0.0.0). */
+  host?: string;
+  /** Serve this tenant only (a silo runtime). */
+  tenant?: string;
 }
 
 /** The verified identity of an invocation and the token its gateway calls carry. */
@@ -62,6 +66,8 @@ async function verifiedCaller(opts: AgentHostOptions, payload: InvocationPayload
   }
   if (caller.agentId !== opts.agent)
     throw new HttpRefusal(403, `the identity token is for agent '${caller.agentId}', this process runs '${opts.agent}'`);
+  if (opts.tenant !== undefined && caller.tenantId !== opts.tenant)
+    throw new HttpRefusal(403, `this runtime serves tenant '${opts.tenant}' only, the identity token is for '${caller.tenantId}'`);
   if (caller.tenantId !== payload.tenantId)
     throw new HttpRefusal(403, `the identity token is for tenant '${caller.tenantId}', the payload names '${payload.tenantId}'`);
   // The platform's token says who may act; the orchestrator's envelope says this exact
@@ -107,5 +113,6 @@ export function serveAgentHost(opts: AgentHostOptions): Promise<Listening> {
     // Verified before the session is bound: a bad token cannot claim a session for a tenant.
     authorize: (payload, request) => verifiedCaller(opts, payload, request),
     ...(opts.port !== undefined ? { port: opts.port } : {}),
+    ...(opts.host !== undefined ? { host: opts.host } : {}),
   });
 }

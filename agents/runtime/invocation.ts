@@ -88,9 +88,10 @@ export function refusalAnswer(err: ToolDeniedError): { error: string; refusedToo
 /**
  * Checks a runtime's 2xx answer like any untrusted input: its shape, and that it answers for
  * the agent and tenant invoked; a refusal answer is thrown as the ToolDeniedError the agent
- * raised, as in process. `where` names the runtime in errors (e.g. "on AgentCore").
+ * raised, as in process. `where` names the runtime in errors (e.g. "on AgentCore"); with
+ * `manifestDigest`, the answer must also name that manifest.
  */
-export function parseAgentAnswer(agent: string, tenantId: string, text: string, where: string): AgentOutput {
+export function parseAgentAnswer(agent: string, tenantId: string, text: string, where: string, manifestDigest?: string): AgentOutput {
   let parsed;
   try {
     const json: unknown = JSON.parse(text);
@@ -103,7 +104,18 @@ export function parseAgentAnswer(agent: string, tenantId: string, text: string, 
   }
   if (parsed.tenantId !== tenantId || parsed.agent !== agent)
     throw new FindingError(`agent ${agent} ${where} answered for ${parsed.agent}/${parsed.tenantId}, not ${agent}/${tenantId}`);
+  if (manifestDigest !== undefined && parsed.manifestDigest !== manifestDigest)
+    throw new FindingError(`agent ${agent} ${where} runs manifest ${parsed.manifestDigest}, the gateway enforces ${manifestDigest}`);
   return parsed as AgentOutput;
+}
+
+/**
+ * What the platform attaches to one invocation of an agent runtime: the request headers (the
+ * identity token and the signed invocation envelope) and the manifest digest the answer must
+ * name. The orchestrator's InvocationCredentials implements it for every dispatcher.
+ */
+export interface InvocationAuth {
+  sign(agent: string, tenantId: string, payload: InvocationPayload): Promise<{ headers: Record<string, string>; manifestDigest: string }>;
 }
 
 /** The error a runtime's non-2xx answer stands for: a FindingError naming the agent, the status and the runtime's message. */

@@ -7,12 +7,16 @@ import { listenLoopback } from '../../agents/index.js';
  * `?qualifier=`), the session id in `X-Amzn-Bedrock-AgentCore-Runtime-Session-Id`, the payload
  * as the raw body. Like the service it forwards the body and session to the runtime's
  * container contract (`POST /invocations` on the agent) and streams the answer back; an
- * unknown runtime is a ResourceNotFoundException.
+ * unknown runtime is a ResourceNotFoundException. Of the request's other headers, only those
+ * in the runtime's request-header allowlist (`allowlists`, as deploy configured it) reach the
+ * container, as the service documents; none when the runtime has no allowlist.
  */
 export interface LocalAgentCore {
   endpoint: string;
   /** Runtime ARN -> base URL of the agent's HTTP server (its /invocations and /ping). */
   routes: Map<string, string>;
+  /** Runtime ARN -> its requestHeaderAllowlist (header names, any case). */
+  allowlists: Map<string, string[]>;
   /** Invocations received per runtime ARN. */
   calls: Map<string, number>;
   close(): Promise<void>;
@@ -29,6 +33,7 @@ async function body(req: IncomingMessage): Promise<Buffer> {
 export async function startLocalAgentCore(): Promise<LocalAgentCore> {
   const routes = new Map<string, string>();
   const calls = new Map<string, number>();
+  const allowlists = new Map<string, string[]>();
   const http = createServer((req, res) => {
     void (async () => {
       const url = new URL(req.url ?? '/', 'http://localhost');
@@ -49,9 +54,13 @@ export async function startLocalAgentCore(): Promise<LocalAgentCore> {
       }
       calls.set(arn, (calls.get(arn) ?? 0) + 1);
       const session = String(req.headers[SESSION] ?? '');
+      const allowed = new Set((allowlists.get(arn) ?? []).map((h) => h.toLowerCase()));
+      const passed = Object.fromEntries(
+        Object.entries(req.headers).filter((e): e is [string, string] => allowed.has(e[0]) && typeof e[1] === 'string'),
+      );
       const upstream = await fetch(`${target}/invocations`, {
         method: 'POST',
-        headers: { 'content-type': String(req.headers['content-type'] ?? 'application/json'), [SESSION]: session },
+        headers: { ...passed, 'content-type': String(req.headers['content-type'] ?? 'application/json'), [SESSION]: session },
         body: await body(req),
       });
       const answer = Buffer.from(await upstream.arrayBuffer());
@@ -66,5 +75,5 @@ export async function startLocalAgentCore(): Promise<LocalAgentCore> {
     });
   });
   const listening = await listenLoopback(http);
-  return { endpoint: listening.url, routes, calls, close: listening.close };
+  return { endpoint: listening.url, routes, allowlists, calls, close: listening.close };
 }
