@@ -69,9 +69,13 @@ function releasedManifests(home: string, env: string, trustedKeysFile: string): 
  * the home's audit key, the shared approvals folder, and the negotiation store under `orchestrator/`.
  */
 export async function openHomeStack(home: string, world: HomeWorld, extra: Partial<ProcurementStackOptions> = {}): Promise<HomeStack> {
+  // Every file is read before anything is opened: a bad tenants.yaml fails first, with nothing to close.
+  const config: ConfigStore | undefined = existsSync(join(home, 'tenants.yaml'))
+    ? StaticConfigStore.fromFile(join(home, 'tenants.yaml'))
+    : undefined;
   const trustedFile = join(home, 'keys', 'trusted-keys.json');
   const manifests = releasedManifests(home, world.env, trustedFile);
-  // Read before anything is opened: a malformed prices.yaml stops the command with nothing held.
+  // Likewise a malformed prices.yaml.
   const prices = loadPriceTable(home);
   const envelopeKey = INVOCATION_ENVELOPE.keyFile(home);
   if (!existsSync(envelopeKey))
@@ -79,51 +83,61 @@ export async function openHomeStack(home: string, world: HomeWorld, extra: Parti
       `no orchestrator envelope key: every agent invocation is signed with it (charter keys generate --name ${INVOCATION_ENVELOPE.sender} --purpose agent-envelope)`,
       { file: envelopeKey },
     );
+  const trustedKeys = loadTrustedKeys(trustedFile);
+  const approvers = ApproverDirectory.inHome(home, trustedKeys);
+  const auditSigner = new LocalKeySigner(loadPrivateKey(join(home, 'keys', 'audit.key.pem')));
+  const envelopeSigner = new LocalKeySigner(loadPrivateKey(envelopeKey));
   const w = referenceWorld({
     tenants: world.tenants,
     ...(world.latencyMs !== undefined ? { latencyMs: world.latencyMs } : {}),
     ...(world.spendThresholdCents ? { spendThresholdCents: world.spendThresholdCents } : {}),
   });
+  // What is opened is closed again when a later step fails: the supplier server would keep the
+  // process alive, and the audit log's lock would keep every other command off the home.
   let suppliers: RunningServer | undefined;
-  const supplierUrl = world.suppliersUrl ?? (suppliers = await w.network.serve()).url;
-  const audit = await openHomeAuditLog({
-    home,
-    signer: new LocalKeySigner(loadPrivateKey(join(home, 'keys', 'audit.key.pem'))),
-    origin: 'charter.local/audit',
-  });
-  const warn = (m: string) => process.stderr.write(`charter: warning: ${m}\n`);
-  // Every breaker of this process (upstreams, suppliers, models, agent runtimes, the S3 sink) that trips or recovers is recorded.
-  const stopRecording = recordBreakerChanges(BREAKERS, { audit, file: BreakerFile.inHome(home), warn });
-  const approvals = new ApprovalStore(join(home, 'approvals'));
-  const config: ConfigStore = existsSync(join(home, 'tenants.yaml')) ? StaticConfigStore.fromFile(join(home, 'tenants.yaml')) : w.config;
-  const trustedKeys = loadTrustedKeys(trustedFile);
-  const stack = await openProcurementStack({
-    dbFile: join(home, 'orchestrator', 'negotiations.sqlite'),
-    manifests,
-    trustedKeys,
-    approvers: ApproverDirectory.inHome(home, trustedKeys),
-    envelopeSigner: new LocalKeySigner(loadPrivateKey(envelopeKey)),
-    audit,
-    approvals,
-    config,
-    killSwitches: KillSwitchFile.inHome(home),
-    directory: w.directory,
-    supplierUrl,
-    warn,
-    ...(prices ? { prices } : {}),
-    ...extra,
-  });
-  return {
-    stack,
-    audit,
-    approvals,
-    async close() {
-      await stack.close();
-      stopRecording();
-      await audit.close();
-      await suppliers?.close();
-    },
-  };
+  let audit: AuditLog | undefined;
+  let stopRecording: (() => void) | undefined;
+  try {
+    const supplierUrl = world.suppliersUrl ?? (suppliers = await w.network.serve()).url;
+    audit = await openHomeAuditLog({ home, signer: auditSigner, origin: 'charter.local/audit' });
+    const warn = (m: string) => process.stderr.write(`charter: warning: ${m}\n`);
+    // Every breaker of this process (upstreams, suppliers, models, agent runtimes, the S3 sink) that trips or recovers is recorded.
+    stopRecording = recordBreakerChanges(BREAKERS, { audit, file: BreakerFile.inHome(home), warn });
+    const approvals = new ApprovalStore(join(home, 'approvals'));
+    const stack = await openProcurementStack({
+      dbFile: join(home, 'orchestrator', 'negotiations.sqlite'),
+      manifests,
+      trustedKeys,
+      approvers,
+      envelopeSigner,
+      audit,
+      approvals,
+      config: config ?? w.config,
+      killSwitches: KillSwitchFile.inHome(home),
+      directory: w.directory,
+      supplierUrl,
+      warn,
+      ...(prices ? { prices } : {}),
+      ...extra,
+    });
+    const opened = audit;
+    const stop = stopRecording;
+    return {
+      stack,
+      audit: opened,
+      approvals,
+      async close() {
+        await stack.close();
+        stop();
+        await opened.close();
+        await suppliers?.close();
+      },
+    };
+  } catch (err) {
+    stopRecording?.();
+    await Promise.allSettled([audit?.close(), suppliers?.close()]);
+    throw err;
+  }
 }
 
 /**
