@@ -50,6 +50,11 @@ const scalars = {
   maxTokens: z.number().int().positive(),
   /** How long a human has to approve an award above the threshold (seed: 96 h). */
   approvalTimeoutSeconds: z.number().int().positive(),
+  /**
+   * How long before that deadline the approver queue and the runtime's reminder hooks are
+   * reminded (once; at the request itself when the timeout is shorter). 0: no reminder.
+   */
+  approvalReminderSeconds: z.number().int().nonnegative(),
 };
 
 export const AgentConfig = z.strictObject({ ...sections, ...scalars });
@@ -100,6 +105,7 @@ export const SAFE_DEFAULTS: AgentConfig = {
     maxAgreementMonths: 36,
   },
   approvalTimeoutSeconds: 96 * 3600,
+  approvalReminderSeconds: 24 * 3600,
 };
 
 /** Where configuration comes from (a YAML file locally; DynamoDB system-config at scale). */

@@ -189,6 +189,22 @@ export class ApprovalStore {
     return changed;
   }
 
+  /**
+   * Reminds the approver queue of a request nearing its deadline: `reminders/<id>` holds when
+   * (kept apart from the request file, which approvers rewrite). `approvals list` shows it.
+   */
+  remind(id: string, now = Date.now()): void {
+    this.file(id);
+    mkdirSync(join(this.dir, 'reminders'), { recursive: true });
+    writeFileAtomic(join(this.dir, 'reminders', id), new Date(now).toISOString() + '\n');
+  }
+
+  /** When the queue was last reminded of a request, or undefined. */
+  remindedAt(id: string): string | undefined {
+    const file = join(this.dir, 'reminders', id);
+    return existsSync(file) ? readFileSync(file, 'utf8').trim() : undefined;
+  }
+
   /** Tokens of the live, approved request for a binding (what the gateway attaches to a retried call). */
   tokensFor(binding: ApprovalBinding, now = Date.now()): string[] {
     const req = this.latestFor(binding, now);

@@ -25,7 +25,9 @@ export { openProcurementStack, type ProcurementStack, type ProcurementStackOptio
 export { NODE_LABEL, TERMINAL, type NegotiationState, type NegotiationStatus, type NodeName, type StrategyNode } from './state.js';
 export { COST_DIMENSIONS, costReport, formatMoney, type CostDimension, type CostLine, type CostReport } from './costs.js';
 export { loadPriceTable, modelCostMicros, PriceTableFile, pricesFile, prorate, type PriceTable } from './prices.js';
-export { negotiationKey, NegotiationStore, type CostRow } from './store.js';
+export { negotiationKey, NegotiationStore, type ApprovalWait, type CostRow, type Lease } from './store.js';
+export { NegotiationRuntime, type ApprovalReminder, type NegotiationRuntimeOptions } from './runtime.js';
+export { commandReminder, webhookReminder } from './reminders.js';
 export { referenceWorld, sampleRequisition, tenantSuppliers, type ReferenceWorld, type WorldOptions } from './reference-world.js';
 export {
   AUCTION_BUSINESS_DAYS,

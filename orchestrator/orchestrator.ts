@@ -459,7 +459,18 @@ export class Orchestrator {
         },
         this.now(),
       );
-      const approval = { mode: 'human' as const, status: 'pending' as const, approvalId: request.id, deadline: request.expiresAt, ...base };
+      const deadline = Date.parse(request.expiresAt);
+      const remindAt = cfg.approvalReminderSeconds
+        ? new Date(Math.max(Date.parse(request.requestedAt), deadline - cfg.approvalReminderSeconds * 1000)).toISOString()
+        : null;
+      const approval = {
+        mode: 'human' as const,
+        status: 'pending' as const,
+        approvalId: request.id,
+        deadline: request.expiresAt,
+        remindAt,
+        ...base,
+      };
       return {
         state: { ...state, status: 'AWAITING_APPROVAL', approval, nextNode: 'approve' },
         note: `${money(award.priceCents)} > threshold ${money(threshold)}: waiting for approval ${request.id}`,

@@ -72,6 +72,8 @@ export interface NegotiationState {
     totalCents: number;
     thresholdCents: number;
     deadline: string | null;
+    /** When the approver queue and the hooks are reminded (approvalReminderSeconds before the deadline); absent: no reminder. */
+    remindAt?: string | null;
   };
   award?: AgentStep<{
     purchaseOrders: Array<{ poNumber: string; purchaseOrderId: string; supplierId: string; totalCents: number }>;

@@ -34,6 +34,15 @@ CREATE TABLE IF NOT EXISTS kraljic_cache (
   PRIMARY KEY (tenant_id, cache_key));
 CREATE TABLE IF NOT EXISTS task_tokens (
   tenant_id TEXT NOT NULL, approval_id TEXT NOT NULL, token TEXT NOT NULL, PRIMARY KEY (tenant_id, approval_id));
+-- A row per negotiation waiting for an approval, kept by checkpoint() from the state it writes:
+-- what the deadline scheduler reads (deadlines live here, not in timers).
+CREATE TABLE IF NOT EXISTS approval_waits (
+  pk TEXT PRIMARY KEY, tenant_id TEXT NOT NULL, negotiation_id TEXT NOT NULL, approval_id TEXT NOT NULL,
+  deadline_at INTEGER NOT NULL, remind_at INTEGER, reminded_at INTEGER);
+-- Who runs a negotiation: the owner renews expires_at while it runs (heartbeat); a lease past
+-- expires_at names a runner that died, and another runner may take it over.
+CREATE TABLE IF NOT EXISTS leases (pk TEXT PRIMARY KEY, owner TEXT NOT NULL, expires_at INTEGER NOT NULL);
+CREATE INDEX IF NOT EXISTS leases_owner ON leases(owner);
 CREATE TABLE IF NOT EXISTS costs (
   tenant_id TEXT NOT NULL, negotiation_id TEXT NOT NULL, agent TEXT NOT NULL, model TEXT NOT NULL, month TEXT NOT NULL,
   invocations INTEGER NOT NULL, model_calls INTEGER NOT NULL, input_tokens INTEGER NOT NULL, output_tokens INTEGER NOT NULL,
@@ -58,6 +67,24 @@ DROP TABLE costs_unpriced;
 
 export function negotiationKey(tenantId: string, negotiationId: string): string {
   return `${tenantId}#${negotiationId}`;
+}
+
+/** A negotiation waiting for an approval: its deadline and reminder, as epoch milliseconds. */
+export interface ApprovalWait {
+  tenantId: string;
+  negotiationId: string;
+  approvalId: string;
+  deadlineAt: number;
+  remindAt: number | null;
+  remindedAt: number | null;
+}
+
+/** A lease on a negotiation (the runner that owns it and until when). */
+export interface Lease {
+  tenantId: string;
+  negotiationId: string;
+  owner: string;
+  expiresAt: number;
 }
 
 export interface SlotPolicy {
@@ -211,7 +238,75 @@ export class NegotiationStore {
         json,
         now,
       );
+      this.keepApprovalWait(pk, state);
       return expectedVersion + 1;
+    });
+  }
+
+  /** The approval_waits row follows the state: present exactly while it waits for a pending approval. */
+  private keepApprovalWait(pk: string, state: NegotiationState): void {
+    const a = state.approval;
+    if (state.status !== 'AWAITING_APPROVAL' || a?.status !== 'pending' || !a.approvalId || !a.deadline) {
+      this.sql('DELETE FROM approval_waits WHERE pk = ?').run(pk);
+      return;
+    }
+    this.sql(
+      `INSERT INTO approval_waits (pk, tenant_id, negotiation_id, approval_id, deadline_at, remind_at) VALUES (?, ?, ?, ?, ?, ?)
+         ON CONFLICT(pk) DO UPDATE SET deadline_at = excluded.deadline_at, remind_at = excluded.remind_at,
+           reminded_at = CASE WHEN approval_id = excluded.approval_id THEN reminded_at END, approval_id = excluded.approval_id`,
+    ).run(pk, state.tenantId, state.negotiationId, a.approvalId, Date.parse(a.deadline), a.remindAt ? Date.parse(a.remindAt) : null);
+  }
+
+  /** Every negotiation waiting for an approval, soonest deadline first. */
+  approvalWaits(): ApprovalWait[] {
+    return this.sql(
+      `SELECT tenant_id AS tenantId, negotiation_id AS negotiationId, approval_id AS approvalId, deadline_at AS deadlineAt,
+         remind_at AS remindAt, reminded_at AS remindedAt FROM approval_waits ORDER BY deadline_at, pk`,
+    ).all() as unknown as ApprovalWait[];
+  }
+
+  /** Records that the reminder of this wait went out (once per approval). */
+  markReminded(tenantId: string, negotiationId: string, approvalId: string, at: number): void {
+    this.sql('UPDATE approval_waits SET reminded_at = ? WHERE pk = ? AND approval_id = ?').run(
+      at,
+      negotiationKey(tenantId, negotiationId),
+      approvalId,
+    );
+  }
+
+  // Leases: which runner runs a negotiation. The lease says who should run it; the version
+  // condition of checkpoint() is what keeps two runners from both writing it.
+
+  /** Takes the lease when it is free, expired or already `owner`'s; false when another live runner holds it. */
+  acquireLease(tenantId: string, negotiationId: string, owner: string, ttlMs: number, now: number): boolean {
+    const res = this.sql(
+      `INSERT INTO leases (pk, owner, expires_at) VALUES (?, ?, ?)
+         ON CONFLICT(pk) DO UPDATE SET owner = excluded.owner, expires_at = excluded.expires_at WHERE leases.expires_at <= ? OR leases.owner = excluded.owner`,
+    ).run(negotiationKey(tenantId, negotiationId), owner, now + ttlMs, now);
+    return res.changes === 1;
+  }
+
+  /** The heartbeat: extends every lease `owner` still holds; returns how many. */
+  renewLeases(owner: string, ttlMs: number, now: number): number {
+    return Number(this.sql('UPDATE leases SET expires_at = ? WHERE owner = ?').run(now + ttlMs, owner).changes);
+  }
+
+  releaseLease(tenantId: string, negotiationId: string, owner: string): void {
+    this.sql('DELETE FROM leases WHERE pk = ? AND owner = ?').run(negotiationKey(tenantId, negotiationId), owner);
+  }
+
+  /** Leases past their expiry: their runner stopped renewing them (it died, or lost the store). */
+  expiredLeases(now: number): Lease[] {
+    const rows = this.sql('SELECT pk, owner, expires_at AS expiresAt FROM leases WHERE expires_at <= ? ORDER BY expires_at').all(
+      now,
+    ) as Array<{
+      pk: string;
+      owner: string;
+      expiresAt: number;
+    }>;
+    return rows.map(({ pk, owner, expiresAt }) => {
+      const cut = pk.indexOf('#');
+      return { tenantId: pk.slice(0, cut), negotiationId: pk.slice(cut + 1), owner, expiresAt };
     });
   }
 

@@ -11,13 +11,25 @@ export function registerList(approvals: Command): void {
   );
   withExamples(cmd, ['charter approvals list --status pending']).action(
     action((opts: StoreOpts & { status?: string }) => {
-      const all = store(opts)
+      const requests = store(opts);
+      const all = requests
         .list()
-        .filter((r) => !opts.status || r.status === opts.status);
-      if (opts.json) return printJson({ ok: true, requests: all.map(withoutTokens) });
+        .filter((r) => !opts.status || r.status === opts.status)
+        .map((r) => ({ ...withoutTokens(r), remindedAt: requests.remindedAt(r.id) ?? null }));
+      if (opts.json) return printJson({ ok: true, requests: all });
       printTable(
-        ['id', 'status', 'tenant', 'agent', 'tool', 'tier', 'approvals', 'expires'],
-        all.map((r) => [r.id, r.status, r.tenant, r.agent, r.tool, r.tier, `${r.approvals.length}/${r.required}`, r.expiresAt]),
+        ['id', 'status', 'tenant', 'agent', 'tool', 'tier', 'approvals', 'expires', 'reminded'],
+        all.map((r) => [
+          r.id,
+          r.status,
+          r.tenant,
+          r.agent,
+          r.tool,
+          r.tier,
+          `${r.approvals.length}/${r.required}`,
+          r.expiresAt,
+          r.remindedAt,
+        ]),
       );
     }),
   );

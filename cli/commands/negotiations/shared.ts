@@ -28,32 +28,41 @@ export function summaryRow(n: NegotiationState): Array<string | number | null> {
 }
 export const SUMMARY_HEAD = ['tenant', 'negotiation', 'quadrant', 'strategy', 'bids', 'award', 'approval', 'status', 'produced by'];
 
+const TenantId = z.string().regex(/^[a-z0-9][a-z0-9-]{0,62}$/, 'tenant ids are lower-case letters, digits and -');
 const WorldFlags = z.object({
-  tenant: z.string().regex(/^[a-z0-9][a-z0-9-]{0,62}$/, 'tenant ids are lower-case letters, digits and -'),
+  tenants: z.array(TenantId).min(1, 'give at least one tenant'),
   latency: z.coerce.number().int().nonnegative().default(20),
   suppliersUrl: z.string().url().optional(),
   env: z.enum(['dev', 'stg', 'prod'], { message: 'environments are dev, stg and prod' }),
 });
 
-function worldOf(opts: { tenant: string; latency?: string; suppliersUrl?: string; env: string }): HomeWorld {
-  const flags = WorldFlags.safeParse(opts);
-  if (!flags.success) throw new InputError(flags.error.issues[0]!.message, { field: `--${String(flags.error.issues[0]!.path[0])}` });
+/** The world of the given tenants from the world flags (--latency, --suppliers-url, --env); a bad value names its flag. */
+export function worldOf(tenants: string[], opts: { latency?: string; suppliersUrl?: string; env: string }): HomeWorld {
+  const flags = WorldFlags.safeParse({ ...opts, tenants });
+  if (!flags.success) {
+    const field = String(flags.error.issues[0]!.path[0]);
+    throw new InputError(flags.error.issues[0]!.message, { field: field === 'tenants' ? '--tenant' : `--${field}` });
+  }
   return {
-    tenants: [flags.data.tenant],
+    tenants: flags.data.tenants,
     latencyMs: flags.data.latency,
     env: flags.data.env,
     ...(flags.data.suppliersUrl ? { suppliersUrl: flags.data.suppliersUrl } : {}),
   };
 }
 
-export function withWorld(cmd: Command): Command {
+/** The flags of the simulated world: supplier latency, an external supplier server, the environment. */
+export function withWorldFlags(cmd: Command): Command {
   return withJson(
     cmd
-      .requiredOption('--tenant <id>', 'the tenant (the validated tenant of every call)')
       .option('--latency <ms>', 'simulated supplier latency', '20')
       .option('--suppliers-url <url>', 'an external supplier MCP server (charter negotiations suppliers)')
       .option('--env <env>', 'the environment whose released manifests serve (dev, stg or prod)', 'dev'),
   );
+}
+
+export function withWorld(cmd: Command): Command {
+  return withWorldFlags(cmd.requiredOption('--tenant <id>', 'the tenant (the validated tenant of every call)'));
 }
 
 export const AGENT_PROCESSES_HELP =
@@ -70,9 +79,13 @@ export type HomeFlags = {
 };
 
 /** Opens the home's stack for one command and always closes it; progress lines unless --json. */
-export async function onHome(opts: HomeFlags, fn: (h: HomeStack) => Promise<number> | number): Promise<number> {
+export async function onHome(
+  opts: Omit<HomeFlags, 'tenant'> & { tenant?: string },
+  fn: (h: HomeStack) => Promise<number> | number,
+  world: HomeWorld = worldOf([opts.tenant!], opts),
+): Promise<number> {
   const home = opts.home ?? charterHome();
-  const h = await openHomeStack(home, worldOf(opts), {
+  const h = await openHomeStack(home, world, {
     onEvent: (e) => !opts.json && printLine(progressLine(e)),
     ...(opts.agentProcesses ? { agentProcesses: { home } } : {}),
   });

@@ -1,0 +1,234 @@
+import { hostname } from 'node:os';
+import { v7 as uuidv7 } from 'uuid';
+import { errorMessage } from '../common/index.js';
+import type { ApprovalStore } from '../gateway/index.js';
+import type { Orchestrator } from './orchestrator.js';
+import { TERMINAL, type NegotiationState } from './state.js';
+import { negotiationKey, type ApprovalWait, type NegotiationStore } from './store.js';
+
+/** What a reminder hook is told: the approval, its negotiation, and how long is left. */
+export interface ApprovalReminder {
+  event: 'approval.reminder';
+  tenantId: string;
+  negotiationId: string;
+  approvalId: string;
+  deadline: string;
+  remindedAt: string;
+  secondsLeft: number;
+}
+
+export interface NegotiationRuntimeOptions {
+  orchestrator: Orchestrator;
+  store: NegotiationStore;
+  approvals: ApprovalStore;
+  /** This runner's name in its leases (default: host, pid and a fresh id). */
+  owner?: string;
+  /** How long a lease lasts without a heartbeat (default 30 s); the heartbeat renews it every third of that. */
+  leaseMs?: number;
+  /** The longest the scheduler sleeps between looks at the store (default 5 s): it wakes sooner for a deadline or reminder it knows of. */
+  pollMs?: number;
+  /** Called for every reminder, after the approver queue was reminded; a throw is retried at the next look. */
+  onReminder?: (r: ApprovalReminder) => Promise<void>;
+  /** Told what the runtime did by itself (a deadline fired, a lease taken over, a run that failed). */
+  log?: (message: string) => void;
+  now?: () => number;
+}
+
+/**
+ * The long-running side of the negotiation runtime (`charter negotiations serve`): it runs
+ * admitted negotiations in the background, each under a lease in the store renewed by a
+ * heartbeat, and a scheduler that reads the store (not timers alone, so a restart loses
+ * nothing) and
+ * - moves a negotiation on as soon as its approval is decided or its deadline passed (the DAG's
+ *   approve node: award, cancel, or REQUIRES_ATTENTION on expiry);
+ * - reminds the approver queue and the hooks once, approvalReminderSeconds before a deadline;
+ * - takes over the negotiations of a runner whose lease expired and resumes them from their last
+ *   checkpoint, which frees the admission slot the dead runner held.
+ */
+export class NegotiationRuntime {
+  readonly owner: string;
+  private readonly leaseMs: number;
+  private readonly pollMs: number;
+  private readonly now: () => number;
+  private readonly inflight = new Map<string, Promise<void>>();
+  private readonly failures = new Map<string, string>();
+  private heartbeat: NodeJS.Timeout | undefined;
+  private timer: NodeJS.Timeout | undefined;
+  private ticking: Promise<void> | undefined;
+  private stopped = true;
+
+  constructor(private readonly opts: NegotiationRuntimeOptions) {
+    this.owner = opts.owner ?? `${hostname()}:${process.pid}:${uuidv7()}`;
+    this.leaseMs = opts.leaseMs ?? 30_000;
+    this.pollMs = opts.pollMs ?? 5_000;
+    this.now = opts.now ?? Date.now;
+  }
+
+  /** Starts the heartbeat and the scheduler; its first look at the store is now (overdue deadlines fire at once). */
+  start(): void {
+    this.stopped = false;
+    this.heartbeat = setInterval(
+      () => {
+        try {
+          this.opts.store.renewLeases(this.owner, this.leaseMs, this.now());
+        } catch (err) {
+          this.opts.log?.(`heartbeat: ${errorMessage(err)}`);
+        }
+      },
+      Math.max(50, this.leaseMs / 3),
+    );
+    this.wake(0);
+  }
+
+  /** Stops scheduling, waits for the runs in flight, and gives their leases back. */
+  async stop(): Promise<void> {
+    this.stopped = true;
+    clearTimeout(this.timer);
+    await this.ticking;
+    await this.idle();
+    clearInterval(this.heartbeat);
+  }
+
+  /** Resolves once no negotiation runs in this runtime. */
+  async idle(): Promise<void> {
+    while (this.inflight.size) await Promise.allSettled([...this.inflight.values()]);
+  }
+
+  /**
+   * Node 1 now (admission: throws AdmissionDenied when the tenant's slots are full), the rest in
+   * the background under this runtime's lease. Returns the state as admitted.
+   */
+  submit(tenantId: string, raw: unknown): NegotiationState {
+    const id = (raw as { negotiationId?: unknown } | null)?.negotiationId;
+    // The lease is taken before admission, so no admitted negotiation is ever without a runner.
+    const leased = typeof id === 'string' && this.opts.store.acquireLease(tenantId, id, this.owner, this.leaseMs, this.now());
+    let state: NegotiationState;
+    try {
+      state = this.opts.orchestrator.submit(tenantId, raw);
+    } catch (err) {
+      if (leased) this.release(tenantId, id);
+      throw err;
+    }
+    if (leased && !this.inflight.has(negotiationKey(tenantId, state.negotiationId))) {
+      if (TERMINAL.has(state.status)) this.release(tenantId, state.negotiationId);
+      else this.launch(tenantId, state.negotiationId);
+    }
+    return state;
+  }
+
+  /** Why the last run of a negotiation in this runtime failed, if it did. */
+  failure(tenantId: string, negotiationId: string): string | undefined {
+    return this.failures.get(negotiationKey(tenantId, negotiationId));
+  }
+
+  /** Whether the negotiation is running in this runtime now. */
+  isRunning(tenantId: string, negotiationId: string): boolean {
+    return this.inflight.has(negotiationKey(tenantId, negotiationId));
+  }
+
+  /** Runs a negotiation this runtime holds the lease of; the lease is given back when it ends, waits, or fails. */
+  private launch(tenantId: string, negotiationId: string): void {
+    const key = negotiationKey(tenantId, negotiationId);
+    this.failures.delete(key);
+    const run = this.opts.orchestrator
+      .run(tenantId, negotiationId)
+      .then(
+        () => undefined,
+        (err: unknown) => {
+          // A run that failed stays where its last checkpoint left it, as after `resume` fails.
+          this.failures.set(key, errorMessage(err));
+          this.opts.log?.(`${key}: run failed: ${errorMessage(err)}`);
+        },
+      )
+      .finally(() => {
+        this.release(tenantId, negotiationId);
+        this.inflight.delete(key);
+      });
+    this.inflight.set(key, run);
+  }
+
+  private release(tenantId: string, negotiationId: string): void {
+    this.opts.store.releaseLease(tenantId, negotiationId, this.owner);
+  }
+
+  /** Takes the lease if no live runner holds it and runs the negotiation; false when it is someone else's. */
+  private take(tenantId: string, negotiationId: string): boolean {
+    if (this.inflight.has(negotiationKey(tenantId, negotiationId))) return false;
+    if (!this.opts.store.acquireLease(tenantId, negotiationId, this.owner, this.leaseMs, this.now())) return false;
+    this.launch(tenantId, negotiationId);
+    return true;
+  }
+
+  private wake(inMs: number): void {
+    if (this.stopped) return;
+    clearTimeout(this.timer);
+    this.timer = setTimeout(() => {
+      this.ticking = this.tick()
+        .catch((err: unknown) => this.opts.log?.(`scheduler: ${errorMessage(err)}`))
+        .finally(() => (this.ticking = undefined));
+    }, inMs);
+  }
+
+  /** One look at the store: decided or expired approvals, reminders due, expired leases. Then sleeps until the next event it knows of. */
+  async tick(): Promise<void> {
+    const now = this.now();
+    let next = now + this.pollMs;
+    for (const w of this.opts.store.approvalWaits()) {
+      const status = this.approvalStatus(w, now);
+      if (status === 'pending') {
+        if (w.remindAt !== null && w.remindedAt === null) {
+          if (w.remindAt <= now) await this.remind(w, now);
+          else next = Math.min(next, w.remindAt);
+        }
+        next = Math.min(next, w.deadlineAt);
+      } else if (status !== undefined && this.take(w.tenantId, w.negotiationId)) {
+        this.opts.log?.(`${w.tenantId}/${w.negotiationId}: approval ${w.approvalId} ${status}, moving on`);
+      }
+    }
+    for (const lease of this.opts.store.expiredLeases(now)) {
+      if (lease.owner === this.owner) continue;
+      const state = this.opts.store.get(lease.tenantId, lease.negotiationId);
+      if (!state || TERMINAL.has(state.status) || state.status === 'DRAFT') {
+        // Nothing left to run (it ended, or was never admitted): the stale lease just goes.
+        if (this.opts.store.acquireLease(lease.tenantId, lease.negotiationId, this.owner, this.leaseMs, now))
+          this.release(lease.tenantId, lease.negotiationId);
+      } else if (this.take(lease.tenantId, lease.negotiationId)) {
+        this.opts.log?.(`${lease.tenantId}/${lease.negotiationId}: took over from ${lease.owner} (lease expired), resuming`);
+      }
+    }
+    this.wake(Math.max(0, next - this.now()));
+  }
+
+  /** The approval's status at `now` (expiry included); undefined, with a log line, when it cannot be read. */
+  private approvalStatus(w: ApprovalWait, now: number): string | undefined {
+    if (w.deadlineAt <= now) return 'expired';
+    try {
+      return this.opts.approvals.get(w.approvalId, now).status;
+    } catch (err) {
+      this.opts.log?.(`${w.tenantId}/${w.negotiationId}: approval ${w.approvalId}: ${errorMessage(err)}`);
+      return undefined;
+    }
+  }
+
+  private async remind(w: ApprovalWait, now: number): Promise<void> {
+    const reminder: ApprovalReminder = {
+      event: 'approval.reminder',
+      tenantId: w.tenantId,
+      negotiationId: w.negotiationId,
+      approvalId: w.approvalId,
+      deadline: new Date(w.deadlineAt).toISOString(),
+      remindedAt: new Date(now).toISOString(),
+      secondsLeft: Math.round((w.deadlineAt - now) / 1000),
+    };
+    try {
+      this.opts.approvals.remind(w.approvalId, now);
+      await this.opts.onReminder?.(reminder);
+      this.opts.store.markReminded(w.tenantId, w.negotiationId, w.approvalId, now);
+      this.opts.log?.(`${w.tenantId}/${w.negotiationId}: reminded the approvers of ${w.approvalId} (${reminder.secondsLeft} s left)`);
+    } catch (err) {
+      this.opts.log?.(
+        `${w.tenantId}/${w.negotiationId}: reminder of ${w.approvalId} failed, retried at the next look: ${errorMessage(err)}`,
+      );
+    }
+  }
+}
