@@ -14,6 +14,7 @@ import {
   type ApprovalRequest,
 } from '../gateway/index.js';
 import type { BrowserSigning, SigningStep } from './browser-signing.js';
+import { NotFound } from './guard.js';
 
 /** Who is signed in, as the console's guard passed them: their name and, when scoped, their tenant. */
 export interface Viewer {
@@ -40,7 +41,7 @@ export function approvalQueue(home: string, viewer: Viewer, now = Date.now()): Q
 /** One request, or not found: a tenant-scoped viewer is told of another tenant's request exactly as of one that does not exist. */
 export function approvalRequest(home: string, viewer: Viewer, id: string, now = Date.now()): ApprovalRequest {
   const s = store(home);
-  const notFound = () => new InputError(`no approval request ${id}`, { field: 'id' });
+  const notFound = () => new NotFound(`approval request ${id}`);
   let req: ApprovalRequest;
   try {
     req = s.get(id, now);

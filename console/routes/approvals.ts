@@ -7,7 +7,7 @@ import { visible } from '../guard.js';
 
 const str = (body: Record<string, unknown>, field: string, required = true): string | undefined => {
   const v = body[field];
-  if (v === undefined && !required) return undefined;
+  if ((v === undefined || v === '') && !required) return undefined;
   if (typeof v !== 'string' || !v) throw new InputError(`${field} is required`, { field });
   return v;
 };

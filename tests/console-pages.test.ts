@@ -1,0 +1,176 @@
+import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { openAuditLog, type AuditLog } from '../audit/index.js';
+import { compiledManifestFile, writeFileAtomic } from '../common/index.js';
+import { openProcurementStack, referenceWorld, sampleRequisition, type ProcurementStack } from '../orchestrator/index.js';
+import { envelopeText } from '../policy-packs/index.js';
+import { answerAsk, importApproverKey } from '../console/web/src/signing.js';
+import {
+  accessibilityViolations,
+  charter,
+  launchBrowser,
+  screenshot,
+  signIn,
+  startConsoleCli,
+  token,
+  type Browser,
+  type RunningConsoleProcess,
+} from './console-browser.js';
+import { procurementHome, type ProcurementHome } from './procurement-home.js';
+
+// The approvals, kill-switch, releases, evals and packs pages: the approver's journey in real
+// Chromium (an initech award waits for a person; alice approves it in the browser with her own
+// key; the negotiation proceeds and the PO is issued), each page loaded and checked by axe-core,
+// and the API's authorization over plain HTTP.
+
+let root: string;
+let home: string;
+let ph: ProcurementHome;
+let stack: ProcurementStack;
+let audit: AuditLog;
+let stopSuppliers: () => Promise<void>;
+let running: RunningConsoleProcess;
+let browser: Browser;
+
+beforeAll(async () => {
+  root = mkdtempSync(join(tmpdir(), 'charter-console-pages-'));
+  home = join(root, 'home');
+  ph = await procurementHome(home);
+  // The home the console serves: its manifests where the CLI compiles them, then the rest of a home (charter init keeps what exists).
+  for (const m of ph.manifests) writeFileAtomic(compiledManifestFile(home, m.manifest.agent.name), envelopeText(m.envelope));
+  const init = charter(home, ['init']);
+  if (init.code !== 0) throw new Error(`charter init: ${init.err}`);
+  // The negotiation runs in this process over the home's approvals folder; its trail is its own (the console writes the home's).
+  const world = referenceWorld({ tenants: ['initech'], spendThresholdCents: { initech: 10_000 } });
+  const suppliers = await world.network.serve();
+  stopSuppliers = () => suppliers.close();
+  audit = await openAuditLog({ dir: join(root, 'run-audit'), signer: ph.auditSigner, origin: 'test/console-pages' });
+  stack = await openProcurementStack(ph.stackOptions(home, world, suppliers.url, audit));
+  running = await startConsoleCli(home);
+  browser = await launchBrowser();
+}, 180_000);
+
+afterAll(async () => {
+  await browser?.close();
+  await running?.stop();
+  await stack?.close();
+  await audit?.close();
+  await stopSuppliers?.();
+  rmSync(root, { recursive: true, force: true });
+});
+
+describe('the approver journey', () => {
+  it('an approver of initech approves a pending award in the browser, and the waiting negotiation proceeds', async () => {
+    const waiting = await stack.orchestrator.negotiate('initech', sampleRequisition('initech', 0));
+    expect(waiting.status).toBe('AWAITING_APPROVAL');
+    const id = waiting.approval!.approvalId!;
+    const { page } = browser;
+    await signIn(page, running.url, token(home, 'alice', 'approver', 'initech'));
+    await page.goto(new URL('/approvals', running.url).href);
+    const row = page.getByTestId(`request-${id}`);
+    await expect(row.textContent()).resolves.toMatch(/initech.*award-communications.*issue_purchase_order/s);
+    await expect(row.textContent()).resolves.toMatch(/\d+ h \d+ min/);
+    // The key file charter keys generate wrote, loaded into the page (it stays there).
+    await page.setInputFiles('#key-file', ph.approverKeyFile);
+    await page.getByText(/key [0-9a-f]{16}… loaded/).waitFor();
+    await page.getByRole('button', { name: `Approve issue_purchase_order for initech (request ${id})` }).click();
+    await page.getByText(/the request is now approved \(1\/1 approvals\)/).waitFor();
+    await screenshot(page, 'approvals-journey');
+    const done = await stack.orchestrator.run('initech', waiting.negotiationId);
+    expect(done.status, done.reason ?? '').toBe('AWARDED');
+    expect(done.approval).toMatchObject({ mode: 'human', status: 'approved' });
+    expect(stack.store.documentsOf('initech', waiting.negotiationId, 'purchase-order')).toHaveLength(1);
+    expect(await accessibilityViolations(page)).toEqual([]);
+  }, 180_000);
+});
+
+async function api(path: string, jwt: string, body?: unknown): Promise<{ status: number; body: unknown }> {
+  const res = await fetch(new URL(path, running.url), {
+    method: body === undefined ? 'GET' : 'POST',
+    headers: { authorization: `Bearer ${jwt}`, ...(body !== undefined ? { 'content-type': 'application/json' } : {}) },
+    ...(body !== undefined ? { body: JSON.stringify(body) } : {}),
+  });
+  const text = await res.text();
+  return { status: res.status, body: text ? (JSON.parse(text) as unknown) : null };
+}
+
+describe('API authorization (no browser)', () => {
+  it('write actions need their role: approve (approver), engage (security), release (security or approver); reads need theirs', async () => {
+    const auditor = token(home, 'ada', 'auditor');
+    const ml = token(home, 'mo', 'ml');
+    const approver = token(home, 'alice', 'approver', 'initech');
+    const body = { decision: 'approve', keyId: 'x' };
+    expect((await api('/api/approvals/00000000-0000-7000-8000-000000000000/act', auditor, body)).status).toBe(403);
+    expect((await api('/api/approvals', ml)).status).toBe(403);
+    expect((await api('/api/killswitches/engage', approver, { tenant: 'initech', reason: 'x', keyId: 'x' })).status).toBe(403);
+    expect((await api('/api/killswitches/release', auditor, { tenant: 'initech', reason: 'x', keyId: 'x' })).status).toBe(403);
+    for (const path of ['/api/releases', '/api/evals', '/api/packs/manifests']) {
+      expect((await api(path, approver)).status, path).toBe(403);
+      expect((await api(path, ml)).status, path).toBe(200);
+    }
+  });
+
+  it("a tenant-scoped approver never sees another tenant's request, and acting on it by id is the same 404 as an id that does not exist", async () => {
+    const waiting = await stack.orchestrator.negotiate('initech', sampleRequisition('initech', 1));
+    const id = waiting.approval!.approvalId!;
+    const globex = token(home, 'alice', 'approver', 'globex');
+    const listed = (await api('/api/approvals', globex)).body as { requests: Array<{ id: string; tenant: string }> };
+    expect(listed.requests.filter((r) => r.tenant !== 'globex')).toEqual([]);
+    const key = await importApproverKey(readFileSync(ph.approverKeyFile, 'utf8'));
+    const theirs = await api(`/api/approvals/${id}/act`, globex, { decision: 'approve', keyId: key.keyId });
+    const none = await api('/api/approvals/01a23700-0000-7000-8000-000000000000/act', globex, { decision: 'approve', keyId: key.keyId });
+    expect(theirs.status).toBe(404);
+    expect(none.status).toBe(404);
+    expect(JSON.stringify(theirs.body).replace(id, 'ID')).toBe(JSON.stringify(none.body).replace('01a23700-0000-7000-8000-000000000000', 'ID'));
+    // Signed in as bob, alice's key is refused (the signer is the key's name); nothing is signed.
+    const bob = token(home, 'bob', 'approver', 'initech');
+    const posing = await api(`/api/approvals/${id}/act`, bob, { decision: 'approve', keyId: key.keyId });
+    expect(posing.status).toBe(409);
+    // alice in her tenant: the steps the browser signs, driven over HTTP with the page's own signing module.
+    const initech = token(home, 'alice', 'approver', 'initech');
+    let step = (await api(`/api/approvals/${id}/act`, initech, { decision: 'approve', keyId: key.keyId })).body as {
+      session: string;
+      ask?: Parameters<typeof answerAsk>[1];
+      done?: { status: string };
+    };
+    while (step.ask) step = (await api(`/api/signing/${step.session}`, initech, { value: await answerAsk(key, step.ask, { subject: id, claim: 'approvalId' }) })).body as typeof step;
+    expect(step.done?.status).toBe('approved');
+  });
+});
+
+describe('pages', () => {
+  const pages: Array<{ path: string; role: string; shows: string; shot: string }> = [
+    { path: '/approvals', role: 'approver', shows: 'Decided approval requests', shot: 'approvals' },
+    { path: '/killswitches', role: 'security', shows: 'Kill switch history', shot: 'killswitches' },
+    { path: '/releases', role: 'security', shows: 'Releases by environment and agent', shot: 'releases' },
+    { path: '/evals', role: 'ml', shows: 'Eval reports', shot: 'evals' },
+    { path: '/packs', role: 'security', shows: 'Manifests', shot: 'packs' },
+  ];
+  for (const p of pages)
+    it(`${p.path} loads for ${p.role}, is axe-clean, and refuses another role`, async () => {
+      const { page } = browser;
+      await signIn(page, running.url, token(home, 'sam', p.role));
+      await page.goto(new URL(p.path, running.url).href);
+      await page.getByRole('table', { name: p.shows }).waitFor();
+      await screenshot(page, p.shot);
+      expect(await accessibilityViolations(page)).toEqual([]);
+      await signIn(page, running.url, token(home, 'ada', p.role === 'ml' ? 'approver' : 'ml'));
+      await page.goto(new URL(p.path, running.url).href);
+      await page.getByText(/page is for the .* role; you signed in as/).waitFor();
+    }, 60_000);
+
+  it('a manifest has a stable URL, and two manifests compare with decision flips first', async () => {
+    const [a, b] = ph.manifests.filter((m) => m.manifest.agent.name === 'spot-bidding' || m.manifest.agent.name === 'leverage-auction');
+    const { page } = browser;
+    await signIn(page, running.url, token(home, 'sam', 'security'));
+    await page.goto(new URL(`/packs/manifests/${a!.digest}`, running.url).href);
+    await page.getByRole('heading', { name: `Manifest of ${a!.manifest.agent.name}` }).waitFor();
+    expect(await accessibilityViolations(page)).toEqual([]);
+    await page.goto(new URL(`/packs/diff?old=${a!.digest}&new=${b!.digest}`, running.url).href);
+    await page.getByRole('heading', { name: 'What would change' }).waitFor({ timeout: 60_000 });
+    await screenshot(page, 'packs-diff');
+    expect(await accessibilityViolations(page)).toEqual([]);
+  }, 120_000);
+});
