@@ -54,6 +54,8 @@ export function installGuard(app: FastifyInstance, signIn: ConsoleSignIn): void 
   app.setErrorHandler((err, _req, reply) => {
     if (err instanceof NotFound) return reply.code(404).send({ error: err.message });
     if (err instanceof CharterError && err.exitCode === 2) return reply.code(400).send({ error: err.message });
+    // A finding: the domain refused the act (the requester, the packs' approver scope, a signature that does not verify).
+    if (err instanceof CharterError && err.exitCode === 1) return reply.code(409).send({ error: err.message });
     const status = (err as { statusCode?: number }).statusCode;
     if (status && status < 500) return reply.code(status).send({ error: (err as Error).message });
     app.log.error(err);

@@ -123,7 +123,9 @@ describe('API authorization (no browser)', () => {
     const none = await api('/api/approvals/01a23700-0000-7000-8000-000000000000/act', globex, { decision: 'approve', keyId: key.keyId });
     expect(theirs.status).toBe(404);
     expect(none.status).toBe(404);
-    expect(JSON.stringify(theirs.body).replace(id, 'ID')).toBe(JSON.stringify(none.body).replace('01a23700-0000-7000-8000-000000000000', 'ID'));
+    expect(JSON.stringify(theirs.body).replace(id, 'ID')).toBe(
+      JSON.stringify(none.body).replace('01a23700-0000-7000-8000-000000000000', 'ID'),
+    );
     // Signed in as bob, alice's key is refused (the signer is the key's name); nothing is signed.
     const bob = token(home, 'bob', 'approver', 'initech');
     const posing = await api(`/api/approvals/${id}/act`, bob, { decision: 'approve', keyId: key.keyId });
@@ -135,28 +137,31 @@ describe('API authorization (no browser)', () => {
       ask?: Parameters<typeof answerAsk>[1];
       done?: { status: string };
     };
-    while (step.ask) step = (await api(`/api/signing/${step.session}`, initech, { value: await answerAsk(key, step.ask, { subject: id, claim: 'approvalId' }) })).body as typeof step;
+    while (step.ask)
+      step = (
+        await api(`/api/signing/${step.session}`, initech, { value: await answerAsk(key, step.ask, { subject: id, claim: 'approvalId' }) })
+      ).body as typeof step;
     expect(step.done?.status).toBe('approved');
   });
 });
 
 describe('pages', () => {
-  const pages: Array<{ path: string; role: string; shows: string; shot: string }> = [
-    { path: '/approvals', role: 'approver', shows: 'Decided approval requests', shot: 'approvals' },
-    { path: '/killswitches', role: 'security', shows: 'Kill switch history', shot: 'killswitches' },
-    { path: '/releases', role: 'security', shows: 'Releases by environment and agent', shot: 'releases' },
-    { path: '/evals', role: 'ml', shows: 'Eval reports', shot: 'evals' },
-    { path: '/packs', role: 'security', shows: 'Manifests', shot: 'packs' },
+  const pages: Array<{ path: string; role: string; refused: string; shows: string; shot: string }> = [
+    { path: '/approvals', role: 'approver', refused: 'ml', shows: 'Decided approval requests', shot: 'approvals' },
+    { path: '/killswitches', role: 'security', refused: 'ml', shows: 'Kill switch history', shot: 'killswitches' },
+    { path: '/releases', role: 'security', refused: 'approver', shows: 'Releases by environment and agent', shot: 'releases' },
+    { path: '/evals', role: 'ml', refused: 'approver', shows: 'Eval reports', shot: 'evals' },
+    { path: '/packs', role: 'security', refused: 'approver', shows: 'Compare two manifests', shot: 'packs' },
   ];
   for (const p of pages)
     it(`${p.path} loads for ${p.role}, is axe-clean, and refuses another role`, async () => {
       const { page } = browser;
       await signIn(page, running.url, token(home, 'sam', p.role));
       await page.goto(new URL(p.path, running.url).href);
-      await page.getByRole('table', { name: p.shows }).waitFor();
+      await page.getByLabel(p.shows).waitFor();
       await screenshot(page, p.shot);
       expect(await accessibilityViolations(page)).toEqual([]);
-      await signIn(page, running.url, token(home, 'ada', p.role === 'ml' ? 'approver' : 'ml'));
+      await signIn(page, running.url, token(home, 'ada', p.refused));
       await page.goto(new URL(p.path, running.url).href);
       await page.getByText(/page is for the .* role; you signed in as/).waitFor();
     }, 60_000);

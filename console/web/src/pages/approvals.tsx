@@ -142,7 +142,8 @@ export function ApprovalsPage({ params }: PageProps) {
               <Table.Cell>{r.tenant}</Table.Cell>
               <Table.Cell>{r.agent}</Table.Cell>
               <Table.Cell>
-                <Link href={`/approvals/${r.id}`}>{r.tool}</Link> <Badge color="orange" highContrast>
+                <Link href={`/approvals/${r.id}`}>{r.tool}</Link>{' '}
+                <Badge color="orange" highContrast>
                   {r.tier}
                 </Badge>
                 <Text as="div" size="1">

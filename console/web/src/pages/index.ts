@@ -1,6 +1,11 @@
 import type { ComponentType } from 'react';
 import type { Role } from '../../../api-types.js';
+import { ApprovalsPage } from './approvals.js';
+import { EvalReportPage, EvalsPage } from './evals.js';
+import { KillSwitchesPage } from './killswitches.js';
+import { ManifestDiffPage, ManifestPage, PacksPage } from './packs.js';
 import { RecordPage } from './record.js';
+import { ReleasesPage } from './releases.js';
 import { TrailPage } from './trail.js';
 
 /** What a page gets: the path parameters of its pattern and the query string. */
@@ -28,4 +33,13 @@ export interface PageEntry {
 export const PAGES: PageEntry[] = [
   { path: '/trail', title: 'Trail', roles: ['auditor'], nav: true, component: TrailPage },
   { path: '/trail/records/:id', title: 'Trail record', roles: ['auditor'], nav: false, component: RecordPage },
+  { path: '/approvals', title: 'Approvals', roles: ['approver', 'auditor'], nav: true, component: ApprovalsPage },
+  { path: '/approvals/:id', title: 'Approval request', roles: ['approver', 'auditor'], nav: false, component: ApprovalsPage },
+  { path: '/killswitches', title: 'Kill switches', roles: ['security', 'approver', 'auditor'], nav: true, component: KillSwitchesPage },
+  { path: '/releases', title: 'Releases', roles: ['security', 'ml', 'auditor'], nav: true, component: ReleasesPage },
+  { path: '/evals', title: 'Evals', roles: ['ml', 'security', 'auditor'], nav: true, component: EvalsPage },
+  { path: '/evals/reports/:id', title: 'Eval report', roles: ['ml', 'security', 'auditor'], nav: false, component: EvalReportPage },
+  { path: '/packs', title: 'Packs', roles: ['security', 'ml', 'auditor'], nav: true, component: PacksPage },
+  { path: '/packs/manifests/:digest', title: 'Manifest', roles: ['security', 'ml', 'auditor'], nav: false, component: ManifestPage },
+  { path: '/packs/diff', title: 'Manifest diff', roles: ['security', 'ml', 'auditor'], nav: false, component: ManifestDiffPage },
 ];
