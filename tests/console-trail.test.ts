@@ -1,4 +1,5 @@
-import { readFileSync } from 'node:fs';
+import { readdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { verifyEvidenceBundle } from '../audit/index.js';
 import { loadTrustedKeys } from '../signing/index.js';
@@ -77,6 +78,23 @@ describe('auditor journeys', () => {
     await screenshot(page, 'trail-export');
   });
 
+  it('the browser check fails when the record it is shown differs from the one sealed', { timeout: 120_000 }, async () => {
+    const { page } = browser;
+    await signIn(page, running.url, token(h.home, 'sam', 'auditor'));
+    const target = h.records.find((r) => r.decision === 'deny')!;
+    // a server that shows a sealed deny as an allow: the proof it sends no longer fits the record
+    await page.route(`**/api/trail/records/${target.id}`, async (route) => {
+      const res = await route.fetch();
+      const view = (await res.json()) as { record: { decision: string } };
+      view.record.decision = 'allow';
+      await route.fulfill({ response: res, json: view });
+    });
+    await page.goto(new URL(`/trail/records/${target.id}`, running.url).href);
+    await expect.poll(() => page.getByTestId('proof').getAttribute('data-state'), { timeout: 30_000 }).toBe('failed');
+    expect(await page.getByTestId('proof').textContent()).toMatch(/record hash/);
+    await page.unroute(`**/api/trail/records/${target.id}`);
+  });
+
   it('an acme auditor cannot reach a globex record by URL', { timeout: 120_000 }, async () => {
     const { page } = browser;
     await signIn(page, running.url, token(h.home, 'ada', 'auditor', 'acme'));
@@ -86,5 +104,31 @@ describe('auditor journeys', () => {
     expect(await page.getByRole('alert').textContent()).toBe(`no record ${globex.id}`);
     expect(await page.content()).not.toMatch(/globex/);
     await screenshot(page, 'trail-foreign-record');
+  });
+});
+
+describe('a tampered trail', () => {
+  it('turns the banner red and names the segment', { timeout: 180_000 }, async () => {
+    const t = await consoleHome(120);
+    const segments = join(t.home, 'audit', 'segments');
+    const day = readdirSync(segments)[0]!;
+    const name = readdirSync(join(segments, day)).sort()[1]!;
+    const file = join(segments, day, name);
+    const bytes = readFileSync(file);
+    bytes[bytes.length - 12]! ^= 0xff; // inside the gzip trailer: the segment's SHA-256 no longer matches its checkpoint
+    writeFileSync(file, bytes);
+    const tampered = await startConsoleCli(t.home, ['--trusted-keys', t.pinnedKeys]);
+    try {
+      const { page } = browser;
+      await signIn(page, tampered.url, token(t.home, 'sam', 'auditor'));
+      const banner = page.getByTestId('verify-banner');
+      await expect.poll(() => banner.getAttribute('data-state'), { timeout: 60_000 }).toBe('failed');
+      expect(await banner.textContent()).toContain(`segments/${day}/${name}`);
+      await screenshot(page, 'trail-tampered');
+      expect(await accessibilityViolations(page)).toEqual([]);
+    } finally {
+      await tampered.stop();
+      t.remove();
+    }
   });
 });

@@ -261,6 +261,9 @@ export function registerDemo(program: Command): void {
           screen.line(
             `\naudit trail: s3://${AUDIT_BUCKET}/audit on the local Object Lock server, stopped now with its data kept in ${s3.dir} (config.yaml names it);\n  verify it again: ${s3.restartCommand} && CHARTER_HOME=${home} charter audit verify --trusted-keys ${join(home, 'keys', 'trusted-keys.json')}`,
           );
+        screen.line(
+          `\nconsole${s3 ? " (with the trail's server started as above)" : ''}: CHARTER_HOME=${home} charter console token --as ada --role auditor,\n  then CHARTER_HOME=${home} charter console: open the URL it prints and paste the token`,
+        );
         return 0;
       }),
     );
