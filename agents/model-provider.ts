@@ -68,16 +68,25 @@ export class ConverseToolModel implements ToolUseModel {
   constructor(
     readonly modelId: string,
     private readonly client: BedrockRuntimeClient = new BedrockRuntimeClient({}),
-    /** Breaker and deadline per region and model. */
+    /** Breaker and deadline per region (and endpoint, when one is set) and model. */
     private readonly guard: UpstreamGuard = defaultModelGuard(),
   ) {}
+
+  /** The region, and the endpoint when one is set (a client's own, or the SDK's environment setting): two endpoints are two services. */
+  private async service(): Promise<string> {
+    const region = await this.client.config.region();
+    const custom = await this.client.config.endpoint?.();
+    const endpoint = custom
+      ? `${custom.protocol}//${custom.hostname}${custom.port ? `:${custom.port}` : ''}${custom.path === '/' ? '' : custom.path}`
+      : (process.env.AWS_ENDPOINT_URL_BEDROCK_RUNTIME ?? process.env.AWS_ENDPOINT_URL);
+    return endpoint ? `${region}|${endpoint}` : region;
+  }
 
   async turn(req: TurnRequest): Promise<ModelTurn> {
     const tools: Tool[] = req.tools.map((t) => ({
       toolSpec: { name: t.name, description: t.description, inputSchema: { json: t.inputSchema as Document } },
     }));
-    const region = await this.client.config.region();
-    return this.guard.run(`bedrock:${region}|${this.modelId}`, async (signal) => {
+    return this.guard.run(`bedrock:${await this.service()}|${this.modelId}`, async (signal) => {
       const out = await this.client.send(
         new ConverseCommand({
           modelId: this.modelId,

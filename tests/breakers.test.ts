@@ -136,7 +136,7 @@ describe('breakers on every remote call open and close', () => {
         maxTokens: 10,
         signal: new AbortController().signal,
       });
-    await opensAndCloses('model', 'bedrock:eu-west-1|amazon.nova-micro-v1:0', proxy, turn);
+    await opensAndCloses('model', `bedrock:eu-west-1|${proxy.url}|amazon.nova-micro-v1:0`, proxy, turn);
     client.destroy();
   });
 
