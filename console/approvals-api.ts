@@ -15,6 +15,7 @@ import {
 } from '../gateway/index.js';
 import type { BrowserSigning, SigningStep } from './browser-signing.js';
 import { NotFound } from './guard.js';
+import type { SwitchRow } from './pages-types.js';
 
 /** Who is signed in, as the console's guard passed them: their name and, when scoped, their tenant. */
 export interface Viewer {
@@ -95,15 +96,6 @@ export async function startApprovalAct(
     const req = input.decision === 'approve' ? await s.approve(input.id, approver) : await s.deny(input.id, approver, reason);
     return withoutTokens(req);
   });
-}
-
-/** An engaged switch as the page lists it. */
-export interface SwitchRow {
-  kind: 'tenant' | 'agent';
-  id: string;
-  by: string;
-  at: string;
-  reason: string;
 }
 
 /**

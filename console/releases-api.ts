@@ -1,15 +1,6 @@
 import { PROMOTION_ORDER, releaseContext, type ReplayFlip } from '../release-gates/index.js';
 import type { Viewer } from './approvals-api.js';
-
-/** One release record as the page shows it. */
-export interface ReleaseEntry {
-  action: 'promote' | 'rollback';
-  manifestDigest: string;
-  recordDigest: string;
-  releasedAt: string;
-  releasedBy: string;
-  reason: string | null;
-}
+import type { ReleaseEntry } from './pages-types.js';
 
 export interface ReleaseCell {
   environment: string;
