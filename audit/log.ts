@@ -1,5 +1,5 @@
 import { join } from 'node:path';
-import { FindingError, InputError, validateWith } from '../common/index.js';
+import { FindingError, InputError, recordSealLag, validateWith } from '../common/index.js';
 import type { LocalKeySigner } from '../signing/index.js';
 import { chainRecord, checkLine, GENESIS_HASH } from './chain.js';
 import { validateOrigin } from './checkpoint.js';
@@ -65,6 +65,8 @@ interface Pending {
   line: string;
   hash: string;
   time: string;
+  /** When append accepted it (Date.now()), for the seal lag metric; unknown for records recovered from the WAL. */
+  acceptedAtMs?: number;
 }
 
 interface Waiter {
@@ -159,7 +161,7 @@ class FileAuditLog implements AuditLog {
     const { line, hash } = chainRecord(record, seq, prevHash);
     this.lastHash = hash;
     this.pendingIds.set(record.id, seq);
-    this.current.push({ seq, id: record.id, line, hash, time: record.time });
+    this.current.push({ seq, id: record.id, line, hash, time: record.time, acceptedAtMs: Date.now() });
     if (this.afterRotation) {
       this.afterRotation.lines.push(line);
       this.afterRotation.lastSeq = seq;
@@ -294,6 +296,7 @@ class FileAuditLog implements AuditLog {
             this.opts.signer,
           );
           this.sealed = state;
+          recordSealLag(batch.items, Date.now());
           await recordWitness(this.opts.dir, meta);
           this.sendToIndex(batch.items, { text, segment: meta.segment.key, blocks: encoded.blocks, firstSeq, treeSize: meta.treeSize });
           await removeWalFile(batch.walFile, this.walDir);

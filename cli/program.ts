@@ -1,5 +1,5 @@
 import { Command, CommanderError } from 'commander';
-import { CharterError, ErrorCode, ExitCode, errorMessage, startTracing } from '../common/index.js';
+import { CharterError, ErrorCode, ExitCode, errorMessage, startMetrics, startTracing } from '../common/index.js';
 import { printJson, verbose } from './output.js';
 
 export interface GlobalOptions {
@@ -16,15 +16,16 @@ export function action<A extends unknown[]>(fn: (...args: A) => Promise<number |
     const cmd = args[args.length - 1] as Command;
     const json = Boolean(cmd.optsWithGlobals().json);
     verbose(`${commandPath(cmd)} (home ${process.env.CHARTER_HOME ?? '.charter'})`);
-    // Traces are exported when an OTLP endpoint is configured (OTEL_EXPORTER_OTLP_ENDPOINT); otherwise nothing is loaded.
-    const tracing = await startTracing({ serviceName: `charter ${commandPath(cmd).split(' ').slice(1).join(' ')}` });
+    // Traces and metrics are exported when an OTLP endpoint is configured (OTEL_EXPORTER_OTLP_ENDPOINT); otherwise nothing is loaded.
+    const serviceName = `charter ${commandPath(cmd).split(' ').slice(1).join(' ')}`;
+    const [tracing, metrics] = await Promise.all([startTracing({ serviceName }), startMetrics({ serviceName })]);
     try {
       const code = await fn(...args);
       process.exitCode = code ?? ExitCode.ok;
     } catch (err) {
       process.exitCode = reportError(err, json);
     } finally {
-      await tracing.shutdown();
+      await Promise.all([tracing.shutdown(), metrics.shutdown()]);
     }
   };
 }

@@ -59,3 +59,17 @@ export {
   tracer,
   type Tracing,
 } from './telemetry.js';
+export {
+  BREAKER_STATE_VALUE,
+  countAdmissionRefusal,
+  countDecision,
+  METRIC,
+  METRIC_ATTR,
+  metricsEnabled,
+  observeApprovalQueue,
+  otlpMetricsEndpoint,
+  recordSealLag,
+  startMetrics,
+  type ApprovalQueue,
+  type Metrics,
+} from './metrics.js';

@@ -2,7 +2,7 @@ import { closeSync, existsSync, mkdirSync, openSync, readdirSync, readFileSync }
 import { join } from 'node:path';
 import { v7 as uuidv7 } from 'uuid';
 import { z } from 'zod';
-import { charterHome, FindingError, InputError, readJson, writeFileAtomic } from '../common/index.js';
+import { charterHome, FindingError, InputError, readJson, writeFileAtomic, type ApprovalQueue } from '../common/index.js';
 import { digestJson } from '../signing/index.js';
 import { RiskTier } from '../audit/index.js';
 import { approvalEvidence, EvidenceOutbox } from './approval-evidence.js';
@@ -83,6 +83,19 @@ export class ApprovalStore {
       .filter((f) => f.endsWith('.json') && !f.startsWith('.'))
       .map((f) => withExpiry(readJson(join(this.dir, f), ApprovalRequest), now))
       .sort((a, b) => a.requestedAt.localeCompare(b.requestedAt));
+  }
+
+  /** Each tenant's pending requests: how many, and when the oldest was opened (the approval queue metrics). */
+  queues(now = Date.now()): ApprovalQueue[] {
+    const byTenant = new Map<string, ApprovalQueue>();
+    for (const r of this.list(now)) {
+      if (r.status !== 'pending') continue;
+      const q = byTenant.get(r.tenant) ?? { tenantId: r.tenant, pending: 0, oldestRequestedAtMs: Date.parse(r.requestedAt) };
+      q.pending++;
+      q.oldestRequestedAtMs = Math.min(q.oldestRequestedAtMs, Date.parse(r.requestedAt));
+      byTenant.set(r.tenant, q);
+    }
+    return [...byTenant.values()];
   }
 
   /** Opens a request, or returns the live one for the same binding (a retried call does not pile up requests). */

@@ -2,7 +2,7 @@ import { performance } from 'node:perf_hooks';
 import { v7 as uuidv7 } from 'uuid';
 import type { z } from 'zod';
 import type { Attributes } from '@opentelemetry/api';
-import { ATTR, errorMessage, tracer } from '../common/index.js';
+import { ATTR, countDecision, errorMessage, tracer } from '../common/index.js';
 import { digestJson, type TrustedKeysFile } from '../signing/index.js';
 import type { ApprovalUse, AuditRecord, DecisionRecord, EnforcementMode } from '../audit/index.js';
 import {
@@ -215,6 +215,7 @@ export class DecisionPath {
     try {
       const d = await this.decideAndRecord(call, t0);
       if (span.isRecording()) span.setAttributes(decisionAttributes(d));
+      countDecision({ tenantId: d.record.tenantId, agentId: d.record.agentId, tier: d.record.tier, outcome: d.outcome });
       return d;
     } finally {
       span.end();

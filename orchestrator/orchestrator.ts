@@ -1,6 +1,15 @@
 import { performance } from 'node:perf_hooks';
 import { SpanKind } from '@opentelemetry/api';
-import { ATTR, errorMessage, inSpan, InputError, negotiationContext, negotiationTraceId, validateWith } from '../common/index.js';
+import {
+  ATTR,
+  countAdmissionRefusal,
+  errorMessage,
+  inSpan,
+  InputError,
+  negotiationContext,
+  negotiationTraceId,
+  validateWith,
+} from '../common/index.js';
 import { digestJson } from '../signing/index.js';
 import {
   describeProducer,
@@ -130,7 +139,10 @@ export class Orchestrator {
     const note = `admitted (${state.pool.length} approved supplier(s))`;
     admitted.history = [...state.history, { node: 'ingest', at: new Date().toISOString(), ms, note }];
     const admission = store.admit(admitted, cfg.admission, version);
-    if (!admission.admitted) throw new AdmissionDenied(tenantId, negotiationId, cfg.admission.retryAfterSeconds, admission.reason);
+    if (!admission.admitted) {
+      countAdmissionRefusal(tenantId);
+      throw new AdmissionDenied(tenantId, negotiationId, cfg.admission.retryAfterSeconds, admission.reason);
+    }
     this.opts.onEvent?.({ tenantId, negotiationId, node: 'ingest', status: 'ACTIVE', note, ms });
     return admitted;
   }

@@ -8,7 +8,7 @@ import {
   type ModelClients,
   type SupplierClientOptions,
 } from '../agents/index.js';
-import { InputError } from '../common/index.js';
+import { InputError, observeApprovalQueue } from '../common/index.js';
 import {
   DecisionPath,
   DEFAULT_UPSTREAM_GUARD,
@@ -157,6 +157,8 @@ export async function openProcurementStack(opts: ProcurementStackOptions): Promi
     ...(opts.retry ? { retry: opts.retry } : {}),
     ...(opts.prices ? { prices: opts.prices } : {}),
   });
+  // The approval queue's age and size, read when metrics are collected (nothing while they are off).
+  const unobserve = observeApprovalQueue(() => opts.approvals.queues());
   return {
     orchestrator,
     store,
@@ -164,6 +166,7 @@ export async function openProcurementStack(opts: ProcurementStackOptions): Promi
     local,
     ...(processes ? { processes } : {}),
     async close() {
+      unobserve();
       await processes?.close();
       await local.close();
       await suppliers.close();
