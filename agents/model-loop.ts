@@ -1,4 +1,5 @@
-import { errorMessage } from '../common/index.js';
+import { SpanKind } from '@opentelemetry/api';
+import { ATTR, errorMessage, inSpan } from '../common/index.js';
 import type { ModelLoopBounds } from './config.js';
 import type { Toolbox, ToolResult } from './toolbox.js';
 
@@ -131,14 +132,25 @@ export async function runToolLoop(opts: LoopOptions): Promise<LoopRun> {
   for (;;) {
     let turn: ModelTurn;
     try {
-      turn = await opts.model.turn({
-        system: opts.system,
-        messages,
-        tools: opts.specs,
-        temperature: opts.temperature,
-        maxTokens: opts.maxTokens,
-        signal,
-      });
+      // Each model call as a span of the invocation's trace (the API's no-op span when tracing is off).
+      turn = await inSpan(
+        'model.turn',
+        { [ATTR.tenant]: opts.tools.tenantId, [ATTR.agent]: opts.tools.agent, 'gen_ai.request.model': opts.model.modelId },
+        async (span) => {
+          const t = await opts.model.turn({
+            system: opts.system,
+            messages,
+            tools: opts.specs,
+            temperature: opts.temperature,
+            maxTokens: opts.maxTokens,
+            signal,
+          });
+          if (span.isRecording())
+            span.setAttributes({ 'gen_ai.usage.input_tokens': t.inputTokens, 'gen_ai.usage.output_tokens': t.outputTokens });
+          return t;
+        },
+        { kind: SpanKind.CLIENT },
+      );
     } catch (err) {
       const reason = signal.aborted ? `no answer within the ${bounds.maxSeconds} s time bound` : errorMessage(err);
       run.end = { kind: 'failed', reason: `model ${opts.model.modelId} failed: ${reason}` };

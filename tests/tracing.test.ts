@@ -67,6 +67,7 @@ describe('OpenTelemetry traces', () => {
       'gateway.tool_call',
       'negotiation.node',
       'negotiation.run',
+      'supplier.quote',
       'tool',
     ]);
     // One tree: every span's parent is a span of the trace, except the run's (the negotiation's remote root).

@@ -1,4 +1,5 @@
-import { BREAKERS, type UpstreamGuard } from '../../common/index.js';
+import { SpanKind } from '@opentelemetry/api';
+import { ATTR, BREAKERS, inSpan, type UpstreamGuard } from '../../common/index.js';
 import { guardedToolCall, LazyMcpClient } from '../../gateway/index.js';
 import { toolValue } from '../mcp-channel.js';
 import type { QuoteArgs } from '../suppliers/simulated-suppliers.js';
@@ -31,7 +32,17 @@ export class SupplierClient {
     this.client = new LazyMcpClient(url, 'charter-procurement-tools');
   }
 
-  async quote(tenantId: string, args: QuoteArgs): Promise<unknown> {
+  /** One supplier's quote: a span of the fan-out under the tool call (the API's no-op span when tracing is off). */
+  quote(tenantId: string, args: QuoteArgs): Promise<unknown> {
+    return inSpan(
+      'supplier.quote',
+      { [ATTR.tenant]: tenantId, 'charter.supplier': args.supplierId, [ATTR.negotiation]: args.negotiationId, 'charter.round': args.round },
+      () => this.call(tenantId, args),
+      { kind: SpanKind.CLIENT },
+    );
+  }
+
+  private async call(tenantId: string, args: QuoteArgs): Promise<unknown> {
     const result = await guardedToolCall(
       this.guard,
       `${tenantId}|${args.supplierId}`,
