@@ -10,6 +10,11 @@ interface ActionSlice {
   policySetId: string;
   /** Context attributes those policies read; undefined when one reads `context` as a whole. */
   contextAttrs: string[] | undefined;
+  /**
+   * Every name those policies' conditions could read an entity attribute by (each identifier and
+   * string literal); undefined when one has a literal this reading cannot decode (then no attribute is dropped).
+   */
+  attrNames: Set<string> | undefined;
   /** The action and every group it is in, as entities: without the schema Cedar knows no action hierarchy. */
   actionEntities: cedar.EntityJson[];
   principalTypes: Set<string>;
@@ -25,6 +30,12 @@ interface PolicyReads {
   contextAttrs: Set<string> | undefined;
   /** An action entity named outside the scope (`action in X` in a condition): its hierarchy is needed whole. */
   namesActionInConditions: boolean;
+  /**
+   * Every identifier and string literal of the conditions: Cedar reads an entity attribute only
+   * by a name written in the policy (`e.name`, `e["name"]`, `e has name`, `e has "name"`), so an
+   * attribute named nowhere here is never read. undefined: a literal this reading cannot decode.
+   */
+  names: Set<string> | undefined;
 }
 
 /**
@@ -34,6 +45,9 @@ interface PolicyReads {
  * - a pre-parsed set of only the policies whose scope can match the action (a policy whose scope
  *   does not match is neither satisfied nor evaluated, so it can be neither determining nor erroring);
  * - the context attributes those policies read (the others are dropped);
+ * - the names those policies could read an entity attribute by: an entity's other attributes are
+ *   dropped (after the entity was checked whole against its type, see below), since Cedar parses
+ *   every attribute it is sent and reads only those a policy names;
  * - the action's group hierarchy as entities, which the schema would have supplied.
  * A request is then sent without the schema, which is sound only for input that reads the same
  * with and without it and that the schema would accept. Per call, the context must surely
@@ -68,11 +82,14 @@ export class RequestSlices {
       const lineage = new Set([uidText(action), ...actionGroups(schema, action)]);
       const kept: Record<string, string> = {};
       let contextAttrs: Set<string> | undefined = new Set();
+      let attrNames: Set<string> | undefined = new Set();
       for (const [pid, r] of reads) {
         if (!scopeCanMatch(r.scope, lineage)) continue;
         kept[pid] = policies[pid]!;
         if (!r.contextAttrs) contextAttrs = undefined;
         else r.contextAttrs.forEach((a) => contextAttrs?.add(a));
+        if (!r.names) attrNames = undefined;
+        else r.names.forEach((n) => attrNames?.add(n));
       }
       const policySetId = `${id}#${uidText(action)}`;
       const pset = cedar.preparsePolicySet(policySetId, { staticPolicies: kept });
@@ -82,6 +99,7 @@ export class RequestSlices {
       out.slices.set(uidText(action), {
         policySetId,
         contextAttrs: contextAttrs && [...contextAttrs],
+        attrNames,
         actionEntities: [...lineage].map((u) => actionEntity(schema, parseUid(u)!)),
         principalTypes: new Set(info.principalTypes),
         resourceTypes: new Set(info.resourceTypes),
@@ -110,7 +128,7 @@ export class RequestSlices {
         : context) as cedar.Context,
       preparsedPolicySetId: slice.policySetId,
       validateRequest: false,
-      entities: [...entities, ...slice.actionEntities],
+      entities: [...(slice.attrNames ? entities.map((e) => readAttrs(e, slice.attrNames!)) : entities), ...slice.actionEntities],
     };
   }
 
@@ -132,6 +150,16 @@ export class RequestSlices {
     const parentTypes = new Set(def.memberOfTypes ?? []);
     return (e.parents as EntityUid[]).every((p) => parentTypes.has(p.type));
   }
+}
+
+/** The entity with only the attributes whose names a policy of the slice could read (the same object when that is all of them). */
+function readAttrs(e: cedar.EntityJson, names: Set<string>): cedar.EntityJson {
+  const attrs = e.attrs;
+  const keys = Object.keys(attrs);
+  if (keys.every((k) => names.has(k))) return e;
+  const kept: Record<string, cedar.CedarValueJson> = {};
+  for (const k of keys) if (names.has(k)) kept[k] = attrs[k]!;
+  return { uid: e.uid, attrs: kept, parents: e.parents };
 }
 
 /** Whether a policy's action scope can match an action whose lineage (itself and its groups) is given. */
@@ -265,10 +293,16 @@ export function policyReads(text: string): PolicyReads | undefined {
     if (x === ')' || x === ']') depth--;
   }
   if (parts.length !== 3 || i >= t.length) return undefined;
-  const reads: PolicyReads = { scope: actionScope(parts[1]!), contextAttrs: new Set(), namesActionInConditions: false };
+  const reads: PolicyReads = { scope: actionScope(parts[1]!), contextAttrs: new Set(), namesActionInConditions: false, names: new Set() };
   const body = t.slice(i + 1);
   body.forEach((tok, k) => {
+    if (tok.kind === 'string') {
+      const value = stringValue(tok);
+      if (value === undefined) reads.names = undefined;
+      else reads.names?.add(value);
+    }
     if (tok.kind !== 'ident') return;
+    reads.names?.add(tok.text);
     if (tok.text === 'Action' && body[k + 1]?.text === '::') reads.namesActionInConditions = true;
     if (tok.text !== 'context' || body[k - 1]?.text === '.' || body[k - 1]?.text === 'has') return;
     const next = body[k + 1];
