@@ -5,7 +5,7 @@ import { FindingError, parseJson, validateWith } from '../common/index.js';
 import { digestOf } from '../signing/index.js';
 import type { SegmentBlock } from './segment-encode.js';
 import type { SegmentSink } from './sinks/sink.js';
-import { NOT_GZIP } from './stored-line.js';
+import { NOT_GZIP, wholeTextGunzip } from './stored-line.js';
 
 /**
  * Storage layout, the same on every sink:
@@ -40,10 +40,20 @@ export const alternativeKey = (key: string, n: number): string => (n === 0 ? key
 
 export const Base64Hash = z.string().regex(/^[A-Za-z0-9+/]{43}=$/, 'expected a base64 SHA-256 hash');
 
+/**
+ * A tenant's seqs in a segment: thousands of numbers per checkpoint, checked in one loop
+ * (zod's per-element array check took most of a checkpoint's read: 17 ms of 23 for 10,000
+ * seqs at load 8, paid once per checkpoint by verify and export and once by every prove).
+ */
+const SeqList = z.custom<number[]>(
+  (v) => Array.isArray(v) && v.every((n) => Number.isSafeInteger(n) && (n as number) >= 0),
+  'expected an array of non-negative integer seqs',
+);
+
 const SegmentDirectory = z.object({
   minTime: z.string().min(1),
   maxTime: z.string().min(1),
-  tenants: z.record(z.string(), z.array(z.number().int().nonnegative())),
+  tenants: z.record(z.string(), SeqList),
 });
 
 export const CheckpointMeta = z.object({
@@ -140,7 +150,7 @@ export async function readSegmentBlock(sink: SegmentSink, key: string, block: { 
 
 export async function gunzipSegment(bytes: Uint8Array, key: string): Promise<Buffer> {
   try {
-    return await promisify(gunzip)(bytes);
+    return await promisify(gunzip)(bytes, wholeTextGunzip(bytes.length));
   } catch {
     throw new FindingError(NOT_GZIP, { file: key });
   }
