@@ -138,6 +138,10 @@ export interface CalibrationView {
   kappaHigh: number;
   minKappa: number;
   passed: boolean;
+  /** Calibration record version: 2 carries `confusion`; a version 1 record (no field) has no per-label counts. */
+  version?: number;
+  /** `counts[i][j]`: rows humans labelled `labels[i]` that the judge labelled `labels[j]` ("error": the judge failed). */
+  confusion?: { labels: string[]; counts: number[][] };
   disagreements: Array<{ id: string; expected: string; judged: string; reason: string }>;
 }
 

@@ -14,31 +14,61 @@ import {
 import { z } from 'zod';
 import type { Judge } from './judge/grader.js';
 import { runSuite } from './run.js';
-import { kappaInterval } from './stats.js';
+import { confusionMatrix, kappaInterval } from './stats.js';
 import { Suite, type JudgeCalibrationPin } from './suite.js';
 import { datasetFieldTarget } from './targets.js';
 
 export const CALIBRATION_PAYLOAD_TYPE = 'application/vnd.charter.judge-calibration+json';
 export const DEFAULT_CALIBRATION_DATASET = 'judge-calibration@v1';
 
-export const Calibration = z.object({
-  apiVersion: z.literal('charter.dev/v1'),
-  kind: z.literal('JudgeCalibration'),
-  judge: z.object({ identity: z.record(z.string(), z.unknown()), digest: z.string() }),
-  dataset: z.object({ ref: z.string(), digest: z.string() }),
-  n: z.number(),
-  errors: z.number(),
-  accuracy: z.number(),
-  kappa: z.number(),
-  /** 95% interval of kappa (`kappaMethod`); the gate uses the lower bound. */
-  kappaLow: z.number(),
-  kappaHigh: z.number(),
-  kappaMethod: z.literal('wilson-agreement'),
-  minKappa: z.number(),
-  passed: z.boolean(),
-  disagreements: z.array(z.object({ id: z.string(), expected: z.string(), judged: z.string(), reason: z.string() })),
-  at: z.string(),
+/**
+ * Per-label counts of the calibration: `counts[i][j]` rows humans labelled `labels[i]` that the
+ * judge labelled `labels[j]` ("error" when the judge failed on the row). Square, and the cells add
+ * up to the calibrated rows.
+ */
+export const ConfusionCounts = z.object({
+  labels: z.array(z.string()),
+  counts: z.array(z.array(z.number().int().nonnegative())),
 });
+
+/** Version 2 added `confusion`; a version 1 record (no `version` field) has no per-label counts and still reads. */
+export const CALIBRATION_VERSION = 2;
+
+export const Calibration = z
+  .object({
+    apiVersion: z.literal('charter.dev/v1'),
+    kind: z.literal('JudgeCalibration'),
+    version: z.literal(CALIBRATION_VERSION).optional(),
+    judge: z.object({ identity: z.record(z.string(), z.unknown()), digest: z.string() }),
+    dataset: z.object({ ref: z.string(), digest: z.string() }),
+    n: z.number(),
+    errors: z.number(),
+    accuracy: z.number(),
+    kappa: z.number(),
+    /** 95% interval of kappa (`kappaMethod`); the gate uses the lower bound. */
+    kappaLow: z.number(),
+    kappaHigh: z.number(),
+    kappaMethod: z.literal('wilson-agreement'),
+    minKappa: z.number(),
+    passed: z.boolean(),
+    confusion: ConfusionCounts.optional(),
+    disagreements: z.array(z.object({ id: z.string(), expected: z.string(), judged: z.string(), reason: z.string() })),
+    at: z.string(),
+  })
+  .superRefine((c, ctx) => {
+    if ((c.version === CALIBRATION_VERSION) !== (c.confusion !== undefined))
+      return ctx.addIssue({
+        code: 'custom',
+        path: ['confusion'],
+        message: `version ${CALIBRATION_VERSION} records carry confusion, version 1 records do not`,
+      });
+    if (!c.confusion) return;
+    const { labels, counts } = c.confusion;
+    if (counts.length !== labels.length || counts.some((row) => row.length !== labels.length))
+      ctx.addIssue({ code: 'custom', path: ['confusion', 'counts'], message: `not a ${labels.length}x${labels.length} matrix` });
+    else if (counts.flat().reduce((a, b) => a + b, 0) !== c.n)
+      ctx.addIssue({ code: 'custom', path: ['confusion', 'counts'], message: `the counts do not add up to n (${c.n})` });
+  });
 export type Calibration = z.infer<typeof Calibration>;
 
 /** One record per judge and labelled set: calibrating on another set never replaces the one a suite pins. */
@@ -97,6 +127,7 @@ export async function calibrateJudge(opts: {
   return {
     apiVersion: 'charter.dev/v1',
     kind: 'JudgeCalibration',
+    version: CALIBRATION_VERSION,
     judge: { identity: opts.judge.identity, digest: opts.judge.digest },
     dataset: { ref, digest: dataset.digest },
     n,
@@ -108,6 +139,7 @@ export async function calibrateJudge(opts: {
     kappaMethod: 'wilson-agreement',
     minKappa,
     passed: kappaLow >= minKappa && errors === 0,
+    confusion: confusionMatrix(pairs),
     disagreements,
     at: new Date().toISOString(),
   };

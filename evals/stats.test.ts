@@ -2,6 +2,7 @@ import { describe, expect, it } from 'vitest';
 import {
   bootstrapMeanInterval,
   cohenKappa,
+  confusionMatrix,
   kappaInterval,
   mcnemarExact,
   pairedBootstrap,
@@ -141,6 +142,25 @@ describe("Cohen's kappa", () => {
     const k = cohenKappa(pairs);
     expect(k.accuracy).toBeCloseTo(0.7, 12);
     expect(k.kappa).toBeCloseTo(0.4, 12);
+  });
+  it('counts every row once per (human, judge) label pair: the cells add up to the rows, the diagonal to the agreements', () => {
+    const pairs: Array<[string, string]> = [
+      ...Array.from({ length: 20 }, (): [string, string] => ['pass', 'pass']),
+      ...Array.from({ length: 5 }, (): [string, string] => ['pass', 'fail']),
+      ...Array.from({ length: 10 }, (): [string, string] => ['fail', 'pass']),
+      ...Array.from({ length: 14 }, (): [string, string] => ['fail', 'fail']),
+      ['fail', 'error'],
+    ];
+    const m = confusionMatrix(pairs);
+    expect(m.labels).toEqual(['error', 'fail', 'pass']);
+    expect(m.counts).toEqual([
+      [0, 0, 0],
+      [1, 14, 10],
+      [0, 5, 20],
+    ]);
+    expect(m.counts.flat().reduce((a, b) => a + b, 0)).toBe(pairs.length);
+    expect(m.counts.reduce((a, row, i) => a + row[i]!, 0) / pairs.length).toBe(cohenKappa(pairs).accuracy);
+    expect(confusionMatrix([])).toEqual({ labels: [], counts: [] });
   });
   it('is 0 for a rater that always says the same thing, 1 for perfect agreement', () => {
     expect(

@@ -192,6 +192,19 @@ export function pairedBootstrap(current: readonly number[], baseline: readonly n
 }
 
 /**
+ * Per-label counts of two raters over the same rows: `counts[i][j]` rows the first rater (the
+ * humans) labelled `labels[i]` and the second (the judge) labelled `labels[j]`. `labels` is every
+ * label either rater used, sorted, so the diagonal is agreement and the counts add up to the rows.
+ */
+export function confusionMatrix(pairs: ReadonlyArray<readonly [string, string]>): { labels: string[]; counts: number[][] } {
+  const labels = [...new Set(pairs.flat())].sort();
+  const index = new Map(labels.map((l, i) => [l, i]));
+  const counts = labels.map(() => labels.map(() => 0));
+  for (const [x, y] of pairs) counts[index.get(x)!]![index.get(y)!]!++;
+  return { labels, counts };
+}
+
+/**
  * Cohen's kappa: agreement between two raters beyond chance,
  * (p_observed - p_expected) / (1 - p_expected). 1 when both raters agree and expected is 1.
  */
@@ -203,17 +216,12 @@ export function cohenKappa(pairs: ReadonlyArray<readonly [string, string]>): {
 } {
   const n = pairs.length;
   if (n === 0) return { accuracy: 0, kappa: 0, n, expected: 0 };
-  const a = new Map<string, number>();
-  const b = new Map<string, number>();
-  let agree = 0;
-  for (const [x, y] of pairs) {
-    if (x === y) agree++;
-    a.set(x, (a.get(x) ?? 0) + 1);
-    b.set(y, (b.get(y) ?? 0) + 1);
-  }
+  const { counts } = confusionMatrix(pairs);
+  const sum = (xs: number[]) => xs.reduce((a, b) => a + b, 0);
+  const agree = sum(counts.map((row, i) => row[i]!));
   const po = agree / n;
-  let pe = 0;
-  for (const [label, count] of a) pe += (count / n) * ((b.get(label) ?? 0) / n);
+  // Chance agreement: the product of the two raters' marginal shares, label by label.
+  const pe = sum(counts.map((row, i) => (sum(row) / n) * (sum(counts.map((r) => r[i]!)) / n)));
   const kappa = pe === 1 ? (po === 1 ? 1 : 0) : (po - pe) / (1 - pe);
   return { accuracy: po, kappa, n, expected: pe };
 }

@@ -4,6 +4,9 @@ import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { openAuditLog, type AuditLog } from '../audit/index.js';
 import { compiledManifestFile, writeFileAtomic } from '../common/index.js';
+import { loadDataset } from '../datasets/index.js';
+import { calibrateJudge, Judge, JudgeConfig, runEval, saveCalibration, type Calibration } from '../evals/index.js';
+import { LocalKeySigner, loadPrivateKey } from '../signing/index.js';
 import { openProcurementStack, referenceWorld, sampleRequisition, type ProcurementStack } from '../orchestrator/index.js';
 import { envelopeText } from '../policy-packs/index.js';
 import { answerAsk, importApproverKey } from '../console/web/src/signing.js';
@@ -19,6 +22,7 @@ import {
   type RunningConsoleProcess,
 } from './console-browser.js';
 import { procurementHome, type ProcurementHome } from './procurement-home.js';
+import { startOpenAiServer } from './servers/openai.js';
 
 // The approvals, kill-switch, releases, evals and packs pages: the approver's journey in real
 // Chromium (an initech award waits for a person; alice approves it in the browser with her own
@@ -33,6 +37,41 @@ let audit: AuditLog;
 let stopSuppliers: () => Promise<void>;
 let running: RunningConsoleProcess;
 let browser: Browser;
+let calibration: Calibration;
+let judgedReportId: string;
+
+/**
+ * A judge calibrated on the human-labelled set and an eval run graded by it, signed into the
+ * home: the judge is a scripted local chat-completions server (not a model) that answers the
+ * human label except on the first two letters humans failed, which it passes.
+ */
+async function judgedReport(home: string): Promise<void> {
+  const labelled = loadDataset('judge-calibration@v1').cases.map((c) => ({
+    text: (c.input as { output: string }).output,
+    label: (c.expected as { label: string }).label,
+  }));
+  const overruled = new Set(
+    labelled
+      .filter((l) => l.label === 'fail')
+      .slice(0, 2)
+      .map((l) => l.text),
+  );
+  const server = await startOpenAiServer((call) => {
+    const hit = labelled.find((l) => call.userText.includes(l.text));
+    const pass = hit ? hit.label === 'pass' || overruled.has(hit.text) : call.userText.includes('Dear ');
+    return { text: JSON.stringify({ pass, score: pass ? 1 : 0, reason: 'scripted' }) };
+  });
+  try {
+    const judge = new Judge(JudgeConfig.parse({ provider: 'openai', model: 'scripted-judge', baseUrl: `${server.url}/v1` }), null);
+    const signer = new LocalKeySigner(loadPrivateKey(join(home, 'keys', 'eval-report.key.pem')));
+    calibration = await calibrateJudge({ judge });
+    await saveCalibration(calibration, signer, home);
+    const trustedKeysFile = join(home, 'keys', 'trusted-keys.json');
+    judgedReportId = (await runEval({ suite: 'award-communications', judge, signer, home, trustedKeysFile, audit: null })).report.id;
+  } finally {
+    await server.close();
+  }
+}
 
 beforeAll(async () => {
   root = mkdtempSync(join(tmpdir(), 'charter-console-pages-'));
@@ -42,6 +81,7 @@ beforeAll(async () => {
   for (const m of ph.manifests) writeFileAtomic(compiledManifestFile(home, m.manifest.agent.name), envelopeText(m.envelope));
   const init = charter(home, ['init']);
   if (init.code !== 0) throw new Error(`charter init: ${init.err}`);
+  await judgedReport(home);
   // The negotiation runs in this process over the home's approvals folder; its trail is its own (the console writes the home's).
   const world = referenceWorld({ tenants: ['initech'], spendThresholdCents: { initech: 10_000 } });
   const suppliers = await world.network.serve();
@@ -110,7 +150,7 @@ describe('API authorization (no browser)', () => {
       expect((await api(path, approver)).status, path).toBe(403);
       expect((await api(path, ml)).status, path).toBe(200);
     }
-  });
+  }, 60_000);
 
   it("a tenant-scoped approver never sees another tenant's request, and acting on it by id is the same 404 as an id that does not exist", async () => {
     const waiting = await stack.orchestrator.negotiate('initech', sampleRequisition('initech', 1));
@@ -165,6 +205,34 @@ describe('pages', () => {
       await page.goto(new URL(p.path, running.url).href);
       await page.getByText(/page is for the .* role; you signed in as/).waitFor();
     }, 60_000);
+
+  it("an eval report shows the judge's calibration: kappa and the confusion matrix of human x judge labels", async () => {
+    expect(calibration.confusion).toEqual({
+      labels: ['fail', 'pass'],
+      counts: [
+        [10, 2],
+        [0, 12],
+      ],
+    });
+    const { page } = browser;
+    await signIn(page, running.url, token(home, 'mo', 'ml'));
+    await page.goto(new URL('/evals', running.url).href);
+    await page.getByRole('link', { name: 'award-communications' }).first().click();
+    await page.waitForURL(`**/evals/reports/${judgedReportId}`);
+    // Radix puts the table's label on its wrapper (as for every table of the console).
+    const matrix = page.getByLabel('Judge calibration confusion matrix');
+    await matrix.waitFor();
+    const cell = (human: string, judge: string) => matrix.getByTestId(`confusion-${human}-${judge}`).textContent();
+    await expect(cell('fail', 'fail')).resolves.toBe('10 (agree)');
+    await expect(cell('fail', 'pass')).resolves.toBe('2');
+    await expect(cell('pass', 'fail')).resolves.toBe('0');
+    await expect(cell('pass', 'pass')).resolves.toBe('12 (agree)');
+    await expect(matrix.getByRole('rowheader', { name: 'human: fail' }).count()).resolves.toBe(1);
+    await expect(matrix.getByRole('columnheader', { name: 'judge: pass' }).count()).resolves.toBe(1);
+    await expect(page.getByText(/Cohen's kappa 0\.833 .* over 24 labelled cases/).count()).resolves.toBe(1);
+    await screenshot(page, 'evals-report');
+    expect(await accessibilityViolations(page)).toEqual([]);
+  }, 60_000);
 
   it('a manifest has a stable URL, and two manifests compare with decision flips first', async () => {
     const [a, b] = ph.manifests.filter((m) => m.manifest.agent.name === 'spot-bidding' || m.manifest.agent.name === 'leverage-auction');

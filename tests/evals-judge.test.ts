@@ -223,6 +223,15 @@ describe('calibration and gating', () => {
       const c = await calibrateJudge({ judge });
       expect(c).toMatchObject({ n: 24, accuracy: 0.5, kappa: 0, passed: false, errors: 0 });
       expect(c.disagreements).toHaveLength(12);
+      // Per-label counts (human x judge): every human-labelled fail was judged pass, and the cells add up to the rows.
+      expect(c.confusion).toEqual({
+        labels: ['fail', 'pass'],
+        counts: [
+          [0, 12],
+          [0, 12],
+        ],
+      });
+      expect(c.confusion!.counts.flat().reduce((a, b) => a + b, 0)).toBe(c.n);
       await saveCalibration(c, signer, home);
       const pin = loadSuite('award-communications').suite.judgeCalibration!;
       const standing = judgeStanding(judge, pin, loadTrustedKeys(join(home, 'keys', 'trusted-keys.json')), home);

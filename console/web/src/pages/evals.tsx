@@ -1,6 +1,6 @@
 import { Badge, Callout, Flex, Heading, Table, Text } from '@radix-ui/themes';
 import { useEffect, useState } from 'react';
-import type { EvalList, EvalReportView, MetricView, UsageView } from '../../../pages-types.js';
+import type { CalibrationView, EvalList, EvalReportView, MetricView, UsageView } from '../../../pages-types.js';
 import { apiGet } from '../api.js';
 import { Link } from '../router.js';
 import type { PageProps } from './index.js';
@@ -21,6 +21,54 @@ export function Interval({ m }: { m: MetricView }) {
         {m.estimate.toFixed(3)} [{m.low?.toFixed(3)}, {m.high?.toFixed(3)}]
       </Text>
     </Flex>
+  );
+}
+
+/** The calibration's per-label counts: human labels down, the judge's across; the diagonal is agreement. */
+export function ConfusionMatrix({ cal }: { cal: CalibrationView }) {
+  if (!cal.confusion)
+    return <Text size="2">This calibration record (version 1) has no per-label counts; calibrate the judge again to see them.</Text>;
+  const { labels, counts } = cal.confusion;
+  const total = (xs: number[]) => xs.reduce((a, b) => a + b, 0);
+  return (
+    <Table.Root variant="surface" size="1" aria-label="Judge calibration confusion matrix" style={{ maxWidth: 560 }}>
+      <Table.Header>
+        <Table.Row>
+          <Table.ColumnHeaderCell scope="col">Human label ↓ · judge label →</Table.ColumnHeaderCell>
+          {labels.map((l) => (
+            <Table.ColumnHeaderCell key={l} scope="col">
+              judge: {l}
+            </Table.ColumnHeaderCell>
+          ))}
+          <Table.ColumnHeaderCell scope="col">total</Table.ColumnHeaderCell>
+        </Table.Row>
+      </Table.Header>
+      <Table.Body>
+        {labels.map((human, i) => (
+          <Table.Row key={human}>
+            <Table.RowHeaderCell scope="row">human: {human}</Table.RowHeaderCell>
+            {counts[i]!.map((c, j) => (
+              <Table.Cell
+                key={labels[j]}
+                data-testid={`confusion-${human}-${labels[j]}`}
+                style={{ fontWeight: i === j ? 700 : 400, background: i !== j && c > 0 ? 'var(--red-3)' : undefined }}
+              >
+                {c}
+                {i === j ? ' (agree)' : ''}
+              </Table.Cell>
+            ))}
+            <Table.Cell>{total(counts[i]!)}</Table.Cell>
+          </Table.Row>
+        ))}
+        <Table.Row>
+          <Table.RowHeaderCell scope="row">total</Table.RowHeaderCell>
+          {labels.map((l, j) => (
+            <Table.Cell key={l}>{total(counts.map((row) => row[j]!))}</Table.Cell>
+          ))}
+          <Table.Cell>{total(counts.flat())}</Table.Cell>
+        </Table.Row>
+      </Table.Body>
+    </Table.Root>
   );
 }
 
@@ -177,11 +225,14 @@ export function EvalReportPage({ params }: PageProps) {
       {!r.judge ? (
         <Text size="2">No LLM judge in this suite.</Text>
       ) : cal ? (
-        <Text size="2">
-          Cohen&apos;s kappa {cal.kappa.toFixed(3)} [{cal.kappaLow.toFixed(3)}, {cal.kappaHigh.toFixed(3)}] (minimum {cal.minKappa}),
-          accuracy {cal.accuracy.toFixed(3)} over {cal.n} labelled cases; disagreements (expected → judged):{' '}
-          {cal.disagreements.map((d) => `${d.id}: ${d.expected} → ${d.judged}`).join('; ') || 'none'}.
-        </Text>
+        <>
+          <Text size="2">
+            Cohen&apos;s kappa {cal.kappa.toFixed(3)} [{cal.kappaLow.toFixed(3)}, {cal.kappaHigh.toFixed(3)}] (minimum {cal.minKappa}),
+            accuracy {cal.accuracy.toFixed(3)} over {cal.n} labelled cases; disagreements (expected → judged):{' '}
+            {cal.disagreements.map((d) => `${d.id}: ${d.expected} → ${d.judged}`).join('; ') || 'none'}.
+          </Text>
+          <ConfusionMatrix cal={cal} />
+        </>
       ) : (
         <Text size="2">The judge is not calibrated: {r.judge.note ?? 'no calibration'}.</Text>
       )}
@@ -194,22 +245,25 @@ export function EvalReportPage({ params }: PageProps) {
       <Heading as="h3" size="4">
         Cases that did not pass ({r.failing.length})
       </Heading>
-      <Table.Root variant="surface" aria-label="Cases that did not pass">
-        <Table.Body>
-          {r.failing.map((c) => (
-            <Table.Row key={`${c.id}-${c.repeat}`}>
-              <Table.Cell>{c.id}</Table.Cell>
-              <Table.Cell>
-                {Object.entries(c.scores)
-                  .filter(([, s]) => !s.pass)
-                  .map(([k, s]) => `${k}: ${s.reason}`)
-                  .join('; ')}
-                {c.error ? ` (error: ${c.error})` : ''}
-              </Table.Cell>
-            </Table.Row>
-          ))}
-        </Table.Body>
-      </Table.Root>
+      {r.failing.length === 0 && <Text size="2">Every case passed.</Text>}
+      {r.failing.length > 0 && (
+        <Table.Root variant="surface" aria-label="Cases that did not pass">
+          <Table.Body>
+            {r.failing.map((c) => (
+              <Table.Row key={`${c.id}-${c.repeat}`}>
+                <Table.Cell>{c.id}</Table.Cell>
+                <Table.Cell>
+                  {Object.entries(c.scores)
+                    .filter(([, s]) => !s.pass)
+                    .map(([k, s]) => `${k}: ${s.reason}`)
+                    .join('; ')}
+                  {c.error ? ` (error: ${c.error})` : ''}
+                </Table.Cell>
+              </Table.Row>
+            ))}
+          </Table.Body>
+        </Table.Root>
+      )}
     </Flex>
   );
 }
