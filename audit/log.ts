@@ -106,7 +106,10 @@ class FileAuditLog implements AuditLog {
   private queue: string[] = [];
   private queueLastSeq = -1;
   private afterRotation: { lines: string[]; lastSeq: number } | null = null;
-  private rotation: { nextSeq: number; resolve: () => void } | null = null;
+  /** The next WAL file, created while the current one takes its last lines. */
+  private rotation: { next: Promise<WalWriter>; resolve: () => void } | null = null;
+  /** Closing WAL files the log has moved on from (awaited by close). */
+  private retired: Promise<unknown> = Promise.resolve();
   private durableSeq: number;
   private readonly waiters: Waiter[] = [];
   private flushing: Promise<void> | null = null;
@@ -219,9 +222,11 @@ class FileAuditLog implements AuditLog {
         this.durableSeq = upTo;
         while (this.waiters.length > 0 && this.waiters[0]!.seq <= upTo) this.waiters.shift()!.resolve();
       } else if (this.rotation) {
-        const { nextSeq, resolve } = this.rotation;
-        await this.writer.close();
-        this.writer = await WalWriter.create(this.walDir, nextSeq);
+        const { next, resolve } = this.rotation;
+        // Every line of the old file is on disk (O_DSYNC); it closes while the new one takes writes.
+        const old = this.writer;
+        this.writer = await next;
+        this.retired = Promise.all([this.retired, old.close()]);
         this.queue = this.afterRotation!.lines;
         this.queueLastSeq = this.afterRotation!.lastSeq;
         this.afterRotation = null;
@@ -243,7 +248,11 @@ class FileAuditLog implements AuditLog {
   /** Closes the current WAL file once its records are durable; later appends go to a new file. */
   private rotate(): Promise<void> {
     return new Promise((resolve) => {
-      this.rotation = { nextSeq: this.nextSeq, resolve };
+      // The next file (and its directory entry's fsync) is made while the current file's last
+      // group commits run, so appends after the rotation do not wait for both one after another.
+      const next = WalWriter.create(this.walDir, this.nextSeq);
+      next.catch(() => undefined); // a failure is met (and fails the log) where runFlush awaits it
+      this.rotation = { next, resolve };
       this.afterRotation = { lines: [], lastSeq: -1 };
       this.sealQueue.push({ walFile: this.writer.file, items: this.current });
       this.current = [];
@@ -342,6 +351,7 @@ class FileAuditLog implements AuditLog {
     await this.flush();
     if (this.readTimer) clearTimeout(this.readTimer);
     await this.flushing;
+    await this.retired;
     await this.writer.close();
     if (this.current.length === 0) await removeWalFile(this.writer.file, this.walDir);
     await Promise.all([this.indexer.close(), this.sealer.close()]);
