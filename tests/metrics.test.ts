@@ -1,30 +1,18 @@
-import { mkdtempSync, rmSync } from 'node:fs';
-import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { SupplierClient } from '../agents/index.js';
 import { openAuditLog, queryAudit } from '../audit/index.js';
 import { countDecision, METRIC, metricsEnabled, startMetrics } from '../common/index.js';
 import { AdmissionDenied, openProcurementStack, ORCHESTRATOR_PRINCIPAL, referenceWorld, sampleRequisition } from '../orchestrator/index.js';
-import { procurementHome, type ProcurementHome } from './procurement-home.js';
-import { startOtlpReceiver, type OtlpReceiver, type ReceivedPoint } from './servers/otlp.js';
+import { otlpHome } from './otlp-home.js';
+import type { ReceivedPoint } from './servers/otlp.js';
 
-const dir = mkdtempSync(join(tmpdir(), 'charter-metrics-'));
-let home: ProcurementHome;
-let receiver: OtlpReceiver;
-
-beforeAll(async () => {
-  home = await procurementHome(dir);
-  receiver = await startOtlpReceiver();
-}, 120_000);
-afterAll(async () => {
-  await receiver?.close();
-  rmSync(dir, { recursive: true, force: true });
-});
+const t = otlpHome('charter-metrics-');
+const { dir } = t;
 
 /** The sum of a metric's newest points whose attributes include `match`. */
 function total(name: string, match: Record<string, string> = {}): number {
-  return receiver
+  return t.receiver
     .latest(name)
     .filter((p) => Object.entries(match).every(([k, v]) => p.attributes[k] === v))
     .reduce((n, p) => n + p.value, 0);
@@ -36,11 +24,11 @@ describe('OpenTelemetry metrics', () => {
     expect(metricsEnabled()).toBe(false);
     countDecision({ tenantId: 'acme', agentId: 'a', tier: 'read', outcome: 'allowed' });
     await off.shutdown();
-    expect(receiver.points).toHaveLength(0);
+    expect(t.receiver.points).toHaveLength(0);
   });
 
   it('export what happened: decisions by outcome and tier as in the audit trail, a refused admission, the approval queue, an open breaker, the seal lag of every record', async () => {
-    const metrics = await startMetrics({ url: receiver.metricsUrl, serviceName: 'charter-test', intervalMs: 600_000 });
+    const metrics = await startMetrics({ url: t.receiver.metricsUrl, serviceName: 'charter-test', intervalMs: 600_000 });
     expect(metricsEnabled()).toBe(true);
     // globex's award needs an approver (above its spend threshold); two of acme's at once fill its slots.
     const world = referenceWorld({
@@ -50,9 +38,9 @@ describe('OpenTelemetry metrics', () => {
     });
     const suppliers = await world.network.serve();
     const auditDir = join(dir, 'audit');
-    const audit = await openAuditLog({ dir: auditDir, signer: home.auditSigner, origin: 'test/metrics' });
+    const audit = await openAuditLog({ dir: auditDir, signer: t.home.auditSigner, origin: 'test/metrics' });
     const stack = await openProcurementStack({
-      ...home.stackOptions(join(dir, 'run'), world, suppliers.url, audit),
+      ...t.home.stackOptions(join(dir, 'run'), world, suppliers.url, audit),
       supplierClient: { timeoutMs: 60_000, failureThreshold: 1_000, openMs: 1_000 },
     });
     // A supplier whose server is gone: its breaker (threshold 1) opens on the first call.
@@ -108,11 +96,11 @@ describe('OpenTelemetry metrics', () => {
     const records = await queryAudit({ dir: auditDir });
     await audit.close();
     const decisions = records.filter((r) => r.kind === 'decision');
-    expect(receiver.points.every((p) => p.service === 'charter-test')).toBe(true);
+    expect(t.receiver.points.every((p) => p.service === 'charter-test')).toBe(true);
 
     // Decisions: per tenant and tier, the counter is what the audit trail holds, allows and denies apart.
     const DENY = ['denied', 'approval-pending'];
-    const points = receiver.latest(METRIC.decisions);
+    const points = t.receiver.latest(METRIC.decisions);
     expect(points.length).toBeGreaterThan(0);
     const counted = (tenant: string, tier: string, deny: boolean) =>
       points
@@ -132,18 +120,18 @@ describe('OpenTelemetry metrics', () => {
     ).toBeGreaterThan(0);
 
     // One admission refused, acme's.
-    expect(receiver.latest(METRIC.admissionRefusals).map((p) => [p.attributes['tenant.id'], p.value])).toEqual([['acme', 1]]);
+    expect(t.receiver.latest(METRIC.admissionRefusals).map((p) => [p.attributes['tenant.id'], p.value])).toEqual([['acme', 1]]);
 
     // globex's award waits for its approver: one pending, as old as the wait at most.
-    const pending = receiver.latest(METRIC.approvalsPending);
+    const pending = t.receiver.latest(METRIC.approvalsPending);
     expect(pending.map((p) => [p.attributes['tenant.id'], p.value])).toEqual([['globex', 1]]);
-    const [oldest] = receiver.latest(METRIC.approvalOldestAge);
+    const [oldest] = t.receiver.latest(METRIC.approvalOldestAge);
     expect(oldest).toMatchObject({ unit: 's', attributes: { 'tenant.id': 'globex' } });
     expect(oldest!.value).toBeGreaterThan(0);
     expect(oldest!.value).toBeLessThan(elapsedS + 1);
 
     // The down supplier's breaker is open (2); the negotiations' supplier keys are closed (0).
-    const breakers = receiver.latest(METRIC.breakerState);
+    const breakers = t.receiver.latest(METRIC.breakerState);
     expect(breakers.find((p) => p.attributes['charter.breaker.key'] === 'acme|sup-down')).toMatchObject({
       value: 2,
       attributes: { 'charter.breaker.name': 'suppliers' },
@@ -153,7 +141,7 @@ describe('OpenTelemetry metrics', () => {
     expect(others.every((p) => p.value === 0)).toBe(true);
 
     // Every record of the log was sealed once metrics were on: one seal-lag sample each, none negative.
-    const [lag] = receiver.latest(METRIC.sealLag);
+    const [lag] = t.receiver.latest(METRIC.sealLag);
     expect(lag).toMatchObject({ type: 'histogram', unit: 's', count: records.length });
     expect(lag!.value).toBeGreaterThanOrEqual(0);
     expect(lag!.value / lag!.count).toBeLessThan(elapsedS);

@@ -1,12 +1,10 @@
-import { mkdtempSync, rmSync } from 'node:fs';
-import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { afterAll, describe, expect, it } from 'vitest';
 import { openAuditLog, queryAudit } from '../audit/index.js';
 import { negotiationTraceId, startTracing } from '../common/index.js';
 import { openProcurementStack, referenceWorld, sampleRequisition } from '../orchestrator/index.js';
-import { procurementHome, type ProcurementHome } from './procurement-home.js';
-import { startOtlpReceiver, type OtlpReceiver, type ReceivedSpan } from './servers/otlp.js';
+import { otlpHome } from './otlp-home.js';
+import type { ReceivedSpan } from './servers/otlp.js';
 
 /**
  * One negotiation with the agents as their own processes (`charter agents serve` of the built
@@ -14,22 +12,14 @@ import { startOtlpReceiver, type OtlpReceiver, type ReceivedSpan } from './serve
  * gateway over MCP (HTTP) with the traceparent in `_meta`, and every process exports its spans
  * to the same local OTLP receiver, configured only by the environment the agent processes inherit.
  */
-const dir = mkdtempSync(join(tmpdir(), 'charter-tracing-processes-'));
+const t = otlpHome('charter-tracing-processes-');
+const { dir } = t;
 const OTEL_ENV = ['OTEL_EXPORTER_OTLP_ENDPOINT', 'OTEL_BSP_SCHEDULE_DELAY'] as const;
 const savedEnv = Object.fromEntries(OTEL_ENV.map((k) => [k, process.env[k]]));
-let home: ProcurementHome;
-let receiver: OtlpReceiver;
-
-beforeAll(async () => {
-  home = await procurementHome(dir);
-  receiver = await startOtlpReceiver();
-}, 120_000);
-afterAll(async () => {
+afterAll(() => {
   for (const k of OTEL_ENV)
     if (savedEnv[k] === undefined) delete process.env[k];
     else process.env[k] = savedEnv[k];
-  await receiver?.close();
-  rmSync(dir, { recursive: true, force: true });
 });
 
 const PARENT = 'charter-test';
@@ -38,16 +28,16 @@ const AGENT_PROCESS = 'charter agents serve';
 describe('OpenTelemetry traces across processes', () => {
   it('the spans of one negotiation, exported by the orchestrator and every agent process, form one trace with the tenant on every span', async () => {
     // The agent processes inherit the endpoint (their CLI starts tracing from it) and export every 100 ms.
-    Object.assign(process.env, { OTEL_EXPORTER_OTLP_ENDPOINT: receiver.endpoint, OTEL_BSP_SCHEDULE_DELAY: '100' });
-    const tracing = await startTracing({ url: receiver.url, serviceName: PARENT });
+    Object.assign(process.env, { OTEL_EXPORTER_OTLP_ENDPOINT: t.receiver.endpoint, OTEL_BSP_SCHEDULE_DELAY: '100' });
+    const tracing = await startTracing({ url: t.receiver.url, serviceName: PARENT });
     const world = referenceWorld({ tenants: ['acme'] });
     const suppliers = await world.network.serve();
     const auditDir = join(dir, 'audit');
-    const audit = await openAuditLog({ dir: auditDir, signer: home.auditSigner, origin: 'test/tracing-processes' });
+    const audit = await openAuditLog({ dir: auditDir, signer: t.home.auditSigner, origin: 'test/tracing-processes' });
     let result;
     try {
       const stack = await openProcurementStack({
-        ...home.stackOptions(join(dir, 'run'), world, suppliers.url, audit),
+        ...t.home.stackOptions(join(dir, 'run'), world, suppliers.url, audit),
         supplierClient: { timeoutMs: 60_000, failureThreshold: 1_000, openMs: 1_000 },
         agentProcesses: { home: dir },
       });
@@ -63,7 +53,7 @@ describe('OpenTelemetry traces across processes', () => {
     }
     expect(result.status, result.reason ?? '').toBe('AWARDED');
     const traceId = negotiationTraceId('acme', result.negotiationId);
-    const spans = receiver.spans;
+    const spans = t.receiver.spans;
     const mine = spans.filter((s) => s.traceId === traceId);
     // Nothing outside the negotiation's trace: a span that lost its parent across a process would start a trace of its own.
     expect(

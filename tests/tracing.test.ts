@@ -1,25 +1,12 @@
-import { mkdtempSync, rmSync } from 'node:fs';
-import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { openAuditLog, queryAudit } from '../audit/index.js';
 import { negotiationTraceId, startTracing, tracer } from '../common/index.js';
 import { openProcurementStack, referenceWorld, sampleRequisition } from '../orchestrator/index.js';
-import { procurementHome, type ProcurementHome } from './procurement-home.js';
-import { startOtlpReceiver, type OtlpReceiver } from './servers/otlp.js';
+import { otlpHome } from './otlp-home.js';
 
-const dir = mkdtempSync(join(tmpdir(), 'charter-tracing-'));
-let home: ProcurementHome;
-let receiver: OtlpReceiver;
-
-beforeAll(async () => {
-  home = await procurementHome(dir);
-  receiver = await startOtlpReceiver();
-}, 120_000);
-afterAll(async () => {
-  await receiver?.close();
-  rmSync(dir, { recursive: true, force: true });
-});
+const t = otlpHome('charter-tracing-');
+const { dir } = t;
 
 describe('OpenTelemetry traces', () => {
   it('is off by default: the tracer is the API no-op and nothing is recorded', async () => {
@@ -31,13 +18,13 @@ describe('OpenTelemetry traces', () => {
   });
 
   it('exports the spans of one negotiation over OTLP as one trace, the tenant on every span, the audit records on the same trace id', async () => {
-    const tracing = await startTracing({ url: receiver.url, serviceName: 'charter-test' });
+    const tracing = await startTracing({ url: t.receiver.url, serviceName: 'charter-test' });
     const world = referenceWorld({ tenants: ['acme', 'globex'] });
     const suppliers = await world.network.serve();
-    const audit = await openAuditLog({ dir: join(dir, 'audit'), signer: home.auditSigner, origin: 'test/tracing' });
+    const audit = await openAuditLog({ dir: join(dir, 'audit'), signer: t.home.auditSigner, origin: 'test/tracing' });
     // Two shared cores: supplier timeouts set for load, not latency.
     const stack = await openProcurementStack({
-      ...home.stackOptions(join(dir, 'run'), world, suppliers.url, audit),
+      ...t.home.stackOptions(join(dir, 'run'), world, suppliers.url, audit),
       supplierClient: { timeoutMs: 60_000, failureThreshold: 1_000, openMs: 1_000 },
     });
     let acme, globex;
@@ -53,10 +40,10 @@ describe('OpenTelemetry traces', () => {
     }
     expect(acme.status, acme.reason ?? '').toBe('AWARDED');
     const traceId = negotiationTraceId('acme', acme.negotiationId);
-    const mine = receiver.spans.filter((s) => s.traceId === traceId);
-    const theirs = receiver.spans.filter((s) => s.traceId === negotiationTraceId('globex', globex.negotiationId));
+    const mine = t.receiver.spans.filter((s) => s.traceId === traceId);
+    const theirs = t.receiver.spans.filter((s) => s.traceId === negotiationTraceId('globex', globex.negotiationId));
     // Two negotiations ran at once: each is one trace, and no span crosses over.
-    expect(mine.length + theirs.length).toBe(receiver.spans.length);
+    expect(mine.length + theirs.length).toBe(t.receiver.spans.length);
     expect(mine.every((s) => s.attributes['tenant.id'] === 'acme')).toBe(true);
     expect(theirs.every((s) => s.attributes['tenant.id'] === 'globex')).toBe(true);
     expect(mine.every((s) => s.service === 'charter-test')).toBe(true);
@@ -84,7 +71,7 @@ describe('OpenTelemetry traces', () => {
       'charter.decision.outcome': 'guarded',
       'charter.tool.tier': 'write-low',
       'charter.negotiation.id': acme.negotiationId,
-      'charter.manifest.digest': home.manifests.find((m) => m.manifest.agent.name === 'spot-bidding')!.digest,
+      'charter.manifest.digest': t.home.manifests.find((m) => m.manifest.agent.name === 'spot-bidding')!.digest,
     });
     expect(
       mine
