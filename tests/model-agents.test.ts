@@ -5,9 +5,11 @@ import { BedrockRuntimeClient } from '@aws-sdk/client-bedrock-runtime';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { AGENT_NAMES, type ConfigStore, type LoopMessage, type ModelClients, type AgentConfigOverride } from '../agents/index.js';
 import { openAuditLog, queryAudit, type DecisionRecord } from '../audit/index.js';
+import { negotiationTraceId, startTracing } from '../common/index.js';
 import { openProcurementStack, referenceWorld, sampleRequisition, type NegotiationState } from '../orchestrator/index.js';
 import { procurementHome, type ProcurementHome } from './procurement-home.js';
 import type { RunningJsonServer } from './servers/converse.js';
+import { startOtlpReceiver } from './servers/otlp.js';
 import {
   startConverseToolServer,
   startOpenAiToolServer,
@@ -369,6 +371,37 @@ describe.each<Protocol>(['converse', 'openai'])('each agent works through its mo
     } finally {
       await run.close();
     }
+  }, 120_000);
+});
+
+describe('model calls in the trace', () => {
+  it('each model call is a model.turn span of the negotiation, under its agent, with the tenant, the model and the tokens', async () => {
+    const receiver = await startOtlpReceiver();
+    const tracing = await startTracing({ url: receiver.url, serviceName: 'charter-test' });
+    const run = await openRun('converse', diligent);
+    let n: NegotiationState;
+    try {
+      n = await run.negotiate(0);
+    } finally {
+      await run.close();
+      await tracing.shutdown();
+      await receiver.close();
+    }
+    expect(n.status, n.reason ?? '').toBe('AWARDED');
+    const mine = receiver.spans.filter((s) => s.traceId === negotiationTraceId('acme', n.negotiationId));
+    const turns = mine.filter((s) => s.name === 'model.turn');
+    // One span a Converse request the scripted model answered.
+    expect(turns).toHaveLength(run.server.requests.length);
+    const byId = new Map(mine.map((s) => [s.spanId, s]));
+    for (const turn of turns) {
+      expect(turn.attributes).toMatchObject({ 'tenant.id': 'acme', 'gen_ai.request.model': expect.stringContaining(MODEL) });
+      expect(turn.attributes['gen_ai.usage.input_tokens']).toBeGreaterThan(0);
+      const invoke = byId.get(turn.parentSpanId)!;
+      expect(invoke.name).toBe(`agent.invoke ${String(turn.attributes['charter.agent'])}`);
+    }
+    expect(new Set(turns.map((t) => t.attributes['charter.agent']))).toEqual(
+      new Set(['kraljic-classifier', n.route!.agent, 'bid-evaluation', 'award-communications']),
+    );
   }, 120_000);
 });
 
