@@ -30,11 +30,32 @@ function policiesOf(text: string): string[] {
   });
 }
 
-/** A copy of `policy` with its own id that applies only to `tenant`. */
+/** Where the scope of a policy ends: just after the `)` closing its `permit (` or `forbid (`. */
+function scopeEnd(policy: string): number {
+  // Comments blanked out (same length), so a parenthesis in one is not counted.
+  const text = policy.replace(/\/\/[^\n]*/g, (c) => ' '.repeat(c.length));
+  const open = /\b(?:permit|forbid)\s*\(/.exec(text);
+  if (!open) throw new Error(`no effect in policy: ${policy.slice(0, 80)}`);
+  let depth = 0;
+  for (let i = open.index + open[0].length - 1; i < text.length; i++) {
+    const c = text[i];
+    if (c === '"') {
+      for (i++; text[i] !== '"'; i++) if (text[i] === '\\') i++;
+    } else if (c === '(') depth++;
+    else if (c === ')' && --depth === 0) return i + 1;
+  }
+  throw new Error(`unbalanced scope in policy: ${policy.slice(0, 80)}`);
+}
+
+/**
+ * A copy of `policy` with its own id that applies only to `tenant`: its first condition is the
+ * tenant guard, the way a tenant's own policy is written (engines ask Cedar of a request's
+ * tenant only the policies guarded for it, besides the unguarded ones: see tenant-slices.ts).
+ */
 function confinedCopy(policy: string, tenant: string): string {
   const withId = policy.replace(/@id\("([^"]+)"\)/, (_, id: string) => `@id("${id}.${tenant}")`);
-  const semicolon = withId.lastIndexOf(';');
-  return `${withId.slice(0, semicolon)}\nwhen { context.tenant == Charter::Tenant::"${tenant}" };`;
+  const end = scopeEnd(withId);
+  return `${withId.slice(0, end)}\nwhen { context.tenant == Charter::Tenant::"${tenant}" }${withId.slice(end)}`;
 }
 
 function scaleFile(file: string): number {

@@ -15,6 +15,7 @@ import type { RiskTier } from './pack-file.js';
 import { actionInfo, projectInput, type InputShape } from './schema-info.js';
 import { DecisionCache, sameAnswer, type CachedAnswer, type DecisionCacheOptions } from './decision-cache.js';
 import { RequestSlices } from './request-slices.js';
+import { TenantSlices } from './tenant-slices.js';
 
 export const TENANT_TYPE = 'Charter::Tenant';
 export const AGENT_TYPE = 'Charter::Agent';
@@ -106,6 +107,8 @@ export class PolicyEngine {
 
   /** Cedar answers by complete request (see DecisionCache); only engines that ask for one have it. */
   readonly cache: DecisionCache | undefined;
+  /** The set split by tenant guard, when some policies are confined to one tenant (see TenantSlices). */
+  private readonly tenantSlices: TenantSlices | undefined;
   /** The fast form of requests, when asked for and this set can have it. */
   private readonly slices: RequestSlices | undefined;
   private readonly slicesVerifyEvery: number;
@@ -123,8 +126,12 @@ export class PolicyEngine {
     this.cache = opts.cache ? new DecisionCache(opts.cache) : undefined;
     this.origins = source.origins ?? {};
     this.slicesVerifyEvery = opts.slices?.verifyEvery ?? 1_000;
-    const pset = cedar.preparsePolicySet(id, { staticPolicies: source.policies });
-    if (pset.type === 'failure') throw new FindingError(`policy set ${id} does not parse: ${cedarErrorText(pset.errors).join('; ')}`);
+    // Every policy is parsed here either way: guarded ones to find their guard, the rest pre-parsed.
+    this.tenantSlices = TenantSlices.build(id, source.policies);
+    if (!this.tenantSlices) {
+      const pset = cedar.preparsePolicySet(id, { staticPolicies: source.policies });
+      if (pset.type === 'failure') throw new FindingError(`policy set ${id} does not parse: ${cedarErrorText(pset.errors).join('; ')}`);
+    }
     this.schemaName = `schema:${digestOf(source.schemaText)}`;
     if (!preparsedSchemas.has(this.schemaName)) {
       const schema = cedar.preparseSchema(this.schemaName, source.schemaText);
@@ -153,6 +160,11 @@ export class PolicyEngine {
           [...this.tools.values()].map((t) => t.action),
         )
       : undefined;
+  }
+
+  /** The pre-parsed set a request of `tenant` is asked of: the whole set, or its tenant's slice. */
+  private policySetFor(tenant: string): string {
+    return this.tenantSlices ? this.tenantSlices.setFor(tenant) : this.id;
   }
 
   /** Whether requests are asked in their fast form (see EngineOptions.slices). */
@@ -208,7 +220,7 @@ export class PolicyEngine {
         input: projectInput(call.args, rt.input),
         limits: call.limits,
       } as cedar.Context,
-      preparsedPolicySetId: this.id,
+      preparsedPolicySetId: this.policySetFor(call.tenant),
       preparsedSchemaName: this.schemaName,
       validateRequest: true,
       entities,
@@ -250,7 +262,7 @@ export class PolicyEngine {
         tier: rt.tool.tier,
         input: projectInput(call.args, rt.approval.input),
       } as cedar.Context,
-      preparsedPolicySetId: this.id,
+      preparsedPolicySetId: this.policySetFor(call.tenant),
       preparsedSchemaName: this.schemaName,
       validateRequest: true,
       entities: [...entities.values()],

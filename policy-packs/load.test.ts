@@ -1,5 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { CharterError } from '../common/index.js';
+import { cedar, policyDiagnostic } from './cedar.js';
 import { parsePolicyFile } from './load.js';
 
 // Policy ids are read from the leading annotations; Cedar's JSON answers whatever that plain
@@ -66,5 +67,39 @@ describe('parsePolicyFile on large files', () => {
       i === 2 ? '\npermit (principal, action, resource);\n' : `@id("p.n${i}")\nforbid (principal, action, resource);\n`,
     ).join('');
     expect(() => parsePolicyFile('p', 'p/policies/x.cedar', source)).toThrow(/p\/policies\/x\.cedar:6: policy has no @id/);
+  });
+});
+
+describe('errors in policy #57 of a 100-policy file name its true line and column', () => {
+  // cedar-wasm returns policies in id order (policy0, policy1, policy10, ...): a policy's offset
+  // taken from the wrong one would put a validation error on another policy's line.
+  const file = 'p/policies/big.cedar';
+  const policy = (i: number) =>
+    i === 56
+      ? `@id("p.n${i}")\nforbid (principal, action, resource)\nwhen {\n  context.nope > 1\n};\n`
+      : `@id("p.n${i}")\nforbid (principal, action, resource)\nwhen { context.amount > ${i} };\n`;
+  const source = Array.from({ length: 100 }, (_, i) => `// policy ${i + 1}\n${policy(i)}\n`).join('');
+  // Policy #57 starts after 56 policies of 5 lines; its `context.nope` is 3 lines further, at column 3.
+  const line = 56 * 5 + 2 + 3;
+
+  it('a strict validation error', () => {
+    const parsed = parsePolicyFile('p', file, source);
+    const p = parsed[56]!;
+    expect(p.id).toBe('p.n56');
+    const out = cedar.validate({
+      schema: 'action go appliesTo { principal: [U], resource: [U], context: { amount: Long } }; entity U;',
+      policies: { staticPolicies: { x: p.text } },
+      validationSettings: { mode: 'strict' },
+    });
+    if (out.type !== 'success') throw new Error('validate failed');
+    expect(out.validationErrors.length).toBeGreaterThan(0);
+    expect(policyDiagnostic(p.id, p, out.validationErrors[0]!.error)).toMatch(
+      new RegExp(`^policy p\\.n56 \\(pack p, p/policies/big\\.cedar:${line}:3\\)`),
+    );
+  });
+
+  it('malformed Cedar', () => {
+    const broken = source.replace('context.nope > 1', 'context.nope >');
+    expect(() => parsePolicyFile('p', file, broken)).toThrow(new RegExp(`p/policies/big\\.cedar:${line + 1}:1: malformed Cedar`));
   });
 });

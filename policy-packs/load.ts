@@ -121,13 +121,22 @@ function leadingId(text: string): string | undefined {
 }
 
 /**
+ * Where a policy's plain leading tokens end (whitespace, comments, annotations with escape-free
+ * values): at its effect, unless an annotation needs more than that plain reading.
+ */
+export function leadingTokensEnd(text: string): number {
+  LEADING_TOKEN.lastIndex = 0;
+  let end = 0;
+  for (let m = LEADING_TOKEN.exec(text); m; m = LEADING_TOKEN.exec(text)) end = LEADING_TOKEN.lastIndex;
+  return end;
+}
+
+/**
  * A parsed policy's effect, read after its leading annotations and comments; Cedar answers when
  * that plain reading is not enough (an annotation with an escape or a comment inside it).
  */
 export function effectOf(text: string): 'permit' | 'forbid' {
-  LEADING_TOKEN.lastIndex = 0;
-  let end = 0;
-  for (let m = LEADING_TOKEN.exec(text); m; m = LEADING_TOKEN.exec(text)) end = LEADING_TOKEN.lastIndex;
+  const end = leadingTokensEnd(text);
   const plain = /^(permit|forbid)\s*\(/.exec(text.slice(end))?.[1];
   if (plain === 'permit' || plain === 'forbid') return plain;
   const json = cedar.policyToJson(text);
