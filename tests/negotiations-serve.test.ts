@@ -9,6 +9,7 @@ import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { contentPath } from '../common/index.js';
 import { sampleRequisition, type NegotiationState } from '../orchestrator/index.js';
 import { prepareRuntimeHome } from './runtime-home.js';
+import { startOtlpReceiver } from './servers/otlp.js';
 
 /**
  * `charter negotiations serve` as an operator runs it: the built CLI in its own process, over
@@ -54,9 +55,9 @@ interface Served {
   stop(): Promise<number | null>;
 }
 
-async function serve(args: string[]): Promise<Served> {
+async function serve(args: string[], env: Record<string, string> = {}): Promise<Served> {
   const proc = spawn(process.execPath, [CLI, 'negotiations', 'serve', '--poll-seconds', '0.5', ...args], {
-    env: { ...process.env, CHARTER_HOME: home },
+    env: { ...process.env, CHARTER_HOME: home, ...env },
     stdio: ['ignore', 'pipe', 'pipe'],
   });
   servers.add(proc);
@@ -128,7 +129,9 @@ const settled = (s: Served, location: string) =>
 
 describe('negotiations serve: admission over HTTP', () => {
   it('answers 202 with a Location up to the tenant limit and 429 with Retry-After past it, runs the admitted ones concurrently', async () => {
-    const s = await serve(['--latency', '150']);
+    // Metrics on, as an operator turns them on: the endpoint in the environment; exported when the service stops.
+    const receiver = await startOtlpReceiver();
+    const s = await serve(['--latency', '150'], { OTEL_EXPORTER_OTLP_ENDPOINT: receiver.endpoint });
     try {
       // Four of acme's at once (slow suppliers keep the first two ACTIVE), and one of globex.
       const answers = await Promise.all([0, 2, 3, 4].map((i) => submit(s, 'acme', i)));
@@ -158,8 +161,13 @@ describe('negotiations serve: admission over HTTP', () => {
       expect((await submit(s, 'hooli', 0)).status).toBe(404);
       expect((await fetch(`${s.url}/v1/tenants/initech${locations[0]!.slice('/v1/tenants/acme'.length)}`)).status).toBe(404);
       expect(await s.stop()).toBe(0);
+      // The service counted the two 429s as acme's admission refusals, and the decisions it made.
+      const refusals = receiver.latest('charter.admission.refusals');
+      expect(refusals.map((p) => [p.service, p.attributes['tenant.id'], p.value])).toEqual([['charter negotiations serve', 'acme', 2]]);
+      expect(receiver.latest('charter.gateway.decisions').reduce((n, p) => n + p.value, 0)).toBeGreaterThan(0);
     } finally {
       s.proc.kill('SIGKILL');
+      await receiver.close();
     }
   }, 120_000);
 });
