@@ -22,6 +22,9 @@ import { LocalDirectorySink } from './sinks/local.js';
 import type { SegmentSink } from './sinks/sink.js';
 import type { AuditReadOptions } from './reader.js';
 
+/** Up to 100,000 stored lines per bundle: one loop checks they are strings (zod's per-element check was 7% of a bundle's verification). */
+const StringList = z.custom<string[]>((v) => Array.isArray(v) && v.every((s) => typeof s === 'string'), 'expected an array of strings');
+
 /**
  * An evidence bundle: every record of one tenant in a period, with what proves both that
  * each is in the log and that none is missing. It lists every checkpoint of the log (each a
@@ -56,7 +59,7 @@ export const EvidenceBundle = z.object({
           /** The tenant's seqs in the segment, as its directory entry commits to them. */
           seqs: z.array(z.number().int().nonnegative()),
           /** The tenant's stored lines in the segment, in seq order. */
-          records: z.array(z.string()),
+          records: StringList,
         })
         .optional(),
     }),
