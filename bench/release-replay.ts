@@ -20,7 +20,7 @@ import {
   type VerifiedManifest,
 } from '../policy-packs/index.js';
 import { checkSecrets, replayDecisions } from '../release-gates/index.js';
-import { emit, figure, inRounds, timeEach } from './harness.js';
+import { emit, figure, inRounds, ROUNDS, summarize, timeEach } from './harness.js';
 
 const RECORDS = Number(process.argv[2] ?? process.env.REPLAY_RECORDS ?? 2_000);
 const signer = new LocalKeySigner(generateKeyPairSync('ed25519').privateKey);
@@ -65,12 +65,15 @@ let result!: ReturnType<typeof replayDecisions>;
 const replayOnce = () => {
   result = replayDecisions({ candidate, current, known: new Map([[current.digest, current]]), records, data, accepted: new Set() });
 };
-const replayMsPerRecord = await inRounds(async () => (await timeEach(replayOnce, 1, 0))[0]! / RECORDS);
 
-// The floor: the stateful Cedar call each replayed request becomes, on both engines, as replay asks it.
-const rawRequests = [candidate, current].flatMap((m) => {
-  const engine = PolicyEngine.fromManifest(m.manifest, m.digest);
-  return records.flatMap((r) => {
+// The floor: the stateful Cedar call each replayed request becomes, on both engines, as replay
+// asks it (PolicyEngine.fromManifest without options: the whole request, schema-validated),
+// built in replay's order (candidate, then current, record by record) so Cedar sees the same
+// sequence. Replay and floor alternate within every round (which goes first alternates too), so
+// both meet the same load; a floor measured in rounds of its own after replay's met another.
+const engines = [candidate, current].map((m) => PolicyEngine.fromManifest(m.manifest, m.digest));
+const rawRequests = records.flatMap((r) =>
+  engines.flatMap((engine) => {
     const built = engine.cedarRequest(
       {
         agent: r.agentId,
@@ -84,20 +87,27 @@ const rawRequests = [candidate, current].flatMap((m) => {
       data,
     );
     return 'request' in built ? [built.request] : [];
-  });
-});
-const rawMsPerRecord = await inRounds(
-  async () =>
-    (
-      await timeEach(
-        () => {
-          for (const q of rawRequests) if (cedar.statefulIsAuthorized(q).type !== 'success') throw new Error('raw Cedar call failed');
-        },
-        1,
-        0,
-      )
-    )[0]! / RECORDS,
+  }),
 );
+const floorOnce = () => {
+  for (const q of rawRequests) if (cedar.statefulIsAuthorized(q).type !== 'success') throw new Error('raw Cedar call failed');
+};
+const perRecord = async (run: () => void) => (await timeEach(run, 1, 0))[0]! / RECORDS;
+replayOnce();
+floorOnce();
+const replayRounds: number[] = [];
+const floorRounds: number[] = [];
+for (let r = 0; r < ROUNDS; r++) {
+  if (r % 2 === 0) {
+    replayRounds.push(await perRecord(replayOnce));
+    floorRounds.push(await perRecord(floorOnce));
+  } else {
+    floorRounds.push(await perRecord(floorOnce));
+    replayRounds.push(await perRecord(replayOnce));
+  }
+}
+const replayMsPerRecord = summarize(replayRounds);
+const rawMsPerRecord = summarize(floorRounds);
 
 let scan!: ReturnType<typeof checkSecrets>;
 const scanSeconds = await inRounds(
@@ -122,8 +132,13 @@ emit('release-replay', {
     lowerIsBetter: true,
     // 10,000 records in 15 s.
     aim: 1.5,
-    limit: { what: `raw cedar-wasm statefulIsAuthorized of the same ${rawRequests.length} requests, per record`, sampled: rawMsPerRecord },
+    limit: {
+      what: `raw cedar-wasm statefulIsAuthorized of the same ${rawRequests.length} requests, per record (rounds alternated with replay's)`,
+      sampled: rawMsPerRecord,
+    },
   }),
+  // Per round (replay and floor side by side): the spread says how far load moved the ratio.
+  roundRatios: replayRounds.map((ms, i) => Math.round((ms / floorRounds[i]!) * 1000) / 1000),
   decisionsPerSecond: Math.round((2 * 1000) / replayMsPerRecord.median),
   secretScanFiles: (scan.evidence.scanned as { files: number }).files,
   secretScanSeconds: figure(scanSeconds, { unit: 's', lowerIsBetter: true, aim: 2 }),
