@@ -66,7 +66,7 @@ export class NegotiationEntities implements DecisionData {
   }
 
   private negotiation(tenantId: string, negotiationId: string): Entity[] | undefined {
-    const v = this.ledger.negotiation(tenantId, negotiationId);
+    const v = this.ledger.negotiationFacts(tenantId, negotiationId);
     if (!v) return undefined;
     const attrs = { status: v.status, quadrant: v.quadrant, budgetCents: v.budgetCents, round: v.round, deliveryRegion: v.deliveryRegion };
     return [

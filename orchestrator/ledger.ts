@@ -2,6 +2,8 @@ import { QUADRANT_CODE, type KraljicQuadrant, type NegotiationView, type Procure
 import type { SupplierDirectory } from './orchestrator.js';
 import type { NegotiationStore } from './store.js';
 
+const quadrantOf = (c: NegotiationView['classification']): NegotiationView['quadrant'] => (c ? QUADRANT_CODE[c.quadrant] : 'UNCLASSIFIED');
+
 /**
  * The procurement tools' view of the orchestrator's state: they read negotiations (with the
  * eligible pool the router wrote) and write bids, rounds, classifications and documents, all
@@ -22,7 +24,7 @@ export class OrchestratorLedger implements ProcurementLedger {
       tenantId,
       negotiationId,
       status: state.status,
-      quadrant: cols.classification ? QUADRANT_CODE[cols.classification.quadrant] : 'UNCLASSIFIED',
+      quadrant: quadrantOf(cols.classification),
       budgetCents: r.budgetCents,
       round: cols.round,
       deliveryRegion: r.deliveryRegion,
@@ -30,6 +32,22 @@ export class OrchestratorLedger implements ProcurementLedger {
       lines: r.lines,
       eligible: state.route?.eligible ?? [],
       classification: cols.classification,
+    };
+  }
+
+  /** The fields of a negotiation its gateway entity holds, without reading the whole state. */
+  negotiationFacts(
+    tenantId: string,
+    negotiationId: string,
+  ): Pick<NegotiationView, 'status' | 'quadrant' | 'budgetCents' | 'round' | 'deliveryRegion'> | undefined {
+    const f = this.store.entityFacts(tenantId, negotiationId);
+    if (!f) return undefined;
+    return {
+      status: f.status,
+      quadrant: quadrantOf(f.classification),
+      budgetCents: f.budgetCents,
+      round: f.round,
+      deliveryRegion: f.deliveryRegion,
     };
   }
 

@@ -125,6 +125,13 @@ export interface ToolColumns {
   round: number;
 }
 
+/** A negotiation's fields the gateway decides over (see NegotiationStore.entityFacts). */
+export interface NegotiationFacts extends ToolColumns {
+  status: NegotiationStatus;
+  budgetCents: number;
+  deliveryRegion: string;
+}
+
 export class NegotiationStore {
   readonly db: SqliteDatabase;
 
@@ -172,6 +179,38 @@ export class NegotiationStore {
     if (state.tenantId !== tenantId || row.tenant_id !== tenantId)
       throw new FindingError(`negotiation ${row.pk} holds state of tenant '${state.tenantId}'`);
     return state;
+  }
+
+  /**
+   * What the gateway's negotiation entity holds, in one statement: the state's requisition fields
+   * read by SQLite instead of parsing the whole state (bids, pools, history) at every decision.
+   * The same tenant check as `get`.
+   */
+  entityFacts(tenantId: string, negotiationId: string): NegotiationFacts | undefined {
+    const row = this.sql(
+      "SELECT pk, tenant_id, status, json_extract(state, '$.tenantId') AS state_tenant, json_extract(state, '$.requisition.budgetCents') AS budget_cents, json_extract(state, '$.requisition.deliveryRegion') AS delivery_region, classification, round FROM negotiations WHERE pk = ?",
+    ).get(negotiationKey(tenantId, negotiationId)) as
+      | {
+          pk: string;
+          tenant_id: string;
+          status: NegotiationStatus;
+          state_tenant: unknown;
+          budget_cents: number;
+          delivery_region: string;
+          classification: string | null;
+          round: number;
+        }
+      | undefined;
+    if (!row) return undefined;
+    if (row.state_tenant !== tenantId || row.tenant_id !== tenantId)
+      throw new FindingError(`negotiation ${row.pk} holds state of tenant '${String(row.state_tenant)}'`);
+    return {
+      status: row.status,
+      budgetCents: row.budget_cents,
+      deliveryRegion: row.delivery_region,
+      classification: row.classification ? (JSON.parse(row.classification) as ToolColumns['classification']) : null,
+      round: row.round,
+    };
   }
 
   toolColumns(tenantId: string, negotiationId: string): ToolColumns | undefined {
