@@ -38,6 +38,42 @@ function validateAll(
   schemaText: string,
   policies: readonly PackPolicy[],
 ): { type: 'success'; errors: Map<PackPolicy, cedar.DetailedError[]> } | { type: 'failure'; errors: cedar.DetailedError[] } {
+  return validateAsText(schemaText, policies) ?? validateAsRecord(schemaText, policies);
+}
+
+/**
+ * One text of every policy, one a line: Cedar parses a policy set's text about a third faster
+ * than the same policies handed one by one, which tells at thousands of policies. Cedar names
+ * them policy0, policy1, ... in source order and locates errors in the joined text; each error
+ * is moved back to its policy's own text. Undefined when an answer names a policy that is not
+ * there (then the policies are validated one by one).
+ */
+function validateAsText(schemaText: string, policies: readonly PackPolicy[]) {
+  const starts: number[] = [];
+  let text = '';
+  for (const p of policies) {
+    starts.push(text.length);
+    text += `${p.text}\n`;
+  }
+  const out = cedar.validate({ schema: schemaText, policies: { staticPolicies: text }, validationSettings: { mode: 'strict' } });
+  if (out.type === 'failure') return undefined;
+  const errors = new Map(policies.map((p) => [p, [] as cedar.DetailedError[]]));
+  for (const e of out.validationErrors) {
+    const k = /^policy(\d+)$/.exec(e.policyId)?.[1];
+    const policy = k === undefined ? undefined : policies[Number(k)];
+    if (!policy) return undefined;
+    const start = starts[Number(k)]!;
+    const sourceLocations = e.error.sourceLocations?.map((l) => ({ ...l, start: l.start - start, end: l.end - start }));
+    if (sourceLocations?.some((l) => l.start < 0 || l.end > policy.text.length)) return undefined;
+    errors.get(policy)!.push(sourceLocations ? { ...e.error, sourceLocations } : e.error);
+  }
+  return { type: 'success' as const, errors };
+}
+
+function validateAsRecord(
+  schemaText: string,
+  policies: readonly PackPolicy[],
+): { type: 'success'; errors: Map<PackPolicy, cedar.DetailedError[]> } | { type: 'failure'; errors: cedar.DetailedError[] } {
   // Positional ids: several versions of a pack may share policy ids.
   const staticPolicies: Record<string, string> = {};
   policies.forEach((p, i) => (staticPolicies[`p${i}`] = p.text));
