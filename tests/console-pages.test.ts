@@ -9,7 +9,9 @@ import { calibrateJudge, Judge, JudgeConfig, runEval, saveCalibration, type Cali
 import { LocalKeySigner, loadPrivateKey } from '../signing/index.js';
 import { openProcurementStack, referenceWorld, sampleRequisition, type ProcurementStack } from '../orchestrator/index.js';
 import { envelopeText } from '../policy-packs/index.js';
-import { answerAsk, importApproverKey } from '../console/web/src/signing.js';
+import { actSigner, importApproverKey, type SigningAsk } from '../console/web/src/signing.js';
+import type { ApprovalView } from '../console/pages-types.js';
+import { shownRequest } from '../console/web/src/statement.js';
 import {
   accessibilityViolations,
   charter,
@@ -172,17 +174,17 @@ describe('API authorization (no browser)', () => {
     expect(posing.status).toBe(409);
     // alice in her tenant: the steps the browser signs, driven over HTTP with the page's own signing module.
     const initech = token(home, 'alice', 'approver', 'initech');
+    // The request as the approvals page shows it: what the statements signed must say.
+    const shown = ((await api('/api/approvals', initech)).body as { requests: ApprovalView[] }).requests.find((r) => r.id === id)!;
+    const sign = actSigner(key, { act: 'approval', decision: 'approve', reason: '', signer: 'alice', request: shownRequest(shown) });
     let step = (await api(`/api/approvals/${id}/act`, initech, { decision: 'approve', keyId: key.keyId })).body as {
       session: string;
-      ask?: Parameters<typeof answerAsk>[1];
+      ask?: SigningAsk;
       done?: { status: string };
     };
-    while (step.ask)
-      step = (
-        await api(`/api/signing/${step.session}`, initech, { value: await answerAsk(key, step.ask, { subject: id, claim: 'approvalId' }) })
-      ).body as typeof step;
+    while (step.ask) step = (await api(`/api/signing/${step.session}`, initech, { value: await sign(step.ask) })).body as typeof step;
     expect(step.done?.status).toBe('approved');
-  });
+  }, 90_000);
 });
 
 describe('pages', () => {

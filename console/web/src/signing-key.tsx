@@ -1,7 +1,8 @@
 import { Badge, Box, Button, Callout, Card, Flex, Text, TextArea } from '@radix-ui/themes';
 import { useState, useSyncExternalStore, type ChangeEvent } from 'react';
 import { apiPost } from './api.js';
-import { answerAsk, importApproverKey, type BrowserKey, type SigningAsk } from './signing.js';
+import { actSigner, importApproverKey, type BrowserKey, type SigningAsk } from './signing.js';
+import type { Intent } from './statement.js';
 
 /**
  * The signed-in person's private key, held in this tab's memory only (a non-extractable
@@ -25,13 +26,15 @@ export const useSigningKey = (): BrowserKey | null =>
 type Step<T> = { session: string; ask: SigningAsk } | { session: string; done: T };
 
 /**
- * Runs an act the server carries out step by step: each signature it asks for is checked to be
- * about `subject` and signed here with the held key, until the act is done.
+ * Runs an act the server carries out step by step: each statement it asks to sign is checked
+ * field by field against `intent` (what the page shows the user chose) and signed here with the
+ * held key, until the act is done; a statement that differs is refused and nothing is signed.
  */
-export async function signedAct<T>(start: Promise<Response>, key: BrowserKey, expect: { subject: string; claim?: string }): Promise<T> {
+export async function signedAct<T>(start: Promise<Response>, key: BrowserKey, intent: Intent): Promise<T> {
+  const sign = actSigner(key, intent);
   let step = (await (await start).json()) as Step<T>;
   while ('ask' in step) {
-    const value = await answerAsk(key, step.ask, expect);
+    const value = await sign(step.ask);
     step = (await (await apiPost(`/api/signing/${step.session}`, { value })).json()) as Step<T>;
   }
   return step.done;

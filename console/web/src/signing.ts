@@ -3,8 +3,10 @@
  * generate` wrote (PKCS#8 PEM) or from a JWK, into a non-extractable WebCrypto Ed25519 key: it
  * is used to sign here and is never sent anywhere. Only WebCrypto and jose: this module runs in
  * the page (and in Node, whose WebCrypto is the same API, for the tests).
+ * What is signed is checked first against what the page shows (statement.ts).
  */
 import { SignJWT } from 'jose';
+import { checkEvidence, checkToken, StatementRefused, type Intent } from './statement.js';
 
 /** WebCrypto's key type, as both the DOM and Node's WebCrypto declare it. */
 type WebCryptoKey = Awaited<ReturnType<typeof crypto.subtle.importKey>>;
@@ -55,16 +57,23 @@ export async function importApproverKey(text: string): Promise<BrowserKey> {
 }
 
 /**
- * Signs what the server asks, after checking it is about what the user chose to act on: a token
- * must name `expect.subject` (the request id or switch) in its claims, evidence must mention it.
+ * The signer of one act: each statement the server asks for is read in full and checked against
+ * `intent` (statement.ts: the request, decision, reason, switch, signer and key the page shows)
+ * and signed only then; anything else is refused before the key is used. The approval or denial
+ * token it signs is remembered, so the act's evidence must carry exactly that token.
  */
-export async function answerAsk(key: BrowserKey, ask: SigningAsk, expect: { subject: string; claim?: string }): Promise<string> {
-  if (ask.kind === 'token') {
-    if (ask.header.kid !== key.keyId) throw new Error('the server asked for a token under another key');
-    if (expect.claim && ask.claims[expect.claim] !== expect.subject) throw new Error(`the token asked for is not about ${expect.subject}`);
-    return new SignJWT(ask.claims).setProtectedHeader(ask.header).sign(key.privateKey);
-  }
-  const message = fromBase64(ask.message);
-  if (!new TextDecoder().decode(message).includes(expect.subject)) throw new Error(`the evidence asked for is not about ${expect.subject}`);
-  return toBase64(await crypto.subtle.sign(ED25519, key.privateKey, message));
+export function actSigner(key: BrowserKey, intent: Intent, now: () => number = Date.now): (ask: SigningAsk) => Promise<string> {
+  let token: { jwt: string; jti: string } | null = null;
+  return async (ask) => {
+    if (ask.kind === 'token') {
+      if (token) throw new StatementRefused('a second token for one act');
+      const { jti } = checkToken(ask.header, ask.claims, intent, key.keyId, now());
+      const jwt = await new SignJWT(ask.claims).setProtectedHeader(ask.header).sign(key.privateKey);
+      token = { jwt, jti };
+      return jwt;
+    }
+    const message = fromBase64(ask.message);
+    await checkEvidence(message, intent, key.keyId, token, now());
+    return toBase64(await crypto.subtle.sign(ED25519, key.privateKey, message));
+  };
 }

@@ -5,6 +5,7 @@ import { apiGet, apiPost } from '../api.js';
 import { Link } from '../router.js';
 import { useSession } from '../session.js';
 import { KeyPanel, signedAct, useSigningKey } from '../signing-key.js';
+import { shownRequest } from '../statement.js';
 import type { PageProps } from './index.js';
 
 /** Time left as the approver reads it: "3 h 12 min", "45 s", "expired". */
@@ -30,16 +31,20 @@ const STATUS_COLOR = { pending: 'amber', approved: 'green', denied: 'red', expir
 /** One pending request's actions: approve, or deny with a reason, each signed here with the held key. */
 function Actions({ r, onDone }: { r: ApprovalView; onDone: (message: string, ok: boolean) => void }) {
   const key = useSigningKey();
+  const session = useSession();
   const [reason, setReason] = useState('');
   const [busy, setBusy] = useState(false);
   const act = async (decision: 'approve' | 'deny'): Promise<void> => {
     if (!key) return;
     setBusy(true);
     try {
-      const done = await signedAct<ApprovalView>(apiPost(`/api/approvals/${r.id}/act`, { decision, reason, keyId: key.keyId }), key, {
-        subject: r.id,
-        claim: 'approvalId',
-      });
+      // What the statements must say: this row's request, the button clicked, the reason typed, you.
+      const intent = { act: 'approval' as const, decision, reason: reason.trim(), signer: session.name, request: shownRequest(r) };
+      const done = await signedAct<ApprovalView>(
+        apiPost(`/api/approvals/${r.id}/act`, { decision, reason, keyId: key.keyId }),
+        key,
+        intent,
+      );
       onDone(
         `${decision === 'approve' ? 'Approved' : 'Denied'} ${r.tool} for ${r.tenant}: the request is now ${done.status} (${done.approvals.length}/${done.required} approvals).`,
         true,

@@ -20,10 +20,26 @@ export function KillSwitchesPage() {
   };
   useEffect(load, []);
 
-  const change = async (verb: 'engage' | 'release', kind: 'tenant' | 'agent', id: string, why: string): Promise<void> => {
+  const change = async (
+    verb: 'engage' | 'release',
+    kind: 'tenant' | 'agent',
+    id: string,
+    why: string,
+    engaged?: { by: string; at: string; reason: string },
+  ): Promise<void> => {
     if (!key) return;
+    // What the statement must say: this switch, this action, the reason typed, you (and for a release, the engagement shown).
+    const intent = {
+      act: 'kill-switch' as const,
+      action: verb,
+      kind,
+      id,
+      reason: why.trim(),
+      signer: session.name,
+      ...(engaged ? { engaged } : {}),
+    };
     try {
-      await signedAct(apiPost(`/api/killswitches/${verb}`, { [kind]: id, reason: why, keyId: key.keyId }), key, { subject: id });
+      await signedAct(apiPost(`/api/killswitches/${verb}`, { [kind]: id, reason: why, keyId: key.keyId }), key, intent);
       setOutcome({
         message: `Kill switch of ${kind} ${id} ${verb === 'engage' ? 'engaged' : 'released'}; the signed evidence is queued for the trail.`,
         ok: true,
@@ -96,7 +112,7 @@ export function KillSwitchesPage() {
                     <Button
                       size="1"
                       disabled={!key || !releaseReason.trim()}
-                      onClick={() => void change('release', s.kind, s.id, releaseReason)}
+                      onClick={() => void change('release', s.kind, s.id, releaseReason, { by: s.by, at: s.at, reason: s.reason })}
                     >
                       Release
                     </Button>
