@@ -68,6 +68,15 @@ export class AccessLog {
     }
   }
 
+  /**
+   * Resolves once no access is being written and what was written is sealed: until then the
+   * home's index is ahead of the sink's checkpoints, and a verify of the trail would report it.
+   */
+  async settled(): Promise<void> {
+    while (this.pending > 0) await new Promise((resolve) => setTimeout(resolve, 20));
+    await this.close();
+  }
+
   /** Seals what was recorded and releases the log. */
   async close(): Promise<void> {
     clearTimeout(this.idle);

@@ -140,6 +140,14 @@ describe('paging and the record of each view', () => {
     expect(r.text).toMatch(/decision/);
   });
 
+  it('the verification asked for while a page view is being recorded reads the trail with that record sealed, not half written', async () => {
+    // The page asks for the list (recorded) and the banner's status at once, as the trail page does.
+    for (let i = 0; i < 3; i++) {
+      const [, status] = await Promise.all([api(`/api/trail?tool=t${i}`, all), api('/api/trail/status', all)]);
+      expect(status.body).toMatchObject({ ok: true, failing: [] });
+    }
+  }, 60_000);
+
   it('records every page view of the trail in the trail, naming the viewer', async () => {
     const id = h.records.find((r) => r.tenantId === 'acme')!.id;
     expect((await api(`/api/trail/records/${id}`, acme)).status).toBe(200);

@@ -119,6 +119,8 @@ class StatusCache {
 
   async status(): Promise<TrailStatus> {
     const { sink, dir } = this.ctx.audit;
+    // The console's own access records (this very page view) are sealed before the trail is read.
+    await this.ctx.access.settled();
     const objects = [...(await sink.list('segments/')), ...(await sink.list('checkpoints/'))];
     const key = objects.map((o) => o.key).join('\n');
     if (this.last?.key !== key || Date.now() - this.last.ms > STATUS_TTL_MS) {
