@@ -2,22 +2,9 @@ import { existsSync, readdirSync } from 'node:fs';
 import { join } from 'node:path';
 import { errorMessage } from '../common/index.js';
 import { loadTrustedKeys } from '../signing/index.js';
-import { loadReport, type EvalReport } from '../evals/index.js';
+import { loadReport } from '../evals/index.js';
 import { NotFound } from './guard.js';
-
-/** A report in the list: its suite, manifests, verdict, metrics with their intervals, and usage. */
-export interface ReportSummary {
-  id: string;
-  suite: string;
-  digest: string;
-  file: string;
-  startedAt: string;
-  verdict: 'pass' | 'fail';
-  manifests: Array<{ agent: string; digest: string }>;
-  metrics: EvalReport['metrics'];
-  usage: EvalReport['usage'];
-  baseline: { regressions: number; improvements: number } | null;
-}
+import type { ReportSummary } from './pages-types.js';
 
 /** Every signed report of the home (`<home>/reports/<suite>/*.dsse.json`), verified (signature, key purpose eval-report, schema); one that does not verify is listed with why. */
 function reportFiles(home: string): Array<{ file: string; suite: string }> {

@@ -1,7 +1,11 @@
 /**
  * The JSON the approvals, kill-switch, releases, evals and packs APIs answer, shared by the
  * server modules and the pages (no Node imports: the front end type-checks it as browser code).
+ * Domain types come from the domains' type-only modules, which import nothing (the one exception
+ * to importing another folder through its index.ts: an index pulls in Node code the browser has not).
  */
+import type { Metric } from '../evals/metric-types.js';
+import type { DecisionChange, ManifestDiff } from '../policy-packs/diff-types.js';
 
 export interface ApprovalView {
   id: string;
@@ -88,19 +92,8 @@ export interface ReleaseMatrix {
   cells: ReleaseCell[];
 }
 
-export interface MetricView {
-  name: string;
-  kind: 'rate' | 'mean';
-  status: 'ok' | 'not-run';
-  method: string | null;
-  n: number;
-  errors: number;
-  estimate: number | null;
-  low: number | null;
-  high: number | null;
-  gating: boolean;
-  note: string | null;
-}
+/** A metric with its interval, as the report records it (the domain's own type-only module). */
+export type MetricView = Metric;
 
 export interface UsageView {
   targetTokens: number;
@@ -206,22 +199,6 @@ export interface ManifestListView {
   unverified: Array<{ file: string; error: string }>;
 }
 
-export interface DecisionChangeView {
-  key: string;
-  decisionChanged: boolean;
-  tool: string;
-  tenant: string;
-  old: { decision: 'allow' | 'deny'; determining: string[] };
-  new: { decision: 'allow' | 'deny'; determining: string[] };
-}
-
-export interface ManifestDiffView {
-  old: string;
-  new: string;
-  baseChanged: boolean;
-  policies: { added: string[]; removed: string[]; changed: string[] };
-  tools: { added: string[]; removed: string[]; changed: Array<{ name: string; field: string; old: unknown; new: unknown }> };
-  layers: Array<{ name: string; old: string | null; new: string | null }>;
-  decisions: DecisionChangeView[];
-  corpusSize: number;
-}
+/** What `charter packs diff` answers (the domain's own type-only module). */
+export type DecisionChangeView = DecisionChange;
+export type ManifestDiffView = ManifestDiff;

@@ -1,33 +1,10 @@
 import type { CaseResult, RunResult } from './run.js';
-import type { MetricKind } from './scorers/types.js';
+import type { IntervalMethod, Metric } from './metric-types.js';
 import { wilsonCaseMeans } from './stats.js';
 
+export type { IntervalMethod, Metric } from './metric-types.js';
+
 export const BOOTSTRAP_SEED = 20240601;
-
-export type IntervalMethod = 'wilson' | 'wilson-case-means';
-
-export interface Metric {
-  name: string;
-  kind: MetricKind;
-  /** `not-run`: no observations (e.g. no judge configured); its thresholds fail closed. */
-  status: 'ok' | 'not-run';
-  /**
-   * How the interval was computed, cases always the unit: `wilson` when every case has one
-   * pass/fail outcome, `wilson-case-means` when per-case values are fractions (a pass rate over
-   * repeats, or a score in [0, 1]); see stats.ts `wilsonCaseMeans`.
-   */
-  method: IntervalMethod | null;
-  /** Cases observed (repeats of one case count once). */
-  n: number;
-  /** Case runs that ended in a target or judge error (scored as failures). */
-  errors: number;
-  estimate: number | null;
-  low: number | null;
-  high: number | null;
-  /** Whether thresholds may use this metric (judge metrics need a calibrated judge). */
-  gating: boolean;
-  note: string | null;
-}
 
 /** Per case id, the mean of a metric over its repeats, for the cases where it ran. */
 export function perCaseValues(cases: readonly CaseResult[], metric: string): Map<string, number> {

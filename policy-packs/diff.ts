@@ -6,32 +6,13 @@ import type { Manifest, ManifestTool } from './manifest-schema.js';
 import { entityTypes } from './schema-info.js';
 import { cedar } from './cedar.js';
 import type { Workspace } from './workspace.js';
+import type { DecisionChange, ManifestDiff } from './diff-types.js';
+
+export type { DecisionChange, ManifestDiff } from './diff-types.js';
 
 export interface ManifestSide {
   manifest: Manifest;
   digest: string;
-}
-
-export interface DecisionChange {
-  key: string;
-  /** True when allow/deny flips; false when only the determining policies differ. */
-  decisionChanged: boolean;
-  tool: string;
-  tenant: string;
-  old: { decision: 'allow' | 'deny'; determining: string[] };
-  new: { decision: 'allow' | 'deny'; determining: string[] };
-}
-
-export interface ManifestDiff {
-  old: string;
-  new: string;
-  baseChanged: boolean;
-  policies: { added: string[]; removed: string[]; changed: string[] };
-  tools: { added: string[]; removed: string[]; changed: Array<{ name: string; field: string; old: unknown; new: unknown }> };
-  layers: Array<{ name: string; old: string | null; new: string | null }>;
-  /** Corpus requests whose decision or determining set differs, decision flips first. */
-  decisions: DecisionChange[];
-  corpusSize: number;
 }
 
 function keyDiff<T>(a: Record<string, T>, b: Record<string, T>, same: (x: T, y: T) => boolean) {

@@ -9,8 +9,7 @@ export interface ScoreResult {
   applicable?: boolean;
 }
 
-/** Rate metrics (pass/fail, Wilson interval) or mean metrics (scores in [0, 1], bootstrap interval). */
-export type MetricKind = 'rate' | 'mean';
+export type { MetricKind } from '../metric-types.js';
 
 /** A scorer that needs only the output and the case (everything but the judge). */
 export type LocalScorer = (output: unknown, testCase: DatasetCase) => ScoreResult;
