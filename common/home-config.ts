@@ -31,6 +31,8 @@ export function homeConfigSchema(z: typeof import('zod').z) {
     egress: z.strictObject({ allow: z.array(z.string().min(1)).default([]) }).default({ allow: [] }),
     // where the audit trail goes: checked by audit/home.ts, which owns that section
     audit: z.unknown().optional(),
+    // where the negotiations' coordination state lives: checked by orchestrator/store-config.ts
+    store: z.unknown().optional(),
   });
 }
 

@@ -26,6 +26,10 @@ export { NODE_LABEL, TERMINAL, type NegotiationState, type NegotiationStatus, ty
 export { COST_DIMENSIONS, costReport, formatMoney, type CostDimension, type CostLine, type CostReport } from './costs.js';
 export { loadPriceTable, modelCostMicros, PriceTableFile, pricesFile, prorate, type PriceTable } from './prices.js';
 export { negotiationKey, NegotiationStore, type ApprovalWait, type CostRow, type Lease } from './store.js';
+export { admissionDecision, type Admission, type SlotPolicy, type SlotUse } from './admission.js';
+export type { Awaitable, RunnerStore } from './runner-store.js';
+export { createStoreTables, DynamoNegotiationStore, type DynamoStoreOptions } from './dynamo-store.js';
+export { homeStoreOptions, StoreConfig } from './store-config.js';
 export { NegotiationRuntime, type ApprovalReminder, type NegotiationRuntimeOptions } from './runtime.js';
 export { commandReminder, webhookReminder } from './reminders.js';
 export { referenceWorld, sampleRequisition, tenantSuppliers, type ReferenceWorld, type WorldOptions } from './reference-world.js';

@@ -1,23 +1,24 @@
 import { QUADRANT_CODE, type KraljicQuadrant, type NegotiationView, type ProcurementLedger, type Supplier } from '../agents/index.js';
 import type { SupplierDirectory } from './orchestrator.js';
-import type { NegotiationStore } from './store.js';
+import type { RunnerStore } from './runner-store.js';
 
 const quadrantOf = (c: NegotiationView['classification']): NegotiationView['quadrant'] => (c ? QUADRANT_CODE[c.quadrant] : 'UNCLASSIFIED');
 
 /**
  * The procurement tools' view of the orchestrator's state: they read negotiations (with the
  * eligible pool the router wrote) and write bids, rounds, classifications and documents, all
- * under the caller's tenant.
+ * under the caller's tenant. Reads are synchronous, from the store's local view (the gateway
+ * resolves entities through them); writes go through the store, conditional where it is shared.
  */
 export class OrchestratorLedger implements ProcurementLedger {
   constructor(
-    private readonly store: NegotiationStore,
+    private readonly store: RunnerStore,
     private readonly directory: SupplierDirectory,
   ) {}
 
   negotiation(tenantId: string, negotiationId: string): NegotiationView | undefined {
-    const state = this.store.get(tenantId, negotiationId);
-    const cols = this.store.toolColumns(tenantId, negotiationId);
+    const state = this.store.local.get(tenantId, negotiationId);
+    const cols = this.store.local.toolColumns(tenantId, negotiationId);
     if (!state || !cols) return undefined;
     const r = state.requisition;
     return {
@@ -40,7 +41,7 @@ export class OrchestratorLedger implements ProcurementLedger {
     tenantId: string,
     negotiationId: string,
   ): Pick<NegotiationView, 'status' | 'quadrant' | 'budgetCents' | 'round' | 'deliveryRegion'> | undefined {
-    const f = this.store.entityFacts(tenantId, negotiationId);
+    const f = this.store.local.entityFacts(tenantId, negotiationId);
     if (!f) return undefined;
     return {
       status: f.status,
@@ -59,17 +60,17 @@ export class OrchestratorLedger implements ProcurementLedger {
     tenantId: string,
     negotiationId: string,
     c: { quadrant: KraljicQuadrant; confidenceBp: number; rationale: string },
-  ): void {
-    this.store.setClassification(tenantId, negotiationId, c);
+  ): Promise<void> | void {
+    return this.store.setClassification(tenantId, negotiationId, c);
   }
 
-  openRound(tenantId: string, negotiationId: string, round: number): void {
-    this.store.openRound(tenantId, negotiationId, round);
+  openRound(tenantId: string, negotiationId: string, round: number): Promise<void> | void {
+    return this.store.openRound(tenantId, negotiationId, round);
   }
 
-  findBid: ProcurementLedger['findBid'] = (t, k) => this.store.findBid(t, k);
+  findBid: ProcurementLedger['findBid'] = (t, k) => this.store.local.findBid(t, k);
   recordBid: ProcurementLedger['recordBid'] = (t, n, k, b) => this.store.recordBid(t, n, k, b);
-  bid: ProcurementLedger['bid'] = (t, id) => this.store.bid(t, id);
-  bidsOf: ProcurementLedger['bidsOf'] = (t, n, r) => this.store.bidsOf(t, n, r);
+  bid: ProcurementLedger['bid'] = (t, id) => this.store.local.bid(t, id);
+  bidsOf: ProcurementLedger['bidsOf'] = (t, n, r) => this.store.local.bidsOf(t, n, r);
   recordDocument: ProcurementLedger['recordDocument'] = (t, n, k, kind, body) => this.store.recordDocument(t, n, k, kind, body);
 }

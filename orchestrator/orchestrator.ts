@@ -31,7 +31,7 @@ import { modelCostMicros, type PriceTable } from './prices.js';
 import { NODE_RETRY, type NodeRetry } from './retry.js';
 import { classificationCacheKey } from './semantic-cache.js';
 import { TERMINAL, type NegotiationState, type NodeName, type StrategyNode } from './state.js';
-import type { NegotiationStore } from './store.js';
+import type { RunnerStore } from './runner-store.js';
 
 /** Invokes an agent for a tenant: in process, or on AgentCore Runtime (InvokeAgentRuntime). */
 export interface AgentDispatcher {
@@ -53,7 +53,8 @@ export interface NegotiationEvent {
 }
 
 export interface OrchestratorOptions {
-  store: NegotiationStore;
+  /** The negotiation store: SQLite (embedded) or DynamoDB (shared by runners), both through the runner's seam. */
+  store: RunnerStore;
   agents: AgentDispatcher;
   config: ConfigStore;
   approvals: ApprovalStore;
@@ -101,12 +102,12 @@ export class Orchestrator {
    * and DRAFT -> ACTIVE in one transaction; refused admission throws AdmissionDenied (429).
    * Submitting the same negotiation again retries its admission.
    */
-  submit(tenantId: string, raw: unknown): NegotiationState {
+  async submit(tenantId: string, raw: unknown): Promise<NegotiationState> {
     const t0 = performance.now();
     const requisition = validateWith(Requisition, raw, `requisition of tenant ${tenantId}`);
     const { negotiationId } = requisition;
     const store = this.opts.store;
-    let state = store.get(tenantId, negotiationId);
+    let state = await store.load(tenantId, negotiationId);
     if (state && state.status !== 'DRAFT') return state;
     if (!state) {
       const pool = this.opts.suppliers.approvedSuppliers(tenantId);
@@ -121,7 +122,7 @@ export class Orchestrator {
         pool,
         history: [],
       };
-      state = store.createDraft(draft);
+      state = await store.createDraft(draft);
       if (problems.length) {
         const terminated: NegotiationState = {
           ...state,
@@ -129,16 +130,24 @@ export class Orchestrator {
           nextNode: null,
           reason: `validation failed: ${problems.join('; ')} (PR cancelled)`,
         };
-        return this.save(terminated, store.version(tenantId, negotiationId), 'ingest', t0, terminated.reason!);
+        return this.save(terminated, await store.version(tenantId, negotiationId), 'ingest', t0, terminated.reason!);
       }
     }
     const cfg = this.config(tenantId, 'orchestrator');
-    const version = store.version(tenantId, negotiationId);
+    const version = await store.version(tenantId, negotiationId);
     const admitted: NegotiationState = { ...state, status: 'ACTIVE', nextNode: 'classify' };
     const ms = performance.now() - t0;
     const note = `admitted (${state.pool.length} approved supplier(s))`;
     admitted.history = [...state.history, { node: 'ingest', at: new Date().toISOString(), ms, note }];
-    const admission = store.admit(admitted, cfg.admission, version);
+    let admission;
+    try {
+      admission = await store.admit(admitted, cfg.admission, version);
+    } catch (err) {
+      // Another runner admitted it between this read and this write: the stored negotiation is the answer.
+      const stored = await store.load(tenantId, negotiationId);
+      if (stored && stored.status !== 'DRAFT') return stored;
+      throw err;
+    }
     if (!admission.admitted) {
       countAdmissionRefusal(tenantId);
       throw new AdmissionDenied(tenantId, negotiationId, cfg.admission.retryAfterSeconds, admission.reason);
@@ -149,7 +158,7 @@ export class Orchestrator {
 
   /** Submits and runs a negotiation to its end or to the approval wait. */
   async negotiate(tenantId: string, raw: unknown): Promise<NegotiationState> {
-    const state = this.submit(tenantId, raw);
+    const state = await this.submit(tenantId, raw);
     return TERMINAL.has(state.status) ? state : this.run(tenantId, state.negotiationId);
   }
 
@@ -158,7 +167,7 @@ export class Orchestrator {
    * `tenant_id#negotiation_id`: naming another tenant's negotiation finds nothing and fails.
    */
   async run(tenantId: string, negotiationId: string): Promise<NegotiationState> {
-    const stored = this.opts.store.get(tenantId, negotiationId);
+    const stored = await this.opts.store.load(tenantId, negotiationId);
     if (!stored) throw new InputError(`no negotiation '${negotiationId}' for tenant '${tenantId}'`, { field: 'negotiationId' });
     if (stored.status === 'DRAFT')
       throw new InputError(`negotiation '${negotiationId}' was not admitted yet: submit it again`, { field: 'negotiationId' });
@@ -188,7 +197,7 @@ export class Orchestrator {
    * nothing; any other node than the next one is refused.
    */
   async runNode(tenantId: string, negotiationId: string, node: NodeName): Promise<NegotiationState> {
-    const state = this.opts.store.get(tenantId, negotiationId);
+    const state = await this.opts.store.load(tenantId, negotiationId);
     if (!state) throw new InputError(`no negotiation '${negotiationId}' for tenant '${tenantId}'`, { field: 'negotiationId' });
     if (state.nextNode === node) {
       // A step of the negotiation's one trace, as the embedded engine's run is.
@@ -207,18 +216,19 @@ export class Orchestrator {
     step: (node: NodeName, state: NegotiationState) => Promise<NodeResult>,
   ): Promise<NegotiationState> {
     const node = state.nextNode!;
-    const version = this.opts.store.version(state.tenantId, state.negotiationId);
+    const version = await this.opts.store.version(state.tenantId, state.negotiationId);
     const t0 = performance.now();
     const attributes = { [ATTR.tenant]: state.tenantId, [ATTR.negotiation]: state.negotiationId, [ATTR.agent]: 'orchestrator' };
     const { state: next, note } = await inSpan(`negotiation.node ${node}`, attributes, () => step(node, state));
     return this.save(next, version, node, t0, note);
   }
 
-  private save(state: NegotiationState, version: number, node: NodeName, t0: number, note: string): NegotiationState {
+  private async save(state: NegotiationState, version: number, node: NodeName, t0: number, note: string): Promise<NegotiationState> {
     const ms = performance.now() - t0;
     const next = { ...state, history: [...state.history, { node, at: new Date().toISOString(), ms, note }] };
-    this.opts.store.checkpoint(next, version, node);
-    this.opts.store.addCost({
+    await this.opts.store.checkpoint(next, version, node);
+    // Costs are booked where this runner runs (the local store): they are accounting, not coordination.
+    this.opts.store.local.addCost({
       tenantId: state.tenantId,
       negotiationId: state.negotiationId,
       agent: 'orchestrator',
@@ -312,7 +322,7 @@ export class Orchestrator {
     const p = out.producedBy;
     const model = 'model' in p ? p.model : (p.fallbackFrom?.model ?? 'rules');
     const day = this.today();
-    this.opts.store.addCost({
+    this.opts.store.local.addCost({
       tenantId: state.tenantId,
       negotiationId: state.negotiationId,
       agent,
@@ -350,7 +360,7 @@ export class Orchestrator {
       supplyRisk: c.supplyRisk,
       thresholds,
     });
-    const cached = this.opts.store.cachedClassification(state.tenantId, key);
+    const cached = this.opts.store.local.cachedClassification(state.tenantId, key);
     const input = {
       negotiationId: state.negotiationId,
       categoryId: c.categoryId,
@@ -362,7 +372,7 @@ export class Orchestrator {
     };
     const out = await this.dispatch(agent, state, input);
     const output = out.output as KraljicClassification;
-    if (!cached) this.opts.store.cacheClassification(state.tenantId, key, output);
+    if (!cached) this.opts.store.local.cacheClassification(state.tenantId, key, output);
     const classification = {
       agent,
       producedBy: out.producedBy,

@@ -4,7 +4,8 @@ import { errorMessage } from '../common/index.js';
 import type { ApprovalStore } from '../gateway/index.js';
 import type { Orchestrator } from './orchestrator.js';
 import { TERMINAL, type NegotiationState } from './state.js';
-import { negotiationKey, type ApprovalWait, type NegotiationStore } from './store.js';
+import type { RunnerStore } from './runner-store.js';
+import { negotiationKey, type ApprovalWait } from './store.js';
 
 /** What a reminder hook is told: the approval, its negotiation, and how long is left. */
 export interface ApprovalReminder {
@@ -19,7 +20,7 @@ export interface ApprovalReminder {
 
 export interface NegotiationRuntimeOptions {
   orchestrator: Orchestrator;
-  store: NegotiationStore;
+  store: RunnerStore;
   approvals: ApprovalStore;
   /** This runner's name in its leases (default: host, pid and a fresh id). */
   owner?: string;
@@ -55,6 +56,7 @@ export class NegotiationRuntime {
   private heartbeat: NodeJS.Timeout | undefined;
   private timer: NodeJS.Timeout | undefined;
   private ticking: Promise<void> | undefined;
+  private beating: Promise<unknown> | undefined;
   private stopped = true;
 
   constructor(private readonly opts: NegotiationRuntimeOptions) {
@@ -69,11 +71,12 @@ export class NegotiationRuntime {
     this.stopped = false;
     this.heartbeat = setInterval(
       () => {
-        try {
-          this.opts.store.renewLeases(this.owner, this.leaseMs, this.now());
-        } catch (err) {
-          this.opts.log?.(`heartbeat: ${errorMessage(err)}`);
-        }
+        // A store that answers late (a network round trip) may not be renewed twice at once.
+        if (this.beating) return;
+        this.beating = Promise.resolve()
+          .then(() => this.opts.store.renewLeases(this.owner, this.leaseMs, this.now()))
+          .catch((err: unknown) => this.opts.log?.(`heartbeat: ${errorMessage(err)}`))
+          .finally(() => (this.beating = undefined));
       },
       Math.max(50, this.leaseMs / 3),
     );
@@ -87,6 +90,7 @@ export class NegotiationRuntime {
     await this.ticking;
     await this.idle();
     clearInterval(this.heartbeat);
+    await this.beating;
   }
 
   /** Resolves once no negotiation runs in this runtime. */
@@ -98,19 +102,19 @@ export class NegotiationRuntime {
    * Node 1 now (admission: throws AdmissionDenied when the tenant's slots are full), the rest in
    * the background under this runtime's lease. Returns the state as admitted.
    */
-  submit(tenantId: string, raw: unknown): NegotiationState {
+  async submit(tenantId: string, raw: unknown): Promise<NegotiationState> {
     const id = (raw as { negotiationId?: unknown } | null)?.negotiationId;
     // The lease is taken before admission, so no admitted negotiation is ever without a runner.
-    const leased = typeof id === 'string' && this.opts.store.acquireLease(tenantId, id, this.owner, this.leaseMs, this.now());
+    const leased = typeof id === 'string' && (await this.opts.store.acquireLease(tenantId, id, this.owner, this.leaseMs, this.now()));
     let state: NegotiationState;
     try {
-      state = this.opts.orchestrator.submit(tenantId, raw);
+      state = await this.opts.orchestrator.submit(tenantId, raw);
     } catch (err) {
-      if (leased) this.release(tenantId, id);
+      if (leased) await this.release(tenantId, id);
       throw err;
     }
     if (leased && !this.inflight.has(negotiationKey(tenantId, state.negotiationId))) {
-      if (TERMINAL.has(state.status)) this.release(tenantId, state.negotiationId);
+      if (TERMINAL.has(state.status)) await this.release(tenantId, state.negotiationId);
       else this.launch(tenantId, state.negotiationId);
     }
     return state;
@@ -140,21 +144,28 @@ export class NegotiationRuntime {
           this.opts.log?.(`${key}: run failed: ${errorMessage(err)}`);
         },
       )
-      .finally(() => {
-        this.release(tenantId, negotiationId);
+      .finally(async () => {
+        try {
+          await this.release(tenantId, negotiationId);
+        } catch (err) {
+          // Not given back, the lease expires by itself.
+          this.opts.log?.(`${key}: lease not released: ${errorMessage(err)}`);
+        }
         this.inflight.delete(key);
       });
     this.inflight.set(key, run);
   }
 
-  private release(tenantId: string, negotiationId: string): void {
-    this.opts.store.releaseLease(tenantId, negotiationId, this.owner);
+  private async release(tenantId: string, negotiationId: string): Promise<void> {
+    await this.opts.store.releaseLease(tenantId, negotiationId, this.owner);
   }
 
   /** Takes the lease if no live runner holds it and runs the negotiation; false when it is someone else's. */
-  private take(tenantId: string, negotiationId: string): boolean {
+  private async take(tenantId: string, negotiationId: string): Promise<boolean> {
     if (this.inflight.has(negotiationKey(tenantId, negotiationId))) return false;
-    if (!this.opts.store.acquireLease(tenantId, negotiationId, this.owner, this.leaseMs, this.now())) return false;
+    if (!(await this.opts.store.acquireLease(tenantId, negotiationId, this.owner, this.leaseMs, this.now()))) return false;
+    // Launched while the lease was being asked for (a submit of this runtime): it runs once.
+    if (this.inflight.has(negotiationKey(tenantId, negotiationId))) return false;
     this.launch(tenantId, negotiationId);
     return true;
   }
@@ -173,7 +184,7 @@ export class NegotiationRuntime {
   async tick(): Promise<void> {
     const now = this.now();
     let next = now + this.pollMs;
-    for (const w of this.opts.store.approvalWaits()) {
+    for (const w of await this.opts.store.approvalWaits()) {
       const status = this.approvalStatus(w, now);
       if (status === 'pending') {
         if (w.remindAt !== null && w.remindedAt === null) {
@@ -181,18 +192,18 @@ export class NegotiationRuntime {
           else next = Math.min(next, w.remindAt);
         }
         next = Math.min(next, w.deadlineAt);
-      } else if (status !== undefined && this.take(w.tenantId, w.negotiationId)) {
+      } else if (status !== undefined && (await this.take(w.tenantId, w.negotiationId))) {
         this.opts.log?.(`${w.tenantId}/${w.negotiationId}: approval ${w.approvalId} ${status}, moving on`);
       }
     }
-    for (const lease of this.opts.store.expiredLeases(now)) {
+    for (const lease of await this.opts.store.expiredLeases(now)) {
       if (lease.owner === this.owner) continue;
-      const state = this.opts.store.get(lease.tenantId, lease.negotiationId);
+      const state = await this.opts.store.load(lease.tenantId, lease.negotiationId);
       if (!state || TERMINAL.has(state.status) || state.status === 'DRAFT') {
         // Nothing left to run (it ended, or was never admitted): the stale lease just goes.
-        if (this.opts.store.acquireLease(lease.tenantId, lease.negotiationId, this.owner, this.leaseMs, now))
-          this.release(lease.tenantId, lease.negotiationId);
-      } else if (this.take(lease.tenantId, lease.negotiationId)) {
+        if (await this.opts.store.acquireLease(lease.tenantId, lease.negotiationId, this.owner, this.leaseMs, now))
+          await this.release(lease.tenantId, lease.negotiationId);
+      } else if (await this.take(lease.tenantId, lease.negotiationId)) {
         this.opts.log?.(`${lease.tenantId}/${lease.negotiationId}: took over from ${lease.owner} (lease expired), resuming`);
       }
     }
@@ -223,7 +234,7 @@ export class NegotiationRuntime {
     try {
       this.opts.approvals.remind(w.approvalId, now);
       await this.opts.onReminder?.(reminder);
-      this.opts.store.markReminded(w.tenantId, w.negotiationId, w.approvalId, now);
+      await this.opts.store.markReminded(w.tenantId, w.negotiationId, w.approvalId, now);
       this.opts.log?.(`${w.tenantId}/${w.negotiationId}: reminded the approvers of ${w.approvalId} (${reminder.secondsLeft} s left)`);
     } catch (err) {
       this.opts.log?.(

@@ -32,11 +32,19 @@ import { LocalAgents } from './local-agents.js';
 import { Orchestrator, type AgentDispatcher, type NegotiationEvent, type SupplierDirectory } from './orchestrator.js';
 import type { PriceTable } from './prices.js';
 import type { NodeRetry } from './retry.js';
+import { DynamoNegotiationStore, type DynamoStoreOptions } from './dynamo-store.js';
+import type { RunnerStore } from './runner-store.js';
 import { NegotiationStore } from './store.js';
 
 export interface ProcurementStackOptions {
   /** SQLite file of negotiations, checkpoints, bids and costs (`:memory:` for a throwaway run). */
   dbFile: string;
+  /**
+   * Keep the coordination state (negotiations, checkpoints, admission slots, leases, bids and
+   * documents) in DynamoDB tables shared with other runners; `dbFile` then holds this runner's copy
+   * of what it runs, and its costs and classification cache. Default: all of it in `dbFile`.
+   */
+  dynamo?: Omit<DynamoStoreOptions, 'capacity'>;
   /** Verified manifests of the eight agents (loadVerifiedManifest results). */
   manifests: DecisionPathOptions['manifests'];
   /** Keys trusted for `approval` (approver keys) and `agent-envelope` (the orchestrator's, named `charter-orchestrator`). */
@@ -79,7 +87,10 @@ export interface ProcurementStackOptions {
 
 export interface ProcurementStack {
   orchestrator: Orchestrator;
+  /** The SQLite store: all the state (embedded), or this runner's copy of it (DynamoDB). */
   store: NegotiationStore;
+  /** What the runner coordinates through: `store` itself, or the DynamoDB store over it. */
+  runnerStore: RunnerStore;
   path: DecisionPath;
   local: LocalAgents;
   /** Set when the agents run as processes: their supervisor, the gateway URL and the identity issuer. */
@@ -96,7 +107,8 @@ export async function openProcurementStack(opts: ProcurementStackOptions): Promi
   if (opts.agents && opts.agentProcesses)
     throw new InputError('give either agents or agentProcesses, not both', { field: 'agentProcesses' });
   const store = new NegotiationStore(opts.dbFile, opts.capacity);
-  const ledger = new OrchestratorLedger(store, opts.directory);
+  const runnerStore: RunnerStore = opts.dynamo ? new DynamoNegotiationStore({ ...opts.dynamo, capacity: store.capacity }, store) : store;
+  const ledger = new OrchestratorLedger(runnerStore, opts.directory);
   const path = new DecisionPath({
     manifests: opts.manifests,
     data: withKillSwitches(new NegotiationEntities(ledger, opts.config), opts.killSwitches ?? NO_KILL_SWITCHES),
@@ -143,11 +155,12 @@ export async function openProcurementStack(opts: ProcurementStackOptions): Promi
       : undefined;
   } catch (err) {
     await Promise.allSettled([local.close(), suppliers.close()]);
+    if (runnerStore !== store) await runnerStore.close();
     store.close();
     throw err;
   }
   const orchestrator = new Orchestrator({
-    store,
+    store: runnerStore,
     agents: processes?.dispatcher ?? (opts.agents ? opts.agents(local) : local),
     config: opts.config,
     approvals: opts.approvals,
@@ -162,6 +175,7 @@ export async function openProcurementStack(opts: ProcurementStackOptions): Promi
   return {
     orchestrator,
     store,
+    runnerStore,
     path,
     local,
     ...(processes ? { processes } : {}),
@@ -170,6 +184,7 @@ export async function openProcurementStack(opts: ProcurementStackOptions): Promi
       await processes?.close();
       await local.close();
       await suppliers.close();
+      if (runnerStore !== store) await runnerStore.close();
       store.close();
     },
   };

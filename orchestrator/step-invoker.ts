@@ -5,7 +5,7 @@ import type { ApprovalStore } from '../gateway/index.js';
 import { STEP_FUNCTIONS, type StepFunctionName } from './asl.js';
 import type { Orchestrator } from './orchestrator.js';
 import type { NegotiationState } from './state.js';
-import type { NegotiationStore } from './store.js';
+import type { RunnerStore } from './runner-store.js';
 
 /** What each step returns to the state machine: what its Choice states read, nothing more (state stays in the store). */
 export interface StepOutput {
@@ -47,7 +47,7 @@ export function sfnTaskCallbacks(client: SFNClient): TaskCallbacks {
 export class StepInvoker {
   constructor(
     private readonly orchestrator: Orchestrator,
-    private readonly store: NegotiationStore,
+    private readonly store: RunnerStore,
     private readonly approvals: ApprovalStore,
     private readonly callbacks: TaskCallbacks,
     private readonly now: () => number = Date.now,
@@ -72,11 +72,11 @@ export class StepInvoker {
    * (the approver was quicker than this step) is completed here, so no decision waits for the deadline.
    */
   private async approvalRequest({ taskToken, negotiation }: z.infer<typeof ApprovalWait>): Promise<null> {
-    const state = this.store.get(negotiation.tenantId, negotiation.negotiationId);
+    const state = await this.store.load(negotiation.tenantId, negotiation.negotiationId);
     const approvalId = state?.approval?.approvalId;
     if (!state || !approvalId)
       throw new InputError(`negotiation '${negotiation.negotiationId}' of '${negotiation.tenantId}' has no approval request to wait on`);
-    this.store.recordTaskToken(state.tenantId, approvalId, taskToken);
+    this.store.local.recordTaskToken(state.tenantId, approvalId, taskToken);
     const request = this.approvals.get(approvalId, this.now());
     if (request.status !== 'pending') await completeApprovalTask(this.callbacks, taskToken, request.status, request.id);
     return null;

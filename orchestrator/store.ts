@@ -2,6 +2,8 @@ import type { StatementSync } from 'node:sqlite';
 import { v7 as uuidv7 } from 'uuid';
 import { FindingError, InputError, inTransaction, openSqlite, type SqliteDatabase } from '../common/index.js';
 import type { KraljicClassification, LedgerDocumentKind, NegotiationView, QuotedBid } from '../agents/index.js';
+import { admissionDecision, type Admission, type SlotPolicy } from './admission.js';
+import type { RunnerStore } from './runner-store.js';
 import type { NegotiationState, NegotiationStatus } from './state.js';
 
 /**
@@ -87,13 +89,6 @@ export interface Lease {
   expiresAt: number;
 }
 
-export interface SlotPolicy {
-  reservedSlots: number;
-  maxSlots: number;
-}
-
-export type Admission = { admitted: true } | { admitted: false; reason: string };
-
 export interface CostRow {
   tenantId: string;
   negotiationId: string;
@@ -132,7 +127,7 @@ export interface NegotiationFacts extends ToolColumns {
   deliveryRegion: string;
 }
 
-export class NegotiationStore {
+export class NegotiationStore implements RunnerStore {
   readonly db: SqliteDatabase;
 
   constructor(
@@ -148,6 +143,44 @@ export class NegotiationStore {
 
   close(): void {
     this.db.close();
+  }
+
+  /** One process per home: the store is its own synchronous view. */
+  get local(): NegotiationStore {
+    return this;
+  }
+
+  load(tenantId: string, negotiationId: string): NegotiationState | undefined {
+    return this.get(tenantId, negotiationId);
+  }
+
+  /**
+   * Writes a negotiation as another store holds it (DynamoNegotiationStore keeps its runner's
+   * copy here): the record at that version with the tools' columns, and its approval wait.
+   */
+  put(state: NegotiationState, version: number, cols: ToolColumns, createdAt: string): void {
+    const pk = negotiationKey(state.tenantId, state.negotiationId);
+    inTransaction(this.db, () => {
+      this.sql(
+        `INSERT INTO negotiations (pk, tenant_id, negotiation_id, status, next_node, version, state, created_at, updated_at, classification, round)
+           VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
+           ON CONFLICT(pk) DO UPDATE SET status = excluded.status, next_node = excluded.next_node, version = excluded.version,
+             state = excluded.state, updated_at = excluded.updated_at, classification = excluded.classification, round = excluded.round`,
+      ).run(
+        pk,
+        state.tenantId,
+        state.negotiationId,
+        state.status,
+        state.nextNode,
+        version,
+        JSON.stringify(state),
+        createdAt,
+        new Date().toISOString(),
+        cols.classification ? JSON.stringify(cols.classification) : null,
+        cols.round,
+      );
+      this.keepApprovalWait(pk, state);
+    });
   }
 
   private readonly statements = new Map<string, StatementSync>();
@@ -350,33 +383,28 @@ export class NegotiationStore {
   }
 
   /**
-   * Admission control (node 1): the decision and the DRAFT -> ACTIVE write commit in one
-   * immediate transaction, so two concurrent admissions cannot both take the last slot. A
-   * tenant below its reserved slots is always admitted; above them it competes for the shared
-   * pool (capacity minus every tenant's reservation); at its max it is refused.
+   * Admission control (node 1): the decision (admissionDecision) and the DRAFT -> ACTIVE write
+   * commit in one immediate transaction, so two concurrent admissions cannot both take the last slot.
    */
   admit(state: NegotiationState, policy: SlotPolicy, expectedVersion: number): Admission {
     return inTransaction(this.db, (): Admission => {
       this.sql(
         'INSERT INTO tenant_slots (tenant_id, reserved, max) VALUES (?, ?, ?) ON CONFLICT(tenant_id) DO UPDATE SET reserved = excluded.reserved, max = excluded.max',
       ).run(state.tenantId, policy.reservedSlots, policy.maxSlots);
-      const active = (tenant: string) =>
-        (this.sql("SELECT COUNT(*) AS n FROM negotiations WHERE tenant_id = ? AND status = 'ACTIVE'").get(tenant) as { n: number }).n;
-      const mine = active(state.tenantId);
-      if (mine >= policy.maxSlots)
-        return { admitted: false, reason: `tenant ${state.tenantId} has ${mine} active negotiation(s), its maximum is ${policy.maxSlots}` };
-      if (mine >= policy.reservedSlots) {
-        const { reservedTotal } = this.sql('SELECT COALESCE(SUM(reserved), 0) AS reservedTotal FROM tenant_slots').get() as {
-          reservedTotal: number;
-        };
-        const { shared } = this.sql(
-          "SELECT COALESCE(SUM(MAX(0, n - reserved)), 0) AS shared FROM (SELECT s.reserved AS reserved, (SELECT COUNT(*) FROM negotiations g WHERE g.tenant_id = s.tenant_id AND g.status = 'ACTIVE') AS n FROM tenant_slots s)",
-        ).get() as { shared: number };
-        const pool = Math.max(0, this.capacity - reservedTotal);
-        if (shared >= pool) return { admitted: false, reason: `shared capacity exhausted (${shared}/${pool} shared slots in use)` };
-      }
-      this.checkpoint({ ...state, status: 'ACTIVE' }, expectedVersion, 'ingest');
-      return { admitted: true };
+      const { reservedTotal } = this.sql('SELECT COALESCE(SUM(reserved), 0) AS reservedTotal FROM tenant_slots').get() as {
+        reservedTotal: number;
+      };
+      const { sharedInUse } = this.sql(
+        "SELECT COALESCE(SUM(MAX(0, n - reserved)), 0) AS sharedInUse FROM (SELECT s.reserved AS reserved, (SELECT COUNT(*) FROM negotiations g WHERE g.tenant_id = s.tenant_id AND g.status = 'ACTIVE') AS n FROM tenant_slots s)",
+      ).get() as { sharedInUse: number };
+      const admission = admissionDecision(
+        state.tenantId,
+        { mine: this.activeCount(state.tenantId), reservedTotal, sharedInUse },
+        policy,
+        this.capacity,
+      );
+      if (admission.admitted) this.checkpoint({ ...state, status: 'ACTIVE' }, expectedVersion, 'ingest');
+      return admission;
     });
   }
 
@@ -420,8 +448,9 @@ export class NegotiationStore {
     key: string,
     kind: LedgerDocumentKind,
     body: Record<string, unknown>,
+    /** The id the document has elsewhere (a copy of another store's record); default: a fresh one. */
+    id: string = uuidv7(),
   ): { id: string; duplicate: boolean } {
-    const id = uuidv7();
     const res = this.sql(
       'INSERT INTO documents (tenant_id, idem_key, negotiation_id, kind, id, body) VALUES (?, ?, ?, ?, ?, ?) ON CONFLICT DO NOTHING',
     ).run(tenantId, key, negotiationId, kind, id, JSON.stringify(body));

@@ -261,22 +261,22 @@ describe('admission control and tenant isolation', () => {
     });
     try {
       const o = run.stack.orchestrator;
-      o.submit('acme', sampleRequisition('acme', 0));
-      o.submit('acme', sampleRequisition('acme', 1));
+      await o.submit('acme', sampleRequisition('acme', 0));
+      await o.submit('acme', sampleRequisition('acme', 1));
       let denied: unknown;
       try {
-        o.submit('acme', sampleRequisition('acme', 2));
+        await o.submit('acme', sampleRequisition('acme', 2));
       } catch (err) {
         denied = err;
       }
       expect(denied).toBeInstanceOf(AdmissionDenied);
       expect(denied).toMatchObject({ status: 429, retryAfterSeconds: 7 });
       expect(run.stack.store.get('acme', 'acme-n003')?.status).toBe('DRAFT');
-      expect(o.submit('globex', sampleRequisition('globex', 0)).status).toBe('ACTIVE');
+      expect((await o.submit('globex', sampleRequisition('globex', 0))).status).toBe('ACTIVE');
       expect(run.stack.store.activeCount('acme')).toBe(2);
       // A slot frees when a negotiation leaves ACTIVE; the refused one is admitted on retry.
       await o.run('acme', 'acme-n001');
-      expect(o.submit('acme', sampleRequisition('acme', 2)).status).toBe('ACTIVE');
+      expect((await o.submit('acme', sampleRequisition('acme', 2))).status).toBe('ACTIVE');
     } finally {
       await run.close();
     }
@@ -310,10 +310,10 @@ describe('failure paths', () => {
     try {
       const o = run.stack.orchestrator;
       const dup = sampleRequisition('acme', 0, { lines: [sampleRequisition('acme', 0).lines[0]!, sampleRequisition('acme', 0).lines[0]!] });
-      const terminated = o.submit('acme', dup);
+      const terminated = await o.submit('acme', dup);
       expect(terminated.status).toBe('TERMINATED');
       expect(terminated.reason).toMatch(/line L1 appears twice/);
-      expect(() => o.submit('acme', { ...sampleRequisition('acme', 1), budgetCents: -5 })).toThrow(/budgetCents/);
+      await expect(o.submit('acme', { ...sampleRequisition('acme', 1), budgetCents: -5 })).rejects.toThrow(/budgetCents/);
       const nowhere = await o.negotiate('acme', sampleRequisition('acme', 2, { deliveryRegion: 'antarctica' }));
       expect(nowhere).toMatchObject({ status: 'CANCELLED', reason: 'no_eligible_suppliers (PR cancelled)' });
       const dry = await o.negotiate('umbra', sampleRequisition('umbra', 0));

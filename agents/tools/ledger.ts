@@ -34,12 +34,17 @@ export interface ProcurementLedger {
     tenantId: string,
     negotiationId: string,
     c: { quadrant: KraljicQuadrant; confidenceBp: number; rationale: string },
-  ): void;
+  ): Promise<void> | void;
   /** Moves the negotiation's current round forward (never back). */
-  openRound(tenantId: string, negotiationId: string, round: number): void;
+  openRound(tenantId: string, negotiationId: string, round: number): Promise<void> | void;
   findBid(tenantId: string, key: string): QuotedBid | undefined;
   /** Records a bid; `duplicate` when the key was already there (the stored bid is returned). */
-  recordBid(tenantId: string, negotiationId: string, key: string, bid: QuotedBid): { bid: QuotedBid; duplicate: boolean };
+  recordBid(
+    tenantId: string,
+    negotiationId: string,
+    key: string,
+    bid: QuotedBid,
+  ): Promise<{ bid: QuotedBid; duplicate: boolean }> | { bid: QuotedBid; duplicate: boolean };
   bid(tenantId: string, bidId: string): (QuotedBid & { negotiationId: string }) | undefined;
   bidsOf(tenantId: string, negotiationId: string, round?: number): QuotedBid[];
   recordDocument(
@@ -48,5 +53,5 @@ export interface ProcurementLedger {
     key: string,
     kind: LedgerDocumentKind,
     body: Record<string, unknown>,
-  ): { id: string; duplicate: boolean };
+  ): Promise<{ id: string; duplicate: boolean }> | { id: string; duplicate: boolean };
 }

@@ -62,7 +62,7 @@ export async function fanOutQuotes(req: QuoteFanOut, suppliers: SupplierClient, 
         if (req.ceilingCents !== undefined && quoted.priceCents > req.ceilingCents)
           return void unreachable.push({ supplierId, reason: `bid above the ceiling` });
         const bid = { ...quoted, bidId: bidRef(tenantId, negotiationId, supplierId, req.round), round: req.round };
-        bids.push(ledger.recordBid(tenantId, negotiationId, key, bid).bid);
+        bids.push((await ledger.recordBid(tenantId, negotiationId, key, bid)).bid);
       } catch (err) {
         unreachable.push({ supplierId, reason: errorMessage(err) });
       }
@@ -86,7 +86,7 @@ export function procurementTools(suppliers: SupplierClient, ledger: ProcurementL
     return b;
   };
   type Kind = Parameters<ProcurementLedger['recordDocument']>[3];
-  const doc = (kind: Kind, tenantId: string, negotiationId: string, key: string, body: Record<string, unknown>) =>
+  const doc = async (kind: Kind, tenantId: string, negotiationId: string, key: string, body: Record<string, unknown>) =>
     ledger.recordDocument(tenantId, negotiationId, key, kind, body);
   /** A document about a bid (terms, evaluation): one per bid and kind, the arguments are the body. */
   const bidDoc = (kind: Kind, a: { tenant_id: string; bidId: string } & Record<string, unknown>) => {
@@ -148,7 +148,7 @@ export function procurementTools(suppliers: SupplierClient, ledger: ProcurementL
         if (offers && v.round === 0) {
           // Standing offers: suppliers of a bottleneck or strategic item answer an RFI once.
           ({ unreachable } = await fanOutQuotes({ view: v, action: 'offer', round: 1, supplierIds: eligibleIds(v) }, suppliers, ledger));
-          ledger.openRound(a.tenant_id, v.negotiationId, 1);
+          await ledger.openRound(a.tenant_id, v.negotiationId, 1);
         }
         return { bids: ledger.bidsOf(a.tenant_id, v.negotiationId, a.round), unreachable };
       },
@@ -171,7 +171,7 @@ export function procurementTools(suppliers: SupplierClient, ledger: ProcurementL
       run: async (a) => {
         const v = view(a.tenant_id, a.negotiationId);
         const quadrant = KraljicQuadrant.options.find((q) => QUADRANT_CODE[q] === a.quadrant)!;
-        ledger.recordClassification(a.tenant_id, v.negotiationId, { quadrant, confidenceBp: a.confidenceBp, rationale: a.rationale });
+        await ledger.recordClassification(a.tenant_id, v.negotiationId, { quadrant, confidenceBp: a.confidenceBp, rationale: a.rationale });
         return { negotiationId: a.negotiationId, quadrant: a.quadrant };
       },
     }),
@@ -190,7 +190,7 @@ export function procurementTools(suppliers: SupplierClient, ledger: ProcurementL
           suppliers,
           ledger,
         );
-        ledger.openRound(a.tenant_id, v.negotiationId, 1);
+        await ledger.openRound(a.tenant_id, v.negotiationId, 1);
         return round;
       },
     }),
@@ -204,7 +204,7 @@ export function procurementTools(suppliers: SupplierClient, ledger: ProcurementL
           suppliers,
           ledger,
         );
-        ledger.openRound(a.tenant_id, v.negotiationId, a.round);
+        await ledger.openRound(a.tenant_id, v.negotiationId, a.round);
         return answer;
       },
     }),
@@ -228,7 +228,7 @@ export function procurementTools(suppliers: SupplierClient, ledger: ProcurementL
       args: BidArgs.extend({ amountCents: z.number().int() }),
       run: async (a) => {
         const b = bidOf(a.tenant_id, a.bidId);
-        const saved = doc(
+        const saved = await doc(
           'purchase-order',
           a.tenant_id,
           b.negotiationId,
@@ -264,7 +264,7 @@ export function procurementTools(suppliers: SupplierClient, ledger: ProcurementL
       description: 'Record a compliance finding on a negotiation under review.',
       args: NegotiationArgs.extend({ severity: z.string(), finding: z.string(), evidenceRef: z.string().optional() }),
       run: async (a) => {
-        const saved = negotiationDoc('compliance-finding', a, `finding-${a.severity}`, { severity: a.severity, finding: a.finding });
+        const saved = await negotiationDoc('compliance-finding', a, `finding-${a.severity}`, { severity: a.severity, finding: a.finding });
         return { ...saved, caseId: saved.id };
       },
     }),

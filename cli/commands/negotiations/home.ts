@@ -14,6 +14,7 @@ import {
 } from '../../../gateway/index.js';
 import { loadReleasedManifest, type ReleasedManifest } from '../../../release-gates/index.js';
 import {
+  homeStoreOptions,
   loadPriceTable,
   NegotiationEntities,
   NegotiationStore,
@@ -75,8 +76,9 @@ export async function openHomeStack(home: string, world: HomeWorld, extra: Parti
     : undefined;
   const trustedFile = join(home, 'keys', 'trusted-keys.json');
   const manifests = releasedManifests(home, world.env, trustedFile);
-  // Likewise a malformed prices.yaml.
+  // Likewise a malformed prices.yaml, and a bad store setting.
   const prices = loadPriceTable(home);
+  const dynamo = homeStoreOptions(home, world.tenants);
   const envelopeKey = INVOCATION_ENVELOPE.keyFile(home);
   if (!existsSync(envelopeKey))
     throw new InputError(
@@ -106,6 +108,7 @@ export async function openHomeStack(home: string, world: HomeWorld, extra: Parti
     const approvals = new ApprovalStore(join(home, 'approvals'));
     const stack = await openProcurementStack({
       dbFile: join(home, 'orchestrator', 'negotiations.sqlite'),
+      ...(dynamo ? { dynamo } : {}),
       manifests,
       trustedKeys,
       approvers,

@@ -82,7 +82,7 @@ export function registerServe(cmd: Command): void {
         async (h) => {
           const runtime = new NegotiationRuntime({
             orchestrator: h.stack.orchestrator,
-            store: h.stack.store,
+            store: h.stack.runnerStore,
             approvals: h.approvals,
             leaseMs: n.data.leaseSeconds * 1000,
             pollMs: n.data.pollSeconds * 1000,
@@ -93,11 +93,11 @@ export function registerServe(cmd: Command): void {
           });
           const app = Fastify({ logger: false });
           const location = (tenant: string, id: string) => `/v1/tenants/${tenant}/negotiations/${encodeURIComponent(id)}`;
-          app.post<{ Params: { tenant: string } }>('/v1/tenants/:tenant/negotiations', (req, reply) => {
+          app.post<{ Params: { tenant: string } }>('/v1/tenants/:tenant/negotiations', async (req, reply) => {
             const { tenant } = req.params;
             if (!tenants.includes(tenant)) return fail(reply, 404, 'UNKNOWN_TENANT', `tenant '${tenant}' is not served here`);
             try {
-              const state = runtime.submit(tenant, req.body);
+              const state = await runtime.submit(tenant, req.body);
               const where = location(tenant, state.negotiationId);
               return reply
                 .code(202)
@@ -113,9 +113,9 @@ export function registerServe(cmd: Command): void {
               throw err;
             }
           });
-          app.get<{ Params: { tenant: string; id: string } }>('/v1/tenants/:tenant/negotiations/:id', (req, reply) => {
+          app.get<{ Params: { tenant: string; id: string } }>('/v1/tenants/:tenant/negotiations/:id', async (req, reply) => {
             const { tenant, id } = req.params;
-            const state = tenants.includes(tenant) ? h.stack.store.get(tenant, id) : undefined;
+            const state = tenants.includes(tenant) ? await h.stack.runnerStore.get(tenant, id) : undefined;
             if (!state) return fail(reply, 404, 'NOT_FOUND', `no negotiation '${id}' of tenant '${tenant}'`);
             const error = runtime.failure(tenant, id);
             return reply.send({ ok: true, running: runtime.isRunning(tenant, id), ...(error ? { error } : {}), negotiation: state });
