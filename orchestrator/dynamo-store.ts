@@ -35,6 +35,19 @@ export interface DynamoStoreOptions {
   client?: DynamoDBClient;
 }
 
+/**
+ * The two tables, as the store reads and writes them and as `charter release terraform` declares
+ * them (it builds its aws_dynamodb_table resources from this): string keys `pk`/`sk`, and the
+ * idempotency table's TTL attribute (epoch seconds).
+ */
+const TTL_ATTRIBUTE = 'expiresAt';
+export const STORE_TABLES = {
+  names: ['negotiations', 'idempotency'] as const,
+  hashKey: 'pk',
+  rangeKey: 'sk',
+  ttl: { idempotency: TTL_ATTRIBUTE } as Record<string, string>,
+} as const;
+
 /** Items of the negotiations table (pk, sk). */
 const NEGOTIATION = 'negotiation';
 const checkpointSk = (version: number) => `checkpoint#${String(version).padStart(10, '0')}`;
@@ -73,18 +86,18 @@ function conditionFailed(err: unknown): boolean {
 
 /** Tables as Terraform declares them, for a local server (dynalite in tests; it has no TTL API: Terraform turns TTL on). */
 export async function createStoreTables(client: DynamoDBClient, prefix: string): Promise<void> {
-  for (const name of ['negotiations', 'idempotency'])
+  for (const name of STORE_TABLES.names)
     await client.send(
       new CreateTableCommand({
         TableName: `${prefix}-${name}`,
         BillingMode: 'PAY_PER_REQUEST',
         KeySchema: [
-          { AttributeName: 'pk', KeyType: 'HASH' },
-          { AttributeName: 'sk', KeyType: 'RANGE' },
+          { AttributeName: STORE_TABLES.hashKey, KeyType: 'HASH' },
+          { AttributeName: STORE_TABLES.rangeKey, KeyType: 'RANGE' },
         ],
         AttributeDefinitions: [
-          { AttributeName: 'pk', AttributeType: 'S' },
-          { AttributeName: 'sk', AttributeType: 'S' },
+          { AttributeName: STORE_TABLES.hashKey, AttributeType: 'S' },
+          { AttributeName: STORE_TABLES.rangeKey, AttributeType: 'S' },
         ],
       }),
     );
@@ -627,7 +640,7 @@ export class DynamoNegotiationStore implements RunnerStore {
       supplier_id: bid.supplierId,
       round: bid.round,
       bid: JSON.stringify(bid),
-      expiresAt: this.expiresAt(),
+      [TTL_ATTRIBUTE]: this.expiresAt(),
     });
     const stored = first ? (JSON.parse(first.bid as string) as QuotedBid) : bid;
     this.local.recordBid(tenantId, negotiationId, key, stored);
@@ -648,7 +661,7 @@ export class DynamoNegotiationStore implements RunnerStore {
       kind,
       id,
       body: JSON.stringify(body),
-      expiresAt: this.expiresAt(),
+      [TTL_ATTRIBUTE]: this.expiresAt(),
     });
     const stored = first
       ? {

@@ -28,7 +28,7 @@ export { loadPriceTable, modelCostMicros, PriceTableFile, pricesFile, prorate, t
 export { negotiationKey, NegotiationStore, type ApprovalWait, type CostRow, type Lease } from './store.js';
 export { admissionDecision, type Admission, type SlotPolicy, type SlotUse } from './admission.js';
 export type { Awaitable, RunnerStore } from './runner-store.js';
-export { createStoreTables, DynamoNegotiationStore, type DynamoStoreOptions } from './dynamo-store.js';
+export { createStoreTables, DynamoNegotiationStore, STORE_TABLES, type DynamoStoreOptions } from './dynamo-store.js';
 export { homeStoreOptions, StoreConfig } from './store-config.js';
 export { NegotiationRuntime, type ApprovalReminder, type NegotiationRuntimeOptions } from './runtime.js';
 export { commandReminder, webhookReminder } from './reminders.js';

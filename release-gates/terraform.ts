@@ -1,4 +1,4 @@
-import { exportAsl } from '../orchestrator/index.js';
+import { exportAsl, STORE_TABLES } from '../orchestrator/index.js';
 import { z } from 'zod';
 import { contentPath, InputError, readJson } from '../common/index.js';
 import type { AgentCorePlan } from './agentcore-plan.js';
@@ -95,22 +95,25 @@ export function terraformForPlans(plans: AgentCorePlan[]): TerraformJson {
     });
   }
 
-  // DynamoDB: negotiations keyed tenant_id#negotiation_id, idempotency records with a TTL.
-  const tables = { negotiations: `charter-${env}-negotiations`, idempotency: `charter-${env}-idempotency` };
-  for (const [name, table] of Object.entries(tables))
+  // DynamoDB: negotiations keyed tenant_id#negotiation_id, idempotency records with a TTL, as the
+  // negotiation store (store: kind dynamodb, tables charter-<env>) reads and writes them.
+  const tables = Object.fromEntries(STORE_TABLES.names.map((name) => [name, `charter-${env}-${name}`]));
+  for (const [name, table] of Object.entries(tables)) {
+    const ttl = STORE_TABLES.ttl[name];
     add('aws_dynamodb_table', name, {
       name: table,
       billing_mode: 'PAY_PER_REQUEST',
-      hash_key: 'pk',
-      range_key: 'sk',
+      hash_key: STORE_TABLES.hashKey,
+      range_key: STORE_TABLES.rangeKey,
       attribute: [
-        { name: 'pk', type: 'S' },
-        { name: 'sk', type: 'S' },
+        { name: STORE_TABLES.hashKey, type: 'S' },
+        { name: STORE_TABLES.rangeKey, type: 'S' },
       ],
-      ...(name === 'idempotency' ? { ttl: [{ attribute_name: 'expiresAt', enabled: true }] } : {}),
+      ...(ttl ? { ttl: [{ attribute_name: ttl, enabled: true }] } : {}),
       point_in_time_recovery: [{ enabled: true }],
       server_side_encryption: [{ enabled: true, kms_key_arn: ref('aws_kms_key', 'state', 'arn') }],
     });
+  }
 
   // IAM: one role per service principal, each with only what it uses.
   const role = (name: string, service: string, statements: Array<{ Action: string[]; Resource: string | string[] }>) => {
