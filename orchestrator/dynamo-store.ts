@@ -84,6 +84,17 @@ function conditionFailed(err: unknown): boolean {
   return (err as { name?: string } | null)?.name === 'ConditionalCheckFailedException';
 }
 
+/** Runs a conditional write: true when it was written, false when its condition did not hold. */
+async function written(write: () => Promise<unknown>): Promise<boolean> {
+  try {
+    await write();
+    return true;
+  } catch (err) {
+    if (conditionFailed(err)) return false;
+    throw err;
+  }
+}
+
 /** Tables as Terraform declares them, for a local server (dynalite in tests; it has no TTL API: Terraform turns TTL on). */
 export async function createStoreTables(client: DynamoDBClient, prefix: string): Promise<void> {
   for (const name of STORE_TABLES.names)
@@ -220,11 +231,9 @@ export class DynamoNegotiationStore implements RunnerStore {
       updated_at: now,
       round: 0,
     };
-    try {
-      await this.doc.send(new PutCommand({ TableName: this.negotiations, Item: item, ConditionExpression: 'attribute_not_exists(pk)' }));
-    } catch (err) {
-      if (!conditionFailed(err)) throw err;
-    }
+    await written(() =>
+      this.doc.send(new PutCommand({ TableName: this.negotiations, Item: item, ConditionExpression: 'attribute_not_exists(pk)' })),
+    );
     return (await this.load(state.tenantId, state.negotiationId))!;
   }
 
@@ -301,9 +310,9 @@ export class DynamoNegotiationStore implements RunnerStore {
       deadline_at: Date.parse(a.deadline),
       remind_at: a.remindAt ? Date.parse(a.remindAt) : null,
     };
-    try {
-      // The same approval keeps its reminded_at; another one starts without.
-      await this.doc.send(
+    // The same approval keeps its reminded_at; another one starts without.
+    const kept = await written(() =>
+      this.doc.send(
         new UpdateCommand({
           TableName: this.negotiations,
           Key: key,
@@ -311,11 +320,9 @@ export class DynamoNegotiationStore implements RunnerStore {
           ConditionExpression: 'attribute_not_exists(pk) OR approval_id = :a',
           ExpressionAttributeValues: { ':n': wait.negotiation_id, ':a': wait.approval_id, ':d': wait.deadline_at, ':r': wait.remind_at },
         }),
-      );
-    } catch (err) {
-      if (!conditionFailed(err)) throw err;
-      await this.doc.send(new PutCommand({ TableName: this.negotiations, Item: { ...key, ...wait, reminded_at: null } }));
-    }
+      ),
+    );
+    if (!kept) await this.doc.send(new PutCommand({ TableName: this.negotiations, Item: { ...key, ...wait, reminded_at: null } }));
   }
 
   async approvalWaits(): Promise<ApprovalWait[]> {
@@ -338,8 +345,8 @@ export class DynamoNegotiationStore implements RunnerStore {
   }
 
   async markReminded(tenantId: string, negotiationId: string, approvalId: string, at: number): Promise<void> {
-    try {
-      await this.doc.send(
+    await written(() =>
+      this.doc.send(
         new UpdateCommand({
           TableName: this.negotiations,
           Key: { pk: tenantId, sk: waitSk(negotiationId) },
@@ -347,10 +354,8 @@ export class DynamoNegotiationStore implements RunnerStore {
           ConditionExpression: 'approval_id = :a',
           ExpressionAttributeValues: { ':at': at, ':a': approvalId },
         }),
-      );
-    } catch (err) {
-      if (!conditionFailed(err)) throw err;
-    }
+      ),
+    );
   }
 
   // Admission slots.
@@ -362,20 +367,16 @@ export class DynamoNegotiationStore implements RunnerStore {
 
   /** Writes the slot item if nobody changed it since `seen` was read; false when someone did. */
   private async replaceSlots(seen: SlotsItem | undefined, next: Omit<SlotsItem, 'rev'>): Promise<boolean> {
-    try {
-      await this.doc.send(
+    return written(() =>
+      this.doc.send(
         new PutCommand({
           TableName: this.negotiations,
           Item: { ...SLOTS, ...next, rev: (seen?.rev ?? 0) + 1 },
           ConditionExpression: seen ? 'rev = :rev' : 'attribute_not_exists(pk)',
           ...(seen ? { ExpressionAttributeValues: { ':rev': seen.rev } } : {}),
         }),
-      );
-      return true;
-    } catch (err) {
-      if (conditionFailed(err)) return false;
-      throw err;
-    }
+      ),
+    );
   }
 
   /** A negotiation becomes ACTIVE again (after its approval): it holds a slot, as an ACTIVE row counts in SQLite. */
@@ -393,8 +394,9 @@ export class DynamoNegotiationStore implements RunnerStore {
 
   /** A negotiation left ACTIVE: its slot is free (the revision moves, so an admission that read the old item decides again). */
   private async freeSlot(pk: string): Promise<void> {
-    try {
-      await this.doc.send(
+    // No slot item: no slot was held.
+    await written(() =>
+      this.doc.send(
         new UpdateCommand({
           TableName: this.negotiations,
           Key: SLOTS,
@@ -403,11 +405,8 @@ export class DynamoNegotiationStore implements RunnerStore {
           ExpressionAttributeNames: { '#k': pk },
           ExpressionAttributeValues: { ':one': 1 },
         }),
-      );
-    } catch (err) {
-      // No slot item: no slot was held.
-      if (!conditionFailed(err)) throw err;
-    }
+      ),
+    );
   }
 
   /**
@@ -477,8 +476,8 @@ export class DynamoNegotiationStore implements RunnerStore {
       new GetCommand({ TableName: this.negotiations, Key: { pk: item.tenant_id, sk: leaseSk(item.negotiation_id) }, ConsistentRead: true }),
     );
     if (lease.Item && (lease.Item.expires_at as number) > Date.now()) return false;
-    try {
-      await this.doc.send(
+    return written(() =>
+      this.doc.send(
         new UpdateCommand({
           TableName: this.negotiations,
           Key: { pk: item.pk, sk: NEGOTIATION },
@@ -487,12 +486,8 @@ export class DynamoNegotiationStore implements RunnerStore {
           ExpressionAttributeNames: { '#status': 'status' },
           ExpressionAttributeValues: { ':one': 1, ':v': item.version, ':draft': 'DRAFT' },
         }),
-      );
-      return true;
-    } catch (err) {
-      if (conditionFailed(err)) return false;
-      throw err;
-    }
+      ),
+    );
   }
 
   /** Negotiations of a tenant holding a slot (tests, accounting). */
@@ -503,20 +498,20 @@ export class DynamoNegotiationStore implements RunnerStore {
   // Leases.
 
   async acquireLease(tenantId: string, negotiationId: string, owner: string, ttlMs: number, now: number): Promise<boolean> {
-    try {
-      await this.doc.send(
-        new PutCommand({
-          TableName: this.negotiations,
-          Item: { pk: tenantId, sk: leaseSk(negotiationId), negotiation_id: negotiationId, owner, expires_at: now + ttlMs },
-          ConditionExpression: 'attribute_not_exists(pk) OR expires_at <= :now OR #owner = :owner',
-          ExpressionAttributeNames: { '#owner': 'owner' },
-          ExpressionAttributeValues: { ':now': now, ':owner': owner },
-        }),
-      );
-    } catch (err) {
-      if (conditionFailed(err)) return false;
-      throw err;
-    }
+    if (
+      !(await written(() =>
+        this.doc.send(
+          new PutCommand({
+            TableName: this.negotiations,
+            Item: { pk: tenantId, sk: leaseSk(negotiationId), negotiation_id: negotiationId, owner, expires_at: now + ttlMs },
+            ConditionExpression: 'attribute_not_exists(pk) OR expires_at <= :now OR #owner = :owner',
+            ExpressionAttributeNames: { '#owner': 'owner' },
+            ExpressionAttributeValues: { ':now': now, ':owner': owner },
+          }),
+        ),
+      ))
+    )
+      return false;
     const mine = this.held.get(owner) ?? new Set<string>();
     this.held.set(owner, mine.add(negotiationKey(tenantId, negotiationId)));
     return true;
@@ -527,8 +522,8 @@ export class DynamoNegotiationStore implements RunnerStore {
     const renewed = await Promise.all(
       [...mine].map(async (key) => {
         const cut = key.indexOf('#');
-        try {
-          await this.doc.send(
+        const still = await written(() =>
+          this.doc.send(
             new UpdateCommand({
               TableName: this.negotiations,
               Key: { pk: key.slice(0, cut), sk: leaseSk(key.slice(cut + 1)) },
@@ -537,13 +532,11 @@ export class DynamoNegotiationStore implements RunnerStore {
               ExpressionAttributeNames: { '#owner': 'owner' },
               ExpressionAttributeValues: { ':e': now + ttlMs, ':owner': owner },
             }),
-          );
-          return true;
-        } catch (err) {
-          if (!conditionFailed(err)) throw err;
-          mine.delete(key);
-          return false;
-        }
+          ),
+        );
+        // Another runner took it: no longer ours to renew.
+        if (!still) mine.delete(key);
+        return still;
       }),
     );
     return renewed.filter(Boolean).length;
@@ -551,8 +544,8 @@ export class DynamoNegotiationStore implements RunnerStore {
 
   async releaseLease(tenantId: string, negotiationId: string, owner: string): Promise<void> {
     this.held.get(owner)?.delete(negotiationKey(tenantId, negotiationId));
-    try {
-      await this.doc.send(
+    await written(() =>
+      this.doc.send(
         new DeleteCommand({
           TableName: this.negotiations,
           Key: { pk: tenantId, sk: leaseSk(negotiationId) },
@@ -560,10 +553,8 @@ export class DynamoNegotiationStore implements RunnerStore {
           ExpressionAttributeNames: { '#owner': 'owner' },
           ExpressionAttributeValues: { ':owner': owner },
         }),
-      );
-    } catch (err) {
-      if (!conditionFailed(err)) throw err;
-    }
+      ),
+    );
   }
 
   async expiredLeases(now: number): Promise<Lease[]> {
@@ -595,8 +586,9 @@ export class DynamoNegotiationStore implements RunnerStore {
   }
 
   async openRound(tenantId: string, negotiationId: string, round: number): Promise<void> {
-    try {
-      await this.doc.send(
+    // Never back: an older round changes nothing.
+    await written(() =>
+      this.doc.send(
         new UpdateCommand({
           TableName: this.negotiations,
           Key: { pk: negotiationKey(tenantId, negotiationId), sk: NEGOTIATION },
@@ -605,11 +597,8 @@ export class DynamoNegotiationStore implements RunnerStore {
           ExpressionAttributeNames: { '#round': 'round' },
           ExpressionAttributeValues: { ':r': round },
         }),
-      );
-    } catch (err) {
-      // Never back: an older round changes nothing.
-      if (!conditionFailed(err)) throw err;
-    }
+      ),
+    );
     this.local.openRound(tenantId, negotiationId, round);
   }
 
@@ -620,12 +609,12 @@ export class DynamoNegotiationStore implements RunnerStore {
 
   /** Puts an idempotency record if its key is new; the stored one when it is not. */
   private async once(item: Record<string, unknown>): Promise<Record<string, unknown> | undefined> {
-    try {
-      await this.doc.send(new PutCommand({ TableName: this.idempotency, Item: item, ConditionExpression: 'attribute_not_exists(pk)' }));
+    if (
+      await written(() =>
+        this.doc.send(new PutCommand({ TableName: this.idempotency, Item: item, ConditionExpression: 'attribute_not_exists(pk)' })),
+      )
+    )
       return undefined;
-    } catch (err) {
-      if (!conditionFailed(err)) throw err;
-    }
     const res = await this.doc.send(
       new GetCommand({ TableName: this.idempotency, Key: { pk: item.pk, sk: item.sk }, ConsistentRead: true }),
     );

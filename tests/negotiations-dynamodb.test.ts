@@ -1,14 +1,14 @@
-import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
+import { spawnSync, type ChildProcess } from 'node:child_process';
 import { appendFileSync, cpSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { createInterface } from 'node:readline';
 import { DynamoDBDocumentClient, ScanCommand } from '@aws-sdk/lib-dynamodb';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { contentPath } from '../common/index.js';
 import { createStoreTables, sampleRequisition, type NegotiationState } from '../orchestrator/index.js';
 import { LOCAL_CREDENTIALS, startDynalite, type LocalDynamo } from './dynalite-server.js';
 import { prepareRuntimeHome } from './runtime-home.js';
+import { startServe, waitFor, type ServeProcess } from './serve-process.js';
 
 /**
  * Two `charter negotiations serve` processes, each on its own home (two machines), sharing one
@@ -56,26 +56,12 @@ afterAll(async () => {
 
 const ENV = { AWS_ACCESS_KEY_ID: LOCAL_CREDENTIALS.accessKeyId, AWS_SECRET_ACCESS_KEY: LOCAL_CREDENTIALS.secretAccessKey };
 
-interface Runner {
-  url: string;
-  proc: ChildProcess;
-  stderr: () => string;
-}
+type Runner = ServeProcess;
 
 async function serve(home: string): Promise<Runner> {
-  const args = ['negotiations', 'serve', '--tenants', 'acme', '--latency', '250', '--lease-seconds', '3', '--poll-seconds', '0.5'];
-  const proc = spawn(process.execPath, [CLI, ...args], {
-    env: { ...process.env, ...ENV, CHARTER_HOME: home },
-    stdio: ['ignore', 'pipe', 'pipe'],
-  });
-  procs.add(proc);
-  let err = '';
-  proc.stderr!.on('data', (d: Buffer) => (err += d.toString()));
-  const url = await new Promise<string>((resolve, reject) => {
-    createInterface({ input: proc.stdout! }).once('line', resolve);
-    proc.once('exit', (code) => reject(new Error(`serve exited ${code}: ${err}`)));
-  });
-  return { url, proc, stderr: () => err };
+  const r = await startServe(home, ['--tenants', 'acme', '--latency', '250', '--lease-seconds', '3', '--poll-seconds', '0.5'], ENV);
+  procs.add(r.proc);
+  return r;
 }
 
 function submit(r: Runner, sample: number): Promise<Response> {
@@ -101,16 +87,6 @@ async function scan(table: string): Promise<Array<Record<string, unknown>>> {
 
 async function negotiations(): Promise<NegotiationState[]> {
   return (await scan('negotiations')).filter((i) => i.sk === 'negotiation').map((i) => JSON.parse(i.state as string) as NegotiationState);
-}
-
-async function waitFor<T>(probe: () => Promise<T | undefined>, timeoutMs: number, what: string): Promise<T> {
-  const until = Date.now() + timeoutMs;
-  for (;;) {
-    const v = await probe();
-    if (v !== undefined) return v;
-    if (Date.now() > until) throw new Error(`timed out waiting for ${what}`);
-    await new Promise((r) => setTimeout(r, 100));
-  }
 }
 
 describe('two runners on one DynamoDB store', () => {

@@ -4,12 +4,12 @@ import { createServer, type IncomingMessage } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { createInterface } from 'node:readline';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { contentPath } from '../common/index.js';
 import { sampleRequisition, type NegotiationState } from '../orchestrator/index.js';
 import { prepareRuntimeHome } from './runtime-home.js';
 import { startOtlpReceiver } from './servers/otlp.js';
+import { startServe, waitFor } from './serve-process.js';
 
 /**
  * `charter negotiations serve` as an operator runs it: the built CLI in its own process, over
@@ -56,21 +56,12 @@ interface Served {
 }
 
 async function serve(args: string[], env: Record<string, string> = {}): Promise<Served> {
-  const proc = spawn(process.execPath, [CLI, 'negotiations', 'serve', '--poll-seconds', '0.5', ...args], {
-    env: { ...process.env, CHARTER_HOME: home, ...env },
-    stdio: ['ignore', 'pipe', 'pipe'],
-  });
+  const { url, proc, stderr } = await startServe(home, ['--poll-seconds', '0.5', ...args], env);
   servers.add(proc);
-  let err = '';
-  proc.stderr!.on('data', (d: Buffer) => (err += d.toString()));
-  const url = await new Promise<string>((resolve, reject) => {
-    createInterface({ input: proc.stdout! }).once('line', resolve);
-    proc.once('exit', (code) => reject(new Error(`serve exited ${code}: ${err}`)));
-  });
   return {
     url,
     proc,
-    stderr: () => err,
+    stderr,
     stop: () =>
       new Promise((resolve) => {
         proc.once('exit', (code) => {
@@ -104,17 +95,6 @@ async function status(s: Served, location: string): Promise<{ running: boolean; 
   const res = await fetch(s.url + location);
   expect(res.status).toBe(200);
   return (await res.json()) as { running: boolean; negotiation: NegotiationState };
-}
-
-/** Polls until `probe` returns a value (or the time is up). */
-async function waitFor<T>(probe: () => Promise<T | undefined>, timeoutMs: number, what: string): Promise<T> {
-  const until = Date.now() + timeoutMs;
-  for (;;) {
-    const v = await probe();
-    if (v !== undefined) return v;
-    if (Date.now() > until) throw new Error(`timed out waiting for ${what}`);
-    await new Promise((r) => setTimeout(r, 100));
-  }
 }
 
 const settled = (s: Served, location: string) =>
