@@ -46,6 +46,8 @@ export const STORE_TABLES = {
   hashKey: 'pk',
   rangeKey: 'sk',
   ttl: { idempotency: TTL_ATTRIBUTE } as Record<string, string>,
+  /** The IAM actions a runner's store sends (the Terraform role grants exactly these; a test checks what is sent). */
+  actions: ['dynamodb:GetItem', 'dynamodb:PutItem', 'dynamodb:UpdateItem', 'dynamodb:DeleteItem', 'dynamodb:Query'] as const,
 } as const;
 
 /** Items of the negotiations table (pk, sk). */

@@ -151,7 +151,7 @@ export function terraformForPlans(plans: AgentCorePlan[]): TerraformJson {
   role('state_machine', 'states.amazonaws.com', [
     ...(functions.length ? [{ Action: ['lambda:InvokeFunction'], Resource: functions }] : []),
     {
-      Action: ['dynamodb:GetItem', 'dynamodb:PutItem', 'dynamodb:UpdateItem', 'dynamodb:Query'],
+      Action: [...STORE_TABLES.actions],
       Resource: Object.keys(tables).map((t) => ref('aws_dynamodb_table', t, 'arn')),
     },
   ]);

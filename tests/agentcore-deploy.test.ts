@@ -8,6 +8,7 @@ import { BedrockAgentCoreControlClient } from '@aws-sdk/client-bedrock-agentcore
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { ENVELOPE_HEADER, IDENTITY_HEADER } from '../agents/index.js';
 import { contentPath } from '../common/index.js';
+import { STORE_TABLES } from '../orchestrator/index.js';
 import {
   checkTerraform,
   deployRelease,
@@ -241,6 +242,10 @@ describe('README: deploy --dry-run and terraform', () => {
       expect(outputs[0]).toMatch(/CreateGatewayTarget[\s\S]*procurement[\s\S]*CreateAgentRuntime[\s\S]*charter_prod_spot_bidding/);
       const tf = JSON.parse(readFileSync(join(cwd, 'charter-prod.tf.json'), 'utf8')) as unknown;
       expect(checkTerraform(tf)).toEqual([]);
+      const runnerRole = (tf as { resource: Record<string, Record<string, { policy?: string }>> }).resource.aws_iam_role_policy!
+        .state_machine!;
+      const statements = (JSON.parse(runnerRole.policy!) as { Statement: { Action: string[] }[] }).Statement;
+      expect(statements.flatMap((s) => s.Action)).toEqual(expect.arrayContaining([...STORE_TABLES.actions]));
       expect(Object.keys((tf as { resource: Record<string, object> }).resource.aws_bedrockagentcore_agent_runtime!)).toHaveLength(8);
     } finally {
       rmSync(cwd, { recursive: true, force: true });

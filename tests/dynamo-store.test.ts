@@ -6,6 +6,7 @@ import {
   DynamoNegotiationStore,
   NegotiationStore,
   sampleRequisition,
+  STORE_TABLES,
   type NegotiationState,
   type RunnerStore,
 } from '../orchestrator/index.js';
@@ -14,6 +15,8 @@ import { startDynalite, type LocalDynamo } from './dynalite-server.js';
 /** The DynamoDB store's conditional writes, with the real SDK against dynalite on a loopback port. */
 let dynamo: LocalDynamo;
 let n = 0;
+/** The DynamoDB operations the runners' stores sent (e.g. `PutItem`), across every test of this file. */
+const sentOperations = new Set<string>();
 
 beforeAll(async () => {
   dynamo = await startDynalite();
@@ -25,8 +28,23 @@ async function tables(capacity = 100, tenants = ['acme', 'globex']): Promise<[Dy
   const prefix = `t${++n}`;
   await createStoreTables(dynamo.client(), prefix);
   const open = () =>
-    new DynamoNegotiationStore({ tables: prefix, tenants, capacity, client: dynamo.client() }, new NegotiationStore(':memory:', capacity));
+    new DynamoNegotiationStore(
+      { tables: prefix, tenants, capacity, client: recorded(dynamo.client()) },
+      new NegotiationStore(':memory:', capacity),
+    );
   return [open(), open(), prefix];
+}
+
+/** A client that notes every operation sent through it (the document client's commands reach it as the low-level ones). */
+function recorded<C extends ReturnType<LocalDynamo['client']>>(client: C): C {
+  client.middlewareStack.add(
+    (next, context) => (args) => {
+      if (context.commandName) sentOperations.add(context.commandName.replace(/Command$/, ''));
+      return next(args);
+    },
+    { step: 'initialize', name: 'recordOperation' },
+  );
+  return client;
 }
 
 function draft(tenantId: string, i: number): NegotiationState {
@@ -199,5 +217,15 @@ describe('DynamoNegotiationStore: leases', () => {
     expect(await a.renewLeases('runner-a', 1000, t0 + 1700)).toBe(0);
     await a.releaseLease('acme', 'acme-n001', 'runner-a');
     expect(await a.acquireLease('acme', 'acme-n001', 'runner-a', 1000, t0 + 1800)).toBe(false);
+  });
+});
+
+describe('DynamoNegotiationStore: IAM', () => {
+  // Runs after the tests above (vitest keeps file order): what they made the stores send.
+  it('sends only operations the runner role of `charter release terraform` grants (STORE_TABLES.actions)', () => {
+    expect(sentOperations.size).toBeGreaterThan(3);
+    const granted = new Set<string>(STORE_TABLES.actions);
+    const ungranted = [...sentOperations].map((op) => `dynamodb:${op}`).filter((action) => !granted.has(action));
+    expect(ungranted).toEqual([]);
   });
 });
