@@ -12,9 +12,6 @@ export function normaliseTime(value: string, field: string): string {
   return t.toISOString();
 }
 
-/** How many rows ahead of the one being checked their members are fetched and inflated. */
-const READ_AHEAD = 8;
-
 const tampered = (row: IndexedRecord, why: string): FindingError =>
   new FindingError(`the index row of seq ${row.seq} ${why}: the index was edited or is stale (charter audit verify, then reindex)`, {
     file: row.segment,
@@ -35,11 +32,7 @@ export async function readSealed(reader: AuditReader, rows: IndexedRecord[], fil
     return lines;
   };
   const out: SealedRecord[] = [];
-  // Members are read and inflated READ_AHEAD rows ahead (a rare value has a member per row).
-  rows.slice(0, READ_AHEAD).forEach((row) => void linesOf(row).catch(() => undefined));
-  for (const [i, row] of rows.entries()) {
-    const next = rows[i + READ_AHEAD];
-    if (next) void linesOf(next).catch(() => undefined);
+  for (const row of rows) {
     const line = (await linesOf(row))[row.seq - row.firstSeq];
     const check = line === undefined ? undefined : checkLineBytes(line, 0, line.length);
     if (!check || check.actual !== check.claimed || check.actual !== row.hash.toString('hex'))

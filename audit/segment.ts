@@ -1,13 +1,11 @@
 import { promisify } from 'node:util';
-import { gunzip, inflateRawSync, type ZlibOptions } from 'node:zlib';
+import { gunzip, gunzipSync, inflateRawSync, type ZlibOptions } from 'node:zlib';
 import { z } from 'zod';
 import { FindingError, parseJson, validateWith } from '../common/index.js';
 import { digestOf } from '../signing/index.js';
 import type { SegmentBlock } from './segment-encode.js';
 import type { SegmentSink } from './sinks/sink.js';
 import { NOT_GZIP, wholeTextGunzip } from './stored-line.js';
-
-const gunzipAsync = promisify(gunzip);
 
 /**
  * Storage layout, the same on every sink:
@@ -143,14 +141,11 @@ export async function readSegmentBlock(sink: SegmentSink, key: string, block: { 
     throw new FindingError(`segment is shorter than the index says (${bytes.length} of ${block.length} bytes at ${block.offset})`, {
       file: key,
     });
-  let text: Buffer;
   try {
-    // On the thread pool: a query reading many members inflates several at once.
-    text = await gunzipAsync(bytes);
+    return lineViews(gunzipSync(bytes));
   } catch {
     throw new FindingError(`${NOT_GZIP} at byte ${block.offset}`, { file: key });
   }
-  return lineViews(text);
 }
 
 export async function gunzipSegment(bytes: Uint8Array, key: string): Promise<Buffer> {
