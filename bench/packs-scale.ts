@@ -5,8 +5,9 @@
 // so it is parsed, validated, composed and evaluated like the original while the corpus's
 // tenants decide as before: every test must still pass. Runs the packs bench (rounds, raw Cedar
 // limit, aims) over the copy in its own process and prints its JSON line with the policy count.
-// PACKS_SCALE=100 is the issue's size (9,900 policies in the packs, 34,400 in the manifests); it takes
-// several minutes on the shared 2-core machine, so `npm run bench` runs the default 10x.
+// Sizes: PACKS_SCALE, a comma-separated list, default "10,100": 100x is the issue's size (9,900
+// policies in the packs, 34,400 in the manifests), about 2 min at load 2 and 5-6 min on a loaded
+// machine; PACKS_SCALE=10 runs the smaller size alone.
 import { spawnSync } from 'node:child_process';
 import { cpSync, mkdtempSync, readdirSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -14,7 +15,11 @@ import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { contentPath } from '../common/index.js';
 
-const SCALE = Number(process.env.PACKS_SCALE ?? 10);
+const SCALES = (process.env.PACKS_SCALE ?? '10,100').split(',').map((s) => {
+  const scale = Number(s.trim());
+  if (!Number.isInteger(scale) || scale < 1) throw new Error(`PACKS_SCALE: "${s}" is not a whole number >= 1`);
+  return scale;
+});
 
 /** The policies of a .cedar file, each from its `@id` line to the line ending its statement. */
 function policiesOf(text: string): string[] {
@@ -60,33 +65,39 @@ function confinedCopy(policy: string, tenant: string): string {
   return `${withId.slice(0, end)}\nwhen { context.tenant == Charter::Tenant::"${tenant}" }${withId.slice(end)}`;
 }
 
-function scaleFile(file: string): number {
+function scaleFile(file: string, scale: number): number {
   const text = readFileSync(file, 'utf8');
   const policies = policiesOf(text);
-  const copies = policies.flatMap((p) => Array.from({ length: SCALE - 1 }, (_, k) => confinedCopy(p, `scale-tenant-${k + 1}`)));
+  const copies = policies.flatMap((p) => Array.from({ length: scale - 1 }, (_, k) => confinedCopy(p, `scale-tenant-${k + 1}`)));
   writeFileSync(file, `${text}\n${copies.join('\n\n')}\n`);
-  return policies.length * SCALE;
+  return policies.length * scale;
 }
 
-function scaleTree(dir: string): number {
+function scaleTree(dir: string, scale: number): number {
   let policies = 0;
   for (const name of readdirSync(dir)) {
     const path = join(dir, name);
-    if (statSync(path).isDirectory()) policies += scaleTree(path);
-    else if (name.endsWith('.cedar') && dirname(path).endsWith('policies')) policies += scaleFile(path);
+    if (statSync(path).isDirectory()) policies += scaleTree(path, scale);
+    else if (name.endsWith('.cedar') && dirname(path).endsWith('policies')) policies += scaleFile(path, scale);
   }
   return policies;
 }
 
-const dir = mkdtempSync(join(tmpdir(), `bench-packs-${SCALE}x-`));
-try {
-  cpSync(contentPath('policy-packs', 'packs'), dir, { recursive: true });
-  const policies = scaleTree(dir);
-  const packsBench = join(dirname(fileURLToPath(import.meta.url)), 'packs.js');
-  const r = spawnSync(process.execPath, [packsBench, dir, String(SCALE)], { encoding: 'utf8', stdio: ['ignore', 'pipe', 'inherit'] });
-  if (r.status !== 0) throw new Error(`packs bench over ${SCALE}x policies exited with ${r.status ?? r.signal}`);
-  const report = JSON.parse(r.stdout.trim().split('\n').pop()!) as Record<string, unknown>;
-  process.stdout.write(JSON.stringify({ ...report, policiesInPacks: policies, packsDir: '(generated copy of the shipped packs)' }) + '\n');
-} finally {
-  rmSync(dir, { recursive: true, force: true });
+function benchAt(scale: number): void {
+  const dir = mkdtempSync(join(tmpdir(), `bench-packs-${scale}x-`));
+  try {
+    cpSync(contentPath('policy-packs', 'packs'), dir, { recursive: true });
+    const policies = scaleTree(dir, scale);
+    const packsBench = join(dirname(fileURLToPath(import.meta.url)), 'packs.js');
+    const r = spawnSync(process.execPath, [packsBench, dir, String(scale)], { encoding: 'utf8', stdio: ['ignore', 'pipe', 'inherit'] });
+    if (r.status !== 0) throw new Error(`packs bench over ${scale}x policies exited with ${r.status ?? r.signal}`);
+    const report = JSON.parse(r.stdout.trim().split('\n').pop()!) as Record<string, unknown>;
+    process.stdout.write(
+      JSON.stringify({ ...report, policiesInPacks: policies, packsDir: '(generated copy of the shipped packs)' }) + '\n',
+    );
+  } finally {
+    rmSync(dir, { recursive: true, force: true });
+  }
 }
+
+for (const scale of SCALES) benchAt(scale);
