@@ -65,10 +65,10 @@ describe('OpenTelemetry metrics', () => {
             })
           ).outcome,
         ).toBe('denied');
-      stack.orchestrator.submit('acme', sampleRequisition('acme', 1));
-      stack.orchestrator.submit('acme', sampleRequisition('acme', 2));
+      await stack.orchestrator.submit('acme', sampleRequisition('acme', 1));
+      await stack.orchestrator.submit('acme', sampleRequisition('acme', 2));
       try {
-        stack.orchestrator.submit('acme', sampleRequisition('acme', 3));
+        await stack.orchestrator.submit('acme', sampleRequisition('acme', 3));
       } catch (err) {
         refused = err;
       }

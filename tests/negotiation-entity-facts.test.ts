@@ -29,10 +29,10 @@ describe("the gateway's negotiation entity read without parsing the whole state"
     return { status: v.status, quadrant: v.quadrant, budgetCents: v.budgetCents, round: v.round, deliveryRegion: v.deliveryRegion };
   };
 
-  it('holds what the whole view holds, as the negotiation moves', () => {
+  it('holds what the whole view holds, as the negotiation moves', async () => {
     expect(ledger.negotiationFacts('acme', requisition.negotiationId)).toEqual(fromView());
-    ledger.recordClassification('acme', requisition.negotiationId, { quadrant: 'Strategic', confidenceBp: 9000, rationale: 'test' });
-    ledger.openRound('acme', requisition.negotiationId, 2);
+    await ledger.recordClassification('acme', requisition.negotiationId, { quadrant: 'Strategic', confidenceBp: 9000, rationale: 'test' });
+    await ledger.openRound('acme', requisition.negotiationId, 2);
     const state = store.get('acme', requisition.negotiationId)!;
     store.checkpoint({ ...state, status: 'ACTIVE', nextNode: 'classify' }, 0, 'ingest');
     const facts = ledger.negotiationFacts('acme', requisition.negotiationId);
