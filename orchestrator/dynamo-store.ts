@@ -425,8 +425,7 @@ export class DynamoNegotiationStore implements RunnerStore {
       const holders = { ...(seen?.holders ?? {}) };
       const reserved = { ...(seen?.reserved ?? {}), [state.tenantId]: policy.reservedSlots };
       // Held already: another runner's admission of the same negotiation, or ours that died before its checkpoint.
-      const taken = !holders[pk];
-      if (taken) {
+      if (!holders[pk]) {
         const admission = admissionDecision(state.tenantId, slotUse(holders, reserved, state.tenantId), policy, this.opts.capacity);
         if (!admission.admitted) {
           if (reconciled || !(await this.dropStale(seen, holders))) return admission;
@@ -439,12 +438,11 @@ export class DynamoNegotiationStore implements RunnerStore {
           continue;
         }
       }
-      try {
-        await this.write({ ...state, status: 'ACTIVE' }, expectedVersion, 'ingest', true);
-      } catch (err) {
-        if (taken) await this.freeSlot(pk);
-        throw err;
-      }
+      // If this write fails the slot stays taken: another runner's admission of the same
+      // negotiation may have seen it held and written ACTIVE first, and freeing it here would
+      // leave that negotiation running without a slot (one more admitted than the tenant's
+      // slots). A slot held by a negotiation that stayed DRAFT is reclaimed by dropStale.
+      await this.write({ ...state, status: 'ACTIVE' }, expectedVersion, 'ingest', true);
       return { admitted: true };
     }
     throw new FindingError(`admission of ${pk}: the slot record kept changing (${ATTEMPTS} attempts)`);

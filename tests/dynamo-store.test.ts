@@ -137,6 +137,44 @@ describe('DynamoNegotiationStore: admission slots', () => {
     sqlite.close();
   });
 
+  it('keeps the slot when two runners admit one negotiation and the one that took the slot loses the ACTIVE write', async () => {
+    // Runner a takes the slot for acme-n001; before a writes ACTIVE, runner b admits the same
+    // negotiation (it finds the slot held, so it writes ACTIVE straight away); a's write then
+    // fails on the version. The slot must stay with acme-n001, which now runs: freeing it let a
+    // third negotiation in (seen with two `negotiations serve` runners: 3 ACTIVE for 2 slots).
+    const prefix = `t${++n}`;
+    await createStoreTables(dynamo.client(), prefix);
+    const b = new DynamoNegotiationStore(
+      { tables: prefix, tenants: ['acme'], client: recorded(dynamo.client()) },
+      new NegotiationStore(':memory:'),
+    );
+    let interleaved: Promise<unknown> | undefined;
+    const clientA = recorded(dynamo.client());
+    clientA.middlewareStack.add(
+      (next, context) => async (args) => {
+        const key = (args.input as { Key?: { sk?: { S?: string } } }).Key;
+        if (context.commandName === 'UpdateItemCommand' && key?.sk?.S === 'negotiation' && !interleaved) {
+          interleaved = b.admit({ ...first, nextNode: 'classify' }, POLICY, 0);
+          expect(await interleaved).toEqual({ admitted: true });
+        }
+        return next(args);
+      },
+      { step: 'build', name: 'admitTheSameOnRunnerB' },
+    );
+    const a = new DynamoNegotiationStore({ tables: prefix, tenants: ['acme'], client: clientA }, new NegotiationStore(':memory:'));
+    const first = await a.createDraft(draft('acme', 0));
+    await expect(a.admit({ ...first, nextNode: 'classify' }, POLICY, 0)).rejects.toThrow(/checkpoint conflict on acme#acme-n001/);
+    expect(interleaved).toBeDefined();
+    expect((await a.get('acme', first.negotiationId))?.status).toBe('ACTIVE');
+    expect(await a.activeCount('acme')).toBe(1);
+    // One slot left of two: one more is admitted, the next refused.
+    const [second, third] = await Promise.all([1, 2].map((i) => a.createDraft(draft('acme', i))));
+    expect(await a.admit({ ...second!, nextNode: 'classify' }, POLICY, 0)).toEqual({ admitted: true });
+    expect(await b.admit({ ...third!, nextNode: 'classify' }, POLICY, 0)).toMatchObject({ admitted: false });
+    a.close();
+    b.close();
+  });
+
   it('gives back the slot of a negotiation whose runner died before freeing it', async () => {
     const [a, b, prefix] = await tables();
     const ds = await Promise.all([0, 1, 2].map((i) => a.createDraft(draft('acme', i))));
