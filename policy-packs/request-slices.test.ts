@@ -161,3 +161,68 @@ describe('fast request form: entity attributes', () => {
     expect(slices.fastForm(request({ status: 'open', secret: 'x', undeclared: true }))).toBeUndefined();
   });
 });
+
+describe('fast request form: the action hierarchy', () => {
+  const schemaText = `namespace P {
+    entity Agent;
+    entity Doc;
+    action "tier:read";
+    action read in ["tier:read"] appliesTo { principal: Agent, resource: Doc, context: { n: Long } };
+  }`;
+  const json = cedar.schemaToJsonWithResolvedTypes(schemaText);
+  if (json.type !== 'success') throw new Error('test schema does not parse');
+  expect(cedar.preparseSchema('hierarchy-schema', schemaText).type).toBe('success');
+  const read = { type: 'P::Action', id: 'read' };
+  const request = (set: string): cedar.StatefulAuthorizationCall => ({
+    principal: { type: 'P::Agent', id: 'a' },
+    action: read,
+    resource: { type: 'P::Doc', id: 'd' },
+    context: { n: 1 },
+    preparsedPolicySetId: set,
+    preparsedSchemaName: 'hierarchy-schema',
+    validateRequest: true,
+    entities: [],
+  });
+  const decide = (q: cedar.StatefulAuthorizationCall) => {
+    const a = cedar.statefulIsAuthorized(q);
+    return a.type === 'success' && a.response.diagnostics.errors.length === 0 ? a.response.decision : 'error';
+  };
+  const cases: Array<{ name: string; policies: Record<string, string>; sendsHierarchy: boolean; decision: string }> = [
+    {
+      name: 'scopes by uid only',
+      policies: { p: 'permit (principal, action == P::Action::"read", resource);' },
+      sendsHierarchy: false,
+      decision: 'allow',
+    },
+    {
+      name: 'a scope with no action constraint',
+      policies: { p: 'permit (principal, action, resource);' },
+      sendsHierarchy: false,
+      decision: 'allow',
+    },
+    {
+      name: 'an `in` scope',
+      policies: { p: 'permit (principal, action in P::Action::"tier:read", resource);' },
+      sendsHierarchy: true,
+      decision: 'allow',
+    },
+    {
+      name: 'a condition that reads `action`',
+      policies: { p: 'permit (principal, action, resource) when { action in action };' },
+      sendsHierarchy: true,
+      decision: 'allow',
+    },
+  ];
+  it.each(cases)('$name', ({ name, policies, sendsHierarchy, decision }) => {
+    const id = `hierarchy:${name}`;
+    expect(cedar.preparsePolicySet(id, { staticPolicies: policies }).type).toBe('success');
+    const full = request(id);
+    const fast = RequestSlices.build(id, policies, json.json, [read])!.fastForm(full)!;
+    const actions = fast.entities.filter((e) => (e.uid as { type: string }).type.endsWith('::Action'));
+    expect(actions.length > 0).toBe(sendsHierarchy);
+    expect(decide(full)).toBe(decision);
+    expect(decide(fast)).toBe(decision);
+    // Where the hierarchy is sent it is needed: an `in` scope without it would deny.
+    if (name === 'an `in` scope') expect(decide({ ...fast, entities: [] })).toBe('deny');
+  });
+});

@@ -15,7 +15,10 @@ interface ActionSlice {
    * string literal); undefined when one has a literal this reading cannot decode (then no attribute is dropped).
    */
   attrNames: Set<string> | undefined;
-  /** The action and every group it is in, as entities: without the schema Cedar knows no action hierarchy. */
+  /**
+   * The action and every group it is in, as entities (without the schema Cedar knows no action
+   * hierarchy); none when no policy of the slice could read the hierarchy (see needsActionHierarchy).
+   */
   actionEntities: cedar.EntityJson[];
   principalTypes: Set<string>;
   resourceTypes: Set<string>;
@@ -48,7 +51,8 @@ interface PolicyReads {
  * - the names those policies could read an entity attribute by: an entity's other attributes are
  *   dropped (after the entity was checked whole against its type, see below), since Cedar parses
  *   every attribute it is sent and reads only those a policy names;
- * - the action's group hierarchy as entities, which the schema would have supplied.
+ * - the action's group hierarchy as entities, which the schema would have supplied, when a policy
+ *   of the slice could read it (an `in` scope, or `action` named in a condition).
  * A request is then sent without the schema, which is sound only for input that reads the same
  * with and without it and that the schema would accept. Per call, the context must surely
  * conform to the action's context type (`surelyConforms`), principal and resource types must be
@@ -83,9 +87,11 @@ export class RequestSlices {
       const kept: Record<string, string> = {};
       let contextAttrs: Set<string> | undefined = new Set();
       let attrNames: Set<string> | undefined = new Set();
+      let hierarchyRead = false;
       for (const [pid, r] of reads) {
         if (!scopeCanMatch(r.scope, lineage)) continue;
         kept[pid] = policies[pid]!;
+        hierarchyRead ||= needsActionHierarchy(r);
         if (!r.contextAttrs) contextAttrs = undefined;
         else r.contextAttrs.forEach((a) => contextAttrs?.add(a));
         if (!r.names) attrNames = undefined;
@@ -100,7 +106,7 @@ export class RequestSlices {
         policySetId,
         contextAttrs: contextAttrs && [...contextAttrs],
         attrNames,
-        actionEntities: [...lineage].map((u) => actionEntity(schema, parseUid(u)!)),
+        actionEntities: hierarchyRead ? [...lineage].map((u) => actionEntity(schema, parseUid(u)!)) : [],
         principalTypes: new Set(info.principalTypes),
         resourceTypes: new Set(info.resourceTypes),
         context: appliesTo?.context,
@@ -160,6 +166,17 @@ function readAttrs(e: cedar.EntityJson, names: Set<string>): cedar.EntityJson {
   const kept: Record<string, cedar.CedarValueJson> = {};
   for (const k of keys) if (names.has(k)) kept[k] = attrs[k]!;
   return { uid: e.uid, attrs: kept, parents: e.parents };
+}
+
+/**
+ * Whether a policy could read the action hierarchy, so the request must carry the action and its
+ * groups as entities: an `in` scope (or one this reading does not know), or a condition that
+ * names `action` at all (or a literal this reading cannot decode). A scope of `action` or
+ * `action == A` compares uids only, and Cedar parses every entity it is sent (about 20 us each
+ * in wasm), so a slice whose policies are all such sends none.
+ */
+function needsActionHierarchy(r: PolicyReads): boolean {
+  return (r.scope.op !== 'All' && r.scope.op !== '==') || r.names === undefined || r.names.has('action');
 }
 
 /** Whether a policy's action scope can match an action whose lineage (itself and its groups) is given. */
