@@ -48,11 +48,19 @@ class TimedEntities implements DecisionData {
   }
 }
 
-/** Calls one at a time: latency per call and mean stage times. */
+/**
+ * Calls one at a time: latency per call and mean stage times. A read is acknowledged as soon as
+ * the audit log accepted it, so a loop of reads never gives the event loop a turn: without one,
+ * the log's WAL flush (20 ms timer) and sealing (every second) would not run during a round but
+ * pile up (thousands of records held in memory, collected by whichever later round meets the
+ * major GC). A gateway serving requests yields between them, so the loop yields, untimed, every
+ * YIELD_EVERY calls; and `settle` (before each round) lets what earlier rounds appended be sealed.
+ */
 async function sequential(path: DecisionPath, entities: TimedEntities, call: GatewayCall, n: number) {
   const lat: number[] = [];
   const stages = { checks: 0, entities: 0, cedar: 0, audit: 0 };
   for (let i = 0; i < n; i++) {
+    if (i % YIELD_EVERY === 0) await new Promise((resolve) => setImmediate(resolve));
     entities.ms = 0;
     const t0 = performance.now();
     const d = await path.decide(call);
@@ -69,6 +77,8 @@ async function sequential(path: DecisionPath, entities: TimedEntities, call: Gat
     stagesMeanMs: { checks: mean(stages.checks), entities: mean(stages.entities), cedar: mean(stages.cedar), audit: mean(stages.audit) },
   };
 }
+
+const YIELD_EVERY = 50;
 
 /** Closed loop with `inFlight` concurrent callers for `ms`: decisions a second. */
 async function throughput(path: DecisionPath, call: GatewayCall, inFlight: number, ms: number): Promise<number> {
@@ -201,16 +211,21 @@ async function main(): Promise<void> {
       await cachedPath.decide(READ);
       await wholePath.decide(READ);
     }
+    // Each round starts with every record of earlier rounds and phases sealed (see sequential).
+    const settled = async <T>(measure: () => Promise<T>): Promise<T> => {
+      await h.audit.flush();
+      return measure();
+    };
     const readRounds = [] as Array<Awaited<ReturnType<typeof sequential>>>;
     const readP50 = await inRounds(async () => {
-      const r = await sequential(path, entities, READ, 2000);
+      const r = await settled(() => sequential(path, entities, READ, 2000));
       readRounds.push(r);
       return r.p50;
     });
     const rawRead = await inRounds(() => rawCedarP50(engine, entities, READ, 2000));
-    const wholeRead = await inRounds(async () => (await sequential(wholePath, entities, READ, 2000)).p50);
-    const repeatedRead = await inRounds(async () => (await sequential(cachedPath, entities, READ, 2000)).p50);
-    const guardedP50 = await inRounds(async () => (await sequential(path, entities, GUARDED, 500)).p50);
+    const wholeRead = await inRounds(async () => (await settled(() => sequential(wholePath, entities, READ, 2000))).p50);
+    const repeatedRead = await inRounds(async () => (await settled(() => sequential(cachedPath, entities, READ, 2000))).p50);
+    const guardedP50 = await inRounds(async () => (await settled(() => sequential(path, entities, GUARDED, 500))).p50);
     const rawGuarded = await inRounds(() => rawCedarP50(engine, entities, GUARDED, 2000));
     const oneCoreRead = await inRounds(() => throughput(path, READ, 32, 1500));
     const setup = { manifestFile: h.manifestFile, trustedKeysFile: h.trustedKeysFile, approvalsDir: h.approvals.dir };
@@ -226,7 +241,7 @@ async function main(): Promise<void> {
     const receiver = await startOtlpReceiver();
     const tracing = await startTracing({ url: receiver.url, serviceName: 'bench' });
     for (let i = 0; i < 500; i++) await path.decide(READ);
-    const tracedRead = await inRounds(async () => (await sequential(path, entities, READ, 2000)).p50);
+    const tracedRead = await inRounds(async () => (await settled(() => sequential(path, entities, READ, 2000))).p50);
     await tracing.shutdown();
     const spansExported = receiver.spans.length;
     // Metrics off (all of the above): what counting a decision costs is a return at its first line, timed alone.
@@ -238,11 +253,11 @@ async function main(): Promise<void> {
     // Metrics on: every decision counted, exported every second over OTLP/HTTP to the local receiver.
     const metrics = await startMetrics({ url: receiver.metricsUrl, serviceName: 'bench', intervalMs: 1000 });
     for (let i = 0; i < 500; i++) await path.decide(READ);
-    const meteredRead = await inRounds(async () => (await sequential(path, entities, READ, 2000)).p50);
+    const meteredRead = await inRounds(async () => (await settled(() => sequential(path, entities, READ, 2000))).p50);
     // Both on, as a process with OTEL_EXPORTER_OTLP_ENDPOINT set runs.
     const both = await startTracing({ url: receiver.url, serviceName: 'bench' });
     for (let i = 0; i < 500; i++) await path.decide(READ);
-    const bothRead = await inRounds(async () => (await sequential(path, entities, READ, 2000)).p50);
+    const bothRead = await inRounds(async () => (await settled(() => sequential(path, entities, READ, 2000))).p50);
     await both.shutdown();
     await metrics.shutdown();
     await receiver.close();
