@@ -102,7 +102,8 @@ describe('fast request form: fails closed when it disagrees with Cedar', () => {
     if ('refused' in built) throw new Error(built.refused);
     // Replace the action's pre-parsed slice with an empty set, as a slicing bug dropping its permit would.
     const action = built.request.action as { type: string; id: string };
-    expect(cedar.preparsePolicySet(`${id}#${uidText(action)}`, { staticPolicies: {} }).type).toBe('success');
+    const resource = built.request.resource as { type: string; id: string };
+    expect(cedar.preparsePolicySet(`${id}#${uidText(action)}#${resource.type}`, { staticPolicies: {} }).type).toBe('success');
     const d = engine.authorizeCall(allowed.call, allowed.resolver);
     expect(d.decision).toBe('deny');
     expect(d.reasons[0]).toMatch(/fast form of the request disagreed with Cedar/);

@@ -8,6 +8,7 @@ import { Workspace } from './workspace.js';
 
 interface Reading {
   scope: unknown;
+  resourceIs: string | undefined;
   contextAttrs: string[] | undefined;
   namesAction: boolean;
 }
@@ -16,7 +17,11 @@ interface Reading {
 function fromCedarJson(text: string): Reading {
   const json = cedar.policyToJson(text);
   if (json.type !== 'success') throw new Error(`not a policy: ${text}`);
-  const p = json.json as unknown as { action: unknown; conditions: Array<{ body: unknown }> };
+  const p = json.json as unknown as {
+    action: unknown;
+    resource: { op: string; entity_type?: string };
+    conditions: Array<{ body: unknown }>;
+  };
   const attrs = new Set<string>();
   let whole = false;
   let namesAction = false;
@@ -37,13 +42,19 @@ function fromCedarJson(text: string): Reading {
     Object.values(o).forEach(walk);
   };
   p.conditions.forEach((c) => walk(c.body));
-  return { scope: p.action, contextAttrs: whole ? undefined : [...attrs].sort(), namesAction };
+  const resourceIs = p.resource.op === 'is' ? p.resource.entity_type : undefined;
+  return { scope: p.action, resourceIs, contextAttrs: whole ? undefined : [...attrs].sort(), namesAction };
 }
 
 function fromText(text: string): Reading {
   const r = policyReads(text);
   if (!r) throw new Error(`not read: ${text}`);
-  return { scope: r.scope, contextAttrs: r.contextAttrs && [...r.contextAttrs].sort(), namesAction: r.namesActionInConditions };
+  return {
+    scope: r.scope,
+    resourceIs: r.resourceIs,
+    contextAttrs: r.contextAttrs && [...r.contextAttrs].sort(),
+    namesAction: r.namesActionInConditions,
+  };
 }
 
 /** Every attribute name Cedar's JSON form of a policy reads (`.` and `has` on anything): what the entity attributes sent must keep. */
@@ -85,6 +96,9 @@ describe('policyReads: the text reading agrees with Cedar', () => {
       '// forbid (principal, action == X::Action::"no", resource)\nforbid (principal is Charter::Agent, action == P::Action :: "read", resource in Charter::Tenant::"t") unless { context\n  // comment\n  .tenant == principal };',
       'permit (principal, action, resource) when { context has "odd key" && resource.context == "context.x" };',
       'permit (principal, action in P::Action::"g", resource) when { context.input has amount && context.input.amount < 5 };',
+      'forbid (principal, action, resource is P :: Doc in P::Tenant::"t");',
+      'forbid (principal, action, resource in P::Doc::"d");',
+      'forbid (principal, action, resource == P::Doc::"d");',
     ];
     for (const text of samples) {
       expect(fromText(text), text).toEqual(fromCedarJson(text));

@@ -4,9 +4,9 @@ import { actionGroups, actionInfo, surelyConforms } from './schema-info.js';
 
 type SchemaJson = cedar.SchemaJson<string>;
 
-/** What one action's requests are cut down to, worked out once when the engine is built. */
+/** What one action's requests on one resource type are cut down to, worked out once when the engine is built. */
 interface ActionSlice {
-  /** Pre-parsed policy set of only the policies whose action scope can match this action. */
+  /** Pre-parsed policy set of only the policies whose action scope can match this action and whose resource scope can match the type. */
   policySetId: string;
   /** Context attributes those policies read; undefined when one reads `context` as a whole. */
   contextAttrs: string[] | undefined;
@@ -21,7 +21,6 @@ interface ActionSlice {
    */
   actionEntities: cedar.EntityJson[];
   principalTypes: Set<string>;
-  resourceTypes: Set<string>;
   context: cedar.Type<string> | undefined;
   namespace: string;
 }
@@ -29,6 +28,8 @@ interface ActionSlice {
 /** What a policy's JSON says about the request: the action scope, and which context attributes it reads. */
 interface PolicyReads {
   scope: { op: string; entity?: EntityUid; entities?: EntityUid[] };
+  /** The entity type of a `resource is T` (or `resource is T in ...`) scope; undefined for any other resource scope. */
+  resourceIs: string | undefined;
   /** undefined: `context` is used as a whole (or in a way this reading does not follow). */
   contextAttrs: Set<string> | undefined;
   /** An action entity named outside the scope (`action in X` in a condition): its hierarchy is needed whole. */
@@ -44,9 +45,11 @@ interface PolicyReads {
 /**
  * The fast form of a gateway request. Cedar spends most of a call parsing its input against the
  * schema and evaluating every policy of the set; for one action most policies cannot apply (their
- * action scope excludes it) and most of the context is never read. So, per action, once:
- * - a pre-parsed set of only the policies whose scope can match the action (a policy whose scope
- *   does not match is neither satisfied nor evaluated, so it can be neither determining nor erroring);
+ * action or resource scope excludes it) and most of the context is never read. So, per action and
+ * resource type, once:
+ * - a pre-parsed set of only the policies whose scope can match the action and the resource type
+ *   (`resource is` another type excludes a policy; a policy whose scope does not match is neither
+ *   satisfied nor evaluated, so it can be neither determining nor erroring);
  * - the context attributes those policies read (the others are dropped);
  * - the names those policies could read an entity attribute by: an entity's other attributes are
  *   dropped (after the entity was checked whole against its type, see below), since Cedar parses
@@ -82,45 +85,61 @@ export class RequestSlices {
     for (const action of actions) {
       const info = actionInfo(schema, action);
       if (!info) return undefined;
-      const ns = action.type.slice(0, -'::Action'.length);
-      const lineage = new Set([uidText(action), ...actionGroups(schema, action)]);
-      const kept: Record<string, string> = {};
-      let contextAttrs: Set<string> | undefined = new Set();
-      let attrNames: Set<string> | undefined = new Set();
-      let hierarchyRead = false;
-      for (const [pid, r] of reads) {
-        if (!scopeCanMatch(r.scope, lineage)) continue;
-        kept[pid] = policies[pid]!;
-        hierarchyRead ||= needsActionHierarchy(r);
-        if (!r.contextAttrs) contextAttrs = undefined;
-        else r.contextAttrs.forEach((a) => contextAttrs?.add(a));
-        if (!r.names) attrNames = undefined;
-        else r.names.forEach((n) => attrNames?.add(n));
-      }
-      const policySetId = `${id}#${uidText(action)}`;
-      const pset = cedar.preparsePolicySet(policySetId, { staticPolicies: kept });
-      if (pset.type === 'failure')
-        throw new FindingError(`policy slice ${policySetId} does not parse: ${cedarErrorText(pset.errors).join('; ')}`);
-      const appliesTo = schema[ns]?.actions?.[action.id]?.appliesTo;
-      out.slices.set(uidText(action), {
-        policySetId,
-        contextAttrs: contextAttrs && [...contextAttrs],
-        attrNames,
-        actionEntities: hierarchyRead ? [...lineage].map((u) => actionEntity(schema, parseUid(u)!)) : [],
-        principalTypes: new Set(info.principalTypes),
-        resourceTypes: new Set(info.resourceTypes),
-        context: appliesTo?.context,
-        namespace: ns,
-      });
+      for (const resourceType of info.resourceTypes) out.addSlice(id, policies, reads, action, info.principalTypes, resourceType);
     }
     return out;
+  }
+
+  /**
+   * The slice of one action on one resource type: a policy whose action scope cannot match the
+   * action, or whose scope says `resource is` another type, is left out (Cedar evaluates a
+   * policy's scope first: one that does not match is neither satisfied nor evaluated further).
+   */
+  private addSlice(
+    id: string,
+    policies: Record<string, string>,
+    reads: Map<string, PolicyReads>,
+    action: EntityUid,
+    principalTypes: string[],
+    resourceType: string,
+  ): void {
+    const schema = this.schema;
+    const ns = action.type.slice(0, -'::Action'.length);
+    const lineage = new Set([uidText(action), ...actionGroups(schema, action)]);
+    const kept: Record<string, string> = {};
+    let contextAttrs: Set<string> | undefined = new Set();
+    let attrNames: Set<string> | undefined = new Set();
+    let hierarchyRead = false;
+    for (const [pid, r] of reads) {
+      if (!scopeCanMatch(r.scope, lineage) || (r.resourceIs !== undefined && r.resourceIs !== resourceType)) continue;
+      kept[pid] = policies[pid]!;
+      hierarchyRead ||= needsActionHierarchy(r);
+      if (!r.contextAttrs) contextAttrs = undefined;
+      else r.contextAttrs.forEach((a) => contextAttrs?.add(a));
+      if (!r.names) attrNames = undefined;
+      else r.names.forEach((n) => attrNames?.add(n));
+    }
+    const policySetId = `${id}#${uidText(action)}#${resourceType}`;
+    const pset = cedar.preparsePolicySet(policySetId, { staticPolicies: kept });
+    if (pset.type === 'failure')
+      throw new FindingError(`policy slice ${policySetId} does not parse: ${cedarErrorText(pset.errors).join('; ')}`);
+    const appliesTo = schema[ns]?.actions?.[action.id]?.appliesTo;
+    this.slices.set(sliceKey(action, resourceType), {
+      policySetId,
+      contextAttrs: contextAttrs && [...contextAttrs],
+      attrNames,
+      actionEntities: hierarchyRead ? [...lineage].map((u) => actionEntity(schema, parseUid(u)!)) : [],
+      principalTypes: new Set(principalTypes),
+      context: appliesTo?.context,
+      namespace: ns,
+    });
   }
 
   /** The fast form of a full (schema-validated) request, or undefined when it has none. */
   fastForm(request: cedar.StatefulAuthorizationCall): cedar.StatefulAuthorizationCall | undefined {
     const { principal, action, resource } = request as { principal: EntityUid; action: EntityUid; resource: EntityUid };
-    const slice = this.slices.get(uidText(action));
-    if (!slice?.context || !slice.principalTypes.has(principal.type) || !slice.resourceTypes.has(resource.type)) return undefined;
+    const slice = this.slices.get(sliceKey(action, resource.type));
+    if (!slice?.context || !slice.principalTypes.has(principal.type)) return undefined;
     const context = request.context as Record<string, unknown>;
     if (!surelyConforms(this.schema, slice.context, context, slice.namespace)) return undefined;
     const entities = request.entities as cedar.EntityJson[];
@@ -177,6 +196,25 @@ function readAttrs(e: cedar.EntityJson, names: Set<string>): cedar.EntityJson {
  */
 function needsActionHierarchy(r: PolicyReads): boolean {
   return (r.scope.op !== 'All' && r.scope.op !== '==') || r.names === undefined || r.names.has('action');
+}
+
+function sliceKey(action: EntityUid, resourceType: string): string {
+  return `${uidText(action)} ${resourceType}`;
+}
+
+/** The type of a resource scope `resource is T` or `resource is T in ...`; undefined for any other scope. */
+function resourceIsType(t: Token[]): string | undefined {
+  if (t[0]?.text !== 'resource' || t[1]?.text !== 'is') return undefined;
+  const path: string[] = [];
+  let i = 2;
+  for (; t[i]?.kind === 'ident'; i += 2) {
+    path.push(t[i]!.text);
+    if (t[i + 1]?.text !== '::') {
+      i++;
+      break;
+    }
+  }
+  return path.length > 0 && (i === t.length || t[i]?.text === 'in') ? path.join('::') : undefined;
 }
 
 /** Whether a policy's action scope can match an action whose lineage (itself and its groups) is given. */
@@ -310,7 +348,13 @@ export function policyReads(text: string): PolicyReads | undefined {
     if (x === ')' || x === ']') depth--;
   }
   if (parts.length !== 3 || i >= t.length) return undefined;
-  const reads: PolicyReads = { scope: actionScope(parts[1]!), contextAttrs: new Set(), namesActionInConditions: false, names: new Set() };
+  const reads: PolicyReads = {
+    scope: actionScope(parts[1]!),
+    resourceIs: resourceIsType(parts[2]!),
+    contextAttrs: new Set(),
+    namesActionInConditions: false,
+    names: new Set(),
+  };
   const body = t.slice(i + 1);
   body.forEach((tok, k) => {
     if (tok.kind === 'string') {
