@@ -1,4 +1,5 @@
 import { randomUUID } from 'node:crypto';
+import type { StatementSync } from 'node:sqlite';
 import { z } from 'zod';
 import { FindingError, inTransaction, openSqlite, type SqliteDatabase } from '../common/index.js';
 import {
@@ -53,9 +54,16 @@ export async function sealAgentMessage(
  */
 export class NonceStore {
   private sweptAt = -Infinity;
+  // Prepared once: preparing costs more than these one-row statements (one check per invocation).
+  private readonly sweep: StatementSync;
+  private readonly seen: StatementSync;
+  private readonly keep: StatementSync;
 
   private constructor(private readonly db: SqliteDatabase) {
     db.exec('CREATE TABLE IF NOT EXISTS envelope_nonces (nonce TEXT PRIMARY KEY, expires_at INTEGER NOT NULL) STRICT');
+    this.sweep = db.prepare('DELETE FROM envelope_nonces WHERE expires_at <= ?');
+    this.seen = db.prepare('SELECT expires_at FROM envelope_nonces WHERE nonce = ?');
+    this.keep = db.prepare('INSERT OR REPLACE INTO envelope_nonces (nonce, expires_at) VALUES (?, ?)');
   }
 
   static open(file = ':memory:'): NonceStore {
@@ -67,13 +75,12 @@ export class NonceStore {
     return inTransaction(this.db, () => {
       // Sweep at most once a second: entries outlive expiry by <= 1 s.
       if (nowMs - this.sweptAt >= 1000) {
-        this.db.prepare('DELETE FROM envelope_nonces WHERE expires_at <= ?').run(nowMs);
+        this.sweep.run(nowMs);
         this.sweptAt = nowMs;
       }
-      const known = this.db.prepare('SELECT expires_at FROM envelope_nonces WHERE nonce = ?').get(nonce) as
-        { expires_at: number } | undefined;
+      const known = this.seen.get(nonce) as { expires_at: number } | undefined;
       if (known !== undefined && known.expires_at > nowMs) return false;
-      this.db.prepare('INSERT OR REPLACE INTO envelope_nonces (nonce, expires_at) VALUES (?, ?)').run(nonce, Math.ceil(expiresAtMs));
+      this.keep.run(nonce, Math.ceil(expiresAtMs));
       return true;
     });
   }
