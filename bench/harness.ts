@@ -7,13 +7,16 @@
  *   stalled sender cannot hide its queueing (no coordinated omission);
  * - the aim and whether it is met, the load average and the Node version in every report.
  */
+import { spawn } from 'node:child_process';
 import { createHash, randomBytes } from 'node:crypto';
-import { closeSync, fdatasyncSync, mkdtempSync, openSync, rmSync, writeSync } from 'node:fs';
+import { closeSync, fdatasyncSync, mkdtempSync, openSync, readFileSync, rmSync, writeSync } from 'node:fs';
 import { loadavg, tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { performance } from 'node:perf_hooks';
 import { DatabaseSync } from 'node:sqlite';
 import { setTimeout as sleep } from 'node:timers/promises';
+import { createInterface } from 'node:readline';
+import { contentPath } from '../common/index.js';
 
 /** Rounds a figure to three decimals (milliseconds to the microsecond). */
 export const round3 = (n: number): number => Math.round(n * 1000) / 1000;
@@ -203,3 +206,37 @@ export const limits = {
     return percentiles(times).p50;
   },
 };
+
+export interface SupplierProcess {
+  url: string;
+  /** CPU milliseconds the process used so far; undefined where /proc/<pid>/schedstat is not there. */
+  cpuMs(): number | undefined;
+  close(): void;
+}
+
+/**
+ * Simulated suppliers in their own process (`charter negotiations suppliers`), as suppliers are
+ * other systems: their CPU is not the bench process's. Killed when the bench exits, even half-way.
+ */
+export async function serveSuppliers(opts: { tenants: string[]; perTenant?: number; latencyMs: number }): Promise<SupplierProcess> {
+  const args = ['negotiations', 'suppliers', '--tenants', opts.tenants.join(','), '--latency', String(opts.latencyMs)];
+  if (opts.perTenant !== undefined) args.push('--per-tenant', String(opts.perTenant));
+  const child = spawn(process.execPath, [contentPath('dist', 'cli', 'main.js'), ...args], { stdio: ['ignore', 'pipe', 'inherit'] });
+  const close = () => void child.kill('SIGTERM');
+  process.once('exit', close);
+  const url = await new Promise<string>((resolve, reject) => {
+    createInterface({ input: child.stdout }).once('line', resolve);
+    child.once('exit', (code) => reject(new Error(`the suppliers' process exited with ${code} before it served`)));
+  });
+  return {
+    url,
+    cpuMs: () => {
+      try {
+        return Number(readFileSync(`/proc/${child.pid}/schedstat`, 'utf8').split(' ')[0]) / 1e6;
+      } catch {
+        return undefined;
+      }
+    },
+    close,
+  };
+}

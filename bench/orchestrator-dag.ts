@@ -7,16 +7,14 @@
 // is hidden); negotiations per second on one core (what Charter's CPU per negotiation allows one
 // busy core) and on all the machine's cores (two here: the wall rate measured, one runner process
 // with its audit threads, and the suppliers' process); time per node from the last round.
-import { spawn } from 'node:child_process';
-import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { mkdtempSync, rmSync } from 'node:fs';
 import { availableParallelism, tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { performance } from 'node:perf_hooks';
 import { openAuditLog } from '../audit/index.js';
-import { contentPath } from '../common/index.js';
 import { openProcurementStack, referenceWorld, sampleRequisition, type NodeName } from '../orchestrator/index.js';
 import { procurementHome } from '../tests/procurement-home.js';
-import { emit, figure, inRounds, round3, summarize } from './harness.js';
+import { emit, figure, inRounds, round3, serveSuppliers, summarize } from './harness.js';
 
 const TENANTS = 10;
 const PER_TENANT_PER_ROUND = 3;
@@ -31,45 +29,10 @@ const world = referenceWorld({
   spendThresholdCents: Object.fromEntries(tenants.map((t) => [t, 1_000_000_000])),
 });
 // The same suppliers the world describes (referenceWorld is deterministic), in their own process.
-const supplierProcess = spawn(
-  process.execPath,
-  [
-    contentPath('dist', 'cli', 'main.js'),
-    'negotiations',
-    'suppliers',
-    '--tenants',
-    tenants.join(','),
-    '--latency',
-    String(LATENCY_MS),
-    '--json',
-  ],
-  { stdio: ['ignore', 'pipe', 'inherit'] },
-);
-// A bench that fails half-way must not leave the suppliers serving.
-process.once('exit', () => supplierProcess.kill('SIGTERM'));
-const suppliersUrl = await new Promise<string>((resolve, reject) => {
-  let out = '';
-  supplierProcess.once('exit', (code) => reject(new Error(`the suppliers' process exited with ${code} before it served`)));
-  supplierProcess.stdout.on('data', (chunk: Buffer) => {
-    out += chunk.toString();
-    try {
-      resolve((JSON.parse(out) as { url: string }).url); // printed whole once it serves
-    } catch {
-      // not all of it yet
-    }
-  });
-});
-/** CPU milliseconds the suppliers' process used so far; undefined where /proc is not there. */
-function suppliersCpuMs(): number | undefined {
-  try {
-    return Number(readFileSync(`/proc/${supplierProcess.pid}/schedstat`, 'utf8').split(' ')[0]) / 1e6;
-  } catch {
-    return undefined;
-  }
-}
+const suppliers = await serveSuppliers({ tenants, latencyMs: LATENCY_MS });
 const audit = await openAuditLog({ dir: join(dir, 'audit'), signer: home.auditSigner, origin: 'bench/orchestrator' });
 const stack = await openProcurementStack({
-  ...home.stackOptions(dir, world, suppliersUrl, audit),
+  ...home.stackOptions(dir, world, suppliers.url, audit),
   // Measured under load: generous timeouts so a slow moment is a slow figure, not a failure.
   supplierClient: { timeoutMs: 120_000, failureThreshold: 1_000, openMs: 1_000 },
   upstreamGuard: { timeoutMs: 300_000, maxConcurrent: 1_000 },
@@ -83,7 +46,7 @@ const supplierCpu: number[] = [];
 async function round(): Promise<number> {
   perNode.clear();
   const cpu0 = process.cpuUsage();
-  const sup0 = suppliersCpuMs();
+  const sup0 = suppliers.cpuMs();
   const t0 = performance.now();
   const batch = next;
   next += PER_TENANT_PER_ROUND;
@@ -95,7 +58,7 @@ async function round(): Promise<number> {
   await audit.flush();
   const wall = (performance.now() - t0) / 1000;
   const cpu = process.cpuUsage(cpu0);
-  const sup1 = suppliersCpuMs();
+  const sup1 = suppliers.cpuMs();
   if (sup0 !== undefined && sup1 !== undefined) supplierCpu.push((sup1 - sup0) / results.length);
   for (const r of results) {
     statuses[r.status] = (statuses[r.status] ?? 0) + 1;
@@ -117,7 +80,7 @@ const decisions = audit.size;
 
 await stack.close();
 await audit.close();
-supplierProcess.kill('SIGTERM');
+suppliers.close();
 rmSync(dir, { recursive: true, force: true });
 
 const sorted = [...wallRates].sort((a, b) => a - b);

@@ -3,40 +3,20 @@
 // are). Measures the tool itself in rounds (every quote, its idempotency key and its ledger
 // write), beside the raw calls: the same 200 quotes sent at once straight through the same
 // supplier client (no ledger, no parsing), which is the floor the tool stands on.
-import { spawn } from 'node:child_process';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { performance } from 'node:perf_hooks';
-import { createInterface } from 'node:readline';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { procurementTools, SupplierClient } from '../agents/index.js';
-import { contentPath } from '../common/index.js';
 import { NegotiationStore, OrchestratorLedger, referenceWorld, sampleRequisition } from '../orchestrator/index.js';
-import { emit, figure, inRounds, round3 } from './harness.js';
+import { emit, figure, inRounds, round3, serveSuppliers } from './harness.js';
 
 const SUPPLIERS = 200;
 const LATENCY_MS = 50;
 const tenant = 'bench';
 
-const server = spawn(
-  process.execPath,
-  [
-    contentPath('dist', 'cli', 'main.js'),
-    'negotiations',
-    'suppliers',
-    '--tenants',
-    tenant,
-    '--per-tenant',
-    String(SUPPLIERS),
-    '--latency',
-    String(LATENCY_MS),
-  ],
-  { stdio: ['ignore', 'pipe', 'inherit'] },
-);
-const url = await new Promise<string>((resolve, reject) => {
-  createInterface({ input: server.stdout! }).once('line', resolve);
-  server.once('exit', (code) => reject(new Error(`supplier server exited ${code}`)));
-});
+const server = await serveSuppliers({ tenants: [tenant], perTenant: SUPPLIERS, latencyMs: LATENCY_MS });
+const url = server.url;
 
 const dir = mkdtempSync(join(tmpdir(), 'charter-fanout-'));
 const world = referenceWorld({ tenants: [tenant], suppliersPerTenant: SUPPLIERS });
@@ -102,7 +82,7 @@ const solicitMs = await inRounds(solicitOnce);
 const rawMs = await inRounds(rawQuotesOnce);
 const rounds = solicitMs.rounds.length;
 await client.close();
-server.kill('SIGTERM');
+server.close();
 store.close();
 rmSync(dir, { recursive: true, force: true });
 
