@@ -12,6 +12,7 @@ import { v7 as uuidv7 } from 'uuid';
 import { FindingError, InputError } from '../common/index.js';
 import type { LedgerDocumentKind, QuotedBid } from '../agents/index.js';
 import { admissionDecision, type Admission, type SlotPolicy } from './admission.js';
+import { CheckpointConflict } from './errors.js';
 import type { RunnerStore } from './runner-store.js';
 import type { NegotiationState } from './state.js';
 import { negotiationKey, type ApprovalWait, type Lease, type NegotiationStore, type ToolColumns } from './store.js';
@@ -281,8 +282,7 @@ export class DynamoNegotiationStore implements RunnerStore {
       );
       old = res.Attributes as NegotiationItem;
     } catch (err) {
-      if (conditionFailed(err))
-        throw new FindingError(`checkpoint conflict on ${pk}: expected version ${expectedVersion} (another run changed it)`);
+      if (conditionFailed(err)) throw new CheckpointConflict(pk, expectedVersion);
       throw err;
     }
     await this.doc.send(

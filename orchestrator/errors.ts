@@ -13,3 +13,11 @@ export class AdmissionDenied extends FindingError {
     this.name = 'AdmissionDenied';
   }
 }
+
+/** A checkpoint written from a version another run has moved past: nothing was written. */
+export class CheckpointConflict extends FindingError {
+  constructor(pk: string, expectedVersion: number) {
+    super(`checkpoint conflict on ${pk}: expected version ${expectedVersion} (another run changed it)`);
+    this.name = 'CheckpointConflict';
+  }
+}

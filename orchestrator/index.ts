@@ -3,7 +3,7 @@
  * per-tenant admission control, checkpoints keyed tenant_id#negotiation_id, resume, the
  * approval gate, cost attribution, and the same DAG as Step Functions ASL.
  */
-export { AdmissionDenied } from './errors.js';
+export { AdmissionDenied, CheckpointConflict } from './errors.js';
 export { NegotiationEntities } from './entities.js';
 export { OrchestratorLedger } from './ledger.js';
 export { LocalAgents, ORCHESTRATOR_PRINCIPAL } from './local-agents.js';

@@ -134,7 +134,11 @@ export class Orchestrator {
       }
     }
     const cfg = this.config(tenantId, 'orchestrator');
+    // The version first, then the DRAFT admitted from (as versioned() reads them): another
+    // runner's admission in between makes this one's write conflict, not overwrite its progress.
     const version = await store.version(tenantId, negotiationId);
+    state = (await store.load(tenantId, negotiationId))!;
+    if (state.status !== 'DRAFT') return state;
     const admitted: NegotiationState = { ...state, status: 'ACTIVE', nextNode: 'classify' };
     const ms = performance.now() - t0;
     const note = `admitted (${state.pool.length} approved supplier(s))`;
@@ -167,11 +171,9 @@ export class Orchestrator {
    * `tenant_id#negotiation_id`: naming another tenant's negotiation finds nothing and fails.
    */
   async run(tenantId: string, negotiationId: string): Promise<NegotiationState> {
-    const stored = await this.opts.store.load(tenantId, negotiationId);
-    if (!stored) throw new InputError(`no negotiation '${negotiationId}' for tenant '${tenantId}'`, { field: 'negotiationId' });
-    if (stored.status === 'DRAFT')
+    let { state, version } = await this.versioned(tenantId, negotiationId);
+    if (state.status === 'DRAFT')
       throw new InputError(`negotiation '${negotiationId}' was not admitted yet: submit it again`, { field: 'negotiationId' });
-    let state = stored;
     // Every run and resume of a negotiation is a span of the negotiation's one trace.
     const attributes = { [ATTR.tenant]: tenantId, [ATTR.negotiation]: negotiationId, [ATTR.agent]: 'orchestrator' };
     return inSpan(
@@ -179,7 +181,7 @@ export class Orchestrator {
       attributes,
       async (span) => {
         while (state.nextNode) {
-          state = await this.advance(state, (node, s) => this.stepWithRetry(node, s));
+          [state, version] = await this.advance(state, version, (node, s) => this.stepWithRetry(node, s));
           // A pending approval parks the negotiation; a later resume picks it up at the gate.
           if (state.status === 'AWAITING_APPROVAL') break;
         }
@@ -197,30 +199,53 @@ export class Orchestrator {
    * nothing; any other node than the next one is refused.
    */
   async runNode(tenantId: string, negotiationId: string, node: NodeName): Promise<NegotiationState> {
-    const state = await this.opts.store.load(tenantId, negotiationId);
-    if (!state) throw new InputError(`no negotiation '${negotiationId}' for tenant '${tenantId}'`, { field: 'negotiationId' });
+    const { state, version } = await this.versioned(tenantId, negotiationId);
     if (state.nextNode === node) {
       // A step of the negotiation's one trace, as the embedded engine's run is.
       const attributes = { [ATTR.tenant]: tenantId, [ATTR.negotiation]: negotiationId, [ATTR.agent]: 'orchestrator' };
-      return inSpan('negotiation.step', attributes, () => this.advance(state, (n, s) => this.step(n, s)), {
+      const [next] = await inSpan('negotiation.step', attributes, () => this.advance(state, version, (n, s) => this.step(n, s)), {
         parent: negotiationContext(tenantId, negotiationId),
       });
+      return next;
     }
     if (state.history.some((h) => h.node === node)) return state;
     throw new InputError(`negotiation '${negotiationId}' is at node '${state.nextNode ?? 'none'}', not '${node}'`, { field: 'node' });
   }
 
-  /** Runs the negotiation's next node and checkpoints the result (conditional on the version it started from). */
+  /**
+   * The stored state with the version a run writes it from. The version is read first: a write
+   * landing between the two reads makes the run's first checkpoint conflict instead of being
+   * overwritten by an older state.
+   */
+  private async versioned(tenantId: string, negotiationId: string): Promise<{ state: NegotiationState; version: number }> {
+    const missing = () => new InputError(`no negotiation '${negotiationId}' for tenant '${tenantId}'`, { field: 'negotiationId' });
+    let version: number;
+    try {
+      version = await this.opts.store.version(tenantId, negotiationId);
+    } catch (err) {
+      throw err instanceof InputError ? missing() : err;
+    }
+    const state = await this.opts.store.load(tenantId, negotiationId);
+    if (!state) throw missing();
+    return { state, version };
+  }
+
+  /**
+   * Runs the negotiation's next node and checkpoints the result, conditional on `version`: the
+   * version the state in hand was read at (or last written at) by this run, never one read again
+   * now. A runner that stalled past its lease and woke up must not write its old state over the
+   * newer checkpoints of the runner that took over: its write conflicts. Returns the new state and version.
+   */
   private async advance(
     state: NegotiationState,
+    version: number,
     step: (node: NodeName, state: NegotiationState) => Promise<NodeResult>,
-  ): Promise<NegotiationState> {
+  ): Promise<[NegotiationState, number]> {
     const node = state.nextNode!;
-    const version = await this.opts.store.version(state.tenantId, state.negotiationId);
     const t0 = performance.now();
     const attributes = { [ATTR.tenant]: state.tenantId, [ATTR.negotiation]: state.negotiationId, [ATTR.agent]: 'orchestrator' };
     const { state: next, note } = await inSpan(`negotiation.node ${node}`, attributes, () => step(node, state));
-    return this.save(next, version, node, t0, note);
+    return [await this.save(next, version, node, t0, note), version + 1];
   }
 
   private async save(state: NegotiationState, version: number, node: NodeName, t0: number, note: string): Promise<NegotiationState> {

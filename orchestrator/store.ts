@@ -3,6 +3,7 @@ import { v7 as uuidv7 } from 'uuid';
 import { FindingError, InputError, inTransaction, openSqlite, type SqliteDatabase } from '../common/index.js';
 import type { KraljicClassification, LedgerDocumentKind, NegotiationView, QuotedBid } from '../agents/index.js';
 import { admissionDecision, type Admission, type SlotPolicy } from './admission.js';
+import { CheckpointConflict } from './errors.js';
 import type { RunnerStore } from './runner-store.js';
 import type { NegotiationState, NegotiationStatus } from './state.js';
 
@@ -300,8 +301,7 @@ export class NegotiationStore implements RunnerStore {
       const res = this.sql(
         'UPDATE negotiations SET status = ?, next_node = ?, version = version + 1, state = ?, updated_at = ? WHERE pk = ? AND version = ? AND tenant_id = ?',
       ).run(state.status, state.nextNode, json, now, pk, expectedVersion, state.tenantId);
-      if (res.changes !== 1)
-        throw new FindingError(`checkpoint conflict on ${pk}: expected version ${expectedVersion} (another run changed it)`);
+      if (res.changes !== 1) throw new CheckpointConflict(pk, expectedVersion);
       this.sql('INSERT INTO checkpoints (pk, version, node, status, state, at) VALUES (?, ?, ?, ?, ?, ?)').run(
         pk,
         expectedVersion + 1,

@@ -10,6 +10,7 @@ import { contentPath } from '../common/index.js';
 import { ApprovalStore, approverKey, ApproverDirectory } from '../gateway/index.js';
 import {
   AdmissionDenied,
+  CheckpointConflict,
   openProcurementStack,
   referenceWorld,
   sampleRequisition,
@@ -203,6 +204,35 @@ describe('node retry', () => {
         status: 'ACTIVE',
         nextNode: 'classify',
       });
+    } finally {
+      await run.close();
+    }
+  });
+});
+
+describe('a run another runner overtook', () => {
+  it('writes nothing over the newer checkpoint: its next write conflicts', async () => {
+    const id = sampleRequisition('acme', 0).negotiationId;
+    let overtaken = false;
+    const run: Awaited<ReturnType<typeof open>> = await open(
+      home,
+      'overtaken',
+      { tenants: ['acme'] },
+      {
+        onEvent: (e) => {
+          if (e.node !== 'classify' || overtaken) return;
+          overtaken = true;
+          // This runner stalled past its lease; the runner that took over moves the negotiation on first.
+          const store = run.stack.store;
+          const current = store.get('acme', id)!;
+          store.checkpoint({ ...current, reason: 'written by the runner that took over' }, store.version('acme', id), 'classify');
+        },
+      },
+    );
+    try {
+      // Before: the run read the version again at every node and wrote its older state over the newer one.
+      await expect(run.stack.orchestrator.negotiate('acme', sampleRequisition('acme', 0))).rejects.toBeInstanceOf(CheckpointConflict);
+      expect(run.stack.store.get('acme', id)).toMatchObject({ nextNode: 'route', reason: 'written by the runner that took over' });
     } finally {
       await run.close();
     }
