@@ -2,6 +2,7 @@ import { hostname } from 'node:os';
 import { v7 as uuidv7 } from 'uuid';
 import { errorMessage } from '../common/index.js';
 import type { ApprovalStore } from '../gateway/index.js';
+import { CheckpointConflict } from './errors.js';
 import type { Orchestrator } from './orchestrator.js';
 import { TERMINAL, type NegotiationState } from './state.js';
 import type { RunnerStore } from './runner-store.js';
@@ -34,6 +35,9 @@ export interface NegotiationRuntimeOptions {
   log?: (message: string) => void;
   now?: () => number;
 }
+
+/** Restarts in a row after a conflicting checkpoint write before the run is given up as failed. */
+const MAX_CONFLICT_RESTARTS = 3;
 
 /**
  * The long-running side of the negotiation runtime (`charter negotiations serve`): it runs
@@ -130,21 +134,35 @@ export class NegotiationRuntime {
     return this.inflight.has(negotiationKey(tenantId, negotiationId));
   }
 
-  /** Runs a negotiation this runtime holds the lease of; the lease is given back when it ends, waits, or fails. */
-  private launch(tenantId: string, negotiationId: string): void {
+  /**
+   * Runs a negotiation this runtime holds the lease of; the lease is given back when it ends, waits, or fails.
+   * A run refused a checkpoint because another run wrote first (a runner that stalled past its
+   * lease and woke up, or the other side of a raced admission) starts again from the newest
+   * checkpoint while this runtime can still take the lease: given back instead, the
+   * negotiation would stay ACTIVE with no lease for any runner to find.
+   */
+  private launch(tenantId: string, negotiationId: string, conflicts = 0): void {
     const key = negotiationKey(tenantId, negotiationId);
     this.failures.delete(key);
+    let conflicted = false;
     const run = this.opts.orchestrator
       .run(tenantId, negotiationId)
       .then(
         () => undefined,
         (err: unknown) => {
+          conflicted = err instanceof CheckpointConflict && conflicts < MAX_CONFLICT_RESTARTS;
           // A run that failed stays where its last checkpoint left it, as after `resume` fails.
           this.failures.set(key, errorMessage(err));
           this.opts.log?.(`${key}: run failed: ${errorMessage(err)}`);
         },
       )
       .finally(async () => {
+        if (conflicted && !this.stopped && (await this.retake(tenantId, negotiationId))) {
+          this.opts.log?.(`${key}: resuming from its newest checkpoint after the conflicting write`);
+          this.inflight.delete(key);
+          this.launch(tenantId, negotiationId, conflicts + 1);
+          return;
+        }
         try {
           await this.release(tenantId, negotiationId);
         } catch (err) {
@@ -154,6 +172,16 @@ export class NegotiationRuntime {
         this.inflight.delete(key);
       });
     this.inflight.set(key, run);
+  }
+
+  /** Whether this runtime still holds (or can take again) the lease: false when another live runner holds it. */
+  private async retake(tenantId: string, negotiationId: string): Promise<boolean> {
+    try {
+      return await this.opts.store.acquireLease(tenantId, negotiationId, this.owner, this.leaseMs, this.now());
+    } catch (err) {
+      this.opts.log?.(`${negotiationKey(tenantId, negotiationId)}: lease not read again: ${errorMessage(err)}`);
+      return false;
+    }
   }
 
   private async release(tenantId: string, negotiationId: string): Promise<void> {
