@@ -29,9 +29,13 @@ CREATE TABLE IF NOT EXISTS bids (
   tenant_id TEXT NOT NULL, idem_key TEXT NOT NULL, negotiation_id TEXT NOT NULL, supplier_id TEXT NOT NULL,
   round INTEGER NOT NULL, bid_id TEXT NOT NULL, bid TEXT NOT NULL, PRIMARY KEY (tenant_id, idem_key));
 CREATE UNIQUE INDEX IF NOT EXISTS bids_by_id ON bids(tenant_id, bid_id);
+-- A negotiation's bids and documents are read by negotiation (bidsOf, documentsOf): without these
+-- every read scanned all the tenant's bids or documents, a cost that grew with its history.
+CREATE INDEX IF NOT EXISTS bids_by_negotiation ON bids(tenant_id, negotiation_id, round);
 CREATE TABLE IF NOT EXISTS documents (
   tenant_id TEXT NOT NULL, idem_key TEXT NOT NULL, negotiation_id TEXT NOT NULL, kind TEXT NOT NULL,
   id TEXT NOT NULL, body TEXT NOT NULL, PRIMARY KEY (tenant_id, idem_key));
+CREATE INDEX IF NOT EXISTS documents_by_negotiation ON documents(tenant_id, negotiation_id);
 CREATE TABLE IF NOT EXISTS kraljic_cache (
   tenant_id TEXT NOT NULL, cache_key TEXT NOT NULL, classification TEXT NOT NULL, hits INTEGER NOT NULL DEFAULT 0,
   PRIMARY KEY (tenant_id, cache_key));
