@@ -145,7 +145,7 @@ describe('DynamoNegotiationStore: admission slots', () => {
     const prefix = `t${++n}`;
     await createStoreTables(dynamo.client(), prefix);
     const b = new DynamoNegotiationStore(
-      { tables: prefix, tenants: ['acme'], client: recorded(dynamo.client()) },
+      { tables: prefix, tenants: ['acme'], capacity: 100, client: recorded(dynamo.client()) },
       new NegotiationStore(':memory:'),
     );
     let interleaved: Promise<unknown> | undefined;
@@ -161,7 +161,10 @@ describe('DynamoNegotiationStore: admission slots', () => {
       },
       { step: 'build', name: 'admitTheSameOnRunnerB' },
     );
-    const a = new DynamoNegotiationStore({ tables: prefix, tenants: ['acme'], client: clientA }, new NegotiationStore(':memory:'));
+    const a = new DynamoNegotiationStore(
+      { tables: prefix, tenants: ['acme'], capacity: 100, client: clientA },
+      new NegotiationStore(':memory:'),
+    );
     const first = await a.createDraft(draft('acme', 0));
     await expect(a.admit({ ...first, nextNode: 'classify' }, POLICY, 0)).rejects.toThrow(/checkpoint conflict on acme#acme-n001/);
     expect(interleaved).toBeDefined();

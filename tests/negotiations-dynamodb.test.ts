@@ -14,8 +14,8 @@ import { startServe, waitFor, type ServeProcess } from './serve-process.js';
  * Two `charter negotiations serve` processes, each on its own home (two machines), sharing one
  * DynamoDB store (dynalite on a loopback port, started here: a test that cannot start it fails):
  * overlapping submissions never admit more than the tenant's slots, every bid and purchase
- * order is recorded once, and a runner killed with SIGKILL mid-negotiation has its negotiation
- * finished by the other, to the outcome an uninterrupted run reaches.
+ * order is recorded once, and a runner stopped past its lease mid-negotiation, woken and then killed
+ * with SIGKILL has its negotiation finished by the other, to the outcome an uninterrupted run reaches.
  */
 const CLI = contentPath('dist', 'cli', 'main.js');
 const TABLES = 'charter-test';
@@ -90,7 +90,7 @@ async function negotiations(): Promise<NegotiationState[]> {
 }
 
 describe('two runners on one DynamoDB store', () => {
-  it('never admit past the slots, record each bid and award once, and one finishes what the other was killed in', async () => {
+  it('never admit past the slots, record each bid and award once, and one finishes what the other stalled and was killed in', async () => {
     const [a, b] = await Promise.all([serve(homes[0]!), serve(homes[1]!)]);
     // Watch the table the whole time: ACTIVE negotiations of acme never exceed its two slots.
     let maxActive = 0;
@@ -131,21 +131,39 @@ describe('two runners on one DynamoDB store', () => {
     const victim = [a, b].find((r) => String(leased.owner).includes(`:${r.proc.pid}:`))!;
     const survivor = victim === a ? b : a;
     const killedId = leased.negotiation_id as string;
+    // First it stalls past its 3 s lease (SIGSTOP: a long GC pause, a starved container): the
+    // survivor takes its negotiations over; woken, its late checkpoints are refused and it may
+    // only go on with what it can still lease. Then it dies (SIGKILL) for good.
+    victim.proc.kill('SIGSTOP');
+    await new Promise((r) => setTimeout(r, 5_000));
+    victim.proc.kill('SIGCONT');
+    await new Promise((r) => setTimeout(r, 1_500));
     await new Promise<void>((resolve) => {
       victim.proc.once('exit', () => resolve());
       victim.proc.kill('SIGKILL');
     });
     procs.delete(victim.proc);
+    let lastSeen = '';
+    // On a timeout: what each runner logged, and the stored states, to tell a slow machine from a stuck negotiation.
+    const said = () =>
+      `killed runner (${killedId}):\n${victim.stderr()}\nsurvivor:\n${survivor.stderr()}\nstore at the last look (at ${Date.now()}): ${lastSeen}`;
 
     // The survivor finishes both (its own, and the dead runner's once its lease expired), then the refused ones on retry.
     const finished = (id: string) =>
       waitFor(
         async () => {
-          const s = (await negotiations()).find((x) => x.negotiationId === id);
+          const items = await scan('negotiations');
+          const states = items.filter((i) => i.sk === 'negotiation').map((i) => JSON.parse(i.state as string) as NegotiationState);
+          lastSeen = JSON.stringify([
+            ...states.map((x) => [x.negotiationId, x.status, x.nextNode]),
+            ...items.filter((i) => String(i.sk).startsWith('lease#')).map((i) => [i.sk, i.owner, i.expires_at]),
+          ]);
+          const s = states.find((x) => x.negotiationId === id);
           return s && s.nextNode === null ? s : undefined;
         },
         90_000,
         `${id} to finish`,
+        said,
       );
     for (const s of admitted) expect((await finished(s.negotiationId)).status).toBe('AWARDED');
     expect(survivor.stderr()).toMatch(new RegExp(`acme/${killedId}: took over from .* \\(lease expired\\), resuming`));

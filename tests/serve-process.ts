@@ -25,13 +25,13 @@ export async function startServe(home: string, args: string[], env: NodeJS.Proce
   return { url, proc, stderr: () => err };
 }
 
-/** Polls until `probe` returns a value (or the time is up). */
-export async function waitFor<T>(probe: () => Promise<T | undefined>, timeoutMs: number, what: string): Promise<T> {
+/** Polls until `probe` returns a value (or the time is up; `explain` adds what the processes said to the error). */
+export async function waitFor<T>(probe: () => Promise<T | undefined>, timeoutMs: number, what: string, explain?: () => string): Promise<T> {
   const until = Date.now() + timeoutMs;
   for (;;) {
     const v = await probe();
     if (v !== undefined) return v;
-    if (Date.now() > until) throw new Error(`timed out waiting for ${what}`);
+    if (Date.now() > until) throw new Error(`timed out waiting for ${what}${explain ? `\n${explain()}` : ''}`);
     await new Promise((r) => setTimeout(r, 100));
   }
 }
